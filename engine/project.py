@@ -1,0 +1,722 @@
+"""Project files: plain JSON, versioned, validated field by field, saved atomically.
+
+The document (format version 1)::
+
+    {"format": "spikestudio-project", "version": 1, "name": str, "description": str,
+     "network": {"nodes": [Node, ...], "projections": [Projection, ...]},
+     "simulation": {"duration_ms", "dt_ms", "seed", "count_bin_ms", "record_spikes",
+                    "memory_budget_mb"},
+     "layout": {"positions": {node_id: [x, y]}},
+     "lab": "markdown lab notes"}
+
+A Node is ``{"id", "kind": "population" | "encoder" | "monitor", "model", "size", "label",
+"params"}``; a monitor also has ``"target"`` (the population it records). A Projection is
+``{"id", "source", "target", "connectivity": {"rule", ...}, "weight", "delay_ms",
+"receptor": "exc" | "inh", "plasticity": null | {"rule", ...}, "record_weights": null |
+{"every_ms", "synapses": [[pre, post], ...]}, "label"}``. ``weight`` and ``delay_ms`` are a
+number or ``{"dist": "uniform", "low", "high"}`` / ``{"dist": "normal", "mean", "std"}``.
+
+Loading parses JSON only (never pickle or eval), runs migrations for older versions, and
+reports every problem with its field path in one :class:`~engine.errors.ProjectError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem, ProjectError
+from engine.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
+from engine.models import (
+    CONNECTIVITY_RULES,
+    CURRENT_ENCODERS,
+    ENCODER_MODELS,
+    NEURON_MODELS,
+    PLASTICITY_RULES,
+    SPIKE_ENCODERS,
+)
+from engine.params import ModelSpec, ParamSpec
+
+NODE_KINDS = ("population", "encoder", "monitor")
+MONITOR_MODELS = ("state",)
+MAX_SIZE = 10_000_000
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+SIMULATION_SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec("duration_ms", "ms", 1000.0, "Model time to simulate.", minimum=0.0,
+              exclusive_minimum=True, maximum=1e8),
+    ParamSpec("dt_ms", "ms", 0.1, "Integration time step.", minimum=0.001, maximum=10.0),
+    ParamSpec("seed", "", 42, "Seed of every random choice (connectivity, weights, inputs).",
+              kind="int", minimum=0, maximum=2**32 - 1),
+    ParamSpec("count_bin_ms", "ms", 1.0, "Width of the time bins of operation counts (the "
+              "energy model's input).", minimum=0.0, exclusive_minimum=True, maximum=1e6),
+    ParamSpec("memory_budget_mb", "MB", 4096.0, "Refuse to build networks whose synapses and "
+              "recordings need more memory than this.", minimum=1.0, maximum=1e6),
+)
+MONITOR_SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec("variables", "", ["v"], "State variables to record.", kind="str_list"),
+    ParamSpec("neurons", "", [0], "Indices of the neurons to record.", kind="int_list",
+              minimum=0),
+    ParamSpec("interval_ms", "ms", 0.1, "Sampling interval (a multiple of dt).", minimum=0.0,
+              exclusive_minimum=True),
+)
+
+
+@dataclass
+class Node:
+    """A population, encoder or monitor in the network graph."""
+
+    id: str
+    kind: str
+    model: str
+    size: int = 1
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    target: str | None = None
+
+    def spec(self) -> ModelSpec:
+        """The registry entry describing this node's parameters."""
+        return model_spec(self.kind, self.model)
+
+    def resolved_params(self) -> dict[str, Any]:
+        """Parameters with defaults (and any named preset) filled in."""
+        if self.kind == "monitor":
+            values = {p.name: p.default for p in MONITOR_SPECS}
+            values.update(self.params)
+            return values
+        return self.spec().resolve(self.params)
+
+
+@dataclass
+class Projection:
+    """Synapses from one node to a population."""
+
+    id: str
+    source: str
+    target: str
+    connectivity: dict[str, Any] = field(default_factory=lambda: {"rule": "all_to_all"})
+    weight: Any = 1.0
+    delay_ms: Any = 0.0
+    receptor: str = "exc"
+    plasticity: dict[str, Any] | None = None
+    record_weights: dict[str, Any] | None = None
+    label: str = ""
+
+
+@dataclass
+class Network:
+    """The network graph: nodes and projections."""
+
+    nodes: list[Node] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def projection(self, projection_id: str) -> Projection:
+        for projection in self.projections:
+            if projection.id == projection_id:
+                return projection
+        raise KeyError(projection_id)
+
+    @property
+    def populations(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "population"]
+
+    @property
+    def encoders(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "encoder"]
+
+    @property
+    def monitors(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "monitor"]
+
+
+@dataclass
+class SimulationSettings:
+    """How long and how finely to simulate, and what to count."""
+
+    duration_ms: float = 1000.0
+    dt_ms: float = 0.1
+    seed: int = 42
+    count_bin_ms: float = 1.0
+    record_spikes: str | list[str] = "all"
+    memory_budget_mb: float = 4096.0
+
+
+@dataclass
+class Project:
+    """A whole project: network, simulation settings, editor layout and lab notes."""
+
+    name: str = "Untitled"
+    description: str = ""
+    network: Network = field(default_factory=Network)
+    simulation: SimulationSettings = field(default_factory=SimulationSettings)
+    layout: dict[str, Any] = field(default_factory=lambda: {"positions": {}})
+    lab: str = ""
+
+    # ------------------------------------------------------------------ conversion
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of this project (a deep copy, safe to mutate)."""
+        nodes = []
+        for n in self.network.nodes:
+            item: dict[str, Any] = {"id": n.id, "kind": n.kind, "model": n.model}
+            if n.kind != "monitor":
+                item["size"] = n.size
+            if n.target is not None:
+                item["target"] = n.target
+            if n.label:
+                item["label"] = n.label
+            item["params"] = n.params
+            nodes.append(item)
+        projections = []
+        for p in self.network.projections:
+            item = {"id": p.id, "source": p.source, "target": p.target,
+                    "connectivity": p.connectivity, "weight": p.weight,
+                    "delay_ms": p.delay_ms, "receptor": p.receptor,
+                    "plasticity": p.plasticity}
+            if p.record_weights is not None:
+                item["record_weights"] = p.record_weights
+            if p.label:
+                item["label"] = p.label
+            projections.append(item)
+        s = self.simulation
+        return copy.deepcopy({
+            "format": FORMAT_NAME,
+            "version": CURRENT_VERSION,
+            "name": self.name,
+            "description": self.description,
+            "network": {"nodes": nodes, "projections": projections},
+            "simulation": {"duration_ms": s.duration_ms, "dt_ms": s.dt_ms, "seed": s.seed,
+                           "count_bin_ms": s.count_bin_ms, "record_spikes": s.record_spikes,
+                           "memory_budget_mb": s.memory_budget_mb},
+            "layout": self.layout,
+            "lab": self.lab,
+        })
+
+    @classmethod
+    def from_dict(cls, document: Any) -> Project:
+        """Validate (after migrating) a JSON document and build a :class:`Project`.
+
+        Raises
+        ------
+        ProjectError
+            With every problem found, each naming its field path.
+        """
+        document = migrate(document)
+        problems = validate_document(document)
+        if problems:
+            raise ProjectError(problems)
+        net = document["network"]
+        nodes = [Node(id=n["id"], kind=n["kind"], model=n["model"], size=int(n.get("size", 1)),
+                      params=copy.deepcopy(n.get("params", {})), label=n.get("label", ""),
+                      target=n.get("target"))
+                 for n in net.get("nodes", [])]
+        projections = [Projection(
+            id=p["id"], source=p["source"], target=p["target"],
+            connectivity=copy.deepcopy(p.get("connectivity", {"rule": "all_to_all"})),
+            weight=copy.deepcopy(p.get("weight", 1.0)),
+            delay_ms=copy.deepcopy(p.get("delay_ms", 0.0)),
+            receptor=p.get("receptor", "exc"),
+            plasticity=copy.deepcopy(p.get("plasticity")),
+            record_weights=copy.deepcopy(p.get("record_weights")),
+            label=p.get("label", ""),
+        ) for p in net.get("projections", [])]
+        sim = {spec.name: spec.default for spec in SIMULATION_SPECS}
+        sim["record_spikes"] = "all"
+        sim.update(document.get("simulation", {}))
+        return cls(
+            name=document.get("name", "Untitled"),
+            description=document.get("description", ""),
+            network=Network(nodes=nodes, projections=projections),
+            simulation=SimulationSettings(
+                duration_ms=float(sim["duration_ms"]), dt_ms=float(sim["dt_ms"]),
+                seed=int(sim["seed"]), count_bin_ms=float(sim["count_bin_ms"]),
+                record_spikes=copy.deepcopy(sim["record_spikes"]),
+                memory_budget_mb=float(sim["memory_budget_mb"])),
+            layout=copy.deepcopy(document.get("layout", {"positions": {}})),
+            lab=document.get("lab", ""),
+        )
+
+
+# ---------------------------------------------------------------------- file I/O
+def loads_project(text: str | bytes) -> Project:
+    """Parse a project from JSON text (never executes anything).
+
+    Raises
+    ------
+    ProjectError
+        When the text is not JSON or the document is invalid.
+    """
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProjectError([Problem("", f"not a valid JSON document: {exc}")]) from None
+    return Project.from_dict(document)
+
+
+def load_project(path: str | os.PathLike[str]) -> Project:
+    """Read and validate a project file."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise ProjectError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
+    return loads_project(text)
+
+
+def dumps_project(project: Project) -> str:
+    """Serialise a project to pretty-printed JSON text."""
+    return json.dumps(project.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def save_project(project: Project, path: str | os.PathLike[str]) -> None:
+    """Write a project atomically: temp file in the same folder, fsync, rename."""
+    atomic_write_text(Path(path), dumps_project(project))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so a crash leaves either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in project files")
+
+
+# ---------------------------------------------------------------------- validation
+def model_spec(kind: str, model: str) -> ModelSpec:
+    """Registry entry for a node of ``kind`` and ``model`` (KeyError when unknown)."""
+    registry = {"population": NEURON_MODELS, "encoder": ENCODER_MODELS}.get(kind, {})
+    return registry[model]
+
+
+class _Checker:
+    """Collects problems with their paths."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str]) -> bool:
+        if not isinstance(value, dict):
+            self.add(path, f"must be an object, got {_type_name(value)}")
+            return False
+        for key in sorted(set(value) - allowed, key=str):
+            self.add(_join(path, key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for key in sorted(required - set(value)):
+            self.add(_join(path, key), "is required")
+        return True
+
+    def string(self, value: Any, path: str, max_len: int = 100_000) -> bool:
+        if not isinstance(value, str):
+            self.add(path, f"must be a string, got {_type_name(value)}")
+            return False
+        if len(value) > max_len:
+            self.add(path, f"must be at most {max_len} characters")
+            return False
+        return True
+
+    def params(self, params: Any, spec: ModelSpec | tuple[ParamSpec, ...], path: str) -> dict:
+        specs = spec.params if isinstance(spec, ModelSpec) else spec
+        allowed = {p.name for p in specs}
+        presets = spec.presets if isinstance(spec, ModelSpec) else {}
+        if presets:
+            allowed.add("preset")
+        if not self.mapping(params, path, allowed, set()):
+            return {}
+        for p in specs:
+            if p.name in params:
+                message = p.check(params[p.name])
+                if message:
+                    self.add(_join(path, p.name), message)
+        if "preset" in params and params["preset"] not in presets:
+            self.add(_join(path, "preset"),
+                     f"must be one of {', '.join(presets)}; got {params['preset']!r}")
+        return params
+
+
+def _join(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def validate_document(document: Any) -> list[Problem]:
+    """Every problem in a (migrated) project document, each with its field path."""
+    c = _Checker()
+    top_keys = {"format", "version", "name", "description", "network", "simulation",
+                "layout", "lab"}
+    if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
+        return c.problems
+    if document.get("format") != FORMAT_NAME:
+        c.add("format", f"must be {FORMAT_NAME!r}, got {document.get('format')!r}")
+    if document.get("version") != CURRENT_VERSION:
+        c.add("version", f"must be {CURRENT_VERSION} after migration, got "
+                         f"{document.get('version')!r}")
+    for key in ("name", "description", "lab"):
+        if key in document:
+            c.string(document[key], key)
+    sim = document.get("simulation", {})
+    dt = _validate_simulation(c, sim)
+    if "layout" in document:
+        _validate_layout(c, document["layout"])
+    network = document.get("network")
+    if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
+        _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})
+    return c.problems
+
+
+def _validate_simulation(c: _Checker, sim: Any) -> float:
+    allowed = {p.name for p in SIMULATION_SPECS} | {"record_spikes"}
+    if not c.mapping(sim, "simulation", allowed, set()):
+        return 0.1
+    for spec in SIMULATION_SPECS:
+        if spec.name in sim:
+            message = spec.check(sim[spec.name])
+            if message:
+                c.add(f"simulation.{spec.name}", message)
+    dt = sim.get("dt_ms", 0.1)
+    dt = dt if _is_number(dt) and dt > 0 else 0.1
+    bin_ms = sim.get("count_bin_ms", 1.0)
+    if _is_number(bin_ms) and bin_ms > 0 and not _is_multiple(bin_ms, dt):
+        c.add("simulation.count_bin_ms", f"must be a multiple of dt ({dt:g} ms), got "
+                                         f"{bin_ms:g} ms")
+    record = sim.get("record_spikes", "all")
+    if record != "all" and not (isinstance(record, list)
+                                and all(isinstance(r, str) for r in record)):
+        c.add("simulation.record_spikes", "must be \"all\" or a list of node ids")
+    return dt
+
+
+def _validate_layout(c: _Checker, layout: Any) -> None:
+    if not c.mapping(layout, "layout", {"positions", "viewport"}, set()):
+        return
+    positions = layout.get("positions", {})
+    if not isinstance(positions, dict):
+        c.add("layout.positions", "must be an object mapping node ids to [x, y]")
+        return
+    for key, xy in positions.items():
+        if not (isinstance(xy, list) and len(xy) == 2 and all(_is_number(v) for v in xy)):
+            c.add(f"layout.positions.{key}", "must be [x, y] with two finite numbers")
+
+
+def _is_multiple(value: float, step: float) -> bool:
+    ratio = value / step
+    return abs(ratio - round(ratio)) < 1e-6 * max(1.0, abs(ratio))
+
+
+def _validate_network(c: _Checker, network: dict, dt: float, sim: dict) -> None:
+    nodes = network.get("nodes", [])
+    projections = network.get("projections", [])
+    if not isinstance(nodes, list):
+        c.add("network.nodes", f"must be a list, got {_type_name(nodes)}")
+        nodes = []
+    if not isinstance(projections, list):
+        c.add("network.projections", f"must be a list, got {_type_name(projections)}")
+        projections = []
+    seen: dict[str, str] = {}
+    by_id: dict[str, dict] = {}
+    for i, node in enumerate(nodes):
+        path = f"network.nodes[{i}]"
+        if _validate_node(c, node, path):
+            _check_id(c, node["id"], path, seen)
+            by_id.setdefault(node["id"], node)
+    for i, node in enumerate(nodes):
+        if isinstance(node, dict) and node.get("kind") == "monitor":
+            _validate_monitor_target(c, node, f"network.nodes[{i}]", by_id, dt)
+    for i, proj in enumerate(projections):
+        path = f"network.projections[{i}]"
+        if _validate_projection(c, proj, path, by_id, dt):
+            _check_id(c, proj["id"], path, seen)
+    record = sim.get("record_spikes", "all")
+    if isinstance(record, list):
+        for j, node_id in enumerate(record):
+            node = by_id.get(node_id) if isinstance(node_id, str) else None
+            if node is None or node.get("kind") == "monitor":
+                c.add(f"simulation.record_spikes[{j}]",
+                      f"{node_id!r} is not a population or encoder of this network")
+
+
+def _check_id(c: _Checker, node_id: str, path: str, seen: dict[str, str]) -> None:
+    if node_id in seen:
+        c.add(f"{path}.id", f"{node_id!r} is already used by {seen[node_id]}")
+    else:
+        seen[node_id] = path
+
+
+def _validate_node(c: _Checker, node: Any, path: str) -> bool:
+    allowed = {"id", "kind", "model", "size", "label", "params", "target"}
+    if not c.mapping(node, path, allowed, {"id", "kind", "model"}):
+        return False
+    ok = True
+    node_id = node.get("id")
+    if not (isinstance(node_id, str) and _ID_RE.match(node_id)):
+        c.add(f"{path}.id", "must be 1-64 characters: a letter or _ first, then letters, "
+                            f"digits, _ or -; got {node_id!r}")
+        ok = False
+    kind = node.get("kind")
+    if kind not in NODE_KINDS:
+        c.add(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}; got {kind!r}")
+        return False
+    if "label" in node:
+        c.string(node["label"], f"{path}.label", 200)
+    model = node.get("model")
+    if kind == "monitor":
+        if model not in MONITOR_MODELS:
+            c.add(f"{path}.model", f"must be one of {', '.join(MONITOR_MODELS)}; got {model!r}")
+        if "size" in node:
+            c.add(f"{path}.size", "monitors have no size")
+        c.params(node.get("params", {}), MONITOR_SPECS, f"{path}.params")
+        return ok
+    if "target" in node:
+        c.add(f"{path}.target", "only monitors have a target")
+    registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
+    if model not in registry:
+        c.add(f"{path}.model", f"unknown {kind} model {model!r}; known: "
+                               f"{', '.join(registry)}")
+        return ok
+    size = node.get("size", 1)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
+        c.add(f"{path}.size", f"must be a whole number in [1, {MAX_SIZE}], got {size!r}")
+        size = None
+    spec = registry[model]
+    params = c.params(node.get("params", {}), spec, f"{path}.params")
+    if params and not any(p.path.startswith(f"{path}.params") for p in c.problems):
+        _check_node_consistency(c, kind, model, spec.resolve(params), size, path)
+    return ok
+
+
+def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, size: int | None,
+                            path: str) -> None:
+    """Rules that involve more than one parameter."""
+    p = f"{path}.params"
+    if model == "lif" and values["v_reset"] >= values["v_thresh"]:
+        c.add(f"{p}.v_reset", f"must be below v_thresh ({values['v_thresh']:g} mV), got "
+                              f"{values['v_reset']:g} mV")
+    if model in ("step_current", "poisson", "regular") and values["stop_ms"] <= values["start_ms"]:
+        c.add(f"{p}.stop_ms", f"must be after start_ms ({values['start_ms']:g} ms), got "
+                              f"{values['stop_ms']:g} ms")
+    expected = {"latency": len(values.get("values", [])) if model == "latency" else None,
+                "spike_times": len(values.get("times_ms", [])) if model == "spike_times"
+                else None, "delta": 2}.get(model)
+    if expected is not None and size is not None and size != expected:
+        c.add(f"{path}.size", f"must be {expected} for a {model} encoder (one neuron per "
+                              f"{'value' if model != 'delta' else 'ON/OFF channel'}), got {size}")
+    if model == "delta" and len(values["signal"]) < 1:
+        c.add(f"{p}.signal", "must have at least one row")
+
+
+def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt: float) -> None:
+    target = node.get("target")
+    target_node = by_id.get(target) if isinstance(target, str) else None
+    if target_node is None or target_node.get("kind") != "population":
+        c.add(f"{path}.target", f"must be the id of a population, got {target!r}")
+        return
+    params = node.get("params", {})
+    if not isinstance(params, dict):
+        return
+    size = target_node.get("size", 1)
+    for j, index in enumerate(params.get("neurons", [])):
+        if isinstance(index, int) and not 0 <= index < size:
+            c.add(f"{path}.params.neurons[{j}]", f"must be a neuron index in [0, {size - 1}] "
+                                                 f"of {target!r}, got {index!r}")
+    model = target_node.get("model")
+    if model in NEURON_MODELS:
+        known = NEURON_MODELS[model].state_variables
+        variables = params.get("variables", ["v"])
+        if isinstance(variables, list):
+            for j, var in enumerate(variables):
+                if var not in known:
+                    c.add(f"{path}.params.variables[{j}]",
+                          f"{model} has no state variable {var!r}; known: {', '.join(known)}")
+    interval = params.get("interval_ms", dt)
+    if _is_number(interval) and interval > 0 and not _is_multiple(interval, dt):
+        c.add(f"{path}.params.interval_ms", f"must be a multiple of dt ({dt:g} ms), got "
+                                            f"{interval:g} ms")
+
+
+def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: float) -> bool:
+    allowed = {"id", "source", "target", "connectivity", "weight", "delay_ms", "receptor",
+               "plasticity", "record_weights", "label"}
+    if not c.mapping(proj, path, allowed, {"id", "source", "target"}):
+        return False
+    if not (isinstance(proj.get("id"), str) and _ID_RE.match(proj["id"])):
+        c.add(f"{path}.id", f"must be 1-64 characters: a letter or _ first, then letters, "
+                            f"digits, _ or -; got {proj.get('id')!r}")
+        return False
+    source = by_id.get(proj["source"]) if isinstance(proj["source"], str) else None
+    target = by_id.get(proj["target"]) if isinstance(proj["target"], str) else None
+    if source is None or source.get("kind") == "monitor":
+        c.add(f"{path}.source", f"must be the id of a population or encoder, got "
+                                f"{proj['source']!r}")
+    if target is None or target.get("kind") != "population":
+        c.add(f"{path}.target", f"must be the id of a population, got {proj['target']!r}")
+    receptor = proj.get("receptor", "exc")
+    if receptor not in ("exc", "inh"):
+        c.add(f"{path}.receptor", f"must be \"exc\" or \"inh\", got {receptor!r}")
+    if "label" in proj:
+        c.string(proj["label"], f"{path}.label", 200)
+    n_pre = source.get("size", 1) if source else None
+    n_post = target.get("size", 1) if target else None
+    _validate_connectivity(c, proj.get("connectivity", {"rule": "all_to_all"}),
+                           f"{path}.connectivity", n_pre, n_post)
+    sign = -1 if receptor == "inh" else 1
+    _validate_value_or_dist(c, proj.get("weight", 1.0), f"{path}.weight", "mV", sign=sign)
+    _validate_value_or_dist(c, proj.get("delay_ms", 0.0), f"{path}.delay_ms", "ms",
+                            minimum=0.0, dt=dt)
+    is_current = source is not None and source.get("model") in CURRENT_ENCODERS
+    if is_current and proj.get("delay_ms", 0.0) not in (0, 0.0):
+        c.add(f"{path}.delay_ms", "current inputs act without delay; set 0")
+    plasticity = proj.get("plasticity")
+    if plasticity is not None:
+        _validate_plasticity(c, proj, plasticity, f"{path}.plasticity", is_current)
+    if proj.get("record_weights") is not None:
+        _validate_record_weights(c, proj["record_weights"], f"{path}.record_weights", n_pre,
+                                 n_post, dt)
+    return True
+
+
+def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
+                           n_post: int | None) -> None:
+    if not isinstance(conn, dict):
+        c.add(path, f"must be an object with a \"rule\", got {_type_name(conn)}")
+        return
+    rule = conn.get("rule")
+    if rule not in CONNECTIVITY_RULES:
+        c.add(f"{path}.rule", f"must be one of {', '.join(CONNECTIVITY_RULES)}; got {rule!r}")
+        return
+    params = {k: v for k, v in conn.items() if k != "rule"}
+    c.params(params, CONNECTIVITY_RULES[rule], path)
+    if rule == "one_to_one" and n_pre is not None and n_post is not None and n_pre != n_post:
+        c.add(f"{path}.rule", f"one_to_one needs equal sizes, got {n_pre} -> {n_post}")
+    if rule == "fixed_indegree" and n_pre is not None and _is_number(conn.get("k", 10)):
+        if conn.get("k", 10) > n_pre:
+            c.add(f"{path}.k", f"must be at most the source size {n_pre}, got {conn.get('k')}")
+    if rule == "matrix" and isinstance(conn.get("weights"), list) and n_pre and n_post:
+        rows = conn["weights"]
+        cols = len(rows[0]) if rows and isinstance(rows[0], list) else 0
+        if len(rows) != n_pre or cols != n_post:
+            c.add(f"{path}.weights", f"must be {n_pre} x {n_post} (source x target), got "
+                                     f"{len(rows)} x {cols}")
+
+
+def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, sign: int = 0,
+                            minimum: float | None = None, dt: float | None = None) -> None:
+    """A number, or {"dist": "uniform", "low", "high"} / {"dist": "normal", "mean", "std"}."""
+    if _is_number(value):
+        if sign > 0 and value < 0:
+            c.add(path, f"excitatory weights must be >= 0 {unit}, got {value:g} {unit}")
+        if sign < 0 and value > 0:
+            c.add(path, f"inhibitory weights must be <= 0 {unit}, got {value:g} {unit}")
+        if minimum is not None and value < minimum:
+            c.add(path, f"must be >= {minimum:g} {unit}, got {value:g} {unit}")
+        if dt is not None and value >= 0 and not _is_multiple(value, dt):
+            c.add(path, f"must be a multiple of dt ({dt:g} ms), got {value:g} {unit}")
+        if abs(value) > 1e6:
+            c.add(path, f"must be at most 1e6 {unit} in magnitude, got {value:g}")
+        return
+    if not isinstance(value, dict):
+        c.add(path, f"must be a number or a distribution object, got {_type_name(value)}")
+        return
+    dist = value.get("dist")
+    keys = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}.get(dist)
+    if keys is None:
+        c.add(f"{path}.dist", f"must be \"uniform\" or \"normal\", got {dist!r}")
+        return
+    if not c.mapping(value, path, keys | {"dist"}, keys):
+        return
+    for key in sorted(keys):
+        if key in value and not _is_number(value[key]):
+            c.add(f"{path}.{key}", f"must be a finite number, got {value[key]!r}")
+    if all(_is_number(value.get(k)) for k in keys):
+        if dist == "uniform" and value["high"] < value["low"]:
+            c.add(f"{path}.high", f"must be >= low ({value['low']:g}), got {value['high']:g}")
+        if dist == "normal" and value["std"] < 0:
+            c.add(f"{path}.std", f"must be >= 0, got {value['std']:g}")
+        if minimum is not None and dist == "uniform" and value["low"] < minimum:
+            c.add(f"{path}.low", f"must be >= {minimum:g} {unit}, got {value['low']:g}")
+
+
+def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
+                         is_current: bool) -> None:
+    if not isinstance(plasticity, dict):
+        c.add(path, f"must be null or an object with a \"rule\", got {_type_name(plasticity)}")
+        return
+    rule = plasticity.get("rule")
+    if rule not in PLASTICITY_RULES:
+        c.add(f"{path}.rule", f"must be one of {', '.join(PLASTICITY_RULES)}; got {rule!r}")
+        return
+    params = {k: v for k, v in plasticity.items() if k != "rule"}
+    c.params(params, PLASTICITY_RULES[rule], path)
+    if proj.get("receptor", "exc") != "exc":
+        c.add(path, "plasticity is supported on excitatory projections only")
+    if is_current:
+        c.add(path, "current inputs cannot be plastic (they carry no spikes)")
+    if isinstance(proj.get("delay_ms"), dict):
+        c.add(f"{path}", "plastic projections need one delay for all synapses (a number)")
+    values = PLASTICITY_RULES[rule].resolve(params)
+    if _is_number(values.get("w_min")) and _is_number(values.get("w_max")):
+        if values["w_max"] < values["w_min"]:
+            c.add(f"{path}.w_max", f"must be >= w_min ({values['w_min']:g}), got "
+                                   f"{values['w_max']:g}")
+
+
+def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None,
+                             n_post: int | None, dt: float) -> None:
+    if not c.mapping(rec, path, {"every_ms", "synapses"}, set()):
+        return
+    every = rec.get("every_ms", 100.0)
+    if not _is_number(every) or every <= 0:
+        c.add(f"{path}.every_ms", f"must be > 0 ms, got {every!r}")
+    elif not _is_multiple(every, dt):
+        c.add(f"{path}.every_ms", f"must be a multiple of dt ({dt:g} ms), got {every:g} ms")
+    pairs = rec.get("synapses", [])
+    if not isinstance(pairs, list):
+        c.add(f"{path}.synapses", "must be a list of [pre, post] index pairs")
+        return
+    for j, pair in enumerate(pairs):
+        ok = (isinstance(pair, list) and len(pair) == 2
+              and all(isinstance(v, int) and not isinstance(v, bool) for v in pair))
+        if not ok:
+            c.add(f"{path}.synapses[{j}]", f"must be [pre, post] indices, got {pair!r}")
+        elif n_pre and n_post and not (0 <= pair[0] < n_pre and 0 <= pair[1] < n_post):
+            c.add(f"{path}.synapses[{j}]", f"indices out of range ({n_pre} x {n_post}): {pair}")
+
+
+__all__ = [
+    "Network", "Node", "Project", "Projection", "SimulationSettings", "SPIKE_ENCODERS",
+    "atomic_write_text", "dumps_project", "load_project", "loads_project", "model_spec",
+    "save_project", "validate_document",
+]
