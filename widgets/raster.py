@@ -1,0 +1,254 @@
+"""Spike raster with zoom-dependent detail for up to millions of spikes.
+
+The browser only ever receives what the visible window needs: individual spikes (WebGL
+scatter) when at most ``max_points`` are visible, otherwise a binned density image of the
+visible window, recomputed on the server after each pan/zoom (debounced). Aggregation lives in
+:mod:`widgets.raster_data`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import RangesUpdate, Tap
+from bokeh.models import (
+    BoxAnnotation,
+    ColumnDataSource,
+    FixedTicker,
+    LinearColorMapper,
+    Range1d,
+    Span,
+)
+from bokeh.plotting import figure
+
+from widgets.palette import hex_to_rgb, population_colors
+from widgets.raster_data import RasterIndex, Window
+
+_EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+_EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0, np.int32), "pop": np.empty(0, np.int32)}
+
+
+class RasterPlot(pn.viewable.Viewer):
+    """Spike raster, rows stacked by population, click a row to select a neuron.
+
+    Parameters
+    ----------
+    spikes
+        Spikes DataFrame of the contract (``time_ms``, ``population``, ``neuron``).
+    sizes
+        Population id -> size; the order is the top-to-bottom block order.
+    colors
+        Optional population id -> CSS colour overrides (default: :mod:`widgets.palette`).
+    duration_ms
+        Length of the time axis (default: the last spike time).
+    x_range
+        A Bokeh ``Range1d`` to share with other plots (keyword only, not a param).
+
+    Notes
+    -----
+    ``selected`` is ``{"population": id, "neuron": int}`` after a click on a row (or set it
+    to highlight a row). The total spike count is rendered in an element with CSS class and
+    ``data-testid`` ``ss-spike-count`` (text and ``data-count`` are the plain integer).
+    Build one ``RasterPlot`` per session: Bokeh models cannot be shared between documents.
+    """
+
+    spikes = param.DataFrame(default=None, allow_None=True, doc="Spikes DataFrame.")
+    sizes = param.Dict(default={}, doc="Population id -> size, top to bottom.")
+    colors = param.Dict(default=None, allow_None=True, doc="Colour overrides per population.")
+    duration_ms = param.Number(default=None, allow_None=True, bounds=(0, None))
+    max_points = param.Integer(default=100_000, bounds=(1, None),
+                               doc="Above this many visible spikes a density image is drawn.")
+    image_shape = param.NumericTuple(default=(800, 400), length=2,
+                                     doc="Maximum (nx, ny) bins of the density image.")
+    debounce_ms = param.Integer(default=120, bounds=(0, None),
+                                doc="Delay before re-aggregating after a range change.")
+    selected = param.Dict(default=None, allow_None=True,
+                          doc='{"population": id, "neuron": int} of the clicked row.')
+    mode = param.Selector(default="empty", objects=["empty", "points", "density"],
+                          constant=True, doc="What is drawn for the current window.")
+    visible_spikes = param.Integer(default=0, constant=True,
+                                   doc="Spikes inside the current window.")
+    height = param.Integer(default=380, bounds=(100, None))
+    title = param.String(default="Spike raster")
+
+    def __init__(self, x_range: Range1d | None = None, **params):
+        super().__init__(**params)
+        self._own_x_range = x_range is None
+        self.x_range = x_range if x_range is not None else Range1d(0.0, 1.0)
+        self.y_range = Range1d(-0.5, 0.5)
+        self._index = RasterIndex(None, {})
+        self._rgb: list[tuple[int, int, int]] = []
+        self._pending = False
+        self._quiet = False  # set while we move the ranges ourselves
+        self._figure = self._make_figure()
+        self._count = pn.pane.HTML(self._count_html(), margin=(0, 10))
+        plot = pn.pane.Bokeh(self._figure, sizing_mode="stretch_width")
+        self._layout = pn.Column(self._count, plot, sizing_mode="stretch_width")
+        self._set_data()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def figure(self):
+        """The Bokeh figure (for linking or embedding elsewhere)."""
+        return self._figure
+
+    @property
+    def index(self) -> RasterIndex:
+        """Row layout and window queries of the current data."""
+        return self._index
+
+    def window(self) -> Window:
+        """The visible ``(x0, x1, y0, y1)`` window."""
+        return (self.x_range.start, self.x_range.end, self.y_range.start, self.y_range.end)
+
+    def refresh(self) -> None:
+        """Re-aggregate for the current ranges now (range changes do this automatically)."""
+        self._pending = False
+        window = self.window()
+        n = self._index.count(window) if len(self._index) else 0
+        if n == 0:
+            mode, image, points = "empty" if not len(self._index) else "points", None, None
+        elif n <= self.max_points:
+            mode, image, points = "points", None, self._index.points(window)
+        else:
+            nx, ny = (int(v) for v in self.image_shape)
+            mode, points = "density", None
+            image = self._index.density(window, self._rgb, nx=nx, ny=ny)
+        self._last_density = image
+        self._points.data = points if points is not None else dict(_EMPTY_POINTS)
+        if image is None:
+            self._image.data = dict(_EMPTY_IMAGE)
+        else:
+            self._image.data = {"image": [image.rgba], "x": [image.x], "y": [image.y],
+                                "dw": [image.dw], "dh": [image.dh]}
+        with param.edit_constant(self):
+            self.param.update(mode=mode, visible_spikes=n)
+        self._count.object = self._count_html()
+
+    # ------------------------------------------------------------------ figure
+    def _make_figure(self):
+        fig = figure(height=self.height, title=self.title, x_range=self.x_range,
+                     y_range=self.y_range, output_backend="webgl",
+                     tools="xpan,pan,xwheel_zoom,wheel_zoom,box_zoom,reset,save",
+                     active_scroll="xwheel_zoom", active_drag="xpan",
+                     x_axis_label="time (ms)", sizing_mode="stretch_width")
+        fig.toolbar.logo = None
+        fig.ygrid.visible = False
+        self._image = ColumnDataSource(dict(_EMPTY_IMAGE))
+        fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self._image)
+        self._points = ColumnDataSource(dict(_EMPTY_POINTS))
+        self._mapper = LinearColorMapper(palette=["#000000"], low=-0.5, high=0.5)
+        fig.scatter("x", "y", source=self._points, marker="square", size=3, line_color=None,
+                    fill_color={"field": "pop", "transform": self._mapper})
+        self._highlight = BoxAnnotation(fill_color="#ffd54f", fill_alpha=0.35, visible=False,
+                                        level="underlay")
+        fig.add_layout(self._highlight)
+        self._spans: list[Span] = []
+        fig.yaxis.ticker = FixedTicker(ticks=[])
+        fig.on_event(RangesUpdate, self._schedule)
+        fig.on_event(Tap, self._on_tap)
+        for rng in (self.x_range, self.y_range):
+            rng.on_change("start", self._range_changed)
+            rng.on_change("end", self._range_changed)
+        return fig
+
+    @param.depends("spikes", "sizes", "colors", "duration_ms", watch=True)
+    def _set_data(self) -> None:
+        self._run(self._apply_data)
+
+    def _apply_data(self) -> None:
+        sizes = {str(k): int(v) for k, v in (self.sizes or {}).items()}
+        self._index = index = RasterIndex(self.spikes, sizes)
+        colors = population_colors(sizes, self.colors)
+        self._rgb = [hex_to_rgb(c) for c in colors.values()]
+        self._mapper.update(palette=list(colors.values()) or ["#000000"],
+                            low=-0.5, high=max(len(colors), 1) - 0.5)
+        fig = self._figure
+        self._quiet = True
+        try:
+            self._layout_rows(fig, index)
+        finally:
+            self._quiet = False
+        self._update_highlight()
+        self.refresh()
+
+    def _layout_rows(self, fig, index: RasterIndex) -> None:
+        centres = index.block_centres()
+        fig.yaxis.ticker = FixedTicker(ticks=list(centres.values()))
+        fig.yaxis.major_label_overrides = {v: k for k, v in centres.items()}
+        for span in self._spans:
+            span.visible = False
+        for k, edge in enumerate(index.block_edges()):
+            if k >= len(self._spans):
+                self._spans.append(Span(dimension="width", line_color="#999999", line_width=1))
+                fig.add_layout(self._spans[-1])
+            self._spans[k].update(location=edge, visible=True)
+        top = max(index.n_rows, 1) - 0.5
+        self.y_range.update(start=-0.5, end=top, bounds=(-0.5, top))
+        duration = self.duration_ms
+        if duration is None:
+            duration = float(index.x[-1]) if len(index) else 1.0
+        if self._own_x_range:
+            self.x_range.update(start=0.0, end=max(duration, 1e-3),
+                                bounds=(0.0, max(duration, 1e-3)))
+
+    # ------------------------------------------------------------------ events
+    def _schedule(self, *_args) -> None:
+        """Coalesce bursts of range changes into one re-aggregation."""
+        if self._quiet:
+            return
+        doc = self._figure.document
+        if doc is None or doc.session_context is None or not self.debounce_ms:
+            self.refresh()  # notebook / static: no event loop to defer to
+            return
+        if not self._pending:
+            self._pending = True
+            doc.add_timeout_callback(self.refresh, self.debounce_ms)
+
+    def _range_changed(self, attr, old, new) -> None:
+        self._schedule()
+
+    def _on_tap(self, event) -> None:
+        self.select_at(event.y)
+
+    def select_at(self, y: float) -> dict | None:
+        """Select the neuron whose row is drawn at ``y`` (what a click does)."""
+        hit = self._index.locate(y)
+        if hit is not None:
+            self.selected = {"population": hit[0], "neuron": int(hit[1])}
+        return self.selected
+
+    @param.depends("selected", watch=True)
+    def _selection_changed(self) -> None:
+        self._run(self._update_highlight)
+
+    def _update_highlight(self) -> None:
+        sel = self.selected
+        if not sel or sel.get("population") not in self._index.names:
+            self._highlight.visible = False
+            return
+        y = self._index.row_y(sel["population"], int(sel["neuron"]))
+        self._highlight.update(bottom=y - 0.5, top=y + 0.5, visible=True)
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        """Run a Bokeh model update on the session's thread when called from elsewhere."""
+        doc = self._figure.document
+        if doc is not None and doc.session_context is not None and pn.state.curdoc is not doc:
+            doc.add_next_tick_callback(fn)
+        else:
+            fn()
+
+    # ------------------------------------------------------------------ view
+    def _count_html(self) -> str:
+        total = len(self._index)
+        return (f'<div class="ss-raster-status" data-mode="{self.mode}">'
+                f'<span class="ss-spike-count" data-testid="ss-spike-count" '
+                f'data-count="{total}">{total}</span> spikes · '
+                f'<span class="ss-visible-count" data-count="{self.visible_spikes}">'
+                f'{self.visible_spikes}</span> in view ({self.mode})</div>')
+
+    def __panel__(self):
+        return self._layout
