@@ -146,6 +146,10 @@ class RasterPlot(pn.viewable.Viewer):
         self._highlight = BoxAnnotation(fill_color="#ffd54f", fill_alpha=0.35, visible=False,
                                         level="underlay")
         fig.add_layout(self._highlight)
+        # A line too: with thousands of rows the box is thinner than a pixel.
+        self._highlight_line = Span(dimension="width", line_color="#e6a700", line_width=2,
+                                    visible=False)
+        fig.add_layout(self._highlight_line)
         self._spans: list[Span] = []
         fig.yaxis.ticker = FixedTicker(ticks=[])
         fig.on_event(RangesUpdate, self._schedule)
@@ -228,10 +232,11 @@ class RasterPlot(pn.viewable.Viewer):
     def _update_highlight(self) -> None:
         sel = self.selected
         if not sel or sel.get("population") not in self._index.names:
-            self._highlight.visible = False
+            self._highlight.visible = self._highlight_line.visible = False
             return
         y = self._index.row_y(sel["population"], int(sel["neuron"]))
         self._highlight.update(bottom=y - 0.5, top=y + 0.5, visible=True)
+        self._highlight_line.update(location=y, visible=True)
 
     def _run(self, fn: Callable[[], None]) -> None:
         """Run a Bokeh model update on the session's thread when called from elsewhere."""

@@ -1,0 +1,73 @@
+"""Per-population firing statistics table (the output of ``population_summary``).
+
+Tabulator's JS/CSS ship inside Panel (``panel/dist/bundled/datatabulator``) and ``panel serve``
+serves them from the app's own origin; tests/test_plot_widgets.py checks no external URL is
+referenced.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+import param
+
+COLUMNS = ["population", "size", "spikes", "mean_rate_hz", "active_fraction", "cv_isi",
+           "fano_factor"]
+
+TITLES = {"population": "Population", "size": "Neurons", "spikes": "Spikes",
+          "mean_rate_hz": "Rate (Hz)", "active_fraction": "Active", "cv_isi": "CV ISI",
+          "fano_factor": "Fano"}
+
+TOOLTIPS = {
+    "mean_rate_hz": "Spikes per neuron per second, over the whole run.",
+    "active_fraction": "Fraction of neurons that fired at least once.",
+    "cv_isi": "std/mean of inter-spike intervals, per neuron with >= 3 spikes, averaged. "
+              "0 = regular, ~1 = Poisson.",
+    "fano_factor": "Variance/mean of spike counts in fixed windows, per active neuron, "
+                   "averaged. ~0 = regular, ~1 = Poisson.",
+}
+
+
+class SummaryTable(pn.viewable.Viewer):
+    """Read-only table of :func:`engine.analysis.population_summary`.
+
+    Parameters
+    ----------
+    summary
+        DataFrame with the columns of ``population_summary`` (missing ones are skipped).
+    """
+
+    summary = param.DataFrame(default=None, allow_None=True)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._table = pn.widgets.Tabulator(
+            self._frame(), disabled=True, show_index=False, sortable=True,
+            titles=TITLES, header_tooltips=TOOLTIPS, layout="fit_data_table",
+            formatters=_formatters(), css_classes=["ss-summary-table"],
+            sizing_mode="stretch_width")
+
+    def _frame(self) -> pd.DataFrame:
+        frame = self.summary if self.summary is not None else pd.DataFrame(columns=COLUMNS)
+        return frame[[c for c in COLUMNS if c in frame.columns]].reset_index(drop=True)
+
+    @param.depends("summary", watch=True)
+    def _update(self) -> None:
+        self._table.value = self._frame()
+
+    @property
+    def table(self) -> pn.widgets.Tabulator:
+        """The underlying Tabulator widget."""
+        return self._table
+
+    def __panel__(self):
+        return self._table
+
+
+def _formatters() -> dict:
+    def number(precision: int) -> dict:
+        return {"type": "money", "precision": precision, "thousand": ",", "symbol": ""}
+
+    return {"size": number(0), "spikes": number(0), "mean_rate_hz": number(2),
+            "active_fraction": {"type": "progress", "max": 1, "legend": True},
+            "cv_isi": number(3), "fano_factor": number(3)}
