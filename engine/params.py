@@ -160,9 +160,9 @@ def _check_table(value: Any, spec: ParamSpec) -> str | None:
         if not isinstance(row, list) or len(row) != 2:
             return f"row {i}: must be [time_ms, value], got {row!r}"
         t, v = row
-        for item in (t, v):
-            if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
-                return f"row {i}: must hold two finite numbers, got {row!r}"
+        numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
+        if not numeric or not all(math.isfinite(x) for x in row):
+            return f"row {i}: must hold two finite numbers, got {row!r}"
         if t < 0 or t < previous:
             return f"row {i}: times must be >= 0 and increasing, got {t:g} ms after {previous:g} ms"
         previous = t

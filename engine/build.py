@@ -1,0 +1,469 @@
+"""Turn a validated :class:`~engine.project.Project` into flat arrays the kernel can step.
+
+All neurons of populations and encoders share one global index space (monitors have none).
+Each projection is a CSR block (row pointer per source neuron, int32 target, float32 weight,
+optional uint16 delay), 8 bytes per synapse or 10 with per-synapse delays. Plastic
+projections add a column index (CSC) for the post-spike side of the rule.
+
+Memory is estimated from the connectivity rules *before* anything is allocated; a network over
+budget is refused with a message that names the biggest consumers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.connectivity import connect, expected_synapses
+from engine.encoders import (
+    CurrentSchedule,
+    SpikeSource,
+    make_current_schedule,
+    make_spike_source,
+)
+from engine.errors import MemoryBudgetError, Problem, ProjectError
+from engine.models import CURRENT_ENCODERS, NEURON_MODELS, PLASTICITY_RULES, SPIKE_ENCODERS
+from engine.project import Project
+
+# Node type codes shared with engine.kernels.
+LIF, IZHIKEVICH, SPIKE_SOURCE, CURRENT_SOURCE = 0, 1, 2, 3
+# Plasticity rule codes shared with engine.kernels.
+NO_PLASTICITY, STDP, TEACHING = 0, 1, 2
+# Recordable variable codes shared with engine.kernels.
+VARIABLE_CODES = {"v": 0, "i_exc": 1, "i_inh": 2, "u": 3}
+N_NODE_PARAMS = 12
+N_PLASTICITY_PARAMS = 10
+FULL_SNAPSHOT_SYNAPSES = 200_000  # plastic projections up to this size keep full snapshots
+
+_MB = 1024 * 1024
+
+
+@dataclass
+class MemoryEstimate:
+    """Bytes needed, per item, before building."""
+
+    items: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.items.values())
+
+    def add(self, name: str, nbytes: float) -> None:
+        self.items[name] = self.items.get(name, 0.0) + nbytes
+
+    def describe(self, top: int = 3) -> str:
+        biggest = sorted(self.items.items(), key=lambda kv: -kv[1])[:top]
+        return ", ".join(f"{name} {nbytes / _MB:,.0f} MB" for name, nbytes in biggest)
+
+
+@dataclass
+class CompiledNetwork:
+    """Flat arrays describing the network, its inputs and what to record."""
+
+    dt_ms: float
+    n_steps: int
+    bin_steps: int
+    node_ids: list[str]
+    node_kind: list[str]
+    node_model: list[str]
+    node_type: np.ndarray          # int32 (n_nodes,)
+    node_start: np.ndarray         # int64 (n_nodes + 1,) global index ranges
+    node_params: np.ndarray        # float64 (n_nodes, N_NODE_PARAMS)
+    node_record: np.ndarray        # bool (n_nodes,) record spikes
+    node_of: np.ndarray            # int32 (n_neurons,) node of each global neuron
+    initial_v: np.ndarray          # float64 (n_neurons,)
+    initial_u: np.ndarray          # float64 (n_neurons,)
+    # projections
+    proj_ids: list[str]
+    proj_src: np.ndarray           # int32 node index
+    proj_tgt: np.ndarray           # int32 node index
+    proj_inh: np.ndarray           # int8 1 = inhibitory receptor
+    proj_row_off: np.ndarray       # int64 offset into rowptr
+    proj_syn_off: np.ndarray       # int64 offset into syn arrays (n_proj + 1,)
+    proj_delay: np.ndarray         # int64 uniform delay in steps, -1 = per synapse
+    proj_dsyn_off: np.ndarray      # int64 offset into syn_delay for per-synapse delays
+    proj_rule: np.ndarray          # int32 plasticity rule code
+    proj_pparams: np.ndarray       # float64 (n_proj, N_PLASTICITY_PARAMS)
+    proj_col_off: np.ndarray       # int64 offset into colptr (plastic only)
+    proj_trace_pre_off: np.ndarray   # int64 offset into pre-side plasticity state
+    proj_trace_post_off: np.ndarray  # int64 offset into post-side plasticity state
+    rowptr: np.ndarray             # int64
+    syn_post: np.ndarray           # int32
+    syn_weight: np.ndarray         # float32
+    syn_delay: np.ndarray          # uint16
+    colptr: np.ndarray             # int64
+    col_syn: np.ndarray            # int64 synapse index (global) of each CSC entry
+    col_pre: np.ndarray            # int32 pre index of each CSC entry
+    out_proj_ptr: np.ndarray       # int64 (n_nodes + 1,) projections leaving each node
+    out_proj: np.ndarray           # int32
+    max_delay: int
+    # inputs
+    spike_sources: dict[int, SpikeSource]          # node index -> source
+    current_sources: dict[int, CurrentSchedule]    # node index -> schedule
+    current_gain: np.ndarray       # float64 (n_current_nodes, n_neurons)
+    current_nodes: list[int]
+    bias: np.ndarray               # float64 (n_neurons,) i_offset per neuron
+    # recording
+    monitors: list[dict]
+    weight_records: list[dict]
+    memory: MemoryEstimate
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.node_start[-1])
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.syn_post.shape[0])
+
+    def synapse_bytes(self) -> int:
+        """Bytes held by synapse arrays (weights, targets, delays, row pointers, CSC)."""
+        arrays = (self.rowptr, self.syn_post, self.syn_weight, self.syn_delay, self.colptr,
+                  self.col_syn, self.col_pre)
+        return int(sum(a.nbytes for a in arrays))
+
+
+def estimate_memory(project: Project) -> MemoryEstimate:
+    """Estimate the bytes a project needs (synapses, state, buffers, recordings)."""
+    net, sim = project.network, project.simulation
+    est = MemoryEstimate()
+    sizes = {n.id: n.size for n in net.nodes if n.kind != "monitor"}
+    n_neurons = sum(sizes.values())
+    n_steps = int(round(sim.duration_ms / sim.dt_ms))
+    max_delay = 0
+    for p in net.projections:
+        rule = p.connectivity.get("rule", "all_to_all")
+        n_syn = expected_synapses(rule, p.connectivity, sizes[p.source], sizes[p.target],
+                                  p.source == p.target)
+        per_syn = 8 + (2 if isinstance(p.delay_ms, dict) else 0) + (24 if p.plasticity else 0)
+        est.add(f"synapses of {p.id}", n_syn * per_syn + 8 * (sizes[p.source] + 1))
+        max_delay = max(max_delay, _max_delay_ms(p.delay_ms))
+        if p.record_weights is not None:
+            every = p.record_weights.get("every_ms", sim.duration_ms / 100)
+            est.add(f"weight snapshots of {p.id}", 4 * n_syn * (sim.duration_ms / every + 1))
+        elif p.plasticity and n_syn <= FULL_SNAPSHOT_SYNAPSES:
+            est.add(f"weight snapshots of {p.id}", 4 * n_syn * 101)
+    ring = int(round(max_delay / sim.dt_ms)) + 1
+    est.add("neuron state", n_neurons * 8 * 6)
+    est.add("delay buffers", 2 * 8 * ring * n_neurons)
+    n_bins = n_steps // max(1, int(round(sim.count_bin_ms / sim.dt_ms))) + 1
+    est.add("operation counts", 8 * n_bins * (3 * len(sizes) + 2 * len(net.projections)))
+    for m in net.monitors:
+        values = m.resolved_params()
+        interval = values["interval_ms"]
+        samples = sim.duration_ms / interval + 1
+        est.add(f"traces of {m.id}", 8 * samples * len(values["neurons"])
+                * len(values["variables"]))
+    return est
+
+
+def _max_delay_ms(delay) -> float:
+    if isinstance(delay, dict):
+        if delay["dist"] == "uniform":
+            return float(delay["high"])
+        return float(delay["mean"] + 6 * delay["std"])  # draws beyond 6 sigma are clipped
+    return float(delay)
+
+
+def check_memory(project: Project) -> MemoryEstimate:
+    """Raise :class:`MemoryBudgetError` when the estimate exceeds the project's budget."""
+    est = estimate_memory(project)
+    budget = project.simulation.memory_budget_mb * _MB
+    if est.total > budget:
+        raise MemoryBudgetError(
+            f"This network would need about {est.total / _MB:,.0f} MB, more than the memory "
+            f"budget of {budget / _MB:,.0f} MB (simulation.memory_budget_mb). Largest items: "
+            f"{est.describe()}. Try fewer neurons or a lower connection probability, record "
+            f"fewer neurons or less often, or a shorter run."
+        )
+    return est
+
+
+def build(project: Project) -> CompiledNetwork:
+    """Compile a project into a :class:`CompiledNetwork` (after the memory check).
+
+    Raises
+    ------
+    MemoryBudgetError
+        When the network would not fit the memory budget.
+    ProjectError
+        For problems only visible while building (e.g. a recorded synapse that does not exist).
+    """
+    est = check_memory(project)
+    net, sim = project.network, project.simulation
+    dt = sim.dt_ms
+    seeds = np.random.SeedSequence(sim.seed)
+    n_steps = int(round(sim.duration_ms / dt))
+    bin_steps = max(1, int(round(sim.count_bin_ms / dt)))
+
+    nodes = [n for n in net.nodes if n.kind != "monitor"]
+    index = {n.id: i for i, n in enumerate(nodes)}
+    # One child seed per node and per projection, keyed by position so adding a node at the
+    # end does not change the randomness of the others.
+    node_seeds = seeds.spawn(len(net.nodes) + len(net.projections) + 1)
+    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum([n.size for n in nodes], out=starts[1:])
+    n_neurons = int(starts[-1])
+
+    node_type = np.zeros(len(nodes), np.int32)
+    node_params = np.zeros((len(nodes), N_NODE_PARAMS))
+    initial_v = np.zeros(n_neurons)
+    initial_u = np.zeros(n_neurons)
+    bias = np.zeros(n_neurons)
+    record = sim.record_spikes
+    node_record = np.array([record == "all" or n.id in record for n in nodes], dtype=bool)
+    spike_sources: dict[int, SpikeSource] = {}
+    current_sources: dict[int, CurrentSchedule] = {}
+    for i, node in enumerate(nodes):
+        values = node.resolved_params()
+        lo, hi = starts[i], starts[i + 1]
+        rng = np.random.default_rng(node_seeds[i])
+        if node.kind == "population":
+            spec = NEURON_MODELS[node.model]
+            node_type[i] = LIF if spec.name == "lif" else IZHIKEVICH
+            node_params[i] = _neuron_params(spec.name, values, dt)
+            initial_v[lo:hi] = values["v_init"] + values["v_init_spread"] * rng.random(node.size)
+            if spec.name == "izhikevich":
+                initial_u[lo:hi] = values["b"] * initial_v[lo:hi]
+            bias[lo:hi] = values["i_offset"]
+        elif node.model in SPIKE_ENCODERS:
+            node_type[i] = SPIKE_SOURCE
+            seed = int(node_seeds[i].generate_state(1)[0])
+            spike_sources[i] = make_spike_source(SPIKE_ENCODERS[node.model], node.size, values,
+                                                 dt, seed, n_steps)
+        else:
+            node_type[i] = CURRENT_SOURCE
+            current_sources[i] = make_current_schedule(CURRENT_ENCODERS[node.model], values, dt)
+
+    projections = _build_projections(project, nodes, index, starts, node_seeds[len(net.nodes):],
+                                     dt)
+    current_nodes = sorted(current_sources)
+    current_gain = np.zeros((len(current_nodes), n_neurons))
+    for c, node_i in enumerate(current_nodes):
+        for blk in projections["current"]:
+            if blk["src"] == node_i:
+                # Every channel of a current encoder carries the same amplitude, so a target's
+                # gain is the sum of its incoming weights.
+                np.add.at(current_gain[c], starts[blk["tgt"]] + blk["targets"], blk["weights"])
+
+    node_of = np.repeat(np.arange(len(nodes), dtype=np.int32), np.diff(starts))
+    monitors = _build_monitors(net, index, starts, dt, n_steps)
+    compiled = CompiledNetwork(
+        dt_ms=dt, n_steps=n_steps, bin_steps=bin_steps,
+        node_ids=[n.id for n in nodes], node_kind=[n.kind for n in nodes],
+        node_model=[n.model for n in nodes], node_type=node_type, node_start=starts,
+        node_params=node_params, node_record=node_record, node_of=node_of,
+        initial_v=initial_v, initial_u=initial_u,
+        spike_sources=spike_sources, current_sources=current_sources,
+        current_gain=current_gain, current_nodes=current_nodes, bias=bias,
+        monitors=monitors, memory=est, **projections["arrays"],
+    )
+    compiled.weight_records = _build_weight_records(net, compiled, dt)
+    return compiled
+
+
+def _neuron_params(model: str, v: dict, dt: float) -> np.ndarray:
+    """Per-node constants of the update rule (propagators for LIF)."""
+    out = np.zeros(N_NODE_PARAMS)
+    p_ee = math.exp(-dt / v["tau_syn_exc"])
+    p_ii = math.exp(-dt / v["tau_syn_inh"])
+    if model == "lif":
+        tau_m = v["tau_m"]
+        p_mm = math.exp(-dt / tau_m)
+        out[:10] = [p_mm, 1.0 - p_mm, _psc_propagator(dt, tau_m, v["tau_syn_exc"]),
+                    _psc_propagator(dt, tau_m, v["tau_syn_inh"]), p_ee, p_ii, v["v_rest"],
+                    v["v_reset"], v["v_thresh"], int(round(v["t_ref"] / dt))]
+    else:
+        out[:8] = [v["a"], v["b"], v["c"], v["d"], v["v_peak"], p_ee, p_ii, dt]
+    return out
+
+
+def _psc_propagator(dt: float, tau_m: float, tau_s: float) -> float:
+    """Exact contribution of an exponentially decaying input I(0)=1 to v over one step.
+
+    Solves tau_m dv/dt = -v + I(t), I(t) = exp(-t / tau_s), v(0) = 0 at t = dt.
+    """
+    if abs(tau_s - tau_m) < 1e-9 * tau_m:
+        return dt / tau_m * math.exp(-dt / tau_m)
+    return tau_s / (tau_s - tau_m) * (math.exp(-dt / tau_s) - math.exp(-dt / tau_m))
+
+
+def _draw(value, n: int, rng: np.random.Generator) -> np.ndarray:
+    """A constant or a distribution ({"dist": "uniform"|"normal", ...}) drawn n times."""
+    if not isinstance(value, dict):
+        return np.full(n, float(value))
+    if value["dist"] == "uniform":
+        return rng.uniform(value["low"], value["high"], n)
+    return rng.normal(value["mean"], value["std"], n)
+
+
+def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dict:
+    net = project.network
+    blocks, current_blocks = [], []
+    for j, p in enumerate(net.projections):
+        src, tgt = index[p.source], index[p.target]
+        n_pre, n_post = nodes[src].size, nodes[tgt].size
+        rule = p.connectivity.get("rule", "all_to_all")
+        conn_seed = int(seeds[j].generate_state(2)[0])
+        rowptr, targets, matrix_w = connect(rule, p.connectivity, n_pre, n_post,
+                                            p.source == p.target, conn_seed)
+        rng = np.random.default_rng(seeds[j])
+        n_syn = targets.shape[0]
+        weights = matrix_w if matrix_w is not None else _draw(p.weight, n_syn, rng)
+        weights = np.minimum(weights, 0.0) if p.receptor == "inh" else np.maximum(weights, 0.0)
+        blk = {"id": p.id, "src": src, "tgt": tgt, "n_post": n_post, "rowptr": rowptr,
+               "targets": targets,
+               "weights": weights, "inh": p.receptor == "inh", "plasticity": p.plasticity}
+        if nodes[src].model in CURRENT_ENCODERS:
+            current_blocks.append(blk)
+            continue
+        if isinstance(p.delay_ms, dict):
+            steps = np.rint(np.maximum(_draw(p.delay_ms, n_syn, rng), 0.0) / dt)
+            if steps.size and steps.max() > np.iinfo(np.uint16).max:
+                raise ProjectError([Problem(f"network.projections[{j}].delay_ms",
+                                            f"delays must stay below "
+                                            f"{np.iinfo(np.uint16).max * dt:g} ms")])
+            blk["delay_steps"] = steps.astype(np.uint16)
+            blk["delay"] = -1
+        else:
+            blk["delay"] = int(round(p.delay_ms / dt))
+        blocks.append(blk)
+    return {"arrays": _concatenate_blocks(blocks, len(nodes)), "current": current_blocks}
+
+
+def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
+    n_proj = len(blocks)
+    row_off = np.zeros(n_proj, np.int64)
+    syn_off = np.zeros(n_proj + 1, np.int64)
+    dsyn_off = np.zeros(n_proj, np.int64)
+    col_off = np.zeros(n_proj, np.int64)
+    pre_off = np.zeros(n_proj, np.int64)
+    post_off = np.zeros(n_proj, np.int64)
+    rule = np.zeros(n_proj, np.int32)
+    pparams = np.zeros((n_proj, N_PLASTICITY_PARAMS))
+    rowptrs, posts, weights, delays, colptrs, col_syns, col_pres = [], [], [], [], [], [], []
+    rows = dsyn = cols = pre_state = post_state = 0
+    for b, blk in enumerate(blocks):
+        n_syn = blk["targets"].shape[0]
+        row_off[b] = rows
+        syn_off[b + 1] = syn_off[b] + n_syn
+        rowptrs.append(blk["rowptr"] + syn_off[b])
+        rows += blk["rowptr"].shape[0]
+        posts.append(blk["targets"])
+        weights.append(blk["weights"].astype(np.float32))
+        dsyn_off[b] = dsyn
+        if blk["delay"] < 0:
+            delays.append(blk["delay_steps"])
+            dsyn += n_syn
+        plasticity = blk["plasticity"]
+        if plasticity:
+            rule[b], pparams[b] = _plasticity_params(plasticity)
+            n_pre = blk["rowptr"].shape[0] - 1
+            order = np.argsort(blk["targets"], kind="stable")
+            counts = np.bincount(blk["targets"], minlength=blk["n_post"])
+            colptr = np.zeros(counts.shape[0] + 1, np.int64)
+            np.cumsum(counts, out=colptr[1:])
+            col_off[b] = cols
+            colptrs.append(colptr + sum(c.shape[0] for c in col_syns))
+            pre_of_syn = np.repeat(np.arange(n_pre, dtype=np.int32), np.diff(blk["rowptr"]))
+            col_syns.append(order.astype(np.int64) + syn_off[b])
+            col_pres.append(pre_of_syn[order])
+            cols += colptr.shape[0]
+            pre_off[b] = pre_state
+            post_off[b] = post_state
+            pre_state += n_pre
+            post_state += counts.shape[0]
+    out_lists: list[list[int]] = [[] for _ in range(n_nodes)]
+    for b, blk in enumerate(blocks):
+        out_lists[blk["src"]].append(b)
+    out_ptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum([len(x) for x in out_lists], out=out_ptr[1:])
+
+    def cat(arrays, dtype):
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+
+    delay = np.array([blk["delay"] for blk in blocks], dtype=np.int64)
+    max_delay = max([int(d) for d in delay if d >= 0]
+                    + [int(blk["delay_steps"].max()) for blk in blocks
+                       if blk["delay"] < 0 and blk["delay_steps"].size] + [0])
+    return dict(
+        proj_ids=[blk["id"] for blk in blocks],
+        proj_src=np.array([blk["src"] for blk in blocks], np.int32),
+        proj_tgt=np.array([blk["tgt"] for blk in blocks], np.int32),
+        proj_inh=np.array([blk["inh"] for blk in blocks], np.int8),
+        proj_row_off=row_off, proj_syn_off=syn_off, proj_delay=delay,
+        proj_dsyn_off=dsyn_off, proj_rule=rule, proj_pparams=pparams, proj_col_off=col_off,
+        proj_trace_pre_off=pre_off, proj_trace_post_off=post_off,
+        rowptr=cat(rowptrs, np.int64), syn_post=cat(posts, np.int32),
+        syn_weight=cat(weights, np.float32), syn_delay=cat(delays, np.uint16),
+        colptr=cat(colptrs, np.int64), col_syn=cat(col_syns, np.int64),
+        col_pre=cat(col_pres, np.int32),
+        out_proj_ptr=out_ptr,
+        out_proj=np.array([b for lst in out_lists for b in lst], np.int32),
+        max_delay=max_delay, weight_records=[],
+    )
+
+
+def _plasticity_params(plasticity: dict) -> tuple[int, np.ndarray]:
+    spec = PLASTICITY_RULES[plasticity["rule"]]
+    v = spec.resolve({k: val for k, val in plasticity.items() if k != "rule"})
+    out = np.zeros(N_PLASTICITY_PARAMS)
+    if spec.name == "stdp":
+        out[:8] = [v["a_plus"], v["a_minus"], v["tau_plus"], v["tau_minus"], v["w_min"],
+                   v["w_max"], 1.0 if v["pairing"] == "nearest" else 0.0,
+                   1.0 if v["bounds"] == "multiplicative" else 0.0]
+        return STDP, out
+    out[:5] = [v["step_up"], v["step_down"], v["window_ms"], v["w_min"], v["w_max"]]
+    return TEACHING, out
+
+
+def _build_monitors(net, index, starts, dt: float, n_steps: int) -> list[dict]:
+    monitors = []
+    for m in net.monitors:
+        values = m.resolved_params()
+        node_i = index[m.target]
+        neurons = np.asarray(values["neurons"], dtype=np.int64)
+        interval = max(1, int(round(values["interval_ms"] / dt)))
+        variables = [v for v in values["variables"]]
+        monitors.append({
+            "id": m.id, "node": node_i, "population": m.target, "neurons": neurons,
+            "variables": variables, "interval": interval,
+            "n_samples": n_steps // interval + 1,
+            "gids": starts[node_i] + neurons,
+        })
+    return monitors
+
+
+def _build_weight_records(net, compiled: CompiledNetwork, dt: float) -> list[dict]:
+    records = []
+    for b, pid in enumerate(compiled.proj_ids):
+        p = net.projection(pid)
+        if p.record_weights is None and not p.plasticity:
+            continue
+        rec = p.record_weights or {}
+        # Without an explicit request: about 100 snapshots per run, full matrices only while
+        # they stay small (statistics are always kept).
+        default_every = compiled.n_steps * dt / 100
+        every = max(1, int(round(rec.get("every_ms", default_every) / dt)))
+        lo, hi = compiled.proj_syn_off[b], compiled.proj_syn_off[b + 1]
+        full = p.record_weights is not None or (hi - lo) <= FULL_SNAPSHOT_SYNAPSES
+        rowptr = compiled.rowptr[compiled.proj_row_off[b]:
+                                 compiled.proj_row_off[b] + net.node(p.source).size + 1]
+        pre = np.repeat(np.arange(rowptr.shape[0] - 1, dtype=np.int32), np.diff(rowptr))
+        post = compiled.syn_post[lo:hi]
+        selected = []
+        for j, (i_pre, i_post) in enumerate(rec.get("synapses", [])):
+            row = compiled.syn_post[rowptr[i_pre]:rowptr[i_pre + 1]]
+            hit = np.flatnonzero(row == i_post)
+            if hit.size == 0:
+                path = f"network.projections[{net.projections.index(p)}].record_weights"
+                raise ProjectError([Problem(f"{path}.synapses[{j}]",
+                                            f"there is no synapse {i_pre} -> {i_post} in "
+                                            f"{pid!r} (with this seed)")])
+            selected.append(int(rowptr[i_pre] + hit[0]))
+        records.append({"projection": pid, "index": b, "every": every, "pre": pre,
+                        "post": post, "synapses": np.asarray(selected, np.int64),
+                        "lo": int(lo), "hi": int(hi), "full": full})
+    return records

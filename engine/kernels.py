@@ -1,0 +1,364 @@
+"""The numba kernel that steps the whole network for a chunk of time indices.
+
+Step ``k`` (k >= 1) advances every neuron from ``(k-1)*dt`` to ``k*dt``; spikes found in it
+are labelled ``k``. Then spikes labelled ``k`` (neurons and input encoders) are propagated:
+static synapses add their weight to a ring buffer slot ``(k + delay) % L`` of the target's
+synaptic current, which is added at the start of step ``k + delay + 1`` (so the current jumps
+at time ``k + delay`` and moves the membrane from then on). Plastic synapses are delivered at
+their arrival time through a queue of pre indices, so the learning rule sees the arrival time.
+``k = 0`` only propagates input spikes at time 0.
+
+Only rows of neurons that spiked are walked (event-driven); the per-neuron update is a tight
+loop over contiguous arrays. ``nogil=True`` lets a worker thread run it while the server
+stays responsive; ``cache=True`` keeps the compiled code between processes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
+NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
+
+
+@numba.njit(cache=True, nogil=True)
+def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple and cacheable
+    k0, k1, bin_steps,
+    node_type, node_start, node_params, node_record, node_of,
+    v, u, ie, ii, iext, ref, buf_e, buf_i,
+    proj_tgt, proj_inh, proj_row_off, proj_syn_off, proj_delay, proj_dsyn_off,
+    proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
+    rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
+    out_proj_ptr, out_proj,
+    pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n,
+    ev_k, ev_gid, ev_ptr,
+    spk_k, spk_gid, n_spk, spk_now,
+    cnt_spikes, cnt_active, cnt_syn, cnt_plast,
+    mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
+    wt_syn, wt_interval, wt_out,
+    dt,
+):  # pragma: no cover - compiled
+    """Advance the network over time indices ``[k0, k1)``.
+
+    Returns
+    -------
+    (status, k_next, ev_ptr, bad_neuron)
+        ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``) or
+        INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``).
+    """
+    n_nodes = node_type.shape[0]
+    n_total = node_start[n_nodes]
+    n_proj = proj_tgt.shape[0]
+    ring = buf_e.shape[0]
+    pring = pend.shape[0]
+    cap = spk_k.shape[0]
+    n_events = ev_k.shape[0]
+    any_plastic = False
+    for p in range(n_proj):
+        if proj_rule[p] != 0:
+            any_plastic = True
+    for k in range(k0, k1):
+        # Room for the worst case of this step: every neuron plus every input event.
+        n_ev_now = 0
+        while ev_ptr + n_ev_now < n_events and ev_k[ev_ptr + n_ev_now] == k:
+            n_ev_now += 1
+        if n_spk[0] + n_total + n_ev_now > cap or n_total + n_ev_now > spk_now.shape[0]:
+            return SPIKE_BUFFER_FULL, k, ev_ptr, -1
+        b = (k - 1) // bin_steps if k > 0 else 0
+        ns = 0
+        # ---------------------------------------------------------------- neuron updates
+        if k > 0:
+            prev = (k - 1) % ring
+            for node in range(n_nodes):
+                kind = node_type[node]
+                if kind >= 2:
+                    continue
+                lo = node_start[node]
+                hi = node_start[node + 1]
+                par = node_params[node]
+                active = 0
+                first = ns
+                if kind == 0:  # LIF, exact propagators
+                    p_mm = par[0]
+                    p_ext = par[1]
+                    p_me = par[2]
+                    p_mi = par[3]
+                    p_ee = par[4]
+                    p_ii = par[5]
+                    v_rest = par[6]
+                    v_reset = par[7]
+                    v_th = par[8]
+                    ref_steps = int(par[9])
+                    for j in range(lo, hi):
+                        a = buf_e[prev, j]
+                        c = buf_i[prev, j]
+                        got = a != 0.0 or c != 0.0
+                        if got:
+                            ie[j] += a
+                            ii[j] += c
+                            buf_e[prev, j] = 0.0
+                            buf_i[prev, j] = 0.0
+                        if ref[j] > 0:
+                            ref[j] -= 1
+                        else:
+                            vj = (v_rest + (v[j] - v_rest) * p_mm + iext[j] * p_ext
+                                  + ie[j] * p_me + ii[j] * p_mi)
+                            if not (vj > -1e9 and vj < 1e9):
+                                return INVALID_STATE, k, ev_ptr, j
+                            v[j] = vj
+                            if vj >= v_th:
+                                v[j] = v_reset
+                                ref[j] = ref_steps
+                                spk_now[ns] = j
+                                ns += 1
+                                got = True
+                        ie[j] *= p_ee
+                        ii[j] *= p_ii
+                        if got or iext[j] != 0.0:
+                            active += 1
+                else:  # Izhikevich, forward Euler
+                    a_r = par[0]
+                    b_r = par[1]
+                    c_r = par[2]
+                    d_r = par[3]
+                    v_peak = par[4]
+                    p_ee = par[5]
+                    p_ii = par[6]
+                    for j in range(lo, hi):
+                        a = buf_e[prev, j]
+                        c = buf_i[prev, j]
+                        got = a != 0.0 or c != 0.0
+                        if got:
+                            ie[j] += a
+                            ii[j] += c
+                            buf_e[prev, j] = 0.0
+                            buf_i[prev, j] = 0.0
+                        vj = v[j]
+                        uj = u[j]
+                        current = iext[j] + ie[j] + ii[j]
+                        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + current)
+                        u_new = uj + dt * a_r * (b_r * vj - uj)
+                        if not (v_new > -1e9 and v_new < 1e9 and u_new > -1e9 and u_new < 1e9):
+                            return INVALID_STATE, k, ev_ptr, j
+                        if v_new >= v_peak:
+                            v_new = c_r
+                            u_new += d_r
+                            spk_now[ns] = j
+                            ns += 1
+                            got = True
+                        v[j] = v_new
+                        u[j] = u_new
+                        ie[j] *= p_ee
+                        ii[j] *= p_ii
+                        if got or iext[j] != 0.0:
+                            active += 1
+                cnt_active[b, node] += active
+                cnt_spikes[b, node] += ns - first
+                if node_record[node]:
+                    for s in range(first, ns):
+                        spk_k[n_spk[0]] = k
+                        spk_gid[n_spk[0]] = spk_now[s]
+                        n_spk[0] += 1
+        # ---------------------------------------------------------------- input spikes at k
+        for e in range(ev_ptr, ev_ptr + n_ev_now):
+            gid = ev_gid[e]
+            node = node_of[gid]
+            spk_now[ns] = gid
+            ns += 1
+            cnt_spikes[b, node] += 1
+            if node_record[node]:
+                spk_k[n_spk[0]] = k
+                spk_gid[n_spk[0]] = gid
+                n_spk[0] += 1
+        ev_ptr += n_ev_now
+        # ---------------------------------------------------------------- propagation
+        for s in range(ns):
+            gid = spk_now[s]
+            node = node_of[gid]
+            i = gid - node_start[node]
+            for q in range(out_proj_ptr[node], out_proj_ptr[node + 1]):
+                p = out_proj[q]
+                r0 = rowptr[proj_row_off[p] + i]
+                r1 = rowptr[proj_row_off[p] + i + 1]
+                if proj_rule[p] != 0:  # plastic: queue the pre spike for its arrival time
+                    slot = (k + proj_delay[p]) % pring
+                    pend[slot, proj_pre_off[p] + pend_n[slot, p]] = i
+                    pend_n[slot, p] += 1
+                    continue
+                cnt_syn[b, p] += r1 - r0
+                base = node_start[proj_tgt[p]]
+                d = proj_delay[p]
+                buf = buf_i if proj_inh[p] else buf_e
+                if d >= 0:
+                    slot = (k + d) % ring
+                    for syn in range(r0, r1):
+                        buf[slot, base + syn_post[syn]] += syn_weight[syn]
+                else:
+                    shift = proj_dsyn_off[p] - proj_syn_off[p]
+                    for syn in range(r0, r1):
+                        slot = (k + syn_delay[shift + syn]) % ring
+                        buf[slot, base + syn_post[syn]] += syn_weight[syn]
+        # ---------------------------------------------------------------- plasticity
+        if any_plastic:
+            for p in range(n_proj):
+                rule = proj_rule[p]
+                if rule != 0:
+                    _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
+                                  proj_row_off, proj_pparams, proj_col_off, proj_pre_off,
+                                  proj_post_off, rowptr, syn_post, syn_weight, colptr,
+                                  col_syn, col_pre, pre_trace, pre_last, post_trace,
+                                  post_last, credited, pend, pend_n, buf_e, cnt_syn,
+                                  cnt_plast, dt, k > 0)
+        # ---------------------------------------------------------------- recording
+        for m in range(mon_interval.shape[0]):
+            if k % mon_interval[m] == 0:
+                row = mon_off[m] + (k // mon_interval[m]) * (mon_ch_ptr[m + 1] - mon_ch_ptr[m])
+                for ch in range(mon_ch_ptr[m], mon_ch_ptr[m + 1]):
+                    g = ch_gid[ch]
+                    var = ch_var[ch]
+                    if var == 0:
+                        val = v[g]
+                    elif var == 1:
+                        val = ie[g]
+                    elif var == 2:
+                        val = ii[g]
+                    else:
+                        val = u[g]
+                    tr_out[row + ch - mon_ch_ptr[m]] = val
+        if wt_syn.shape[0] > 0 and k % wt_interval == 0:
+            row = (k // wt_interval) * wt_syn.shape[0]
+            for t in range(wt_syn.shape[0]):
+                wt_out[row + t] = syn_weight[wt_syn[t]]
+    return OK, k1, ev_ptr, -1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _clip(w, lo, hi):  # pragma: no cover - compiled
+    return lo if w < lo else (hi if w > hi else w)
+
+
+@numba.njit(cache=True, nogil=True)
+def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, proj_row_off,
+                  proj_pparams, proj_col_off, proj_pre_off, proj_post_off, rowptr, syn_post,
+                  syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last, post_trace,
+                  post_last, credited, pend, pend_n, buf_e, cnt_syn, cnt_plast, dt,
+                  decay):  # pragma: no cover - compiled
+    """Arrivals of queued pre spikes at time k, then post spikes at k, for projection p."""
+    par = proj_pparams[p]
+    tgt = proj_tgt[p]
+    base = node_start[tgt]
+    n_post = node_start[tgt + 1] - base
+    pre_off = proj_pre_off[p]
+    post_off = proj_post_off[p]
+    row_off = proj_row_off[p]
+    slot = k % pend.shape[0]
+    ring = buf_e.shape[0]
+    out = k % ring
+    if rule == 1:  # pair-based STDP with eagerly decayed traces
+        a_plus = par[0]
+        a_minus = par[1]
+        w_min = par[4]
+        w_max = par[5]
+        nearest = par[6] != 0.0
+        soft = par[7] != 0.0
+        span = w_max - w_min if w_max > w_min else 1.0
+        if decay:
+            f_plus = math.exp(-dt / par[2])
+            f_minus = math.exp(-dt / par[3])
+            n_src = _n_rows(p, proj_row_off, rowptr)
+            for i in range(pre_off, pre_off + n_src):
+                pre_trace[i] *= f_plus
+            for j in range(post_off, post_off + n_post):
+                post_trace[j] *= f_minus
+        for c in range(pend_n[slot, p]):
+            i = pend[slot, pre_off + c]
+            r0 = rowptr[row_off + i]
+            r1 = rowptr[row_off + i + 1]
+            cnt_syn[b, p] += r1 - r0
+            cnt_plast[b, p] += r1 - r0
+            for syn in range(r0, r1):
+                j = syn_post[syn]
+                w = syn_weight[syn]
+                buf_e[out, base + j] += w
+                y = post_trace[post_off + j]
+                if soft:
+                    w -= a_minus * y * (w - w_min) / span
+                else:
+                    w -= a_minus * y
+                syn_weight[syn] = _clip(w, w_min, w_max)
+            if nearest:
+                pre_trace[pre_off + i] = 1.0
+            else:
+                pre_trace[pre_off + i] += 1.0
+        pend_n[slot, p] = 0
+        for s in range(ns):
+            gid = spk_now[s]
+            if node_of[gid] != tgt:
+                continue
+            j = gid - base
+            e0 = colptr[proj_col_off[p] + j]
+            e1 = colptr[proj_col_off[p] + j + 1]
+            cnt_plast[b, p] += e1 - e0
+            for e in range(e0, e1):
+                syn = col_syn[e]
+                w = syn_weight[syn]
+                x = pre_trace[pre_off + col_pre[e]]
+                if soft:
+                    w += a_plus * x * (w_max - w) / span
+                else:
+                    w += a_plus * x
+                syn_weight[syn] = _clip(w, w_min, w_max)
+            if nearest:
+                post_trace[post_off + j] = 1.0
+            else:
+                post_trace[post_off + j] += 1.0
+    else:  # teaching rule: coincidence within a window
+        up = par[0]
+        down = par[1]
+        window = int(round(par[2] / dt))
+        w_min = par[3]
+        w_max = par[4]
+        for c in range(pend_n[slot, p]):
+            i = pend[slot, pre_off + c]
+            r0 = rowptr[row_off + i]
+            r1 = rowptr[row_off + i + 1]
+            cnt_syn[b, p] += r1 - r0
+            cnt_plast[b, p] += r1 - r0
+            for syn in range(r0, r1):
+                j = syn_post[syn]
+                w = syn_weight[syn]
+                buf_e[out, base + j] += w
+                if k - post_last[post_off + j] <= window:
+                    w += up
+                    credited[syn] = 1
+                else:
+                    w -= down  # provisional: undone if post fires within the window
+                    credited[syn] = 0
+                syn_weight[syn] = _clip(w, w_min, w_max)
+            pre_last[pre_off + i] = k
+        pend_n[slot, p] = 0
+        for s in range(ns):
+            gid = spk_now[s]
+            if node_of[gid] != tgt:
+                continue
+            j = gid - base
+            e0 = colptr[proj_col_off[p] + j]
+            e1 = colptr[proj_col_off[p] + j + 1]
+            for e in range(e0, e1):
+                syn = col_syn[e]
+                if credited[syn] == 0 and k - pre_last[pre_off + col_pre[e]] <= window:
+                    cnt_plast[b, p] += 1
+                    syn_weight[syn] = _clip(syn_weight[syn] + down + up, w_min, w_max)
+                    credited[syn] = 1
+            post_last[post_off + j] = k
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _n_rows(p, proj_row_off, rowptr):  # pragma: no cover - compiled
+    """Number of source neurons of projection p (its row-pointer block has n + 1 entries)."""
+    if p + 1 < proj_row_off.shape[0]:
+        return proj_row_off[p + 1] - proj_row_off[p] - 1
+    return rowptr.shape[0] - proj_row_off[p] - 1
+

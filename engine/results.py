@@ -1,0 +1,153 @@
+"""What a simulation returns: spikes, traces, operation counts and weights as plain data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class TraceRecord:
+    """State traces of some neurons of one population (one state monitor)."""
+
+    monitor: str
+    population: str
+    neurons: np.ndarray                      # (K,) indices within the population
+    time_ms: np.ndarray                      # (T,)
+    values: dict[str, np.ndarray]            # variable -> (T, K)
+    units: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class WeightRecord:
+    """How the weights of one projection evolved."""
+
+    projection: str
+    pre: np.ndarray                          # (S,) source index of each synapse
+    post: np.ndarray                         # (S,) target index of each synapse
+    n_pre: int
+    n_post: int
+    w_min: float
+    w_max: float
+    times_ms: np.ndarray                     # (M,) snapshot / statistics times
+    mean: np.ndarray                         # (M,)
+    std: np.ndarray                          # (M,)
+    hist_edges: np.ndarray                   # (B + 1,)
+    hist: np.ndarray                         # (M, B) synapse counts per weight bin
+    snapshots: np.ndarray | None = None      # (M, S) float32 when full snapshots were kept
+    synapse_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    trajectory_time_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    trajectories: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.float32))
+
+    def matrix(self, snapshot: int) -> np.ndarray:
+        """Dense (n_pre, n_post) weight matrix at a snapshot (NaN where no synapse)."""
+        if self.snapshots is None:
+            raise ValueError(f"no full weight snapshots were kept for {self.projection!r}")
+        out = np.full((self.n_pre, self.n_post), np.nan, dtype=np.float32)
+        out[self.pre, self.post] = self.snapshots[snapshot]
+        return out
+
+
+@dataclass
+class SimulationResult:
+    """Everything a run produced; see docs/architecture.md for the column contracts."""
+
+    spikes: pd.DataFrame
+    traces: dict[str, TraceRecord]
+    counts: pd.DataFrame
+    projection_counts: pd.DataFrame
+    weights: dict[str, WeightRecord]
+    node_info: pd.DataFrame
+    network_info: pd.DataFrame
+    duration_ms: float
+    requested_ms: float
+    dt_ms: float
+    bin_ms: float
+    status: str = "completed"
+    wall_time_s: float = 0.0
+    build_time_s: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Neurons per population and encoder, in network order."""
+        return dict(zip(self.node_info["node"], self.node_info["size"].astype(int),
+                        strict=True))
+
+    def spike_counts(self) -> pd.Series:
+        """Spikes per node (every node listed, zero when silent)."""
+        counts = self.spikes["population"].value_counts()
+        return counts.reindex(self.node_info["node"], fill_value=0).astype(int)
+
+    def summary(self) -> pd.DataFrame:
+        """Per node: kind, model, size, spikes and mean rate (Hz per neuron)."""
+        info = self.node_info.set_index("node")
+        spikes = self.spike_counts()
+        seconds = max(self.duration_ms, 1e-12) / 1000.0
+        frame = info.assign(spikes=spikes, rate_hz=spikes / info["size"] / seconds)
+        return frame.reset_index()
+
+    def traces_frame(self) -> pd.DataFrame:
+        """All traces in long format: time_ms, population, neuron, variable, value."""
+        frames = []
+        for rec in self.traces.values():
+            for var, values in rec.values.items():
+                t, n = values.shape
+                frames.append(pd.DataFrame({
+                    "time_ms": np.repeat(rec.time_ms, n),
+                    "population": rec.population,
+                    "neuron": np.tile(rec.neurons, t),
+                    "variable": var,
+                    "value": values.ravel(),
+                }))
+        if not frames:
+            return pd.DataFrame(columns=["time_ms", "population", "neuron", "variable", "value"])
+        return pd.concat(frames, ignore_index=True)
+
+    def to_summary_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (written as summary.json by the CLI)."""
+        summary = self.summary()
+        return {
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "requested_ms": self.requested_ms,
+            "dt_ms": self.dt_ms,
+            "wall_time_s": round(self.wall_time_s, 4),
+            "build_time_s": round(self.build_time_s, 4),
+            "total_spikes": int(len(self.spikes)),
+            "synaptic_events": int(self.projection_counts["syn_events"].sum())
+            if len(self.projection_counts) else 0,
+            "populations": [
+                {"id": row.node, "kind": row.kind, "model": row.model, "size": int(row.size),
+                 "spikes": int(row.spikes), "mean_rate_hz": float(row.rate_hz)}
+                for row in summary.itertuples()
+            ],
+            "messages": list(self.messages),
+        }
+
+    def write(self, out_dir: str | Path, parquet: bool = False) -> list[Path]:
+        """Write spikes (CSV, or Parquet), counts and summary.json into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        spikes = self.spikes.astype({"population": str})
+        written = []
+        if parquet:
+            path = out / "spikes.parquet"
+            spikes.to_parquet(path, index=False)
+        else:
+            path = out / "spikes.csv"
+            spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
+                          float_format="%.10g")
+        written.append(path)
+        counts_path = out / "counts.csv"
+        self.counts.to_csv(counts_path, index=False)
+        written.append(counts_path)
+        summary_path = out / "summary.json"
+        summary_path.write_text(json.dumps(self.to_summary_dict(), indent=2) + "\n")
+        written.append(summary_path)
+        return written

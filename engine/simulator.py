@@ -1,0 +1,475 @@
+"""Run a compiled network in chunks of model time, with progress and cancellation.
+
+The whole time loop runs inside the numba kernel; Python only runs between chunks to report
+progress, honour a cancel request, set piecewise-constant input currents, fetch the input
+spikes of the next chunk and take weight snapshots. Chunk lengths adapt so each kernel call
+takes about ``chunk_wall_s`` seconds: long enough to amortise the call, short enough that Stop
+acts within a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine import kernels
+from engine.build import (
+    IZHIKEVICH,
+    LIF,
+    STDP,
+    TEACHING,
+    VARIABLE_CODES,
+    CompiledNetwork,
+    build,
+)
+from engine.errors import SimulationError
+from engine.models import NEURON_MODELS, PLASTICITY_RULES
+from engine.project import Project
+from engine.results import SimulationResult, TraceRecord, WeightRecord
+
+HIST_BINS = 40
+MAX_TRAJECTORY_SAMPLES = 100_000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress report passed to the callback between chunks."""
+
+    t_ms: float
+    duration_ms: float
+    elapsed_s: float
+    spikes: int
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.t_ms / self.duration_ms) if self.duration_ms > 0 else 1.0
+
+    @property
+    def eta_s(self) -> float:
+        """Estimated wall time left (NaN until some progress was made)."""
+        if self.fraction <= 0:
+            return math.nan
+        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
+
+
+ProgressCallback = Callable[[Progress], None]
+CancelCheck = threading.Event | Callable[[], bool] | None
+
+
+def simulate(project: Project, *, duration_ms: float | None = None,
+             progress: ProgressCallback | None = None, cancel: CancelCheck = None,
+             chunk_wall_s: float = 0.1) -> SimulationResult:
+    """Build and run a project.
+
+    Parameters
+    ----------
+    project
+        A validated project.
+    duration_ms
+        Overrides ``project.simulation.duration_ms``.
+    progress
+        Called between chunks with a :class:`Progress`.
+    cancel
+        A ``threading.Event`` or a callable; when it is set / returns True the run stops at the
+        next chunk boundary and returns what was simulated so far (status ``cancelled``).
+    chunk_wall_s
+        Target wall time of one kernel call.
+
+    Raises
+    ------
+    MemoryBudgetError
+        Before building, when the network would not fit the memory budget.
+    SimulationError
+        When a state variable became NaN or infinite (``partial_result`` holds the run so far).
+    """
+    if duration_ms is not None:
+        project.simulation.duration_ms = float(duration_ms)
+    t0 = time.perf_counter()
+    compiled = build(project)
+    build_time = time.perf_counter() - t0
+    return Simulation(compiled, project).run(progress=progress, cancel=cancel,
+                                             chunk_wall_s=chunk_wall_s, build_time_s=build_time)
+
+
+def _is_cancelled(cancel: CancelCheck) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+class Simulation:
+    """State of one run of a compiled network (arrays the kernel mutates in place)."""
+
+    def __init__(self, compiled: CompiledNetwork, project: Project):
+        self.net = compiled
+        self.project = project
+        c = compiled
+        n = c.n_neurons
+        self.v = c.initial_v.copy()
+        self.u = c.initial_u.copy()
+        self.ie = np.zeros(n)
+        self.ii = np.zeros(n)
+        self.iext = c.bias.copy()
+        self.ref = np.zeros(n, np.int64)
+        ring = c.max_delay + 1
+        self.buf_e = np.zeros((ring, n))
+        self.buf_i = np.zeros((ring, n))
+        self._init_plasticity()
+        n_bins = max(1, math.ceil(c.n_steps / c.bin_steps))
+        n_nodes, n_proj = len(c.node_ids), len(c.proj_ids)
+        self.cnt_spikes = np.zeros((n_bins, n_nodes), np.int64)
+        self.cnt_active = np.zeros((n_bins, n_nodes), np.int64)
+        self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
+        self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
+        self.spk_k = np.empty(max(4096, 4 * n), np.int64)
+        self.spk_gid = np.empty_like(self.spk_k, dtype=np.int32)
+        self.n_spk = np.zeros(1, np.int64)
+        self.spk_now = np.empty(n + 1024, np.int32)
+        self._init_monitors()
+        self._init_weight_records()
+
+    # ------------------------------------------------------------------ set-up
+    def _init_plasticity(self) -> None:
+        c = self.net
+        plastic = np.flatnonzero(c.proj_rule != 0)
+        n_pre = sum(c.node_start[s + 1] - c.node_start[s] for s in c.proj_src[plastic])
+        n_post = sum(c.node_start[t + 1] - c.node_start[t] for t in c.proj_tgt[plastic])
+        self.pre_trace = np.zeros(max(1, n_pre))
+        self.post_trace = np.zeros(max(1, n_post))
+        self.pre_last = np.full(max(1, n_pre), kernels.NEVER, np.int64)
+        self.post_last = np.full(max(1, n_post), kernels.NEVER, np.int64)
+        teaching = bool(np.any(c.proj_rule == TEACHING))
+        self.credited = np.ones(c.n_synapses if teaching else 1, np.uint8)
+        pring = (max((int(c.proj_delay[p]) for p in plastic), default=0)) + 1
+        self.pend = np.zeros((pring, max(1, n_pre)), np.int32)
+        self.pend_n = np.zeros((pring, max(1, len(c.proj_ids))), np.int64)
+
+    def _init_monitors(self) -> None:
+        c = self.net
+        intervals, offsets, ch_ptr, gids, codes = [], [], [0], [], []
+        total = 0
+        for m in c.monitors:
+            intervals.append(m["interval"])
+            offsets.append(total)
+            for var in m["variables"]:
+                gids.extend(m["gids"])
+                codes.extend([VARIABLE_CODES[var]] * len(m["gids"]))
+            n_ch = len(m["variables"]) * len(m["gids"])
+            ch_ptr.append(ch_ptr[-1] + n_ch)
+            total += m["n_samples"] * n_ch
+        self.mon_interval = np.asarray(intervals, np.int64)
+        self.mon_off = np.asarray(offsets, np.int64)
+        self.mon_ch_ptr = np.asarray(ch_ptr, np.int64)
+        self.ch_gid = np.asarray(gids, np.int64)
+        self.ch_var = np.asarray(codes, np.int32)
+        self.tr_out = np.full(total, np.nan)
+
+    def _init_weight_records(self) -> None:
+        c = self.net
+        selected = [r["synapses"] for r in c.weight_records]
+        self.wt_syn = np.concatenate(selected) if selected else np.empty(0, np.int64)
+        self.wt_interval = max(1, math.ceil((c.n_steps + 1) / MAX_TRAJECTORY_SAMPLES))
+        n_samples = c.n_steps // self.wt_interval + 1
+        self.wt_out = np.full(n_samples * len(self.wt_syn), np.nan, np.float32)
+        self.snap_times: dict[str, list[int]] = {r["projection"]: [] for r in c.weight_records}
+        self.snaps: dict[str, list[np.ndarray]] = {r["projection"]: []
+                                                   for r in c.weight_records}
+        self.snap_stats: dict[str, list[tuple]] = {r["projection"]: []
+                                                   for r in c.weight_records}
+        self.hist_edges = {}
+        for rec in c.weight_records:
+            w_min, w_max = _weight_bounds(c, rec["index"], c.syn_weight[rec["lo"]:rec["hi"]])
+            self.hist_edges[rec["projection"]] = np.linspace(
+                w_min, w_max if w_max > w_min else w_min + 1.0, HIST_BINS + 1)
+
+    # ------------------------------------------------------------------ run
+    def _split_points(self) -> np.ndarray:
+        """Time indices where a chunk must end: current changes and weight snapshots."""
+        c = self.net
+        points = [c.n_steps + 1]
+        for schedule in c.current_sources.values():
+            points.extend((schedule.change_k + 1).tolist())
+        for rec in c.weight_records:
+            points.extend(range(1, c.n_steps + 2, rec["every"]))
+        points = np.unique(np.asarray(points, np.int64))
+        return points[(points > 0) & (points <= c.n_steps + 1)]
+
+    def _set_currents(self, k: int) -> None:
+        """External input for steps k.. (the value held over the interval (k-1, k])."""
+        c = self.net
+        self.iext[:] = c.bias
+        for row, node in enumerate(c.current_nodes):
+            amplitude = c.current_sources[node].value_at(k - 1)
+            if amplitude:
+                self.iext += amplitude * c.current_gain[row]
+
+    def _events(self, k_lo: int, k_hi: int) -> tuple[np.ndarray, np.ndarray]:
+        ks, gids = [], []
+        for node, source in self.net.spike_sources.items():
+            k, n = source.events(k_lo, k_hi)
+            ks.append(k)
+            gids.append(n.astype(np.int32) + np.int32(self.net.node_start[node]))
+        if not ks:
+            return np.empty(0, np.int64), np.empty(0, np.int32)
+        k = np.concatenate(ks)
+        order = np.argsort(k, kind="stable")
+        return k[order], np.concatenate(gids)[order]
+
+    def _grow_spike_buffer(self, need: int) -> None:
+        budget = self.project.simulation.memory_budget_mb * 1024 * 1024
+        new_cap = max(2 * self.spk_k.shape[0], need)
+        if 12 * new_cap + self.net.memory.total > budget:
+            raise MemoryError
+        for name in ("spk_k", "spk_gid"):
+            old = getattr(self, name)
+            grown = np.empty(new_cap, old.dtype)
+            grown[: self.n_spk[0]] = old[: self.n_spk[0]]
+            setattr(self, name, grown)
+
+    def run(self, progress: ProgressCallback | None = None, cancel: CancelCheck = None,
+            chunk_wall_s: float = 0.1, build_time_s: float = 0.0) -> SimulationResult:
+        """Run to the end (or until cancelled) and collect the results."""
+        c = self.net
+        start = time.perf_counter()
+        splits = self._split_points()
+        chunk = 100
+        k = 0
+        status = "completed"
+        messages: list[str] = []
+        while k <= c.n_steps:
+            if _is_cancelled(cancel):
+                status = "cancelled"
+                break
+            boundary = int(splits[np.searchsorted(splits, k, side="right")])
+            stop = min(k + chunk, boundary)
+            self._set_currents(max(k, 1))
+            ev_k, ev_gid = self._events(k, stop)
+            tick = time.perf_counter()
+            k_next = k
+            ev_ptr = 0
+            while k_next < stop:
+                result = self._call_kernel(k_next, stop, ev_k, ev_gid, ev_ptr)
+                code, k_next, ev_ptr, bad = result
+                if code == kernels.INVALID_STATE:
+                    raise self._invalid_state(int(k_next), int(bad), start, build_time_s)
+                if code == kernels.SPIKE_BUFFER_FULL:
+                    need = int(self.n_spk[0]) + c.n_neurons + len(ev_k)
+                    if self.spk_now.shape[0] < c.n_neurons + len(ev_k):
+                        self.spk_now = np.empty(c.n_neurons + len(ev_k), np.int32)
+                    try:
+                        self._grow_spike_buffer(need)
+                    except MemoryError:
+                        status = "memory_limit"
+                        messages.append(
+                            f"Stopped at {k_next * c.dt_ms:g} ms: recorded spikes would exceed "
+                            f"the memory budget (simulation.memory_budget_mb). Record fewer "
+                            f"populations (simulation.record_spikes) or simulate less time.")
+                        break
+            k = int(k_next)
+            self._snapshot_weights(k)
+            if status != "completed":
+                break
+            elapsed = time.perf_counter() - tick
+            # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
+            scale = chunk_wall_s / elapsed if elapsed > 1e-4 else 4.0
+            chunk = int(min(max(chunk * min(scale, 4.0), 10), 1_000_000))
+            if progress is not None:
+                progress(Progress(t_ms=max(k - 1, 0) * c.dt_ms,
+                                  duration_ms=c.n_steps * c.dt_ms,
+                                  elapsed_s=time.perf_counter() - start,
+                                  spikes=int(self.n_spk[0])))
+        return self._result(k, status, messages, time.perf_counter() - start, build_time_s)
+
+    def _call_kernel(self, k0, k1, ev_k, ev_gid, ev_ptr):
+        c = self.net
+        return kernels.run_chunk(
+            k0, k1, c.bin_steps,
+            c.node_type, c.node_start, c.node_params, c.node_record, c.node_of,
+            self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e, self.buf_i,
+            c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
+            c.proj_dsyn_off, c.proj_rule, c.proj_pparams, c.proj_col_off,
+            c.proj_trace_pre_off, c.proj_trace_post_off,
+            c.rowptr, c.syn_post, c.syn_weight, c.syn_delay, c.colptr, c.col_syn, c.col_pre,
+            c.out_proj_ptr, c.out_proj,
+            self.pre_trace, self.pre_last, self.post_trace, self.post_last, self.credited,
+            self.pend, self.pend_n,
+            ev_k, ev_gid, ev_ptr,
+            self.spk_k, self.spk_gid, self.n_spk, self.spk_now,
+            self.cnt_spikes, self.cnt_active, self.cnt_syn, self.cnt_plast,
+            self.mon_interval, self.mon_off, self.mon_ch_ptr, self.ch_gid, self.ch_var,
+            self.tr_out, self.wt_syn, self.wt_interval, self.wt_out,
+            c.dt_ms,
+        )
+
+    def _snapshot_weights(self, k_next: int) -> None:
+        """Keep weights after step k_next - 1 when that is a snapshot time."""
+        c = self.net
+        k_done = k_next - 1
+        for rec in c.weight_records:
+            if k_done >= 0 and k_done % rec["every"] == 0:
+                times = self.snap_times[rec["projection"]]
+                if times and times[-1] == k_done:
+                    continue
+                times.append(k_done)
+                weights = c.syn_weight[rec["lo"]:rec["hi"]]
+                edges = self.hist_edges[rec["projection"]]
+                counts = np.histogram(np.clip(weights, edges[0], edges[-1]), edges)[0]
+                mean = float(weights.mean()) if weights.size else np.nan
+                std = float(weights.std()) if weights.size else np.nan
+                self.snap_stats[rec["projection"]].append((mean, std, counts))
+                if rec["full"]:
+                    self.snaps[rec["projection"]].append(weights.copy())
+
+    def _invalid_state(self, k: int, gid: int, start: float, build_time_s: float):
+        c = self.net
+        node = int(c.node_of[gid])
+        error = SimulationError(
+            f"Stopped at t = {k * c.dt_ms:g} ms: neuron {gid - int(c.node_start[node])} of "
+            f"{c.node_ids[node]!r} reached an invalid (NaN or infinite) membrane potential. "
+            f"Check its input weights and currents, or use a smaller dt.")
+        error.partial_result = self._result(k, "error", [str(error)],
+                                            time.perf_counter() - start, build_time_s)
+        return error
+
+    # ------------------------------------------------------------------ results
+    def _result(self, k_next: int, status: str, messages: list[str], wall: float,
+                build_time_s: float) -> SimulationResult:
+        c = self.net
+        dt = c.dt_ms
+        last_k = max(0, min(k_next - 1, c.n_steps))
+        n = int(self.n_spk[0])
+        gid = self.spk_gid[:n]
+        node = c.node_of[gid]
+        spikes = pd.DataFrame({
+            "time_ms": self.spk_k[:n] * dt,
+            "population": pd.Categorical.from_codes(node, categories=c.node_ids),
+            "neuron": (gid - c.node_start[node]).astype(np.int32),
+        })
+        n_bins = max(1, math.ceil(last_k / c.bin_steps)) if last_k > 0 else 1
+        bin_ms = c.bin_steps * dt
+        bin_start = np.arange(n_bins) * bin_ms
+        steps_in_bin = np.minimum(c.bin_steps, last_k - np.arange(n_bins) * c.bin_steps)
+        steps_in_bin = np.maximum(steps_in_bin, 0)
+        sizes = np.diff(c.node_start)
+        incoming_syn = np.zeros((n_bins, len(c.node_ids)), np.int64)
+        incoming_plast = np.zeros_like(incoming_syn)
+        for p, tgt in enumerate(c.proj_tgt):
+            incoming_syn[:, tgt] += self.cnt_syn[:n_bins, p]
+            incoming_plast[:, tgt] += self.cnt_plast[:n_bins, p]
+        is_neuron = np.isin(c.node_type, (LIF, IZHIKEVICH))
+        counts = pd.DataFrame({
+            "bin_start_ms": np.repeat(bin_start, len(c.node_ids)),
+            "node": pd.Categorical(np.tile(c.node_ids, n_bins), categories=c.node_ids),
+            "kind": np.tile(c.node_kind, n_bins),
+            "size": np.tile(sizes, n_bins),
+            "spikes": self.cnt_spikes[:n_bins].ravel(),
+            "neuron_updates": (steps_in_bin[:, None] * (sizes * is_neuron)[None, :]).ravel(),
+            "active_updates": self.cnt_active[:n_bins].ravel(),
+            "syn_events": incoming_syn.ravel(),
+            "plasticity_updates": incoming_plast.ravel(),
+        })
+        projection_counts = pd.DataFrame({
+            "bin_start_ms": np.repeat(bin_start, len(c.proj_ids)),
+            "projection": np.tile(c.proj_ids, n_bins),
+            "source": np.tile([c.node_ids[s] for s in c.proj_src], n_bins),
+            "target": np.tile([c.node_ids[t] for t in c.proj_tgt], n_bins),
+            "syn_events": self.cnt_syn[:n_bins].ravel(),
+            "plasticity_updates": self.cnt_plast[:n_bins].ravel(),
+        })
+        return SimulationResult(
+            spikes=spikes, traces=self._traces(last_k), counts=counts,
+            projection_counts=projection_counts, weights=self._weights(last_k),
+            node_info=pd.DataFrame({"node": c.node_ids, "kind": c.node_kind,
+                                    "model": c.node_model, "size": sizes}),
+            network_info=self._network_info(),
+            duration_ms=last_k * dt, requested_ms=c.n_steps * dt, dt_ms=dt, bin_ms=bin_ms,
+            status=status, wall_time_s=wall, build_time_s=build_time_s, messages=messages,
+        )
+
+    def _network_info(self) -> pd.DataFrame:
+        c = self.net
+        sizes = np.diff(c.node_start)
+        return pd.DataFrame({
+            "projection": c.proj_ids,
+            "source": [c.node_ids[s] for s in c.proj_src],
+            "target": [c.node_ids[t] for t in c.proj_tgt],
+            "n_synapses": np.diff(c.proj_syn_off),
+            "n_pre": sizes[c.proj_src], "n_post": sizes[c.proj_tgt],
+            "receptor": np.where(c.proj_inh == 1, "inh", "exc"),
+            "plastic": c.proj_rule != 0,
+        })
+
+    def _traces(self, last_k: int) -> dict[str, TraceRecord]:
+        c = self.net
+        out = {}
+        for m_i, m in enumerate(c.monitors):
+            n_samples = last_k // m["interval"] + 1
+            n_ch = len(m["variables"]) * len(m["neurons"])
+            lo = self.mon_off[m_i]
+            block = self.tr_out[lo: lo + n_samples * n_ch].reshape(n_samples, n_ch)
+            k_n = len(m["neurons"])
+            units = NEURON_MODELS[c.node_model[m["node"]]].state_variables
+            out[m["id"]] = TraceRecord(
+                monitor=m["id"], population=m["population"], neurons=m["neurons"].copy(),
+                time_ms=np.arange(n_samples) * m["interval"] * c.dt_ms,
+                values={var: block[:, i * k_n:(i + 1) * k_n].copy()
+                        for i, var in enumerate(m["variables"])},
+                units={var: units.get(var, "") for var in m["variables"]},
+            )
+        return out
+
+    def _weights(self, last_k: int) -> dict[str, WeightRecord]:
+        c = self.net
+        out = {}
+        n_traj = last_k // self.wt_interval + 1
+        trajectories = self.wt_out[: n_traj * len(self.wt_syn)].reshape(n_traj, len(self.wt_syn))
+        col = 0
+        for rec in c.weight_records:
+            pid = rec["projection"]
+            snaps = self.snaps[pid]
+            stats = self.snap_stats[pid]
+            edges = self.hist_edges[pid]
+            k_sel = len(rec["synapses"])
+            out[pid] = WeightRecord(
+                projection=pid, pre=rec["pre"], post=rec["post"],
+                n_pre=int(c.node_start[c.proj_src[rec["index"]] + 1]
+                          - c.node_start[c.proj_src[rec["index"]]]),
+                n_post=int(c.node_start[c.proj_tgt[rec["index"]] + 1]
+                           - c.node_start[c.proj_tgt[rec["index"]]]),
+                w_min=float(edges[0]), w_max=float(edges[-1]),
+                times_ms=np.asarray(self.snap_times[pid], np.float64) * c.dt_ms,
+                mean=np.array([s[0] for s in stats]),
+                std=np.array([s[1] for s in stats]),
+                hist_edges=edges,
+                hist=np.array([s[2] for s in stats]).reshape(len(stats), HIST_BINS),
+                snapshots=np.vstack(snaps) if rec["full"] and snaps else (
+                    np.empty((0, rec["hi"] - rec["lo"]), np.float32) if rec["full"] else None),
+                synapse_index=rec["synapses"] - rec["lo"],
+                trajectory_time_ms=np.arange(n_traj) * self.wt_interval * c.dt_ms,
+                trajectories=trajectories[:, col:col + k_sel].copy(),
+            )
+            col += k_sel
+        return out
+
+
+def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[float, float]:
+    """Weight axis range: the rule's bounds for plastic projections, else the data range."""
+    rule = int(c.proj_rule[b])
+    if rule == STDP:
+        return float(c.proj_pparams[b, 4]), float(c.proj_pparams[b, 5])
+    if rule == TEACHING:
+        return float(c.proj_pparams[b, 3]), float(c.proj_pparams[b, 4])
+    if matrix.size:
+        return float(matrix.min()), float(matrix.max())
+    return 0.0, 1.0
+
+
+__all__ = ["Progress", "Simulation", "simulate", "PLASTICITY_RULES"]
