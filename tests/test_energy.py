@@ -20,6 +20,7 @@ from engine.energy import (
     clone_profile,
     edit_profile,
     energy_breakdown,
+    energy_of_result,
     energy_totals,
     load_profiles,
     profile_from_dict,
@@ -377,3 +378,35 @@ def test_snn_vs_ann_needs_a_dense_profile() -> None:
 def test_activation_sparsity_of_silence_is_one() -> None:
     assert activation_sparsity(silent_counts()) == 1.0
     assert np.isnan(activation_sparsity(silent_counts()[lambda d: d["kind"] == "encoder"]))
+
+
+# ---------------------------------------------------------------- with the real simulator
+def _simulate_feed_forward(rate_hz: float):
+    simulator = pytest.importorskip("engine.simulator")
+    if not hasattr(simulator, "simulate"):
+        pytest.skip("engine.simulator.simulate not available yet")
+    from engine.project import Project
+
+    document = {
+        "format": "spikestudio-project", "version": 1,
+        "network": {"nodes": [
+            {"id": "inp", "kind": "encoder", "model": "poisson", "size": 100,
+             "params": {"rate_hz": rate_hz}},
+            {"id": "hid", "kind": "population", "model": "lif", "size": 50, "params": {}}],
+            "projections": [{"id": "p", "source": "inp", "target": "hid", "weight": 0.5,
+                             "connectivity": {"rule": "fixed_probability", "p": 0.2}}]},
+        "simulation": {"duration_ms": 1000.0, "dt_ms": 0.1, "seed": 3, "count_bin_ms": 10.0},
+    }
+    return simulator.simulate(Project.from_dict(document))
+
+
+def test_simulated_silence_and_doubled_rate() -> None:
+    loihi = load_profiles()["loihi"]
+    energies = {}
+    for rate in (0.0, 20.0, 40.0):
+        result = _simulate_feed_forward(rate)
+        energies[rate] = energy_totals(energy_of_result(result, loihi), by="node").loc["hid"]
+    assert energies[0.0]["event_driven_j"] == 0
+    assert energies[0.0]["neuron_idle_j"] > 0
+    ratio = energies[40.0]["event_driven_j"] / energies[20.0]["event_driven_j"]
+    assert 1.8 < ratio < 2.2
