@@ -82,6 +82,7 @@ class RasterPlot(pn.viewable.Viewer):
         self._index = RasterIndex(None, {})
         self._rgb: list[tuple[int, int, int]] = []
         self._pending = False
+        self._density = None
         self._quiet = False  # set while we move the ranges ourselves
         self._figure = self._make_figure()
         self._count = pn.pane.HTML(self._count_html(), margin=(0, 10))
@@ -100,6 +101,16 @@ class RasterPlot(pn.viewable.Viewer):
         """Row layout and window queries of the current data."""
         return self._index
 
+    @property
+    def density(self):
+        """The :class:`~widgets.raster_data.Density` on screen, or None in points mode."""
+        return self._density
+
+    @property
+    def points_source(self) -> ColumnDataSource:
+        """Source of the individual spikes drawn (columns ``x``, ``y``, ``pop``)."""
+        return self._points
+
     def window(self) -> Window:
         """The visible ``(x0, x1, y0, y1)`` window."""
         return (self.x_range.start, self.x_range.end, self.y_range.start, self.y_range.end)
@@ -117,7 +128,7 @@ class RasterPlot(pn.viewable.Viewer):
             nx, ny = (int(v) for v in self.image_shape)
             mode, points = "density", None
             image = self._index.density(window, self._rgb, nx=nx, ny=ny)
-        self._last_density = image
+        self._density = image
         self._points.data = points if points is not None else dict(_EMPTY_POINTS)
         if image is None:
             self._image.data = dict(_EMPTY_IMAGE)

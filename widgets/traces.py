@@ -67,6 +67,8 @@ def decimate_minmax(t: np.ndarray, v: np.ndarray, max_points: int) -> tuple[np.n
     rows = np.arange(len(vb))
     i_lo, i_hi = vb.argmin(axis=1), vb.argmax(axis=1)
     first, second = np.minimum(i_lo, i_hi), np.maximum(i_lo, i_hi)  # keep time order
+    flat = first == second  # constant bucket: its ends, not one sample twice
+    first[flat], second[flat] = 0, per - 1
     tt = np.column_stack([tb[rows, first], tb[rows, second]]).ravel()
     vv = np.column_stack([vb[rows, first], vb[rows, second]]).ravel()
     return np.concatenate([tt, t[m:]]), np.concatenate([vv, v[m:]])
