@@ -351,7 +351,7 @@ class _Checker:
                 message = p.check(params[p.name])
                 if message:
                     self.add(_join(path, p.name), message)
-        if "preset" in params and params["preset"] not in presets:
+        if "preset" in params and not _known(params["preset"], presets):
             self.add(_join(path, "preset"),
                      f"must be one of {', '.join(presets)}; got {params['preset']!r}")
         return params
@@ -366,6 +366,21 @@ def _join(path: str, key: Any) -> str:
 def _type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
             type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _known(value: Any, names: Any) -> bool:
+    """``value`` is a string naming an entry of ``names`` (never hashes other types)."""
+    return isinstance(value, str) and value in names
+
+
+def _size_of(node: dict | None) -> int | None:
+    """A node's size when it is a valid one (else None: the node's own problem is reported)."""
+    size = node.get("size", 1) if node else None
+    return size if _is_int(size) and 1 <= size <= MAX_SIZE else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
@@ -503,7 +518,7 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
     if "target" in node:
         c.add(f"{path}.target", "only monitors have a target")
     registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
-    if model not in registry:
+    if not _known(model, registry):
         c.add(f"{path}.model", f"unknown {kind} model {model!r}; known: "
                                f"{', '.join(registry)}")
         return ok
@@ -548,17 +563,18 @@ def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt
     if not isinstance(params, dict):
         return
     size = target_node.get("size", 1)
-    for j, index in enumerate(params.get("neurons", [])):
-        if isinstance(index, int) and not 0 <= index < size:
+    neurons = params.get("neurons", [])
+    for j, index in enumerate(neurons if isinstance(neurons, list) else []):
+        if _is_int(index) and _is_int(size) and not 0 <= index < size:
             c.add(f"{path}.params.neurons[{j}]", f"must be a neuron index in [0, {size - 1}] "
                                                  f"of {target!r}, got {index!r}")
     model = target_node.get("model")
-    if model in NEURON_MODELS:
+    if _known(model, NEURON_MODELS):
         known = NEURON_MODELS[model].state_variables
         variables = params.get("variables", ["v"])
         if isinstance(variables, list):
             for j, var in enumerate(variables):
-                if var not in known:
+                if not _known(var, known):
                     c.add(f"{path}.params.variables[{j}]",
                           f"{model} has no state variable {var!r}; known: {', '.join(known)}")
     interval = params.get("interval_ms", dt)
@@ -588,15 +604,15 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
         c.add(f"{path}.receptor", f"must be \"exc\" or \"inh\", got {receptor!r}")
     if "label" in proj:
         c.string(proj["label"], f"{path}.label", 200)
-    n_pre = source.get("size", 1) if source else None
-    n_post = target.get("size", 1) if target else None
+    n_pre = _size_of(source)
+    n_post = _size_of(target)
     _validate_connectivity(c, proj.get("connectivity", {"rule": "all_to_all"}),
                            f"{path}.connectivity", n_pre, n_post)
     sign = -1 if receptor == "inh" else 1
     _validate_value_or_dist(c, proj.get("weight", 1.0), f"{path}.weight", "mV", sign=sign)
     _validate_value_or_dist(c, proj.get("delay_ms", 0.0), f"{path}.delay_ms", "ms",
                             minimum=0.0, dt=dt)
-    is_current = source is not None and source.get("model") in CURRENT_ENCODERS
+    is_current = source is not None and _known(source.get("model"), CURRENT_ENCODERS)
     if is_current and proj.get("delay_ms", 0.0) not in (0, 0.0):
         c.add(f"{path}.delay_ms", "current inputs act without delay; set 0")
     plasticity = proj.get("plasticity")
@@ -614,7 +630,7 @@ def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
         c.add(path, f"must be an object with a \"rule\", got {_type_name(conn)}")
         return
     rule = conn.get("rule")
-    if rule not in CONNECTIVITY_RULES:
+    if not _known(rule, CONNECTIVITY_RULES):
         c.add(f"{path}.rule", f"must be one of {', '.join(CONNECTIVITY_RULES)}; got {rule!r}")
         return
     params = {k: v for k, v in conn.items() if k != "rule"}
@@ -651,7 +667,8 @@ def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, sign:
         c.add(path, f"must be a number or a distribution object, got {_type_name(value)}")
         return
     dist = value.get("dist")
-    keys = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}.get(dist)
+    dists = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}
+    keys = dists[dist] if _known(dist, dists) else None
     if keys is None:
         c.add(f"{path}.dist", f"must be \"uniform\" or \"normal\", got {dist!r}")
         return
@@ -675,7 +692,7 @@ def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
         c.add(path, f"must be null or an object with a \"rule\", got {_type_name(plasticity)}")
         return
     rule = plasticity.get("rule")
-    if rule not in PLASTICITY_RULES:
+    if not _known(rule, PLASTICITY_RULES):
         c.add(f"{path}.rule", f"must be one of {', '.join(PLASTICITY_RULES)}; got {rule!r}")
         return
     params = {k: v for k, v in plasticity.items() if k != "rule"}
