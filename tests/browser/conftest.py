@@ -1,0 +1,327 @@
+"""Browser test harness: serve a Panel app in-process and drive Debian's Chromium with Playwright.
+
+Fixtures
+--------
+``serve_app(factory) -> url``
+    Serves ``factory`` (a callable returning a Panel object, called once per browser session)
+    on a free ``127.0.0.1`` port in a background thread and returns its URL once it answers.
+    Servers are stopped and joined at teardown.
+``browser_page``
+    A fresh Playwright ``Page`` (new context per test) of ``/usr/bin/chromium``. Every request
+    to a host other than 127.0.0.1/localhost is aborted and recorded; console errors and
+    uncaught page errors are recorded. The test FAILS if any were recorded. Opt out for a
+    known benign message with ``@pytest.mark.allow_console_error(r"regex")`` (say why).
+``goto_app(url)``
+    ``browser_page.goto(url)`` and wait until Bokeh has rendered the document.
+``wait_until(predicate, timeout=10, message=...)``
+    Poll a Python-side condition (e.g. "the server callback ran") while Playwright keeps
+    processing browser events; fails with ``message`` on timeout.
+``save_screenshot(name) -> Path``
+    Screenshot of ``browser_page`` into ``test-artifacts/`` (gitignored). A screenshot is also
+    taken automatically when a test fails.
+
+Every test in this directory is marked ``browser`` and is skipped (with the reason) only if
+Chromium is missing. Playwright never downloads or looks up its own browsers here: we always
+launch with ``executable_path``. If pytest-playwright is installed we reuse its session
+``playwright`` instance (two sync Playwright instances cannot share a thread) and point its
+``browser_type_launch_args`` at the same Chromium, so its ``page`` fixture works too, but
+without the network/console guard: use ``browser_page``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+VIEWPORT = {"width": 1280, "height": 800}
+
+#: Regexes of console errors that are known to be harmless for every test. Keep this empty;
+#: add an entry only with a comment explaining why the message is benign and cannot be fixed.
+BENIGN_CONSOLE_ERRORS: tuple[str, ...] = ()
+
+# Defence in depth: nothing in this process may fetch browsers.
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+_HERE = Path(__file__).resolve().parent
+_LOCAL_WS = re.compile(r"^wss?://(?!(?:127\.0\.0\.1|localhost)(?::\d+)?(?:/|$))")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "allow_console_error(pattern): ignore browser console errors matching the "
+        "regex (document why it is benign)")
+    config.addinivalue_line("markers", "browser: tests that drive Debian's Chromium")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not found: install Debian's chromium "
+                                   "(apt-get install -y chromium) to run browser tests")
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(skip)
+
+
+# ---------------------------------------------------------------------------- the guard
+class BrowserGuard:
+    """Records off-host requests, console errors and page errors of one browser context."""
+
+    def __init__(self, allowed_console: list[str]) -> None:
+        self.allowed = [re.compile(p) for p in allowed_console]
+        self.off_host: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.log: list[str] = []  # every console message, printed when a test fails
+        self._reported = 0
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.off_host.append(url)
+            route.abort("blockedbyclient")
+
+    def route_ws(self, ws: Any) -> None:
+        self.off_host.append(ws.url)
+        ws.close()
+
+    def on_console(self, msg: Any) -> None:
+        loc = msg.location or {}
+        text = f"{msg.text} ({loc.get('url', '?')}:{loc.get('lineNumber', '?')})"
+        self.log.append(f"[{msg.type}] {text}")
+        if msg.type != "error":
+            return
+        if not any(p.search(msg.text) for p in self.allowed):
+            self.console_errors.append(text)
+
+    def on_page_error(self, error: Any) -> None:
+        self.page_errors.append(str(error))
+
+    def problems(self) -> list[str]:
+        out = [f"off-host request attempted: {u}" for u in self.off_host]
+        out += [f"console error: {m}" for m in self.console_errors]
+        out += [f"uncaught page error: {m}" for m in self.page_errors]
+        return out
+
+    def take_new(self) -> list[str]:
+        """Problems not reported yet (so call-phase and teardown checks do not repeat)."""
+        found = self.problems()
+        new, self._reported = found[self._reported:], len(found)
+        return new
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # Check the guard in the call phase so a stray request or console error fails the test
+    # itself (a teardown error would be reported as an ERROR instead).
+    result = yield
+    guard: BrowserGuard | None = getattr(item, "_ss_guard", None)
+    page = getattr(item, "_ss_page", None)
+    if guard is not None:
+        if page is not None and not page.is_closed():
+            page.wait_for_timeout(100)  # let late console messages arrive
+        problems = guard.take_new()
+        if problems:
+            pytest.fail("browser guard:\n  " + "\n  ".join(problems), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
+    report = yield
+    if report.when == "call":
+        item._ss_call_failed = report.failed  # type: ignore[attr-defined]
+    return report
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Overrides pytest-playwright's fixture so its own ``page`` also uses Debian's Chromium."""
+    return {"executable_path": str(CHROMIUM), "args": list(CHROMIUM_ARGS), "headless": True}
+
+
+@pytest.fixture(scope="session")
+def ss_playwright(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's sync Playwright instance (pytest-playwright's one when it is loaded)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found")
+    if request.config.pluginmanager.hasplugin("playwright"):
+        yield request.getfixturevalue("playwright")
+        return
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        yield pw
+    finally:
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def ss_browser(ss_playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium, launched once per session with the flags from DESIGN.md."""
+    browser = ss_playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(ss_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page in a fresh context, guarded against off-host requests and console errors."""
+    allowed = list(BENIGN_CONSOLE_ERRORS)
+    for marker in request.node.iter_markers("allow_console_error"):
+        allowed.extend(marker.args)
+    guard = BrowserGuard(allowed)
+    # Note: service_workers="block" would also stop the blob: module imports of JSComponents.
+    context = ss_browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    context.route("**/*", guard.route)
+    context.route_web_socket(_LOCAL_WS, guard.route_ws)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("console", guard.on_console)
+    page.on("pageerror", guard.on_page_error)
+    request.node._ss_guard = guard
+    request.node._ss_page = page
+    try:
+        yield page
+    finally:
+        if getattr(request.node, "_ss_call_failed", False):
+            print("browser console:\n  " + "\n  ".join(guard.log or ["(empty)"]))
+            try:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=ARTIFACTS / f"{_safe(request.node.nodeid)}-FAILED.png")
+            except Exception:  # a broken page must not hide the real failure
+                pass
+        problems = guard.take_new()
+        request.node._ss_guard = None
+        context.close()
+        if problems:
+            pytest.fail("browser guard (teardown):\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[..., str]]:
+    """``serve_app(factory, timeout=30) -> url``: serve a Panel app on a free local port."""
+    import panel as pn
+
+    servers: list[Any] = []
+
+    def serve(factory: Callable[[], Any], timeout: float = 30.0) -> str:
+        if not callable(factory):
+            raise TypeError("serve_app expects a callable returning a Panel object "
+                            "(one fresh app per browser session)")
+        port = _free_port()
+
+        def app() -> Any:
+            # A plain function: Panel only calls *functions* per session; any other callable
+            # (e.g. an object with __call__) would be rendered as a static object.
+            return factory()
+
+        server = pn.serve(
+            {"/": app}, port=port, address="127.0.0.1", threaded=True, show=False,
+            start=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+            title="SpikeStudio test")
+        servers.append(server)
+        url = f"http://127.0.0.1:{port}/"
+        _wait_until_serving(port, timeout)
+        return url
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            server.stop()
+        for server in servers:
+            server.join(timeout=10)
+
+
+@pytest.fixture
+def goto_app(browser_page: Any) -> Callable[[str], Any]:
+    """``goto_app(url)``: open the app and wait until Bokeh has rendered its document."""
+
+    def goto(url: str) -> Any:
+        browser_page.goto(url)
+        browser_page.wait_for_function(
+            "() => window.Bokeh && Bokeh.documents.length > 0 && "
+            "Bokeh.index && Object.keys(Bokeh.index).length > 0")
+        return browser_page
+
+    return goto
+
+
+@pytest.fixture
+def wait_until(browser_page: Any) -> Callable[..., None]:
+    """``wait_until(predicate, timeout=10, message="...")`` for server-side conditions."""
+
+    def wait(predicate: Callable[[], Any], timeout: float = 10.0, message: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout:g} s: {message or predicate}")
+            # Waiting through Playwright keeps its event loop (and our guard) running.
+            browser_page.wait_for_timeout(50)
+
+    return wait
+
+
+@pytest.fixture
+def save_screenshot(browser_page: Any, request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """``save_screenshot(name, full_page=False) -> Path`` into ``test-artifacts/``."""
+
+    def save(name: str, full_page: bool = False) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{_safe(request.node.name)}-{_safe(name)}.png"
+        browser_page.screenshot(path=path, full_page=full_page)
+        return path
+
+    return save
+
+
+# ---------------------------------------------------------------------------- helpers
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:120]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(port: int, timeout: float) -> None:
+    # Probe a static file: requesting the app itself would create (and leak) a session.
+    url = f"http://127.0.0.1:{port}/static/js/bokeh.min.js"
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except Exception as exc:  # not listening yet
+            last = exc
+        time.sleep(0.1)
+    raise RuntimeError(f"Panel server on port {port} did not answer within {timeout} s: {last}")
