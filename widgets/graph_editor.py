@@ -991,7 +991,7 @@ class GraphEditor(pn.custom.JSComponent):
 
     def remove_on_action(self, callback: ActionCallback) -> None:
         """Unregister a callback added with :meth:`on_action`."""
-        self._action_callbacks = [cb for cb in self._action_callbacks if cb is not callback]
+        self._action_callbacks = [cb for cb in self._action_callbacks if cb != callback]
 
     def _handle_msg(self, data: Any) -> None:
         action = _normalise_action(data)

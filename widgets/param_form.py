@@ -198,7 +198,7 @@ class ParamForm(pn.viewable.Viewer):
 
     def remove_on_change(self, callback: ChangeCallback) -> None:
         """Unregister a callback added with :meth:`on_change`."""
-        self._callbacks = [cb for cb in self._callbacks if cb is not callback]
+        self._callbacks = [cb for cb in self._callbacks if cb != callback]
 
     @property
     def errors(self) -> dict[str, str]:
