@@ -16,6 +16,9 @@ Fixtures
 ``wait_until(predicate, timeout=10, message=...)``
     Poll a Python-side condition (e.g. "the server callback ran") while Playwright keeps
     processing browser events; fails with ``message`` on timeout.
+``browser_guard``
+    The recorder behind ``browser_page`` (lists ``off_host``, ``console_errors``,
+    ``page_errors``; ``reset()``), for tests that provoke a problem on purpose.
 ``save_screenshot(name) -> Path``
     Screenshot of ``browser_page`` into ``test-artifacts/`` (gitignored). A screenshot is also
     taken automatically when a test fails.
@@ -115,6 +118,13 @@ class BrowserGuard:
 
     def on_page_error(self, error: Any) -> None:
         self.page_errors.append(str(error))
+
+    def reset(self) -> None:
+        """Forget everything recorded (for tests that provoke problems on purpose)."""
+        self.off_host.clear()
+        self.console_errors.clear()
+        self.page_errors.clear()
+        self._reported = 0
 
     def problems(self) -> list[str]:
         out = [f"off-host request attempted: {u}" for u in self.off_host]
@@ -220,6 +230,12 @@ def browser_page(ss_browser: Any, request: pytest.FixtureRequest) -> Iterator[An
         context.close()
         if problems:
             pytest.fail("browser guard (teardown):\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def browser_guard(browser_page: Any, request: pytest.FixtureRequest) -> BrowserGuard:
+    """The :class:`BrowserGuard` of ``browser_page`` (``off_host``, ``console_errors``, ...)."""
+    return request.node._ss_guard
 
 
 @pytest.fixture

@@ -210,3 +210,55 @@ def test_param_form_validates_inline(serve_app, goto_app, wait_until, save_scree
     field.press("Tab")
     wait_until(lambda: calls == [("tau_m", 20.0)], message="on_change with a valid value")
     error.wait_for(state="hidden")
+
+
+def test_palette_drag_zoom_and_monitor_connect(serve_app, goto_app, wait_until):
+    data = editor_data(SAMPLE)
+    data["nodes"] = [n for n in data["nodes"] if n["id"] != "vm"]
+    app = EditorApp(**data)
+    page = goto_app(serve_app(app))
+    page.locator('[data-node-id="exc"]').wait_for()
+
+    # Drag a monitor from the palette onto an empty part of the canvas.
+    canvas = page.locator(".ss-ge-canvas").bounding_box()
+    drop = (canvas["x"] + canvas["width"] - 160, canvas["y"] + canvas["height"] - 90)
+    _drag(page, _centre(page.get_by_test_id("palette-monitor-state")), drop)
+    wait_until(lambda: "add_node" in app.names(), message="add_node from palette drag")
+    added = app.actions[-1]
+    assert (added["kind"], added["model"]) == ("monitor", "state")
+    monitor = page.locator('[data-kind="monitor"]')
+    monitor.wait_for()
+    mon_id = monitor.get_attribute("data-node-id")
+
+    # Shift-drag from the monitor onto a population: normalised to population -> monitor.
+    page.keyboard.down("Shift")
+    _drag(page, _centre(monitor.locator(".body")), _centre(page.locator(
+        '[data-node-id="inh"] .body')))
+    page.keyboard.up("Shift")
+    wait_until(lambda: "connect" in app.names(), message="connect to monitor")
+    assert app.actions[-1] == {"action": "connect", "source": "inh", "target": mon_id}
+
+    # Wheel zooms around the pointer; background drag pans without any action.
+    label = page.locator(".ss-ge-zoom")
+    before = label.text_content()
+    page.mouse.move(canvas["x"] + 300, canvas["y"] + 300)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(
+        "([el, b]) => el.textContent !== b", arg=[label.element_handle(), before])
+    count = len(app.actions)
+    _drag(page, (canvas["x"] + 40, canvas["y"] + 60), (canvas["x"] + 140, canvas["y"] + 120))
+    page.wait_for_timeout(200)
+    assert len(app.actions) == count
+
+
+def test_guard_records_off_host_requests_and_console_errors(
+        serve_app, goto_app, browser_guard):
+    page = goto_app(serve_app(lambda: pn.pane.Markdown("guard check")))
+    page.evaluate("() => fetch('http://example.com/x').catch(() => null)")
+    page.evaluate("() => console.error('deliberate test error')")
+    page.wait_for_timeout(200)
+    assert browser_guard.off_host == ["http://example.com/x"]
+    assert any("deliberate test error" in m for m in browser_guard.console_errors)
+    # The aborted request also logs "ERR_BLOCKED_BY_CLIENT" to the console.
+    assert len(browser_guard.take_new()) == 3
+    browser_guard.reset()  # provoked on purpose: do not fail this test
