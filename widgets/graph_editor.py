@@ -398,11 +398,14 @@ export function render({ model, el }) {
         pos[n.id] = [+p[0], +p[1]];
       }
     }
-    // Nodes without a stored position get a free slot in their kind's column (not sent back).
-    for (const n of nodes) {
-      if (pos[n.id]) continue;
-      const col = COLUMN_X[n.kind] ?? 280;
-      let y = 0;
+    // Nodes without a stored position get a free slot (not sent back): in their kind's
+    // column, monitors beside the population they record. Monitors go last for that reason.
+    const unplaced = nodes.filter((n) => !pos[n.id]);
+    unplaced.sort((a, b) => (a.kind === "monitor") - (b.kind === "monitor"));
+    for (const n of unplaced) {
+      const anchor = n.kind === "monitor" && pos[n.target];
+      const col = anchor ? anchor[0] + 260 : (COLUMN_X[n.kind] ?? 280);
+      let y = anchor ? anchor[1] : 0;
       const clash = () => Object.values(pos).some((p) => Math.abs(p[0] - col) < 190 &&
                                                           Math.abs(p[1] - y) < 80);
       while (clash()) y += 90;
@@ -712,14 +715,19 @@ export function render({ model, el }) {
     return g ? g.getAttribute("data-node-id") : null;
   }
 
+  // The last selection the user made here, kept until the server confirms it, so a Delete
+  // pressed right after a click acts on what the user sees as selected.
+  let pendingSelection = null;
+
   function select(type, id) {
     if (type && data.selection.type === type && data.selection.id === id) return;
     if (!type && !data.selection.type) return;
+    pendingSelection = type ? { type, id } : {};
     send(type ? { action: "select", type, id } : { action: "select" });
   }
 
   function deleteSelection() {
-    const s = data.selection;
+    const s = pendingSelection || data.selection;
     if (s.type && s.id != null) send({ action: "delete", type: s.type, id: s.id });
   }
 
@@ -915,7 +923,10 @@ export function render({ model, el }) {
   });
 
   // ------------------------------------------------------------------ Python -> browser
-  model.on(["nodes", "edges", "selection", "problems"], () => refresh(false));
+  model.on(["nodes", "edges", "selection", "problems"], () => {
+    pendingSelection = null;
+    refresh(false);
+  });
   model.on("positions", () => {
     overrides = {};
     clearTimeout(overrideTimer);

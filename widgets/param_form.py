@@ -92,7 +92,7 @@ class _Field:
         elif kind == "bool":
             # Checkbox has no `description`; a tooltip icon beside it carries the same text.
             tip = common.pop("description")
-            common["sizing_mode"] = "fixed"
+            del common["sizing_mode"]  # a checkbox sized by its label, not stretched
             self.widget = pn.widgets.Checkbox(value=bool(value), **common)
             self.tooltip = pn.widgets.TooltipIcon(value=tip, margin=(4, 0))
         elif kind == "choice":
