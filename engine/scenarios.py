@@ -1,0 +1,1055 @@
+"""Scenarios: concrete input workloads applied to the user's own network, and the fit matrices.
+
+A :class:`Scenario` is data: how the network's input encoders are driven (an
+:class:`InputSpec` that overrides the project's spike encoders), how long to simulate, what one
+inference is (``window_ms``), the latency deadline and the power budget. The default set
+(:func:`default_scenarios`) is named after the selection matrix of ``/work/shared/REFERENCES.md``:
+data character (sparse event stream vs dense rate-coded frames), real-time need (millisecond
+control loop vs batch), power budget (battery vs mains), plus a bursty sensor and a
+mostly-silent always-on device. Users add their own with :func:`scenario_from_dict`.
+
+:func:`run_scenarios` simulates the network under every scenario (worker threads: the numba
+kernel releases the GIL), measures activity sparsity, latency to the first output spike, SNN
+energy and mean power on every hardware profile and the dense-ANN baseline (all through
+:mod:`engine.energy`), and returns a :class:`ScenarioReport`. :func:`fit_matrices` turns the
+report and explicit, editable :class:`Thresholds` into two long-format tables (scenarios x
+criteria, scenarios x hardware profiles) whose cells carry a value, a rating in
+``recommended / neutral / cautious`` and the reason. Everything comes from the simulations;
+nothing is a static table. No Panel or Bokeh here.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import os
+import re
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from engine import energy as E
+from engine.errors import Problem, ProjectError
+from engine.models import SPIKE_ENCODERS
+from engine.project import Project, atomic_write_text
+
+SCENARIOS_FORMAT = "spikestudio-scenarios"
+SCENARIOS_VERSION = 1
+PATTERNS = ("constant", "frames", "bursts", "custom")
+RATINGS = ("recommended", "neutral", "cautious")
+#: Columns of the criteria matrix, in display order, with their headers and units.
+CRITERIA: dict[str, tuple[str, str]] = {
+    "activity_sparsity": ("Activity sparsity", ""),
+    "latency_ms": ("Latency to first output spike", "ms"),
+    "snn_energy_j": ("SNN energy / inference", "J"),
+    "ann_energy_j": ("ANN energy / inference", "J"),
+    "snn_ann_ratio": ("SNN / ANN (memory-inclusive)", "x"),
+}
+MATRIX_COLUMNS = ("scenario", "scenario_name", "column", "column_label", "value", "unit",
+                  "text", "rating", "reason")
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+_MAX_TABLE_ROWS = 20_000  # rate-table rows a pattern may expand to (frames / bursts)
+
+
+# ============================================================================ data
+@dataclass(frozen=True)
+class InputSpec:
+    """How a scenario drives the network's spike encoders.
+
+    Parameters
+    ----------
+    pattern
+        ``"constant"``: every input neuron fires at ``rate_hz`` for the whole run (Poisson, or
+        regular with ``model="regular"``). ``"frames"``: rate-coded static frames, one every
+        ``period_ms``, shown at ``rate_hz`` for ``on_ms`` then ``off_rate_hz`` until the next
+        frame. ``"bursts"``: ``off_rate_hz`` background with bursts of ``rate_hz`` lasting
+        ``on_ms``, starting at random times ``period_ms`` apart on average (exponential gaps
+        drawn from the project seed, so runs repeat). ``"custom"``: ``model`` and ``params``
+        are written to the encoder as they are (any spike encoder whose size rules fit).
+    model
+        Encoder model: ``poisson`` for the patterns (``regular`` allowed with ``constant``).
+    rate_hz, off_rate_hz
+        Rate during frames / bursts (or the constant rate) and between them, Hz per neuron.
+    period_ms, on_ms, start_ms
+        Frame or mean burst period, how long each frame / burst lasts, input onset.
+    params
+        Encoder parameters for ``"custom"``.
+    """
+
+    pattern: Literal["constant", "frames", "bursts", "custom"] = "constant"
+    model: str = "poisson"
+    rate_hz: float = 10.0
+    off_rate_hz: float = 0.0
+    period_ms: float = 50.0
+    on_ms: float = 40.0
+    start_ms: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One input workload applied to the user's network.
+
+    Parameters
+    ----------
+    id, name, description
+        Identity and what the workload stands for.
+    input
+        The encoder override; ``None`` keeps the project's encoders as designed.
+    targets
+        Encoder node ids the override drives; empty = every spike encoder of the project.
+    duration_ms
+        Simulated time.
+    window_ms
+        One inference (one presentation window); energies are also given per inference.
+    deadline_ms
+        Latency budget: the first output spike must follow the first input spike within it.
+    power_budget_w
+        Mean power the deployment can afford (battery vs mains).
+    output
+        Population whose first spike counts as the answer; ``None`` = the last population
+        without outgoing projections (see :func:`output_population`).
+    tags
+        Where the scenario sits in the selection matrix, e.g. ``{"data": "sparse events",
+        "real_time": "control loop", "power": "battery"}`` (free text, shown in the UI).
+    """
+
+    id: str
+    name: str
+    description: str = ""
+    input: InputSpec | None = field(default_factory=InputSpec)
+    targets: tuple[str, ...] = ()
+    duration_ms: float = 500.0
+    window_ms: float = 100.0
+    deadline_ms: float = 50.0
+    power_budget_w: float = 1e-2
+    output: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The explicit, editable rules that colour the fit matrices.
+
+    Attributes
+    ----------
+    sparsity_recommended, sparsity_cautious
+        NeuroBench activation sparsity at or above the first is *recommended*, below the
+        second *cautious*. Sparsity is per simulation step, so it depends on ``dt_ms``: at
+        1 ms, 0.98 is a mean rate of 20 Hz and 0.9 one of 100 Hz.
+    latency_margin
+        Latency at most ``latency_margin x deadline`` is *recommended*; up to the deadline
+        *neutral*; later, or no output spike, *cautious*.
+    power_margin
+        Mean power at most ``power_margin x budget`` is *recommended*; up to the budget
+        *neutral*; over it *cautious*.
+    ratio_recommended, ratio_cautious
+        Memory-inclusive SNN / ANN energy at most the first is *recommended*, above the
+        second *cautious*.
+    snn_profile
+        Hardware profile of the criteria matrix's SNN energy and power.
+    ann_profile
+        Dense profile of the ANN baseline (and of the SNN / ANN ratio of neuromorphic
+        profiles; a dense profile is compared with an ANN on itself).
+    """
+
+    sparsity_recommended: float = 0.98
+    sparsity_cautious: float = 0.90
+    latency_margin: float = 0.5
+    power_margin: float = 0.5
+    ratio_recommended: float = 0.5
+    ratio_cautious: float = 1.0
+    snn_profile: str = "loihi"
+    ann_profile: str = "cmos45_fp32"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for saving with a project)."""
+        return asdict(self)
+
+
+# ============================================================================ defaults
+def default_scenarios() -> list[Scenario]:
+    """The built-in workloads, named after the selection matrix of the references."""
+    sparse = InputSpec("constant", rate_hz=5.0)
+    dense = InputSpec("frames", rate_hz=150.0, off_rate_hz=0.0, period_ms=50.0, on_ms=40.0)
+    return [
+        Scenario("sparse_events", "Sparse event stream",
+                 "Event-camera-like input: every input fires rarely and asynchronously "
+                 "(5 Hz Poisson).", sparse, duration_ms=500.0, window_ms=100.0,
+                 deadline_ms=50.0, power_budget_w=1e-2,
+                 tags={"data": "sparse events", "real_time": "soft", "power": "any"}),
+        Scenario("dense_frames", "Dense rate-coded frames",
+                 "Static frames rate-coded at 150 Hz for 40 ms of every 50 ms frame: every "
+                 "input fires in every frame.", dense, duration_ms=500.0, window_ms=50.0,
+                 deadline_ms=50.0, power_budget_w=1e-2,
+                 tags={"data": "dense frames", "real_time": "soft", "power": "any"}),
+        Scenario("control_loop", "Millisecond control loop",
+                 "A closed loop that needs an answer within 5 ms of each sensor event "
+                 "(20 Hz Poisson input, 10 ms control period).", InputSpec(rate_hz=20.0),
+                 duration_ms=500.0, window_ms=10.0, deadline_ms=5.0, power_budget_w=1e-1,
+                 tags={"data": "events", "real_time": "ms control loop", "power": "any"}),
+        Scenario("batch", "Batch (offline) frames",
+                 "Offline processing of rate-coded frames: latency hardly matters (1 s).",
+                 replace(dense, rate_hz=100.0), duration_ms=500.0, window_ms=50.0,
+                 deadline_ms=1000.0, power_budget_w=10.0,
+                 tags={"data": "dense frames", "real_time": "batch", "power": "mains"}),
+        Scenario("battery_wearable", "Battery wearable",
+                 "A battery-powered sensor streaming sparse events into a 1 mW budget.",
+                 replace(sparse, rate_hz=10.0), duration_ms=500.0, window_ms=100.0,
+                 deadline_ms=100.0, power_budget_w=1e-3,
+                 tags={"data": "sparse events", "real_time": "soft", "power": "battery"}),
+        Scenario("mains_edge", "Mains-powered edge box",
+                 "Dense frames at full rate on a mains-powered box (10 W budget).",
+                 replace(dense, rate_hz=200.0), duration_ms=500.0, window_ms=50.0,
+                 deadline_ms=50.0, power_budget_w=10.0,
+                 tags={"data": "dense frames", "real_time": "soft", "power": "mains"}),
+        Scenario("bursty_sensor", "Bursty sensor",
+                 "Near-silence (0.5 Hz) broken by 20 ms bursts at 150 Hz, about every "
+                 "150 ms at random.", InputSpec("bursts", rate_hz=150.0, off_rate_hz=0.5,
+                                                period_ms=150.0, on_ms=20.0),
+                 duration_ms=600.0, window_ms=100.0, deadline_ms=20.0, power_budget_w=1e-2,
+                 tags={"data": "bursty events", "real_time": "soft", "power": "battery"}),
+        Scenario("always_on", "Mostly-silent always-on",
+                 "A wake-word / presence detector: rare events (0.5 Hz) and a tight "
+                 "1 mW budget around the clock.", InputSpec(rate_hz=0.5), duration_ms=1000.0,
+                 window_ms=1000.0, deadline_ms=200.0, power_budget_w=1e-3,
+                 tags={"data": "mostly silent", "real_time": "soft", "power": "battery"}),
+    ]
+
+
+# ============================================================================ (de)serialise
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The JSON form of a scenario (inverse of :func:`scenario_from_dict`)."""
+    data = asdict(scenario)
+    data["targets"] = list(scenario.targets)
+    if scenario.input is None:
+        data["input"] = None
+    return copy.deepcopy(data)
+
+
+def scenario_from_dict(data: Any, path: str = "scenario") -> Scenario:
+    """Validate a scenario's JSON form and build a :class:`Scenario`.
+
+    Raises
+    ------
+    ProjectError
+        Listing every problem with its field path, e.g.
+        ``scenarios[2].deadline_ms: must be > 0 ms, got -1``.
+    """
+    problems = validate_scenario(data, path)
+    if problems:
+        raise ProjectError(problems)
+    values = {f.name: copy.deepcopy(data[f.name]) for f in fields(Scenario) if f.name in data}
+    raw = values.get("input", {})
+    values["input"] = None if raw is None else InputSpec(**raw)
+    values["targets"] = tuple(values.get("targets", ()))
+    for key in ("duration_ms", "window_ms", "deadline_ms", "power_budget_w"):
+        if key in values:
+            values[key] = float(values[key])
+    return Scenario(**values)
+
+
+def _number_problem(value: Any, path: str, unit: str, *, positive: bool = True) -> list[Problem]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return [Problem(path, f"must be a finite number{' in ' + unit if unit else ''}, "
+                              f"got {value!r}")]
+    if positive and value <= 0:
+        return [Problem(path, f"must be > 0{' ' + unit if unit else ''}, got {value:g}")]
+    if not positive and value < 0:
+        return [Problem(path, f"must be >= 0{' ' + unit if unit else ''}, got {value:g}")]
+    return []
+
+
+def validate_scenario(data: Any, path: str = "scenario") -> list[Problem]:
+    """Every problem of one scenario's JSON form, each naming its field path."""
+    if not isinstance(data, dict):
+        return [Problem(path, f"must be an object, got {type(data).__name__}")]
+    allowed = {f.name for f in fields(Scenario)}
+    problems = [Problem(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                for k in sorted(set(data) - allowed, key=str)]
+    problems += [Problem(f"{path}.{k}", "is required") for k in ("id", "name") if k not in data]
+    if "id" in data and not (isinstance(data["id"], str) and _ID_RE.match(data["id"])):
+        problems.append(Problem(f"{path}.id", "must be 1-64 characters: a letter or _ first, "
+                                              f"then letters, digits, _ or -; got {data['id']!r}"))
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(Problem(f"{path}.{key}", "must be a string"))
+    if "name" in data and isinstance(data["name"], str) and not data["name"].strip():
+        problems.append(Problem(f"{path}.name", "must not be empty"))
+    for key, unit in (("duration_ms", "ms"), ("window_ms", "ms"), ("deadline_ms", "ms"),
+                      ("power_budget_w", "W")):
+        if key in data:
+            problems += _number_problem(data[key], f"{path}.{key}", unit)
+    problems += _validate_lists(data, path)
+    if data.get("input") is not None:
+        problems += validate_input(data["input"], f"{path}.input")
+    return problems
+
+
+def _validate_lists(data: dict, path: str) -> list[Problem]:
+    problems = []
+    targets = data.get("targets", [])
+    if not isinstance(targets, (list, tuple)):
+        problems.append(Problem(f"{path}.targets", "must be a list of encoder ids"))
+    else:
+        problems += [Problem(f"{path}.targets[{i}]", f"must be a node id, got {t!r}")
+                     for i, t in enumerate(targets) if not isinstance(t, str)]
+    if data.get("output") is not None and not isinstance(data["output"], str):
+        problems.append(Problem(f"{path}.output", "must be a population id or null"))
+    tags = data.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                             for k, v in tags.items()):
+        problems.append(Problem(f"{path}.tags", "must map strings to strings"))
+    return problems
+
+
+def validate_input(data: Any, path: str = "scenario.input") -> list[Problem]:
+    """Every problem of an :class:`InputSpec`'s JSON form."""
+    if not isinstance(data, dict):
+        return [Problem(path, f"must be an object or null, got {type(data).__name__}")]
+    allowed = {f.name for f in fields(InputSpec)}
+    problems = [Problem(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                for k in sorted(set(data) - allowed, key=str)]
+    pattern = data.get("pattern", "constant")
+    model = data.get("model", "poisson")
+    if pattern not in PATTERNS:
+        problems.append(Problem(f"{path}.pattern", f"must be one of {', '.join(PATTERNS)}; "
+                                                   f"got {pattern!r}"))
+    if model not in SPIKE_ENCODERS:
+        problems.append(Problem(f"{path}.model", f"must be a spike encoder "
+                                                 f"({', '.join(SPIKE_ENCODERS)}); got {model!r}"))
+    elif pattern in ("frames", "bursts") and model != "poisson":
+        problems.append(Problem(f"{path}.model", f"pattern {pattern!r} needs 'poisson', "
+                                                 f"got {model!r}"))
+    elif pattern == "constant" and model not in ("poisson", "regular"):
+        problems.append(Problem(f"{path}.model", "pattern 'constant' needs 'poisson' or "
+                                                 f"'regular', got {model!r}"))
+    for key, positive in (("rate_hz", False), ("off_rate_hz", False), ("period_ms", True),
+                          ("on_ms", False), ("start_ms", False)):
+        if key in data:
+            problems += _number_problem(data[key], f"{path}.{key}", _unit(key),
+                                        positive=positive)
+    for key in ("rate_hz", "off_rate_hz"):
+        if isinstance(data.get(key), (int, float)) and data[key] > 10_000:
+            problems.append(Problem(f"{path}.{key}", f"must be <= 10000 Hz, got {data[key]:g}"))
+    if model == "regular" and pattern == "constant" and data.get("rate_hz", 10.0) == 0:
+        problems.append(Problem(f"{path}.rate_hz", "must be > 0 Hz for a regular encoder"))
+    if "params" in data and not isinstance(data["params"], dict):
+        problems.append(Problem(f"{path}.params", "must be an object of encoder parameters"))
+    return problems
+
+
+def _unit(key: str) -> str:
+    return "Hz" if key.endswith("_hz") else "ms"
+
+
+def scenarios_to_document(scenarios: Iterable[Scenario]) -> dict[str, Any]:
+    """``{"format", "version", "scenarios": [...]}`` (what a project or file stores)."""
+    return {"format": SCENARIOS_FORMAT, "version": SCENARIOS_VERSION,
+            "scenarios": [scenario_to_dict(s) for s in scenarios]}
+
+
+def scenarios_from_document(document: Any) -> list[Scenario]:
+    """Validate a scenarios document (or a bare list) and build the scenarios.
+
+    Raises
+    ------
+    ProjectError
+        With every problem of every scenario (``scenarios[i].field: ...``) and duplicate ids.
+    """
+    items = document.get("scenarios") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise ProjectError([Problem("scenarios", "must be a list of scenario objects")])
+    problems: list[Problem] = []
+    if isinstance(document, dict) and document.get("format", SCENARIOS_FORMAT) != SCENARIOS_FORMAT:
+        problems.append(Problem("format", f"must be {SCENARIOS_FORMAT!r}"))
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        problems += validate_scenario(item, f"scenarios[{i}]")
+        sid = item.get("id") if isinstance(item, dict) else None
+        if isinstance(sid, str) and sid in seen:
+            problems.append(Problem(f"scenarios[{i}].id",
+                                    f"{sid!r} is already used by scenarios[{seen[sid]}]"))
+        elif isinstance(sid, str):
+            seen[sid] = i
+    if problems:
+        raise ProjectError(problems)
+    return [scenario_from_dict(item, f"scenarios[{i}]") for i, item in enumerate(items)]
+
+
+def save_scenarios(scenarios: Iterable[Scenario], path: str | os.PathLike[str]) -> None:
+    """Write scenarios as JSON, atomically."""
+    text = json.dumps(scenarios_to_document(scenarios), indent=2, allow_nan=False) + "\n"
+    atomic_write_text(Path(path), text)
+
+
+def load_scenarios(path: str | os.PathLike[str]) -> list[Scenario]:
+    """Read and validate a scenarios file (JSON only)."""
+    try:
+        document = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProjectError([Problem("", f"cannot read scenarios from {path}: {exc}")]) from None
+    return scenarios_from_document(document)
+
+
+def thresholds_from_dict(data: Any, path: str = "thresholds") -> Thresholds:
+    """Validate and build :class:`Thresholds` (missing keys take the defaults)."""
+    if not isinstance(data, dict):
+        raise ProjectError([Problem(path, "must be an object")])
+    allowed = {f.name for f in fields(Thresholds)}
+    problems = [Problem(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                for k in sorted(set(data) - allowed, key=str)]
+    if problems:
+        raise ProjectError(problems)
+    thresholds = replace(Thresholds(), **data)
+    problems = validate_thresholds(thresholds, path)
+    if problems:
+        raise ProjectError(problems)
+    return thresholds
+
+
+def validate_thresholds(t: Thresholds, path: str = "thresholds") -> list[Problem]:
+    """Every inconsistency of a :class:`Thresholds`, each naming its field."""
+    problems: list[Problem] = []
+    for name in ("sparsity_recommended", "sparsity_cautious"):
+        problems += _number_problem(getattr(t, name), f"{path}.{name}", "", positive=False)
+    for name in ("latency_margin", "power_margin", "ratio_recommended", "ratio_cautious"):
+        problems += _number_problem(getattr(t, name), f"{path}.{name}", "")
+    if problems:
+        return problems
+    if not 0 <= t.sparsity_cautious <= t.sparsity_recommended <= 1:
+        problems.append(Problem(f"{path}.sparsity_cautious", "need 0 <= sparsity_cautious <= "
+                                f"sparsity_recommended <= 1, got {t.sparsity_cautious:g} and "
+                                f"{t.sparsity_recommended:g}"))
+    for name in ("latency_margin", "power_margin"):
+        if getattr(t, name) > 1:
+            problems.append(Problem(f"{path}.{name}", f"must be <= 1, got {getattr(t, name):g}"))
+    if t.ratio_recommended > t.ratio_cautious:
+        problems.append(Problem(f"{path}.ratio_recommended", "must be <= ratio_cautious "
+                                f"({t.ratio_cautious:g}), got {t.ratio_recommended:g}"))
+    for name in ("snn_profile", "ann_profile"):
+        if not isinstance(getattr(t, name), str) or not getattr(t, name):
+            problems.append(Problem(f"{path}.{name}", "must be a profile id"))
+    return problems
+
+
+# ============================================================================ apply
+def output_population(project: Project, requested: str | None = None) -> str:
+    """The population whose spikes are the network's answer.
+
+    ``requested`` if given (checked), else the last population without outgoing projections
+    to *other* nodes (a self-recurrent output layer still counts), else the last population.
+    """
+    pops = [n.id for n in project.network.populations]
+    if requested is not None:
+        if requested not in pops:
+            raise ProjectError([Problem("scenario.output", f"must be a population of the "
+                                        f"project ({', '.join(pops)}), got {requested!r}")])
+        return requested
+    if not pops:
+        raise ProjectError([Problem("network.nodes", "the project has no population")])
+    feeding = {p.source for p in project.network.projections if p.source != p.target}
+    sinks = [p for p in pops if p not in feeding]
+    return (sinks or pops)[-1]
+
+
+def driven_encoders(project: Project, scenario: Scenario) -> list[str]:
+    """Ids of the encoder nodes the scenario drives (checked against the project)."""
+    spike_encoders = [n.id for n in project.network.encoders if n.model in SPIKE_ENCODERS]
+    if not scenario.targets:
+        if scenario.input is not None and not spike_encoders:
+            raise ProjectError([Problem("scenario.targets", "the project has no spike encoder "
+                                        "to drive (current inputs carry no events)")])
+        return spike_encoders
+    encoders = {n.id for n in project.network.encoders}
+    bad = [Problem(f"scenario.targets[{i}]", f"must be an encoder of the project "
+                   f"({', '.join(sorted(encoders))}), got {t!r}")
+           for i, t in enumerate(scenario.targets) if t not in encoders]
+    if bad:
+        raise ProjectError(bad)
+    return list(scenario.targets)
+
+
+def encoder_override(spec: InputSpec, duration_ms: float, seed: int
+                     ) -> tuple[str, dict[str, Any]]:
+    """``(model, params)`` written to each driven encoder for ``spec`` over ``duration_ms``."""
+    if spec.pattern == "custom":
+        return spec.model, copy.deepcopy(spec.params)
+    if spec.pattern == "constant":
+        params: dict[str, Any] = {"rate_hz": float(spec.rate_hz), "start_ms": spec.start_ms}
+        return spec.model, params
+    starts = _pattern_starts(spec, duration_ms, seed)
+    table: list[list[float]] = []
+    for t in starts:
+        table += [[float(t), float(spec.rate_hz)], [float(t + spec.on_ms), float(spec.off_rate_hz)]]
+    # Before the first row the encoder's rate_hz holds: make that the background rate.
+    return "poisson", {"rate_hz": float(spec.off_rate_hz), "rate_table": table,
+                       "start_ms": spec.start_ms}
+
+
+def _pattern_starts(spec: InputSpec, duration_ms: float, seed: int) -> np.ndarray:
+    """Onsets of frames (regular) or bursts (exponential gaps, at least one burst long)."""
+    if spec.pattern == "frames":
+        starts = np.arange(spec.start_ms, duration_ms, spec.period_ms)
+    else:
+        rng = np.random.default_rng(seed)
+        n = int(duration_ms / max(spec.period_ms, 1e-9)) * 3 + 3
+        gaps = np.maximum(rng.exponential(spec.period_ms, n), spec.on_ms)
+        starts = spec.start_ms + np.concatenate([[rng.uniform(0, spec.period_ms)],
+                                                 gaps]).cumsum()
+        starts = starts[starts < duration_ms]
+    if len(starts) * 2 > _MAX_TABLE_ROWS:
+        raise ProjectError([Problem("scenario.input.period_ms", f"{len(starts)} frames/bursts "
+                                    f"in {duration_ms:g} ms is too many; raise period_ms")])
+    return starts
+
+
+def apply_scenario(project: Project, scenario: Scenario) -> Project:
+    """A validated copy of ``project`` running under ``scenario`` (the input is not touched).
+
+    The driven encoders get the scenario's model and parameters (their size, projections and
+    label stay), the duration becomes ``scenario.duration_ms``, and the driven encoders and the
+    output population are added to ``simulation.record_spikes`` when it is a list (latency is
+    measured from their spikes).
+
+    Raises
+    ------
+    ProjectError
+        When a target or the output is not in the project, or the modified project is invalid
+        (e.g. a custom encoder whose size rules do not fit the node).
+    """
+    targets = driven_encoders(project, scenario)
+    output = output_population(project, scenario.output)
+    document = project.to_dict()  # a deep copy: the caller's project is never mutated
+    if scenario.input is not None:
+        seed = _scenario_seed(project.simulation.seed, scenario.id)
+        model, params = encoder_override(scenario.input, scenario.duration_ms, seed)
+        for node in document["network"]["nodes"]:
+            if node["id"] in targets:
+                node["model"], node["params"] = model, copy.deepcopy(params)
+    document["simulation"]["duration_ms"] = float(scenario.duration_ms)
+    record = document["simulation"].get("record_spikes", "all")
+    if isinstance(record, list):
+        record += [n for n in [*targets, output] if n not in record]
+    try:
+        return Project.from_dict(document)
+    except ProjectError as exc:
+        raise ProjectError([Problem(f"scenario[{scenario.id}] -> {p.path}", p.message)
+                            for p in exc.problems]) from None
+
+
+def _scenario_seed(seed: int, scenario_id: str) -> int:
+    # Stable across processes (unlike hash()): the same project + scenario gives the same bursts.
+    return (int(seed) * 1_000_003 + zlib.crc32(scenario_id.encode())) % 2**32
+
+
+# ============================================================================ measure
+@dataclass(frozen=True)
+class ScenarioProgress:
+    """Progress of a batch, passed to the callback from worker threads."""
+
+    scenario: str
+    fraction: float           # of this scenario's run
+    overall: float            # of the whole batch (equal weight per scenario)
+    done: int
+    total: int
+    status: str               # running / completed / cancelled / failed
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario's simulation and measurements."""
+
+    scenario: Scenario
+    status: str
+    error: str = ""
+    result: Any = None                       # SimulationResult (kept for heatmaps)
+    inputs: list[str] = field(default_factory=list)
+    output: str = ""
+    measurements: dict[str, Any] = field(default_factory=dict)
+    energy: pd.DataFrame | None = None       # per profile
+    ann: Any = None                          # engine.energy.AnnBaseline
+
+
+@dataclass
+class ScenarioReport:
+    """Everything :func:`run_scenarios` measured.
+
+    Attributes
+    ----------
+    runs
+        Per scenario id, in the order given.
+    profiles
+        The hardware profiles used (energies per profile are in each run's ``energy``).
+    """
+
+    runs: dict[str, ScenarioRun]
+    profiles: dict[str, E.HardwareProfile]
+    _comparisons: dict[tuple[str, str, str], E.SnnAnnComparison] = field(
+        default_factory=dict, repr=False)
+
+    @property
+    def completed(self) -> list[ScenarioRun]:
+        """Runs that simulated their whole duration."""
+        return [r for r in self.runs.values() if r.status == "completed"]
+
+    def measurements(self) -> pd.DataFrame:
+        """One row per scenario: status and the measured quantities."""
+        rows = [{"scenario": r.scenario.id, "name": r.scenario.name, "status": r.status,
+                 "error": r.error, **r.measurements} for r in self.runs.values()]
+        return pd.DataFrame(rows)
+
+    def energy(self) -> pd.DataFrame:
+        """One row per (completed scenario, profile): SNN energy totals and mean power."""
+        frames = [r.energy.assign(scenario=r.scenario.id) for r in self.completed
+                  if r.energy is not None]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def comparison(self, scenario_id: str, snn_profile: str, ann_profile: str
+                   ) -> E.SnnAnnComparison:
+        """:func:`engine.energy.snn_vs_ann` of one scenario's run (cached)."""
+        key = (scenario_id, snn_profile, ann_profile)
+        if key not in self._comparisons:
+            run = self.runs[scenario_id]
+            res = run.result
+            self._comparisons[key] = E.snn_vs_ann(
+                res.counts, res.network_info, res.node_info, res.duration_ms, res.dt_ms,
+                res.bin_ms, ann_profile=self.profiles[ann_profile],
+                snn_profile=self.profiles[snn_profile], window_ms=run.scenario.window_ms)
+        return self._comparisons[key]
+
+
+def measure_latency(spikes: pd.DataFrame, inputs: Sequence[str], output: str,
+                    window_ms: float, duration_ms: float, deadline_ms: float
+                    ) -> dict[str, float]:
+    """Latency from input to the first output spike.
+
+    Returns
+    -------
+    dict
+        ``first_input_ms`` (first spike of the driven encoders), ``first_output_ms`` (first
+        output spike at or after it), ``latency_ms`` (their difference; NaN without an input
+        or output spike), and per inference window with input: ``windows_with_input``,
+        ``windows_answered`` (an output spike in the same window after its first input),
+        ``median_window_latency_ms`` and ``deadline_met_fraction`` (answered within
+        ``deadline_ms``, over windows with input).
+    """
+    pop = spikes["population"].astype(str)
+    t_in = np.sort(spikes.loc[pop.isin(list(inputs)), "time_ms"].to_numpy(float))
+    t_out = np.sort(spikes.loc[pop == output, "time_ms"].to_numpy(float))
+    first_in = t_in[0] if len(t_in) else math.nan
+    after = t_out[np.searchsorted(t_out, first_in):] if len(t_in) else t_out[:0]
+    first_out = after[0] if len(after) else math.nan
+    starts = np.arange(0.0, duration_ms, window_ms)
+    lat = []
+    for a in starts:
+        w_in = t_in[(t_in >= a) & (t_in < a + window_ms)]
+        if not len(w_in):
+            continue
+        w_out = t_out[(t_out >= w_in[0]) & (t_out < a + window_ms)]
+        lat.append(w_out[0] - w_in[0] if len(w_out) else math.inf)
+    lat_arr = np.asarray(lat, float)
+    answered = lat_arr[np.isfinite(lat_arr)]
+    return {"first_input_ms": float(first_in), "first_output_ms": float(first_out),
+            "latency_ms": float(first_out - first_in),
+            "windows_with_input": len(lat_arr), "windows_answered": len(answered),
+            "median_window_latency_ms": float(np.median(answered)) if len(answered) else math.nan,
+            "deadline_met_fraction": (float((lat_arr <= deadline_ms).mean()) if len(lat_arr)
+                                      else math.nan)}
+
+
+def measure_run(run: ScenarioRun, profiles: Mapping[str, E.HardwareProfile]) -> None:
+    """Fill ``run.measurements``, ``run.energy`` and ``run.ann`` from ``run.result``."""
+    res, sc = run.result, run.scenario
+    counts = res.counts
+    pops = counts[counts["kind"] == "population"]
+    seconds = res.duration_ms * 1e-3
+    n_neurons = float(res.node_info.loc[res.node_info["kind"] == "population", "size"].sum())
+    inputs = counts[counts["node"].astype(str).isin(run.inputs)]
+    run.measurements = {
+        "duration_ms": res.duration_ms, "dt_ms": res.dt_ms, "window_ms": sc.window_ms,
+        "n_inferences": res.duration_ms / sc.window_ms, "deadline_ms": sc.deadline_ms,
+        "power_budget_w": sc.power_budget_w, "output": run.output,
+        "activity_sparsity": E.activation_sparsity(counts),
+        "mean_rate_hz": (float(pops["spikes"].sum()) / n_neurons / seconds
+                         if n_neurons and seconds else math.nan),
+        "input_events": int(inputs["spikes"].sum()),
+        "output_spikes": int(counts.loc[counts["node"].astype(str) == run.output,
+                                        "spikes"].sum()),
+        **measure_latency(res.spikes, run.inputs, run.output, sc.window_ms, res.duration_ms,
+                          sc.deadline_ms),
+    }
+    run.energy = _energy_table(res, profiles, run.measurements["n_inferences"])
+    run.ann = E.ann_baseline(res.network_info, res.node_info, res.duration_ms, res.dt_ms,
+                             window_ms=sc.window_ms, profiles=dict(profiles))
+
+
+def _energy_table(res: Any, profiles: Mapping[str, E.HardwareProfile], n_inf: float
+                  ) -> pd.DataFrame:
+    rows = []
+    seconds = res.duration_ms * 1e-3
+    for pid, profile in profiles.items():
+        totals = E.energy_totals(E.energy_of_result(res, profile))
+        unpriced = E.unpriced_operations(res.counts, profile)
+        rows.append({"profile": pid, "kind": profile.kind, "total_j": totals["total_j"],
+                     "dynamic_j": totals["dynamic_j"], "static_j": totals["static_j"],
+                     "event_driven_j": totals["event_driven_j"],
+                     "per_inference_j": totals["total_j"] / n_inf if n_inf else math.nan,
+                     "mean_power_w": totals["total_j"] / seconds if seconds else math.nan,
+                     "unpriced": ", ".join(sorted(unpriced))})
+    return pd.DataFrame(rows)
+
+
+def run_scenarios(project: Project, scenarios: Sequence[Scenario],
+                  profiles: Mapping[str, E.HardwareProfile] | None = None, *,
+                  progress: Callable[[ScenarioProgress], None] | None = None,
+                  cancel: threading.Event | None = None, max_workers: int = 2,
+                  keep_results: bool = True) -> ScenarioReport:
+    """Simulate ``project`` under every scenario (in parallel) and measure each run.
+
+    Parameters
+    ----------
+    project
+        The user's network; never mutated (each scenario runs on :func:`apply_scenario`'s copy,
+        with the project's seed, so the connectivity is the same in every scenario).
+    scenarios
+        Workloads to run (ids must be unique).
+    profiles
+        Hardware profiles to price the runs on (default: the built-in ones).
+    progress
+        Called from the worker threads with a :class:`ScenarioProgress`; a UI must hand it to
+        its own event loop.
+    cancel
+        When set, running simulations stop at their next chunk and queued ones do not start;
+        their runs have status ``cancelled``.
+    max_workers
+        Parallel simulations (threads: the numba kernel releases the GIL).
+    keep_results
+        Keep each run's ``SimulationResult`` (needed by :meth:`ScenarioReport.comparison`
+        and for heatmaps of a scenario).
+
+    Returns
+    -------
+    ScenarioReport
+        With a :class:`ScenarioRun` per scenario: ``completed``, ``cancelled`` or ``failed``
+        (``error`` says why; a failed scenario does not stop the others).
+    """
+    ids = [s.id for s in scenarios]
+    if len(set(ids)) != len(ids):
+        raise ProjectError([Problem("scenarios", "scenario ids must be unique")])
+    profiles = dict(profiles if profiles is not None else E.load_profiles())
+    cancel = cancel or threading.Event()
+    tracker = _Tracker(ids, progress)
+
+    def work(scenario: Scenario) -> ScenarioRun:
+        return _run_one(project, scenario, profiles, tracker, cancel, keep_results)
+
+    with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
+        runs = list(pool.map(work, scenarios))
+    return ScenarioReport({r.scenario.id: r for r in runs}, profiles)
+
+
+def _run_one(project: Project, scenario: Scenario, profiles: dict, tracker: _Tracker,
+             cancel: threading.Event, keep_results: bool) -> ScenarioRun:
+    # Deferred so that validating or rating scenarios never loads the numba kernels.
+    from engine.simulator import simulate
+
+    run = ScenarioRun(scenario, status="cancelled")
+    if cancel.is_set():
+        tracker.finish(scenario.id, "cancelled")
+        return run
+    try:
+        modified = apply_scenario(project, scenario)
+        run.inputs = driven_encoders(modified, scenario) or [
+            n.id for n in modified.network.encoders]
+        run.output = output_population(modified, scenario.output)
+        result = simulate(modified, cancel=cancel,
+                          progress=lambda p: tracker.update(scenario.id, p.fraction))
+        run.result = result
+        run.status = "completed" if result.status == "completed" else result.status
+        if run.status == "completed":
+            measure_run(run, profiles)
+        if not keep_results and run.status == "completed":
+            run.result = _CountsOnly(result)
+    except Exception as exc:  # noqa: BLE001 - one bad scenario must not sink the batch
+        run.status, run.error = "failed", str(exc)
+    tracker.finish(scenario.id, run.status)
+    return run
+
+
+class _CountsOnly:
+    """What :meth:`ScenarioReport.comparison` needs when spikes were not kept."""
+
+    def __init__(self, result: Any):
+        for name in ("counts", "network_info", "node_info", "duration_ms", "dt_ms", "bin_ms"):
+            setattr(self, name, getattr(result, name))
+
+
+class _Tracker:
+    """Thread-safe aggregation of per-scenario progress into one callback."""
+
+    def __init__(self, ids: list[str], callback: Callable[[ScenarioProgress], None] | None):
+        self._fraction = dict.fromkeys(ids, 0.0)
+        self._done = 0
+        self._lock = threading.Lock()
+        self._callback = callback
+
+    def update(self, sid: str, fraction: float, status: str = "running") -> None:
+        with self._lock:
+            self._fraction[sid] = fraction
+            report = ScenarioProgress(sid, fraction, self._overall(), self._done,
+                                      len(self._fraction), status)
+        if self._callback is not None:
+            self._callback(report)
+
+    def finish(self, sid: str, status: str) -> None:
+        with self._lock:
+            self._done += 1
+        self.update(sid, 1.0, status)
+
+    def _overall(self) -> float:
+        return sum(self._fraction.values()) / max(len(self._fraction), 1)
+
+
+# ============================================================================ fit matrices
+def _cell(run: ScenarioRun, column: str, label: str, value: float, unit: str, text: str,
+          rating: str, reason: str) -> dict[str, Any]:
+    return {"scenario": run.scenario.id, "scenario_name": run.scenario.name, "column": column,
+            "column_label": label, "value": value, "unit": unit, "text": text,
+            "rating": rating, "reason": reason}
+
+
+def fit_matrices(report: ScenarioReport, thresholds: Thresholds | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rate every completed scenario against the thresholds.
+
+    Returns
+    -------
+    (criteria, hardware)
+        Long-format DataFrames with :data:`MATRIX_COLUMNS`: one row per cell, ``column`` a
+        criterion of :data:`CRITERIA` or a profile id. ``value`` is the measured number (SI
+        units), ``text`` its display form, ``rating`` in :data:`RATINGS`, ``reason`` why.
+        Changing the thresholds only re-rates: nothing is simulated again.
+    """
+    t = thresholds or Thresholds()
+    problems = validate_thresholds(t)
+    for name in ("snn_profile", "ann_profile"):
+        if getattr(t, name) not in report.profiles:
+            problems.append(Problem(f"thresholds.{name}", f"unknown profile "
+                                    f"{getattr(t, name)!r}; known: {', '.join(report.profiles)}"))
+    if t.ann_profile in report.profiles and report.profiles[t.ann_profile].kind != "dense":
+        problems.append(Problem("thresholds.ann_profile", f"{t.ann_profile!r} is not a dense "
+                                                          "profile"))
+    if problems:
+        raise ProjectError(problems)
+    criteria, hardware = [], []
+    for run in report.completed:
+        criteria += _criteria_cells(report, run, t)
+        hardware += [_hardware_cell(report, run, pid, t) for pid in report.profiles]
+    return (pd.DataFrame(criteria, columns=list(MATRIX_COLUMNS)),
+            pd.DataFrame(hardware, columns=list(MATRIX_COLUMNS)))
+
+
+def _criteria_cells(report: ScenarioReport, run: ScenarioRun, t: Thresholds) -> list[dict]:
+    m = run.measurements
+    comp = report.comparison(run.scenario.id, t.snn_profile, t.ann_profile)
+    snn = run.energy.set_index("profile").loc[t.snn_profile]
+    return [_sparsity_cell(run, m, t), _latency_cell(run, m, t),
+            _snn_energy_cell(run, m, snn, t), _ann_energy_cell(run, m, comp, t),
+            _ratio_cell(run, comp, t, CRITERIA["snn_ann_ratio"][0], "snn_ann_ratio")]
+
+
+def _sparsity_cell(run: ScenarioRun, m: dict, t: Thresholds) -> dict:
+    s = m["activity_sparsity"]
+    basis = (f"{s:.4f} of neuron outputs are zero (NeuroBench activation sparsity at dt "
+             f"{m['dt_ms']:g} ms; mean rate {m['mean_rate_hz']:.1f} Hz per neuron)")
+    if not math.isfinite(s):
+        rating, why = "neutral", "no population updates to measure"
+    elif s >= t.sparsity_recommended:
+        rating, why = "recommended", f"{basis} >= {t.sparsity_recommended:g}: event-driven " \
+                                     "hardware skips most of the work"
+    elif s < t.sparsity_cautious:
+        rating, why = "cautious", f"{basis} < {t.sparsity_cautious:g}: dense activity erodes " \
+                                  "the event-driven advantage"
+    else:
+        rating, why = "neutral", f"{basis}, between {t.sparsity_cautious:g} and " \
+                                 f"{t.sparsity_recommended:g}"
+    return _cell(run, "activity_sparsity", CRITERIA["activity_sparsity"][0], s, "",
+                 f"{s:.4f}" if math.isfinite(s) else "n/a", rating, why)
+
+
+def _latency_cell(run: ScenarioRun, m: dict, t: Thresholds) -> dict:
+    lat, deadline = m["latency_ms"], m["deadline_ms"]
+    windows = (f"; answered within the deadline in {m['deadline_met_fraction']:.0%} of "
+               f"{m['windows_with_input']} windows with input"
+               if m["windows_with_input"] else "")
+    if not math.isfinite(m["first_input_ms"]):
+        return _cell(run, "latency_ms", CRITERIA["latency_ms"][0], math.nan, "ms", "no input",
+                     "cautious", "no input spike in the run: latency cannot be measured")
+    if not math.isfinite(lat):
+        return _cell(run, "latency_ms", CRITERIA["latency_ms"][0], math.nan, "ms",
+                     "no output", "cautious", f"{run.output} never fired after the first "
+                     f"input spike at {m['first_input_ms']:g} ms{windows}")
+    basis = (f"first {run.output} spike {lat:g} ms after the first input spike "
+             f"({m['first_input_ms']:g} ms); deadline {deadline:g} ms{windows}")
+    if lat <= t.latency_margin * deadline:
+        rating, why = "recommended", f"{basis}; within {t.latency_margin:g} x deadline"
+    elif lat <= deadline:
+        rating, why = "neutral", f"{basis}; meets the deadline with little margin"
+    else:
+        rating, why = "cautious", f"{basis}; misses the deadline"
+    return _cell(run, "latency_ms", CRITERIA["latency_ms"][0], lat, "ms", f"{lat:.3g} ms",
+                 rating, why)
+
+
+def _power_rating(power: float, budget: float, t: Thresholds) -> tuple[str, str]:
+    basis = f"mean power {format_si(power, 'W')} vs budget {format_si(budget, 'W')}"
+    if power > budget:
+        return "cautious", f"{basis}: over budget"
+    if power <= t.power_margin * budget:
+        return "recommended", f"{basis}: within {t.power_margin:g} x budget"
+    return "neutral", f"{basis}: fits with little margin"
+
+
+def _snn_energy_cell(run: ScenarioRun, m: dict, snn: pd.Series, t: Thresholds) -> dict:
+    rating, why = _power_rating(snn["mean_power_w"], m["power_budget_w"], t)
+    why = f"on {t.snn_profile}: {why}" + _unpriced_note(snn["unpriced"])
+    if snn["unpriced"] and rating == "recommended":
+        rating = "neutral"
+    return _cell(run, "snn_energy_j", CRITERIA["snn_energy_j"][0], snn["per_inference_j"], "J",
+                 format_si(snn["per_inference_j"], "J"), rating, why)
+
+
+def _ann_energy_cell(run: ScenarioRun, m: dict, comp: E.SnnAnnComparison, t: Thresholds
+                     ) -> dict:
+    ann_j = comp.ann_memory_j
+    power = ann_j * m["n_inferences"] / (m["duration_ms"] * 1e-3)
+    basis = (f"dense ANN of the same architecture on {t.ann_profile}: {comp.dense_macs:,.0f} "
+             f"MACs per {m['window_ms']:g} ms inference incl. weight reads, mean power "
+             f"{format_si(power, 'W')} vs budget {format_si(m['power_budget_w'], 'W')}")
+    if power > m["power_budget_w"]:
+        rating, why = "recommended", f"{basis}: the ANN would exceed the budget"
+    else:
+        rating, why = "neutral", f"{basis}: the ANN fits the budget too"
+    return _cell(run, "ann_energy_j", CRITERIA["ann_energy_j"][0], ann_j, "J",
+                 format_si(ann_j, "J"), rating, why)
+
+
+def _ratio_cell(run: ScenarioRun, comp: E.SnnAnnComparison, t: Thresholds, label: str,
+                column: str, unpriced: str = "") -> dict:
+    r = comp.ratio_memory
+    basis = (f"SNN on {comp.snn_profile} {format_si(comp.snn_memory_j, 'J')} vs ANN on "
+             f"{comp.ann_profile} {format_si(comp.ann_memory_j, 'J')} per inference "
+             f"(memory-inclusive; arithmetic-only ratio {comp.ratio_literature:.3g})")
+    if not math.isfinite(r):
+        rating, why = "neutral", f"{basis}: the ANN costs nothing to compare with"
+    elif r <= t.ratio_recommended:
+        rating, why = "recommended", f"{basis}: ratio {r:.3g} <= {t.ratio_recommended:g}"
+    elif r > t.ratio_cautious:
+        rating, why = "cautious", f"{basis}: ratio {r:.3g} > {t.ratio_cautious:g}"
+    else:
+        rating, why = "neutral", f"{basis}: ratio {r:.3g}"
+    return _cell(run, column, label, r, "x", f"{r:.3g}x" if math.isfinite(r) else "n/a",
+                 rating, why)
+
+
+def _hardware_cell(report: ScenarioReport, run: ScenarioRun, pid: str, t: Thresholds) -> dict:
+    """SNN energy per inference on ``pid``; rated by power budget and SNN/ANN ratio."""
+    profile = report.profiles[pid]
+    row = run.energy.set_index("profile").loc[pid]
+    ann = pid if profile.kind == "dense" else t.ann_profile
+    comp = report.comparison(run.scenario.id, pid, ann)
+    p_rating, p_why = _power_rating(row["mean_power_w"], run.measurements["power_budget_w"], t)
+    r_cell = _ratio_cell(run, comp, t, "", "")
+    order = {"cautious": 2, "neutral": 1, "recommended": 0}
+    rating = max(p_rating, r_cell["rating"], key=order.__getitem__)
+    if row["unpriced"] and rating == "recommended":
+        rating = "neutral"  # a lower bound cannot recommend
+    reason = (f"{profile.name}: {p_why}; {r_cell['reason']}" + _unpriced_note(row["unpriced"]))
+    return _cell(run, pid, profile.name, row["per_inference_j"], "J",
+                 format_si(row["per_inference_j"], "J"), rating, reason)
+
+
+def _unpriced_note(unpriced: str) -> str:
+    return f"; lower bound: {unpriced} not counted (no figure)" if unpriced else ""
+
+
+def format_si(value: float, unit: str) -> str:
+    """``2.3e-9, "J"`` -> ``"2.3 nJ"`` (three significant digits)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return f"0 {unit}"
+    prefixes = [(1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"),
+                (1e-15, "f"), (1e-18, "a")]
+    for scale, prefix in prefixes:
+        if abs(value) >= scale * 0.9995:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def matrix_wide(matrix: pd.DataFrame, what: str = "text") -> pd.DataFrame:
+    """Scenarios x columns table of one field (``text``, ``value``, ``rating``, ``reason``)."""
+    wide = matrix.pivot(index="scenario", columns="column", values=what)
+    return wide.reindex(index=list(dict.fromkeys(matrix["scenario"])),
+                        columns=list(dict.fromkeys(matrix["column"])))
+
+
+# ============================================================================ CSV
+def matrices_to_csv(criteria: pd.DataFrame, hardware: pd.DataFrame,
+                    thresholds: Thresholds | None = None) -> str:
+    """Both matrices as one long CSV (column ``matrix`` = ``criteria`` / ``hardware``).
+
+    Floats are written with full precision, so :func:`matrices_from_csv` gives the same
+    values back. The thresholds, when given, are written as ``#`` comment lines first.
+    """
+    frame = pd.concat([criteria.assign(matrix="criteria"), hardware.assign(matrix="hardware")],
+                      ignore_index=True)[["matrix", *MATRIX_COLUMNS]]
+    buffer = io.StringIO()
+    if thresholds is not None:
+        for key, value in thresholds.to_dict().items():
+            buffer.write(f"# threshold {key}={value}\n")
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def matrices_from_csv(text: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inverse of :func:`matrices_to_csv` (comment lines are skipped)."""
+    frame = pd.read_csv(io.StringIO(text), comment=None, skiprows=_comment_lines(text),
+                        dtype={c: str for c in MATRIX_COLUMNS if c != "value"},
+                        keep_default_na=False, na_values={"value": [""]})
+    parts = []
+    for name in ("criteria", "hardware"):
+        part = frame[frame["matrix"] == name].drop(columns="matrix").reset_index(drop=True)
+        part["value"] = part["value"].astype(float)
+        parts.append(part[list(MATRIX_COLUMNS)])
+    return parts[0], parts[1]
+
+
+def _comment_lines(text: str) -> int:
+    n = 0
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        n += 1
+    return n
+
+
+__all__ = [
+    "CRITERIA", "InputSpec", "MATRIX_COLUMNS", "RATINGS", "Scenario", "ScenarioProgress",
+    "ScenarioReport", "ScenarioRun", "Thresholds", "apply_scenario", "default_scenarios",
+    "driven_encoders", "encoder_override", "fit_matrices", "format_si", "load_scenarios",
+    "matrices_from_csv", "matrices_to_csv", "matrix_wide", "measure_latency", "measure_run",
+    "output_population", "run_scenarios", "save_scenarios", "scenario_from_dict",
+    "scenario_to_dict", "scenarios_from_document", "scenarios_to_document",
+    "thresholds_from_dict", "validate_input", "validate_scenario", "validate_thresholds",
+]
