@@ -1,0 +1,244 @@
+"""The workbench app in a real browser (Debian's Chromium through Playwright).
+
+Each test serves the real app in-process; the harness (conftest.py) fails a test on any
+console error or any request to a host other than 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from engine.simulator import simulate
+
+pytestmark = pytest.mark.browser
+
+
+class Served:
+    """Serves the workbench and keeps each session's Workbench object for server-side reads."""
+
+    def __init__(self) -> None:
+        self.apps: list[Any] = []
+
+    def __call__(self):
+        from workbench.app import Workbench, session_id_from_url
+
+        app = Workbench(session_id=session_id_from_url())
+        self.apps.append(app)
+        return app.__panel__()
+
+    @property
+    def last(self):
+        return self.apps[-1]
+
+
+@pytest.fixture
+def served(serve_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
+    app = Served()
+    app.url = serve_app(app)
+    return app
+
+
+def _centre(locator) -> tuple[float, float]:
+    locator.wait_for()
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _drag(page, start, end) -> None:
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=12)
+    page.mouse.up()
+
+
+def _canvas_point(page, fx: float, fy: float) -> tuple[float, float]:
+    box = page.locator(".ss-ge-canvas").bounding_box()
+    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+
+def _set_number(page, name: str, value: str) -> None:
+    field = page.locator(f".ss-inspector .param-{name} input").first
+    field.fill(value)
+    field.press("Tab")
+
+
+def _select_node(page, node_id: str) -> None:
+    page.locator(f'[data-node-id="{node_id}"] .body').click()
+    page.locator(".ss-inspector [data-testid='inspector-title']",
+                 has_text=node_id).wait_for()
+
+
+def _ready(page):
+    page.get_by_test_id("project-name").wait_for()
+    return page
+
+
+def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until,
+                                                   save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.locator(".ss-new button").click()
+    wait_until(lambda: not app.session.document["network"]["nodes"], message="new project")
+    # Drag an encoder and two populations from the palette onto the canvas.
+    _drag(page, _centre(page.get_by_test_id("palette-encoder-poisson")),
+          _canvas_point(page, 0.2, 0.5))
+    page.locator('[data-node-id="poisson"]').wait_for()
+    _drag(page, _centre(page.get_by_test_id("palette-population-lif")),
+          _canvas_point(page, 0.5, 0.3))
+    page.locator('[data-node-id="lif"]').wait_for()
+    _drag(page, _centre(page.get_by_test_id("palette-population-lif")),
+          _canvas_point(page, 0.8, 0.7))
+    page.locator('[data-node-id="lif_2"]').wait_for()
+    # Wire encoder -> lif -> lif_2 by dragging from the output handles.
+    _drag(page, _centre(page.locator('[data-node-id="poisson"] [data-handle="out"]')),
+          _centre(page.locator('[data-node-id="lif"] .body')))
+    page.locator('[data-edge-id="poisson_to_lif"]').wait_for()
+    _drag(page, _centre(page.locator('[data-node-id="lif"] [data-handle="out"]')),
+          _centre(page.locator('[data-node-id="lif_2"] .body')))
+    page.locator('[data-edge-id="lif_to_lif_2"]').wait_for()
+    # Strong enough input to make both populations fire.
+    _select_node(page, "poisson")
+    _set_number(page, "rate_hz", "60")
+    wait_until(lambda: app.session.document["network"]["nodes"][0]["params"].get("rate_hz")
+               == 60.0, message="rate applied")
+    page.locator('[data-edge-id="lif_to_lif_2"] .line').click(force=True)
+    page.locator(".ss-inspector [data-testid='inspector-title']",
+                 has_text="lif_to_lif_2").wait_for()
+    _set_number(page, "value", "4")
+    wait_until(lambda: app.session.document["network"]["projections"][1]["weight"] == 4.0,
+               message="weight applied")
+    save_screenshot("built")
+    page.locator(".ss-run button").click()
+    status = page.get_by_test_id("result-status")
+    page.wait_for_function(
+        "() => document.querySelector('body') !== null", timeout=1000)
+    wait_until(lambda: app.handle is not None and app.handle.done
+               and app.results.result is not None, timeout=60, message="run finished")
+    page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
+    shown = int(status.get_attribute("data-spikes"))
+    expected = simulate(app.session.project()).spike_counts()
+    assert shown == int(expected.sum()) > 0
+    assert expected["lif"] > 0 and expected["lif_2"] > 0
+    assert f"{int(expected['lif']):,}" in status.inner_text()
+    save_screenshot("ran", full_page=True)
+
+
+def test_invalid_value_is_shown_and_never_applied(served, goto_app, wait_until):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _select_node(page, "neuron")
+    before = app.session.document
+    _set_number(page, "tau_m", "-5")
+    error = page.locator(".ss-inspector .ss-param-error").first
+    error.wait_for()
+    assert "must be > 0 ms" in error.inner_text()
+    page.wait_for_timeout(300)
+    assert app.session.document == before
+    # A cross-field problem found by the engine is shown and blocks Run.
+    _set_number(page, "v_reset", "-40")
+    page.get_by_test_id("problems").wait_for()
+    assert "v_reset: must be below v_thresh" in page.get_by_test_id("problems").inner_text()
+    page.locator(".ss-run button").click()
+    message = page.get_by_test_id("message")
+    message.wait_for()
+    assert message.get_attribute("data-level") == "error"
+    assert "v_reset" in message.inner_text()
+    assert app.handle is None
+
+
+def test_long_run_can_be_stopped_and_keeps_partial_results(served, goto_app, wait_until,
+                                                          save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.locator(".ss-open-select select").select_option(label="Sample: CUBA balanced network")
+    page.locator(".ss-open button").click()
+    page.get_by_test_id("project-name").filter(has_text="CUBA").wait_for()
+    field = page.locator(".param-duration_ms input").first
+    field.fill("60000")
+    field.press("Tab")
+    wait_until(lambda: app.session.document["simulation"]["duration_ms"] == 60000.0,
+               message="duration applied")
+    page.locator(".ss-run button").click()
+    page.locator("[data-testid='run-state'][data-state='running']").wait_for(timeout=30000)
+    # The page stays live while the kernel runs: the editor still answers a click.
+    _select_node(page, "inh")
+    page.locator(".ss-stop button").click()
+    page.locator("[data-testid='result-status'][data-status='cancelled']").wait_for(
+        timeout=30000)
+    result = app.results.result
+    assert 0 < result.duration_ms < 60000
+    assert int(page.get_by_test_id("result-status").get_attribute("data-spikes")) == len(
+        result.spikes) > 0
+    save_screenshot("stopped", full_page=True)
+
+
+def test_undo_redo_buttons_and_keys(served, goto_app, wait_until):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.get_by_test_id("palette-population-izhikevich").click()
+    page.locator('[data-node-id="izhikevich"]').wait_for()
+    page.locator(".ss-undo button").click()
+    page.locator('[data-node-id="izhikevich"]').wait_for(state="detached")
+    page.locator(".ss-redo button").click()
+    page.locator('[data-node-id="izhikevich"]').wait_for()
+    # Keyboard shortcuts inside the editor.
+    page.locator('[data-node-id="izhikevich"] .body').click()
+    page.keyboard.press("Delete")
+    page.locator('[data-node-id="izhikevich"]').wait_for(state="detached")
+    page.keyboard.press("Control+z")
+    page.locator('[data-node-id="izhikevich"]').wait_for()
+    page.keyboard.press("Control+Shift+z")
+    page.locator('[data-node-id="izhikevich"]').wait_for(state="detached")
+    assert not any(n["id"] == "izhikevich" for n in app.session.document["network"]["nodes"])
+
+
+def test_save_reload_and_autosave_restore(served, goto_app, wait_until, browser_page):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.get_by_test_id("palette-population-lif").click()
+    page.locator('[data-node-id="lif"]').wait_for()
+    page.locator(".ss-save-as-name input").fill("My lab")
+    page.locator(".ss-save-as-name input").press("Tab")
+    page.locator(".ss-save-as button").click()
+    page.get_by_test_id("save-state").filter(has_text=re.compile(r"^saved$")).wait_for()
+    assert app.session.path.endswith("My_lab.json")
+    # An unsaved edit after the save must survive a reload too (autosave).
+    page.get_by_test_id("palette-encoder-regular").click()
+    page.locator('[data-node-id="regular"]').wait_for()
+    wait_until(lambda: "session=" in page.url, message="session id in the URL")
+    page.reload()
+    _ready(page)
+    page.locator('[data-node-id="regular"]').wait_for()
+    page.locator('[data-node-id="lif"]').wait_for()
+    assert page.get_by_test_id("project-name").inner_text() == "My lab"
+    assert "unsaved" in page.get_by_test_id("save-state").inner_text()
+    assert served.apps[-1] is not app and served.apps[-1].session.path == app.session.path
+
+
+def test_two_sessions_do_not_interfere(served, goto_app, ss_browser, wait_until):
+    page_a = _ready(goto_app(served.url))
+    app_a = served.last
+    context = ss_browser.new_context()
+    try:
+        page_b = context.new_page()
+        page_b.goto(served.url)
+        _ready(page_b)
+        app_b = served.last
+        assert app_b is not app_a
+        page_b.locator(".ss-open-select select").select_option(
+            label="Sample: CUBA balanced network")
+        page_b.locator(".ss-open button").click()
+        page_b.get_by_test_id("project-name").filter(has_text="CUBA").wait_for()
+        page_a.get_by_test_id("palette-population-lif").click()
+        page_a.locator('[data-node-id="lif"]').wait_for()
+        assert page_a.get_by_test_id("project-name").inner_text() == "Single LIF neuron"
+        assert page_b.locator('[data-node-id="lif"]').count() == 0
+        assert {n["id"] for n in app_b.session.document["network"]["nodes"]} == {
+            "exc", "inh", "exc_v"}
+        assert app_a.session_id != app_b.session_id
+    finally:
+        context.close()

@@ -1,0 +1,242 @@
+"""The inspector: parameter forms for the selected node or projection.
+
+Forms are generated from the engine's parameter specs (units, defaults, ranges, docs). A value
+that fails its spec never leaves the form; a value that passes is applied as an undoable edit,
+and the whole document is re-validated by the engine, whose messages come back inline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+
+from engine.errors import Problem
+from engine.models import (
+    CONNECTIVITY_RULES,
+    CURRENT_ENCODERS,
+    ENCODER_MODELS,
+    NEURON_MODELS,
+    PLASTICITY_RULES,
+)
+from engine.params import ParamSpec
+from engine.project import MONITOR_SPECS, SIMULATION_SPECS
+from widgets.param_form import ParamForm
+from workbench import edits
+
+EditFn = Callable[..., Any]
+Apply = Callable[..., None]   # apply(edit_function, *args) performs an undoable edit
+
+_ITEM = re.compile(r"^network\.(nodes|projections)\[(\d+)\](?:\.(.*))?$")
+
+WEIGHT_MODES = {
+    "constant": (ParamSpec("value", "mV", 1.0, "Weight of every synapse (signed: >= 0 "
+                           "excitatory, <= 0 inhibitory).", minimum=-1e6, maximum=1e6),),
+    "uniform": (ParamSpec("low", "mV", 0.5, "Lowest weight.", minimum=-1e6, maximum=1e6),
+                ParamSpec("high", "mV", 1.5, "Highest weight.", minimum=-1e6, maximum=1e6)),
+    "normal": (ParamSpec("mean", "mV", 1.0, "Mean weight (draws are clipped to the sign of "
+                         "the receptor).", minimum=-1e6, maximum=1e6),
+               ParamSpec("std", "mV", 0.2, "Standard deviation.", minimum=0.0, maximum=1e6)),
+}
+DELAY_MODES = {
+    "constant": (ParamSpec("value", "ms", 0.1, "Axonal delay (a multiple of dt).",
+                           minimum=0.0, maximum=6000.0),),
+    "uniform": (ParamSpec("low", "ms", 0.5, "Shortest delay.", minimum=0.0, maximum=6000.0),
+                ParamSpec("high", "ms", 2.0, "Longest delay.", minimum=0.0, maximum=6000.0)),
+}
+
+
+def item_problems(document: dict, problems: list[Problem]) -> dict[str, list[tuple[str, str]]]:
+    """Problems grouped by node/projection id as ``(field path within the item, message)``."""
+    network = document.get("network", {})
+    out: dict[str, list[tuple[str, str]]] = {}
+    for problem in problems:
+        match = _ITEM.match(problem.path)
+        if not match:
+            continue
+        group, index, rest = match.group(1), int(match.group(2)), match.group(3) or ""
+        items = network.get(group, [])
+        if index < len(items) and isinstance(items[index], dict):
+            out.setdefault(str(items[index].get("id")), []).append((rest, problem.message))
+    return out
+
+
+def _value_or_dist(value: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(value, dict):
+        return value.get("dist", "uniform"), {k: v for k, v in value.items() if k != "dist"}
+    return "constant", {"value": value}
+
+
+def _from_mode(mode: str, values: dict[str, Any]) -> Any:
+    return values["value"] if mode == "constant" else {"dist": mode, **values}
+
+
+def _form(specs, values, problems: dict[str, str], on_change, title: str = "") -> ParamForm:
+    form = ParamForm(specs=list(specs), values=dict(values), problems=problems, title=title)
+    form.on_change(on_change)
+    return form
+
+
+def _sub_problems(item_issues: list[tuple[str, str]], prefix: str) -> dict[str, str]:
+    """Problems under ``prefix`` keyed by their first field name after it."""
+    out = {}
+    for path, message in item_issues:
+        if path == prefix.rstrip("."):
+            out.setdefault("", message)
+        elif path.startswith(prefix):
+            out.setdefault(path[len(prefix):].split(".")[0].split("[")[0], message)
+    return out
+
+
+def _select(name: str, options, value, on_change, **kwargs) -> pn.widgets.Select:
+    widget = pn.widgets.Select(name=name, options=options, value=value,
+                               sizing_mode="stretch_width", **kwargs)
+    widget.param.watch(lambda event: on_change(event.new), "value")
+    return widget
+
+
+def _issues_html(issues: list[tuple[str, str]]) -> pn.pane.HTML:
+    if not issues:
+        return pn.pane.HTML("", visible=False)
+    rows = "".join(f"<li><code>{path or 'item'}</code>: {msg}</li>" for path, msg in issues)
+    return pn.pane.HTML(f'<ul class="ss-item-problems">{rows}</ul>',
+                        sizing_mode="stretch_width", css_classes=["ss-problems"])
+
+
+def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
+                   apply: Apply) -> list:
+    """Widgets editing one node."""
+    nid = node["id"]
+    kind = node["kind"]
+    parts: list = [pn.pane.HTML(
+        f'<div class="ss-insp-title" data-testid="inspector-title">{kind.title()} '
+        f'<b>{nid}</b></div>', sizing_mode="stretch_width")]
+    label = pn.widgets.TextInput(name="Label", value=node.get("label", ""),
+                                 sizing_mode="stretch_width")
+    label.param.watch(lambda e: apply(edits.set_node_field, nid, "label", e.new), "value")
+    parts.append(label)
+    if kind == "monitor":
+        populations = [n["id"] for n in document["network"]["nodes"]
+                       if n["kind"] == "population"]
+        parts.append(_select("Records population", populations, node.get("target"),
+                             lambda v: apply(edits.set_node_field, nid, "target", v)))
+        parts.append(_form(MONITOR_SPECS, node.get("params", {}),
+                           _sub_problems(issues, "params."),
+                           lambda name, value: apply(edits.set_node_param, nid, name, value)))
+        parts.append(_issues_html([i for i in issues if not i[0].startswith("params.")]))
+        return parts
+    registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
+    parts.append(_select("Model", {m.title: k for k, m in registry.items()}, node["model"],
+                         lambda v: apply(edits.set_node_field, nid, "model", v)))
+    size = pn.widgets.IntInput(name="Size (neurons)", value=int(node.get("size", 1)), start=1,
+                               end=10_000_000, sizing_mode="stretch_width")
+    size.param.watch(lambda e: apply(edits.set_node_field, nid, "size", e.new), "value")
+    parts.append(size)
+    spec = registry.get(node["model"])
+    if spec is None:
+        return parts
+    params = node.get("params", {})
+    if spec.presets:
+        options = ["(none)"] + list(spec.presets)
+        parts.append(_select("Preset", options, params.get("preset", "(none)"),
+                             lambda v: apply(edits.set_node_param, nid, "preset",
+                                             None if v == "(none)" else v)))
+    try:
+        values = spec.resolve(params)
+    except KeyError:
+        values = dict(params)
+    parts.append(_form(spec.params, values, _sub_problems(issues, "params."),
+                       lambda name, value: apply(edits.set_node_param, nid, name, value)))
+    parts.append(pn.pane.Markdown(spec.doc, css_classes=["ss-model-doc"],
+                                  sizing_mode="stretch_width"))
+    parts.append(_issues_html([i for i in issues if not i[0].startswith("params.")]))
+    return parts
+
+
+def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str]],
+                         apply: Apply) -> list:
+    """Widgets editing one projection."""
+    pid = proj["id"]
+    source = edits.find_node(document, proj["source"])
+    current = source["model"] in CURRENT_ENCODERS
+    parts: list = [pn.pane.HTML(
+        f'<div class="ss-insp-title" data-testid="inspector-title">Projection <b>{pid}</b>'
+        f'<div class="ss-insp-sub">{proj["source"]} &rarr; {proj["target"]}</div></div>',
+        sizing_mode="stretch_width")]
+
+    def set_field(field: str) -> Callable[[Any], None]:
+        return lambda value: apply(edits.set_projection_field, pid, field, value)
+
+    parts.append(_select("Receptor", {"excitatory": "exc", "inhibitory": "inh"},
+                         proj.get("receptor", "exc"), set_field("receptor")))
+    conn = dict(proj.get("connectivity", {"rule": "all_to_all"}))
+    rule = conn.get("rule", "all_to_all")
+    parts.append(_select("Connectivity", {m.title: k for k, m in CONNECTIVITY_RULES.items()},
+                         rule, lambda v: apply(edits.set_projection_field, pid,
+                                               "connectivity", {"rule": v})))
+    if rule in CONNECTIVITY_RULES and CONNECTIVITY_RULES[rule].params:
+        parts.append(_form(CONNECTIVITY_RULES[rule].params, conn,
+                           _sub_problems(issues, "connectivity."),
+                           lambda name, value: apply(edits.set_projection_field, pid,
+                                                     "connectivity", {**conn, name: value})))
+    for field, modes, label in (("weight", WEIGHT_MODES, "Weight"),
+                                ("delay_ms", DELAY_MODES, "Delay")):
+        if field == "delay_ms" and current:
+            continue
+        mode, values = _value_or_dist(proj.get(field, 0.0))
+        mode = mode if mode in modes else "constant"
+        parts.append(_select(f"{label} distribution", list(modes), mode,
+                             lambda v, f=field, m=modes: apply(
+                                 edits.set_projection_field, pid, f,
+                                 _from_mode(v, {s.name: s.default for s in m[v]}))))
+        field_problems = _sub_problems(issues, f"{field}.")
+        field_problems.update({s.name: msg for path, msg in issues if path == field
+                               for s in modes[mode][:1]})
+
+        def on_value(name, value, f=field, m=mode, vals=values):
+            apply(edits.set_projection_field, pid, f, _from_mode(m, {**vals, name: value}))
+
+        parts.append(_form(modes[mode], values, field_problems, on_value))
+    if not current and proj.get("receptor", "exc") == "exc":
+        plasticity = proj.get("plasticity") or {}
+        rule_name = plasticity.get("rule", "none")
+        parts.append(_select("Plasticity", {"none": "none", **{m.title: k for k, m in
+                                                               PLASTICITY_RULES.items()}},
+                             rule_name, lambda v: apply(
+                                 edits.set_projection_field, pid, "plasticity",
+                                 None if v == "none" else {"rule": v})))
+        if rule_name in PLASTICITY_RULES:
+            spec = PLASTICITY_RULES[rule_name]
+            parts.append(_form(spec.params, spec.resolve(
+                {k: v for k, v in plasticity.items() if k != "rule"}),
+                _sub_problems(issues, "plasticity."),
+                lambda name, value: apply(edits.set_projection_field, pid, "plasticity",
+                                          {**plasticity, name: value})))
+            parts.append(pn.pane.Markdown(spec.doc, css_classes=["ss-model-doc"],
+                                          sizing_mode="stretch_width"))
+    known = ("connectivity.", "weight", "delay_ms", "plasticity.")
+    parts.append(_issues_html([i for i in issues if not i[0].startswith(known)]))
+    return parts
+
+
+def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) -> list:
+    """Project name, description and simulation settings (shown when nothing is selected)."""
+    sim_problems = {p.path.split(".", 1)[1]: p.message for p in problems
+                    if p.path.startswith("simulation.")}
+    name = pn.widgets.TextInput(name="Project name", value=document.get("name", ""),
+                                sizing_mode="stretch_width")
+    name.param.watch(lambda e: apply(edits.rename_project, e.new), "value")
+    parts: list = [pn.pane.HTML('<div class="ss-insp-title" data-testid="inspector-title">'
+                                'Project</div>', sizing_mode="stretch_width"), name]
+    if document.get("description"):
+        parts.append(pn.pane.Markdown(document["description"], css_classes=["ss-model-doc"],
+                                      sizing_mode="stretch_width"))
+    parts.append(_form(SIMULATION_SPECS[3:], document.get("simulation", {}), sim_problems,
+                       lambda n, v: apply(edits.set_simulation, n, v),
+                       title="Simulation settings"))
+    parts.append(pn.pane.HTML('<p class="ss-hint">Select a node or projection in the graph '
+                              'to edit it. Drag from a node\'s right handle to another node to '
+                              'connect them.</p>', sizing_mode="stretch_width"))
+    return parts

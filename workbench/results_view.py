@@ -1,0 +1,136 @@
+"""The result tabs: raster + rates, traces, summary, neuron detail, weights, energy, lab notes.
+
+Every view takes plain data from a :class:`~engine.results.SimulationResult`; analyses come
+from ``engine.analysis`` / ``engine.energy`` (no logic is re-implemented here). The raster owns
+the time axis; rates, traces, weights and energy share it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import panel as pn
+
+from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.results import SimulationResult
+from widgets.raster import RasterPlot
+from widgets.rates import RatePlot
+from widgets.summary import SummaryTable
+from widgets.traces import TracePlot, trace_items_from_frame
+
+
+class ResultsView(pn.viewable.Viewer):
+    """Tabs showing the last result of a session."""
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self.result: SimulationResult | None = None
+        self.document: dict | None = None
+        self.raster = RasterPlot(height=360, title="Spike raster")
+        self.rates = RatePlot(x_range=self.raster.x_range, height=200)
+        self.traces = TracePlot(x_range=self.raster.x_range, height=260,
+                                title="Recorded traces (state monitors)")
+        self.summary = SummaryTable()
+        self.neuron = pn.pane.HTML(self._neuron_hint(), sizing_mode="stretch_width",
+                                   css_classes=["ss-neuron"])
+        self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
+        self.lab = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["ss-lab"])
+        self.extra_tabs: dict[str, Any] = {}
+        self.raster.param.watch(self._on_select, "selected")
+        self.tabs = pn.Tabs(
+            ("Activity", pn.Column(self.status, self.raster, self.rates,
+                                   sizing_mode="stretch_width")),
+            ("Traces", pn.Column(self.traces, self.neuron, sizing_mode="stretch_width")),
+            ("Summary", pn.Column(self.summary, sizing_mode="stretch_width")),
+            ("Lab notes", pn.Column(self.lab, sizing_mode="stretch_width")),
+            dynamic=False, sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        return self.tabs
+
+    def add_tab(self, title: str, view: Any) -> None:
+        """Add a tab (weights, energy, scenarios) before the lab notes."""
+        self.extra_tabs[title] = view
+        self.tabs.insert(len(self.tabs) - 1, (title, view))
+
+    # ------------------------------------------------------------------ updates
+    def show_document(self, document: dict) -> None:
+        self.document = document
+        notes = document.get("lab") or "*This project has no lab notes.*"
+        self.lab.object = notes
+
+    def show(self, result: SimulationResult) -> None:
+        """Display a (possibly partial) result."""
+        self.result = result
+        sizes = result.sizes
+        self.raster.param.update(spikes=result.spikes, sizes=sizes,
+                                 duration_ms=max(result.duration_ms, result.dt_ms))
+        self.raster.x_range.update(start=0.0, end=max(result.duration_ms, result.dt_ms))
+        if result.duration_ms > 0:
+            bin_ms = max(1.0, result.duration_ms / 200)
+            self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
+                                                bin_ms=bin_ms)
+            self.summary.summary = population_summary(result.spikes, sizes, result.duration_ms)
+        marks = self._spike_marks(result)
+        units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
+        self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
+        self.status.object = self._status_html()
+        self.neuron.object = self._neuron_hint()
+
+    def _spike_marks(self, result: SimulationResult) -> dict:
+        marks = {}
+        for rec in result.traces.values():
+            for n in rec.neurons:
+                marks[(rec.population, int(n))] = neuron_spike_times(result.spikes,
+                                                                     rec.population, int(n))
+        return marks
+
+    def _status_html(self) -> str:
+        r = self.result
+        if r is None:
+            return ('<div class="ss-result" data-testid="result-status" data-spikes="">'
+                    'No results yet: press <b>Run</b>.</div>')
+        per_pop = ", ".join(f"{html.escape(str(k))}: {int(v):,}"
+                            for k, v in r.spike_counts().items())
+        state = {"completed": "", "cancelled": " (stopped early)",
+                 "memory_limit": " (stopped: memory budget)", "error": " (stopped: error)"}
+        return (f'<div class="ss-result" data-testid="result-status" '
+                f'data-spikes="{len(r.spikes)}" data-status="{r.status}">'
+                f'<b><span class="ss-result-spikes">{len(r.spikes):,}</span> spikes</b> in '
+                f'{r.duration_ms:g} ms of model time{state.get(r.status, "")} &middot; '
+                f'{per_pop} &middot; computed in {r.wall_time_s:.2f} s</div>')
+
+    @staticmethod
+    def _neuron_hint() -> str:
+        return ('<p class="ss-hint">Click a row of the raster to inspect a neuron: its spikes, '
+                'rate and incoming projections. Traces exist for neurons recorded by a state '
+                'monitor (add one from the palette).</p>')
+
+    def _on_select(self, event) -> None:
+        sel = event.new
+        r = self.result
+        if not sel or r is None:
+            return
+        pop, n = str(sel["population"]), int(sel["neuron"])
+        times = neuron_spike_times(r.spikes, pop, n)
+        rate = len(times) / max(r.duration_ms, 1e-9) * 1000.0
+        isi = np.diff(times)
+        cv = float(isi.std() / isi.mean()) if len(isi) > 1 and isi.mean() > 0 else float("nan")
+        incoming = []
+        if self.document is not None:
+            for p in self.document["network"].get("projections", []):
+                if p["target"] == pop:
+                    incoming.append(f"<li><b>{html.escape(p['id'])}</b> from "
+                                    f"{html.escape(p['source'])} ({p.get('receptor', 'exc')}, "
+                                    f"{html.escape(p['connectivity'].get('rule', ''))})</li>")
+        recorded = any(rec.population == pop and n in rec.neurons for rec in r.traces.values())
+        shown = ", ".join(f"{t:g}" for t in times[:30]) + (" ..." if len(times) > 30 else "")
+        self.neuron.object = (
+            f'<div data-testid="neuron-detail"><h4>{html.escape(pop)}[{n}]</h4>'
+            f'<p>{len(times)} spikes, {rate:.2f} Hz, CV of ISI {cv:.2f}</p>'
+            f'<p>Spike times (ms): {shown or "none"}</p>'
+            f'<p>Incoming projections:</p><ul>{"".join(incoming) or "<li>none</li>"}</ul>'
+            f'<p>{"Its trace is shown above." if recorded else "Not recorded by a monitor: add it to a state monitor to see its trace."}</p></div>')  # noqa: E501
