@@ -15,8 +15,6 @@ stays responsive; ``cache=True`` keeps the compiled code between processes.
 
 from __future__ import annotations
 
-import math
-
 import numba
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
@@ -33,6 +31,7 @@ def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple a
     rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
     out_proj_ptr, out_proj,
     pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n,
+    decay_tab, tab_off, tab_len,
     ev_k, ev_gid, ev_ptr,
     spk_k, spk_gid, n_spk, spk_now,
     cnt_spikes, cnt_active, cnt_syn, cnt_plast,
@@ -91,34 +90,45 @@ def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple a
                     v_reset = par[7]
                     v_th = par[8]
                     ref_steps = int(par[9])
-                    for j in range(lo, hi):
-                        a = buf_e[prev, j]
-                        c = buf_i[prev, j]
-                        got = a != 0.0 or c != 0.0
-                        if got:
-                            ie[j] += a
-                            ii[j] += c
-                            buf_e[prev, j] = 0.0
-                            buf_i[prev, j] = 0.0
-                        if ref[j] > 0:
-                            ref[j] -= 1
-                        else:
-                            vj = (v_rest + (v[j] - v_rest) * p_mm + iext[j] * p_ext
-                                  + ie[j] * p_me + ii[j] * p_mi)
-                            if not (vj > -1e9 and vj < 1e9):
-                                return INVALID_STATE, k, ev_ptr, j
-                            v[j] = vj
-                            if vj >= v_th:
-                                v[j] = v_reset
-                                ref[j] = ref_steps
-                                spk_now[ns] = j
-                                ns += 1
-                                got = True
-                        ie[j] *= p_ee
-                        ii[j] *= p_ii
-                        if got or iext[j] != 0.0:
-                            active += 1
-                else:  # Izhikevich, forward Euler
+                    # Pass 1 has no data-dependent control flow and indexes views from 0 (a
+                    # runtime range start makes numba guard negative indices), so LLVM
+                    # vectorises it: take the arrivals, integrate or hold, decay.
+                    n = hi - lo
+                    be = buf_e[prev, lo:hi]
+                    bi = buf_i[prev, lo:hi]
+                    vv = v[lo:hi]
+                    ee = ie[lo:hi]
+                    hh = ii[lo:hi]
+                    xx = iext[lo:hi]
+                    rr = ref[lo:hi]
+                    for j in range(n):
+                        a = be[j]
+                        c = bi[j]
+                        be[j] = 0.0
+                        bi[j] = 0.0
+                        e = ee[j] + a
+                        h = hh[j] + c
+                        r = rr[j]
+                        vj = (v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext
+                              + e * p_me + h * p_mi)
+                        vv[j] = vj if r <= 0 else vv[j]
+                        rr[j] = r - 1 if r > 0 else 0
+                        ee[j] = e * p_ee
+                        hh[j] = h * p_ii
+                        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
+                    # Pass 2: threshold (rarely true) and the invalid-state guard.
+                    for j in range(n):
+                        vj = vv[j]
+                        if vj >= v_th:
+                            if vj > 1e9:
+                                return INVALID_STATE, k, ev_ptr, lo + j
+                            vv[j] = v_reset
+                            rr[j] = ref_steps
+                            spk_now[ns] = lo + j
+                            ns += 1
+                        elif not vj > -1e9:  # also true for NaN
+                            return INVALID_STATE, k, ev_ptr, lo + j
+                else:  # Izhikevich, forward Euler (views indexed from 0, as above)
                     a_r = par[0]
                     b_r = par[1]
                     c_r = par[2]
@@ -126,34 +136,37 @@ def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple a
                     v_peak = par[4]
                     p_ee = par[5]
                     p_ii = par[6]
-                    for j in range(lo, hi):
-                        a = buf_e[prev, j]
-                        c = buf_i[prev, j]
-                        got = a != 0.0 or c != 0.0
-                        if got:
-                            ie[j] += a
-                            ii[j] += c
-                            buf_e[prev, j] = 0.0
-                            buf_i[prev, j] = 0.0
-                        vj = v[j]
-                        uj = u[j]
-                        current = iext[j] + ie[j] + ii[j]
-                        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + current)
+                    n = hi - lo
+                    be = buf_e[prev, lo:hi]
+                    bi = buf_i[prev, lo:hi]
+                    vv = v[lo:hi]
+                    uu = u[lo:hi]
+                    ee = ie[lo:hi]
+                    hh = ii[lo:hi]
+                    xx = iext[lo:hi]
+                    for j in range(n):
+                        a = be[j]
+                        c = bi[j]
+                        be[j] = 0.0
+                        bi[j] = 0.0
+                        e = ee[j] + a
+                        h = hh[j] + c
+                        vj = vv[j]
+                        uj = uu[j]
+                        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
                         u_new = uj + dt * a_r * (b_r * vj - uj)
                         if not (v_new > -1e9 and v_new < 1e9 and u_new > -1e9 and u_new < 1e9):
-                            return INVALID_STATE, k, ev_ptr, j
+                            return INVALID_STATE, k, ev_ptr, lo + j
                         if v_new >= v_peak:
                             v_new = c_r
                             u_new += d_r
-                            spk_now[ns] = j
+                            spk_now[ns] = lo + j
                             ns += 1
-                            got = True
-                        v[j] = v_new
-                        u[j] = u_new
-                        ie[j] *= p_ee
-                        ii[j] *= p_ii
-                        if got or iext[j] != 0.0:
-                            active += 1
+                        vv[j] = v_new
+                        uu[j] = u_new
+                        ee[j] = e * p_ee
+                        hh[j] = h * p_ii
+                        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
                 cnt_active[b, node] += active
                 cnt_spikes[b, node] += ns - first
                 if node_record[node]:
@@ -210,7 +223,7 @@ def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple a
                                   proj_post_off, rowptr, syn_post, syn_weight, colptr,
                                   col_syn, col_pre, pre_trace, pre_last, post_trace,
                                   post_last, credited, pend, pend_n, buf_e, cnt_syn,
-                                  cnt_plast, dt, k > 0)
+                                  cnt_plast, dt, decay_tab, tab_off, tab_len)
         # ---------------------------------------------------------------- recording
         for m in range(mon_interval.shape[0]):
             if k % mon_interval[m] == 0:
@@ -244,19 +257,18 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
                   proj_pparams, proj_col_off, proj_pre_off, proj_post_off, rowptr, syn_post,
                   syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last, post_trace,
                   post_last, credited, pend, pend_n, buf_e, cnt_syn, cnt_plast, dt,
-                  decay):  # pragma: no cover - compiled
+                  decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
     """Arrivals of queued pre spikes at time k, then post spikes at k, for projection p."""
     par = proj_pparams[p]
     tgt = proj_tgt[p]
     base = node_start[tgt]
-    n_post = node_start[tgt + 1] - base
     pre_off = proj_pre_off[p]
     post_off = proj_post_off[p]
     row_off = proj_row_off[p]
     slot = k % pend.shape[0]
     ring = buf_e.shape[0]
     out = k % ring
-    if rule == 1:  # pair-based STDP with eagerly decayed traces
+    if rule == 1:  # pair-based STDP; traces decay lazily (value at last update + table)
         a_plus = par[0]
         a_minus = par[1]
         w_min = par[4]
@@ -264,14 +276,10 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
         nearest = par[6] != 0.0
         soft = par[7] != 0.0
         span = w_max - w_min if w_max > w_min else 1.0
-        if decay:
-            f_plus = math.exp(-dt / par[2])
-            f_minus = math.exp(-dt / par[3])
-            n_src = _n_rows(p, proj_row_off, rowptr)
-            for i in range(pre_off, pre_off + n_src):
-                pre_trace[i] *= f_plus
-            for j in range(post_off, post_off + n_post):
-                post_trace[j] *= f_minus
+        plus_off = tab_off[p, 0]
+        plus_len = tab_len[p, 0]
+        minus_off = tab_off[p, 1]
+        minus_len = tab_len[p, 1]
         for c in range(pend_n[slot, p]):
             i = pend[slot, pre_off + c]
             r0 = rowptr[row_off + i]
@@ -282,16 +290,18 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
                 j = syn_post[syn]
                 w = syn_weight[syn]
                 buf_e[out, base + j] += w
-                y = post_trace[post_off + j]
+                dk = k - post_last[post_off + j]
+                y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
+                                                else 0.0)
                 if soft:
                     w -= a_minus * y * (w - w_min) / span
                 else:
                     w -= a_minus * y
                 syn_weight[syn] = _clip(w, w_min, w_max)
-            if nearest:
-                pre_trace[pre_off + i] = 1.0
-            else:
-                pre_trace[pre_off + i] += 1.0
+            dk = k - pre_last[pre_off + i]
+            x = pre_trace[pre_off + i] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+            pre_trace[pre_off + i] = 1.0 if nearest else x + 1.0
+            pre_last[pre_off + i] = k
         pend_n[slot, p] = 0
         for s in range(ns):
             gid = spk_now[s]
@@ -304,16 +314,20 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
             for e in range(e0, e1):
                 syn = col_syn[e]
                 w = syn_weight[syn]
-                x = pre_trace[pre_off + col_pre[e]]
+                i = col_pre[e]
+                dk = k - pre_last[pre_off + i]
+                x = pre_trace[pre_off + i] * (decay_tab[plus_off + dk] if dk < plus_len
+                                              else 0.0)
                 if soft:
                     w += a_plus * x * (w_max - w) / span
                 else:
                     w += a_plus * x
                 syn_weight[syn] = _clip(w, w_min, w_max)
-            if nearest:
-                post_trace[post_off + j] = 1.0
-            else:
-                post_trace[post_off + j] += 1.0
+            dk = k - post_last[post_off + j]
+            y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
+                                            else 0.0)
+            post_trace[post_off + j] = 1.0 if nearest else y + 1.0
+            post_last[post_off + j] = k
     else:  # teaching rule: coincidence within a window
         up = par[0]
         down = par[1]
@@ -353,12 +367,3 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
                     syn_weight[syn] = _clip(syn_weight[syn] + down + up, w_min, w_max)
                     credited[syn] = 1
             post_last[post_off + j] = k
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _n_rows(p, proj_row_off, rowptr):  # pragma: no cover - compiled
-    """Number of source neurons of projection p (its row-pointer block has n + 1 entries)."""
-    if p + 1 < proj_row_off.shape[0]:
-        return proj_row_off[p + 1] - proj_row_off[p] - 1
-    return rowptr.shape[0] - proj_row_off[p] - 1
-

@@ -151,6 +151,25 @@ class Simulation:
         pring = (max((int(c.proj_delay[p]) for p in plastic), default=0)) + 1
         self.pend = np.zeros((pring, max(1, n_pre)), np.int32)
         self.pend_n = np.zeros((pring, max(1, len(c.proj_ids))), np.int64)
+        self._init_decay_tables(plastic)
+
+    def _init_decay_tables(self, plastic: np.ndarray) -> None:
+        """exp(-n dt / tau) for the STDP traces, until it falls below e^-30 (then 0)."""
+        c = self.net
+        n_proj = max(1, len(c.proj_ids))
+        self.tab_off = np.zeros((n_proj, 2), np.int64)
+        self.tab_len = np.zeros((n_proj, 2), np.int64)
+        tables = [np.zeros(1)]
+        size = 1
+        for p in plastic:
+            if c.proj_rule[p] != STDP:
+                continue
+            for side, tau in enumerate(c.proj_pparams[p, 2:4]):
+                n = int(np.ceil(30.0 * tau / c.dt_ms)) + 1
+                tables.append(np.exp(-np.arange(n) * c.dt_ms / tau))
+                self.tab_off[p, side], self.tab_len[p, side] = size, n
+                size += n
+        self.decay_tab = np.concatenate(tables)
 
     def _init_monitors(self) -> None:
         c = self.net
@@ -301,6 +320,7 @@ class Simulation:
             c.out_proj_ptr, c.out_proj,
             self.pre_trace, self.pre_last, self.post_trace, self.post_last, self.credited,
             self.pend, self.pend_n,
+            self.decay_tab, self.tab_off, self.tab_len,
             ev_k, ev_gid, ev_ptr,
             self.spk_k, self.spk_gid, self.n_spk, self.spk_now,
             self.cnt_spikes, self.cnt_active, self.cnt_syn, self.cnt_plast,

@@ -24,6 +24,7 @@ from engine.project import MONITOR_MODELS, SIMULATION_SPECS
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 from workbench import edits, runner, storage
+from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
     item_problems,
     node_inspector,
@@ -65,9 +66,9 @@ class Workbench(pn.viewable.Viewer):
                                    scroll=True, height=560)
         self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={})
         self.run_form.on_change(lambda n, v: self._edit(edits.set_simulation, n, v))
-        self.run_button = pn.widgets.Button(name="Run", button_type="primary", width=90,
+        self.run_button = pn.widgets.Button(label="Run", button_type="primary", width=90,
                                             css_classes=["ss-run"])
-        self.stop_button = pn.widgets.Button(name="Stop", button_type="danger", width=90,
+        self.stop_button = pn.widgets.Button(label="Stop", button_type="danger", width=90,
                                              disabled=True, css_classes=["ss-stop"])
         self.run_button.on_click(lambda e: self.run())
         self.stop_button.on_click(lambda e: self.stop())
@@ -78,27 +79,33 @@ class Workbench(pn.viewable.Viewer):
         self.messages = pn.pane.HTML("", sizing_mode="stretch_width",
                                      css_classes=["ss-messages"])
         self.results = ResultsView()
+        self.weights = WeightsTab(x_range=self.results.raster.x_range)
+        self.energy = EnergyTab(x_range=self.results.raster.x_range)
+        self.scenarios = ScenariosTab(self.session.project)
+        self.results.add_tab("Weights (STDP)", self.weights)
+        self.results.add_tab("Energy", self.energy)
+        self.results.add_tab("Scenarios", self.scenarios)
         self._build_header()
 
     def _build_header(self) -> None:
         self.title = pn.pane.HTML("", css_classes=["ss-title"])
-        self.undo_button = pn.widgets.Button(name="Undo", width=70, disabled=True,
+        self.undo_button = pn.widgets.Button(label="Undo", width=70, disabled=True,
                                              css_classes=["ss-undo"])
-        self.redo_button = pn.widgets.Button(name="Redo", width=70, disabled=True,
+        self.redo_button = pn.widgets.Button(label="Redo", width=70, disabled=True,
                                              css_classes=["ss-redo"])
         self.undo_button.on_click(lambda e: self.undo())
         self.redo_button.on_click(lambda e: self.redo())
-        self.new_button = pn.widgets.Button(name="New", width=70, css_classes=["ss-new"])
+        self.new_button = pn.widgets.Button(label="New", width=70, css_classes=["ss-new"])
         self.new_button.on_click(lambda e: self._guard(self.session.new))
         self.open_select = pn.widgets.Select(name="", options=self._open_options(),
                                              width=260, css_classes=["ss-open-select"])
-        self.open_button = pn.widgets.Button(name="Open", width=70, css_classes=["ss-open"])
+        self.open_button = pn.widgets.Button(label="Open", width=70, css_classes=["ss-open"])
         self.open_button.on_click(lambda e: self.open_selected())
-        self.save_button = pn.widgets.Button(name="Save", width=70, css_classes=["ss-save"])
+        self.save_button = pn.widgets.Button(label="Save", width=70, css_classes=["ss-save"])
         self.save_button.on_click(lambda e: self.save())
         self.save_as_name = pn.widgets.TextInput(placeholder="Save as name...", width=170,
                                                  css_classes=["ss-save-as-name"])
-        self.save_as_button = pn.widgets.Button(name="Save as", width=80,
+        self.save_as_button = pn.widgets.Button(label="Save as", width=80,
                                                 css_classes=["ss-save-as"])
         self.save_as_button.on_click(lambda e: self.save(self.save_as_name.value or None))
         self.upload = pn.widgets.FileInput(accept=".json", width=210,
@@ -329,6 +336,8 @@ class Workbench(pn.viewable.Viewer):
         if handle.result is not None:
             t0 = time.perf_counter()
             self._guard(self.results.show, handle.result)
+            self._guard(self.weights.show, handle.result)
+            self._guard(self.energy.show, handle.result)
             self.results.show_document(self.session.document)
             log.info("results shown in %.2f s", time.perf_counter() - t0)
             r = handle.result

@@ -242,3 +242,88 @@ def test_two_sessions_do_not_interfere(served, goto_app, ss_browser, wait_until)
         assert app_a.session_id != app_b.session_id
     finally:
         context.close()
+
+
+def _open_sample(page, label: str, name_part: str) -> None:
+    page.locator(".ss-open-select select").select_option(label=f"Sample: {label}")
+    page.locator(".ss-open button").click()
+    page.get_by_test_id("project-name").filter(has_text=name_part).wait_for()
+
+
+def _tab(page, title: str) -> None:
+    page.locator(".bk-tab", has_text=re.compile(f"^{re.escape(title)}$")).click()
+
+
+def _run_and_wait(page, app, wait_until, timeout: float = 120) -> None:
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.handle is not None and app.handle.done, timeout=timeout,
+               message="run finished")
+    page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
+
+
+def test_energy_heatmap_and_profile_switch(served, goto_app, wait_until, save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, "Energy: sparse events vs dense frames", "Energy")
+    _run_and_wait(page, app, wait_until)
+    _tab(page, "Energy")
+    totals = page.get_by_test_id("ss-energy-totals").first
+    totals.wait_for()
+    first_profile = totals.get_attribute("data-profile")
+    first_total = float(totals.get_attribute("data-total-j"))
+    assert first_total > 0
+    ratios = page.get_by_test_id("snn-ann")
+    ratios.wait_for()
+    assert float(ratios.get_attribute("data-ratio-memory")) > 0
+    select = page.locator(".ss-energy-controls select").first
+    options = select.locator("option").all_inner_texts()
+    other = next(o for o in options if "TrueNorth" in o)
+    select.select_option(label=other)
+    assert first_profile != "truenorth"
+    wait_until(lambda: app.energy.heatmap.profile == "truenorth", message="profile switched")
+    page.locator("[data-testid='ss-energy-totals'][data-profile='truenorth']").first.wait_for()
+    second_total = float(page.get_by_test_id("ss-energy-totals").first.get_attribute(
+        "data-total-j"))
+    assert second_total != first_total
+    save_screenshot("energy", full_page=True)
+
+
+@pytest.mark.slow
+def test_scenario_matrix_is_simulated(served, goto_app, wait_until, save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, "Energy: sparse events vs dense frames", "Energy")
+    _tab(page, "Scenarios")
+    page.locator(".ss-scenarios-run button").click()
+    page.locator("[data-testid='scenario-state'][data-state='completed']").wait_for(
+        timeout=240_000)
+    table = page.get_by_test_id("ss-fit-criteria")
+    table.wait_for()
+    cells = page.locator("td.ss-fit-cell")
+    assert cells.count() > 10
+    ratings = {c.get_attribute("data-rating") for c in cells.all()}
+    assert ratings <= {"recommended", "neutral", "cautious"} and len(ratings) >= 2
+    report = app.scenarios.matrix.report
+    sparse = page.locator("[data-testid^='ss-fit-criteria-sparse_events-']").first
+    assert sparse.get_attribute("data-value") is not None
+    assert len(report.completed) >= 6
+    save_screenshot("scenarios", full_page=True)
+
+
+def test_weights_tab_shows_stdp_evolution(served, goto_app, wait_until, save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, "STDP: Song & Abbott", "STDP")
+    field = page.locator(".param-duration_ms input").first
+    field.fill("5000")
+    field.press("Tab")
+    wait_until(lambda: app.session.document["simulation"]["duration_ms"] == 5000.0,
+               message="duration applied")
+    _run_and_wait(page, app, wait_until)
+    _tab(page, "Weights (STDP)")
+    wait_until(lambda: app.weights.view.record is not None, message="weights shown")
+    record = app.weights.view.record
+    assert record.hist.shape[0] > 1
+    assert not (record.hist[0] == record.hist[-1]).all(), "weights changed during the run"
+    page.locator(".ss-weights-choice select").wait_for()
+    save_screenshot("weights", full_page=True)

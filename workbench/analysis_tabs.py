@@ -1,0 +1,232 @@
+"""The Weights, Energy and Scenarios tabs: engine analyses shown with their widgets.
+
+Each tab takes the session's latest result (or project) and hands plain data to a widget from
+``widgets/``; computations come from ``engine.energy`` and ``engine.scenarios``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+from typing import Any
+
+import panel as pn
+
+from engine import energy as E
+from engine.project import Project
+from engine.results import SimulationResult
+from engine.scenarios import ScenarioProgress, default_scenarios, run_scenarios
+from widgets.energy_heatmap import EnergyHeatmap
+from widgets.scenario_matrix import ScenarioMatrix
+from widgets.weights import WeightEvolution
+
+RATIO_TEXT = """
+**Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
+
+* *Literature style* (Spikformer, SpikingJelly, KerasSpiking): synaptic operations x E_AC
+  against the ANN's MACs x E_MAC, both on the dense profile. It leaves out memory traffic and
+  neuron updates, which flatters spiking networks.
+* *Memory-inclusive*: the SNN's whole dynamic energy on the chosen hardware profile (synaptic
+  events, neuron updates active and idle, learning, spike routing and one weight read per
+  event) against the ANN's MACs x (E_MAC + memory access per MAC). Yan et al. (arXiv
+  2409.08290) show why this is the fairer figure: with few time steps the spike rate must
+  stay low for the SNN to win. Ratios below 1 favour the spiking network.
+"""
+
+
+class WeightsTab(pn.viewable.Viewer):
+    """Weight evolution of the plastic (or recorded) projections of the last run."""
+
+    def __init__(self, x_range: Any = None, **params: Any):
+        super().__init__(**params)
+        self.choice = pn.widgets.Select(name="Projection", options=[], width=300,
+                                        css_classes=["ss-weights-choice"])
+        self.view = WeightEvolution(x_range=x_range)
+        self.note = pn.pane.HTML(_note("Run a project with a plastic projection (STDP or the "
+                                       "teaching rule) to see its weights evolve."))
+        self.result: SimulationResult | None = None
+        self.choice.param.watch(self._show, "value")
+        self._layout = pn.Column(self.note, self.choice, self.view,
+                                 sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
+
+    def show(self, result: SimulationResult) -> None:
+        self.result = result
+        ids = list(result.weights)
+        self.note.visible = not ids
+        self.choice.visible = bool(ids)
+        self.view.visible = bool(ids)
+        self.choice.options = ids
+        if ids:
+            self.choice.value = ids[0] if self.choice.value not in ids else self.choice.value
+            self._show()
+
+    def _show(self, *events) -> None:
+        r = self.result
+        pid = self.choice.value
+        if r is None or pid not in r.weights:
+            return
+        info = r.network_info.set_index("projection").loc[pid]
+        self.view.param.update(record=r.weights[pid], spikes=r.spikes, source=info["source"],
+                               target=info["target"], selected=[])
+
+
+class EnergyTab(pn.viewable.Viewer):
+    """Per-layer energy heatmap on hardware profiles plus the SNN/ANN comparison."""
+
+    def __init__(self, x_range: Any = None, **params: Any):
+        super().__init__(**params)
+        self.profiles = E.load_profiles()
+        self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
+                                     profile="loihi")
+        dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
+        self.ann_choice = pn.widgets.Select(name="ANN baseline profile", options=dense,
+                                            value="cmos45_fp32" if "cmos45_fp32" in dense
+                                            else dense[0], width=220)
+        self.comparison = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.result: SimulationResult | None = None
+        self.ann_choice.param.watch(lambda e: self._compare(), "value")
+        self.heatmap.param.watch(lambda e: self._compare(), "profile")
+        self._layout = pn.Column(
+            pn.pane.HTML(_note("Energy = operation counts of the run x energy per operation "
+                               "of the selected hardware profile (figures and sources in "
+                               "docs/energy.md; most are secondary or pre-silicon figures, "
+                               "see each profile's notes). Static power is integrated over "
+                               "time.")),
+            self.heatmap, pn.Row(self.ann_choice), self.comparison,
+            pn.pane.Markdown(RATIO_TEXT, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
+
+    def show(self, result: SimulationResult) -> None:
+        self.result = result
+        self.heatmap.param.update(counts=result.counts, bin_ms=result.bin_ms,
+                                  duration_ms=result.duration_ms)
+        self._compare()
+
+    def _compare(self) -> None:
+        r = self.result
+        if r is None or r.duration_ms <= 0:
+            return
+        snn = self.profiles.get(self.heatmap.profile or "loihi")
+        ann = self.profiles[self.ann_choice.value]
+        c = E.snn_vs_ann(r.counts, r.network_info, r.node_info, r.duration_ms, r.dt_ms,
+                         r.bin_ms, ann_profile=ann,
+                         snn_profile=snn if snn is not None and snn.kind != "dense" else None)
+        rows = [
+            ("Synaptic operations (effective ACs)", f"{c.effective_acs:,.0f}"),
+            ("Effective MACs (real-valued input)", f"{c.effective_macs:,.0f}"),
+            ("Dense ANN MACs", f"{c.dense_macs:,.0f}"),
+            ("Activation sparsity", f"{c.activation_sparsity:.4f}"),
+            ("SNN / ANN, literature style", _ratio(c.ratio_literature)),
+            (f"SNN ({html.escape(c.snn_profile)}) / ANN, memory-inclusive",
+             _ratio(c.ratio_memory)),
+        ]
+        body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        unpriced = (f"<p class='ss-hint'>Not priced by this profile: "
+                    f"{html.escape(', '.join(c.unpriced))}</p>" if c.unpriced else "")
+        self.comparison.object = (
+            f'<table class="ss-ratio-table" data-testid="snn-ann" '
+            f'data-ratio-literature="{c.ratio_literature}" '
+            f'data-ratio-memory="{c.ratio_memory}">{body}</table>{unpriced}')
+
+
+class ScenariosTab(pn.viewable.Viewer):
+    """Simulate the project under every scenario and show the fit matrices."""
+
+    def __init__(self, get_project, **params: Any):
+        super().__init__(**params)
+        self.get_project = get_project
+        self.matrix = ScenarioMatrix()
+        self.run_button = pn.widgets.Button(label="Run all scenarios", button_type="primary",
+                                            width=170, css_classes=["ss-scenarios-run"])
+        self.stop_button = pn.widgets.Button(label="Stop", button_type="danger", width=80,
+                                             disabled=True, css_classes=["ss-scenarios-stop"])
+        self.progress = pn.indicators.Progress(value=0, max=1000, width=300, height=14)
+        self.status = pn.pane.HTML(_state("idle", "Each scenario replaces the project's "
+                                          "spike inputs with a workload and simulates it."))
+        self.run_button.on_click(lambda e: self.start())
+        self.stop_button.on_click(lambda e: self.cancel.set())
+        self.cancel = threading.Event()
+        self._latest: ScenarioProgress | None = None
+        self._outcome: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+        self._poller = None
+        self._layout = pn.Column(
+            pn.Row(self.run_button, self.stop_button, self.progress),
+            self.status, self.matrix, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        try:
+            project: Project = self.get_project()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, nothing to crash
+            self.status.object = _state("error", html.escape(str(exc)))
+            return
+        self.cancel = threading.Event()
+        self._outcome = {}
+        self._latest = None
+        scenarios = default_scenarios()
+
+        def work() -> None:
+            try:
+                self._outcome["report"] = run_scenarios(
+                    project, scenarios, progress=self._on_progress, cancel=self.cancel)
+            except Exception as exc:  # noqa: BLE001 - reported in the tab
+                self._outcome["error"] = str(exc)
+
+        self._thread = threading.Thread(target=work, daemon=True, name="spikestudio-scenarios")
+        self._thread.start()
+        self.run_button.disabled = True
+        self.stop_button.disabled = False
+        self.status.object = _state("running", f"Simulating {len(scenarios)} scenarios...")
+        self._poller = pn.state.add_periodic_callback(self._poll, period=200)
+
+    def _on_progress(self, p: ScenarioProgress) -> None:
+        self._latest = p  # worker thread: only stored here, shown by _poll
+
+    def _poll(self) -> None:
+        p = self._latest
+        if p is not None:
+            self.progress.value = int(1000 * p.overall)
+            self.status.object = _state("running", f"{p.done} of {p.total} scenarios done "
+                                                   f"&middot; {html.escape(p.scenario)}: "
+                                                   f"{p.status}")
+        if self._thread is not None and not self._thread.is_alive():
+            self._poller.stop()
+            self._poller = None
+            self.run_button.disabled = False
+            self.stop_button.disabled = True
+            if "error" in self._outcome:
+                self.status.object = _state("error", html.escape(self._outcome["error"]))
+                return
+            report = self._outcome.get("report")
+            self.matrix.report = report
+            done = len(report.completed) if report is not None else 0
+            state = "cancelled" if self.cancel.is_set() else "completed"
+            self.progress.value = 1000 if state == "completed" else self.progress.value
+            self.status.object = _state(state, f"{done} scenarios simulated"
+                                               f"{' (stopped early)' if state == 'cancelled' else ''}.")  # noqa: E501
+
+
+def _note(text: str) -> str:
+    return f'<p class="ss-hint">{text}</p>'
+
+
+def _state(state: str, text: str) -> str:
+    return f'<div data-testid="scenario-state" data-state="{state}">{text}</div>'
+
+
+def _ratio(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.3g}x"
