@@ -190,3 +190,48 @@ def test_new_record_replaces_the_data():
     view.record = make_record(n_pre=3, n_post=2, density=1.0)
     assert view.matrix_source.data["image"][0].shape == (2, 3)
     assert view.matrix_figure.x_range.end == pytest.approx(2.5)
+
+
+def _colour_columns_are_css_strings(view: WeightEvolution) -> None:
+    """Every colour field of every glyph reads a column of CSS strings.
+
+    BokehJS throws "invalid color array" for a numeric 1-D colour column, and an empty one
+    built with ``np.asarray([])`` is float64, so this must hold with no selection too.
+    """
+    from bokeh.core.property.vectorization import Field
+    from bokeh.models import GlyphRenderer
+
+    figs = (view._matrix_fig, view._evo_fig, view._hist_fig, view._stats_fig,
+            view._traj_fig, view._tick_fig)
+    checked = 0
+    for fig in figs:
+        for r in fig.select({"type": GlyphRenderer}):
+            for glyph in (r.glyph, r.selection_glyph, r.nonselection_glyph, r.hover_glyph,
+                          r.muted_glyph):
+                if glyph is None or glyph == "auto":
+                    continue
+                for name, value in glyph.properties_with_values(include_defaults=True).items():
+                    if not name.endswith("color") or not isinstance(value, Field):
+                        continue
+                    column = r.data_source.data[value.field]
+                    assert not (isinstance(column, np.ndarray) and column.dtype.kind in "biufcm"), (
+                        f"{name} of {glyph} reads numeric column {value.field!r}: "
+                        f"{column.dtype}")
+                    assert all(isinstance(c, str) for c in column), (name, value.field)
+                    checked += 1
+    assert checked  # the tick, selection and trajectory colours are fields
+
+
+def test_colour_columns_stay_strings_with_and_without_a_selection(spikes):
+    view = WeightEvolution()  # built empty, as in the workbench, then given data
+    _colour_columns_are_css_strings(view)
+    view.param.update(record=make_record(), spikes=spikes, source="inp", target="out",
+                      selected=[])
+    _colour_columns_are_css_strings(view)
+    view.add_synapse(0)
+    assert len(view.tick_source.data["color"]) > 0
+    _colour_columns_are_css_strings(view)
+    view.clear()  # back to empty columns after non-empty ones: the case BokehJS choked on
+    _colour_columns_are_css_strings(view)
+    view.param.update(spikes=None, selected=[1])  # a pair without any spikes
+    _colour_columns_are_css_strings(view)

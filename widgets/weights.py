@@ -550,7 +550,12 @@ class WeightEvolution(pn.viewable.Viewer):
             marks["y"].append(j)
             marks["color"].append(color)
         self._traj_src.data = lines
-        self._tick_src.data = {key: np.asarray(v) for key, v in ticks.items()}
+        # Colours stay a list of CSS strings: np.asarray([]) would be an empty *float64*
+        # array, which BokehJS rejects for a colour field ("invalid color array") as soon
+        # as the glyph is drawn with no selection.
+        self._tick_src.data = {"x": np.asarray(ticks["x"], np.float64),
+                               "y": np.asarray(ticks["y"], np.float64),
+                               "color": [str(c) for c in ticks["color"]]}
         self._sel_src.data = marks
         rows = max(2 * len(valid), 1)
         self._tick_fig.y_range.update(start=0.5 - rows, end=0.5)  # rows at 0, -1, -2, ...
