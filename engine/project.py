@@ -7,7 +7,8 @@ The document (format version 1)::
      "simulation": {"duration_ms", "dt_ms", "seed", "count_bin_ms", "record_spikes",
                     "memory_budget_mb"},
      "layout": {"positions": {node_id: [x, y]}},
-     "lab": "markdown lab notes"}
+     "lab": "markdown lab notes",
+     "energy": {"profiles": {profile_id: {...}}}}   # optional: user-edited hardware profiles
 
 A Node is ``{"id", "kind": "population" | "encoder" | "monitor", "model", "size", "label",
 "params"}``; a monitor also has ``"target"`` (the population it records). A Projection is
@@ -164,6 +165,7 @@ class Project:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     layout: dict[str, Any] = field(default_factory=lambda: {"positions": {}})
     lab: str = ""
+    energy: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +204,7 @@ class Project:
                            "memory_budget_mb": s.memory_budget_mb},
             "layout": self.layout,
             "lab": self.lab,
+            **({"energy": self.energy} if self.energy else {}),
         })
 
     @classmethod
@@ -246,6 +249,7 @@ class Project:
                 memory_budget_mb=float(sim["memory_budget_mb"])),
             layout=copy.deepcopy(document.get("layout", {"positions": {}})),
             lab=document.get("lab", ""),
+            energy=copy.deepcopy(document.get("energy", {})),
         )
 
 
@@ -392,7 +396,7 @@ def validate_document(document: Any) -> list[Problem]:
     """Every problem in a (migrated) project document, each with its field path."""
     c = _Checker()
     top_keys = {"format", "version", "name", "description", "network", "simulation",
-                "layout", "lab"}
+                "layout", "lab", "energy"}
     if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
         return c.problems
     if document.get("format") != FORMAT_NAME:
@@ -407,6 +411,8 @@ def validate_document(document: Any) -> list[Problem]:
     dt = _validate_simulation(c, sim)
     if "layout" in document:
         _validate_layout(c, document["layout"])
+    if "energy" in document:
+        _validate_energy(c, document["energy"])
     network = document.get("network")
     if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
         _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})
@@ -445,6 +451,19 @@ def _validate_layout(c: _Checker, layout: Any) -> None:
     for key, xy in positions.items():
         if not (isinstance(xy, list) and len(xy) == 2 and all(_is_number(v) for v in xy)):
             c.add(f"layout.positions.{key}", "must be [x, y] with two finite numbers")
+
+
+def _validate_energy(c: _Checker, energy: Any) -> None:
+    """User hardware profiles saved with the project (checked by engine.energy)."""
+    if not c.mapping(energy, "energy", {"profiles"}, set()):
+        return
+    if "profiles" in energy:
+        from engine.energy import profiles_from_document  # pandas-heavy; only when used
+
+        try:
+            profiles_from_document({"profiles": energy["profiles"]}, path="energy")
+        except ProjectError as exc:
+            c.problems.extend(exc.problems)
 
 
 def _is_multiple(value: float, step: float) -> bool:

@@ -20,6 +20,7 @@ from engine.scenarios import ScenarioProgress, default_scenarios, run_scenarios
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
+from workbench.edits import set_energy_profile
 
 RATIO_TEXT = """
 **Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
@@ -75,11 +76,17 @@ class WeightsTab(pn.viewable.Viewer):
 
 
 class EnergyTab(pn.viewable.Viewer):
-    """Per-layer energy heatmap on hardware profiles plus the SNN/ANN comparison."""
+    """Per-layer energy heatmap on hardware profiles plus the SNN/ANN comparison.
 
-    def __init__(self, x_range: Any = None, **params: Any):
+    ``apply(edit_function, *args)`` performs an undoable edit of the project: cloned and
+    edited profiles are stored in the project's ``energy`` section and saved with it.
+    """
+
+    def __init__(self, x_range: Any = None, apply=None, **params: Any):
         super().__init__(**params)
-        self.profiles = E.load_profiles()
+        self.builtin = E.load_profiles()
+        self.profiles = dict(self.builtin)
+        self.apply = apply
         self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
                                      profile="loihi")
         dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
@@ -90,18 +97,107 @@ class EnergyTab(pn.viewable.Viewer):
         self.result: SimulationResult | None = None
         self.ann_choice.param.watch(lambda e: self._compare(), "value")
         self.heatmap.param.watch(lambda e: self._compare(), "profile")
+        self._build_profile_editor()
         self._layout = pn.Column(
             pn.pane.HTML(_note("Energy = operation counts of the run x energy per operation "
                                "of the selected hardware profile (figures and sources in "
                                "docs/energy.md; most are secondary or pre-silicon figures, "
                                "see each profile's notes). Static power is integrated over "
                                "time.")),
-            self.heatmap, pn.Row(self.ann_choice), self.comparison,
+            self.heatmap, self.editor, pn.Row(self.ann_choice), self.comparison,
             pn.pane.Markdown(RATIO_TEXT, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+    # ------------------------------------------------------------------ user profiles
+    def _build_profile_editor(self) -> None:
+        self.clone_button = pn.widgets.Button(label="Clone profile to edit", width=180,
+                                              css_classes=["ss-profile-clone"])
+        self.figure = pn.widgets.Select(name="Figure", options=list(E.FIGURE_NAMES),
+                                        width=200)
+        self.value = pn.widgets.FloatInput(name="Value (J per op, or W)", value=None,
+                                           width=170, css_classes=["ss-profile-value"])
+        self.source = pn.widgets.TextInput(name="Source (required)", width=240,
+                                           placeholder="e.g. own measurement, 2026-11")
+        self.apply_button = pn.widgets.Button(label="Apply to profile", width=140,
+                                              css_classes=["ss-profile-apply"])
+        self.delete_button = pn.widgets.Button(label="Delete profile", width=120)
+        self.editor_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.clone_button.on_click(lambda e: self._clone())
+        self.apply_button.on_click(lambda e: self._apply_figure())
+        self.delete_button.on_click(lambda e: self._delete())
+        self.figure.param.watch(lambda e: self._show_figure(), "value")
+        self.heatmap.param.watch(lambda e: self._show_figure(), "profile")
+        self.edit_row = pn.Row(self.figure, self.value, self.source, self.apply_button,
+                               self.delete_button, visible=False)
+        self.editor = pn.Column(pn.Row(self.clone_button, self.editor_note), self.edit_row,
+                                sizing_mode="stretch_width")
+
+    def set_document(self, document: dict) -> None:
+        """Offer the project's own profiles beside the built-in ones."""
+        custom = document.get("energy", {}).get("profiles", {})
+        try:
+            own = E.profiles_from_document({"profiles": custom}) if custom else {}
+        except Exception:  # noqa: BLE001 - invalid ones are listed as project problems
+            own = {}
+        self.profiles = {**self.builtin, **own}
+        current = self.heatmap.profile
+        self.heatmap.profiles = self.profiles
+        if current in self.profiles:
+            self.heatmap.profile = current
+        self._show_figure()
+
+    def _selected(self) -> E.HardwareProfile | None:
+        return self.profiles.get(self.heatmap.profile or "")
+
+    def _show_figure(self) -> None:
+        profile = self._selected()
+        editable = profile is not None and profile.id not in self.builtin
+        self.edit_row.visible = editable
+        if profile is None:
+            return
+        fig = profile.figures.get(self.figure.value)
+        if editable and fig is not None:
+            self.value.value = fig.value
+            self.source.value = fig.source or ""
+        kind = "your profile, saved with the project" if editable else \
+            "built-in profile (clone it to edit its figures)"
+        self.editor_note.object = _note(f"<b>{html.escape(profile.name)}</b>: {kind}.")
+
+    def _clone(self) -> None:
+        profile = self._selected()
+        if profile is None or self.apply is None:
+            return
+        new_id = f"{profile.id}_custom"
+        i = 2
+        while new_id in self.profiles:
+            new_id, i = f"{profile.id}_custom{i}", i + 1
+        clone = E.clone_profile(profile, new_id)
+        self.apply(set_energy_profile, new_id, clone.to_dict())
+        self.heatmap.profile = new_id
+
+    def _apply_figure(self) -> None:
+        profile = self._selected()
+        if profile is None or self.apply is None:
+            return
+        try:
+            edited = E.edit_profile(profile, self.figure.value, self.value.value,
+                                    source=self.source.value.strip())
+        except Exception as exc:  # noqa: BLE001 - a ProjectError naming the field
+            self.editor_note.object = f'<p class="ss-hint" data-testid="profile-error">' \
+                                      f'{html.escape(str(exc))}</p>'
+            return
+        self.apply(set_energy_profile, profile.id, edited.to_dict())
+        if self.result is not None:
+            self._compare()
+
+    def _delete(self) -> None:
+        profile = self._selected()
+        if profile is not None and profile.id not in self.builtin and self.apply is not None:
+            self.heatmap.profile = "loihi"
+            self.apply(set_energy_profile, profile.id, None)
 
     def show(self, result: SimulationResult) -> None:
         self.result = result

@@ -80,7 +80,7 @@ class Workbench(pn.viewable.Viewer):
                                      css_classes=["ss-messages"])
         self.results = ResultsView()
         self.weights = WeightsTab(x_range=self.results.raster.x_range)
-        self.energy = EnergyTab(x_range=self.results.raster.x_range)
+        self.energy = EnergyTab(x_range=self.results.raster.x_range, apply=self._edit)
         self.scenarios = ScenariosTab(self.session.project)
         self.results.add_tab("Weights (STDP)", self.weights)
         self.results.add_tab("Energy", self.energy)
@@ -182,6 +182,7 @@ class Workbench(pn.viewable.Viewer):
             if p.path.startswith("simulation.")})
         self._render_inspector(by_item)
         self.results.document = doc
+        self.energy.set_document(doc)
 
     def _on_flags(self, *events) -> None:
         s = self.session

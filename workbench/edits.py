@@ -233,6 +233,19 @@ def set_simulation(document: Document, name: str, value: Any) -> Document:
     return doc
 
 
+def set_energy_profile(document: Document, profile_id: str, profile: dict | None) -> Document:
+    """Store (or with ``None`` remove) a user hardware profile in the project."""
+    doc = _copy(document)
+    profiles = doc.setdefault("energy", {}).setdefault("profiles", {})
+    if profile is None:
+        profiles.pop(profile_id, None)
+    else:
+        profiles[profile_id] = profile
+    if not profiles:
+        doc.pop("energy")
+    return doc
+
+
 def rename_project(document: Document, name: str) -> Document:
     doc = _copy(document)
     doc["name"] = name

@@ -327,3 +327,33 @@ def test_weights_tab_shows_stdp_evolution(served, goto_app, wait_until, save_scr
     assert not (record.hist[0] == record.hist[-1]).all(), "weights changed during the run"
     page.locator(".ss-weights-choice select").wait_for()
     save_screenshot("weights", full_page=True)
+
+
+def test_clone_and_edit_hardware_profile_saved_with_project(served, goto_app, wait_until):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, "Energy: sparse events vs dense frames", "Energy")
+    _run_and_wait(page, app, wait_until)
+    _tab(page, "Energy")
+    before = float(page.get_by_test_id("ss-energy-totals").first.get_attribute("data-total-j"))
+    page.locator(".ss-profile-clone button").click()
+    wait_until(lambda: "loihi_custom" in app.session.document.get("energy", {}).get(
+        "profiles", {}), message="clone stored in the project")
+    page.locator("[data-testid='ss-energy-totals'][data-profile='loihi_custom']").first.wait_for()
+    # Ten times the synaptic-op energy, with a source.
+    app_profile = app.energy.profiles["loihi_custom"]
+    new_value = app_profile.figures["synaptic_op"].value * 10
+    field = page.locator(".ss-profile-value input")
+    field.fill(repr(new_value))
+    field.press("Tab")
+    page.locator("input[placeholder^='e.g. own measurement']").fill("test measurement")
+    page.locator("input[placeholder^='e.g. own measurement']").press("Tab")
+    page.locator(".ss-profile-apply button").click()
+    wait_until(lambda: app.session.document["energy"]["profiles"]["loihi_custom"][
+        "synaptic_op"]["value"] == new_value, message="edited figure stored")
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('*')].length > 0", arg=before)
+    wait_until(lambda: float(page.get_by_test_id("ss-energy-totals").first.get_attribute(
+        "data-total-j")) > before, message="edited profile changes the totals")
+    # The project (with its profile) validates and saves.
+    assert app.session.project().energy["profiles"]["loihi_custom"]
