@@ -202,13 +202,12 @@ class RasterPlot(pn.viewable.Viewer):
                 fig.add_layout(self._spans[-1])
             self._spans[k].update(location=edge, visible=True)
         top = max(index.n_rows, 1) - 0.5
-        self.y_range.update(start=-0.5, end=top, bounds=(-0.5, top))
+        _set_range(self.y_range, -0.5, top)
         duration = self.duration_ms
         if duration is None:
             duration = float(index.x[-1]) if len(index) else 1.0
         if self._own_x_range:
-            self.x_range.update(start=0.0, end=max(duration, 1e-3),
-                                bounds=(0.0, max(duration, 1e-3)))
+            _set_range(self.x_range, 0.0, max(duration, 1e-3))
 
     # ------------------------------------------------------------------ events
     def _schedule(self, *_args) -> None:
@@ -268,3 +267,14 @@ class RasterPlot(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+
+def _set_range(rng: Range1d, start: float, end: float) -> None:
+    """Move a range and its bounds to [start, end].
+
+    Separate assignments, bounds first: BokehJS applies a patch's attributes in order and
+    clamps ``end`` to the *old* bounds, so a growing range sent in one update stays clamped.
+    """
+    rng.bounds = None
+    rng.update(start=start, end=end)
+    rng.bounds = (start, end)

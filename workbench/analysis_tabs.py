@@ -21,6 +21,7 @@ from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench.edits import set_energy_profile
+from workbench.style import html_pane
 
 RATIO_TEXT = """
 **Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
@@ -44,7 +45,7 @@ class WeightsTab(pn.viewable.Viewer):
         self.choice = pn.widgets.Select(name="Projection", options=[], width=300,
                                         css_classes=["ss-weights-choice"])
         self.view = WeightEvolution(x_range=x_range)
-        self.note = pn.pane.HTML(_note("Run a project with a plastic projection (STDP or the "
+        self.note = html_pane(_note("Run a project with a plastic projection (STDP or the "
                                        "teaching rule) to see its weights evolve."))
         self.result: SimulationResult | None = None
         self.choice.param.watch(self._show, "value")
@@ -93,13 +94,13 @@ class EnergyTab(pn.viewable.Viewer):
         self.ann_choice = pn.widgets.Select(name="ANN baseline profile", options=dense,
                                             value="cmos45_fp32" if "cmos45_fp32" in dense
                                             else dense[0], width=220)
-        self.comparison = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.comparison = html_pane("", sizing_mode="stretch_width")
         self.result: SimulationResult | None = None
         self.ann_choice.param.watch(lambda e: self._compare(), "value")
         self.heatmap.param.watch(lambda e: self._compare(), "profile")
         self._build_profile_editor()
         self._layout = pn.Column(
-            pn.pane.HTML(_note("Energy = operation counts of the run x energy per operation "
+            html_pane(_note("Energy = operation counts of the run x energy per operation "
                                "of the selected hardware profile (figures and sources in "
                                "docs/energy.md; most are secondary or pre-silicon figures, "
                                "see each profile's notes). Static power is integrated over "
@@ -124,7 +125,7 @@ class EnergyTab(pn.viewable.Viewer):
         self.apply_button = pn.widgets.Button(label="Apply to profile", width=140,
                                               css_classes=["ss-profile-apply"])
         self.delete_button = pn.widgets.Button(label="Delete profile", width=120)
-        self.editor_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.editor_note = html_pane("", sizing_mode="stretch_width")
         self.clone_button.on_click(lambda e: self._clone())
         self.apply_button.on_click(lambda e: self._apply_figure())
         self.delete_button.on_click(lambda e: self._delete())
@@ -244,7 +245,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self.stop_button = pn.widgets.Button(label="Stop", button_type="danger", width=80,
                                              disabled=True, css_classes=["ss-scenarios-stop"])
         self.progress = pn.indicators.Progress(value=0, max=1000, width=300, height=14)
-        self.status = pn.pane.HTML(_state("idle", "Each scenario replaces the project's "
+        self.status = html_pane(_state("idle", "Each scenario replaces the project's "
                                           "spike inputs with a workload and simulates it."))
         self.run_button.on_click(lambda e: self.start())
         self.stop_button.on_click(lambda e: self.cancel.set())

@@ -33,10 +33,10 @@ from workbench.inspector import (
 )
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
+from workbench.style import CSS, html_pane
 
 log = logging.getLogger(__name__)
 POLL_MS = 150
-CSS = (Path(__file__).with_name("workbench.css")).read_text()
 
 
 class Workbench(pn.viewable.Viewer):
@@ -74,9 +74,9 @@ class Workbench(pn.viewable.Viewer):
         self.stop_button.on_click(lambda e: self.stop())
         self.progress = pn.indicators.Progress(value=0, max=1000, bar_color="primary",
                                                sizing_mode="stretch_width", height=14)
-        self.progress_text = pn.pane.HTML(self._progress_html("idle", ""),
+        self.progress_text = html_pane(self._progress_html("idle", ""),
                                           sizing_mode="stretch_width")
-        self.messages = pn.pane.HTML("", sizing_mode="stretch_width",
+        self.messages = html_pane("", sizing_mode="stretch_width",
                                      css_classes=["ss-messages"])
         self.results = ResultsView()
         self.weights = WeightsTab(x_range=self.results.raster.x_range)
@@ -88,7 +88,7 @@ class Workbench(pn.viewable.Viewer):
         self._build_header()
 
     def _build_header(self) -> None:
-        self.title = pn.pane.HTML("", css_classes=["ss-title"])
+        self.title = html_pane("", css_classes=["ss-title"])
         self.undo_button = pn.widgets.Button(label="Undo", width=70, disabled=True,
                                              css_classes=["ss-undo"])
         self.redo_button = pn.widgets.Button(label="Redo", width=70, disabled=True,
@@ -222,7 +222,7 @@ class Workbench(pn.viewable.Viewer):
         lines = self.session.problem_lines()
         if lines:
             items = "".join(f"<li>{_escape(line)}</li>" for line in lines[:20])
-            parts.append(pn.pane.HTML(
+            parts.append(html_pane(
                 f'<div class="ss-problem-list" data-testid="problems" data-count="{len(lines)}">'
                 f'<b>{len(lines)} problem(s) to fix before running</b><ul>{items}</ul></div>',
                 sizing_mode="stretch_width"))

@@ -25,6 +25,7 @@ from engine.params import ParamSpec
 from engine.project import MONITOR_SPECS, SIMULATION_SPECS
 from widgets.param_form import ParamForm
 from workbench import edits
+from workbench.style import html_pane
 
 EditFn = Callable[..., Any]
 Apply = Callable[..., None]   # apply(edit_function, *args) performs an undoable edit
@@ -99,9 +100,9 @@ def _select(name: str, options, value, on_change, **kwargs) -> pn.widgets.Select
 
 def _issues_html(issues: list[tuple[str, str]]) -> pn.pane.HTML:
     if not issues:
-        return pn.pane.HTML("", visible=False)
+        return html_pane("", visible=False)
     rows = "".join(f"<li><code>{path or 'item'}</code>: {msg}</li>" for path, msg in issues)
-    return pn.pane.HTML(f'<ul class="ss-item-problems">{rows}</ul>',
+    return html_pane(f'<ul class="ss-item-problems">{rows}</ul>',
                         sizing_mode="stretch_width", css_classes=["ss-problems"])
 
 
@@ -110,7 +111,7 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     """Widgets editing one node."""
     nid = node["id"]
     kind = node["kind"]
-    parts: list = [pn.pane.HTML(
+    parts: list = [html_pane(
         f'<div class="ss-insp-title" data-testid="inspector-title">{kind.title()} '
         f'<b>{nid}</b></div>', sizing_mode="stretch_width")]
     label = pn.widgets.TextInput(name="Label", value=node.get("label", ""),
@@ -161,7 +162,7 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
     pid = proj["id"]
     source = edits.find_node(document, proj["source"])
     current = source["model"] in CURRENT_ENCODERS
-    parts: list = [pn.pane.HTML(
+    parts: list = [html_pane(
         f'<div class="ss-insp-title" data-testid="inspector-title">Projection <b>{pid}</b>'
         f'<div class="ss-insp-sub">{proj["source"]} &rarr; {proj["target"]}</div></div>',
         sizing_mode="stretch_width")]
@@ -228,7 +229,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) 
     name = pn.widgets.TextInput(name="Project name", value=document.get("name", ""),
                                 sizing_mode="stretch_width")
     name.param.watch(lambda e: apply(edits.rename_project, e.new), "value")
-    parts: list = [pn.pane.HTML('<div class="ss-insp-title" data-testid="inspector-title">'
+    parts: list = [html_pane('<div class="ss-insp-title" data-testid="inspector-title">'
                                 'Project</div>', sizing_mode="stretch_width"), name]
     if document.get("description"):
         parts.append(pn.pane.Markdown(document["description"], css_classes=["ss-model-doc"],
@@ -236,7 +237,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) 
     parts.append(_form(SIMULATION_SPECS[3:], document.get("simulation", {}), sim_problems,
                        lambda n, v: apply(edits.set_simulation, n, v),
                        title="Simulation settings"))
-    parts.append(pn.pane.HTML('<p class="ss-hint">Select a node or projection in the graph '
+    parts.append(html_pane('<p class="ss-hint">Select a node or projection in the graph '
                               'to edit it. Drag from a node\'s right handle to another node to '
                               'connect them.</p>', sizing_mode="stretch_width"))
     return parts

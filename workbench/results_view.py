@@ -14,11 +14,13 @@ import numpy as np
 import panel as pn
 
 from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
+from workbench.style import html_pane
 
 
 class ResultsView(pn.viewable.Viewer):
@@ -33,9 +35,9 @@ class ResultsView(pn.viewable.Viewer):
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
                                 title="Recorded traces (state monitors)")
         self.summary = SummaryTable()
-        self.neuron = pn.pane.HTML(self._neuron_hint(), sizing_mode="stretch_width",
+        self.neuron = html_pane(self._neuron_hint(), sizing_mode="stretch_width",
                                    css_classes=["ss-neuron"])
-        self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
+        self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         self.lab = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["ss-lab"])
         self.extra_tabs: dict[str, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
@@ -65,7 +67,9 @@ class ResultsView(pn.viewable.Viewer):
     def show(self, result: SimulationResult) -> None:
         """Display a (possibly partial) result."""
         self.result = result
-        sizes = result.sizes
+        # Current inputs carry no spikes: no raster rows for them.
+        sizes = {node: size for node, size in result.sizes.items()
+                 if node not in self._current_nodes(result)}
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
         self.raster.x_range.update(start=0.0, end=max(result.duration_ms, result.dt_ms))
@@ -79,6 +83,11 @@ class ResultsView(pn.viewable.Viewer):
         self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
         self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
+
+    @staticmethod
+    def _current_nodes(result: SimulationResult) -> set[str]:
+        info = result.node_info
+        return set(info.loc[info["model"].isin(list(CURRENT_ENCODERS)), "node"])
 
     def _spike_marks(self, result: SimulationResult) -> dict:
         marks = {}

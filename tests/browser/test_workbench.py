@@ -72,6 +72,12 @@ def _select_node(page, node_id: str) -> None:
                  has_text=node_id).wait_for()
 
 
+def _browser_range(page, model_id: str) -> list[float] | None:
+    return page.evaluate(
+        "(id) => { for (const d of Bokeh.documents) { const m = d.get_model_by_id(id);"
+        " if (m) return [m.start, m.end]; } return null; }", model_id)
+
+
 def _ready(page):
     page.get_by_test_id("project-name").wait_for()
     return page
@@ -124,6 +130,9 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
     assert shown == int(expected.sum()) > 0
     assert expected["lif"] > 0 and expected["lif_2"] > 0
     assert f"{int(expected['lif']):,}" in status.inner_text()
+    # What the user sees: the raster's time axis spans the run (a stale range hid the spikes).
+    wait_until(lambda: _browser_range(page, app.results.raster.x_range.id) == [0, 500],
+               message="raster x range in the browser spans the run")
     save_screenshot("ran", full_page=True)
 
 
