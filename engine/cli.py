@@ -72,10 +72,13 @@ def _serve(args: argparse.Namespace) -> int:
     import subprocess
 
     app = Path(__file__).resolve().parent.parent / "workbench" / "app.py"
+    # Serving on all interfaces (a class) accepts any origin; locally only this host's.
+    origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
+                                                        f"localhost:{args.port}"]
     command = [sys.executable, "-m", "panel", "serve", str(app), "--port", str(args.port),
-               "--address", args.address, "--allow-websocket-origin",
-               f"{args.address}:{args.port}", "--allow-websocket-origin",
-               f"localhost:{args.port}"]
+               "--address", args.address]
+    for origin in origins:
+        command += ["--allow-websocket-origin", origin]
     if args.show:
         command.append("--show")
     return subprocess.call(command)
