@@ -42,7 +42,7 @@ class WeightsTab(pn.viewable.Viewer):
 
     def __init__(self, x_range: Any = None, **params: Any):
         super().__init__(**params)
-        self.choice = pn.widgets.Select(name="Projection", options=[], width=300,
+        self.choice = pn.widgets.Select(label="Projection", options=[], width=300,
                                         css_classes=["ss-weights-choice"])
         self.view = WeightEvolution(x_range=x_range)
         self.note = html_pane(_note("Run a project with a plastic projection (STDP or the "
@@ -91,7 +91,7 @@ class EnergyTab(pn.viewable.Viewer):
         self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
                                      profile="loihi")
         dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
-        self.ann_choice = pn.widgets.Select(name="ANN baseline profile", options=dense,
+        self.ann_choice = pn.widgets.Select(label="ANN baseline profile", options=dense,
                                             value="cmos45_fp32" if "cmos45_fp32" in dense
                                             else dense[0], width=220)
         self.comparison = html_pane("", sizing_mode="stretch_width")
@@ -116,11 +116,11 @@ class EnergyTab(pn.viewable.Viewer):
     def _build_profile_editor(self) -> None:
         self.clone_button = pn.widgets.Button(label="Clone profile to edit", width=180,
                                               css_classes=["ss-profile-clone"])
-        self.figure = pn.widgets.Select(name="Figure", options=list(E.FIGURE_NAMES),
+        self.figure = pn.widgets.Select(label="Figure", options=list(E.FIGURE_NAMES),
                                         width=200)
-        self.value = pn.widgets.FloatInput(name="Value (J per op, or W)", value=None,
+        self.value = pn.widgets.FloatInput(label="Value (J per op, or W)", value=None,
                                            width=170, css_classes=["ss-profile-value"])
-        self.source = pn.widgets.TextInput(name="Source (required)", width=240,
+        self.source = pn.widgets.TextInput(label="Source (required)", width=240,
                                            placeholder="e.g. own measurement, 2026-11")
         self.apply_button = pn.widgets.Button(label="Apply to profile", width=140,
                                               css_classes=["ss-profile-apply"])
@@ -240,9 +240,9 @@ class ScenariosTab(pn.viewable.Viewer):
         super().__init__(**params)
         self.get_project = get_project
         self.matrix = ScenarioMatrix()
-        self.run_button = pn.widgets.Button(label="Run all scenarios", button_type="primary",
+        self.run_button = pn.widgets.Button(label="Run all scenarios", color="primary",
                                             width=170, css_classes=["ss-scenarios-run"])
-        self.stop_button = pn.widgets.Button(label="Stop", button_type="danger", width=80,
+        self.stop_button = pn.widgets.Button(label="Stop", color="danger", width=80,
                                              disabled=True, css_classes=["ss-scenarios-stop"])
         self.progress = pn.indicators.Progress(value=0, max=1000, width=300, height=14)
         self.status = html_pane(_state("idle", "Each scenario replaces the project's "

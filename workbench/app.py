@@ -66,9 +66,9 @@ class Workbench(pn.viewable.Viewer):
                                    scroll=True, height=560)
         self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={})
         self.run_form.on_change(lambda n, v: self._edit(edits.set_simulation, n, v))
-        self.run_button = pn.widgets.Button(label="Run", button_type="primary", width=90,
+        self.run_button = pn.widgets.Button(label="Run", color="primary", width=90,
                                             css_classes=["ss-run"])
-        self.stop_button = pn.widgets.Button(label="Stop", button_type="danger", width=90,
+        self.stop_button = pn.widgets.Button(label="Stop", color="danger", width=90,
                                              disabled=True, css_classes=["ss-stop"])
         self.run_button.on_click(lambda e: self.run())
         self.stop_button.on_click(lambda e: self.stop())
@@ -97,7 +97,7 @@ class Workbench(pn.viewable.Viewer):
         self.redo_button.on_click(lambda e: self.redo())
         self.new_button = pn.widgets.Button(label="New", width=70, css_classes=["ss-new"])
         self.new_button.on_click(lambda e: self._guard(self.session.new))
-        self.open_select = pn.widgets.Select(name="", options=self._open_options(),
+        self.open_select = pn.widgets.Select(label="", options=self._open_options(),
                                              width=260, css_classes=["ss-open-select"])
         self.open_button = pn.widgets.Button(label="Open", width=70, css_classes=["ss-open"])
         self.open_button.on_click(lambda e: self.open_selected())
@@ -112,7 +112,7 @@ class Workbench(pn.viewable.Viewer):
                                            css_classes=["ss-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.download = pn.widgets.FileDownload(callback=self._download, filename="project.json",
-                                                label="Download", button_type="default",
+                                                label="Download", color="default",
                                                 width=100, css_classes=["ss-download"])
 
     def __panel__(self):

@@ -92,7 +92,7 @@ def _sub_problems(item_issues: list[tuple[str, str]], prefix: str) -> dict[str, 
 
 
 def _select(name: str, options, value, on_change, **kwargs) -> pn.widgets.Select:
-    widget = pn.widgets.Select(name=name, options=options, value=value,
+    widget = pn.widgets.Select(label=name, options=options, value=value,
                                sizing_mode="stretch_width", **kwargs)
     widget.param.watch(lambda event: on_change(event.new), "value")
     return widget
@@ -114,7 +114,7 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     parts: list = [html_pane(
         f'<div class="ss-insp-title" data-testid="inspector-title">{kind.title()} '
         f'<b>{nid}</b></div>', sizing_mode="stretch_width")]
-    label = pn.widgets.TextInput(name="Label", value=node.get("label", ""),
+    label = pn.widgets.TextInput(label="Label", value=node.get("label", ""),
                                  sizing_mode="stretch_width")
     label.param.watch(lambda e: apply(edits.set_node_field, nid, "label", e.new), "value")
     parts.append(label)
@@ -131,7 +131,7 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
     parts.append(_select("Model", {m.title: k for k, m in registry.items()}, node["model"],
                          lambda v: apply(edits.set_node_field, nid, "model", v)))
-    size = pn.widgets.IntInput(name="Size (neurons)", value=int(node.get("size", 1)), start=1,
+    size = pn.widgets.IntInput(label="Size (neurons)", value=int(node.get("size", 1)), start=1,
                                end=10_000_000, sizing_mode="stretch_width")
     size.param.watch(lambda e: apply(edits.set_node_field, nid, "size", e.new), "value")
     parts.append(size)
@@ -226,7 +226,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) 
     """Project name, description and simulation settings (shown when nothing is selected)."""
     sim_problems = {p.path.split(".", 1)[1]: p.message for p in problems
                     if p.path.startswith("simulation.")}
-    name = pn.widgets.TextInput(name="Project name", value=document.get("name", ""),
+    name = pn.widgets.TextInput(label="Project name", value=document.get("name", ""),
                                 sizing_mode="stretch_width")
     name.param.watch(lambda e: apply(edits.rename_project, e.new), "value")
     parts: list = [html_pane('<div class="ss-insp-title" data-testid="inspector-title">'
