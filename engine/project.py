@@ -8,7 +8,8 @@ The document (format version 1)::
                     "memory_budget_mb"},
      "layout": {"positions": {node_id: [x, y]}},
      "lab": "markdown lab notes",
-     "energy": {"profiles": {profile_id: {...}}}}   # optional: user-edited hardware profiles
+     "energy": {"profiles": {profile_id: {...}}},   # optional: user-edited hardware profiles
+     "scenarios": [{...}, ...]}                     # optional: user workloads (engine.scenarios)
 
 A Node is ``{"id", "kind": "population" | "encoder" | "monitor", "model", "size", "label",
 "params"}``; a monitor also has ``"target"`` (the population it records). A Projection is
@@ -166,6 +167,7 @@ class Project:
     layout: dict[str, Any] = field(default_factory=lambda: {"positions": {}})
     lab: str = ""
     energy: dict[str, Any] = field(default_factory=dict)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
@@ -205,6 +207,7 @@ class Project:
             "layout": self.layout,
             "lab": self.lab,
             **({"energy": self.energy} if self.energy else {}),
+            **({"scenarios": self.scenarios} if self.scenarios else {}),
         })
 
     @classmethod
@@ -250,6 +253,7 @@ class Project:
             layout=copy.deepcopy(document.get("layout", {"positions": {}})),
             lab=document.get("lab", ""),
             energy=copy.deepcopy(document.get("energy", {})),
+            scenarios=copy.deepcopy(document.get("scenarios", [])),
         )
 
 
@@ -396,7 +400,7 @@ def validate_document(document: Any) -> list[Problem]:
     """Every problem in a (migrated) project document, each with its field path."""
     c = _Checker()
     top_keys = {"format", "version", "name", "description", "network", "simulation",
-                "layout", "lab", "energy"}
+                "layout", "lab", "energy", "scenarios"}
     if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
         return c.problems
     if document.get("format") != FORMAT_NAME:
@@ -413,6 +417,13 @@ def validate_document(document: Any) -> list[Problem]:
         _validate_layout(c, document["layout"])
     if "energy" in document:
         _validate_energy(c, document["energy"])
+    if "scenarios" in document:
+        from engine.scenarios import scenarios_from_document  # imports this module
+
+        try:
+            scenarios_from_document(document["scenarios"])
+        except ProjectError as exc:
+            c.problems.extend(exc.problems)
     network = document.get("network")
     if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
         _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})

@@ -160,3 +160,20 @@ def test_mutated_projects_validate_or_raise_project_errors(case):
         Project.from_dict(doc)
     except ProjectError as exc:
         assert exc.problems and all(str(p) for p in exc.problems)
+
+
+def test_optional_energy_and_scenario_sections_are_validated():
+    from engine.energy import clone_profile, load_profiles
+    from engine.scenarios import default_scenarios, scenario_to_dict
+
+    doc = document([lif("a")])
+    doc["energy"] = {"profiles": {"mine": clone_profile(load_profiles()["loihi"],
+                                                        "mine").to_dict()}}
+    doc["scenarios"] = [scenario_to_dict(s) for s in default_scenarios()[:2]]
+    project = Project.from_dict(doc)
+    assert loads_project(json.dumps(project.to_dict())).to_dict() == project.to_dict()
+    doc["energy"]["profiles"]["mine"]["synaptic_op"]["value"] = -1.0
+    doc["scenarios"][1]["duration_ms"] = -3
+    found = problems_of(doc)
+    assert any(f.startswith("energy.profiles.mine.synaptic_op: must be >= 0 J") for f in found)
+    assert any(f.startswith("scenarios[1].duration_ms") for f in found), found

@@ -7,6 +7,7 @@ Each tab takes the session's latest result (or project) and hands plain data to 
 from __future__ import annotations
 
 import html
+import json
 import math
 import threading
 from typing import Any
@@ -16,11 +17,17 @@ import panel as pn
 from engine import energy as E
 from engine.project import Project
 from engine.results import SimulationResult
-from engine.scenarios import ScenarioProgress, default_scenarios, run_scenarios
+from engine.scenarios import (
+    ScenarioProgress,
+    default_scenarios,
+    run_scenarios,
+    scenario_to_dict,
+    scenarios_from_document,
+)
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
-from workbench.edits import set_energy_profile
+from workbench.edits import set_energy_profile, set_scenarios
 from workbench.style import html_pane
 
 RATIO_TEXT = """
@@ -236,10 +243,20 @@ class EnergyTab(pn.viewable.Viewer):
 class ScenariosTab(pn.viewable.Viewer):
     """Simulate the project under every scenario and show the fit matrices."""
 
-    def __init__(self, get_project, **params: Any):
+    def __init__(self, get_project, apply=None, **params: Any):
         super().__init__(**params)
         self.get_project = get_project
+        self.apply = apply
         self.matrix = ScenarioMatrix()
+        self.editor = pn.widgets.TextAreaInput(
+            label="Scenarios (JSON: edit, add or remove workloads)", height=260,
+            sizing_mode="stretch_width", css_classes=["ss-scenarios-json"])
+        self.use_button = pn.widgets.Button(label="Use these scenarios", width=170,
+                                            css_classes=["ss-scenarios-use"])
+        self.reset_button = pn.widgets.Button(label="Reset to defaults", width=150)
+        self.editor_note = html_pane("")
+        self.use_button.on_click(lambda e: self._use())
+        self.reset_button.on_click(lambda e: self._reset())
         self.run_button = pn.widgets.Button(label="Run all scenarios", color="primary",
                                             width=170, css_classes=["ss-scenarios-run"])
         self.stop_button = pn.widgets.Button(label="Stop", color="danger", width=80,
@@ -256,7 +273,41 @@ class ScenariosTab(pn.viewable.Viewer):
         self._poller = None
         self._layout = pn.Column(
             pn.Row(self.run_button, self.stop_button, self.progress),
-            self.status, self.matrix, sizing_mode="stretch_width")
+            self.status, self.matrix,
+            pn.Card(self.editor, pn.Row(self.use_button, self.reset_button), self.editor_note,
+                    title="Scenario definitions", collapsed=True,
+                    sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def set_document(self, document: dict) -> None:
+        """Show the project's scenarios (or the defaults) in the editor."""
+        own = document.get("scenarios")
+        items = own if own else [scenario_to_dict(s) for s in default_scenarios()]
+        self.editor.value = json.dumps(items, indent=2)
+        origin = "this project's own scenarios" if own else "the default scenarios"
+        self.editor_note.object = _note(f"Showing {origin}.")
+
+    def _use(self) -> None:
+        try:
+            items = json.loads(self.editor.value)
+            scenarios_from_document(items)
+        except ValueError as exc:
+            self.editor_note.object = _error(f"Not valid JSON: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a ProjectError naming each field
+            self.editor_note.object = _error(str(exc))
+            return
+        if self.apply is not None:
+            self.apply(set_scenarios, items)
+
+    def _reset(self) -> None:
+        if self.apply is not None:
+            self.apply(set_scenarios, None)
+
+    def _scenarios(self, project: Project) -> list:
+        if project.scenarios:
+            return scenarios_from_document(project.scenarios)
+        return default_scenarios()
 
     def __panel__(self):
         return self._layout
@@ -272,7 +323,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self.cancel = threading.Event()
         self._outcome = {}
         self._latest = None
-        scenarios = default_scenarios()
+        scenarios = self._scenarios(project)
 
         def work() -> None:
             try:
@@ -313,6 +364,11 @@ class ScenariosTab(pn.viewable.Viewer):
             self.progress.value = 1000 if state == "completed" else self.progress.value
             self.status.object = _state(state, f"{done} scenarios simulated"
                                                f"{' (stopped early)' if state == 'cancelled' else ''}.")  # noqa: E501
+
+
+def _error(text: str) -> str:
+    lines = "<br>".join(html.escape(line) for line in text.splitlines())
+    return f'<p class="ss-msg ss-msg-error" data-testid="scenario-error">{lines}</p>'
 
 
 def _note(text: str) -> str:

@@ -81,9 +81,9 @@ class Workbench(pn.viewable.Viewer):
         self.results = ResultsView()
         self.weights = WeightsTab(x_range=self.results.raster.x_range)
         self.energy = EnergyTab(x_range=self.results.raster.x_range, apply=self._edit)
-        self.scenarios = ScenariosTab(self.session.project)
-        self.results.add_tab("Weights (STDP)", self.weights)
-        self.results.add_tab("Energy", self.energy)
+        self.scenarios = ScenariosTab(self.session.project, apply=self._edit)
+        self.results.add_tab("Weights (STDP)", self.weights, lazy=True)
+        self.results.add_tab("Energy", self.energy, lazy=True)
         self.results.add_tab("Scenarios", self.scenarios)
         self._build_header()
 
@@ -183,6 +183,7 @@ class Workbench(pn.viewable.Viewer):
         self._render_inspector(by_item)
         self.results.document = doc
         self.energy.set_document(doc)
+        self.scenarios.set_document(doc)
 
     def _on_flags(self, *events) -> None:
         s = self.session
@@ -337,8 +338,6 @@ class Workbench(pn.viewable.Viewer):
         if handle.result is not None:
             t0 = time.perf_counter()
             self._guard(self.results.show, handle.result)
-            self._guard(self.weights.show, handle.result)
-            self._guard(self.energy.show, handle.result)
             self.results.show_document(self.session.document)
             log.info("results shown in %.2f s", time.perf_counter() - t0)
             r = handle.result

@@ -246,6 +246,16 @@ def set_energy_profile(document: Document, profile_id: str, profile: dict | None
     return doc
 
 
+def set_scenarios(document: Document, scenarios: list | None) -> Document:
+    """Store the project's own scenario list (``None`` or empty: use the defaults)."""
+    doc = _copy(document)
+    if scenarios:
+        doc["scenarios"] = scenarios
+    else:
+        doc.pop("scenarios", None)
+    return doc
+
+
 def rename_project(document: Document, name: str) -> Document:
     doc = _copy(document)
     doc["name"] = name

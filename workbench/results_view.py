@@ -36,27 +36,59 @@ class ResultsView(pn.viewable.Viewer):
                                 title="Recorded traces (state monitors)")
         self.summary = SummaryTable()
         self.neuron = html_pane(self._neuron_hint(), sizing_mode="stretch_width",
-                                   css_classes=["ss-neuron"])
+                                css_classes=["ss-neuron"])
+        self.pick_population = pn.widgets.Select(label="Population", options=[], width=180,
+                                                 css_classes=["ss-pick-population"])
+        self.pick_neuron = pn.widgets.IntInput(label="Neuron index", value=0, start=0,
+                                               width=120, css_classes=["ss-pick-neuron"])
+        self.pick_button = pn.widgets.Button(label="Show neuron", width=120,
+                                             css_classes=["ss-pick-show"])
+        self.pick_button.on_click(lambda e: self._pick())
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         self.lab = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["ss-lab"])
         self.extra_tabs: dict[str, Any] = {}
+        self._lazy: dict[int, Any] = {}
+        self._shown: dict[int, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
         self.tabs = pn.Tabs(
             ("Activity", pn.Column(self.status, self.raster, self.rates,
                                    sizing_mode="stretch_width")),
-            ("Traces", pn.Column(self.traces, self.neuron, sizing_mode="stretch_width")),
+            ("Traces", pn.Column(self.traces, pn.Row(self.pick_population, self.pick_neuron,
+                                                     self.pick_button, align="end"),
+                                 self.neuron, sizing_mode="stretch_width")),
             ("Summary", pn.Column(self.summary, sizing_mode="stretch_width")),
             ("Lab notes", pn.Column(self.lab, sizing_mode="stretch_width")),
-            dynamic=False, sizing_mode="stretch_width",
+            # Only the visible tab is laid out in the browser: rendering every result view at
+            # once made the page freeze for seconds after each run.
+            dynamic=True, sizing_mode="stretch_width",
         )
+
+        self.tabs.param.watch(self._on_tab, "active")
 
     def __panel__(self):
         return self.tabs
 
-    def add_tab(self, title: str, view: Any) -> None:
-        """Add a tab (weights, energy, scenarios) before the lab notes."""
+    def add_tab(self, title: str, view: Any, lazy: bool = False) -> None:
+        """Add a tab before the lab notes.
+
+        A ``lazy`` view (one with ``show(result)``) is given a new result only when its tab is
+        opened, so a run does not pay for analyses nobody is looking at.
+        """
         self.extra_tabs[title] = view
         self.tabs.insert(len(self.tabs) - 1, (title, view))
+        if lazy:
+            self._lazy[len(self.tabs) - 2] = view
+
+    def _on_tab(self, event) -> None:
+        self._show_lazy(event.new)
+
+    def _show_lazy(self, tab: int) -> None:
+        """Give the lazy view in ``tab`` the current result unless it already has it."""
+        view = self._lazy.get(tab)
+        if view is not None and self.result is not None and \
+                self._shown.get(id(view)) is not self.result:
+            self._shown[id(view)] = self.result
+            view.show(self.result)
 
     # ------------------------------------------------------------------ updates
     def show_document(self, document: dict) -> None:
@@ -70,6 +102,7 @@ class ResultsView(pn.viewable.Viewer):
         # Current inputs carry no spikes: no raster rows for them.
         sizes = {node: size for node, size in result.sizes.items()
                  if node not in self._current_nodes(result)}
+        self.pick_population.options = list(sizes)
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
         self.raster.x_range.update(start=0.0, end=max(result.duration_ms, result.dt_ms))
@@ -83,6 +116,7 @@ class ResultsView(pn.viewable.Viewer):
         self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
         self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
+        self._show_lazy(self.tabs.active)
 
     @staticmethod
     def _current_nodes(result: SimulationResult) -> set[str]:
@@ -117,6 +151,17 @@ class ResultsView(pn.viewable.Viewer):
         return ('<p class="ss-hint">Click a row of the raster to inspect a neuron: its spikes, '
                 'rate and incoming projections. Traces exist for neurons recorded by a state '
                 'monitor (add one from the palette).</p>')
+
+    def _pick(self) -> None:
+        """Select a neuron by typed index (the same as clicking its raster row)."""
+        pop, n = self.pick_population.value, self.pick_neuron.value
+        size = (self.result.sizes.get(pop) if self.result is not None else None) or 0
+        if pop is None or n is None or not 0 <= n < size:
+            self.neuron.object = (f'<p class="ss-hint" data-testid="neuron-detail">Neuron '
+                                  f'index must be in [0, {max(size - 1, 0)}] for '
+                                  f'{html.escape(str(pop))}.</p>')
+            return
+        self.raster.selected = {"population": pop, "neuron": int(n)}
 
     def _on_select(self, event) -> None:
         sel = event.new

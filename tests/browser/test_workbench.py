@@ -366,3 +366,55 @@ def test_clone_and_edit_hardware_profile_saved_with_project(served, goto_app, wa
         "data-total-j")) > before, message="edited profile changes the totals")
     # The project (with its profile) validates and saves.
     assert app.session.project().energy["profiles"]["loihi_custom"]
+
+
+def test_pick_neuron_by_typed_index(served, goto_app, wait_until):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _select_node(page, "input")
+    _set_number(page, "amplitude", "15")
+    wait_until(lambda: app.session.document["network"]["nodes"][0]["params"]["amplitude"]
+               == 15.0, message="amplitude applied")
+    _run_and_wait(page, app, wait_until)
+    _tab(page, "Traces")
+    page.locator(".ss-pick-population select").select_option("neuron")
+    page.locator(".ss-pick-neuron input").fill("0")
+    page.locator(".ss-pick-neuron input").press("Tab")
+    page.locator(".ss-pick-show button").click()
+    detail = page.get_by_test_id("neuron-detail")
+    detail.filter(has_text="neuron[0]").wait_for()
+    n_spikes = int((app.results.result.spikes["population"] == "neuron").sum())
+    assert f"{n_spikes} spikes" in detail.inner_text() and n_spikes > 0
+    assert "drive" in detail.inner_text()  # its incoming projection
+
+
+def test_user_defined_scenarios(served, goto_app, wait_until):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, "Energy: sparse events vs dense frames", "Energy")
+    _tab(page, "Scenarios")
+    page.locator(".card-header", has_text="Scenario definitions").click()
+    editor = page.locator(".ss-scenarios-json textarea")
+    editor.wait_for()
+    editor.fill("[{not json")
+    editor.press("Tab")
+    page.locator(".ss-scenarios-use button").click()
+    page.get_by_test_id("scenario-error").filter(has_text="Not valid JSON").wait_for()
+    from engine.scenarios import default_scenarios, scenario_to_dict
+
+    mine = scenario_to_dict(default_scenarios()[0])
+    mine.update(id="my_sensor", name="My sensor", duration_ms=200.0)
+    import json
+
+    editor.fill(json.dumps([mine]))
+    editor.press("Tab")
+    page.locator(".ss-scenarios-use button").click()
+    wait_until(lambda: app.session.document.get("scenarios", [{}])[0].get("id") == "my_sensor",
+               message="scenarios stored in the project")
+    page.locator(".ss-scenarios-run button").click()
+    page.locator("[data-testid='scenario-state'][data-state='completed']").wait_for(
+        timeout=120_000)
+    cells = page.locator("[data-testid^='ss-fit-criteria-my_sensor-']")
+    assert cells.count() >= 3
+    assert page.locator("td.ss-fit-cell").count() == cells.count() + page.locator(
+        "[data-testid^='ss-fit-hardware-my_sensor-']").count()
