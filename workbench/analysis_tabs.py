@@ -50,14 +50,14 @@ class WeightsTab(pn.viewable.Viewer):
     def __init__(self, x_range: Any = None, **params: Any):
         super().__init__(**params)
         self.choice = pn.widgets.Select(label="Projection", options=[], width=300,
-                                        css_classes=["ss-weights-choice"])
-        self.view = WeightEvolution(x_range=x_range)
+                                        css_classes=["ss-weights-choice"], visible=False)
+        self.x_range = x_range
+        self.view: WeightEvolution | None = None  # built on first use: six figures are slow
         self.note = html_pane(_note("Run a project with a plastic projection (STDP or the "
-                                       "teaching rule) to see its weights evolve."))
+                                    "teaching rule) to see its weights evolve."))
         self.result: SimulationResult | None = None
         self.choice.param.watch(self._show, "value")
-        self._layout = pn.Column(self.note, self.choice, self.view,
-                                 sizing_mode="stretch_width")
+        self._layout = pn.Column(self.note, self.choice, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
@@ -65,9 +65,13 @@ class WeightsTab(pn.viewable.Viewer):
     def show(self, result: SimulationResult) -> None:
         self.result = result
         ids = list(result.weights)
+        if ids and self.view is None:
+            self.view = WeightEvolution(x_range=self.x_range)
+            self._layout.append(self.view)
         self.note.visible = not ids
         self.choice.visible = bool(ids)
-        self.view.visible = bool(ids)
+        if self.view is not None:
+            self.view.visible = bool(ids)
         self.choice.options = ids
         if ids:
             self.choice.value = ids[0] if self.choice.value not in ids else self.choice.value
@@ -76,7 +80,7 @@ class WeightsTab(pn.viewable.Viewer):
     def _show(self, *events) -> None:
         r = self.result
         pid = self.choice.value
-        if r is None or pid not in r.weights:
+        if r is None or pid not in r.weights or self.view is None:
             return
         info = r.network_info.set_index("projection").loc[pid]
         self.view.param.update(record=r.weights[pid], spikes=r.spikes, source=info["source"],

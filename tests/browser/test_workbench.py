@@ -330,7 +330,8 @@ def test_weights_tab_shows_stdp_evolution(served, goto_app, wait_until, save_scr
                message="duration applied")
     _run_and_wait(page, app, wait_until)
     _tab(page, "Weights (STDP)")
-    wait_until(lambda: app.weights.view.record is not None, message="weights shown")
+    wait_until(lambda: app.weights.view is not None and app.weights.view.record is not None,
+               message="weights shown")
     record = app.weights.view.record
     assert record.hist.shape[0] > 1
     assert not (record.hist[0] == record.hist[-1]).all(), "weights changed during the run"
