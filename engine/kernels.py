@@ -16,6 +16,7 @@ stays responsive; ``cache=True`` keeps the compiled code between processes.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
 NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
@@ -367,3 +368,29 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
                     syn_weight[syn] = _clip(syn_weight[syn] + down + up, w_min, w_max)
                     credited[syn] = 1
             post_last[post_off + j] = k
+
+
+@numba.njit(cache=True, nogil=True)
+def weight_stats(w, lo, hi, n_bins):  # pragma: no cover - compiled
+    """Mean, standard deviation and a histogram on [lo, hi] of ``w`` in one pass.
+
+    Values outside [lo, hi] count in the first / last bin (weights of plastic projections
+    stay inside their bounds; static ones define the range).
+    """
+    counts = np.zeros(n_bins, np.int64)
+    n = w.shape[0]
+    if n == 0:
+        return np.nan, np.nan, counts
+    scale = n_bins / (hi - lo) if hi > lo else 0.0
+    total = 0.0
+    total_sq = 0.0
+    for i in range(n):
+        x = np.float64(w[i])
+        total += x
+        total_sq += x * x
+        b = int((x - lo) * scale)
+        b = 0 if b < 0 else (n_bins - 1 if b >= n_bins else b)
+        counts[b] += 1
+    mean = total / n
+    var = total_sq / n - mean * mean
+    return mean, np.sqrt(var if var > 0.0 else 0.0), counts

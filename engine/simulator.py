@@ -341,10 +341,9 @@ class Simulation:
                 times.append(k_done)
                 weights = c.syn_weight[rec["lo"]:rec["hi"]]
                 edges = self.hist_edges[rec["projection"]]
-                counts = np.histogram(np.clip(weights, edges[0], edges[-1]), edges)[0]
-                mean = float(weights.mean()) if weights.size else np.nan
-                std = float(weights.std()) if weights.size else np.nan
-                self.snap_stats[rec["projection"]].append((mean, std, counts))
+                mean, std, counts = kernels.weight_stats(weights, edges[0], edges[-1],
+                                                         HIST_BINS)
+                self.snap_stats[rec["projection"]].append((float(mean), float(std), counts))
                 if rec["full"]:
                     self.snaps[rec["projection"]].append(weights.copy())
 

@@ -230,3 +230,17 @@ def test_izhikevich_presets_fire(preset, bursty):
 def test_memory_per_synapse():
     c = build(_cuba(n=2000))
     assert c.synapse_bytes() / c.n_synapses <= 10
+
+
+def test_weight_stats_match_numpy():
+    from engine.kernels import weight_stats
+
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.0, 2.0, 100_001).astype(np.float32)
+    mean, std, counts = weight_stats(w, 0.0, 2.0, 40)
+    np.testing.assert_allclose(mean, w.astype(np.float64).mean(), rtol=1e-12)
+    np.testing.assert_allclose(std, w.astype(np.float64).std(), rtol=1e-9)
+    expected = np.histogram(w, np.linspace(0.0, 2.0, 41))[0]
+    assert counts.sum() == w.size
+    assert np.abs(counts - expected).max() <= 2  # only values exactly on an edge may differ
+    assert weight_stats(np.empty(0, np.float32), 0.0, 1.0, 4)[2].sum() == 0
