@@ -27,6 +27,20 @@ _POOL = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
                            thread_name_prefix="spikestudio-run")
 
 
+def _warm_kernels() -> None:
+    """Load the cached numba kernels once per server process, so the first Run is fast."""
+    try:
+        from engine.warmup import warm_up
+
+        log.info("numba kernels ready in %.2f s", warm_up())
+    except Exception:  # noqa: BLE001 - warming is an optimisation; runs still work without it
+        log.warning("could not warm the numba kernels:\n%s", traceback.format_exc())
+
+
+# This module is imported once per process (the app script itself runs once per session).
+_POOL.submit(_warm_kernels)
+
+
 @dataclass
 class RunHandle:
     """State of one submitted run, written by the worker and read by the session."""
