@@ -43,6 +43,7 @@ from bokeh.plotting import figure
 
 from engine import energy as E
 from engine.scenarios import format_si
+from widgets.session_thread import run_in_session
 
 #: Components a cell can be coloured by (label -> breakdown column).
 COMPONENTS: dict[str, str] = {
@@ -413,13 +414,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
             f' · static {format_si(t["static_j"], "J")}</span>{ratio}{missing}</div>')
 
     def _run(self, fn: Callable[[], None]) -> None:
-        """Run a model update on the session's thread when called from another one."""
         fig = next(iter(self._figures.values()), None)
-        doc = fig.document if fig is not None else None
-        if doc is not None and doc.session_context is not None and pn.state.curdoc is not doc:
-            doc.add_next_tick_callback(fn)
-        else:
-            fn()
+        run_in_session(fig.document if fig is not None else None, fn)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

@@ -26,6 +26,7 @@ from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
 from widgets.raster_data import RasterIndex, Window
+from widgets.session_thread import run_in_session
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
 _EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0, np.int32), "pop": np.empty(0, np.int32)}
@@ -249,12 +250,7 @@ class RasterPlot(pn.viewable.Viewer):
         self._highlight_line.update(location=y, visible=True)
 
     def _run(self, fn: Callable[[], None]) -> None:
-        """Run a Bokeh model update on the session's thread when called from elsewhere."""
-        doc = self._figure.document
-        if doc is not None and doc.session_context is not None and pn.state.curdoc is not doc:
-            doc.add_next_tick_callback(fn)
-        else:
-            fn()
+        run_in_session(self._figure.document, fn)
 
     # ------------------------------------------------------------------ view
     def _count_html(self) -> str:

@@ -42,6 +42,7 @@ from bokeh.palettes import Inferno256, Viridis256
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
+from widgets.session_thread import run_in_session
 from widgets.traces import decimate_minmax
 
 if TYPE_CHECKING:  # plain data from the engine; widgets never run it
@@ -629,12 +630,7 @@ class WeightEvolution(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ plumbing
     def _run(self, fn: Callable[[], None]) -> None:
-        """Run a Bokeh model update on the session's thread when called from elsewhere."""
-        doc = self._matrix_fig.document
-        if doc is not None and doc.session_context is not None and pn.state.curdoc is not doc:
-            doc.add_next_tick_callback(fn)
-        else:
-            fn()
+        run_in_session(self._matrix_fig.document, fn)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
