@@ -637,7 +637,8 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
     n_pre = _size_of(source)
     n_post = _size_of(target)
     _validate_connectivity(c, proj.get("connectivity", {"rule": "all_to_all"}),
-                           f"{path}.connectivity", n_pre, n_post)
+                           f"{path}.connectivity", n_pre, n_post,
+                           same=proj["source"] == proj["target"])
     sign = -1 if receptor == "inh" else 1
     _validate_value_or_dist(c, proj.get("weight", 1.0), f"{path}.weight", "mV", sign=sign)
     _validate_value_or_dist(c, proj.get("delay_ms", 0.0), f"{path}.delay_ms", "ms",
@@ -655,7 +656,7 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
 
 
 def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
-                           n_post: int | None) -> None:
+                           n_post: int | None, same: bool = False) -> None:
     if not isinstance(conn, dict):
         c.add(path, f"must be an object with a \"rule\", got {_type_name(conn)}")
         return
@@ -668,8 +669,11 @@ def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
     if rule == "one_to_one" and n_pre is not None and n_post is not None and n_pre != n_post:
         c.add(f"{path}.rule", f"one_to_one needs equal sizes, got {n_pre} -> {n_post}")
     if rule == "fixed_indegree" and n_pre is not None and _is_number(conn.get("k", 10)):
-        if conn.get("k", 10) > n_pre:
-            c.add(f"{path}.k", f"must be at most the source size {n_pre}, got {conn.get('k')}")
+        # Without autapses a neuron of a recurrent projection cannot pick itself.
+        available = n_pre - 1 if same and conn.get("allow_autapses", True) is False else n_pre
+        if conn.get("k", 10) > available:
+            c.add(f"{path}.k", f"must be at most {available} (the source neurons available to "
+                               f"each target), got {conn.get('k')}")
     if rule == "matrix" and isinstance(conn.get("weights"), list) and n_pre and n_post:
         rows = conn["weights"]
         cols = len(rows[0]) if rows and isinstance(rows[0], list) else 0

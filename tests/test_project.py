@@ -69,6 +69,9 @@ def test_every_problem_is_reported_at_once():
     (lambda d: d["network"]["nodes"][0].update(model="hodgkin"), "nodes[0].model"),
     (lambda d: d["network"]["nodes"][1]["params"].update(neurons=[5]), "params.neurons[0]"),
     (lambda d: d.update(version=99), "version"),
+    (lambda d: d["network"]["projections"][0].update(
+        connectivity={"rule": "fixed_indegree", "k": 2, "allow_autapses": False}),
+     "connectivity.k"),
     (lambda d: d.update(format="other"), "format"),
 ])
 def test_field_paths(mutate, path):
