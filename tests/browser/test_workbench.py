@@ -419,3 +419,26 @@ def test_user_defined_scenarios(served, goto_app, wait_until):
     assert cells.count() >= 3
     assert page.locator("td.ss-fit-cell").count() == cells.count() + page.locator(
         "[data-testid^='ss-fit-hardware-my_sensor-']").count()
+
+
+def test_huge_network_is_refused_with_a_message_and_the_server_lives_on(served, goto_app,
+                                                                        wait_until):
+    from workbench import edits
+
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _select_node(page, "neuron")
+    app._edit(edits.set_node_field, "neuron", "size", 100_000)
+    app._edit(edits.connect, "neuron", "neuron")  # recurrent, p = 0.1: 10^9 synapses
+    page.locator('[data-edge-id="neuron_to_neuron"]').wait_for()
+    page.locator(".ss-run button").click()
+    message = page.get_by_test_id("message").filter(has_text="memory budget")
+    message.wait_for(timeout=30_000)
+    assert "simulation.memory_budget_mb" in message.inner_text()
+    assert message.get_attribute("data-level") == "error"
+    assert "Traceback" not in page.content()
+    # The session still works: undo the projection and run normally.
+    page.locator(".ss-undo button").click()
+    page.locator('[data-edge-id="neuron_to_neuron"]').wait_for(state="detached")
+    app._edit(edits.set_node_field, "neuron", "size", 1)
+    _run_and_wait(page, app, wait_until)
