@@ -442,3 +442,24 @@ def test_huge_network_is_refused_with_a_message_and_the_server_lives_on(served, 
     page.locator('[data-edge-id="neuron_to_neuron"]').wait_for(state="detached")
     app._edit(edits.set_node_field, "neuron", "size", 1)
     _run_and_wait(page, app, wait_until)
+
+
+def test_malformed_upload_is_reported_and_work_is_kept(served, goto_app, wait_until, tmp_path):
+    import json as _json
+
+    page = _ready(goto_app(served.url))
+    app = served.last
+    before = app.session.document
+    bad = _json.loads(_json.dumps(before))
+    bad["network"]["nodes"][1]["params"]["tau_m"] = -5
+    path = tmp_path / "bad.json"
+    path.write_text(_json.dumps(bad))
+    page.locator(".ss-upload input[type='file']").set_input_files(str(path))
+    message = page.get_by_test_id("message").filter(has_text="tau_m")
+    message.wait_for()
+    assert "network.nodes[1].params.tau_m: must be > 0 ms, got -5 ms" in message.inner_text()
+    assert app.session.document == before
+    (tmp_path / "garbage.json").write_bytes(b"\x00\xffnot json")
+    page.locator(".ss-upload input[type='file']").set_input_files(str(tmp_path / "garbage.json"))
+    page.get_by_test_id("message").filter(has_text="not a valid JSON document").wait_for()
+    assert app.session.document == before
