@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.errors import SpikeStudioError
+
 
 @dataclass
 class TraceRecord:
@@ -137,6 +139,11 @@ class SimulationResult:
         spikes = self.spikes.astype({"population": str})
         written = []
         if parquet:
+            try:
+                import pyarrow  # noqa: F401 - only to give a clear message when missing
+            except ImportError:
+                raise SpikeStudioError("Parquet output needs pyarrow: pip install "
+                                       "'spikestudio[parquet]' (or write CSV)") from None
             path = out / "spikes.parquet"
             spikes.to_parquet(path, index=False)
         else:
