@@ -83,8 +83,11 @@ class WeightsTab(pn.viewable.Viewer):
         if r is None or pid not in r.weights or self.view is None:
             return
         info = r.network_info.set_index("projection").loc[pid]
-        self.view.param.update(record=r.weights[pid], spikes=r.spikes, source=info["source"],
-                               target=info["target"], selected=[])
+        record = r.weights[pid]
+        # Start with the synapses the project records at full resolution.
+        recorded = [int(s) for s in record.synapse_index[: self.view.max_selected]]
+        self.view.param.update(record=record, spikes=r.spikes, source=info["source"],
+                               target=info["target"], selected=recorded)
 
 
 class EnergyTab(pn.viewable.Viewer):

@@ -336,6 +336,9 @@ def test_weights_tab_shows_stdp_evolution(served, goto_app, wait_until, save_scr
     assert record.hist.shape[0] > 1
     assert not (record.hist[0] == record.hist[-1]).all(), "weights changed during the run"
     page.locator(".ss-weights-choice select").wait_for()
+    # The synapses the project records are shown from the start.
+    assert app.weights.view.selected == [int(s) for s in record.synapse_index]
+    assert len(app.weights.view.trajectory_source.data["xs"]) == len(record.synapse_index) > 0
     save_screenshot("weights", full_page=True)
 
 
