@@ -8,6 +8,7 @@ the time axis; rates, traces, weights and energy share it.
 from __future__ import annotations
 
 import html
+import io
 from typing import Any
 
 import numpy as np
@@ -46,13 +47,16 @@ class ResultsView(pn.viewable.Viewer):
         self.pick_button.on_click(lambda e: self._pick())
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         self.lab = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["ss-lab"])
+        self.download_spikes = pn.widgets.FileDownload(
+            callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
+            width=200, disabled=True, css_classes=["ss-download-spikes"])
         self.extra_tabs: dict[str, Any] = {}
         self._lazy: dict[int, Any] = {}
         self._shown: dict[int, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
         self.tabs = pn.Tabs(
-            ("Activity", pn.Column(self.status, self.raster, self.rates,
-                                   sizing_mode="stretch_width")),
+            ("Activity", pn.Column(pn.Row(self.status, self.download_spikes), self.raster,
+                                   self.rates, sizing_mode="stretch_width")),
             ("Traces", pn.Column(self.traces, pn.Row(self.pick_population, self.pick_neuron,
                                                      self.pick_button, align="end"),
                                  self.neuron, sizing_mode="stretch_width")),
@@ -116,7 +120,18 @@ class ResultsView(pn.viewable.Viewer):
         self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
         self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
+        self.download_spikes.disabled = False
         self._show_lazy(self.tabs.active)
+
+    def _spikes_csv(self) -> io.StringIO:
+        """The spikes of the shown result, columns time_ms,population,neuron (as the CLI)."""
+        out = io.StringIO()
+        if self.result is not None:
+            self.result.spikes.astype({"population": str}).to_csv(
+                out, index=False, columns=["time_ms", "population", "neuron"],
+                float_format="%.10g")
+        out.seek(0)
+        return out
 
     @staticmethod
     def _current_nodes(result: SimulationResult) -> set[str]:

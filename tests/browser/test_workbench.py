@@ -134,6 +134,14 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
     wait_until(lambda: _browser_range(page, app.results.raster.x_range.id) == [0, 500],
                message="raster x range in the browser spans the run")
     save_screenshot("ran", full_page=True)
+    # The spikes download holds exactly the engine's spikes.
+    with page.expect_download() as info:
+        page.locator(".ss-download-spikes button, .ss-download-spikes a").first.click()
+    import pandas as pd
+
+    downloaded = pd.read_csv(info.value.path())
+    assert list(downloaded.columns) == ["time_ms", "population", "neuron"]
+    assert len(downloaded) == shown
 
 
 def test_invalid_value_is_shown_and_never_applied(served, goto_app, wait_until):
