@@ -88,7 +88,7 @@ class Workbench(pn.viewable.Viewer):
         self._build_header()
 
     def _build_header(self) -> None:
-        self.title = html_pane("", css_classes=["ss-title"], sizing_mode="fixed", width=300)
+        self.title = html_pane("", css_classes=["ss-title"], sizing_mode=None, width=300)
         self.undo_button = pn.widgets.Button(label="Undo", width=70, disabled=True,
                                              css_classes=["ss-undo"])
         self.redo_button = pn.widgets.Button(label="Redo", width=70, disabled=True,
