@@ -58,7 +58,8 @@ SIMULATION_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("seed", "", 42, "Seed of every random choice (connectivity, weights, inputs).",
               kind="int", minimum=0, maximum=2**32 - 1),
     ParamSpec("count_bin_ms", "ms", 1.0, "Width of the time bins of operation counts (the "
-              "energy model's input).", minimum=0.0, exclusive_minimum=True, maximum=1e6),
+              "energy model's input), rounded to a whole number of steps.", minimum=0.0,
+              exclusive_minimum=True, maximum=1e6),
     ParamSpec("memory_budget_mb", "MB", 4096.0, "Refuse to build networks whose synapses and "
               "recordings need more memory than this.", minimum=1.0, maximum=1e6),
 )
@@ -66,8 +67,8 @@ MONITOR_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("variables", "", ["v"], "State variables to record.", kind="str_list"),
     ParamSpec("neurons", "", [0], "Indices of the neurons to record.", kind="int_list",
               minimum=0),
-    ParamSpec("interval_ms", "ms", 0.1, "Sampling interval (a multiple of dt).", minimum=0.0,
-              exclusive_minimum=True),
+    ParamSpec("interval_ms", "ms", 0.1, "Sampling interval, rounded to a whole number of "
+              "steps (at least one).", minimum=0.0, exclusive_minimum=True),
 )
 
 
@@ -441,10 +442,6 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
                 c.add(f"simulation.{spec.name}", message)
     dt = sim.get("dt_ms", 0.1)
     dt = dt if _is_number(dt) and dt > 0 else 0.1
-    bin_ms = sim.get("count_bin_ms", 1.0)
-    if _is_number(bin_ms) and bin_ms > 0 and not _is_multiple(bin_ms, dt):
-        c.add("simulation.count_bin_ms", f"must be a multiple of dt ({dt:g} ms), got "
-                                         f"{bin_ms:g} ms")
     record = sim.get("record_spikes", "all")
     if record != "all" and not (isinstance(record, list)
                                 and all(isinstance(r, str) for r in record)):
@@ -607,10 +604,6 @@ def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt
                 if not _known(var, known):
                     c.add(f"{path}.params.variables[{j}]",
                           f"{model} has no state variable {var!r}; known: {', '.join(known)}")
-    interval = params.get("interval_ms", dt)
-    if _is_number(interval) and interval > 0 and not _is_multiple(interval, dt):
-        c.add(f"{path}.params.interval_ms", f"must be a multiple of dt ({dt:g} ms), got "
-                                            f"{interval:g} ms")
 
 
 def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: float) -> bool:
@@ -751,8 +744,6 @@ def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None
     every = rec.get("every_ms", 100.0)
     if not _is_number(every) or every <= 0:
         c.add(f"{path}.every_ms", f"must be > 0 ms, got {every!r}")
-    elif not _is_multiple(every, dt):
-        c.add(f"{path}.every_ms", f"must be a multiple of dt ({dt:g} ms), got {every:g} ms")
     pairs = rec.get("synapses", [])
     if not isinstance(pairs, list):
         c.add(f"{path}.synapses", "must be a list of [pre, post] index pairs")

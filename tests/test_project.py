@@ -59,7 +59,7 @@ def test_every_problem_is_reported_at_once():
 
 @pytest.mark.parametrize("mutate,path", [
     (lambda d: d["simulation"].update(dt_ms=0), "simulation.dt_ms"),
-    (lambda d: d["simulation"].update(count_bin_ms=0.25), "simulation.count_bin_ms"),
+    (lambda d: d["simulation"].update(count_bin_ms=0), "simulation.count_bin_ms"),
     (lambda d: d["network"]["projections"][0].update(delay_ms=0.25), "delay_ms"),
     (lambda d: d["network"]["projections"][0].update(receptor="inh"), "weight"),
     (lambda d: d["network"]["projections"][0].update(plasticity={"rule": "hebb"}),
@@ -180,3 +180,15 @@ def test_optional_energy_and_scenario_sections_are_validated():
     found = problems_of(doc)
     assert any(f.startswith("energy.profiles.mine.synaptic_op: must be >= 0 J") for f in found)
     assert any(f.startswith("scenarios[1].duration_ms") for f in found), found
+
+
+def test_sampling_settings_follow_a_changed_dt():
+    """Bins and monitor intervals are rounded to the step grid; delays must fit it exactly."""
+    from engine.build import build
+
+    doc = document([lif("a", 2), monitor("m", "a", interval_ms=0.1)], dt_ms=0.25,
+                   count_bin_ms=1.0)
+    compiled = build(Project.from_dict(doc))
+    assert compiled.bin_steps == 4 and compiled.monitors[0]["interval"] == 1
+    doc["network"]["projections"] = [connection("p", "a", "a", delay_ms=0.1)]
+    assert any("multiple of dt (0.25 ms)" in m for m in problems_of(doc))
