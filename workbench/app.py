@@ -55,6 +55,14 @@ class Workbench(pn.viewable.Viewer):
         self._refresh_all()
         if restored:
             self.message("Restored your last session.", "info")
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            # A closed tab must not keep a shared worker busy.
+            pn.state.on_session_destroyed(self._on_session_destroyed)
+
+    def _on_session_destroyed(self, session_context) -> None:
+        if self.handle is not None:
+            self.handle.stop()
+        self.scenarios.cancel.set()
 
     # ------------------------------------------------------------------ layout
     def _build_widgets(self) -> None:

@@ -474,3 +474,25 @@ def test_malformed_upload_is_reported_and_work_is_kept(served, goto_app, wait_un
     page.locator(".ss-upload input[type='file']").set_input_files(str(tmp_path / "garbage.json"))
     page.get_by_test_id("message").filter(has_text="not a valid JSON document").wait_for()
     assert app.session.document == before
+
+
+def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until):
+    context = ss_browser.new_context()
+    page = context.new_page()
+    page.goto(served.url)
+    _ready(page)
+    app = served.last
+    page.locator(".ss-open-select select").select_option(label="Sample: CUBA balanced network")
+    page.locator(".ss-open button").click()
+    page.get_by_test_id("project-name").filter(has_text="CUBA").wait_for()
+    field = page.locator(".param-duration_ms input").first
+    field.fill("600000")
+    field.press("Tab")
+    wait_until(lambda: app.session.document["simulation"]["duration_ms"] == 600000.0,
+               message="duration applied")
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.handle is not None and app.handle.state == "running",
+               timeout=30, message="run started")
+    context.close()
+    wait_until(lambda: app.handle.done, timeout=60, message="run stopped after the tab closed")
+    assert app.handle.result.status == "cancelled"
