@@ -23,7 +23,7 @@ NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 
 
 @numba.njit(cache=True, nogil=True)
-def run_chunk(  # noqa: PLR0913 - a flat signature keeps numba's typing simple and cacheable
+def run_chunk(  # a flat signature keeps numba's typing simple and the cache valid
     k0, k1, bin_steps,
     node_type, node_start, node_params, node_record, node_of,
     v, u, ie, ii, iext, ref, buf_e, buf_i,

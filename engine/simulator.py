@@ -29,7 +29,7 @@ from engine.build import (
     build,
 )
 from engine.errors import SimulationError
-from engine.models import NEURON_MODELS, PLASTICITY_RULES
+from engine.models import NEURON_MODELS
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord, WeightRecord
 
@@ -491,4 +491,4 @@ def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[floa
     return 0.0, 1.0
 
 
-__all__ = ["Progress", "Simulation", "simulate", "PLASTICITY_RULES"]
+__all__ = ["Progress", "Simulation", "simulate"]

@@ -114,8 +114,7 @@ class ProjectSession(param.Parameterized):
         document = copy.deepcopy(self.document)
         if name:
             document["name"] = name
-        project = self.project()  # refuses invalid documents with their problems
-        del project
+        self.project()  # refuses an invalid document, listing its problems
         target = Path(self.path) if self.path and not name else storage.user_project_path(
             document.get("name", "project"))
         storage.save_user_project(document, target)
