@@ -101,6 +101,7 @@ class EnergyTab(pn.viewable.Viewer):
         super().__init__(**params)
         self.builtin = E.load_profiles()
         self.profiles = dict(self.builtin)
+        self._custom_seen: dict | None = None
         self.apply = apply
         self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
                                      profile="loihi")
@@ -153,6 +154,9 @@ class EnergyTab(pn.viewable.Viewer):
     def set_document(self, document: dict) -> None:
         """Offer the project's own profiles beside the built-in ones."""
         custom = document.get("energy", {}).get("profiles", {})
+        if custom == self._custom_seen:
+            return  # other edits (a node moved) must not redraw the heatmap
+        self._custom_seen = custom
         try:
             own = E.profiles_from_document({"profiles": custom}) if custom else {}
         except Exception:  # noqa: BLE001 - invalid ones are listed as project problems
@@ -254,6 +258,8 @@ class ScenariosTab(pn.viewable.Viewer):
         super().__init__(**params)
         self.get_project = get_project
         self.apply = apply
+        self._shown_document = False
+        self._own_seen: list | None = None
         self.matrix = ScenarioMatrix()
         self.editor = pn.widgets.TextAreaInput(
             label="Scenarios (JSON: edit, add or remove workloads)", height=260,
@@ -289,6 +295,9 @@ class ScenariosTab(pn.viewable.Viewer):
     def set_document(self, document: dict) -> None:
         """Show the project's scenarios (or the defaults) in the editor."""
         own = document.get("scenarios")
+        if self._shown_document and own == self._own_seen:
+            return  # keep what the user is typing when other parts of the project change
+        self._shown_document, self._own_seen = True, own
         items = own if own else [scenario_to_dict(s) for s in default_scenarios()]
         self.editor.value = json.dumps(items, indent=2)
         origin = "this project's own scenarios" if own else "the default scenarios"
