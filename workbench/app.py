@@ -141,16 +141,27 @@ class Workbench(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ helpers
     def _guard(self, fn, *args):
-        """Run a user action; show engine/edit errors as messages, never as tracebacks."""
+        """Run a user action; show engine/edit errors as messages, never as tracebacks.
+
+        Returns the action's result, or None when it failed (use `_succeeds` for actions
+        whose result is None).
+        """
+        result = []
+        self._succeeds(lambda: result.append(fn(*args)))
+        return result[0] if result else None
+
+    def _succeeds(self, fn, *args) -> bool:
+        """Run a user action; False (with the error shown as a message) when it failed."""
         try:
-            return fn(*args)
+            fn(*args)
+            return True
         except (SpikeStudioError, edits.EditError) as exc:
             self.message(str(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a UI action must never kill the session
             log.exception("workbench action failed")
             self.message(f"Something went wrong ({type(exc).__name__}: {exc}); your project "
                          f"is unchanged.", "error")
-        return None
+        return False
 
     def _edit(self, fn, *args):
         return self._guard(self.session.apply, fn, *args)
@@ -280,7 +291,7 @@ class Workbench(pn.viewable.Viewer):
     # ------------------------------------------------------------------ files
     def open_selected(self) -> None:
         path = self.open_select.value
-        if path and self._guard(self.session.open_path, Path(path)) is None:
+        if path and self._succeeds(self.session.open_path, Path(path)):
             self.editor.selection = {}
             self._refresh_all()
             self.message(f"Opened {self.session.document.get('name')}.")
@@ -294,7 +305,7 @@ class Workbench(pn.viewable.Viewer):
     def _on_upload(self, event) -> None:
         if not event.new:
             return
-        if self._guard(self.session.open_text, event.new) is None:
+        if self._succeeds(self.session.open_text, event.new):
             self.editor.selection = {}
             self._refresh_all()
             self.message(f"Opened {self.upload.filename}.")

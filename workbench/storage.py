@@ -61,7 +61,7 @@ def list_user_projects() -> list[ProjectEntry]:
 def read_document(path: Path) -> dict[str, Any]:
     """Load, validate and return a project document (ProjectError on any problem)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes()  # undecodable bytes become a "not JSON" problem
     except OSError as exc:
         raise ProjectError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
     return loads_project(text).to_dict()

@@ -470,10 +470,13 @@ def test_malformed_upload_is_reported_and_work_is_kept(served, goto_app, wait_un
     message.wait_for()
     assert "network.nodes[1].params.tau_m: must be > 0 ms, got -5 ms" in message.inner_text()
     assert app.session.document == before
+    # The error stays the last word: no "Opened bad.json." replaces it.
+    assert 'data-level="error"' in app.messages.object and "Opened" not in app.messages.object
     (tmp_path / "garbage.json").write_bytes(b"\x00\xffnot json")
     page.locator(".ss-upload input[type='file']").set_input_files(str(tmp_path / "garbage.json"))
     page.get_by_test_id("message").filter(has_text="not a valid JSON document").wait_for()
     assert app.session.document == before
+    assert 'data-level="error"' in app.messages.object and "Opened" not in app.messages.object
 
 
 def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until):

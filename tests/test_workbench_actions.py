@@ -1,0 +1,54 @@
+"""Workbench actions without a browser: failed opens never claim success or lose work."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def workbench(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
+    from workbench.app import Workbench
+
+    return Workbench(session_id="headless-test")
+
+
+def _message(app) -> str:
+    return app.messages.object
+
+
+@pytest.mark.parametrize("payload, expected", [
+    (b"\x00\xffnot json", "not a valid JSON document"),
+    (b'{"format": "spikestudio-project", "version": 99}', "version"),
+    (b"[1, 2, 3]", "must be an object, got a list"),
+])
+def test_a_bad_upload_reports_the_error_and_keeps_the_document(workbench, payload, expected):
+    before = json.dumps(workbench.session.document, sort_keys=True)
+    workbench.upload.param.update(filename="bad.json", value=payload)
+    message = _message(workbench)
+    assert 'data-level="error"' in message and expected in message
+    assert "Opened" not in message
+    assert json.dumps(workbench.session.document, sort_keys=True) == before
+
+
+def test_a_good_upload_opens_and_says_so(workbench):
+    doc = json.loads(json.dumps(workbench.session.document))
+    doc["name"] = "Uploaded copy"
+    workbench.upload.param.update(filename="copy.json", value=json.dumps(doc).encode())
+    assert "Opened copy.json." in _message(workbench)
+    assert workbench.session.document["name"] == "Uploaded copy"
+    assert workbench.session.dirty
+
+
+def test_opening_a_broken_file_reports_it_and_keeps_the_document(workbench, tmp_path):
+    before = json.dumps(workbench.session.document, sort_keys=True)
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b"\xff\xfe{")
+    workbench.open_select.options = {"Mine: broken": str(broken)}
+    workbench.open_select.value = str(broken)
+    workbench.open_selected()
+    message = _message(workbench)
+    assert 'data-level="error"' in message and "not a valid JSON document" in message
+    assert "Opened" not in message
+    assert json.dumps(workbench.session.document, sort_keys=True) == before
