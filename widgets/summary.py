@@ -31,6 +31,9 @@ TOOLTIPS = {
 class SummaryTable(pn.viewable.Viewer):
     """Read-only table of :func:`engine.analysis.population_summary`.
 
+    The Tabulator is created with the first summary (before that a one-line hint is shown),
+    so a page that never shows statistics does not pay for building it.
+
     Parameters
     ----------
     summary
@@ -41,11 +44,12 @@ class SummaryTable(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._table = pn.widgets.Tabulator(
-            self._frame(), disabled=True, show_index=False, sortable=True,
-            titles=TITLES, header_tooltips=TOOLTIPS, layout="fit_data_table",
-            formatters=_formatters(), css_classes=["ss-summary-table"],
-            sizing_mode="stretch_width")
+        self._table: pn.widgets.Tabulator | None = None
+        self._hint = pn.pane.HTML("<em>No statistics yet: run the simulation.</em>",
+                                  css_classes=["ss-summary-empty"])
+        self._holder = pn.Column(self._hint, sizing_mode="stretch_width")
+        if self.summary is not None:
+            self._update()
 
     def _frame(self) -> pd.DataFrame:
         frame = self.summary if self.summary is not None else pd.DataFrame(columns=COLUMNS)
@@ -53,15 +57,24 @@ class SummaryTable(pn.viewable.Viewer):
 
     @param.depends("summary", watch=True)
     def _update(self) -> None:
-        self._table.value = self._frame()
+        if self._table is None:
+            self._holder[:] = [self.table]
+        else:
+            self._table.value = self._frame()
 
     @property
     def table(self) -> pn.widgets.Tabulator:
-        """The underlying Tabulator widget."""
+        """The underlying Tabulator widget (created on first use)."""
+        if self._table is None:
+            self._table = pn.widgets.Tabulator(
+                self._frame(), disabled=True, show_index=False, sortable=True,
+                titles=TITLES, header_tooltips=TOOLTIPS, layout="fit_data_table",
+                formatters=_formatters(), css_classes=["ss-summary-table"],
+                sizing_mode="stretch_width")
         return self._table
 
     def __panel__(self):
-        return self._table
+        return self._holder
 
 
 def _formatters() -> dict:

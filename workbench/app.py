@@ -58,6 +58,9 @@ class Workbench(pn.viewable.Viewer):
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             # A closed tab must not keep a shared worker busy.
             pn.state.on_session_destroyed(self._on_session_destroyed)
+            pn.state.onload(runner.warm_up_in_background)
+        else:
+            runner.warm_up_in_background()
 
     def _on_session_destroyed(self, session_context) -> None:
         if self.handle is not None:
@@ -403,6 +406,6 @@ def create_app() -> pn.viewable.Viewable:
     return Workbench(session_id=session_id_from_url()).__panel__()
 
 
-pn.extension(notifications=True, design="bootstrap")
+pn.extension("tabulator", notifications=True, design="bootstrap")
 if __name__.startswith("bokeh"):
     create_app().servable(title="SpikeStudio")

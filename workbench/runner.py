@@ -15,30 +15,44 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.errors import SimulationError, SpikeStudioError
-from engine.project import Project
-from engine.results import SimulationResult
-from engine.simulator import Progress, simulate
+
+if TYPE_CHECKING:  # the simulator (numba) is imported by the first run or the warm-up
+    from engine.project import Project
+    from engine.results import SimulationResult
+    from engine.simulator import Progress
 
 log = logging.getLogger(__name__)
 
 _POOL = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
                            thread_name_prefix="spikestudio-run")
+_warm_lock = threading.Lock()
+_warm_started = False
+
+
+def warm_up_in_background() -> None:
+    """Load the cached numba kernels once per server process, so the first Run is fast.
+
+    Called once the first page has been drawn: loading kernels holds the GIL for about half a
+    second, which would otherwise delay the first page of a freshly started server.
+    """
+    global _warm_started
+    with _warm_lock:
+        if _warm_started:
+            return
+        _warm_started = True
+    _POOL.submit(_warm_kernels)
 
 
 def _warm_kernels() -> None:
-    """Load the cached numba kernels once per server process, so the first Run is fast."""
     try:
         from engine.warmup import warm_up
 
         log.info("numba kernels ready in %.2f s", warm_up())
     except Exception:  # noqa: BLE001 - warming is an optimisation; runs still work without it
         log.warning("could not warm the numba kernels:\n%s", traceback.format_exc())
-
-
-# This module is imported once per process (the app script itself runs once per session).
-_POOL.submit(_warm_kernels)
 
 
 @dataclass
@@ -71,6 +85,8 @@ def submit(project: Project) -> RunHandle:
 
 
 def _run(project: Project, handle: RunHandle) -> None:
+    from engine.simulator import simulate
+
     handle.state = "running"
     try:
         if handle.cancel.is_set():

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from engine.analysis import population_summary
 from engine.simulator import simulate
 
 pytestmark = pytest.mark.browser
@@ -126,7 +127,8 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
                and app.results.result is not None, timeout=60, message="run finished")
     page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
     shown = int(status.get_attribute("data-spikes"))
-    expected = simulate(app.session.project()).spike_counts()
+    expected_result = simulate(app.session.project())
+    expected = expected_result.spike_counts()
     assert shown == int(expected.sum()) > 0
     assert expected["lif"] > 0 and expected["lif_2"] > 0
     assert f"{int(expected['lif']):,}" in status.inner_text()
@@ -142,6 +144,20 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
     downloaded = pd.read_csv(info.value.path())
     assert list(downloaded.columns) == ["time_ms", "population", "neuron"]
     assert len(downloaded) == shown
+    # The summary table (built on the first result) shows the engine's statistics.
+    _tab(page, "Summary")
+    table = page.locator(".ss-summary-table")
+    table.locator(".tabulator-row").nth(1).wait_for()
+    summary = population_summary(expected_result.spikes, expected_result.sizes,
+                                 expected_result.duration_ms).set_index("population")
+    for pop in ("lif", "lif_2"):
+        row = table.locator(".tabulator-row", has=page.locator(
+            ".tabulator-cell[tabulator-field='population']", has_text=re.compile(f"^{pop}$")))
+        cell = row.locator(".tabulator-cell[tabulator-field='mean_rate_hz']")
+        assert cell.inner_text().strip() == f"{summary.loc[pop, 'mean_rate_hz']:,.2f}"
+        spikes = row.locator(".tabulator-cell[tabulator-field='spikes']").inner_text()
+        assert int(spikes.replace(",", "")) == int(expected[pop])
+    save_screenshot("summary")
 
 
 def test_invalid_value_is_shown_and_never_applied(served, goto_app, wait_until):
