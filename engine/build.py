@@ -133,10 +133,12 @@ def estimate_memory(project: Project) -> MemoryEstimate:
     n_neurons = sum(sizes.values())
     n_steps = int(round(sim.duration_ms / sim.dt_ms))
     max_delay = 0
+    total_syn = 0
     for p in net.projections:
         rule = p.connectivity.get("rule", "all_to_all")
         n_syn = expected_synapses(rule, p.connectivity, sizes[p.source], sizes[p.target],
                                   p.source == p.target)
+        total_syn += n_syn
         per_syn = 8 + (2 if isinstance(p.delay_ms, dict) else 0) + (24 if p.plasticity else 0)
         est.add(f"synapses of {p.id}", n_syn * per_syn + 8 * (sizes[p.source] + 1))
         max_delay = max(max_delay, _max_delay_ms(p.delay_ms))
@@ -145,6 +147,8 @@ def estimate_memory(project: Project) -> MemoryEstimate:
             est.add(f"weight snapshots of {p.id}", 4 * n_syn * (sim.duration_ms / every + 1))
         elif p.plasticity and n_syn <= FULL_SNAPSHOT_SYNAPSES:
             est.add(f"weight snapshots of {p.id}", 4 * n_syn * 101)
+    if any(p.plasticity for p in net.projections):
+        est.add("weights the run learns on (a copy)", 4 * total_syn)
     ring = int(round(max_delay / sim.dt_ms)) + 1
     est.add("neuron state", n_neurons * 8 * 6)
     est.add("delay buffers", 2 * 8 * ring * n_neurons)

@@ -122,6 +122,10 @@ class Simulation:
         ring = c.max_delay + 1
         self.buf_e = np.zeros((ring, n))
         self.buf_i = np.zeros((ring, n))
+        # Plasticity rewrites weights: each run learns on its own copy, so a compiled network
+        # can be run again (and reproduces the first run).
+        plastic = bool(np.any(c.proj_rule != 0))
+        self.syn_weight = c.syn_weight.copy() if plastic else c.syn_weight
         self._init_plasticity()
         n_bins = max(1, math.ceil(c.n_steps / c.bin_steps))
         n_nodes, n_proj = len(c.node_ids), len(c.proj_ids)
@@ -316,7 +320,8 @@ class Simulation:
             c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
             c.proj_dsyn_off, c.proj_rule, c.proj_pparams, c.proj_col_off,
             c.proj_trace_pre_off, c.proj_trace_post_off,
-            c.rowptr, c.syn_post, c.syn_weight, c.syn_delay, c.colptr, c.col_syn, c.col_pre,
+            c.rowptr, c.syn_post, self.syn_weight, c.syn_delay, c.colptr, c.col_syn,
+            c.col_pre,
             c.out_proj_ptr, c.out_proj,
             self.pre_trace, self.pre_last, self.post_trace, self.post_last, self.credited,
             self.pend, self.pend_n,
@@ -339,7 +344,7 @@ class Simulation:
                 if times and times[-1] == k_done:
                     continue
                 times.append(k_done)
-                weights = c.syn_weight[rec["lo"]:rec["hi"]]
+                weights = self.syn_weight[rec["lo"]:rec["hi"]]
                 edges = self.hist_edges[rec["projection"]]
                 mean, std, counts = kernels.weight_stats(weights, edges[0], edges[-1],
                                                          HIST_BINS)

@@ -224,3 +224,32 @@ def test_same_seed_same_weights_and_other_seed_differs():
     assert a.snapshots.shape != c.snapshots.shape or not np.array_equal(a.snapshots,
                                                                         c.snapshots)
     assert np.all((a.snapshots >= 0.0) & (a.snapshots <= 2.0))
+
+
+@pytest.mark.parametrize("rule", ["stdp", "teaching"])
+def test_a_compiled_network_runs_again_from_its_initial_weights(rule):
+    """Learning rewrites a run's own weights, never the compiled network's."""
+    from engine.build import build
+    from engine.simulator import Simulation
+
+    project = poisson_stdp(3)
+    if rule == "teaching":
+        doc = project.to_dict()
+        doc["network"]["projections"][0]["plasticity"] = {"rule": "teaching", "window_ms": 5.0}
+        project = Project.from_dict(doc)
+    compiled = build(project)
+    initial = compiled.syn_weight.copy()
+    first = Simulation(compiled, project).run()
+    second = Simulation(compiled, project).run()
+    np.testing.assert_array_equal(compiled.syn_weight, initial)
+    assert first.spikes.equals(second.spikes)
+    np.testing.assert_array_equal(first.weights["ff"].snapshots, second.weights["ff"].snapshots)
+    assert not np.array_equal(first.weights["ff"].snapshots[-1], initial)
+
+
+def test_learning_does_not_depend_on_the_chunking():
+    a = simulate(poisson_stdp(5), chunk_wall_s=0.1)
+    b = simulate(poisson_stdp(5), chunk_wall_s=1e-6)  # many tiny chunks
+    assert a.spikes.equals(b.spikes)
+    np.testing.assert_array_equal(a.weights["ff"].snapshots, b.weights["ff"].snapshots)
+    np.testing.assert_array_equal(a.weights["ff"].mean, b.weights["ff"].mean)
