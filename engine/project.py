@@ -268,9 +268,14 @@ def loads_project(text: str | bytes) -> Project:
         When the text is not JSON or the document is invalid.
     """
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_NonFinite)
     except (ValueError, RecursionError) as exc:
         raise ProjectError([Problem("", f"not a valid JSON document: {exc}")]) from None
+    non_finite = [Problem(path, f"{value.name} is not allowed in project files (JSON has no "
+                                f"such number; use a finite value)")
+                  for path, value in _find_non_finite(document, "")]
+    if non_finite:
+        raise ProjectError(non_finite)
     return Project.from_dict(document)
 
 
@@ -308,8 +313,30 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in project files")
+class _NonFinite:
+    """Stands for NaN / Infinity / -Infinity while parsing, so the error can name the field."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def _find_non_finite(document: Any, root: str) -> list[tuple[str, _NonFinite]]:
+    """(field path, marker) of every NaN/Infinity in a parsed document, in document order.
+
+    Iterative: a document nested as deep as the JSON parser allows must not overflow here.
+    """
+    found = []
+    stack = [(root, document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _NonFinite):
+            found.append((path, value))
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v)
+                         for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return found
 
 
 # ---------------------------------------------------------------------- validation

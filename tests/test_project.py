@@ -89,6 +89,17 @@ def test_not_json_and_json_constants_are_rejected():
         loads_project('{"format": NaN}')
 
 
+def test_nan_and_infinity_are_reported_at_their_field():
+    doc = document([lif("a", tau_m=10.0)], duration_ms=100.0)
+    text = json.dumps(doc).replace('"tau_m": 10.0', '"tau_m": NaN').replace(
+        '"duration_ms": 100.0', '"duration_ms": Infinity')
+    with pytest.raises(ProjectError) as info:
+        loads_project(text)
+    paths = [p.path for p in info.value.problems]
+    assert paths == ["network.nodes[0].params.tau_m", "simulation.duration_ms"]
+    assert "network.nodes[0].params.tau_m: NaN is not allowed" in str(info.value)
+
+
 def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     doc = document([lif("a")])
     target = tmp_path / "p.json"

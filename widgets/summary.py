@@ -32,7 +32,8 @@ class SummaryTable(pn.viewable.Viewer):
     """Read-only table of :func:`engine.analysis.population_summary`.
 
     The Tabulator is created with the first summary (before that a one-line hint is shown),
-    so a page that never shows statistics does not pay for building it.
+    so a page that never shows statistics does not pay for building it. Because it may appear
+    after the page has loaded, load its extension up front: ``pn.extension("tabulator")``.
 
     Parameters
     ----------
