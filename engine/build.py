@@ -317,6 +317,9 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dic
         n_syn = targets.shape[0]
         weights = matrix_w if matrix_w is not None else _draw(p.weight, n_syn, rng)
         weights = np.minimum(weights, 0.0) if p.receptor == "inh" else np.maximum(weights, 0.0)
+        if p.plasticity:  # learning starts inside its bounds (normal draws, matrix values)
+            w_min, w_max = _plasticity_params(p.plasticity)[1][_BOUNDS[p.plasticity["rule"]]]
+            weights = np.clip(weights, w_min, w_max)
         blk = {"id": p.id, "src": src, "tgt": tgt, "n_post": n_post, "rowptr": rowptr,
                "targets": targets,
                "weights": weights, "inh": p.receptor == "inh", "plasticity": p.plasticity}
@@ -408,6 +411,9 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
         out_proj=np.array([b for lst in out_lists for b in lst], np.int32),
         max_delay=max_delay, weight_records=[],
     )
+
+
+_BOUNDS = {"stdp": [4, 5], "teaching": [3, 4]}  # where w_min, w_max sit in the parameters
 
 
 def _plasticity_params(plasticity: dict) -> tuple[int, np.ndarray]:

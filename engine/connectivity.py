@@ -6,6 +6,8 @@ synapse. Targets within a row are sorted, which keeps the spike propagation's wr
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -78,6 +80,19 @@ def _all_to_all(n_pre: int, n_post: int, autapses: bool) -> tuple[np.ndarray, np
 
 
 @numba.njit(cache=True)
+def _geometric(p):  # pragma: no cover - compiled
+    """Trials up to the first success (>= 1), like ``np.random.geometric`` (same stream).
+
+    For p < 1e-9, ``1 - p`` rounds to 1 and numpy's inversion divides by log(1) = 0; there
+    the inversion uses log1p and the result is capped (far beyond any row length).
+    """
+    if p >= 1e-9:
+        return np.random.geometric(p)
+    trials = math.floor(math.log(1.0 - np.random.random()) / math.log1p(-p)) + 1.0
+    return int(min(trials, 2.0**62))
+
+
+@numba.njit(cache=True)
 def _fixed_probability(n_pre, n_post, p, autapses, seed):  # pragma: no cover - compiled
     """Each pair independently with probability p, by geometric skipping (O(synapses))."""
     np.random.seed(seed)
@@ -88,7 +103,7 @@ def _fixed_probability(n_pre, n_post, p, autapses, seed):  # pragma: no cover - 
     count = 0
     if p > 0.0:
         for i in range(n_pre):
-            j = np.random.geometric(p) - 1 if p < 1.0 else 0
+            j = _geometric(p) - 1 if p < 1.0 else 0
             while j < n_post:
                 if autapses or j != i:
                     if count == cap:
@@ -98,7 +113,7 @@ def _fixed_probability(n_pre, n_post, p, autapses, seed):  # pragma: no cover - 
                         targets = grown
                     targets[count] = j
                     count += 1
-                j += np.random.geometric(p) if p < 1.0 else 1
+                j += _geometric(p) if p < 1.0 else 1
             rowptr[i + 1] = count
     return rowptr, targets[:count].copy()
 

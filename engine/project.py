@@ -759,9 +759,21 @@ def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
         c.add(f"{path}", "plastic projections need one delay for all synapses (a number)")
     values = PLASTICITY_RULES[rule].resolve(params)
     if _is_number(values.get("w_min")) and _is_number(values.get("w_max")):
-        if values["w_max"] < values["w_min"]:
-            c.add(f"{path}.w_max", f"must be >= w_min ({values['w_min']:g}), got "
-                                   f"{values['w_max']:g}")
+        w_min, w_max = values["w_min"], values["w_max"]
+        if w_max < w_min:
+            c.add(f"{path}.w_max", f"must be >= w_min ({w_min:g}), got {w_max:g}")
+            return
+        # Learning starts inside its bounds (normal draws and matrices are clipped to them).
+        weight_path = path.rsplit(".", 1)[0] + ".weight"
+        weight = proj.get("weight", 1.0)
+        bounds = f"the plasticity bounds [{w_min:g}, {w_max:g}] mV"
+        if _is_number(weight) and not w_min <= weight <= w_max:
+            c.add(weight_path, f"must lie within {bounds}, got {weight:g} mV")
+        elif isinstance(weight, dict) and weight.get("dist") == "uniform":
+            for key in ("low", "high"):
+                value = weight.get(key)
+                if _is_number(value) and not w_min <= value <= w_max:
+                    c.add(f"{weight_path}.{key}", f"must lie within {bounds}, got {value:g} mV")
 
 
 def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None,

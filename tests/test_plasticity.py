@@ -235,7 +235,8 @@ def test_a_compiled_network_runs_again_from_its_initial_weights(rule):
     project = poisson_stdp(3)
     if rule == "teaching":
         doc = project.to_dict()
-        doc["network"]["projections"][0]["plasticity"] = {"rule": "teaching", "window_ms": 5.0}
+        doc["network"]["projections"][0]["plasticity"] = {"rule": "teaching", "window_ms": 5.0,
+                                                          "w_max": 2.0}
         project = Project.from_dict(doc)
     compiled = build(project)
     initial = compiled.syn_weight.copy()
@@ -253,3 +254,22 @@ def test_learning_does_not_depend_on_the_chunking():
     assert a.spikes.equals(b.spikes)
     np.testing.assert_array_equal(a.weights["ff"].snapshots, b.weights["ff"].snapshots)
     np.testing.assert_array_equal(a.weights["ff"].mean, b.weights["ff"].mean)
+
+
+def test_learning_starts_inside_the_weight_bounds():
+    from engine.build import build
+    from engine.errors import ProjectError
+
+    doc = poisson_stdp(1).to_dict()
+    ff = doc["network"]["projections"][0]
+    ff["weight"] = 3.0  # above w_max = 2
+    with pytest.raises(ProjectError, match=r"projections\[0\]\.weight: must lie within the "
+                                           r"plasticity bounds \[0, 2\] mV, got 3 mV"):
+        Project.from_dict(doc)
+    ff["weight"] = {"dist": "uniform", "low": -1.0, "high": 1.0}
+    with pytest.raises(ProjectError, match=r"weight\.low: must lie within"):
+        Project.from_dict(doc)
+    ff["weight"] = {"dist": "normal", "mean": 1.5, "std": 2.0}  # draws are clipped instead
+    compiled = build(Project.from_dict(doc))
+    assert compiled.syn_weight.min() >= 0.0 and compiled.syn_weight.max() <= 2.0
+    assert (compiled.syn_weight == 2.0).any() and (compiled.syn_weight == 0.0).any()
