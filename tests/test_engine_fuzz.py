@@ -2,7 +2,9 @@
 
 Invariants checked on each: the run completes; spikes lie on the step grid inside the run and
 name existing neurons; the per-bin counts add up to the recorded spikes; plastic weights stay
-inside their bounds; a second run with the same seed is identical.
+inside their bounds; a second run with the same seed is identical; every hardware profile
+prices the run with finite, non-negative energies that add up; the analyses and the SNN/ANN
+comparison run on it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine import energy as E
+from engine.analysis import population_rates, population_summary
 from engine.models import CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
 from engine.project import Project, validate_document
 from engine.simulator import simulate
@@ -20,6 +24,7 @@ from workbench import edits
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 DURATION_MS = 20.0
+PROFILES = E.load_profiles()
 
 PROJECTION = st.fixed_dictionaries({
     "source": st.integers(0, 20), "target": st.integers(0, 20),
@@ -127,3 +132,18 @@ def test_random_valid_networks_run_and_keep_their_invariants(spec):
                 lo, hi = record.w_min, record.w_max
                 assert np.all((record.snapshots >= lo - 1e-6) & (record.snapshots <= hi + 1e-6))
             np.testing.assert_array_equal(record.snapshots, again.weights[name].snapshots)
+    for profile in PROFILES.values():
+        breakdown = E.energy_of_result(result, profile)
+        values = breakdown[list(E.ENERGY_COLUMNS)].to_numpy(float)
+        assert np.isfinite(values).all() and (values >= 0).all(), profile.id
+        totals = E.energy_totals(breakdown)
+        assert totals["total_j"] == pytest.approx(totals["dynamic_j"] + totals["static_j"],
+                                                  rel=1e-9, abs=1e-30)
+    ann = next(p for p in PROFILES.values() if p.kind == "dense")
+    comparison = E.snn_vs_ann(result.counts, result.network_info, result.node_info,
+                              result.duration_ms, result.dt_ms, result.bin_ms, ann_profile=ann)
+    assert comparison.snn_memory_j >= 0 and 0.0 <= comparison.activation_sparsity <= 1.0
+    summary = population_summary(spikes, result.sizes, result.duration_ms)
+    assert (summary["mean_rate_hz"] >= 0).all()
+    rates = population_rates(spikes, result.sizes, result.duration_ms, bin_ms=1.0)
+    assert np.isfinite(rates.select_dtypes("number").to_numpy(float)).all()
