@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,8 +70,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import subprocess
-
     app = Path(__file__).resolve().parent.parent / "workbench" / "app.py"
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
@@ -81,7 +80,10 @@ def _serve(args: argparse.Namespace) -> int:
         command += ["--allow-websocket-origin", origin]
     if args.show:
         command.append("--show")
-    return subprocess.call(command)
+    # Become the server (no child left running when a supervisor stops this process).
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover - execv does not return
 
 
 def _warm(args: argparse.Namespace) -> int:

@@ -59,3 +59,37 @@ def test_validate_and_missing_file(capsys, tmp_path):
     assert "valid" in capsys.readouterr().out
     assert main(["run", str(tmp_path / "nope.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_serve_is_the_server_process_and_stops_with_it(tmp_path):
+    """`spikestudio serve` becomes the server: stopping it leaves nothing listening."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, SPIKESTUDIO_HOME=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/static/extensions/panel/css/loading.css"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not answer"
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "a server is still listening"

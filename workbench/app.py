@@ -127,10 +127,13 @@ class Workbench(pn.viewable.Viewer):
                                                 width=100, css_classes=["ss-download"])
 
     def __panel__(self):
-        header = pn.Row(self.title, pn.Spacer(), self.new_button, self.open_select,
-                        self.open_button, self.save_button, self.save_as_name,
-                        self.save_as_button, self.download, self.upload, self.undo_button,
-                        self.redo_button, css_classes=["ss-header"], sizing_mode="stretch_width")
+        # A wrapping flex box: on a laptop screen the file buttons take a second line instead
+        # of widening the page (which pushed the inspector off-screen below 1700 px).
+        header = pn.FlexBox(self.title, self.new_button, self.open_select, self.open_button,
+                            self.save_button, self.save_as_name, self.save_as_button,
+                            self.download, self.upload, self.undo_button, self.redo_button,
+                            flex_wrap="wrap", align_items="center", css_classes=["ss-header"],
+                            sizing_mode="stretch_width")
         run_bar = pn.Column(
             pn.Row(self.run_form, pn.Column(self.run_button, self.stop_button, width=110),
                    sizing_mode="stretch_width"),
