@@ -515,3 +515,15 @@ def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until)
     context.close()
     wait_until(lambda: app.handle.done, timeout=60, message="run stopped after the tab closed")
     assert app.handle.result.status == "cancelled"
+
+
+def test_fits_a_laptop_screen(served, goto_app):
+    """At 1280 px the page needs no horizontal scrolling and the inspector is fully visible."""
+    page = _ready(goto_app(served.url))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth",
+                           timeout=10_000)
+    box = page.locator(".ss-inspector").first.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1280
+    editor = page.locator(".ss-ge-main").first.bounding_box()
+    assert editor is not None and editor["width"] >= 500
