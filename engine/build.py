@@ -318,8 +318,7 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dic
         weights = matrix_w if matrix_w is not None else _draw(p.weight, n_syn, rng)
         weights = np.minimum(weights, 0.0) if p.receptor == "inh" else np.maximum(weights, 0.0)
         if p.plasticity:  # learning starts inside its bounds (normal draws, matrix values)
-            w_min, w_max = _plasticity_params(p.plasticity)[1][_BOUNDS[p.plasticity["rule"]]]
-            weights = np.clip(weights, w_min, w_max)
+            weights = np.clip(weights, *plasticity_bounds(p.plasticity))
         blk = {"id": p.id, "src": src, "tgt": tgt, "n_post": n_post, "rowptr": rowptr,
                "targets": targets,
                "weights": weights, "inh": p.receptor == "inh", "plasticity": p.plasticity}
@@ -413,7 +412,11 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
     )
 
 
-_BOUNDS = {"stdp": [4, 5], "teaching": [3, 4]}  # where w_min, w_max sit in the parameters
+def plasticity_bounds(plasticity: dict) -> tuple[float, float]:
+    """(w_min, w_max) of a projection's plasticity rule (defaults filled in)."""
+    spec = PLASTICITY_RULES[plasticity["rule"]]
+    v = spec.resolve({k: val for k, val in plasticity.items() if k != "rule"})
+    return float(v["w_min"]), float(v["w_max"])
 
 
 def _plasticity_params(plasticity: dict) -> tuple[int, np.ndarray]:
