@@ -87,15 +87,22 @@ class CompiledNetwork:
     proj_rule: np.ndarray          # int32 plasticity rule code
     proj_pparams: np.ndarray       # float64 (n_proj, N_PLASTICITY_PARAMS)
     proj_col_off: np.ndarray       # int64 offset into colptr (plastic only)
-    proj_trace_pre_off: np.ndarray   # int64 offset into pre-side plasticity state
+    proj_trace_pre_off: np.ndarray   # int64 offset into pre-side plasticity state (a trace
+    #                                  per pre neuron, or per synapse with per-synapse delays)
     proj_trace_post_off: np.ndarray  # int64 offset into post-side plasticity state
+    proj_pend_off: np.ndarray      # int64 offset into the queue of pre spikes (plastic only)
+    proj_dmax: np.ndarray          # int64 longest delay of each projection, in steps
+    n_pre_state: int               # length of the pre-side plasticity state
+    n_pend_state: int              # width of the pre-spike queue
     rowptr: np.ndarray             # int64
     syn_post: np.ndarray           # int32
     syn_weight: np.ndarray         # float32
     syn_delay: np.ndarray          # uint16
     colptr: np.ndarray             # int64
     col_syn: np.ndarray            # int64 synapse index (global) of each CSC entry
-    col_pre: np.ndarray            # int32 pre index of each CSC entry
+    col_pre: np.ndarray            # int32 pre-side state index of each CSC entry: the pre
+    #                                neuron, or the synapse's own index within its projection
+    #                                when the projection has per-synapse delays
     out_proj_ptr: np.ndarray       # int64 (n_nodes + 1,) projections leaving each node
     out_proj: np.ndarray           # int32
     max_delay: int
@@ -139,7 +146,9 @@ def estimate_memory(project: Project) -> MemoryEstimate:
         n_syn = expected_synapses(rule, p.connectivity, sizes[p.source], sizes[p.target],
                                   p.source == p.target)
         total_syn += n_syn
-        per_syn = 8 + (2 if isinstance(p.delay_ms, dict) else 0) + (24 if p.plasticity else 0)
+        spread = isinstance(p.delay_ms, dict)
+        # plastic: CSC index and state; with per-synapse delays also a trace per synapse
+        per_syn = 8 + (2 if spread else 0) + (24 + (16 if spread else 0) if p.plasticity else 0)
         est.add(f"synapses of {p.id}", n_syn * per_syn + 8 * (sizes[p.source] + 1))
         max_delay = max(max_delay, _max_delay_ms(p.delay_ms))
         if p.record_weights is not None:
@@ -333,6 +342,13 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dic
                                             f"{np.iinfo(np.uint16).max * dt:g} ms")])
             blk["delay_steps"] = steps.astype(np.uint16)
             blk["delay"] = -1
+            if p.plasticity:
+                # Rows sorted by delay: the synapses of a spike arriving at one step are
+                # contiguous, so learning walks each row once, in arrival order.
+                pre_of_syn = np.repeat(np.arange(n_pre), np.diff(rowptr))
+                order = np.lexsort((targets, blk["delay_steps"], pre_of_syn))
+                for key in ("targets", "weights", "delay_steps"):
+                    blk[key] = blk[key][order]
         else:
             blk["delay"] = int(round(p.delay_ms / dt))
         blocks.append(blk)
@@ -347,6 +363,8 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
     col_off = np.zeros(n_proj, np.int64)
     pre_off = np.zeros(n_proj, np.int64)
     post_off = np.zeros(n_proj, np.int64)
+    pend_off = np.zeros(n_proj, np.int64)
+    pend_state = 0
     rule = np.zeros(n_proj, np.int32)
     pparams = np.zeros((n_proj, N_PLASTICITY_PARAMS))
     rowptrs, posts, weights, delays, colptrs, col_syns, col_pres = [], [], [], [], [], [], []
@@ -373,14 +391,17 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
             np.cumsum(counts, out=colptr[1:])
             col_off[b] = cols
             colptrs.append(colptr + sum(c.shape[0] for c in col_syns))
+            per_synapse = blk["delay"] < 0  # each synapse sees its own arrivals
             pre_of_syn = np.repeat(np.arange(n_pre, dtype=np.int32), np.diff(blk["rowptr"]))
             col_syns.append(order.astype(np.int64) + syn_off[b])
-            col_pres.append(pre_of_syn[order])
+            col_pres.append(order.astype(np.int32) if per_synapse else pre_of_syn[order])
             cols += colptr.shape[0]
             pre_off[b] = pre_state
             post_off[b] = post_state
-            pre_state += n_pre
+            pend_off[b] = pend_state
+            pre_state += n_syn if per_synapse else n_pre
             post_state += counts.shape[0]
+            pend_state += n_pre
     out_lists: list[list[int]] = [[] for _ in range(n_nodes)]
     for b, blk in enumerate(blocks):
         out_lists[blk["src"]].append(b)
@@ -391,9 +412,9 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
         return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
 
     delay = np.array([blk["delay"] for blk in blocks], dtype=np.int64)
-    max_delay = max([int(d) for d in delay if d >= 0]
-                    + [int(blk["delay_steps"].max()) for blk in blocks
-                       if blk["delay"] < 0 and blk["delay_steps"].size] + [0])
+    dmax = np.array([blk["delay"] if blk["delay"] >= 0 else
+                     int(blk["delay_steps"].max(initial=0)) for blk in blocks], np.int64)
+    max_delay = int(dmax.max(initial=0))
     return dict(
         proj_ids=[blk["id"] for blk in blocks],
         proj_src=np.array([blk["src"] for blk in blocks], np.int32),
@@ -401,7 +422,8 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
         proj_inh=np.array([blk["inh"] for blk in blocks], np.int8),
         proj_row_off=row_off, proj_syn_off=syn_off, proj_delay=delay,
         proj_dsyn_off=dsyn_off, proj_rule=rule, proj_pparams=pparams, proj_col_off=col_off,
-        proj_trace_pre_off=pre_off, proj_trace_post_off=post_off,
+        proj_trace_pre_off=pre_off, proj_trace_post_off=post_off, proj_pend_off=pend_off,
+        proj_dmax=dmax, n_pre_state=pre_state, n_pend_state=pend_state,
         rowptr=cat(rowptrs, np.int64), syn_post=cat(posts, np.int32),
         syn_weight=cat(weights, np.float32), syn_delay=cat(delays, np.uint16),
         colptr=cat(colptrs, np.int64), col_syn=cat(col_syns, np.int64),

@@ -28,10 +28,11 @@ def run_chunk(  # a flat signature keeps numba's typing simple and the cache val
     node_type, node_start, node_params, node_record, node_of,
     v, u, ie, ii, iext, ref, buf_e, buf_i,
     proj_tgt, proj_inh, proj_row_off, proj_syn_off, proj_delay, proj_dsyn_off,
-    proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
+    proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off, proj_pend_off,
+    proj_dmax,
     rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
     out_proj_ptr, out_proj,
-    pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n,
+    pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n, pend_cur, pend_k,
     decay_tab, tab_off, tab_len,
     ev_k, ev_gid, ev_ptr,
     spk_k, spk_gid, n_spk, spk_now,
@@ -196,9 +197,16 @@ def run_chunk(  # a flat signature keeps numba's typing simple and the cache val
                 p = out_proj[q]
                 r0 = rowptr[proj_row_off[p] + i]
                 r1 = rowptr[proj_row_off[p] + i + 1]
-                if proj_rule[p] != 0:  # plastic: queue the pre spike for its arrival time
-                    slot = (k + proj_delay[p]) % pring
-                    pend[slot, proj_pre_off[p] + pend_n[slot, p]] = i
+                if proj_rule[p] != 0:  # plastic: queue the pre spike, learn at arrival
+                    if proj_delay[p] >= 0:  # one delay: queued under its arrival step
+                        slot = (k + proj_delay[p]) % pring
+                    else:  # per-synapse delays: under its emission step, row walked later
+                        slot = k % pring
+                        if pend_k[slot, p] != k:
+                            pend_k[slot, p] = k
+                            pend_n[slot, p] = 0
+                        pend_cur[slot, proj_pend_off[p] + pend_n[slot, p]] = r0
+                    pend[slot, proj_pend_off[p] + pend_n[slot, p]] = i
                     pend_n[slot, p] += 1
                     continue
                 cnt_syn[b, p] += r1 - r0
@@ -219,12 +227,18 @@ def run_chunk(  # a flat signature keeps numba's typing simple and the cache val
             for p in range(n_proj):
                 rule = proj_rule[p]
                 if rule != 0:
-                    _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
-                                  proj_row_off, proj_pparams, proj_col_off, proj_pre_off,
-                                  proj_post_off, rowptr, syn_post, syn_weight, colptr,
-                                  col_syn, col_pre, pre_trace, pre_last, post_trace,
-                                  post_last, credited, pend, pend_n, buf_e, cnt_syn,
-                                  cnt_plast, dt, decay_tab, tab_off, tab_len)
+                    _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off,
+                                      proj_syn_off, proj_delay, proj_dsyn_off, proj_dmax,
+                                      proj_pparams, proj_pre_off, proj_post_off,
+                                      proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
+                                      pre_trace, pre_last, post_trace, post_last, credited,
+                                      pend, pend_n, pend_cur, pend_k, buf_e, cnt_syn,
+                                      cnt_plast, dt, decay_tab, tab_off, tab_len)
+                    _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
+                                   proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
+                                   syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last,
+                                   post_trace, post_last, credited, cnt_plast, dt, decay_tab,
+                                   tab_off, tab_len)
         # ---------------------------------------------------------------- recording
         for m in range(mon_interval.shape[0]):
             if k % mon_interval[m] == 0:
@@ -254,23 +268,71 @@ def _clip(w, lo, hi):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, proj_row_off,
-                  proj_pparams, proj_col_off, proj_pre_off, proj_post_off, rowptr, syn_post,
-                  syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last, post_trace,
-                  post_last, credited, pend, pend_n, buf_e, cnt_syn, cnt_plast, dt,
-                  decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
-    """Arrivals of queued pre spikes at time k, then post spikes at k, for projection p."""
+def _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off, proj_syn_off,
+                      proj_delay, proj_dsyn_off, proj_dmax, proj_pparams, proj_pre_off,
+                      proj_post_off, proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
+                      pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n,
+                      pend_cur, pend_k, buf_e, cnt_syn, cnt_plast, dt, decay_tab, tab_off,
+                      tab_len):  # pragma: no cover - compiled
+    """Pre spikes of projection p arriving at time k: deliver, depress, update pre traces.
+
+    With one delay, the queue slot of step k holds whole rows. With per-synapse delays a
+    slot holds the spikes emitted at one step; rows are sorted by delay, so the synapses of
+    each spike that arrive now (delay k - emission) continue where the last step stopped.
+    """
+    pring = pend.shape[0]
+    row_off = proj_row_off[p]
+    pend_off = proj_pend_off[p]
+    if proj_delay[p] >= 0:
+        slot = k % pring
+        for c in range(pend_n[slot, p]):
+            i = pend[slot, pend_off + c]
+            _arrive(k, b, p, rule, i, rowptr[row_off + i], rowptr[row_off + i + 1], False,
+                    node_start, proj_tgt, proj_syn_off, proj_pparams, proj_pre_off,
+                    proj_post_off, syn_post, syn_weight, pre_trace, pre_last, post_trace,
+                    post_last, credited, buf_e, cnt_syn, cnt_plast, dt, decay_tab, tab_off,
+                    tab_len)
+        pend_n[slot, p] = 0
+        return
+    shift = proj_dsyn_off[p] - proj_syn_off[p]
+    for d in range(min(proj_dmax[p], k) + 1):
+        slot = (k - d) % pring
+        if pend_k[slot, p] != k - d:
+            continue  # nothing was emitted at k - d
+        for c in range(pend_n[slot, p]):
+            i = pend[slot, pend_off + c]
+            r0 = pend_cur[slot, pend_off + c]
+            r_end = rowptr[row_off + i + 1]
+            r1 = r0
+            while r1 < r_end and syn_delay[shift + r1] == d:
+                r1 += 1
+            pend_cur[slot, pend_off + c] = r1
+            if r1 > r0:
+                _arrive(k, b, p, rule, i, r0, r1, True, node_start, proj_tgt, proj_syn_off,
+                        proj_pparams, proj_pre_off, proj_post_off, syn_post, syn_weight,
+                        pre_trace, pre_last, post_trace, post_last, credited, buf_e, cnt_syn,
+                        cnt_plast, dt, decay_tab, tab_off, tab_len)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_syn_off,
+            proj_pparams, proj_pre_off, proj_post_off, syn_post, syn_weight, pre_trace,
+            pre_last, post_trace, post_last, credited, buf_e, cnt_syn, cnt_plast, dt,
+            decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
+    """Synapses r0..r1 of pre neuron i receive its spike at time k.
+
+    The pre-side state (trace, last arrival) is the pre neuron's, or with ``per_synapse``
+    each synapse's own (its arrivals differ from its neighbours' by their delays).
+    """
     par = proj_pparams[p]
-    tgt = proj_tgt[p]
-    base = node_start[tgt]
+    base = node_start[proj_tgt[p]]
     pre_off = proj_pre_off[p]
     post_off = proj_post_off[p]
-    row_off = proj_row_off[p]
-    slot = k % pend.shape[0]
-    ring = buf_e.shape[0]
-    out = k % ring
+    local = pre_off - proj_syn_off[p]  # per-synapse state index = local + syn
+    out = k % buf_e.shape[0]
+    cnt_syn[b, p] += r1 - r0
+    cnt_plast[b, p] += r1 - r0
     if rule == 1:  # pair-based STDP; traces decay lazily (value at last update + table)
-        a_plus = par[0]
         a_minus = par[1]
         w_min = par[4]
         w_max = par[5]
@@ -281,29 +343,78 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
         plus_len = tab_len[p, 0]
         minus_off = tab_off[p, 1]
         minus_len = tab_len[p, 1]
-        for c in range(pend_n[slot, p]):
-            i = pend[slot, pre_off + c]
-            r0 = rowptr[row_off + i]
-            r1 = rowptr[row_off + i + 1]
-            cnt_syn[b, p] += r1 - r0
-            cnt_plast[b, p] += r1 - r0
-            for syn in range(r0, r1):
-                j = syn_post[syn]
-                w = syn_weight[syn]
-                buf_e[out, base + j] += w
-                dk = k - post_last[post_off + j]
-                y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
-                                                else 0.0)
-                if soft:
-                    w -= a_minus * y * (w - w_min) / span
-                else:
-                    w -= a_minus * y
-                syn_weight[syn] = _clip(w, w_min, w_max)
-            dk = k - pre_last[pre_off + i]
-            x = pre_trace[pre_off + i] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
-            pre_trace[pre_off + i] = 1.0 if nearest else x + 1.0
+        for syn in range(r0, r1):
+            j = syn_post[syn]
+            w = syn_weight[syn]
+            buf_e[out, base + j] += w
+            dk = k - post_last[post_off + j]
+            y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
+                                            else 0.0)
+            if soft:
+                w -= a_minus * y * (w - w_min) / span
+            else:
+                w -= a_minus * y
+            syn_weight[syn] = _clip(w, w_min, w_max)
+            if per_synapse:
+                t = local + syn
+                dk = k - pre_last[t]
+                x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+                pre_trace[t] = 1.0 if nearest else x + 1.0
+                pre_last[t] = k
+        if not per_synapse:
+            t = pre_off + i
+            dk = k - pre_last[t]
+            x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+            pre_trace[t] = 1.0 if nearest else x + 1.0
+            pre_last[t] = k
+    else:  # teaching rule: coincidence within a window
+        up = par[0]
+        down = par[1]
+        window = int(round(par[2] / dt))
+        w_min = par[3]
+        w_max = par[4]
+        for syn in range(r0, r1):
+            j = syn_post[syn]
+            w = syn_weight[syn]
+            buf_e[out, base + j] += w
+            if k - post_last[post_off + j] <= window:
+                w += up
+                credited[syn] = 1
+            else:
+                w -= down  # provisional: undone if post fires within the window
+                credited[syn] = 0
+            syn_weight[syn] = _clip(w, w_min, w_max)
+            if per_synapse:
+                pre_last[local + syn] = k
+        if not per_synapse:
             pre_last[pre_off + i] = k
-        pend_n[slot, p] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, proj_pparams,
+                   proj_col_off, proj_pre_off, proj_post_off, syn_weight, colptr, col_syn,
+                   col_pre, pre_trace, pre_last, post_trace, post_last, credited, cnt_plast,
+                   dt, decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
+    """Post spikes of projection p's target at time k (after the arrivals of step k).
+
+    ``col_pre`` holds each synapse's pre-side state index (pre neuron or own synapse).
+    """
+    par = proj_pparams[p]
+    tgt = proj_tgt[p]
+    base = node_start[tgt]
+    pre_off = proj_pre_off[p]
+    post_off = proj_post_off[p]
+    if rule == 1:
+        a_plus = par[0]
+        w_min = par[4]
+        w_max = par[5]
+        nearest = par[6] != 0.0
+        soft = par[7] != 0.0
+        span = w_max - w_min if w_max > w_min else 1.0
+        plus_off = tab_off[p, 0]
+        plus_len = tab_len[p, 0]
+        minus_off = tab_off[p, 1]
+        minus_len = tab_len[p, 1]
         for s in range(ns):
             gid = spk_now[s]
             if node_of[gid] != tgt:
@@ -315,10 +426,9 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
             for e in range(e0, e1):
                 syn = col_syn[e]
                 w = syn_weight[syn]
-                i = col_pre[e]
-                dk = k - pre_last[pre_off + i]
-                x = pre_trace[pre_off + i] * (decay_tab[plus_off + dk] if dk < plus_len
-                                              else 0.0)
+                t = pre_off + col_pre[e]
+                dk = k - pre_last[t]
+                x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
                 if soft:
                     w += a_plus * x * (w_max - w) / span
                 else:
@@ -329,31 +439,12 @@ def _plastic_step(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pro
                                             else 0.0)
             post_trace[post_off + j] = 1.0 if nearest else y + 1.0
             post_last[post_off + j] = k
-    else:  # teaching rule: coincidence within a window
+    else:
         up = par[0]
         down = par[1]
         window = int(round(par[2] / dt))
         w_min = par[3]
         w_max = par[4]
-        for c in range(pend_n[slot, p]):
-            i = pend[slot, pre_off + c]
-            r0 = rowptr[row_off + i]
-            r1 = rowptr[row_off + i + 1]
-            cnt_syn[b, p] += r1 - r0
-            cnt_plast[b, p] += r1 - r0
-            for syn in range(r0, r1):
-                j = syn_post[syn]
-                w = syn_weight[syn]
-                buf_e[out, base + j] += w
-                if k - post_last[post_off + j] <= window:
-                    w += up
-                    credited[syn] = 1
-                else:
-                    w -= down  # provisional: undone if post fires within the window
-                    credited[syn] = 0
-                syn_weight[syn] = _clip(w, w_min, w_max)
-            pre_last[pre_off + i] = k
-        pend_n[slot, p] = 0
         for s in range(ns):
             gid = spk_now[s]
             if node_of[gid] != tgt:

@@ -755,8 +755,6 @@ def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
         c.add(path, "plasticity is supported on excitatory projections only")
     if is_current:
         c.add(path, "current inputs cannot be plastic (they carry no spikes)")
-    if isinstance(proj.get("delay_ms"), dict):
-        c.add(f"{path}", "plastic projections need one delay for all synapses (a number)")
     values = PLASTICITY_RULES[rule].resolve(params)
     if _is_number(values.get("w_min")) and _is_number(values.get("w_max")):
         w_min, w_max = values["w_min"], values["w_max"]

@@ -144,17 +144,21 @@ class Simulation:
     def _init_plasticity(self) -> None:
         c = self.net
         plastic = np.flatnonzero(c.proj_rule != 0)
-        n_pre = sum(c.node_start[s + 1] - c.node_start[s] for s in c.proj_src[plastic])
         n_post = sum(c.node_start[t + 1] - c.node_start[t] for t in c.proj_tgt[plastic])
-        self.pre_trace = np.zeros(max(1, n_pre))
+        self.pre_trace = np.zeros(max(1, c.n_pre_state))
         self.post_trace = np.zeros(max(1, n_post))
-        self.pre_last = np.full(max(1, n_pre), kernels.NEVER, np.int64)
+        self.pre_last = np.full(max(1, c.n_pre_state), kernels.NEVER, np.int64)
         self.post_last = np.full(max(1, n_post), kernels.NEVER, np.int64)
         teaching = bool(np.any(c.proj_rule == TEACHING))
         self.credited = np.ones(c.n_synapses if teaching else 1, np.uint8)
-        pring = (max((int(c.proj_delay[p]) for p in plastic), default=0)) + 1
-        self.pend = np.zeros((pring, max(1, n_pre)), np.int32)
-        self.pend_n = np.zeros((pring, max(1, len(c.proj_ids))), np.int64)
+        # Queue of pre spikes, by arrival step (one delay) or by emission step (per-synapse
+        # delays: pend_cur is where each spike's row has arrived so far).
+        pring = (max((int(c.proj_dmax[p]) for p in plastic), default=0)) + 1
+        n_proj = max(1, len(c.proj_ids))
+        self.pend = np.zeros((pring, max(1, c.n_pend_state)), np.int32)
+        self.pend_cur = np.zeros((pring, max(1, c.n_pend_state)), np.int64)
+        self.pend_n = np.zeros((pring, n_proj), np.int64)
+        self.pend_k = np.full((pring, n_proj), -1, np.int64)
         self._init_decay_tables(plastic)
 
     def _init_decay_tables(self, plastic: np.ndarray) -> None:
@@ -319,12 +323,12 @@ class Simulation:
             self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e, self.buf_i,
             c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
             c.proj_dsyn_off, c.proj_rule, c.proj_pparams, c.proj_col_off,
-            c.proj_trace_pre_off, c.proj_trace_post_off,
+            c.proj_trace_pre_off, c.proj_trace_post_off, c.proj_pend_off, c.proj_dmax,
             c.rowptr, c.syn_post, self.syn_weight, c.syn_delay, c.colptr, c.col_syn,
             c.col_pre,
             c.out_proj_ptr, c.out_proj,
             self.pre_trace, self.pre_last, self.post_trace, self.post_last, self.credited,
-            self.pend, self.pend_n,
+            self.pend, self.pend_n, self.pend_cur, self.pend_k,
             self.decay_tab, self.tab_off, self.tab_len,
             ev_k, ev_gid, ev_ptr,
             self.spk_k, self.spk_gid, self.n_spk, self.spk_now,

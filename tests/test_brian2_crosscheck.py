@@ -374,3 +374,72 @@ def test_song_abbott_stdp_weight_distribution_matches_brian2():
     mean = ours.mean(axis=0)
     assert abs(mean[0] - brian[0]) <= 0.05, (ours, brian)
     assert abs(mean[1] - brian[1]) <= 0.05, (ours, brian)
+
+
+# ---------------------------------------------------------------------------- STDP + delays
+PAIR_PRE = [[12.0, 40.0, 71.5], [20.0, 55.0], [33.3, 34.0, 90.0]]
+PAIR_POST = [[25.1, 80.1], [45.1], [15.1, 60.1, 95.1], [38.1]]  # post spikes (ms)
+
+
+def test_stdp_with_per_synapse_delays_matches_brian2():
+    """Pair-based STDP with a different delay on every synapse: identical final weights.
+
+    3 pre neurons (given spike times) -> 4 post neurons, all to all, delays drawn per
+    synapse (0-8 ms). Our post neurons are LIF neurons kicked one step before the listed
+    times; in Brian2 the post side is a SpikeGeneratorGroup firing at exactly those times.
+    Both time the pre spike at its arrival (Brian2 delays the on_pre pathway), and both run
+    arrivals before post spikes within a step.
+    """
+    a_plus, a_minus, w_max, w0 = 0.01, 0.012, 1.0, 0.5
+    drive = [[t - DT for t in times] for times in PAIR_POST]
+    lif = {"tau_m": 10.0, "v_rest": -65.0, "v_reset": -65.0, "v_thresh": -50.0,
+           "t_ref": 5.0, "tau_syn_exc": 0.2, "v_init": -65.0}
+    doc = _document([
+        {"id": "pre", "kind": "encoder", "model": "spike_times", "size": 3,
+         "params": {"times_ms": PAIR_PRE}},
+        {"id": "drive", "kind": "encoder", "model": "spike_times", "size": 4,
+         "params": {"times_ms": drive}},
+        {"id": "post", "kind": "population", "model": "lif", "size": 4, "params": lif},
+    ], [
+        {"id": "syn", "source": "pre", "target": "post", "weight": w0,
+         "delay_ms": {"dist": "uniform", "low": 0.0, "high": 8.0},
+         "plasticity": {"rule": "stdp", "a_plus": a_plus, "a_minus": a_minus,
+                        "tau_plus": 16.8, "tau_minus": 33.7, "w_min": 0.0, "w_max": w_max},
+         "record_weights": {"every_ms": 10.0}},
+        {"id": "kick", "source": "drive", "target": "post", "weight": 5000.0,
+         "connectivity": {"rule": "one_to_one"}},
+    ], duration_ms=120.0, seed=3)
+    from engine.build import build
+
+    project = Project.from_dict(doc)
+    compiled = build(project)
+    ours = simulate(project)
+    post_times = [_spike_times(ours, "post")]
+    assert len(post_times[0]) == sum(len(t) for t in PAIR_POST)
+    record = ours.weights["syn"]
+    b = compiled.proj_ids.index("syn")
+    n = len(record.pre)
+    delays = compiled.syn_delay[compiled.proj_dsyn_off[b]:compiled.proj_dsyn_off[b] + n]
+
+    _brian_scope("numpy")
+    pre_i = [i for i, times in enumerate(PAIR_PRE) for _ in times]
+    pre_t = [t for times in PAIR_PRE for t in times]
+    post_i = [j for j, times in enumerate(PAIR_POST) for _ in times]
+    post_t = [t for times in PAIR_POST for t in times]
+    pre = b2.SpikeGeneratorGroup(3, pre_i, pre_t * ms)
+    post = b2.SpikeGeneratorGroup(4, post_i, post_t * ms)
+    ns = {"taupre": 16.8 * ms, "taupost": 33.7 * ms, "wmax": w_max}
+    syn = b2.Synapses(pre, post, """w : 1
+                                    dApre/dt = -Apre / taupre : 1 (event-driven)
+                                    dApost/dt = -Apost / taupost : 1 (event-driven)""",
+                      on_pre=f"""Apre += {a_plus}
+                                 w = clip(w + Apost, 0, wmax)""",
+                      on_post=f"""Apost -= {a_minus}
+                                  w = clip(w + Apre, 0, wmax)""", namespace=ns)
+    syn.connect(i=record.pre.astype(int), j=record.post.astype(int))
+    syn.w = w0
+    syn.delay = delays.astype(float) * DT * ms
+    b2.Network(pre, post, syn).run(120 * ms)
+    theirs = np.asarray(syn.w[:])
+    np.testing.assert_allclose(record.snapshots[-1], theirs, atol=1e-6)
+    assert np.ptp(theirs) > 0.01  # the delays made the synapses learn differently

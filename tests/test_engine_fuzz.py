@@ -79,7 +79,7 @@ def _document(spec: dict) -> dict:
         plastic = proj["plasticity"] if not (current or proj["inhibitory"]) else None
         if current:
             delay = 0.0
-        elif proj["delay_spread"] and not plastic:
+        elif proj["delay_spread"]:
             delay = {"dist": "uniform", "low": 0.0, "high": 2.0 * dt * 10}
         else:
             delay = proj["delay_steps"] * dt
