@@ -54,9 +54,12 @@ class ResultsView(pn.viewable.Viewer):
         self._lazy: dict[int, Any] = {}
         self._shown: dict[int, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
+        # The plots join the page with the first result: an empty raster and rate plot
+        # only delayed the first page.
+        self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
+                                  sizing_mode="stretch_width")
         self.tabs = pn.Tabs(
-            ("Activity", pn.Column(pn.Row(self.status, self.download_spikes), self.raster,
-                                   self.rates, sizing_mode="stretch_width")),
+            ("Activity", self.activity),
             ("Traces", pn.Column(self.traces, pn.Row(self.pick_population, self.pick_neuron,
                                                      self.pick_button, align="end"),
                                  self.neuron, sizing_mode="stretch_width")),
@@ -103,6 +106,8 @@ class ResultsView(pn.viewable.Viewer):
     def show(self, result: SimulationResult) -> None:
         """Display a (possibly partial) result."""
         self.result = result
+        if len(self.activity) == 1:
+            self.activity.extend([self.raster, self.rates])
         # Current inputs carry no spikes: no raster rows for them.
         sizes = {node: size for node, size in result.sizes.items()
                  if node not in self._current_nodes(result)}
