@@ -156,8 +156,15 @@ def estimate_memory(project: Project) -> MemoryEstimate:
             est.add(f"weight snapshots of {p.id}", 4 * n_syn * (sim.duration_ms / every + 1))
         elif p.plasticity and n_syn <= FULL_SNAPSHOT_SYNAPSES:
             est.add(f"weight snapshots of {p.id}", 4 * n_syn * 101)
-    if any(p.plasticity for p in net.projections):
+    plastic = [p for p in net.projections if p.plasticity]
+    if plastic:
         est.add("weights the run learns on (a copy)", 4 * total_syn)
+        # Queue of pre spikes: a row per step of the longest plastic delay, a column per
+        # pre neuron (plus a row cursor each with per-synapse delays).
+        rows = int(round(max(_max_delay_ms(p.delay_ms) for p in plastic) / sim.dt_ms)) + 1
+        width = 4 + (8 if any(isinstance(p.delay_ms, dict) for p in plastic) else 0)
+        est.add("queue of plastic pre spikes",
+                rows * width * sum(sizes[p.source] for p in plastic))
     ring = int(round(max_delay / sim.dt_ms)) + 1
     est.add("neuron state", n_neurons * 8 * 6)
     est.add("delay buffers", 2 * 8 * ring * n_neurons)

@@ -156,7 +156,9 @@ class Simulation:
         pring = (max((int(c.proj_dmax[p]) for p in plastic), default=0)) + 1
         n_proj = max(1, len(c.proj_ids))
         self.pend = np.zeros((pring, max(1, c.n_pend_state)), np.int32)
-        self.pend_cur = np.zeros((pring, max(1, c.n_pend_state)), np.int64)
+        spread = any(c.proj_delay[p] < 0 for p in plastic)
+        self.pend_cur = np.zeros((pring, max(1, c.n_pend_state)) if spread else (1, 1),
+                                 np.int64)
         self.pend_n = np.zeros((pring, n_proj), np.int64)
         self.pend_k = np.full((pring, n_proj), -1, np.int64)
         self._init_decay_tables(plastic)
