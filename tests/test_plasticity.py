@@ -324,3 +324,19 @@ def test_per_synapse_delays_learn_like_each_synapse_on_its_own(plasticity):
                                      delay_ms=float(delays[s]) * DT, duration_ms=120.0))
         assert final[s] == pytest.approx(alone, abs=1e-6), (i, j, int(delays[s]))
     assert not np.allclose(final, W0)  # learning happened
+
+
+def test_memory_guard_counts_the_queue_of_long_plastic_delays():
+    from engine.build import build, estimate_memory
+    from engine.errors import MemoryBudgetError
+
+    doc = poisson_stdp(1).to_dict()
+    doc["network"]["nodes"][0]["size"] = 20_000
+    doc["network"]["projections"][0]["connectivity"] = {"rule": "fixed_indegree", "k": 5}
+    doc["network"]["projections"][0]["delay_ms"] = 500.0  # 5001 queue rows x 20000 pre
+    doc["simulation"]["memory_budget_mb"] = 100.0
+    project = Project.from_dict(doc)
+    parts = estimate_memory(project).items
+    assert parts["queue of plastic pre spikes"] == 5001 * 4 * 20_000
+    with pytest.raises(MemoryBudgetError, match="queue of plastic pre spikes"):
+        build(project)
