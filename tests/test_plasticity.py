@@ -248,9 +248,12 @@ def test_a_compiled_network_runs_again_from_its_initial_weights(rule):
     assert not np.array_equal(first.weights["ff"].snapshots[-1], initial)
 
 
-def test_learning_does_not_depend_on_the_chunking():
-    a = simulate(poisson_stdp(5), chunk_wall_s=0.1)
-    b = simulate(poisson_stdp(5), chunk_wall_s=1e-6)  # many tiny chunks
+@pytest.mark.parametrize("delay", [0.0, {"dist": "uniform", "low": 0.0, "high": 5.0}])
+def test_learning_does_not_depend_on_the_chunking(delay):
+    doc = poisson_stdp(5).to_dict()
+    doc["network"]["projections"][0]["delay_ms"] = delay
+    a = simulate(Project.from_dict(doc), chunk_wall_s=0.1)
+    b = simulate(Project.from_dict(doc), chunk_wall_s=1e-6)  # many tiny chunks
     assert a.spikes.equals(b.spikes)
     np.testing.assert_array_equal(a.weights["ff"].snapshots, b.weights["ff"].snapshots)
     np.testing.assert_array_equal(a.weights["ff"].mean, b.weights["ff"].mean)
