@@ -5,7 +5,9 @@ are labelled ``k``. Then spikes labelled ``k`` (neurons and input encoders) are 
 static synapses add their weight to a ring buffer slot ``(k + delay) % L`` of the target's
 synaptic current, which is added at the start of step ``k + delay + 1`` (so the current jumps
 at time ``k + delay`` and moves the membrane from then on). Plastic synapses are delivered at
-their arrival time through a queue of pre indices, so the learning rule sees the arrival time.
+their arrival time through a queue of pre indices (keyed by the arrival step with one delay per
+projection, by the emission step with per-synapse delays), so the learning rule sees the
+arrival time.
 ``k = 0`` only propagates input spikes at time 0.
 
 Only rows of neurons that spiked are walked (event-driven); the per-neuron update is a tight
