@@ -269,6 +269,22 @@ def _clip(w, lo, hi):  # pragma: no cover - compiled
     return lo if w < lo else (hi if w > hi else w)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _decayed(value, dk, decay_tab, off, length):  # pragma: no cover - compiled
+    """A trace ``dk`` steps after it was ``value`` (0 once the table ends, below e^-30)."""
+    return value * (decay_tab[off + dk] if dk < length else 0.0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _stdp_params(par, tab_off, tab_len, p):  # pragma: no cover - compiled
+    """Unpack projection p's STDP parameters and its two decay tables."""
+    w_min = par[4]
+    w_max = par[5]
+    span = w_max - w_min if w_max > w_min else 1.0
+    return (par[0], par[1], w_min, w_max, par[6] != 0.0, par[7] != 0.0, span,
+            tab_off[p, 0], tab_len[p, 0], tab_off[p, 1], tab_len[p, 1])
+
+
 @numba.njit(cache=True, nogil=True)
 def _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off, proj_syn_off,
                       proj_delay, proj_dsyn_off, proj_dmax, proj_pparams, proj_pre_off,
@@ -335,23 +351,14 @@ def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_sy
     cnt_syn[b, p] += r1 - r0
     cnt_plast[b, p] += r1 - r0
     if rule == 1:  # pair-based STDP; traces decay lazily (value at last update + table)
-        a_minus = par[1]
-        w_min = par[4]
-        w_max = par[5]
-        nearest = par[6] != 0.0
-        soft = par[7] != 0.0
-        span = w_max - w_min if w_max > w_min else 1.0
-        plus_off = tab_off[p, 0]
-        plus_len = tab_len[p, 0]
-        minus_off = tab_off[p, 1]
-        minus_len = tab_len[p, 1]
+        (_, a_minus, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
+         minus_len) = _stdp_params(par, tab_off, tab_len, p)
         for syn in range(r0, r1):
             j = syn_post[syn]
             w = syn_weight[syn]
             buf_e[out, base + j] += w
-            dk = k - post_last[post_off + j]
-            y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
-                                            else 0.0)
+            y = _decayed(post_trace[post_off + j], k - post_last[post_off + j], decay_tab,
+                         minus_off, minus_len)
             if soft:
                 w -= a_minus * y * (w - w_min) / span
             else:
@@ -359,14 +366,12 @@ def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_sy
             syn_weight[syn] = _clip(w, w_min, w_max)
             if per_synapse:
                 t = local + syn
-                dk = k - pre_last[t]
-                x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+                x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
                 pre_trace[t] = 1.0 if nearest else x + 1.0
                 pre_last[t] = k
         if not per_synapse:
             t = pre_off + i
-            dk = k - pre_last[t]
-            x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+            x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
             pre_trace[t] = 1.0 if nearest else x + 1.0
             pre_last[t] = k
     else:  # teaching rule: coincidence within a window
@@ -407,16 +412,8 @@ def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pr
     pre_off = proj_pre_off[p]
     post_off = proj_post_off[p]
     if rule == 1:
-        a_plus = par[0]
-        w_min = par[4]
-        w_max = par[5]
-        nearest = par[6] != 0.0
-        soft = par[7] != 0.0
-        span = w_max - w_min if w_max > w_min else 1.0
-        plus_off = tab_off[p, 0]
-        plus_len = tab_len[p, 0]
-        minus_off = tab_off[p, 1]
-        minus_len = tab_len[p, 1]
+        (a_plus, _, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
+         minus_len) = _stdp_params(par, tab_off, tab_len, p)
         for s in range(ns):
             gid = spk_now[s]
             if node_of[gid] != tgt:
@@ -429,16 +426,14 @@ def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pr
                 syn = col_syn[e]
                 w = syn_weight[syn]
                 t = pre_off + col_pre[e]
-                dk = k - pre_last[t]
-                x = pre_trace[t] * (decay_tab[plus_off + dk] if dk < plus_len else 0.0)
+                x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
                 if soft:
                     w += a_plus * x * (w_max - w) / span
                 else:
                     w += a_plus * x
                 syn_weight[syn] = _clip(w, w_min, w_max)
-            dk = k - post_last[post_off + j]
-            y = post_trace[post_off + j] * (decay_tab[minus_off + dk] if dk < minus_len
-                                            else 0.0)
+            y = _decayed(post_trace[post_off + j], k - post_last[post_off + j], decay_tab,
+                         minus_off, minus_len)
             post_trace[post_off + j] = 1.0 if nearest else y + 1.0
             post_last[post_off + j] = k
     else:
