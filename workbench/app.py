@@ -147,27 +147,24 @@ class Workbench(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ helpers
     def _guard(self, fn, *args):
-        """Run a user action; show engine/edit errors as messages, never as tracebacks.
-
-        Returns the action's result, or None when it failed (use `_succeeds` for actions
-        whose result is None).
-        """
-        result = []
-        self._succeeds(lambda: result.append(fn(*args)))
-        return result[0] if result else None
+        """Run a user action; its result, or None when it failed (the error is shown)."""
+        return self._attempt(fn, *args)[1]
 
     def _succeeds(self, fn, *args) -> bool:
-        """Run a user action; False (with the error shown as a message) when it failed."""
+        """Run a user action whose result may be None; False when it failed."""
+        return self._attempt(fn, *args)[0]
+
+    def _attempt(self, fn, *args) -> tuple[bool, Any]:
+        """(ok, result) of a user action; errors become messages, never tracebacks."""
         try:
-            fn(*args)
-            return True
+            return True, fn(*args)
         except (SpikeStudioError, edits.EditError) as exc:
             self.message(str(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a UI action must never kill the session
             log.exception("workbench action failed")
             self.message(f"Something went wrong ({type(exc).__name__}: {exc}); your project "
                          f"is unchanged.", "error")
-        return False
+        return False, None
 
     def _edit(self, fn, *args):
         return self._guard(self.session.apply, fn, *args)
