@@ -95,7 +95,9 @@ def _serve(args: argparse.Namespace) -> int:
         env["PANEL_COOKIE_SECRET"] = secret
     if args.basic_auth:
         # Not PANEL_BASIC_AUTH: Panel lower-cases that variable (and so the password).
-        command += ["--basic-auth", args.basic_auth]
+        command += ["--basic-auth", args.basic_auth,
+                    # Panel's own login page loads its logo from a CDN: ours is offline.
+                    "--basic-login-template", str(app.parent / "login.html")]
     if args.oauth_provider:
         command += ["--oauth-provider", args.oauth_provider]
         for flag, var in (("oauth_key", "PANEL_OAUTH_KEY"), ("oauth_secret", "PANEL_OAUTH_SECRET")):

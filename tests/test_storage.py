@@ -345,3 +345,36 @@ def test_save_as_a_taken_name_asks_before_replacing(workbench):
     assert [label for label in workbench.open_select.options if label.startswith("Mine")] == [
         "Mine: Lab"]
     assert workbench.open_select.value == str(path)
+
+
+# ---------------------------------------------------------------------------- serve flags
+def _serve_command(monkeypatch, argv):
+    from engine import cli
+
+    calls = []
+    monkeypatch.setattr(cli.os, "execve", lambda exe, cmd, env: calls.append((cmd, env)))
+    code = cli.main(["serve", *argv])
+    return code, calls
+
+
+def test_serve_passes_authentication_to_panel(monkeypatch, tmp_path):
+    users = tmp_path / "users.json"
+    users.write_text('{"ana": "Secret1", "bo": "Secret2"}')
+    code, calls = _serve_command(monkeypatch, ["--basic-auth", str(users),
+                                               "--cookie-secret", "Long-Random-1234"])
+    assert code == 0
+    command, env = calls[0]
+    assert command[command.index("--basic-auth") + 1] == str(users)
+    assert env["PANEL_COOKIE_SECRET"] == "Long-Random-1234"
+    assert "Long-Random-1234" not in command  # secrets stay out of the process list
+
+
+def test_serve_refuses_authentication_without_a_cookie_secret(monkeypatch, capsys):
+    monkeypatch.delenv("PANEL_COOKIE_SECRET", raising=False)
+    code, calls = _serve_command(monkeypatch, ["--basic-auth", "classpassword"])
+    assert code == 2 and not calls
+    assert "--cookie-secret" in capsys.readouterr().err
+    code, calls = _serve_command(monkeypatch, ["--autosave-days", "0"])
+    assert code == 2 and "--autosave-days" in capsys.readouterr().err
+    code, calls = _serve_command(monkeypatch, ["--autosave-days", "7"])
+    assert code == 0 and calls[0][1]["SPIKESTUDIO_AUTOSAVE_DAYS"] == "7.0"

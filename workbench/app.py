@@ -143,7 +143,9 @@ class Workbench(pn.viewable.Viewer):
         self.confirm_yes.on_click(lambda e: self._confirm())
         self.confirm_no.on_click(lambda e: self._cancel())
         self.confirm_bar = pn.Row(self.confirm_text, self.confirm_yes, self.confirm_no,
-                                  visible=False, align="center", css_classes=["ss-confirm"])
+                                  visible=False, css_classes=["ss-confirm"],
+                                  styles={"background": "#fff4e5", "border-radius": "6px",
+                                          "align-items": "center", "padding": "0 8px"})
 
     def __panel__(self):
         # A wrapping flex box: on a laptop screen the file buttons take a second line instead
@@ -248,7 +250,7 @@ class Workbench(pn.viewable.Viewer):
             action()
             return
         name = self.session.document.get("name", "Untitled")
-        self._ask(f"{name!r} has unsaved changes. {what} and discard them?",
+        self._ask(f"“{name}” has unsaved changes. {what} and discard them?",
                   f"Discard changes and {what[0].lower()}{what[1:]}", action)
 
     # ------------------------------------------------------------------ document -> views
@@ -404,8 +406,8 @@ class Workbench(pn.viewable.Viewer):
             self._ask(str(taken), "Replace it", lambda: self.save(taken_name, replace=True))
             return
         self._show_open_project(refresh=True)
-        self.message(f"Saved {self.session.document.get('name')!r} in your workspace "
-                     f"({path.name}).")
+        self.message(f"Saved “{self.session.document.get('name')}” in your "
+                     f"workspace ({path.name}).")
 
     def _on_upload(self, event) -> None:
         if not event.new:

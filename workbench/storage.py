@@ -47,8 +47,8 @@ class NameTaken(SpikeStudioError):
     """Save-as to a name that another project of the workspace already has."""
 
     def __init__(self, name: str, path: Path, suggestion: str):
-        super().__init__(f"A project named {name!r} already exists in your workspace. "
-                         f"Replace it, or save as {suggestion!r}.")
+        super().__init__(f"A project named “{name}” already exists in your workspace. "
+                         f"Replace it, or save as “{suggestion}”.")
         self.name, self.path, self.suggestion = name, path, suggestion
 
 
@@ -335,7 +335,7 @@ def publish(source: str | Path, replace: bool = False) -> Path:
     name = normal_name(document.get("name", "")) or "Untitled"
     existing = next((e for e in list_class_projects() if normal_name(e.name) == name), None)
     if existing is not None and not replace:
-        raise SpikeStudioError(f"the class already has a project named {name!r} "
+        raise SpikeStudioError(f"the class already has a project named “{name}” "
                                f"({existing.path}); use --replace to update it")
     target = existing.path if existing is not None else _reserve(class_dir(), file_stem(name))
     atomic_write_text(target, _dump(document))

@@ -3,6 +3,7 @@ ids are ignored, nothing is discarded without asking, undo survives a reload."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -197,3 +198,78 @@ def test_the_open_list_shows_the_open_project(served, goto_app):
     page.get_by_test_id("project-name").filter(has_text="CUBA").wait_for()
     assert page.locator(".ss-open-select select option:checked").inner_text() == (
         "Sample: CUBA balanced network")
+
+
+@pytest.fixture
+def class_server(tmp_path):
+    """``spikestudio serve --basic-auth users.json --cookie-secret ...`` on a free port."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"ana": "Ana-pass-1", "bo": "Bo-pass-2"}))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, SPIKESTUDIO_HOME=str(tmp_path / "home"),
+               PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--basic-auth",
+         str(users), "--cookie-secret", "a-long-random-cookie-secret-for-tests"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/static/extensions/panel/css/loading.css",
+                                       timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not answer"
+                time.sleep(0.2)
+        yield url, tmp_path / "home"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _login(page, url: str, user: str, password: str):
+    page.goto(f"{url}/app")
+    page.locator("input[name='username']").fill(user)
+    page.locator("input[name='password']").fill(password)
+    page.locator("input[name='password']").press("Enter")
+    return _ready(page)
+
+
+@pytest.mark.slow
+def test_logged_in_users_each_get_their_own_workspace(class_server, browser_page, ss_browser):
+    url, home = class_server
+    page_a = _login(browser_page, url, "ana", "Ana-pass-1")
+    assert page_a.get_by_test_id("workspace").inner_text() == "Workspace: ana"
+    _save_as(page_a, "Ana's lab")
+    context = ss_browser.new_context()
+    try:
+        page_b = context.new_page()
+        page_b.goto(f"{url}/app")
+        page_b.locator("input[name='username']").fill("ana")
+        page_b.locator("input[name='password']").fill("Bo-pass-2")
+        page_b.locator("input[name='password']").press("Enter")
+        page_b.get_by_role("alert").filter(has_text="Invalid username or password").wait_for()
+        page_b = _login(page_b, url, "bo", "Bo-pass-2")
+        assert page_b.get_by_test_id("workspace").inner_text() == "Workspace: bo"
+        assert not [label for label in _open_labels(page_b) if label.startswith("Mine")]
+    finally:
+        context.close()
+    owners = [json.loads(p.read_text())["label"]
+              for p in (home / "workspaces").glob("*/workspace.json")]
+    assert owners == ["ana"]
