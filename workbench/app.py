@@ -413,6 +413,8 @@ class Workbench(pn.viewable.Viewer):
         if not event.new:
             return
         data, filename = event.new, self.upload.filename
+        # Empty the file field, so choosing the same file again (after Cancel) is seen.
+        self.upload.clear()
         if self._succeeds(loads_project, data):  # a bad file is reported, nothing is asked
             self._unless_unsaved(f"Open {filename}", lambda: self._open_upload(data, filename))
 

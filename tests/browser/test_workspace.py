@@ -273,3 +273,25 @@ def test_logged_in_users_each_get_their_own_workspace(class_server, browser_page
     owners = [json.loads(p.read_text())["label"]
               for p in (home / "workspaces").glob("*/workspace.json")]
     assert owners == ["ana"]
+
+
+def test_upload_over_unsaved_changes_asks_and_the_same_file_can_be_chosen_again(
+        served, goto_app, wait_until, tmp_path):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _add_izhikevich(page, app, wait_until)
+    doc = storage.read_document(storage.SAMPLES_DIR / "cuba_balanced.json")
+    doc["name"] = "Uploaded CUBA"
+    path = tmp_path / "up.json"
+    path.write_text(json.dumps(doc))
+    upload = page.locator(".ss-upload input[type='file']")
+    upload.set_input_files(str(path))
+    page.get_by_test_id("confirm").wait_for()
+    page.locator(".ss-confirm-no button").click()
+    page.get_by_test_id("confirm").wait_for(state="hidden")
+    assert _has_izhikevich(app)
+    upload.set_input_files(str(path))  # the same file again: asked again
+    page.get_by_test_id("confirm").wait_for()
+    page.locator(".ss-confirm-yes button").click()
+    page.get_by_test_id("project-name").filter(has_text="Uploaded CUBA").wait_for()
+    assert not _has_izhikevich(app)
