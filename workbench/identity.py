@@ -97,11 +97,13 @@ class CookieWriter(pn.custom.JSComponent):
 
     _esm = """
 export function render({ model }) {
+  // Lax, not Strict: a Strict cookie is not sent when a student follows a link from another
+  // site, and the server would then hand out (and store) a new, empty workspace.
   const write = () => {
     if (!model.token) return;
     const secure = window.location.protocol === "https:" ? "; Secure" : "";
     document.cookie = `__COOKIE__=${model.token}; path=/; max-age=${model.max_age_s}` +
-                      `; SameSite=Strict${secure}`;
+                      `; SameSite=Lax${secure}`;
   };
   write();
   model.on("token", write);
