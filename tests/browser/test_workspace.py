@@ -295,3 +295,25 @@ def test_upload_over_unsaved_changes_asks_and_the_same_file_can_be_chosen_again(
     page.locator(".ss-confirm-yes button").click()
     page.get_by_test_id("project-name").filter(has_text="Uploaded CUBA").wait_for()
     assert not _has_izhikevich(app)
+
+
+def test_class_projects_are_listed_for_everyone_and_saved_as_a_copy(served, goto_app, tmp_path,
+                                                                   save_screenshot):
+    doc = storage.read_document(storage.SAMPLES_DIR / "cuba_balanced.json")
+    doc["name"] = "Lab 2: 平衡网络"
+    source = tmp_path / "lab2.json"
+    source.write_text(json.dumps(doc, ensure_ascii=False))
+    published = storage.publish(source)
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.locator(".ss-open-select select").select_option(label="Class: Lab 2: 平衡网络")
+    page.locator(".ss-open button").click()
+    page.get_by_test_id("project-name").filter(has_text="平衡网络").wait_for()
+    assert app.session.path is None  # read-only: Save makes the student's own copy
+    page.locator(".ss-save button").click()
+    page.get_by_test_id("save-state").filter(has_text=re.compile(r"^saved$")).wait_for()
+    assert app.workspace.owns(app.session.path)
+    assert storage.read_document(published) == storage.read_document(source)
+    page.locator(".ss-open-select select option", has_text="Mine: Lab 2: 平衡网络").wait_for(
+        state="attached")
+    save_screenshot("class-copy-saved")
