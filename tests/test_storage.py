@@ -378,3 +378,28 @@ def test_serve_refuses_authentication_without_a_cookie_secret(monkeypatch, capsy
     assert code == 2 and "--autosave-days" in capsys.readouterr().err
     code, calls = _serve_command(monkeypatch, ["--autosave-days", "7"])
     assert code == 0 and calls[0][1]["SPIKESTUDIO_AUTOSAVE_DAYS"] == "7.0"
+
+
+def test_housekeeping_runs_at_the_first_session_and_then_daily(monkeypatch, home):
+    monkeypatch.setattr(storage, "_last_cleanup", float("-inf"))
+    ws = storage.Workspace.for_user("ana")
+    ws.autosave("old", {"document": {}})
+    old = time.time() - 40 * 86400
+    os.utime(ws.autosave_dir / "old.json", (old, old))
+    now = time.time()
+    assert storage.housekeeping(now) is True
+    assert not (ws.autosave_dir / "old.json").exists()
+    assert storage.housekeeping(now + 3600) is False
+    assert storage.housekeeping(now + 86401) is True
+
+
+def test_create_app_cleans_up_and_writes_no_autosave(monkeypatch, home):
+    import workbench.app as app_module
+
+    monkeypatch.setattr(storage, "_last_cleanup", float("-inf"))
+    ws = storage.Workspace.local()
+    ws.autosave("stale", {"document": {}})
+    old = time.time() - 40 * 86400
+    os.utime(ws.autosave_dir / "stale.json", (old, old))
+    app_module.create_app()
+    assert list(home.rglob("autosave/*.json")) == []

@@ -508,7 +508,7 @@ def session_id_from_url(workspace: storage.Workspace | None = None) -> str:
 
 def create_app() -> pn.viewable.Viewable:
     """The servable page of one session."""
-    storage.startup()  # once per server process: stale autosaves and .tmp files go
+    storage.housekeeping()  # at start, then daily: stale autosaves and .tmp files go
     who = identity.current()
     return Workbench(session_id=session_id_from_url(who.workspace), who=who).__panel__()
 

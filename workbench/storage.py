@@ -381,12 +381,19 @@ def _unlink(path: Path) -> int:
         return 0
 
 
-_started = False
+_last_cleanup = float("-inf")
+HOUSEKEEPING_EVERY_S = 86400.0
 
 
-def startup() -> None:
-    """Housekeeping once per server process (the first session calls it)."""
-    global _started
-    if not _started:
-        _started = True
-        cleanup()
+def housekeeping(now: float | None = None) -> bool:
+    """:func:`cleanup` when the server starts (its first session) and then once a day.
+
+    Returns True when it ran.
+    """
+    global _last_cleanup
+    now = time.time() if now is None else now
+    if now - _last_cleanup < HOUSEKEEPING_EVERY_S:
+        return False
+    _last_cleanup = now
+    cleanup(now=now)
+    return True
