@@ -10,6 +10,7 @@ merely loading the page writes nothing. The autosave holds the undo history (the
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,32 @@ SAVED_HISTORY = 50
 
 
 class _History(edits.History):
-    """The edit history, plus a bounded plain-data form for the autosave."""
+    """The edit history, plus a bounded JSON form for the autosave."""
+
+    def __init__(self, limit: int = 200):
+        super().__init__(limit)
+        # Snapshots never change (edits return new documents), so each is serialised once:
+        # id -> (document, JSON). Holding the document keeps its id from being reused.
+        self._json: dict[int, tuple[dict, str]] = {}
 
     def export(self, limit: int = SAVED_HISTORY) -> dict[str, list]:
         return {"undo": self._undo[-limit:], "redo": self._redo[-limit:]}
+
+    def export_json(self, limit: int = SAVED_HISTORY) -> str:
+        """``json.dumps(self.export(limit))``, reusing the text of unchanged snapshots."""
+        kept: dict[int, tuple[dict, str]] = {}
+        parts = {}
+        for key, stack in self.export(limit).items():
+            texts = []
+            for doc in stack:
+                entry = self._json.get(id(doc))
+                if entry is None or entry[0] is not doc:
+                    entry = (doc, json.dumps(doc, allow_nan=False, ensure_ascii=False))
+                kept[id(doc)] = entry
+                texts.append(entry[1])
+            parts[key] = "[" + ",".join(texts) + "]"
+        self._json = kept
+        return f'{{"undo": {parts["undo"]}, "redo": {parts["redo"]}}}'
 
     def load(self, data: Any) -> None:
         """Restore an exported history; anything malformed is dropped (an empty history)."""
@@ -167,9 +190,10 @@ class ProjectSession(param.Parameterized):
         """Write this tab's state, once the user has done something (see module doc)."""
         if not self._autosaving:
             return
-        self.workspace.autosave(self.session_id, {
-            "document": self.document, "path": self.path, "source": self.source,
-            "dirty": self.dirty, "history": self.history.export()})
+        head = json.dumps({"document": self.document, "path": self.path, "source": self.source,
+                           "dirty": self.dirty}, allow_nan=False, ensure_ascii=False)
+        self.workspace.autosave(self.session_id,
+                                f'{head[:-1]}, "history": {self.history.export_json()}}}')
 
     # ------------------------------------------------------------------ saving / running
     def save(self, name: str | None = None, replace: bool = False) -> Path:

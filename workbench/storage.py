@@ -307,10 +307,11 @@ class Workspace:
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", session_id)[:64] or "session"
         return self.autosave_dir / f"{stem}.json"
 
-    def autosave(self, session_id: str, state: dict[str, Any]) -> None:
-        """Keep the latest state of a tab (document, file, undo history)."""
-        atomic_write_text(self._autosave_path(session_id),
-                          json.dumps(state, allow_nan=False, ensure_ascii=False))
+    def autosave(self, session_id: str, state: dict[str, Any] | str) -> None:
+        """Keep the latest state of a tab (document, file, undo history; a dict or its JSON)."""
+        text = state if isinstance(state, str) else json.dumps(state, allow_nan=False,
+                                                               ensure_ascii=False)
+        atomic_write_text(self._autosave_path(session_id), text)
 
     def load_autosave(self, session_id: str) -> dict[str, Any] | None:
         try:
