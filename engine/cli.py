@@ -80,10 +80,42 @@ def _serve(args: argparse.Namespace) -> int:
         command += ["--allow-websocket-origin", origin]
     if args.show:
         command.append("--show")
+    env = dict(os.environ)
+    if args.autosave_days is not None:
+        if not args.autosave_days > 0:
+            raise SpikeStudioError(f"--autosave-days: must be > 0, got {args.autosave_days:g}")
+        env["SPIKESTUDIO_AUTOSAVE_DAYS"] = str(args.autosave_days)
+    # Authentication is Panel's own; each person then gets the workspace of their user name.
+    # Secrets go through the environment, so they do not show in the server's command line.
+    if args.basic_auth or args.oauth_provider:
+        secret = args.cookie_secret or os.environ.get("PANEL_COOKIE_SECRET")
+        if not secret:
+            raise SpikeStudioError("--cookie-secret: required with --basic-auth or "
+                                   "--oauth-provider (any long random string)")
+        env["PANEL_COOKIE_SECRET"] = secret
+    if args.basic_auth:
+        # Not PANEL_BASIC_AUTH: Panel lower-cases that variable (and so the password).
+        command += ["--basic-auth", args.basic_auth,
+                    # Panel's own login page loads its logo from a CDN: ours is offline.
+                    "--basic-login-template", str(app.parent / "login.html")]
+    if args.oauth_provider:
+        command += ["--oauth-provider", args.oauth_provider]
+        for flag, var in (("oauth_key", "PANEL_OAUTH_KEY"), ("oauth_secret", "PANEL_OAUTH_SECRET")):
+            if getattr(args, flag):
+                env[var] = getattr(args, flag)
     # Become the server (no child left running when a supervisor stops this process).
     sys.stdout.flush()
-    os.execv(sys.executable, command)
+    os.execve(sys.executable, command, env)
     return 0  # pragma: no cover - execv does not return
+
+
+def _publish(args: argparse.Namespace) -> int:
+    # The class folder belongs to the workbench; like ``serve``, this hands over to it.
+    from workbench.storage import publish
+
+    target = publish(args.project, replace=args.replace)
+    print(f"published {args.project} for the class as {target}")
+    return 0
 
 
 def _warm(args: argparse.Namespace) -> int:
@@ -113,7 +145,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1")
     serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.add_argument("--basic-auth", default=None, metavar="FILE_OR_PASSWORD",
+                       help="log people in (Panel basic auth): a JSON file of user: password, "
+                            "or one shared password (then any user name is accepted, so use a "
+                            "file for private workspaces); each user gets their own workspace")
+    serve.add_argument("--cookie-secret", default=None,
+                       help="secret that signs login cookies (needed with authentication)")
+    serve.add_argument("--oauth-provider", default=None, help="Panel OAuth provider, e.g. github")
+    serve.add_argument("--oauth-key", default=None, help="OAuth client id")
+    serve.add_argument("--oauth-secret", default=None, help="OAuth client secret")
+    serve.add_argument("--autosave-days", type=float, default=None,
+                       help="delete autosaves untouched this long at start (default 30)")
     serve.set_defaults(func=_serve)
+    pub = sub.add_parser("publish", help="publish a project read-only to every student")
+    pub.add_argument("project", help="project JSON file (validated first)")
+    pub.add_argument("--replace", action="store_true",
+                     help="update the class project of the same name")
+    pub.set_defaults(func=_publish)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)
     return parser

@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,10 @@ import panel as pn
 
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
-from engine.project import MONITOR_MODELS, SIMULATION_SPECS
+from engine.project import MONITOR_MODELS, SIMULATION_SPECS, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
-from workbench import edits, runner, storage
+from workbench import edits, identity, runner, storage
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
     item_problems,
@@ -37,22 +37,29 @@ from workbench.style import CSS, html_pane
 
 log = logging.getLogger(__name__)
 POLL_MS = 150
+OPEN_PROMPT = "Open..."
 
 
 class Workbench(pn.viewable.Viewer):
     """The whole app for one browser session."""
 
-    def __init__(self, session_id: str | None = None, **params: Any):
+    def __init__(self, session_id: str | None = None, who: identity.Identity | None = None,
+                 **params: Any):
         super().__init__(**params)
-        self.session_id = session_id or uuid.uuid4().hex[:16]
-        self.session = ProjectSession(self.session_id)
+        who = who or identity.current()
+        self.workspace = who.workspace
+        self.cookie = identity.CookieWriter(token=who.cookie_token)
+        self.session_id = session_id or self.workspace.issue_session_id()
+        self.session = ProjectSession(self.session_id, self.workspace)
         self.handle: runner.RunHandle | None = None
         self._poller = None
+        self._pending: Callable[[], Any] | None = None
         self._build_widgets()
         restored = self._guard(self.session.restore_or_open_default)
         self.session.param.watch(self._on_document, ["document", "problems"])
-        self.session.param.watch(self._on_flags, ["can_undo", "can_redo", "dirty", "path"])
-        self._refresh_all()
+        self.session.param.watch(self._on_flags, ["can_undo", "can_redo", "dirty", "path",
+                                                  "source", "document"])
+        self._after_project_replaced()
         if restored:
             self.message("Restored your last session.", "info")
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -107,9 +114,12 @@ class Workbench(pn.viewable.Viewer):
         self.undo_button.on_click(lambda e: self.undo())
         self.redo_button.on_click(lambda e: self.redo())
         self.new_button = pn.widgets.Button(label="New", width=70, css_classes=["ss-new"])
-        self.new_button.on_click(lambda e: self._guard(self.session.new))
+        self.new_button.on_click(lambda e: self.new())
         self.open_select = pn.widgets.Select(label="", options=self._open_options(),
                                              width=260, css_classes=["ss-open-select"])
+        self.workspace_label = html_pane(
+            f'<span class="ss-workspace" data-testid="workspace">Workspace: '
+            f'{_escape(self.workspace.label)}</span>', sizing_mode=None)
         self.open_button = pn.widgets.Button(label="Open", width=70, css_classes=["ss-open"])
         self.open_button.on_click(lambda e: self.open_selected())
         self.save_button = pn.widgets.Button(label="Save", width=70, css_classes=["ss-save"])
@@ -118,13 +128,24 @@ class Workbench(pn.viewable.Viewer):
                                                  css_classes=["ss-save-as-name"])
         self.save_as_button = pn.widgets.Button(label="Save as", width=80,
                                                 css_classes=["ss-save-as"])
-        self.save_as_button.on_click(lambda e: self.save(self.save_as_name.value or None))
+        self.save_as_button.on_click(lambda e: self.save(self.save_as_name.value))
         self.upload = pn.widgets.FileInput(accept=".json", width=210,
                                            css_classes=["ss-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.download = pn.widgets.FileDownload(callback=self._download, filename="project.json",
                                                 label="Download", color="default",
                                                 width=100, css_classes=["ss-download"])
+        # Asks before anything is discarded or replaced (see _ask).
+        self.confirm_text = html_pane("", sizing_mode=None)
+        self.confirm_yes = pn.widgets.Button(label="Discard changes", color="danger",
+                                             css_classes=["ss-confirm-yes"])
+        self.confirm_no = pn.widgets.Button(label="Cancel", css_classes=["ss-confirm-no"])
+        self.confirm_yes.on_click(lambda e: self._confirm())
+        self.confirm_no.on_click(lambda e: self._cancel())
+        self.confirm_bar = pn.Row(self.confirm_text, self.confirm_yes, self.confirm_no,
+                                  visible=False, css_classes=["ss-confirm"],
+                                  styles={"background": "#fff4e5", "border-radius": "6px",
+                                          "align-items": "center", "padding": "0 8px"})
 
     def __panel__(self):
         # A wrapping flex box: on a laptop screen the file buttons take a second line instead
@@ -132,7 +153,8 @@ class Workbench(pn.viewable.Viewer):
         header = pn.FlexBox(self.title, self.new_button, self.open_select, self.open_button,
                             self.save_button, self.save_as_name, self.save_as_button,
                             self.download, self.upload, self.undo_button, self.redo_button,
-                            flex_wrap="wrap", align_items="center", css_classes=["ss-header"],
+                            self.workspace_label, self.cookie, flex_wrap="wrap",
+                            align_items="center", css_classes=["ss-header"],
                             sizing_mode="stretch_width")
         run_bar = pn.Column(
             pn.Row(self.run_form, pn.Column(self.run_button, self.stop_button, width=110),
@@ -141,7 +163,7 @@ class Workbench(pn.viewable.Viewer):
             css_classes=["ss-runbar"])
         left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
         body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
-        return pn.Column(header, self.messages, body, self.results,
+        return pn.Column(header, self.confirm_bar, self.messages, body, self.results,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 
@@ -179,17 +201,69 @@ class Workbench(pn.viewable.Viewer):
             getattr(notifications, "error" if level == "error" else "info")(
                 str(text).splitlines()[0][:200], duration=6000)
 
-    @staticmethod
-    def _open_options() -> dict[str, str]:
-        options = {f"Sample: {e.name}": str(e.path) for e in storage.list_samples()}
-        options.update({f"Mine: {e.name}": str(e.path) for e in storage.list_user_projects()})
+    def _open_options(self) -> dict[str, str]:
+        """Label -> file of every project this person may open ("" is the neutral entry)."""
+        options = {OPEN_PROMPT: ""}
+        for group, entries in (("Sample", storage.list_samples()),
+                               ("Class", storage.list_class_projects()),
+                               ("Mine", self.workspace.list_projects())):
+            for entry in entries:
+                label = f"{group}: {entry.name}"
+                if label in options:  # two files with one name: both stay reachable
+                    label = f"{label} ({entry.path.name})"
+                options[label] = str(entry.path)
         return options
+
+    def _show_open_project(self, refresh: bool = False) -> None:
+        """Let the Open list show the project that is open (or the neutral entry)."""
+        source = self.session.source or ""
+        if refresh or source not in self.open_select.options.values():
+            self.open_select.options = self._open_options()
+        values = self.open_select.options.values()
+        self.open_select.value = source if source in values else ""
+
+    # ------------------------------------------------------------------ asking first
+    def _ask(self, question: str, confirm_label: str, action: Callable[[], Any]) -> None:
+        """Show ``question`` with a confirm and a Cancel button; ``action`` runs on confirm."""
+        self._pending = action
+        self.confirm_text.object = (f'<span class="ss-confirm-text" data-testid="confirm">'
+                                    f'{_escape(question)}</span>')
+        self.confirm_yes.label = confirm_label
+        self.confirm_bar.visible = True
+
+    def _confirm(self) -> None:
+        action, self._pending = self._pending, None
+        self.confirm_bar.visible = False
+        if action is not None:
+            action()
+
+    def _cancel(self) -> None:
+        self._pending = None
+        self.confirm_bar.visible = False
+        self.message("Cancelled: nothing was changed.")
+
+    def _unless_unsaved(self, what: str, action: Callable[[], Any]) -> None:
+        """Run ``action`` now, or after asking when it would discard unsaved changes."""
+        if not self.session.dirty:
+            self._pending = None
+            self.confirm_bar.visible = False
+            action()
+            return
+        name = self.session.document.get("name", "Untitled")
+        self._ask(f"“{name}” has unsaved changes. {what} and discard them?",
+                  f"Discard changes and {what[0].lower()}{what[1:]}", action)
 
     # ------------------------------------------------------------------ document -> views
     def _refresh_all(self) -> None:
         self._on_document()
         self._on_flags()
         self.results.show_document(self.session.document)
+
+    def _after_project_replaced(self) -> None:
+        """Called after every Open, New, upload and restore: the views start afresh."""
+        self.editor.selection = {}
+        self._refresh_all()
+        self._show_open_project()
 
     def _on_document(self, *events) -> None:
         doc = self.session.document
@@ -216,7 +290,7 @@ class Workbench(pn.viewable.Viewer):
         self.title.object = (f'<div class="ss-brand">SpikeStudio</div><div class="ss-project" '
                              f'data-testid="project-name">{name}</div>'
                              f'<div class="ss-save-state" data-testid="save-state">{state}</div>')
-        self.download.filename = f"{storage.user_project_path(s.document.get('name', 'project')).stem}.json"  # noqa: E501
+        self.download.filename = f"{storage.file_stem(s.document.get('name', 'project'))}.json"
 
     @staticmethod
     def _exists(doc: dict, selection: dict) -> bool:
@@ -292,26 +366,62 @@ class Workbench(pn.viewable.Viewer):
             self.message("Nothing to redo.")
 
     # ------------------------------------------------------------------ files
+    def new(self) -> None:
+        """Start an empty project (asking first when there are unsaved changes)."""
+        self._unless_unsaved("Start a new project", self._new)
+
+    def _new(self) -> None:
+        if self._succeeds(self.session.new):
+            self._after_project_replaced()
+            self.message("New project.")
+
     def open_selected(self) -> None:
+        """Open the project chosen in the Open list (asking first over unsaved changes)."""
         path = self.open_select.value
-        if path and self._succeeds(self.session.open_path, Path(path)):
-            self.editor.selection = {}
-            self._refresh_all()
+        if not path:
+            self.message("Choose a project in the list, then press Open.")
+            return
+        if path not in self.open_select.options.values():  # only what the list offers
+            self.message("That project is not available.", "error")
+            return
+        # A broken file is reported before anything is asked or discarded.
+        if self._succeeds(storage.read_document, Path(path)):
+            self._unless_unsaved("Open another project", lambda: self._open(Path(path)))
+
+    def _open(self, path: Path) -> None:
+        if self._succeeds(self.session.open_path, path):
+            self._after_project_replaced()
             self.message(f"Opened {self.session.document.get('name')}.")
 
-    def save(self, name: str | None = None) -> None:
-        path = self._guard(self.session.save, name)
-        if path is not None:
-            self.open_select.options = self._open_options()
-            self.message(f"Saved to {path}.")
+    def save(self, name: str | None = None, replace: bool = False) -> None:
+        """Save (``name`` None) or save as ``name``; asks before replacing another project."""
+        self._guard(self._save, name, replace)
+
+    def _save(self, name: str | None, replace: bool) -> None:
+        try:
+            path = self.session.save(name, replace=replace)
+        except storage.NameTaken as taken:
+            self.save_as_name.value = taken.suggestion
+            taken_name = taken.name
+            self._ask(str(taken), "Replace it", lambda: self.save(taken_name, replace=True))
+            return
+        self._show_open_project(refresh=True)
+        self.message(f"Saved “{self.session.document.get('name')}” in your "
+                     f"workspace ({path.name}).")
 
     def _on_upload(self, event) -> None:
         if not event.new:
             return
-        if self._succeeds(self.session.open_text, event.new):
-            self.editor.selection = {}
-            self._refresh_all()
-            self.message(f"Opened {self.upload.filename}.")
+        data, filename = event.new, self.upload.filename
+        # Empty the file field, so choosing the same file again (after Cancel) is seen.
+        self.upload.clear()
+        if self._succeeds(loads_project, data):  # a bad file is reported, nothing is asked
+            self._unless_unsaved(f"Open {filename}", lambda: self._open_upload(data, filename))
+
+    def _open_upload(self, data: bytes, filename: str) -> None:
+        if self._succeeds(self.session.open_text, data):
+            self._after_project_replaced()
+            self.message(f"Opened {filename}.")
 
     def _download(self) -> io.StringIO:
         return io.StringIO(json.dumps(self.session.document, indent=2, allow_nan=False))
@@ -387,23 +497,20 @@ def _escape(text: str) -> str:
     return html.escape(str(text))
 
 
-def session_id_from_url() -> str:
-    """The ``?session=`` id of this page, creating one (kept in the URL across reloads)."""
-    location = pn.state.location
-    args = pn.state.session_args or {}
-    raw = args.get("session", [b""])[0]
-    sid = raw.decode() if isinstance(raw, bytes) else str(raw)
-    if not sid or len(sid) > 64 or not sid.replace("-", "").isalnum():
-        sid = uuid.uuid4().hex[:16]
-        if location is not None:
-            # After load: the browser's own location would overwrite an earlier change.
-            pn.state.onload(lambda: location.update_query(session=sid))
-    return sid
+def session_id_from_url(workspace: storage.Workspace | None = None) -> str:
+    """The ``?session=`` id of this page if the server issued it for this workspace.
+
+    Any other id (forged, mistyped, another person's) is replaced by a new one, written into
+    the URL so that a reload keeps the tab's autosave.
+    """
+    return identity.session_id(workspace or identity.current().workspace)
 
 
 def create_app() -> pn.viewable.Viewable:
     """The servable page of one session."""
-    return Workbench(session_id=session_id_from_url()).__panel__()
+    storage.housekeeping()  # at start, then daily: stale autosaves and .tmp files go
+    who = identity.current()
+    return Workbench(session_id=session_id_from_url(who.workspace), who=who).__panel__()
 
 
 pn.extension("tabulator", notifications=True, design="bootstrap")

@@ -1,22 +1,73 @@
 """The state of one browser session: the project document, its history and validation.
 
 Edits are pure functions of the document (workbench.edits); this class applies them, keeps the
-undo history, re-validates with the engine and autosaves. It knows nothing of widgets.
+undo history, re-validates with the engine and autosaves into its workspace. It knows nothing
+of widgets. Autosaving starts with the first user action (an edit, open, new, upload or save):
+merely loading the page writes nothing. The autosave holds the undo history (the last
+:data:`SAVED_HISTORY` steps each way) so Undo works after a reload.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import param
 
-from engine.errors import Problem, ProjectError
+from engine.errors import Problem, ProjectError, SpikeStudioError
 from engine.migrations import migrate
 from engine.project import Project, validate_document
 from workbench import edits, storage
+
+#: Undo (and redo) steps kept in the autosave; the in-memory history is longer.
+SAVED_HISTORY = 50
+
+
+class _History(edits.History):
+    """The edit history, plus a bounded JSON form for the autosave."""
+
+    def __init__(self, limit: int = 200):
+        super().__init__(limit)
+        # Snapshots never change (edits return new documents), so each is serialised once:
+        # id -> (document, JSON). Holding the document keeps its id from being reused.
+        self._json: dict[int, tuple[dict, str]] = {}
+
+    def export(self, limit: int = SAVED_HISTORY) -> dict[str, list]:
+        return {"undo": self._undo[-limit:], "redo": self._redo[-limit:]}
+
+    def export_json(self, limit: int = SAVED_HISTORY) -> str:
+        """``json.dumps(self.export(limit))``, reusing the text of unchanged snapshots."""
+        kept: dict[int, tuple[dict, str]] = {}
+        parts = {}
+        for key, stack in self.export(limit).items():
+            texts = []
+            for doc in stack:
+                entry = self._json.get(id(doc))
+                if entry is None or entry[0] is not doc:
+                    entry = (doc, json.dumps(doc, allow_nan=False, ensure_ascii=False))
+                kept[id(doc)] = entry
+                texts.append(entry[1])
+            parts[key] = "[" + ",".join(texts) + "]"
+        self._json = kept
+        return f'{{"undo": {parts["undo"]}, "redo": {parts["redo"]}}}'
+
+    def load(self, data: Any) -> None:
+        """Restore an exported history; anything malformed is dropped (an empty history)."""
+        self.clear()
+        if not isinstance(data, dict):
+            return
+        for stack, key in ((self._undo, "undo"), (self._redo, "redo")):
+            steps = data.get(key)
+            if isinstance(steps, list):
+                stack.extend(copy.deepcopy(d) for d in steps[-self.limit:] if _is_document(d))
+
+
+def _is_document(value: Any) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("network"), dict)
+            and isinstance(value["network"].get("nodes"), list))
 
 
 class ProjectSession(param.Parameterized):
@@ -24,46 +75,76 @@ class ProjectSession(param.Parameterized):
 
     document = param.Dict(default={}, doc="The project JSON document being edited.")
     problems = param.List(default=[], doc="engine Problems of the current document.")
-    path = param.String(default=None, allow_None=True, doc="File the project was saved to.")
+    path = param.String(default=None, allow_None=True,
+                        doc="The workspace file the project is saved to (None: not saved yet).")
+    source = param.String(default=None, allow_None=True,
+                          doc="The file it was opened from (sample, class or own project).")
     dirty = param.Boolean(default=False, doc="Edited since the last save.")
     can_undo = param.Boolean(default=False)
     can_redo = param.Boolean(default=False)
 
-    def __init__(self, session_id: str, **params: Any):
+    def __init__(self, session_id: str, workspace: storage.Workspace | None = None,
+                 **params: Any):
         super().__init__(**params)
         self.session_id = session_id
-        self.history = edits.History()
+        self.workspace = workspace or storage.Workspace.local()
+        self.history = _History()
+        self._autosaving = False  # becomes True with the first user action
 
     # ------------------------------------------------------------------ loading
     def restore_or_open_default(self) -> bool:
-        """Restore this session's autosave; else open the default sample. True if restored."""
-        saved = storage.load_autosave(self.session_id)
-        if saved and isinstance(saved.get("document"), dict):
-            self._replace(saved["document"], path=saved.get("path"),
-                          dirty=bool(saved.get("dirty")))
-            return True
-        self.open_path(storage.SAMPLES_DIR / storage.DEFAULT_SAMPLE)
+        """Restore this session's autosave; else open the default sample. True if restored.
+
+        Neither writes anything: a page that is only looked at leaves no file behind.
+        """
+        saved = self.workspace.load_autosave(self.session_id)
+        if saved and _is_document(saved.get("document")):
+            try:
+                document = migrate(copy.deepcopy(saved["document"]))
+            except Exception:  # noqa: BLE001 - a damaged autosave must not block the page
+                document = None
+            if document is not None:
+                path = saved.get("path") if self.workspace.owns(saved.get("path")) else None
+                source = saved.get("source")
+                self._replace(document, path=path, dirty=bool(saved.get("dirty")),
+                              source=source if isinstance(source, str) else path,
+                              autosave=False)
+                self.history.load(saved.get("history"))
+                self.param.update(can_undo=self.history.can_undo,
+                                  can_redo=self.history.can_redo)
+                self._autosaving = True
+                return True
+        self._open_path(storage.SAMPLES_DIR / storage.DEFAULT_SAMPLE, autosave=False)
         return False
 
     def open_path(self, path: Path) -> None:
-        """Open a project file (raises ProjectError with every problem)."""
+        """Open a project file (raises ProjectError with every problem).
+
+        Only a file of this workspace becomes the project's own file: a sample or class
+        project is opened as a copy (Save then saves it into the workspace).
+        """
+        self._open_path(path, autosave=True)
+
+    def _open_path(self, path: Path, autosave: bool) -> None:
         document = storage.read_document(path)
-        sample = Path(path).resolve().parent == storage.SAMPLES_DIR.resolve()
-        self._replace(document, path=None if sample else str(path), dirty=False)
+        own = str(path) if self.workspace.owns(path) else None
+        self._replace(document, path=own, dirty=False, source=str(path), autosave=autosave)
 
     def open_text(self, text: str | bytes) -> None:
         """Open an uploaded project (raises ProjectError with every problem)."""
         from engine.project import loads_project
 
-        self._replace(loads_project(text).to_dict(), path=None, dirty=True)
+        self._replace(loads_project(text).to_dict(), path=None, dirty=True, source=None)
 
     def new(self) -> None:
-        self._replace(edits.new_document(), path=None, dirty=False)
+        self._replace(edits.new_document(), path=None, dirty=False, source=None)
 
-    def _replace(self, document: dict, path: str | None, dirty: bool) -> None:
+    def _replace(self, document: dict, path: str | None, dirty: bool, source: str | None,
+                 autosave: bool = True) -> None:
         self.history.clear()
-        self.param.update(document=migrate(copy.deepcopy(document)), path=path, dirty=dirty)
-        self._after_change()
+        self.param.update(document=migrate(copy.deepcopy(document)), path=path, dirty=dirty,
+                          source=source)
+        self._after_change(user_action=autosave)
 
     # ------------------------------------------------------------------ editing
     def apply(self, edit: Callable[..., Any], *args: Any) -> Any:
@@ -80,7 +161,7 @@ class ProjectSession(param.Parameterized):
             return extra
         self.history.push(self.document)
         self.param.update(document=new, dirty=True)
-        self._after_change()
+        self._after_change(user_action=True)
         return extra
 
     def undo(self) -> bool:
@@ -88,7 +169,7 @@ class ProjectSession(param.Parameterized):
         if previous is None:
             return False
         self.param.update(document=previous, dirty=True)
-        self._after_change()
+        self._after_change(user_action=True)
         return True
 
     def redo(self) -> bool:
@@ -96,29 +177,55 @@ class ProjectSession(param.Parameterized):
         if following is None:
             return False
         self.param.update(document=following, dirty=True)
-        self._after_change()
+        self._after_change(user_action=True)
         return True
 
-    def _after_change(self) -> None:
+    def _after_change(self, user_action: bool = False) -> None:
+        self._autosaving = self._autosaving or user_action
         self.problems = validate_document(self.document)
         self.param.update(can_undo=self.history.can_undo, can_redo=self.history.can_redo)
         self.autosave()
 
     def autosave(self) -> None:
-        storage.autosave(self.session_id, {"document": self.document, "path": self.path,
-                                           "dirty": self.dirty})
+        """Write this tab's state, once the user has done something (see module doc)."""
+        if not self._autosaving:
+            return
+        head = json.dumps({"document": self.document, "path": self.path, "source": self.source,
+                           "dirty": self.dirty}, allow_nan=False, ensure_ascii=False)
+        self.workspace.autosave(self.session_id,
+                                f'{head[:-1]}, "history": {self.history.export_json()}}}')
 
     # ------------------------------------------------------------------ saving / running
-    def save(self, name: str | None = None) -> Path:
-        """Save to the current file, or to the user folder under ``name`` (save as)."""
+    def save(self, name: str | None = None, replace: bool = False) -> Path:
+        """Save to the project's own file, or into the workspace under ``name`` (save as).
+
+        Raises
+        ------
+        storage.NameTaken
+            When another saved project already has that name and ``replace`` is false:
+            nothing is ever overwritten without asking.
+        ProjectError
+            When the document is invalid (listing its problems).
+        """
         document = copy.deepcopy(self.document)
-        if name:
+        if name is not None:
+            name = storage.normal_name(name)
+            if not name:
+                raise SpikeStudioError("Save as: type a name for the project first.")
             document["name"] = name
         self.project()  # refuses an invalid document, listing its problems
-        target = Path(self.path) if self.path and not name else storage.user_project_path(
-            document.get("name", "project"))
-        storage.save_user_project(document, target)
-        self.param.update(document=document, path=str(target), dirty=False)
+        own = self.path if self.workspace.owns(self.path) else None
+        if own and name is not None:
+            # Save as its own current name is a plain save; another name is a new project.
+            same = storage.normal_name(self.document.get("name", "")) == name
+            own = own if same else None
+        if own is None:
+            existing = self.workspace.find(document.get("name", ""))
+            if existing is not None and str(existing.path) == self.path:
+                own = self.path
+        target = self.workspace.save_project(document, own, replace=replace)
+        self._autosaving = True
+        self.param.update(document=document, path=str(target), source=str(target), dirty=False)
         self.autosave()
         return target
 
