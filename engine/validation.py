@@ -1,0 +1,260 @@
+"""Shared validation helpers and the limits every project document must respect.
+
+Project files come from anyone (an upload in a shared workbench, a file passed to the CLI),
+so before any field is looked at, the document as a whole is bounded here: its size in
+bytes, how deeply it nests, how many values it holds, how long its strings are and how
+large its numbers are. These checks are iterative and cheap, so a hostile file is refused
+in well under a second with little memory, long before Python's recursion limit or the
+field-by-field validation in :mod:`engine.project` is reached.
+
+Server limits (documented in docs/architecture.md, "Project files"):
+
+================================  =============  ==============================================
+limit                             value          why
+================================  =============  ==============================================
+:data:`MAX_FILE_BYTES`            20 MB          the largest sample is 0.2 MB
+:data:`MAX_DEPTH`                 64 levels      real projects nest 7 levels
+:data:`MAX_CONTAINERS`            200,000        objects + lists (about 20 per node)
+:data:`MAX_VALUES`                1,000,000      values of every kind (a 1000 x 1000 matrix)
+:data:`MAX_STRING_CHARS`          100,000        any string (lab notes are the longest)
+:data:`MAX_KEY_CHARS`             256            any object key
+:data:`MAX_MAGNITUDE`             1e15           any number: sums and products stay finite
+================================  =============  ==============================================
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from engine.errors import Problem, ProjectError
+
+MAX_FILE_BYTES = 20 * 2**20
+MAX_DEPTH = 64
+MAX_CONTAINERS = 200_000
+MAX_VALUES = 1_000_000
+MAX_STRING_CHARS = 100_000
+MAX_KEY_CHARS = 256
+MAX_MAGNITUDE = 1e15
+
+ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+ID_RULE = "must be 1-64 characters: a letter or _ first, then letters, digits, _ or -"
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def join(path: str, key: Any) -> str:
+    """The field path of ``key`` inside ``path`` (``a.b``, ``a[3]``)."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def type_name(value: Any) -> str:
+    """How a value's JSON type reads in a message ("an object", "a list", "null", ...)."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def is_int(value: Any) -> bool:
+    """A whole number that is not a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float that is not a boolean (huge ints count as not finite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 1e300
+    return math.isfinite(value)
+
+
+def known(value: Any, names: Any) -> bool:
+    """``value`` is a string naming an entry of ``names`` (never hashes other types)."""
+    return isinstance(value, str) and value in names
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: a huge value makes a short message."""
+    if isinstance(value, (list, dict)) and len(value) > 8:
+        return f"{type_name(value)} of {len(value):,} items"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def has_control_characters(text: str) -> bool:
+    """``text`` holds a control character other than tab, newline and carriage return."""
+    return _CONTROL_RE.search(text) is not None
+
+
+class NonFinite:
+    """Stands for NaN, Infinity or an overflowing number (``1e309``) while parsing.
+
+    The parser cannot report where it met such a number; keeping a marker in its place lets
+    :func:`scan_document` name the field.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def message(self) -> str:
+        if self.text in ("NaN", "Infinity", "-Infinity"):
+            return (f"{self.text} is not allowed in project files (JSON has no such number; "
+                    f"use a finite value)")
+        return (f"{_short(self.text)} is too large for a number (it overflows to infinity); "
+                f"use a finite value of magnitude at most {MAX_MAGNITUDE:g}")
+
+
+def _parse_float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse project JSON text within the document limits.
+
+    Accepts UTF-8 bytes (with or without a byte-order mark) or a str. Checks the size, a
+    cheap upper bound of the number of containers and values, and the nesting depth before
+    anything else looks at the document.
+
+    Raises
+    ------
+    ProjectError
+        When the text is too large, not UTF-8, not JSON, or the document breaks a limit;
+        every problem names its field path where there is one.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise _error("", f"the file is {len(text) / 2**20:.1f} MB; project files are limited "
+                         f"to {MAX_FILE_BYTES // 2**20} MB")
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _error("", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at "
+                             f"position {exc.start} cannot be decoded") from None
+    elif not isinstance(text, str):
+        raise _error("", f"expected JSON text, got {type_name(text)}")
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise _error("", "the file is empty (expected a JSON object)")
+    # Upper bounds (brackets and commas inside strings count too): refuse a document that is
+    # too big before the parser builds millions of Python objects.
+    containers = text.count("{") + text.count("[")
+    if containers > MAX_CONTAINERS:
+        raise _error("", f"too many objects and lists (about {containers:,}); project files "
+                         f"are limited to {MAX_CONTAINERS:,} (e.g. 10,000 nodes)")
+    values = text.count(",") + 1
+    if values > MAX_VALUES:
+        raise _error("", f"too many values (about {values:,}); project files are limited to "
+                         f"{MAX_VALUES:,}")
+    try:
+        document = json.loads(text, parse_constant=NonFinite, parse_float=_parse_float)
+    except RecursionError:
+        raise _error("", f"the document is nested too deeply (at most {MAX_DEPTH} levels "
+                         f"of objects and lists)") from None
+    except ValueError as exc:
+        raise _error("", f"not a valid JSON document: {exc}") from None
+    structural, value_problems = scan_document(document)
+    if structural or value_problems:
+        raise ProjectError(structural + value_problems)
+    return document
+
+
+def scan_document(document: Any) -> tuple[list[Problem], list[Problem]]:
+    """Check the limits of a parsed document without recursion.
+
+    Returns
+    -------
+    (structural, values)
+        ``structural``: the document is too deep or too big (no field-by-field validation
+        should follow). ``values``: numbers that are not finite or too large, strings that
+        are too long or hold NUL bytes or broken Unicode, each with its field path.
+    """
+    structural: list[Problem] = []
+    values: list[Problem] = []
+    count = 0
+    too_deep_reported = False
+    stack: list[tuple[str, Any, int]] = [("", document, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            structural.append(Problem("", f"too many values; project files are limited to "
+                                          f"{MAX_VALUES:,}"))
+            break
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                if not too_deep_reported:
+                    structural.append(Problem(path, f"nested too deeply (at most {MAX_DEPTH} "
+                                                    f"levels of objects and lists)"))
+                    too_deep_reported = True
+                continue
+            if isinstance(value, dict):
+                items = []
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        values.append(Problem(path, f"has a key that is not a string: "
+                                                    f"{_short(repr(key))}"))
+                        continue
+                    key_path = join(path, _key_text(key))
+                    message = _string_problem(key, MAX_KEY_CHARS, "key")
+                    if message:
+                        values.append(Problem(key_path, message))
+                        continue
+                    items.append((key_path, item, depth + 1))
+                stack.extend(reversed(items))
+            else:
+                stack.extend((f"{path}[{i}]", item, depth + 1)
+                             for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, NonFinite):
+            values.append(Problem(path, value.message()))
+        elif isinstance(value, str):
+            message = _string_problem(value, MAX_STRING_CHARS, "text")
+            if message:
+                values.append(Problem(path, message))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                values.append(Problem(path, f"must be a finite number, got {value!r}"))
+            elif abs(value) > MAX_MAGNITUDE:
+                values.append(Problem(path, f"must be at most {MAX_MAGNITUDE:g} in magnitude, "
+                                            f"got {value:g}"))
+        elif isinstance(value, int):
+            if abs(value) > MAX_MAGNITUDE:
+                values.append(Problem(path, f"must be at most {MAX_MAGNITUDE:g} in magnitude, "
+                                            f"got a number with {len(str(abs(value)))} "
+                                            f"digits"))
+        else:
+            values.append(Problem(path, f"is not a JSON value ({type(value).__name__})"))
+    return structural, values
+
+
+def _string_problem(text: str, max_chars: int, what: str) -> str | None:
+    if len(text) > max_chars:
+        return f"{what} is {len(text):,} characters long; at most {max_chars:,} allowed"
+    if "\x00" in text:
+        return f"{what} contains a NUL character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{what} is not valid Unicode (a lone surrogate such as \\ud800)"
+    return None
+
+
+def _key_text(key: str) -> str:
+    """A key as it may appear in a field path: short, without control characters."""
+    if len(key) > 60 or not key.isprintable():
+        return _short(repr(key))
+    return key
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _error(path: str, message: str) -> ProjectError:
+    return ProjectError([Problem(path, message)])
