@@ -46,8 +46,9 @@ from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
 from engine.validation import (
     ID_RE,
     MAX_FILE_BYTES,
+    Scan,
     has_control_characters,
-    parse_json,
+    parse_and_scan,
     scan_document,
 )
 from engine.validation import is_int as _is_int
@@ -239,13 +240,19 @@ class Project:
         ProjectError
             With every problem found, each naming its field path.
         """
-        structural, _ = scan_document(document)
-        if structural:  # too deep or too big to even migrate (copying recurses)
-            raise ProjectError(structural)
-        document = migrate(document)
-        problems = validate_document(document)
+        return cls._build(document, None)
+
+    @classmethod
+    def _build(cls, document: Any, scan: Scan | None) -> Project:
+        """:meth:`from_dict`, reusing the ``scan`` of ``document`` when it was parsed."""
+        scan = scan_document(document) if scan is None else scan
+        if scan.structural:  # too deep or too big to even migrate (copying recurses)
+            raise ProjectError(scan.structural)
+        migrated = migrate(document)
+        problems = _validate(migrated, scan if migrated is document else None)
         if problems:
             raise ProjectError(problems)
+        document = migrated
         net = document["network"]
         nodes = [Node(id=n["id"], kind=n["kind"], model=n["model"], size=int(n.get("size", 1)),
                       params=copy.deepcopy(n.get("params", {})), label=n.get("label", ""),
@@ -290,7 +297,7 @@ def loads_project(text: str | bytes) -> Project:
         When the text is not JSON, breaks a document limit (size, nesting, value count; see
     :mod:`engine.validation`) or the document is invalid.
     """
-    return Project.from_dict(parse_json(text))
+    return Project._build(*parse_and_scan(text))
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
@@ -416,14 +423,19 @@ def validate_document(document: Any) -> list[Problem]:
     finite and at most ``MAX_MAGNITUDE`` in size, so a validated document always serialises
     with ``json.dumps(..., allow_nan=False)``.
     """
-    structural, value_problems = scan_document(document)
-    if structural:
-        return structural
+    return _validate(document, None)
+
+
+def _validate(document: Any, scan: Scan | None) -> list[Problem]:
+    """:func:`validate_document`, reusing a ``scan`` of this very document when given."""
+    scan = scan_document(document) if scan is None else scan
+    if scan.structural:
+        return scan.structural
     c = _Checker()
     _validate_fields(c, document)
     # Values no field check looked at (free-form or unknown keys) still get their problem.
     reported = {p.path for p in c.problems}
-    c.problems.extend(p for p in value_problems if p.path not in reported)
+    c.problems.extend(p for p in scan.unparsable + scan.values if p.path not in reported)
     return c.problems
 
 
@@ -434,7 +446,7 @@ def _validate_fields(c: _Checker, document: Any) -> None:
         return
     if document.get("format") != FORMAT_NAME:
         c.add("format", f"must be {_repr(FORMAT_NAME)}, got {_repr(document.get('format'))}")
-    if document.get("version") != CURRENT_VERSION:
+    if not _is_int(document.get("version")) or document["version"] != CURRENT_VERSION:
         c.add("version", f"must be {CURRENT_VERSION} after migration, got "
                          f"{_repr(document.get('version'))}")
     limits = {"name": MAX_NAME_CHARS, "description": MAX_DESCRIPTION_CHARS,
@@ -455,6 +467,8 @@ def _validate_fields(c: _Checker, document: Any) -> None:
             scenarios_from_document(document["scenarios"])
         except ProjectError as exc:
             c.problems.extend(exc.problems)
+        else:
+            _check_scenario_times(c, document["scenarios"], dt)
     network = document.get("network")
     if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
         _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})
@@ -481,6 +495,28 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
                                 and all(isinstance(r, str) for r in record)):
         c.add("simulation.record_spikes", "must be \"all\" or a list of node ids")
     return dt
+
+
+def _check_scenario_times(c: _Checker, scenarios: list, dt: float) -> None:
+    """Scenario times stay within the step and time limits of a simulation."""
+    items = scenarios.get("scenarios", []) if isinstance(scenarios, dict) else scenarios
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        path = f"scenarios[{i}]"
+        duration = item.get("duration_ms")
+        if _is_number(duration) and duration / dt > MAX_STEPS:
+            c.add(f"{path}.duration_ms",
+                  f"needs {duration / dt:.3g} time steps of {dt:g} ms; at most {MAX_STEPS:,} "
+                  f"steps are allowed")
+        times = [(key, item.get(key)) for key in ("window_ms", "deadline_ms")]
+        spec = item.get("input")
+        if isinstance(spec, dict):
+            times += [(f"input.{key}", spec.get(key)) for key in ("period_ms", "on_ms",
+                                                                   "start_ms")]
+        for key, value in times:
+            if _is_number(value) and abs(value) > MAX_TIME_MS:
+                c.add(f"{path}.{key}", f"must be at most {MAX_TIME_MS:g} ms, got {value:g}")
 
 
 def _validate_layout(c: _Checker, layout: Any) -> None:

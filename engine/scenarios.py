@@ -321,10 +321,10 @@ def validate_input(data: Any, path: str = "scenario.input") -> list[Problem]:
                 for k in sorted(set(data) - allowed, key=str)]
     pattern = data.get("pattern", "constant")
     model = data.get("model", "poisson")
-    if pattern not in PATTERNS:
+    if not isinstance(pattern, str) or pattern not in PATTERNS:
         problems.append(Problem(f"{path}.pattern", f"must be one of {', '.join(PATTERNS)}; "
                                                    f"got {pattern!r}"))
-    if model not in SPIKE_ENCODERS:
+    if not isinstance(model, str) or model not in SPIKE_ENCODERS:
         problems.append(Problem(f"{path}.model", f"must be a spike encoder "
                                                  f"({', '.join(SPIKE_ENCODERS)}); got {model!r}"))
     elif pattern in ("frames", "bursts") and model != "poisson":

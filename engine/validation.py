@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import Problem, ProjectError
 
@@ -112,8 +112,24 @@ def _parse_float(text: str) -> float | NonFinite:
     return value if math.isfinite(value) else NonFinite(text)
 
 
+class Scan(NamedTuple):
+    """What :func:`scan_document` found, each problem with its field path."""
+
+    #: The document is too deep or too big: no field-by-field validation should follow.
+    structural: list[Problem]
+    #: NaN, Infinity or overflowing numbers, and values JSON cannot hold (non-string keys).
+    unparsable: list[Problem]
+    #: Numbers beyond MAX_MAGNITUDE; strings too long, with NUL bytes or broken Unicode.
+    values: list[Problem]
+
+
 def parse_json(text: str | bytes) -> Any:
-    """Parse project JSON text within the document limits.
+    """Parse project JSON text within the document limits (see :func:`parse_and_scan`)."""
+    return parse_and_scan(text)[0]
+
+
+def parse_and_scan(text: str | bytes) -> tuple[Any, Scan]:
+    """Parse project JSON text within the document limits; the document and its scan.
 
     Accepts UTF-8 bytes (with or without a byte-order mark) or a str. Checks the size, a
     cheap upper bound of the number of containers and values, and the nesting depth before
@@ -156,80 +172,97 @@ def parse_json(text: str | bytes) -> Any:
                          f"of objects and lists)") from None
     except ValueError as exc:
         raise _error("", f"not a valid JSON document: {exc}") from None
-    structural, value_problems = scan_document(document)
-    if structural or value_problems:
-        raise ProjectError(structural + value_problems)
-    return document
+    scan = scan_document(document)
+    if scan.structural or scan.unparsable:
+        raise ProjectError(scan.structural + scan.unparsable)
+    return document, scan
 
 
-def scan_document(document: Any) -> tuple[list[Problem], list[Problem]]:
+def scan_document(document: Any) -> Scan:
     """Check the limits of a parsed document without recursion.
 
-    Returns
-    -------
-    (structural, values)
-        ``structural``: the document is too deep or too big (no field-by-field validation
-        should follow). ``values``: numbers that are not finite or too large, strings that
-        are too long or hold NUL bytes or broken Unicode, each with its field path.
+    Field paths are only built for containers and problems: a document at the limits scans
+    in a fraction of a second.
     """
     structural: list[Problem] = []
+    unparsable: list[Problem] = []
     values: list[Problem] = []
     count = 0
-    too_deep_reported = False
-    stack: list[tuple[str, Any, int]] = [("", document, 0)]
+    # (path of the parent container, key or index in it, value, depth of the value)
+    stack: list[tuple[str, Any, Any, int]] = [("", None, document, 0)]
     while stack:
-        path, value, depth = stack.pop()
+        parent, key, value, depth = stack.pop()
         count += 1
         if count > MAX_VALUES:
             structural.append(Problem("", f"too many values; project files are limited to "
                                           f"{MAX_VALUES:,}"))
             break
-        if isinstance(value, (dict, list)):
-            if depth >= MAX_DEPTH:
-                if not too_deep_reported:
-                    structural.append(Problem(path, f"nested too deeply (at most {MAX_DEPTH} "
-                                                    f"levels of objects and lists)"))
-                    too_deep_reported = True
+        kind = type(value)
+        if kind is str:
+            if len(value) <= MAX_STRING_CHARS and value.isascii() and "\x00" not in value:
                 continue
-            if isinstance(value, dict):
-                items = []
-                for key, item in value.items():
-                    if not isinstance(key, str):
-                        values.append(Problem(path, f"has a key that is not a string: "
-                                                    f"{_short(repr(key))}"))
-                        continue
-                    key_path = join(path, _key_text(key))
-                    message = _string_problem(key, MAX_KEY_CHARS, "key")
-                    if message:
-                        values.append(Problem(key_path, message))
-                        continue
-                    items.append((key_path, item, depth + 1))
-                stack.extend(reversed(items))
-            else:
-                stack.extend((f"{path}[{i}]", item, depth + 1)
-                             for i, item in reversed(list(enumerate(value))))
-        elif isinstance(value, NonFinite):
-            values.append(Problem(path, value.message()))
-        elif isinstance(value, str):
             message = _string_problem(value, MAX_STRING_CHARS, "text")
             if message:
-                values.append(Problem(path, message))
-        elif isinstance(value, bool) or value is None:
+                values.append(Problem(_path(parent, key), message))
+        elif kind is float or kind is int:
+            if -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+                continue
+            if kind is float and not math.isfinite(value):
+                unparsable.append(Problem(_path(parent, key),
+                                          f"must be a finite number, got {value!r}"))
+            else:
+                shown = f"{value:g}" if kind is float else f"{len(str(abs(value)))} digits"
+                values.append(Problem(_path(parent, key), f"must be at most "
+                                                          f"{MAX_MAGNITUDE:g} in magnitude, "
+                                                          f"got {shown}"))
+        elif kind is bool or value is None:
             continue
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                values.append(Problem(path, f"must be a finite number, got {value!r}"))
-            elif abs(value) > MAX_MAGNITUDE:
-                values.append(Problem(path, f"must be at most {MAX_MAGNITUDE:g} in magnitude, "
-                                            f"got {value:g}"))
-        elif isinstance(value, int):
-            if abs(value) > MAX_MAGNITUDE:
-                values.append(Problem(path, f"must be at most {MAX_MAGNITUDE:g} in magnitude, "
-                                            f"got a number with {len(str(abs(value)))} "
-                                            f"digits"))
+        elif kind is dict or kind is list:
+            path = _path(parent, key)
+            if depth >= MAX_DEPTH:
+                structural.append(Problem(path, f"nested too deeply (at most {MAX_DEPTH} "
+                                                f"levels of objects and lists)"))
+                return Scan(structural, unparsable, values)
+            if kind is list:
+                stack.extend((path, i, item, depth + 1)
+                             for i, item in reversed(list(enumerate(value))))
+                continue
+            items = []
+            for k, item in value.items():
+                if type(k) is not str:
+                    unparsable.append(Problem(path, f"has a key that is not a string: "
+                                                    f"{_short(repr(k))}"))
+                    continue
+                if len(k) > MAX_KEY_CHARS or not k.isascii() or "\x00" in k:
+                    message = _string_problem(k, MAX_KEY_CHARS, "key")
+                    if message:
+                        values.append(Problem(_path(path, k), message))
+                        continue
+                items.append((path, k, item, depth + 1))
+            stack.extend(reversed(items))
+        elif isinstance(value, NonFinite):
+            unparsable.append(Problem(_path(parent, key), value.message()))
+        elif isinstance(value, (str, int, float, dict, list)):  # subclasses: rare, slow path
+            stack.append((parent, key, _plain(value), depth))
+            count -= 1
         else:
-            values.append(Problem(path, f"is not a JSON value ({type(value).__name__})"))
-    return structural, values
+            unparsable.append(Problem(_path(parent, key),
+                                      f"is not a JSON value ({type(value).__name__})"))
+    return Scan(structural, unparsable, values)
+
+
+def _plain(value: Any) -> Any:
+    """A str/int/float/dict/list subclass instance as its plain base type (bool stays)."""
+    for base in (bool, str, int, float, dict, list):
+        if isinstance(value, base):
+            return base(value)
+    return value
+
+
+def _path(parent: str, key: Any) -> str:
+    if key is None:
+        return parent
+    return join(parent, key if isinstance(key, int) else _key_text(key))
 
 
 def _string_problem(text: str, max_chars: int, what: str) -> str | None:
