@@ -20,6 +20,21 @@ number or ``{"dist": "uniform", "low", "high"}`` / ``{"dist": "normal", "mean", 
 
 Loading parses JSON only (never pickle or eval), runs migrations for older versions, and
 reports every problem with its field path in one :class:`~engine.errors.ProjectError`.
+
+Limits (a project file may come from anyone): the whole document first respects the limits
+of :mod:`engine.validation` (20 MB, 64 levels of nesting, 1,000,000 values, strings of at
+most 100,000 characters, every number finite and at most 1e15 in magnitude), checked without
+recursion before anything else. Then:
+
+- at most :data:`MAX_NODES` nodes and :data:`MAX_PROJECTIONS` projections (10,000 each) and
+  :data:`MAX_TOTAL_NEURONS` (1e8) neurons in all;
+- names and labels of at most 200 characters on one line, a description of at most 10,000
+  and lab notes of at most 100,000 characters;
+- weights and delays, and every parameter of their distributions, within 1e6 mV / ms;
+- at most :data:`~engine.params.MAX_STEPS` (2**31 - 1) time steps per simulation or
+  scenario, so step counters fit int32 and steps x neurons fit int64 (1e8 ms, the longest
+  duration, is fine at dt >= 0.05 ms);
+- parameters without their own maximum within 1e10 ms (times) or 1e12 (anything else).
 """
 
 from __future__ import annotations
@@ -64,6 +79,7 @@ MAX_SIZE = 10_000_000
 #: Server limits of one project (see engine.validation for the document-wide ones).
 MAX_NODES = 10_000
 MAX_PROJECTIONS = 10_000
+MAX_TOTAL_NEURONS = 100_000_000  # neuron and synapse indices stay far inside int32
 MAX_NAME_CHARS = 200        # project name, node and projection labels
 MAX_DESCRIPTION_CHARS = 10_000
 MAX_LAB_CHARS = 100_000     # lab notes (markdown)
@@ -486,7 +502,8 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
     dt = sim.get("dt_ms", 0.1)
     dt = dt if _is_number(dt) and dt > 0 else 0.1
     duration = sim.get("duration_ms", 1000.0)
-    if _is_number(duration) and duration / dt > MAX_STEPS:
+    reported = any(p.path == "simulation.duration_ms" for p in c.problems)
+    if _is_number(duration) and duration / dt > MAX_STEPS and not reported:
         c.add("simulation.duration_ms",
               f"needs {duration / dt:.3g} time steps of {dt:g} ms; at most {MAX_STEPS:,} "
               f"steps are allowed (shorten the duration or raise dt_ms)")
@@ -593,6 +610,11 @@ def _validate_network(c: _Checker, network: dict, dt: float, sim: dict) -> None:
         if _validate_node(c, node, path):
             _check_id(c, node["id"], path, seen)
             by_id.setdefault(node["id"], node)
+    total = sum(_size_of(n) or 0 for n in nodes if isinstance(n, dict)
+                and n.get("kind") in ("population", "encoder"))
+    if total > MAX_TOTAL_NEURONS:
+        c.add("network.nodes", f"have {total:,} neurons in all; a project may have at most "
+                               f"{MAX_TOTAL_NEURONS:,}")
     for i, node in enumerate(nodes):
         if isinstance(node, dict) and node.get("kind") == "monitor":
             _validate_monitor_target(c, node, f"network.nodes[{i}]", by_id, dt)

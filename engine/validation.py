@@ -7,15 +7,15 @@ large its numbers are. These checks are iterative and cheap, so a hostile file i
 in well under a second with little memory, long before Python's recursion limit or the
 field-by-field validation in :mod:`engine.project` is reached.
 
-Server limits (documented in docs/architecture.md, "Project files"):
+Server limits (per-field limits such as 10,000 nodes live in :mod:`engine.project`):
 
 ================================  =============  ==============================================
 limit                             value          why
 ================================  =============  ==============================================
 :data:`MAX_FILE_BYTES`            20 MB          the largest sample is 0.2 MB
 :data:`MAX_DEPTH`                 64 levels      real projects nest 7 levels
-:data:`MAX_CONTAINERS`            200,000        objects + lists (about 20 per node)
-:data:`MAX_VALUES`                1,000,000      values of every kind (a 1000 x 1000 matrix)
+:data:`MAX_CONTAINERS`            200,000        objects + lists (10,000 nodes: ~60,000)
+:data:`MAX_VALUES`                1,000,000      values of all kinds (10,000 nodes: ~150,000)
 :data:`MAX_STRING_CHARS`          100,000        any string (lab notes are the longest)
 :data:`MAX_KEY_CHARS`             256            any object key
 :data:`MAX_MAGNITUDE`             1e15           any number: sums and products stay finite

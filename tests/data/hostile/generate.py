@@ -166,6 +166,9 @@ def _document_cases() -> dict[str, Case]:
                                "network.nodes[0]"),
         "projections_string.json": (s(lambda d: d["network"].update(projections="x")),
                                     "error", "network.projections"),
+        "network_too_many_neurons.json": (s(lambda d: d["network"]["nodes"].extend(
+            {"id": f"big{i}", "kind": "population", "model": "lif", "size": 10_000_000}
+            for i in range(11))), "error", "network.nodes"),
         "network_unknown_key.json": (s(lambda d: d["network"].update(synapses=[])), "error",
                                      "network.synapses"),
         # ------------------------------------------------------------ node fields
