@@ -545,9 +545,9 @@ def _validate_layout(c: _Checker, layout: Any) -> None:
         return
     for key, xy in positions.items():
         if not (isinstance(xy, list) and len(xy) == 2 and all(_is_number(v) for v in xy)):
-            c.add(f"layout.positions.{key}", "must be [x, y] with two finite numbers")
+            c.add(_join("layout.positions", key), "must be [x, y] with two finite numbers")
         elif any(abs(v) > MAX_VIEWPORT for v in xy):
-            c.add(f"layout.positions.{key}", f"must be within +-{MAX_VIEWPORT:g}, got {xy}")
+            c.add(_join("layout.positions", key), f"must be within +-{MAX_VIEWPORT:g}, got {xy}")
     if "viewport" in layout:
         _validate_viewport(c, layout["viewport"])
 

@@ -45,10 +45,15 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def join(path: str, key: Any) -> str:
-    """The field path of ``key`` inside ``path`` (``a.b``, ``a[3]``)."""
-    if isinstance(key, int):
+    """The field path of ``key`` inside ``path`` (``a.b``, ``a[3]``).
+
+    A key that is long or not printable appears as a shortened ``repr``, so a hostile key
+    cannot make a message huge or break its line.
+    """
+    if isinstance(key, int) and not isinstance(key, bool):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
+    key = _key_text(str(key))
+    return f"{path}.{key}" if path else key
 
 
 def type_name(value: Any) -> str:
@@ -148,13 +153,13 @@ def parse_and_scan(text: str | bytes) -> tuple[Any, Scan]:
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _error("", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at "
-                             f"position {exc.start} cannot be decoded") from None
+            raise _error("", f"not a valid JSON document: it is not UTF-8 text (byte "
+                             f"0x{exc.object[exc.start]:02x} at position {exc.start})") from None
     elif not isinstance(text, str):
         raise _error("", f"expected JSON text, got {type_name(text)}")
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise _error("", "the file is empty (expected a JSON object)")
+        raise _error("", "not a valid JSON document: the file is empty")
     # Upper bounds (brackets and commas inside strings count too): refuse a document that is
     # too big before the parser builds millions of Python objects.
     containers = text.count("{") + text.count("[")
@@ -260,9 +265,7 @@ def _plain(value: Any) -> Any:
 
 
 def _path(parent: str, key: Any) -> str:
-    if key is None:
-        return parent
-    return join(parent, key if isinstance(key, int) else _key_text(key))
+    return parent if key is None else join(parent, key)
 
 
 def _string_problem(text: str, max_chars: int, what: str) -> str | None:
@@ -280,7 +283,7 @@ def _string_problem(text: str, max_chars: int, what: str) -> str | None:
 
 def _key_text(key: str) -> str:
     """A key as it may appear in a field path: short, without control characters."""
-    if len(key) > 60 or not key.isprintable():
+    if len(key) > 80 or not key.isprintable():
         return _short(repr(key))
     return key
 

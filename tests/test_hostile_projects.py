@@ -59,6 +59,7 @@ def _check_outcome(name: str, data: bytes, outcome: str, path: str | None) -> No
             assert problem.message.strip(), name
             assert "Traceback" not in str(problem), name
             assert len(str(problem)) < 1000, f"{name}: a huge message: {str(problem)[:200]}"
+            assert "\n" not in str(problem), f"{name}: a message over lines: {problem}"
         if path:
             paths = [p.path for p in error.problems]
             assert any(p.startswith(path) for p in paths), f"{name}: {path!r} not in {paths}"
