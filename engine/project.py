@@ -60,6 +60,7 @@ from engine.models import (
 from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
 from engine.validation import (
     ID_RE,
+    ID_RULE,
     MAX_FILE_BYTES,
     Scan,
     has_control_characters,
@@ -645,8 +646,7 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
     ok = True
     node_id = node.get("id")
     if not (isinstance(node_id, str) and ID_RE.match(node_id)):
-        c.add(f"{path}.id", "must be 1-64 characters: a letter or _ first, then letters, "
-                            f"digits, _ or -; got {_repr(node_id)}")
+        c.add(f"{path}.id", f"{ID_RULE}; got {_repr(node_id)}")
         ok = False
     kind = node.get("kind")
     if kind not in NODE_KINDS:
@@ -738,8 +738,7 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
     if not c.mapping(proj, path, allowed, {"id", "source", "target"}):
         return False
     if not (isinstance(proj.get("id"), str) and ID_RE.match(proj["id"])):
-        c.add(f"{path}.id", f"must be 1-64 characters: a letter or _ first, then letters, "
-                            f"digits, _ or -; got {_repr(proj.get('id'))}")
+        c.add(f"{path}.id", f"{ID_RULE}; got {_repr(proj.get('id'))}")
         return False
     source = by_id.get(proj["source"]) if isinstance(proj["source"], str) else None
     target = by_id.get(proj["target"]) if isinstance(proj["target"], str) else None

@@ -39,7 +39,8 @@ MAX_STRING_CHARS = 100_000
 MAX_KEY_CHARS = 256
 MAX_MAGNITUDE = 1e15
 
-ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+#: Ids of nodes, projections, profiles and scenarios (``\Z``: "$" would accept a final "\n").
+ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}\Z")
 ID_RULE = "must be 1-64 characters: a letter or _ first, then letters, digits, _ or -"
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

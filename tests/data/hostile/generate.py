@@ -178,6 +178,12 @@ def _document_cases() -> dict[str, Case]:
                                 "network.nodes[1].id"),
         "node_id_null_byte.json": (s(lambda d: _node(d, 1).update(id="po\x00p")), "error",
                                    "network.nodes[1].id"),
+        "node_id_trailing_newline.json": (s(lambda d: (_node(d, 1).update(id="pop\n"))),
+                                          "error", "network.nodes[1].id"),
+        "proj_id_trailing_newline.json": (s(lambda d: _proj(d).update(id="drive\n")),
+                                          "error", "network.projections[0].id"),
+        "scenario_id_trailing_newline.json": (s(lambda d: d.update(scenarios=[{
+            "id": "s\n", "name": "S"}])), "error", "scenarios[0].id"),
         "node_id_unicode.json": (s(lambda d: _node(d, 1).update(id="pöp")), "error",
                                  "network.nodes[1].id"),
         "node_id_script.json": (s(lambda d: _node(d, 1).update(id=SCRIPT)), "error",
