@@ -449,14 +449,14 @@ def _validate(document: Any, scan: Scan | None) -> list[Problem]:
     if scan.structural:
         return scan.structural
     c = _Checker()
-    _validate_fields(c, document)
+    _validate_fields(c, document, scan)
     # Values no field check looked at (free-form or unknown keys) still get their problem.
     reported = {p.path for p in c.problems}
     c.problems.extend(p for p in scan.unparsable + scan.values if p.path not in reported)
     return c.problems
 
 
-def _validate_fields(c: _Checker, document: Any) -> None:
+def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     top_keys = {"format", "version", "name", "description", "network", "simulation",
                 "layout", "lab", "energy", "scenarios"}
     if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
@@ -475,9 +475,11 @@ def _validate_fields(c: _Checker, document: Any) -> None:
     dt = _validate_simulation(c, sim)
     if "layout" in document:
         _validate_layout(c, document["layout"])
-    if "energy" in document:
+    # engine.energy and engine.scenarios expect plain numbers: a section the scan already
+    # faults (NaN, 1e400 as an int) gets the scan's problems only.
+    if "energy" in document and _scan_clean(scan, "energy"):
         _validate_energy(c, document["energy"])
-    if "scenarios" in document:
+    if "scenarios" in document and _scan_clean(scan, "scenarios"):
         from engine.scenarios import scenarios_from_document  # imports this module
 
         try:
@@ -513,6 +515,12 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
                                 and all(isinstance(r, str) for r in record)):
         c.add("simulation.record_spikes", "must be \"all\" or a list of node ids")
     return dt
+
+
+def _scan_clean(scan: Scan, root: str) -> bool:
+    """No problem of the scan lies in the section ``root`` of the document."""
+    return not any(p.path == root or p.path.startswith((f"{root}.", f"{root}["))
+                   for p in scan.unparsable + scan.values)
 
 
 def _check_scenario_times(c: _Checker, scenarios: list, dt: float) -> None:

@@ -89,6 +89,27 @@ def test_hostile_file_loads_or_names_the_problem(name):
     _check_outcome(name, (CORPUS / name).read_bytes(), expected["outcome"], expected["path"])
 
 
+def test_documents_that_skip_the_parser_are_validated_safely():
+    """The workbench validates documents it holds in memory (autosaves, edits): parsed by
+    plain ``json.loads`` (NaN and 1e309 become floats), they still only yield problems."""
+    checked = 0
+    for name in sorted(EXPECTED):
+        try:
+            doc = json.loads((CORPUS / name).read_bytes())
+        except (ValueError, RecursionError):
+            continue
+        checked += 1
+        problems = validate_document(doc)
+        try:
+            project = Project.from_dict(doc)
+        except ProjectError as exc:
+            assert exc.problems, name
+        else:
+            assert not problems, name
+            json.dumps(project.to_dict(), allow_nan=False)
+    assert checked > 150
+
+
 def test_cli_validate_never_shows_a_traceback(capsys):
     """``spikestudio validate FILE`` exits 0 or 2 with a plain message for every file."""
     for name in sorted(EXPECTED):
@@ -155,6 +176,21 @@ def test_a_value_validation_accepted_never_breaks_a_save():
                 Project.from_dict(doc)
 
 
+@pytest.mark.parametrize("bad", [10**400, math.inf, math.nan, 10**20])
+def test_energy_and_scenarios_in_memory_with_absurd_numbers(bad):
+    """engine.energy / engine.scenarios never see numbers that overflow a float."""
+    profile = {"name": "Mine", "kind": "digital", "synaptic_op": {"value": bad}}
+    doc = copy.deepcopy(generate.BASE)
+    doc["energy"] = {"profiles": {"mine": profile}}
+    doc["scenarios"] = [{"id": "s", "name": "S", "duration_ms": bad,
+                         "input": {"rate_hz": bad}}]
+    paths = [p.path for p in validate_document(doc)]
+    assert any(p.startswith("energy.profiles.mine.synaptic_op") for p in paths), paths
+    assert "scenarios[0].duration_ms" in paths and "scenarios[0].input.rate_hz" in paths
+    with pytest.raises(ProjectError):
+        Project.from_dict(doc)
+
+
 def test_deep_document_in_memory_is_refused_without_recursion():
     """A session document (no JSON parsing) nested 5000 deep: a problem, no RecursionError."""
     deep: object = 1
@@ -170,7 +206,7 @@ def test_deep_document_in_memory_is_refused_without_recursion():
 
 _json_leaf = st.one_of(
     st.none(), st.booleans(), st.text(max_size=20),
-    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=-(10**30), max_value=10**30), st.sampled_from([10**400, -(10**309)]),
     st.floats(allow_nan=True, allow_infinity=True))
 _json_value = st.recursive(
     _json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
