@@ -312,7 +312,7 @@ def loads_project(text: str | bytes) -> Project:
     ------
     ProjectError
         When the text is not JSON, breaks a document limit (size, nesting, value count; see
-    :mod:`engine.validation`) or the document is invalid.
+        :mod:`engine.validation`) or the document is invalid.
     """
     return Project._build(*parse_and_scan(text))
 
@@ -562,15 +562,16 @@ def _validate_layout(c: _Checker, layout: Any) -> None:
 
 
 def _validate_viewport(c: _Checker, viewport: Any) -> None:
-    """The editor's pan and zoom: an object of finite numbers (e.g. {"x", "y", "k"})."""
-    if not isinstance(viewport, dict):
-        c.add("layout.viewport", f"must be an object of numbers (pan and zoom), got "
-                                 f"{_type_name(viewport)}")
+    """The editor's pan and zoom: finite numbers, by name (``{"x", "y", "k"}``) or a list."""
+    if not isinstance(viewport, (dict, list)):
+        c.add("layout.viewport", f"must be an object or a list of numbers (pan and zoom), "
+                                 f"got {_type_name(viewport)}")
         return
     if len(viewport) > 16:
         c.add("layout.viewport", f"must have at most 16 entries, got {len(viewport)}")
         return
-    for key, value in viewport.items():
+    items = viewport.items() if isinstance(viewport, dict) else enumerate(viewport)
+    for key, value in items:
         if not _is_number(value) or abs(value) > MAX_VIEWPORT:
             c.add(_join("layout.viewport", key), f"must be a finite number within "
                                                  f"+-{MAX_VIEWPORT:g}, got {_repr(value)}")
