@@ -900,6 +900,8 @@ def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None
     every = rec.get("every_ms", 100.0)
     if not _is_number(every) or every <= 0:
         c.add(f"{path}.every_ms", f"must be > 0 ms, got {_repr(every)}")
+    elif every > MAX_TIME_MS:
+        c.add(f"{path}.every_ms", f"must be at most {MAX_TIME_MS:g} ms, got {every:g}")
     pairs = rec.get("synapses", [])
     if not isinstance(pairs, list):
         c.add(f"{path}.synapses", "must be a list of [pre, post] index pairs")

@@ -399,6 +399,9 @@ def _document_cases() -> dict[str, Case]:
         "proj_record_weights_every_zero.json": (s(lambda d: _proj(d).update(
             record_weights={"every_ms": 0, "synapses": []})), "error",
             "network.projections[0].record_weights.every_ms"),
+        "proj_record_weights_every_huge.json": (s(lambda d: _proj(d).update(
+            record_weights={"every_ms": 1e14, "synapses": []})), "error",
+            "network.projections[0].record_weights.every_ms"),
         "proj_record_weights_list.json": (s(lambda d: _proj(d).update(
             record_weights=[1, 2])), "error", "network.projections[0].record_weights"),
         "proj_label_control.json": (s(lambda d: _proj(d).update(label="a\x07b")), "error",
