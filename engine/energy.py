@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -32,6 +31,7 @@ import pandas as pd
 
 from engine.errors import Problem, ProjectError
 from engine.models import CURRENT_ENCODERS
+from engine.validation import ID_RE as _ID_RE
 
 PROFILES_FORMAT = "spikestudio-hardware-profiles"
 PROFILES_VERSION = 1
@@ -60,7 +60,6 @@ FIGURE_FLAGS = ("secondary", "pre-silicon", "system-level", "chip-level", "deriv
 # Sanity bounds that catch unit slips (pJ typed as J) without judging real hardware.
 _MAX_ENERGY_J = 1e-3
 _MAX_POWER_W = 1e4
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 _PROFILE_KEYS = {"name", "kind", "description", *FIGURE_NAMES}
 _FIGURE_KEYS = {"value", "source", "note", "flags", "included_in"}
 

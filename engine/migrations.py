@@ -21,10 +21,11 @@ UPGRADES: dict[int, Callable[[Document], Document]] = {}
 
 
 def migrate(document: Any) -> Any:
-    """Return ``document`` upgraded to :data:`CURRENT_VERSION` (a copy; input untouched).
+    """Return ``document`` upgraded to :data:`CURRENT_VERSION` (input untouched).
 
-    Documents that are not objects, or lack a usable version, are returned unchanged so the
-    validator can report what is wrong with them.
+    An upgraded document is a new copy; a current one is returned as it is (copying a large
+    document costs more than validating it). Documents that are not objects, or lack a
+    usable version, are returned unchanged so the validator can report what is wrong.
 
     Raises
     ------
@@ -40,6 +41,8 @@ def migrate(document: Any) -> Any:
         raise ProjectError([Problem("version", f"this file is format version {version}; this "
                                                f"SpikeStudio reads versions up to "
                                                f"{CURRENT_VERSION}. Please upgrade SpikeStudio.")])
+    if version == CURRENT_VERSION:
+        return document
     document = copy.deepcopy(document)
     while document["version"] < CURRENT_VERSION:
         step = UPGRADES.get(document["version"])

@@ -10,6 +10,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.validation import short_repr as _repr
+
+#: Largest magnitude of a parameter without its own maximum, so later arithmetic (times
+#: divided by dt, sums over synapses, float32 state) cannot overflow.
+MAX_PARAM_MAGNITUDE = 1e12
+#: Largest time (ms) of a parameter without its own maximum: about 115 days of model time.
+MAX_TIME_MS = 1e10
+#: Most time steps a simulation may take (duration_ms / dt_ms): step counters and per-step
+#: indices stay within int32, and steps x neurons within int64.
+MAX_STEPS = 2**31 - 1
+
 ParamKind = Literal[
     "float", "int", "bool", "choice", "float_list", "int_list", "str_list", "table",
     "spike_lists", "matrix",
@@ -76,20 +87,20 @@ class ParamSpec:
     def check(self, value: Any) -> str | None:
         """Return an error message for ``value``, or ``None`` when it is valid."""
         if self.kind == "bool":
-            return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+            return None if isinstance(value, bool) else f"must be true or false, got {_repr(value)}"
         if self.kind == "choice":
             if value in self.choices:
                 return None
-            return f"must be one of {', '.join(self.choices)}; got {value!r}"
+            return f"must be one of {', '.join(self.choices)}; got {_repr(value)}"
         if self.kind == "str_list":
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-            return None if ok else f"must be a list of names, got {value!r}"
+            return None if ok else f"must be a list of names, got {_repr(value)}"
         if self.kind == "int_list":
             if not isinstance(value, list):
                 return f"must be a list of whole numbers, got {type(value).__name__}"
             for i, item in enumerate(value):
                 if isinstance(item, bool) or not isinstance(item, int):
-                    return f"item {i}: must be a whole number, got {item!r}"
+                    return f"item {i}: must be a whole number, got {_repr(item)}"
                 message = self._check_number(item)
                 if message:
                     return f"item {i}: {message}"
@@ -111,7 +122,7 @@ class ParamSpec:
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 else:
-                    return f"must be a whole number, got {value!r}"
+                    return f"must be a whole number, got {_repr(value)}"
         return self._check_number(value)
 
     def _check_rows(self, value: Any) -> str | None:
@@ -136,9 +147,11 @@ class ParamSpec:
     def _check_number(self, value: Any) -> str | None:
         unit = f" {self.unit}" if self.unit else ""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be a number, got {value!r}"
+            return f"must be a number, got {_repr(value)}"
+        if isinstance(value, int) and abs(value) > 1e300:
+            return f"must be a finite number, got one with {len(str(abs(value)))} digits"
         if not math.isfinite(value):
-            return f"must be a finite number, got {value!r}"
+            return f"must be a finite number, got {_repr(value)}"
         lo, hi = self.minimum, self.maximum
         if lo is not None and (value <= lo if self.exclusive_minimum else value < lo):
             bound = f"{'>' if self.exclusive_minimum else '>='} {lo:g}{unit}"
@@ -146,6 +159,10 @@ class ParamSpec:
         if hi is not None and (value >= hi if self.exclusive_maximum else value > hi):
             bound = f"{'<' if self.exclusive_maximum else '<='} {hi:g}{unit}"
             return f"must be {bound}, got {value:g}{unit}"
+        if hi is None:
+            limit = MAX_TIME_MS if self.unit == "ms" else MAX_PARAM_MAGNITUDE
+            if abs(value) > limit:
+                return f"must be at most {limit:g}{unit} in magnitude, got {value:g}{unit}"
         return None
 
 
@@ -158,11 +175,11 @@ def _check_table(value: Any, spec: ParamSpec) -> str | None:
     previous = -math.inf
     for i, row in enumerate(value):
         if not isinstance(row, list) or len(row) != 2:
-            return f"row {i}: must be [time_ms, value], got {row!r}"
+            return f"row {i}: must be [time_ms, value], got {_repr(row)}"
         t, v = row
         numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row)
         if not numeric or not all(math.isfinite(x) for x in row):
-            return f"row {i}: must hold two finite numbers, got {row!r}"
+            return f"row {i}: must hold two finite numbers, got {_repr(row)}"
         if t < 0 or t < previous:
             return f"row {i}: times must be >= 0 and increasing, got {t:g} ms after {previous:g} ms"
         previous = t

@@ -20,15 +20,28 @@ number or ``{"dist": "uniform", "low", "high"}`` / ``{"dist": "normal", "mean", 
 
 Loading parses JSON only (never pickle or eval), runs migrations for older versions, and
 reports every problem with its field path in one :class:`~engine.errors.ProjectError`.
+
+Limits (a project file may come from anyone): the whole document first respects the limits
+of :mod:`engine.validation` (20 MB, 64 levels of nesting, 1,000,000 values, strings of at
+most 100,000 characters, every number finite and at most 1e15 in magnitude), checked without
+recursion before anything else. Then:
+
+- at most :data:`MAX_NODES` nodes and :data:`MAX_PROJECTIONS` projections (10,000 each) and
+  :data:`MAX_TOTAL_NEURONS` (1e8) neurons in all;
+- names and labels of at most 200 characters on one line, a description of at most 10,000
+  and lab notes of at most 100,000 characters;
+- weights and delays, and every parameter of their distributions, within 1e6 mV / ms;
+- at most :data:`~engine.params.MAX_STEPS` (2**31 - 1) time steps per simulation or
+  scenario, so step counters fit int32 and steps x neurons fit int64 (1e8 ms, the longest
+  duration, is fine at dt >= 0.05 ms);
+- parameters without their own maximum within 1e10 ms (times) or 1e12 (anything else).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +57,36 @@ from engine.models import (
     PLASTICITY_RULES,
     SPIKE_ENCODERS,
 )
-from engine.params import ModelSpec, ParamSpec
+from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
+from engine.validation import (
+    ID_RE,
+    ID_RULE,
+    MAX_FILE_BYTES,
+    Scan,
+    has_control_characters,
+    parse_and_scan,
+    scan_document,
+)
+from engine.validation import is_int as _is_int
+from engine.validation import is_number as _is_number
+from engine.validation import join as _join
+from engine.validation import known as _known
+from engine.validation import short_repr as _repr
+from engine.validation import type_name as _type_name
 
 NODE_KINDS = ("population", "encoder", "monitor")
 MONITOR_MODELS = ("state",)
 MAX_SIZE = 10_000_000
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+#: Server limits of one project (see engine.validation for the document-wide ones).
+MAX_NODES = 10_000
+MAX_PROJECTIONS = 10_000
+MAX_TOTAL_NEURONS = 100_000_000  # neuron and synapse indices stay far inside int32
+MAX_NAME_CHARS = 200        # project name, node and projection labels
+MAX_DESCRIPTION_CHARS = 10_000
+MAX_LAB_CHARS = 100_000     # lab notes (markdown)
+MAX_WEIGHT_MV = 1e6         # any weight or weight-distribution parameter
+MAX_DELAY_MS = 1e6          # any delay or delay-distribution parameter
+MAX_VIEWPORT = 1e9          # editor pan/zoom values
 
 SIMULATION_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("duration_ms", "ms", 1000.0, "Model time to simulate.", minimum=0.0,
@@ -220,10 +257,19 @@ class Project:
         ProjectError
             With every problem found, each naming its field path.
         """
-        document = migrate(document)
-        problems = validate_document(document)
+        return cls._build(document, None)
+
+    @classmethod
+    def _build(cls, document: Any, scan: Scan | None) -> Project:
+        """:meth:`from_dict`, reusing the ``scan`` of ``document`` when it was parsed."""
+        scan = scan_document(document) if scan is None else scan
+        if scan.structural:  # too deep or too big to even migrate (copying recurses)
+            raise ProjectError(scan.structural)
+        migrated = migrate(document)
+        problems = _validate(migrated, scan if migrated is document else None)
         if problems:
             raise ProjectError(problems)
+        document = migrated
         net = document["network"]
         nodes = [Node(id=n["id"], kind=n["kind"], model=n["model"], size=int(n.get("size", 1)),
                       params=copy.deepcopy(n.get("params", {})), label=n.get("label", ""),
@@ -265,27 +311,35 @@ def loads_project(text: str | bytes) -> Project:
     Raises
     ------
     ProjectError
-        When the text is not JSON or the document is invalid.
+        When the text is not JSON, breaks a document limit (size, nesting, value count; see
+        :mod:`engine.validation`) or the document is invalid.
     """
-    try:
-        document = json.loads(text, parse_constant=_NonFinite)
-    except (ValueError, RecursionError) as exc:
-        raise ProjectError([Problem("", f"not a valid JSON document: {exc}")]) from None
-    non_finite = [Problem(path, f"{value.name} is not allowed in project files (JSON has no "
-                                f"such number; use a finite value)")
-                  for path, value in _find_non_finite(document, "")]
-    if non_finite:
-        raise ProjectError(non_finite)
-    return Project.from_dict(document)
+    return Project._build(*parse_and_scan(text))
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
     """Read and validate a project file."""
+    return loads_project(read_limited(path))
+
+
+def read_limited(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file, refusing to read more than a project file may hold.
+
+    Raises
+    ------
+    ProjectError
+        When the file cannot be read or is larger than ``MAX_FILE_BYTES``.
+    """
     try:
-        text = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ProjectError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
-    return loads_project(text)
+    if len(data) > MAX_FILE_BYTES:
+        raise ProjectError([Problem("", f"{path} is larger than "
+                                        f"{MAX_FILE_BYTES // 2**20} MB, the limit of a project "
+                                        f"file")])
+    return data
 
 
 def dumps_project(project: Project) -> str:
@@ -311,32 +365,6 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class _NonFinite:
-    """Stands for NaN / Infinity / -Infinity while parsing, so the error can name the field."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-
-def _find_non_finite(document: Any, root: str) -> list[tuple[str, _NonFinite]]:
-    """(field path, marker) of every NaN/Infinity in a parsed document, in document order.
-
-    Iterative: a document nested as deep as the JSON parser allows must not overflow here.
-    """
-    found = []
-    stack = [(root, document)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, _NonFinite):
-            found.append((path, value))
-        elif isinstance(value, dict):
-            stack.extend((f"{path}.{k}" if path else str(k), v)
-                         for k, v in reversed(list(value.items())))
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
-    return found
 
 
 # ---------------------------------------------------------------------- validation
@@ -365,12 +393,17 @@ class _Checker:
             self.add(_join(path, key), "is required")
         return True
 
-    def string(self, value: Any, path: str, max_len: int = 100_000) -> bool:
+    def string(self, value: Any, path: str, max_len: int = 100_000,
+               one_line: bool = False) -> bool:
         if not isinstance(value, str):
             self.add(path, f"must be a string, got {_type_name(value)}")
             return False
         if len(value) > max_len:
-            self.add(path, f"must be at most {max_len} characters")
+            self.add(path, f"must be at most {max_len:,} characters, got {len(value):,}")
+            return False
+        if one_line and (has_control_characters(value) or "\n" in value or "\r" in value
+                         or "\t" in value):
+            self.add(path, "must be one line of text without control characters")
             return False
         return True
 
@@ -389,24 +422,8 @@ class _Checker:
                     self.add(_join(path, p.name), message)
         if "preset" in params and not _known(params["preset"], presets):
             self.add(_join(path, "preset"),
-                     f"must be one of {', '.join(presets)}; got {params['preset']!r}")
+                     f"must be one of {', '.join(presets)}; got {_repr(params['preset'])}")
         return params
-
-
-def _join(path: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _known(value: Any, names: Any) -> bool:
-    """``value`` is a string naming an entry of ``names`` (never hashes other types)."""
-    return isinstance(value, str) and value in names
 
 
 def _size_of(node: dict | None) -> int | None:
@@ -415,47 +432,65 @@ def _size_of(node: dict | None) -> int | None:
     return size if _is_int(size) and 1 <= size <= MAX_SIZE else None
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def validate_document(document: Any) -> list[Problem]:
-    """Every problem in a (migrated) project document, each with its field path."""
+    """Every problem in a (migrated) project document, each with its field path.
+
+    The document limits of :mod:`engine.validation` come first: a document nested too
+    deeply or holding too many values gets only that problem. Every number anywhere must be
+    finite and at most ``MAX_MAGNITUDE`` in size, so a validated document always serialises
+    with ``json.dumps(..., allow_nan=False)``.
+    """
+    return _validate(document, None)
+
+
+def _validate(document: Any, scan: Scan | None) -> list[Problem]:
+    """:func:`validate_document`, reusing a ``scan`` of this very document when given."""
+    scan = scan_document(document) if scan is None else scan
+    if scan.structural:
+        return scan.structural
     c = _Checker()
+    _validate_fields(c, document, scan)
+    # Values no field check looked at (free-form or unknown keys) still get their problem.
+    reported = {p.path for p in c.problems}
+    c.problems.extend(p for p in scan.unparsable + scan.values if p.path not in reported)
+    return c.problems
+
+
+def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     top_keys = {"format", "version", "name", "description", "network", "simulation",
                 "layout", "lab", "energy", "scenarios"}
     if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
-        return c.problems
+        return
     if document.get("format") != FORMAT_NAME:
-        c.add("format", f"must be {FORMAT_NAME!r}, got {document.get('format')!r}")
-    if document.get("version") != CURRENT_VERSION:
+        c.add("format", f"must be {_repr(FORMAT_NAME)}, got {_repr(document.get('format'))}")
+    if not _is_int(document.get("version")) or document["version"] != CURRENT_VERSION:
         c.add("version", f"must be {CURRENT_VERSION} after migration, got "
-                         f"{document.get('version')!r}")
-    for key in ("name", "description", "lab"):
+                         f"{_repr(document.get('version'))}")
+    limits = {"name": MAX_NAME_CHARS, "description": MAX_DESCRIPTION_CHARS,
+              "lab": MAX_LAB_CHARS}
+    for key, max_len in limits.items():
         if key in document:
-            c.string(document[key], key)
+            c.string(document[key], key, max_len, one_line=key == "name")
     sim = document.get("simulation", {})
     dt = _validate_simulation(c, sim)
     if "layout" in document:
         _validate_layout(c, document["layout"])
-    if "energy" in document:
+    # engine.energy and engine.scenarios expect plain numbers: a section the scan already
+    # faults (NaN, 1e400 as an int) gets the scan's problems only.
+    if "energy" in document and _scan_clean(scan, "energy"):
         _validate_energy(c, document["energy"])
-    if "scenarios" in document:
+    if "scenarios" in document and _scan_clean(scan, "scenarios"):
         from engine.scenarios import scenarios_from_document  # imports this module
 
         try:
             scenarios_from_document(document["scenarios"])
         except ProjectError as exc:
             c.problems.extend(exc.problems)
+        else:
+            _check_scenario_times(c, document["scenarios"], dt)
     network = document.get("network")
     if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
         _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})
-    return c.problems
 
 
 def _validate_simulation(c: _Checker, sim: Any) -> float:
@@ -469,11 +504,45 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
                 c.add(f"simulation.{spec.name}", message)
     dt = sim.get("dt_ms", 0.1)
     dt = dt if _is_number(dt) and dt > 0 else 0.1
+    duration = sim.get("duration_ms", 1000.0)
+    reported = any(p.path == "simulation.duration_ms" for p in c.problems)
+    if _is_number(duration) and duration / dt > MAX_STEPS and not reported:
+        c.add("simulation.duration_ms",
+              f"needs {duration / dt:.3g} time steps of {dt:g} ms; at most {MAX_STEPS:,} "
+              f"steps are allowed (shorten the duration or raise dt_ms)")
     record = sim.get("record_spikes", "all")
     if record != "all" and not (isinstance(record, list)
                                 and all(isinstance(r, str) for r in record)):
         c.add("simulation.record_spikes", "must be \"all\" or a list of node ids")
     return dt
+
+
+def _scan_clean(scan: Scan, root: str) -> bool:
+    """No problem of the scan lies in the section ``root`` of the document."""
+    return not any(p.path == root or p.path.startswith((f"{root}.", f"{root}["))
+                   for p in scan.unparsable + scan.values)
+
+
+def _check_scenario_times(c: _Checker, scenarios: list, dt: float) -> None:
+    """Scenario times stay within the step and time limits of a simulation."""
+    items = scenarios.get("scenarios", []) if isinstance(scenarios, dict) else scenarios
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        path = f"scenarios[{i}]"
+        duration = item.get("duration_ms")
+        if _is_number(duration) and duration / dt > MAX_STEPS:
+            c.add(f"{path}.duration_ms",
+                  f"needs {duration / dt:.3g} time steps of {dt:g} ms; at most {MAX_STEPS:,} "
+                  f"steps are allowed")
+        times = [(key, item.get(key)) for key in ("window_ms", "deadline_ms")]
+        spec = item.get("input")
+        if isinstance(spec, dict):
+            times += [(f"input.{key}", spec.get(key)) for key in ("period_ms", "on_ms",
+                                                                   "start_ms")]
+        for key, value in times:
+            if _is_number(value) and abs(value) > MAX_TIME_MS:
+                c.add(f"{path}.{key}", f"must be at most {MAX_TIME_MS:g} ms, got {value:g}")
 
 
 def _validate_layout(c: _Checker, layout: Any) -> None:
@@ -485,7 +554,27 @@ def _validate_layout(c: _Checker, layout: Any) -> None:
         return
     for key, xy in positions.items():
         if not (isinstance(xy, list) and len(xy) == 2 and all(_is_number(v) for v in xy)):
-            c.add(f"layout.positions.{key}", "must be [x, y] with two finite numbers")
+            c.add(_join("layout.positions", key), "must be [x, y] with two finite numbers")
+        elif any(abs(v) > MAX_VIEWPORT for v in xy):
+            c.add(_join("layout.positions", key), f"must be within +-{MAX_VIEWPORT:g}, got {xy}")
+    if "viewport" in layout:
+        _validate_viewport(c, layout["viewport"])
+
+
+def _validate_viewport(c: _Checker, viewport: Any) -> None:
+    """The editor's pan and zoom: finite numbers, by name (``{"x", "y", "k"}``) or a list."""
+    if not isinstance(viewport, (dict, list)):
+        c.add("layout.viewport", f"must be an object or a list of numbers (pan and zoom), "
+                                 f"got {_type_name(viewport)}")
+        return
+    if len(viewport) > 16:
+        c.add("layout.viewport", f"must have at most 16 entries, got {len(viewport)}")
+        return
+    items = viewport.items() if isinstance(viewport, dict) else enumerate(viewport)
+    for key, value in items:
+        if not _is_number(value) or abs(value) > MAX_VIEWPORT:
+            c.add(_join("layout.viewport", key), f"must be a finite number within "
+                                                 f"+-{MAX_VIEWPORT:g}, got {_repr(value)}")
 
 
 def _validate_energy(c: _Checker, energy: Any) -> None:
@@ -515,6 +604,15 @@ def _validate_network(c: _Checker, network: dict, dt: float, sim: dict) -> None:
     if not isinstance(projections, list):
         c.add("network.projections", f"must be a list, got {_type_name(projections)}")
         projections = []
+    # Refuse oversized networks before the per-item checks (they are the slow part).
+    if len(nodes) > MAX_NODES:
+        c.add("network.nodes", f"has {len(nodes):,} nodes; a project may have at most "
+                               f"{MAX_NODES:,}")
+        return
+    if len(projections) > MAX_PROJECTIONS:
+        c.add("network.projections", f"has {len(projections):,} projections; a project may "
+                                     f"have at most {MAX_PROJECTIONS:,}")
+        return
     seen: dict[str, str] = {}
     by_id: dict[str, dict] = {}
     for i, node in enumerate(nodes):
@@ -522,6 +620,11 @@ def _validate_network(c: _Checker, network: dict, dt: float, sim: dict) -> None:
         if _validate_node(c, node, path):
             _check_id(c, node["id"], path, seen)
             by_id.setdefault(node["id"], node)
+    total = sum(_size_of(n) or 0 for n in nodes if isinstance(n, dict)
+                and n.get("kind") in ("population", "encoder"))
+    if total > MAX_TOTAL_NEURONS:
+        c.add("network.nodes", f"have {total:,} neurons in all; a project may have at most "
+                               f"{MAX_TOTAL_NEURONS:,}")
     for i, node in enumerate(nodes):
         if isinstance(node, dict) and node.get("kind") == "monitor":
             _validate_monitor_target(c, node, f"network.nodes[{i}]", by_id, dt)
@@ -535,12 +638,12 @@ def _validate_network(c: _Checker, network: dict, dt: float, sim: dict) -> None:
             node = by_id.get(node_id) if isinstance(node_id, str) else None
             if node is None or node.get("kind") == "monitor":
                 c.add(f"simulation.record_spikes[{j}]",
-                      f"{node_id!r} is not a population or encoder of this network")
+                      f"{_repr(node_id)} is not a population or encoder of this network")
 
 
 def _check_id(c: _Checker, node_id: str, path: str, seen: dict[str, str]) -> None:
     if node_id in seen:
-        c.add(f"{path}.id", f"{node_id!r} is already used by {seen[node_id]}")
+        c.add(f"{path}.id", f"{_repr(node_id)} is already used by {seen[node_id]}")
     else:
         seen[node_id] = path
 
@@ -551,20 +654,20 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
         return False
     ok = True
     node_id = node.get("id")
-    if not (isinstance(node_id, str) and _ID_RE.match(node_id)):
-        c.add(f"{path}.id", "must be 1-64 characters: a letter or _ first, then letters, "
-                            f"digits, _ or -; got {node_id!r}")
+    if not (isinstance(node_id, str) and ID_RE.match(node_id)):
+        c.add(f"{path}.id", f"{ID_RULE}; got {_repr(node_id)}")
         ok = False
     kind = node.get("kind")
     if kind not in NODE_KINDS:
-        c.add(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}; got {kind!r}")
+        c.add(f"{path}.kind", f"must be one of {', '.join(NODE_KINDS)}; got {_repr(kind)}")
         return False
     if "label" in node:
-        c.string(node["label"], f"{path}.label", 200)
+        c.string(node["label"], f"{path}.label", MAX_NAME_CHARS, one_line=True)
     model = node.get("model")
     if kind == "monitor":
         if model not in MONITOR_MODELS:
-            c.add(f"{path}.model", f"must be one of {', '.join(MONITOR_MODELS)}; got {model!r}")
+            c.add(f"{path}.model",
+                  f"must be one of {', '.join(MONITOR_MODELS)}; got {_repr(model)}")
         if "size" in node:
             c.add(f"{path}.size", "monitors have no size")
         c.params(node.get("params", {}), MONITOR_SPECS, f"{path}.params")
@@ -573,12 +676,12 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
         c.add(f"{path}.target", "only monitors have a target")
     registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
     if not _known(model, registry):
-        c.add(f"{path}.model", f"unknown {kind} model {model!r}; known: "
+        c.add(f"{path}.model", f"unknown {kind} model {_repr(model)}; known: "
                                f"{', '.join(registry)}")
         return ok
     size = node.get("size", 1)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
-        c.add(f"{path}.size", f"must be a whole number in [1, {MAX_SIZE}], got {size!r}")
+        c.add(f"{path}.size", f"must be a whole number in [1, {MAX_SIZE}], got {_repr(size)}")
         size = None
     spec = registry[model]
     params = c.params(node.get("params", {}), spec, f"{path}.params")
@@ -603,6 +706,11 @@ def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, si
     if expected is not None and size is not None and size != expected:
         c.add(f"{path}.size", f"must be {expected} for a {model} encoder (one neuron per "
                               f"{'value' if model != 'delta' else 'ON/OFF channel'}), got {size}")
+    if model == "regular" and size is not None:
+        last = values["phase_ms"] + values["phase_step_ms"] * (size - 1)
+        if last > MAX_TIME_MS:
+            c.add(f"{p}.phase_step_ms", f"puts the last neuron's first spike at {last:g} ms; "
+                                        f"it must be at most {MAX_TIME_MS:g} ms")
     if model == "delta" and len(values["signal"]) < 1:
         c.add(f"{p}.signal", "must have at least one row")
 
@@ -611,7 +719,7 @@ def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt
     target = node.get("target")
     target_node = by_id.get(target) if isinstance(target, str) else None
     if target_node is None or target_node.get("kind") != "population":
-        c.add(f"{path}.target", f"must be the id of a population, got {target!r}")
+        c.add(f"{path}.target", f"must be the id of a population, got {_repr(target)}")
         return
     params = node.get("params", {})
     if not isinstance(params, dict):
@@ -621,7 +729,7 @@ def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt
     for j, index in enumerate(neurons if isinstance(neurons, list) else []):
         if _is_int(index) and _is_int(size) and not 0 <= index < size:
             c.add(f"{path}.params.neurons[{j}]", f"must be a neuron index in [0, {size - 1}] "
-                                                 f"of {target!r}, got {index!r}")
+                                                 f"of {_repr(target)}, got {_repr(index)}")
     model = target_node.get("model")
     if _known(model, NEURON_MODELS):
         known = NEURON_MODELS[model].state_variables
@@ -630,7 +738,7 @@ def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt
             for j, var in enumerate(variables):
                 if not _known(var, known):
                     c.add(f"{path}.params.variables[{j}]",
-                          f"{model} has no state variable {var!r}; known: {', '.join(known)}")
+                          f"{model} has no state variable {_repr(var)}; known: {', '.join(known)}")
 
 
 def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: float) -> bool:
@@ -638,31 +746,31 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
                "plasticity", "record_weights", "label"}
     if not c.mapping(proj, path, allowed, {"id", "source", "target"}):
         return False
-    if not (isinstance(proj.get("id"), str) and _ID_RE.match(proj["id"])):
-        c.add(f"{path}.id", f"must be 1-64 characters: a letter or _ first, then letters, "
-                            f"digits, _ or -; got {proj.get('id')!r}")
+    if not (isinstance(proj.get("id"), str) and ID_RE.match(proj["id"])):
+        c.add(f"{path}.id", f"{ID_RULE}; got {_repr(proj.get('id'))}")
         return False
     source = by_id.get(proj["source"]) if isinstance(proj["source"], str) else None
     target = by_id.get(proj["target"]) if isinstance(proj["target"], str) else None
     if source is None or source.get("kind") == "monitor":
         c.add(f"{path}.source", f"must be the id of a population or encoder, got "
-                                f"{proj['source']!r}")
+                                f"{_repr(proj['source'])}")
     if target is None or target.get("kind") != "population":
-        c.add(f"{path}.target", f"must be the id of a population, got {proj['target']!r}")
+        c.add(f"{path}.target", f"must be the id of a population, got {_repr(proj['target'])}")
     receptor = proj.get("receptor", "exc")
     if receptor not in ("exc", "inh"):
-        c.add(f"{path}.receptor", f"must be \"exc\" or \"inh\", got {receptor!r}")
+        c.add(f"{path}.receptor", f"must be \"exc\" or \"inh\", got {_repr(receptor)}")
     if "label" in proj:
-        c.string(proj["label"], f"{path}.label", 200)
+        c.string(proj["label"], f"{path}.label", MAX_NAME_CHARS, one_line=True)
     n_pre = _size_of(source)
     n_post = _size_of(target)
     _validate_connectivity(c, proj.get("connectivity", {"rule": "all_to_all"}),
                            f"{path}.connectivity", n_pre, n_post,
                            same=proj["source"] == proj["target"])
     sign = -1 if receptor == "inh" else 1
-    _validate_value_or_dist(c, proj.get("weight", 1.0), f"{path}.weight", "mV", sign=sign)
+    _validate_value_or_dist(c, proj.get("weight", 1.0), f"{path}.weight", "mV",
+                            MAX_WEIGHT_MV, sign=sign)
     _validate_value_or_dist(c, proj.get("delay_ms", 0.0), f"{path}.delay_ms", "ms",
-                            minimum=0.0, dt=dt)
+                            MAX_DELAY_MS, minimum=0.0, dt=dt)
     is_current = source is not None and _known(source.get("model"), CURRENT_ENCODERS)
     if is_current and proj.get("delay_ms", 0.0) not in (0, 0.0):
         c.add(f"{path}.delay_ms", "current inputs act without delay; set 0")
@@ -682,7 +790,7 @@ def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
         return
     rule = conn.get("rule")
     if not _known(rule, CONNECTIVITY_RULES):
-        c.add(f"{path}.rule", f"must be one of {', '.join(CONNECTIVITY_RULES)}; got {rule!r}")
+        c.add(f"{path}.rule", f"must be one of {', '.join(CONNECTIVITY_RULES)}; got {_repr(rule)}")
         return
     params = {k: v for k, v in conn.items() if k != "rule"}
     c.params(params, CONNECTIVITY_RULES[rule], path)
@@ -702,9 +810,14 @@ def _validate_connectivity(c: _Checker, conn: Any, path: str, n_pre: int | None,
                                      f"{len(rows)} x {cols}")
 
 
-def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, sign: int = 0,
-                            minimum: float | None = None, dt: float | None = None) -> None:
-    """A number, or {"dist": "uniform", "low", "high"} / {"dist": "normal", "mean", "std"}."""
+def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, limit: float,
+                            sign: int = 0, minimum: float | None = None,
+                            dt: float | None = None) -> None:
+    """A number, or {"dist": "uniform", "low", "high"} / {"dist": "normal", "mean", "std"}.
+
+    The number and every distribution parameter lie within +-``limit`` (a normal std of
+    1e308 would draw infinities).
+    """
     if _is_number(value):
         if sign > 0 and value < 0:
             c.add(path, f"excitatory weights must be >= 0 {unit}, got {value:g} {unit}")
@@ -714,8 +827,8 @@ def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, sign:
             c.add(path, f"must be >= {minimum:g} {unit}, got {value:g} {unit}")
         if dt is not None and value >= 0 and not _is_multiple(value, dt):
             c.add(path, f"must be a multiple of dt ({dt:g} ms), got {value:g} {unit}")
-        if abs(value) > 1e6:
-            c.add(path, f"must be at most 1e6 {unit} in magnitude, got {value:g}")
+        if abs(value) > limit:
+            c.add(path, f"must be at most {limit:g} {unit} in magnitude, got {value:g}")
         return
     if not isinstance(value, dict):
         c.add(path, f"must be a number or a distribution object, got {_type_name(value)}")
@@ -724,13 +837,16 @@ def _validate_value_or_dist(c: _Checker, value: Any, path: str, unit: str, sign:
     dists = {"uniform": {"low", "high"}, "normal": {"mean", "std"}}
     keys = dists[dist] if _known(dist, dists) else None
     if keys is None:
-        c.add(f"{path}.dist", f"must be \"uniform\" or \"normal\", got {dist!r}")
+        c.add(f"{path}.dist", f"must be \"uniform\" or \"normal\", got {_repr(dist)}")
         return
     if not c.mapping(value, path, keys | {"dist"}, keys):
         return
     for key in sorted(keys):
         if key in value and not _is_number(value[key]):
-            c.add(f"{path}.{key}", f"must be a finite number, got {value[key]!r}")
+            c.add(f"{path}.{key}", f"must be a finite number, got {_repr(value[key])}")
+        elif key in value and abs(value[key]) > limit:
+            c.add(f"{path}.{key}", f"must be at most {limit:g} {unit} in magnitude, got "
+                                   f"{value[key]:g}")
     if all(_is_number(value.get(k)) for k in keys):
         if dist == "uniform" and value["high"] < value["low"]:
             c.add(f"{path}.high", f"must be >= low ({value['low']:g}), got {value['high']:g}")
@@ -747,7 +863,7 @@ def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
         return
     rule = plasticity.get("rule")
     if not _known(rule, PLASTICITY_RULES):
-        c.add(f"{path}.rule", f"must be one of {', '.join(PLASTICITY_RULES)}; got {rule!r}")
+        c.add(f"{path}.rule", f"must be one of {', '.join(PLASTICITY_RULES)}; got {_repr(rule)}")
         return
     params = {k: v for k, v in plasticity.items() if k != "rule"}
     c.params(params, PLASTICITY_RULES[rule], path)
@@ -758,6 +874,9 @@ def _validate_plasticity(c: _Checker, proj: dict, plasticity: Any, path: str,
     values = PLASTICITY_RULES[rule].resolve(params)
     if _is_number(values.get("w_min")) and _is_number(values.get("w_max")):
         w_min, w_max = values["w_min"], values["w_max"]
+        if w_max > MAX_WEIGHT_MV:
+            c.add(f"{path}.w_max", f"must be at most {MAX_WEIGHT_MV:g} mV, got {w_max:g}")
+            return
         if w_max < w_min:
             c.add(f"{path}.w_max", f"must be >= w_min ({w_min:g}), got {w_max:g}")
             return
@@ -780,7 +899,9 @@ def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None
         return
     every = rec.get("every_ms", 100.0)
     if not _is_number(every) or every <= 0:
-        c.add(f"{path}.every_ms", f"must be > 0 ms, got {every!r}")
+        c.add(f"{path}.every_ms", f"must be > 0 ms, got {_repr(every)}")
+    elif every > MAX_TIME_MS:
+        c.add(f"{path}.every_ms", f"must be at most {MAX_TIME_MS:g} ms, got {every:g}")
     pairs = rec.get("synapses", [])
     if not isinstance(pairs, list):
         c.add(f"{path}.synapses", "must be a list of [pre, post] index pairs")
@@ -789,7 +910,7 @@ def _validate_record_weights(c: _Checker, rec: Any, path: str, n_pre: int | None
         ok = (isinstance(pair, list) and len(pair) == 2
               and all(isinstance(v, int) and not isinstance(v, bool) for v in pair))
         if not ok:
-            c.add(f"{path}.synapses[{j}]", f"must be [pre, post] indices, got {pair!r}")
+            c.add(f"{path}.synapses[{j}]", f"must be [pre, post] indices, got {_repr(pair)}")
         elif n_pre and n_post and not (0 <= pair[0] < n_pre and 0 <= pair[1] < n_post):
             c.add(f"{path}.synapses[{j}]", f"indices out of range ({n_pre} x {n_post}): {pair}")
 

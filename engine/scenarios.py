@@ -25,7 +25,6 @@ import io
 import json
 import math
 import os
-import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +40,7 @@ from engine import energy as E
 from engine.errors import Problem, ProjectError
 from engine.models import SPIKE_ENCODERS
 from engine.project import Project, atomic_write_text
+from engine.validation import ID_RE as _ID_RE
 
 SCENARIOS_FORMAT = "spikestudio-scenarios"
 SCENARIOS_VERSION = 1
@@ -56,7 +56,6 @@ CRITERIA: dict[str, tuple[str, str]] = {
 }
 MATRIX_COLUMNS = ("scenario", "scenario_name", "column", "column_label", "value", "unit",
                   "text", "rating", "reason")
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 _MAX_TABLE_ROWS = 20_000  # rate-table rows a pattern may expand to (frames / bursts)
 
 
@@ -321,10 +320,10 @@ def validate_input(data: Any, path: str = "scenario.input") -> list[Problem]:
                 for k in sorted(set(data) - allowed, key=str)]
     pattern = data.get("pattern", "constant")
     model = data.get("model", "poisson")
-    if pattern not in PATTERNS:
+    if not isinstance(pattern, str) or pattern not in PATTERNS:
         problems.append(Problem(f"{path}.pattern", f"must be one of {', '.join(PATTERNS)}; "
                                                    f"got {pattern!r}"))
-    if model not in SPIKE_ENCODERS:
+    if not isinstance(model, str) or model not in SPIKE_ENCODERS:
         problems.append(Problem(f"{path}.model", f"must be a spike encoder "
                                                  f"({', '.join(SPIKE_ENCODERS)}); got {model!r}"))
     elif pattern in ("frames", "bursts") and model != "poisson":
