@@ -59,3 +59,13 @@ def test_markdown_links_and_images_never_leave_the_page():
     assert hrefs == []
     assert srcs == ["data:image/png;base64,iVBORw0KGgo="]
     assert "evil.example/x.png" not in out.split("alt=")[0]
+
+
+def test_no_plot_tooltip_renders_data_as_html():
+    # Bokeh escapes @field values in tooltips unless the format is {safe}.
+    from pathlib import Path
+
+    widgets = Path(__file__).resolve().parents[1] / "widgets"
+    assert widgets.is_dir()
+    offenders = [p.name for p in widgets.glob("*.py") if "{safe}" in p.read_text()]
+    assert offenders == []
