@@ -45,6 +45,9 @@ PROFILE = f"Profile {IMG}"
 SCENARIO = f"Scenario {SVG}"
 FILE_NAME = f'up{IMG}.json'
 BAD_ID = IMG
+BAD_PROJECTION = f"p{SVG}"
+BAD_PROFILE = f"q{SCRIPT}"
+BAD_SCENARIO = f"s{LINK}"
 
 #: Finds anything in the page (shadow roots included) that could run script.
 _SCAN = """() => {
@@ -179,14 +182,23 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     app = served.last
     doc = payload_project()
 
-    # A payload as node id: refused, and the validation message shows it as text.
+    # Payloads as node, projection, profile and scenario ids: refused, and the validation
+    # messages (in the page and in the toast) show them as text.
     bad = copy.deepcopy(doc)
     bad["network"]["nodes"][0]["id"] = BAD_ID
+    bad["network"]["projections"][0]["id"] = BAD_PROJECTION
+    bad["energy"]["profiles"] = {BAD_PROFILE: bad["energy"]["profiles"]["evil_profile"]}
+    bad["scenarios"][0]["id"] = BAD_SCENARIO
     _upload(page, "bad.json", bad)
     message = page.get_by_test_id("message").filter(has_text="must")
     message.wait_for()
-    assert BAD_ID in message.inner_text()
-    watch.check("validation message of a payload node id")
+    shown = message.inner_text()
+    for payload in (BAD_ID, BAD_PROJECTION, BAD_PROFILE, BAD_SCENARIO):
+        assert payload in shown, payload
+    toast = page.locator(".notyf__message", has_text="must").last
+    toast.wait_for()
+    assert "<" in toast.inner_text()  # the payload's characters, not markup
+    watch.check("validation messages of payload ids")
 
     # The payload project, under a payload file name.
     _upload(page, FILE_NAME, doc)
@@ -195,9 +207,9 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     assert _text(page, "project-name") == NAME
     page.get_by_test_id("message").filter(has_text="Opened").wait_for()
     assert _text(page, "message") == f"Opened {FILE_NAME}."
-    toast = page.locator(".notyf__message", has_text="Opened").last
-    toast.wait_for()
-    assert toast.inner_text().strip() == f"Opened {FILE_NAME}."
+    opened = page.locator(".notyf__message", has_text="Opened").last
+    opened.wait_for()
+    assert opened.inner_text().strip() == f"Opened {FILE_NAME}."
     description = _text(page, "project-description")
     assert IMG in description and SCRIPT in description and LINK in description
     watch.check("uploaded payload project")
