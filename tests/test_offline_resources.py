@@ -15,9 +15,11 @@ def test_session_stylesheets_are_local_from_the_first_model(tmp_path, monkeypatc
     from panel.io.state import set_curdoc
 
     from workbench.app import create_app
+    from workbench.offline import serve_resources_locally
 
     doc = Document()
     with set_curdoc(doc):
+        serve_resources_locally()  # what workbench/app.py does before create_app()
         doc.add_root(create_app().get_root(doc))
     urls = {m.url for m in doc.models if isinstance(m, ImportedStyleSheet)}
     assert urls, "no stylesheet found: the check is broken"

@@ -384,6 +384,12 @@ class Workbench(pn.viewable.Viewer):
                 f'data-state="{text_html(state)}">{text_html(text)}</div>')
 
 
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
 def session_id_from_url() -> str:
     """The ``?session=`` id of this page, creating one (kept in the URL across reloads)."""
     location = pn.state.location
@@ -398,31 +404,14 @@ def session_id_from_url() -> str:
     return sid
 
 
-def serve_resources_locally() -> None:
-    """Make every Panel stylesheet URL of this session point at our server from the start.
-
-    Panel builds design, theme and widget stylesheet URLs on its CDN
-    (``https://cdn.holoviz.org/...``) and rewrites them to the server's own copy only from
-    the document's ``dist_url``, which it sets when it renders the HTML page. Models created
-    before that, or reached by no root at that moment, kept CDN URLs (five CSS files of the
-    Bootstrap design); a classroom without internet then lost its styling. Setting
-    ``dist_url`` before any model exists makes every URL local.
-    """
-    from panel.io.resources import LOCAL_DIST, use_cdn
-
-    doc = pn.state.curdoc
-    if doc is None or use_cdn():
-        return
-    rel = pn.state.rel_path
-    doc._template_variables.setdefault("dist_url", f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST)
-
-
 def create_app() -> pn.viewable.Viewable:
     """The servable page of one session."""
-    serve_resources_locally()
     return Workbench(session_id=session_id_from_url()).__panel__()
 
 
 pn.extension("tabulator", notifications=True, design="bootstrap")
 if __name__.startswith("bokeh"):
+    from workbench.offline import serve_resources_locally
+
+    serve_resources_locally()
     create_app().servable(title="SpikeStudio")
