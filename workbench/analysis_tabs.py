@@ -6,7 +6,6 @@ Each tab takes the session's latest result (or project) and hands plain data to 
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import threading
@@ -28,7 +27,7 @@ from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench.edits import set_energy_profile, set_scenarios
-from workbench.style import html_pane
+from workbench.style import html_pane, lines_html, markdown_html, text_html
 
 RATIO_TEXT = """
 **Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
@@ -121,7 +120,7 @@ class EnergyTab(pn.viewable.Viewer):
                                "see each profile's notes). Static power is integrated over "
                                "time.")),
             self.heatmap, self.editor, pn.Row(self.ann_choice), self.comparison,
-            pn.pane.Markdown(RATIO_TEXT, sizing_mode="stretch_width"),
+            html_pane(markdown_html(RATIO_TEXT)),
             sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -183,7 +182,7 @@ class EnergyTab(pn.viewable.Viewer):
             self.source.value = fig.source or ""
         kind = "your profile, saved with the project" if editable else \
             "built-in profile (clone it to edit its figures)"
-        self.editor_note.object = _note(f"<b>{html.escape(profile.name)}</b>: {kind}.")
+        self.editor_note.object = _note(f"<b>{text_html(profile.name)}</b>: {kind}.")
 
     def _clone(self) -> None:
         profile = self._selected()
@@ -206,7 +205,7 @@ class EnergyTab(pn.viewable.Viewer):
                                     source=self.source.value.strip())
         except Exception as exc:  # noqa: BLE001 - a ProjectError naming the field
             self.editor_note.object = f'<p class="ss-hint" data-testid="profile-error">' \
-                                      f'{html.escape(str(exc))}</p>'
+                                      f'{lines_html(exc)}</p>'
             return
         self.apply(set_energy_profile, profile.id, edited.to_dict())
         if self.result is not None:
@@ -239,12 +238,12 @@ class EnergyTab(pn.viewable.Viewer):
             ("Dense ANN MACs", f"{c.dense_macs:,.0f}"),
             ("Activation sparsity", f"{c.activation_sparsity:.4f}"),
             ("SNN / ANN, literature style", _ratio(c.ratio_literature)),
-            (f"SNN ({html.escape(c.snn_profile)}) / ANN, memory-inclusive",
+            (f"SNN ({text_html(c.snn_profile)}) / ANN, memory-inclusive",
              _ratio(c.ratio_memory)),
         ]
         body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
         unpriced = (f"<p class='ss-hint'>Not priced by this profile: "
-                    f"{html.escape(', '.join(c.unpriced))}</p>" if c.unpriced else "")
+                    f"{text_html(', '.join(c.unpriced))}</p>" if c.unpriced else "")
         self.comparison.object = (
             f'<table class="ss-ratio-table" data-testid="snn-ann" '
             f'data-ratio-literature="{c.ratio_literature}" '
@@ -334,7 +333,7 @@ class ScenariosTab(pn.viewable.Viewer):
         try:
             project: Project = self.get_project()
         except Exception as exc:  # noqa: BLE001 - shown to the user, nothing to crash
-            self.status.object = _state("error", html.escape(str(exc)))
+            self.status.object = _state("error", lines_html(exc))
             return
         self.cancel = threading.Event()
         self._outcome = {}
@@ -363,15 +362,15 @@ class ScenariosTab(pn.viewable.Viewer):
         if p is not None:
             self.progress.value = int(1000 * p.overall)
             self.status.object = _state("running", f"{p.done} of {p.total} scenarios done "
-                                                   f"&middot; {html.escape(p.scenario)}: "
-                                                   f"{p.status}")
+                                                   f"&middot; {text_html(p.scenario)}: "
+                                                   f"{text_html(p.status)}")
         if self._thread is not None and not self._thread.is_alive():
             self._poller.stop()
             self._poller = None
             self.run_button.disabled = False
             self.stop_button.disabled = True
             if "error" in self._outcome:
-                self.status.object = _state("error", html.escape(self._outcome["error"]))
+                self.status.object = _state("error", lines_html(self._outcome["error"]))
                 return
             report = self._outcome.get("report")
             self.matrix.report = report
@@ -383,16 +382,18 @@ class ScenariosTab(pn.viewable.Viewer):
 
 
 def _error(text: str) -> str:
-    lines = "<br>".join(html.escape(line) for line in text.splitlines())
-    return f'<p class="ss-msg ss-msg-error" data-testid="scenario-error">{lines}</p>'
+    """An error message (plain text, escaped here)."""
+    return f'<p class="ss-msg ss-msg-error" data-testid="scenario-error">{lines_html(text)}</p>'
 
 
-def _note(text: str) -> str:
-    return f'<p class="ss-hint">{text}</p>'
+def _note(markup: str) -> str:
+    """A hint; ``markup`` is our own HTML with any user text already escaped."""
+    return f'<p class="ss-hint">{markup}</p>'
 
 
-def _state(state: str, text: str) -> str:
-    return f'<div data-testid="scenario-state" data-state="{state}">{text}</div>'
+def _state(state: str, markup: str) -> str:
+    """The scenario run state; ``markup`` has any user text already escaped."""
+    return f'<div data-testid="scenario-state" data-state="{text_html(state)}">{markup}</div>'
 
 
 def _ratio(value: float) -> str:

@@ -33,7 +33,7 @@ from workbench.inspector import (
 )
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
-from workbench.style import CSS, html_pane
+from workbench.style import CSS, html_pane, lines_html, text_html
 
 log = logging.getLogger(__name__)
 POLL_MS = 150
@@ -193,13 +193,15 @@ class Workbench(pn.viewable.Viewer):
 
     def message(self, text: str, level: str = "info") -> None:
         """Show a notification and keep it readable in the page."""
-        lines = "<br>".join(_escape(line) for line in str(text).splitlines())
+        level = level if level in ("info", "warning", "error") else "info"
         self.messages.object = (f'<div class="ss-msg ss-msg-{level}" data-testid="message" '
-                                f'data-level="{level}">{lines}</div>')
+                                f'data-level="{level}">{lines_html(text)}</div>')
         notifications = pn.state.notifications
         if notifications is not None:
+            # Notifications insert their message as HTML: it must be escaped text.
+            first = (str(text).splitlines() or [""])[0][:200]
             getattr(notifications, "error" if level == "error" else "info")(
-                str(text).splitlines()[0][:200], duration=6000)
+                text_html(first), duration=6000)
 
     def _open_options(self) -> dict[str, str]:
         """Label -> file of every project this person may open ("" is the neutral entry)."""
@@ -285,7 +287,7 @@ class Workbench(pn.viewable.Viewer):
         s = self.session
         self.undo_button.disabled = not s.can_undo
         self.redo_button.disabled = not s.can_redo
-        name = _escape(s.document.get("name", "Untitled"))
+        name = text_html(s.document.get("name", "Untitled"))
         state = "unsaved changes" if s.dirty else ("saved" if s.path else "not saved yet")
         self.title.object = (f'<div class="ss-brand">SpikeStudio</div><div class="ss-project" '
                              f'data-testid="project-name">{name}</div>'
@@ -318,7 +320,7 @@ class Workbench(pn.viewable.Viewer):
             parts = simulation_inspector(doc, self.session.problems, self._edit)
         lines = self.session.problem_lines()
         if lines:
-            items = "".join(f"<li>{_escape(line)}</li>" for line in lines[:20])
+            items = "".join(f"<li>{text_html(line)}</li>" for line in lines[:20])
             parts.append(html_pane(
                 f'<div class="ss-problem-list" data-testid="problems" data-count="{len(lines)}">'
                 f'<b>{len(lines)} problem(s) to fix before running</b><ul>{items}</ul></div>',
@@ -453,10 +455,10 @@ class Workbench(pn.viewable.Viewer):
             return
         p = handle.progress
         if p is not None and not handle.done:
-            eta = "" if p.eta_s != p.eta_s else f" &middot; about {p.eta_s:.1f} s left"
+            eta = "" if p.eta_s != p.eta_s else f" \u00b7 about {p.eta_s:.1f} s left"
             self.progress.value = int(p.fraction * 1000)
             self.progress_text.object = self._progress_html(
-                "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} &middot; "
+                "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
         if handle.done:
             self._finish(handle)
@@ -487,8 +489,9 @@ class Workbench(pn.viewable.Viewer):
 
     @staticmethod
     def _progress_html(state: str, text: str) -> str:
-        return (f'<div class="ss-progress-text" data-testid="run-state" data-state="{state}">'
-                f'{text}</div>')
+        """The run state line; ``text`` is plain text (escaped here)."""
+        return (f'<div class="ss-progress-text" data-testid="run-state" '
+                f'data-state="{text_html(state)}">{text_html(text)}</div>')
 
 
 def _escape(text: str) -> str:
@@ -515,4 +518,7 @@ def create_app() -> pn.viewable.Viewable:
 
 pn.extension("tabulator", notifications=True, design="bootstrap")
 if __name__.startswith("bokeh"):
+    from workbench.offline import serve_resources_locally
+
+    serve_resources_locally()
     create_app().servable(title="SpikeStudio")

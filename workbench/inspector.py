@@ -25,7 +25,7 @@ from engine.params import ParamSpec
 from engine.project import MONITOR_SPECS, SIMULATION_SPECS
 from widgets.param_form import ParamForm
 from workbench import edits
-from workbench.style import html_pane
+from workbench.style import html_pane, markdown_html, text_html
 
 EditFn = Callable[..., Any]
 Apply = Callable[..., None]   # apply(edit_function, *args) performs an undoable edit
@@ -101,9 +101,16 @@ def _select(name: str, options, value, on_change, **kwargs) -> pn.widgets.Select
 def _issues_html(issues: list[tuple[str, str]]) -> pn.pane.HTML:
     if not issues:
         return html_pane("", visible=False)
-    rows = "".join(f"<li><code>{path or 'item'}</code>: {msg}</li>" for path, msg in issues)
+    rows = "".join(f"<li><code>{text_html(path or 'item')}</code>: {text_html(msg)}</li>"
+                   for path, msg in issues)
     return html_pane(f'<ul class="ss-item-problems">{rows}</ul>',
                         sizing_mode="stretch_width", css_classes=["ss-problems"])
+
+
+def _doc_pane(markdown: str, testid: str = "model-doc") -> pn.pane.HTML:
+    """Markdown (a model's doc or the project description) as sanitised HTML, never raw."""
+    return html_pane(f'<div class="ss-model-doc" data-testid="{testid}">'
+                     f'{markdown_html(markdown)}</div>', sizing_mode="stretch_width")
 
 
 def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
@@ -112,8 +119,8 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     nid = node["id"]
     kind = node["kind"]
     parts: list = [html_pane(
-        f'<div class="ss-insp-title" data-testid="inspector-title">{kind.title()} '
-        f'<b>{nid}</b></div>', sizing_mode="stretch_width")]
+        f'<div class="ss-insp-title" data-testid="inspector-title">{text_html(kind.title())} '
+        f'<b>{text_html(nid)}</b></div>', sizing_mode="stretch_width")]
     label = pn.widgets.TextInput(label="Label", value=node.get("label", ""),
                                  sizing_mode="stretch_width")
     label.param.watch(lambda e: apply(edits.set_node_field, nid, "label", e.new), "value")
@@ -150,8 +157,7 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
         values = dict(params)
     parts.append(_form(spec.params, values, _sub_problems(issues, "params."),
                        lambda name, value: apply(edits.set_node_param, nid, name, value)))
-    parts.append(pn.pane.Markdown(spec.doc, css_classes=["ss-model-doc"],
-                                  sizing_mode="stretch_width"))
+    parts.append(_doc_pane(spec.doc))
     parts.append(_issues_html([i for i in issues if not i[0].startswith("params.")]))
     return parts
 
@@ -163,8 +169,9 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
     source = edits.find_node(document, proj["source"])
     current = source["model"] in CURRENT_ENCODERS
     parts: list = [html_pane(
-        f'<div class="ss-insp-title" data-testid="inspector-title">Projection <b>{pid}</b>'
-        f'<div class="ss-insp-sub">{proj["source"]} &rarr; {proj["target"]}</div></div>',
+        f'<div class="ss-insp-title" data-testid="inspector-title">Projection '
+        f'<b>{text_html(pid)}</b><div class="ss-insp-sub">{text_html(proj["source"])} '
+        f'&rarr; {text_html(proj["target"])}</div></div>',
         sizing_mode="stretch_width")]
 
     def set_field(field: str) -> Callable[[Any], None]:
@@ -215,8 +222,7 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
                 _sub_problems(issues, "plasticity."),
                 lambda name, value: apply(edits.set_projection_field, pid, "plasticity",
                                           {**plasticity, name: value})))
-            parts.append(pn.pane.Markdown(spec.doc, css_classes=["ss-model-doc"],
-                                          sizing_mode="stretch_width"))
+            parts.append(_doc_pane(spec.doc))
     known = ("connectivity.", "weight", "delay_ms", "plasticity.")
     parts.append(_issues_html([i for i in issues if not i[0].startswith(known)]))
     return parts
@@ -232,8 +238,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) 
     parts: list = [html_pane('<div class="ss-insp-title" data-testid="inspector-title">'
                                 'Project</div>', sizing_mode="stretch_width"), name]
     if document.get("description"):
-        parts.append(pn.pane.Markdown(document["description"], css_classes=["ss-model-doc"],
-                                      sizing_mode="stretch_width"))
+        parts.append(_doc_pane(document["description"], testid="project-description"))
     parts.append(_form(SIMULATION_SPECS[3:], document.get("simulation", {}), sim_problems,
                        lambda n, v: apply(edits.set_simulation, n, v),
                        title="Simulation settings"))

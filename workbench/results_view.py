@@ -7,7 +7,6 @@ the time axis; rates, traces, weights and energy share it.
 
 from __future__ import annotations
 
-import html
 import io
 from typing import Any
 
@@ -21,7 +20,7 @@ from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
-from workbench.style import html_pane
+from workbench.style import html_pane, markdown_html, text_html
 
 
 class ResultsView(pn.viewable.Viewer):
@@ -46,7 +45,8 @@ class ResultsView(pn.viewable.Viewer):
                                              css_classes=["ss-pick-show"])
         self.pick_button.on_click(lambda e: self._pick())
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
-        self.lab = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["ss-lab"])
+        # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
+        self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
         self.download_spikes = pn.widgets.FileDownload(
             callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
             width=200, disabled=True, css_classes=["ss-download-spikes"])
@@ -101,7 +101,8 @@ class ResultsView(pn.viewable.Viewer):
     def show_document(self, document: dict) -> None:
         self.document = document
         notes = document.get("lab") or "*This project has no lab notes.*"
-        self.lab.object = notes
+        self.lab.object = f'<div class="ss-lab-notes" data-testid="lab-notes">' \
+                          f'{markdown_html(notes)}</div>'
 
     def show(self, result: SimulationResult) -> None:
         """Display a (possibly partial) result."""
@@ -156,7 +157,7 @@ class ResultsView(pn.viewable.Viewer):
         if r is None:
             return ('<div class="ss-result" data-testid="result-status" data-spikes="">'
                     'No results yet: press <b>Run</b>.</div>')
-        per_pop = ", ".join(f"{html.escape(str(k))}: {int(v):,}"
+        per_pop = ", ".join(f"{text_html(str(k))}: {int(v):,}"
                             for k, v in r.spike_counts().items())
         state = {"completed": "", "cancelled": " (stopped early)",
                  "memory_limit": " (stopped: memory budget)", "error": " (stopped: error)"}
@@ -179,7 +180,7 @@ class ResultsView(pn.viewable.Viewer):
         if pop is None or n is None or not 0 <= n < size:
             self.neuron.object = (f'<p class="ss-hint" data-testid="neuron-detail">Neuron '
                                   f'index must be in [0, {max(size - 1, 0)}] for '
-                                  f'{html.escape(str(pop))}.</p>')
+                                  f'{text_html(str(pop))}.</p>')
             return
         self.raster.selected = {"population": pop, "neuron": int(n)}
 
@@ -197,13 +198,14 @@ class ResultsView(pn.viewable.Viewer):
         if self.document is not None:
             for p in self.document["network"].get("projections", []):
                 if p["target"] == pop:
-                    incoming.append(f"<li><b>{html.escape(p['id'])}</b> from "
-                                    f"{html.escape(p['source'])} ({p.get('receptor', 'exc')}, "
-                                    f"{html.escape(p['connectivity'].get('rule', ''))})</li>")
+                    incoming.append(f"<li><b>{text_html(p['id'])}</b> from "
+                                    f"{text_html(p['source'])} "
+                                    f"({text_html(p.get('receptor', 'exc'))}, "
+                                    f"{text_html(p['connectivity'].get('rule', ''))})</li>")
         recorded = any(rec.population == pop and n in rec.neurons for rec in r.traces.values())
         shown = ", ".join(f"{t:g}" for t in times[:30]) + (" ..." if len(times) > 30 else "")
         self.neuron.object = (
-            f'<div data-testid="neuron-detail"><h4>{html.escape(pop)}[{n}]</h4>'
+            f'<div data-testid="neuron-detail"><h4>{text_html(pop)}[{n}]</h4>'
             f'<p>{len(times)} spikes, {rate:.2f} Hz, CV of ISI {cv:.2f}</p>'
             f'<p>Spike times (ms): {shown or "none"}</p>'
             f'<p>Incoming projections:</p><ul>{"".join(incoming) or "<li>none</li>"}</ul>'
