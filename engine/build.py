@@ -166,11 +166,11 @@ FIXED_EVENT_BYTES = 12       # a pre-computed input event (int64 time index + in
 FIXED_EVENT_BUILD_BYTES = 64  # temporaries while latency / spike-time events are computed
 BLOCK_EVENT_BYTES = 96       # a block of Poisson / regular events: generation + 2 cached
 CHUNK_EVENT_BYTES = 56       # input events of one kernel call, merged and sorted
-MAX_CHUNK_EVENTS = 200_000   # the simulator shortens chunks to fetch at most this many
+MAX_CHUNK_EVENTS = 50_000    # the simulator shortens chunks to fetch about this many
 NEURON_BYTES = 80            # state, initial values, bias, node index, spike scratch
 COUNT_ROW_BYTES = 160        # a (bin, node) row of counts: arrays + DataFrame + temporaries
 PROJ_COUNT_ROW_BYTES = 120   # a (bin, projection) row of projection counts
-WORKING_BYTES = 24 * _MB     # pandas / numpy working memory of a run, whatever its size
+WORKING_BYTES = 8 * _MB      # pandas / numpy working memory of a run, whatever its size
 DRAW_BLOCK = 1 << 20         # synapse weights are drawn and clamped this many at a time
 
 
@@ -266,14 +266,18 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
         total_events = sum(b.total for b in bounds.values())
         est.chunk_events = int(min(total_events, MAX_CHUNK_EVENTS + per_step))
         est.add("input events of one chunk", CHUNK_EVENT_BYTES * est.chunk_events, "run")
+    est.add("working memory", WORKING_BYTES, "run")
     capacity, worst = spike_record_capacity(project, bounds)
-    est.record_capacity, est.record_worst = capacity, worst
     # The buffer keeps room for one more step of every neuron and input event.
     headroom = n_neurons + per_step
+    per_spike = SPIKE_BUFFER_BYTES + SPIKE_RESULT_BYTES + (SPIKE_WRITE_BYTES if writing else 0)
+    # A long run of a big network gets what the budget has left, not a refusal: the record
+    # is cut to fit (the run stops with memory_limit if it fills).
+    room = budget_mb * _MB - est.total - SPIKE_BUFFER_BYTES * headroom
+    capacity = int(min(capacity, max(RECORD_MIN_SPIKES, room // per_spike)))
+    est.record_capacity, est.record_worst = capacity, worst
     est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
-    est.add("spike table", (SPIKE_RESULT_BYTES + (SPIKE_WRITE_BYTES if writing else 0))
-            * capacity, "run")
-    est.add("working memory", WORKING_BYTES, "run")
+    est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est
 
 

@@ -61,10 +61,12 @@ def effective_memory_mb(project_budget_mb: float, limits: RunLimits | None) -> f
 
 
 #: The spike record holds at most this mean rate per recorded neuron over the run (on top of
-#: RECORD_MIN_SPIKES). A capped record keeps memory bounded by construction: a network that
-#: fires faster than this (e.g. every neuron every step) stops with status ``memory_limit``
-#: and its partial results instead of growing without bound. Cortical models stay far below.
-RECORD_RATE_HZ = 250.0
+#: RECORD_MIN_SPIKES, and less when the budget has no room for it). A capped record keeps
+#: memory bounded by construction: a network that fires faster than this (e.g. every neuron
+#: every step) stops with status ``memory_limit`` and its partial results instead of growing
+#: without bound. Balanced cortical models (1-30 Hz) stay far below; input encoders are
+#: counted exactly, not at this rate.
+RECORD_RATE_HZ = 100.0
 #: Spikes the record always has room for (short runs, bursts at the start).
 RECORD_MIN_SPIKES = 100_000
 

@@ -471,17 +471,18 @@ class Simulation:
                 build_time_s: float, stop: StopCheck | None = None) -> SimulationResult:
         """Collect the results of steps before ``k_next``.
 
-        A cancel request while collecting leaves out the parts not collected yet (in the
-        order spikes, counts, traces, weights), so Stop acts here too.
+        A cancel request arriving while collecting (the run itself completed or reached a
+        limit) leaves out the parts not collected yet, in the order spikes, counts, traces,
+        weights, so Stop acts here too. A run stopped by a cancel request is collected whole.
         """
         c = self.net
         dt = c.dt_ms
         last_k = max(0, min(k_next - 1, c.n_steps))
         dropped: list[str] = []
+        watch = stop is not None and stop.cancel is not None and status != "cancelled"
 
         def cancelled(part: str) -> bool:
-            if dropped or (stop is not None and stop.cancel is not None
-                           and stop.status() == "cancelled"):
+            if dropped or (watch and stop.status() == "cancelled"):
                 dropped.append(part)
                 return True
             return False
