@@ -122,9 +122,12 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
             f"is {source}). Try fewer neurons or synapses, or a lower "
             f"simulation.memory_budget_mb.") from None
     build_time = time.perf_counter() - t0
-    return Simulation(compiled, project).run(progress=progress, cancel=cancel,
-                                             chunk_wall_s=chunk_wall_s, build_time_s=build_time,
-                                             stop=stop)
+    result = Simulation(compiled, project).run(progress=progress, cancel=cancel,
+                                               chunk_wall_s=chunk_wall_s,
+                                               build_time_s=build_time, stop=stop)
+    if compiled.memory.budget_mb < project.simulation.memory_budget_mb:
+        result.messages.append(f"Memory budget: {compiled.memory.budget_source}.")
+    return result
 
 
 def _rss_bytes() -> int | None:
@@ -310,7 +313,7 @@ class Simulation:
     def _record_full(self, k: int) -> str:
         c = self.net
         worst = c.memory.record_worst
-        return (f"Stopped at {k * c.dt_ms:g} ms: the spike record is full "
+        return (f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the spike record is full "
                 f"({self.record_capacity:,} spikes; these neurons could fire up to {worst:,} "
                 f"times). The network fires faster than a mean of {RECORD_RATE_HZ:g} Hz per "
                 f"recorded neuron: record fewer populations (simulation.record_spikes), "
