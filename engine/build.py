@@ -161,7 +161,7 @@ class CompiledNetwork:
 # tests/test_limits.py, which checks the estimate against the peak RSS of real runs).
 SPIKE_BUFFER_BYTES = 12      # int64 time index + int32 neuron in the kernel's record
 SPIKE_RESULT_BYTES = 44      # the spikes DataFrame and the temporaries that build it
-SPIKE_WRITE_BYTES = 24       # CLI: writing the spikes (a copy with string labels for Parquet)
+SPIKE_WRITE_BYTES = 40       # CLI: writing the spikes (Parquet: a copy with string labels)
 FIXED_EVENT_BYTES = 12       # a pre-computed input event (int64 time index + int32 neuron)
 FIXED_EVENT_BUILD_BYTES = 64  # temporaries while latency / spike-time events are computed
 BLOCK_EVENT_BYTES = 96       # a block of Poisson / regular events: generation + 2 cached

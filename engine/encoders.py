@@ -66,11 +66,16 @@ class BlockSpikeSource(SpikeSource):
         """Mean events of one block at the highest rate (sizes the simulator's chunks)."""
         raise NotImplementedError
 
-    def events(self, k_lo: int, k_hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def events(self, k_lo: int, k_hi: int,
+               should_stop=None) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes in ``[k_lo, k_hi)``; ``should_stop()`` is asked between blocks and, when
+        True, the events found so far are returned (the caller discards them)."""
         if k_hi <= k_lo:
             return np.empty(0, np.int64), np.empty(0, np.int32)
-        ks, ns = [], []
+        ks, ns = [np.empty(0, np.int64)], [np.empty(0, np.int32)]
         for b in range(k_lo // BLOCK_STEPS, (k_hi - 1) // BLOCK_STEPS + 1):
+            if should_stop is not None and should_stop():
+                break
             if b not in self._cache:
                 self._cache = {key: v for key, v in self._cache.items() if key >= b - 1}
                 self._cache[b] = self._block(b)

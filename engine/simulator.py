@@ -115,16 +115,16 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     stop = StopCheck(cancel, None if limits is None else limits.max_wall_s, t0)
     try:
         compiled = build(project, limits, stop, writing=writing)
+        simulation = Simulation(compiled, project)
     except MemoryError:
-        budget_mb, source = memory_budget(project.simulation.memory_budget_mb, limits)
+        _, source = memory_budget(project.simulation.memory_budget_mb, limits)
         raise MemoryBudgetError(
             f"This machine could not allocate the memory to build the network (the budget "
             f"is {source}). Try fewer neurons or synapses, or a lower "
             f"simulation.memory_budget_mb.") from None
     build_time = time.perf_counter() - t0
-    result = Simulation(compiled, project).run(progress=progress, cancel=cancel,
-                                               chunk_wall_s=chunk_wall_s,
-                                               build_time_s=build_time, stop=stop)
+    result = simulation.run(progress=progress, cancel=cancel, chunk_wall_s=chunk_wall_s,
+                            build_time_s=build_time, stop=stop)
     if compiled.memory.budget_mb < project.simulation.memory_budget_mb:
         result.messages.append(f"Memory budget: {compiled.memory.budget_source}.")
     return result
@@ -301,7 +301,10 @@ class Simulation:
         for node, source in self.net.spike_sources.items():
             if stop is not None and stop.status() is not None:
                 break  # the caller sees the stop request before using these events
-            k, n = source.events(k_lo, k_hi)
+            if isinstance(source, BlockSpikeSource) and stop is not None:
+                k, n = source.events(k_lo, k_hi, lambda: stop.status() is not None)
+            else:
+                k, n = source.events(k_lo, k_hi)
             ks.append(k)
             gids.append(n.astype(np.int32) + np.int32(self.net.node_start[node]))
         if not ks:
