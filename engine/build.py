@@ -216,6 +216,8 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
         largest = max(largest, n_syn * (9 + (24 if spread else 0)
                                         + (36 if p.plasticity else 0)))
         max_delay = max(max_delay, _max_delay_ms(p.delay_ms))
+        if p.record_weights is not None or p.plasticity:
+            est.add(f"weight record index of {p.id}", 4 * n_syn)  # pre neuron per synapse
         if p.record_weights is not None:
             every = p.record_weights.get("every_ms", sim.duration_ms / 100)
             snaps = min(sim.duration_ms / every, n_steps) + 1
@@ -240,6 +242,9 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
                 rows * width * sum(sizes[p.source] for p in plastic))
     ring = int(round(max_delay / sim.dt_ms)) + 1
     est.add("neuron state", n_neurons * NEURON_BYTES)
+    n_current = sum(1 for n in net.nodes if n.kind == "encoder" and n.model in CURRENT_ENCODERS)
+    if n_current:
+        est.add("current input gains", 8 * n_current * n_neurons)
     est.add("delay buffers", 2 * 8 * ring * n_neurons)
     n_bins = n_steps // max(1, int(round(sim.count_bin_ms / sim.dt_ms))) + 1
     est.add("operation counts", n_bins * (COUNT_ROW_BYTES * len(sizes)

@@ -218,6 +218,20 @@ def test_wall_time_limit_stops_with_partial_result():
     assert any("1 s wall time" in m for m in result.messages)
 
 
+def test_resident_memory_over_the_budget_stops_the_run(monkeypatch):
+    """The reality check: if the process grows past the budget anyway, stop cleanly."""
+    import engine.simulator as simulator
+
+    readings = iter([0] + [10**12] * 1000)  # at the start, then far over any budget
+    monkeypatch.setattr(simulator, "_rss_bytes", lambda: next(readings))
+    doc = _cuba_doc()
+    doc["simulation"]["duration_ms"] = 200.0
+    result = simulate(Project.from_dict(doc))
+    assert result.status == "memory_limit"
+    assert result.duration_ms < 200.0
+    assert any("more than the memory budget of 4,096 MB" in m for m in result.messages)
+
+
 def test_time_limit_during_build_raises_run_stopped():
     doc = _cuba_doc()
     with pytest.raises(RunStopped, match="longer than the limit") as info:
