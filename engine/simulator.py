@@ -172,7 +172,7 @@ class Simulation:
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
         # The spike record is allocated once at its capacity (pages are only touched as
         # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
-        self.record_capacity = c.memory.record_capacity or max(4096, 4 * n)
+        self.record_capacity = c.memory.record_capacity
         per_step = max(1, self._events_per_step())
         self.spk_k = np.empty(self.record_capacity + n + per_step, np.int64)
         self.spk_gid = np.empty_like(self.spk_k, dtype=np.int32)
@@ -407,7 +407,7 @@ class Simulation:
         """
         c = self.net
         n_spk = int(self.n_spk[0])
-        if n_spk >= self.record_capacity:
+        if n_spk >= self.record_capacity and n_spk > 0:  # (nothing recorded: capacity 0)
             return False
         want = c.n_neurons + events_left
         if self.spk_now.shape[0] < want:

@@ -188,6 +188,29 @@ def test_saturated_network_stops_with_memory_limit(duration_ms):
     assert result.spikes["time_ms"].max() <= result.duration_ms
 
 
+def _poisson_drive(**simulation) -> Project:
+    return Project.from_dict(document(
+        [encoder("in", "poisson", 5000, rate_hz=500.0), lif("a", 100)],
+        [connection("c", "in", "a", 0.5, rule="fixed_indegree", connectivity={"k": 50})],
+        duration_ms=300.0, **simulation))
+
+
+def test_nothing_recorded_never_fills_the_record():
+    result = simulate(_poisson_drive(record_spikes=[]))
+    assert result.status == "completed" and len(result.spikes) == 0
+    assert result.counts.groupby("node", observed=True)["spikes"].sum()["in"] > 500_000
+
+
+def test_chunks_shortened_for_input_events_give_the_same_spikes(monkeypatch):
+    import engine.simulator as simulator
+
+    full = simulate(_poisson_drive()).spikes
+    monkeypatch.setattr(simulator, "MAX_CHUNK_EVENTS", 300)  # ~1 step per kernel call
+    short = simulate(_poisson_drive()).spikes
+    assert len(full) > 500_000
+    pd.testing.assert_frame_equal(full, short)
+
+
 def test_long_runs_are_not_refused_the_record_takes_what_is_left():
     doc = _cuba_doc()
     doc["simulation"]["duration_ms"] = 100_000.0
