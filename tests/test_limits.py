@@ -188,11 +188,11 @@ def test_saturated_network_stops_with_memory_limit(duration_ms):
     assert result.spikes["time_ms"].max() <= result.duration_ms
 
 
-def _poisson_drive(**simulation) -> Project:
+def _poisson_drive(duration_ms: float = 300.0, **simulation) -> Project:
     return Project.from_dict(document(
         [encoder("in", "poisson", 5000, rate_hz=500.0), lif("a", 100)],
         [connection("c", "in", "a", 0.5, rule="fixed_indegree", connectivity={"k": 50})],
-        duration_ms=300.0, **simulation))
+        duration_ms=duration_ms, **simulation))
 
 
 def test_nothing_recorded_never_fills_the_record():
@@ -204,10 +204,10 @@ def test_nothing_recorded_never_fills_the_record():
 def test_chunks_shortened_for_input_events_give_the_same_spikes(monkeypatch):
     import engine.simulator as simulator
 
-    full = simulate(_poisson_drive()).spikes
-    monkeypatch.setattr(simulator, "MAX_CHUNK_EVENTS", 300)  # ~1 step per kernel call
-    short = simulate(_poisson_drive()).spikes
-    assert len(full) > 500_000
+    full = simulate(_poisson_drive(duration_ms=60.0)).spikes
+    monkeypatch.setattr(simulator, "MAX_CHUNK_EVENTS", 600)  # 2-3 steps per kernel call
+    short = simulate(_poisson_drive(duration_ms=60.0)).spikes
+    assert len(full) > 100_000
     pd.testing.assert_frame_equal(full, short)
 
 
@@ -234,7 +234,7 @@ def test_wall_time_limit_stops_with_partial_result():
     start = time.perf_counter()
     result = simulate(Project.from_dict(doc), limits=RunLimits(max_memory_mb=1000.0,
                                                                max_wall_s=1.0))
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 6.0  # 1 s, plus a loaded machine's slack
     assert result.status == "time_limit"
     assert 0 < result.duration_ms < 100_000.0
     assert len(result.spikes) > 0
@@ -312,7 +312,7 @@ def test_cli_time_limit_writes_partial_output(tmp_path, capsys):
     path.write_text(json.dumps(doc))
     out = tmp_path / "out"
     warm_up()
-    code = main(["run", str(path), "--max-seconds", "1", "--max-memory-mb", "1000",
+    code = main(["run", str(path), "--max-seconds", "2", "--max-memory-mb", "1000",
                  "--out", str(out), "--quiet"])
     assert code == 4
     summary = json.loads((out / "summary.json").read_text())
@@ -332,6 +332,7 @@ def test_cli_validate_uses_the_same_limits(capsys):
     assert "--max-memory-mb" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_ctrl_c_writes_partial_output_and_exits_130(tmp_path):
     doc = _cuba_doc()
     doc["simulation"]["duration_ms"] = 100_000.0
