@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from engine.errors import SimulationError, SpikeStudioError
-from engine.limits import RunLimits, RunStopped
+from engine.limits import RunLimits
 from engine.project import load_project
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
@@ -92,9 +92,6 @@ def _run(args: argparse.Namespace) -> int:
             if partial is not None and args.out:
                 partial.write(args.out, parquet=args.parquet)
             return EXIT_SIMULATION_ERROR
-        except RunStopped as exc:
-            print(f"stopped: {exc} No output was written.", file=sys.stderr)
-            return EXIT_INTERRUPTED if exc.status == "cancelled" else EXIT_LIMIT
         if result.status == "cancelled" and interrupt.event.is_set():
             result.messages.append(
                 f"Interrupted (Ctrl-C) at {result.duration_ms:g} of {result.requested_ms:g} ms: "

@@ -87,8 +87,8 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
         Called between chunks with a :class:`Progress`.
     cancel
         A ``threading.Event`` or a callable; when it is set / returns True the run stops
-        promptly in any phase. During the simulation and result assembly it returns what was
-        done so far (status ``cancelled``); during the build it raises :class:`RunStopped`.
+        promptly in any phase and the run returns what was done so far (status
+        ``cancelled``): nothing when it was still building (``duration_ms`` 0).
     chunk_wall_s
         Target wall time of one kernel call.
     writing
@@ -104,8 +104,6 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     ------
     MemoryBudgetError
         Before building, when the network would not fit the memory budget.
-    RunStopped
-        When cancelled, or over the wall-time limit, before the network was built.
     SimulationError
         When a state variable became NaN or infinite (``partial_result`` holds the run so far).
     """
@@ -116,6 +114,8 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     try:
         compiled = build(project, limits, stop, writing=writing)
         simulation = Simulation(compiled, project)
+    except RunStopped as exc:
+        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0)
     except MemoryError:
         _, source = memory_budget(project.simulation.memory_budget_mb, limits)
         raise MemoryBudgetError(
@@ -128,6 +128,48 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     if compiled.memory.budget_mb < project.simulation.memory_budget_mb:
         result.messages.append(f"Memory budget: {compiled.memory.budget_source}.")
     return result
+
+
+def _unbuilt_result(project: Project, status: str, message: str,
+                    wall: float) -> SimulationResult:
+    """The result of a run stopped while building: every node listed, nothing simulated."""
+    sim = project.simulation
+    nodes = [n for n in project.network.nodes if n.kind != "monitor"]
+    ids = [n.id for n in nodes]
+    projections = project.network.projections
+    empty = np.empty(0, np.int64)
+    node_col = pd.Categorical([], categories=ids)
+    return SimulationResult(
+        spikes=pd.DataFrame({"time_ms": np.empty(0), "population": node_col,
+                             "neuron": np.empty(0, np.int32)}),
+        traces={},
+        counts=pd.DataFrame({"bin_start_ms": np.empty(0), "node": node_col,
+                             "kind": np.empty(0, object), "size": empty, "spikes": empty,
+                             "neuron_updates": empty, "active_updates": empty,
+                             "syn_events": empty, "plasticity_updates": empty}),
+        projection_counts=pd.DataFrame({"bin_start_ms": np.empty(0),
+                                        "projection": np.empty(0, object),
+                                        "source": np.empty(0, object),
+                                        "target": np.empty(0, object),
+                                        "syn_events": empty, "plasticity_updates": empty}),
+        weights={},
+        node_info=pd.DataFrame({"node": ids, "kind": [n.kind for n in nodes],
+                                "model": [n.model for n in nodes],
+                                "size": np.array([n.size for n in nodes], np.int64)}),
+        network_info=pd.DataFrame({
+            "projection": [p.id for p in projections],
+            "source": [p.source for p in projections],
+            "target": [p.target for p in projections],
+            "n_synapses": np.zeros(len(projections), np.int64),  # never built
+            "n_pre": [project.network.node(p.source).size for p in projections],
+            "n_post": [project.network.node(p.target).size for p in projections],
+            "receptor": [p.receptor for p in projections],
+            "plastic": [bool(p.plasticity) for p in projections],
+        }),
+        duration_ms=0.0, requested_ms=sim.duration_ms, dt_ms=sim.dt_ms,
+        bin_ms=max(1, int(round(sim.count_bin_ms / sim.dt_ms))) * sim.dt_ms,
+        status=status, wall_time_s=wall, build_time_s=wall, messages=[message],
+    )
 
 
 def _rss_bytes() -> int | None:

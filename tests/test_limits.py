@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.build import estimate_memory
+from engine.build import build, estimate_memory
 from engine.cli import main
 from engine.encoders import _delta_events, time_index
 from engine.errors import MemoryBudgetError
-from engine.limits import RunLimits, RunStopped, machine_memory_mb, memory_budget
+from engine.limits import RunLimits, RunStopped, StopCheck, machine_memory_mb, memory_budget
 from engine.project import Project
 from engine.simulator import simulate
 from engine.warmup import warm_up
@@ -255,11 +255,18 @@ def test_resident_memory_over_the_budget_stops_the_run(monkeypatch):
     assert any("more than the memory budget of 4,096 MB" in m for m in result.messages)
 
 
-def test_time_limit_during_build_raises_run_stopped():
-    doc = _cuba_doc()
+def test_time_limit_during_build_returns_an_empty_result():
+    project = Project.from_dict(_cuba_doc())
     with pytest.raises(RunStopped, match="longer than the limit") as info:
-        simulate(Project.from_dict(doc), limits=RunLimits(max_wall_s=0.0))
+        build(project, stop=StopCheck(max_wall_s=0.0))
     assert info.value.status == "time_limit"
+    result = simulate(project, limits=RunLimits(max_wall_s=0.0))
+    assert result.status == "time_limit" and result.duration_ms == 0.0
+    assert "while building" in result.messages[0] and "0 s wall time" in result.messages[0]
+    assert list(result.spike_counts().index) == ["exc", "inh"]
+    assert result.summary()["spikes"].sum() == 0
+    assert list(result.network_info["projection"]) == [
+        p.id for p in project.network.projections]
 
 
 def test_cancel_during_a_big_all_to_all_build_returns_within_a_second():
@@ -271,10 +278,7 @@ def test_cancel_during_a_big_all_to_all_build_returns_within_a_second():
     outcome: dict = {}
 
     def run() -> None:
-        try:
-            outcome["result"] = simulate(project, cancel=cancel)
-        except RunStopped as exc:
-            outcome["stopped"] = exc
+        outcome["result"] = simulate(project, cancel=cancel)
         outcome["t"] = time.perf_counter()
 
     thread = threading.Thread(target=run)
@@ -283,9 +287,9 @@ def test_cancel_during_a_big_all_to_all_build_returns_within_a_second():
     cancel.set()
     cancelled_at = time.perf_counter()
     thread.join(timeout=10)
-    assert "stopped" in outcome, outcome
-    assert outcome["stopped"].status == "cancelled"
-    assert "Cancelled while" in str(outcome["stopped"])
+    result = outcome["result"]
+    assert result.status == "cancelled" and result.duration_ms == 0.0
+    assert result.messages[0].startswith("Cancelled while")  # building, not simulating
     assert outcome["t"] - cancelled_at < 1.0
 
 
@@ -363,7 +367,7 @@ def test_cli_ctrl_c_writes_partial_output_and_exits_130(tmp_path):
 # ---------------------------------------------------------------------- the memory check
 _MEASURE = """
 import gc, json, sys
-from engine.build import estimate_memory
+from engine.build import build, estimate_memory
 from engine.project import Project
 from engine.simulator import simulate
 from engine.warmup import warm_up
