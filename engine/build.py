@@ -65,6 +65,7 @@ class MemoryEstimate:
     budget_source: str = "no budget"
     record_capacity: int = 0        # spikes the record holds before the run stops
     record_worst: int = 0           # most spikes the recorded nodes could ever produce
+    record_headroom: int = 0        # extra room the kernel wants: one step of everything
     chunk_events: int = 0           # most input events the simulator fetches at once
 
     @property
@@ -280,7 +281,7 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     # is cut to fit (the run stops with memory_limit if it fills).
     room = budget_mb * _MB - est.total - SPIKE_BUFFER_BYTES * headroom
     capacity = int(min(capacity, max(RECORD_MIN_SPIKES, room // per_spike)))
-    est.record_capacity, est.record_worst = capacity, worst
+    est.record_capacity, est.record_worst, est.record_headroom = capacity, worst, headroom
     est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
     est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est

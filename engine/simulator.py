@@ -215,10 +215,11 @@ class Simulation:
         # The spike record is allocated once at its capacity (pages are only touched as
         # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
         self.record_capacity = c.memory.record_capacity
-        per_step = max(1, self._events_per_step())
-        self.spk_k = np.empty(self.record_capacity + n + per_step, np.int64)
+        headroom = max(c.memory.record_headroom, n + 1024)
+        self.spk_k = np.empty(self.record_capacity + headroom, np.int64)
         self.spk_gid = np.empty_like(self.spk_k, dtype=np.int32)
         # Chunks are shortened so one kernel call fetches a bounded number of input events.
+        per_step = max(1, self._events_per_step())
         self.max_chunk_steps = int(min(1_000_000, max(1, MAX_CHUNK_EVENTS // per_step)))
         self.n_spk = np.zeros(1, np.int64)
         self.spk_now = np.empty(n + 1024, np.int32)

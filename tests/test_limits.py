@@ -233,12 +233,12 @@ def test_wall_time_limit_stops_with_partial_result():
     doc["simulation"]["duration_ms"] = 100_000.0
     start = time.perf_counter()
     result = simulate(Project.from_dict(doc), limits=RunLimits(max_memory_mb=1000.0,
-                                                               max_wall_s=1.0))
-    assert time.perf_counter() - start < 6.0  # 1 s, plus a loaded machine's slack
+                                                               max_wall_s=2.0))
+    assert time.perf_counter() - start < 10.0  # 2 s, plus a loaded machine's slack
     assert result.status == "time_limit"
     assert 0 < result.duration_ms < 100_000.0
     assert len(result.spikes) > 0
-    assert any("1 s wall time" in m for m in result.messages)
+    assert any("2 s wall time" in m for m in result.messages)
 
 
 def test_resident_memory_over_the_budget_stops_the_run(monkeypatch):
