@@ -649,7 +649,16 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int, stop: StopCheck) -> di
     np.cumsum([len(x) for x in out_lists], out=out_ptr[1:])
 
     def cat(arrays, dtype):
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+        # One copy into the final array, a block at a time so Stop acts during big copies.
+        out = np.empty(sum(a.shape[0] for a in arrays), dtype)
+        at = 0
+        for a in arrays:
+            for lo in range(0, a.shape[0], DRAW_BLOCK):
+                stop.check("connecting neurons")
+                part = a[lo:lo + DRAW_BLOCK]
+                out[at:at + part.shape[0]] = part
+                at += part.shape[0]
+        return out
 
     delay = np.array([blk["delay"] for blk in blocks], dtype=np.int64)
     dmax = np.array([blk["delay"] if blk["delay"] >= 0 else
