@@ -19,11 +19,20 @@ import numpy as np
 from engine.connectivity import connect, expected_synapses
 from engine.encoders import (
     CurrentSchedule,
+    EventBounds,
     SpikeSource,
+    event_bounds,
     make_current_schedule,
     make_spike_source,
 )
 from engine.errors import MemoryBudgetError, Problem, ProjectError
+from engine.limits import (
+    RECORD_MIN_SPIKES,
+    RECORD_RATE_HZ,
+    RunLimits,
+    StopCheck,
+    memory_budget,
+)
 from engine.models import CURRENT_ENCODERS, NEURON_MODELS, PLASTICITY_RULES, SPIKE_ENCODERS
 from engine.project import Project
 
@@ -42,16 +51,33 @@ _MB = 1024 * 1024
 
 @dataclass
 class MemoryEstimate:
-    """Bytes needed, per item, before building."""
+    """Bytes needed, per item, before building.
+
+    Items are tagged with the phase they live in: ``"build"`` (temporaries while the network
+    is compiled), ``"run"`` (recordings, input blocks and result tables while simulating and
+    collecting results) or ``"held"`` (everything the whole run keeps). Build temporaries are
+    freed before the run allocates, so the peak is ``held + max(build, run)``.
+    """
 
     items: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, str] = field(default_factory=dict)
+    budget_mb: float = math.inf
+    budget_source: str = "no budget"
+    record_capacity: int = 0        # spikes the record holds before the run stops
+    record_worst: int = 0           # most spikes the recorded nodes could ever produce
+    record_headroom: int = 0        # extra room the kernel wants: one step of everything
+    chunk_events: int = 0           # most input events the simulator fetches at once
 
     @property
     def total(self) -> float:
-        return sum(self.items.values())
+        by_phase = {"held": 0.0, "build": 0.0, "run": 0.0}
+        for name, nbytes in self.items.items():
+            by_phase[self.phases.get(name, "held")] += nbytes
+        return by_phase["held"] + max(by_phase["build"], by_phase["run"])
 
-    def add(self, name: str, nbytes: float) -> None:
-        self.items[name] = self.items.get(name, 0.0) + nbytes
+    def add(self, name: str, nbytes: float, phase: str = "held") -> None:
+        self.items[name] = self.items.get(name, 0.0) + float(nbytes)
+        self.phases[name] = phase
 
     def describe(self, top: int = 3) -> str:
         biggest = sorted(self.items.items(), key=lambda kv: -kv[1])[:top]
@@ -132,15 +158,51 @@ class CompiledNetwork:
         return int(sum(a.nbytes for a in arrays))
 
 
-def estimate_memory(project: Project) -> MemoryEstimate:
-    """Estimate the bytes a project needs (synapses, state, buffers, recordings)."""
+# Bytes per item beyond the arrays' own sizes, measured on the code below (see
+# tests/test_limits.py, which checks the estimate against the peak RSS of real runs).
+SPIKE_BUFFER_BYTES = 12      # int64 time index + int32 neuron in the kernel's record
+SPIKE_RESULT_BYTES = 44      # the spikes DataFrame and the temporaries that build it
+SPIKE_WRITE_BYTES = 40       # CLI: writing the spikes (Parquet: a copy with string labels)
+FIXED_EVENT_BYTES = 12       # a pre-computed input event (int64 time index + int32 neuron)
+FIXED_EVENT_BUILD_BYTES = 64  # temporaries while latency / spike-time events are computed
+BLOCK_EVENT_BYTES = 96       # a block of Poisson / regular events: generation + 2 cached
+CHUNK_EVENT_BYTES = 56       # input events of one kernel call, merged and sorted
+MAX_CHUNK_EVENTS = 50_000    # the simulator shortens chunks to fetch about this many
+NEURON_BYTES = 80            # state, initial values, bias, node index, spike scratch
+COUNT_ROW_BYTES = 160        # a (bin, node) row of counts: arrays + DataFrame + temporaries
+PROJ_COUNT_ROW_BYTES = 120   # a (bin, projection) row of projection counts
+WORKING_BYTES = 8 * _MB      # pandas / numpy working memory of a run, whatever its size
+DRAW_BLOCK = 1 << 20         # synapse weights are drawn and clamped this many at a time
+
+
+def estimate_memory(project: Project, limits: RunLimits | None = None, *,
+                    writing: bool = False) -> MemoryEstimate:
+    """Estimate the bytes a run of ``project`` can use, before anything is allocated.
+
+    Covers everything that grows with the run: synapses and their build temporaries, neuron
+    state and delay buffers, plasticity state, input events (pre-computed, or generated
+    block by block), the capped spike record, traces, weight snapshots, operation counts and
+    the result tables built at the end (and the written files with ``writing``).
+
+    Parameters
+    ----------
+    project
+        A validated project.
+    limits
+        The administrator's caps; the effective budget is the project's
+        ``memory_budget_mb`` lowered to ``limits.max_memory_mb``.
+    writing
+        Also count writing the spikes to files (the CLI's ``--out``).
+    """
     net, sim = project.network, project.simulation
-    est = MemoryEstimate()
+    budget_mb, source = memory_budget(sim.memory_budget_mb, limits)
+    est = MemoryEstimate(budget_mb=budget_mb, budget_source=source)
     sizes = {n.id: n.size for n in net.nodes if n.kind != "monitor"}
     n_neurons = sum(sizes.values())
-    n_steps = int(round(sim.duration_ms / sim.dt_ms))
+    n_steps = _n_steps(sim)
     max_delay = 0
     total_syn = 0
+    largest = 0.0
     for p in net.projections:
         rule = p.connectivity.get("rule", "all_to_all")
         n_syn = expected_synapses(rule, p.connectivity, sizes[p.source], sizes[p.target],
@@ -150,12 +212,26 @@ def estimate_memory(project: Project) -> MemoryEstimate:
         # plastic: CSC index and state; with per-synapse delays also a trace per synapse
         per_syn = 8 + (2 if spread else 0) + (24 + (16 if spread else 0) if p.plasticity else 0)
         est.add(f"synapses of {p.id}", n_syn * per_syn + 8 * (sizes[p.source] + 1))
+        # Build temporaries of one projection: connectivity (a mask for all-to-all without
+        # autapses), drawn delays, the CSC index of plastic projections.
+        largest = max(largest, n_syn * (9 + (24 if spread else 0)
+                                        + (36 if p.plasticity else 0)))
         max_delay = max(max_delay, _max_delay_ms(p.delay_ms))
+        if p.record_weights is not None or p.plasticity:
+            est.add(f"weight record index of {p.id}", 4 * n_syn)  # pre neuron per synapse
         if p.record_weights is not None:
             every = p.record_weights.get("every_ms", sim.duration_ms / 100)
-            est.add(f"weight snapshots of {p.id}", 4 * n_syn * (sim.duration_ms / every + 1))
+            snaps = min(sim.duration_ms / every, n_steps) + 1
+            # snapshots, stacked into one matrix for the result
+            est.add(f"weight snapshots of {p.id}", 8 * n_syn * snaps, "run")
+            n_sel = len(p.record_weights.get("synapses", []))
+            if n_sel:
+                est.add(f"weight trajectories of {p.id}",
+                        8 * n_sel * (min(n_steps, 100_000) + 1), "run")
         elif p.plasticity and n_syn <= FULL_SNAPSHOT_SYNAPSES:
-            est.add(f"weight snapshots of {p.id}", 4 * n_syn * 101)
+            est.add(f"weight snapshots of {p.id}", 8 * n_syn * 101, "run")
+    est.add("building the synapses (temporary)", 8 * total_syn + largest
+            + 16 * min(total_syn, DRAW_BLOCK), "build")
     plastic = [p for p in net.projections if p.plasticity]
     if plastic:
         est.add("weights the run learns on (a copy)", 4 * total_syn)
@@ -166,17 +242,95 @@ def estimate_memory(project: Project) -> MemoryEstimate:
         est.add("queue of plastic pre spikes",
                 rows * width * sum(sizes[p.source] for p in plastic))
     ring = int(round(max_delay / sim.dt_ms)) + 1
-    est.add("neuron state", n_neurons * 8 * 6)
+    est.add("neuron state", n_neurons * NEURON_BYTES)
+    n_current = sum(1 for n in net.nodes if n.kind == "encoder" and n.model in CURRENT_ENCODERS)
+    if n_current:
+        est.add("current input gains", 8 * n_current * n_neurons)
     est.add("delay buffers", 2 * 8 * ring * n_neurons)
     n_bins = n_steps // max(1, int(round(sim.count_bin_ms / sim.dt_ms))) + 1
-    est.add("operation counts", 8 * n_bins * (3 * len(sizes) + 2 * len(net.projections)))
+    est.add("operation counts", n_bins * (COUNT_ROW_BYTES * len(sizes)
+                                          + PROJ_COUNT_ROW_BYTES * len(net.projections)), "run")
     for m in net.monitors:
         values = m.resolved_params()
-        interval = values["interval_ms"]
-        samples = sim.duration_ms / interval + 1
-        est.add(f"traces of {m.id}", 8 * samples * len(values["neurons"])
-                * len(values["variables"]))
+        interval = max(1, int(round(values["interval_ms"] / sim.dt_ms)))
+        samples = n_steps // interval + 1
+        # the kernel's buffer and the result's copy
+        est.add(f"traces of {m.id}", 16 * samples * len(values["neurons"])
+                * len(values["variables"]), "run")
+    bounds = input_event_bounds(project)
+    per_step = 0
+    for node_id, b in bounds.items():
+        per_step += b.per_step
+        model = net.node(node_id).model
+        if model in ("poisson", "regular"):
+            est.add(f"input events of {node_id}", BLOCK_EVENT_BYTES * b.per_block, "run")
+        else:
+            est.add(f"input events of {node_id}", FIXED_EVENT_BYTES * b.total)
+            est.add(f"computing the input events of {node_id}",
+                    FIXED_EVENT_BUILD_BYTES * b.total, "build")
+    if bounds:
+        total_events = sum(b.total for b in bounds.values())
+        est.chunk_events = int(min(total_events, MAX_CHUNK_EVENTS + per_step))
+        est.add("input events of one chunk", CHUNK_EVENT_BYTES * est.chunk_events, "run")
+    est.add("working memory", WORKING_BYTES, "run")
+    capacity, worst = spike_record_capacity(project, bounds)
+    # The buffer keeps room for one more step of every neuron and input event.
+    headroom = n_neurons + per_step
+    per_spike = SPIKE_BUFFER_BYTES + SPIKE_RESULT_BYTES + (SPIKE_WRITE_BYTES if writing else 0)
+    # A long run of a big network gets what the budget has left, not a refusal: the record
+    # is cut to fit (the run stops with memory_limit if it fills).
+    room = budget_mb * _MB - est.total - SPIKE_BUFFER_BYTES * headroom
+    capacity = int(min(capacity, max(RECORD_MIN_SPIKES, room // per_spike)))
+    est.record_capacity, est.record_worst, est.record_headroom = capacity, worst, headroom
+    est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
+    est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est
+
+
+def _n_steps(sim) -> int:
+    return int(round(sim.duration_ms / sim.dt_ms))
+
+
+def input_event_bounds(project: Project) -> dict[str, EventBounds]:
+    """Bounds on the events of every spike encoder (see :func:`engine.encoders.event_bounds`)."""
+    sim = project.simulation
+    return {n.id: event_bounds(SPIKE_ENCODERS[n.model], n.size, n.resolved_params(),
+                               sim.dt_ms, _n_steps(sim))
+            for n in project.network.nodes
+            if n.kind == "encoder" and n.model in SPIKE_ENCODERS}
+
+
+def spike_record_capacity(project: Project,
+                          bounds: dict[str, EventBounds] | None = None) -> tuple[int, int]:
+    """(capacity, worst case) of the spike record, in spikes.
+
+    The worst case is every recorded neuron firing as often as its refractory period allows
+    plus every input event of recorded encoders. The capacity is that worst case, but at most
+    a mean of :data:`~engine.limits.RECORD_RATE_HZ` per recorded neuron (plus
+    :data:`~engine.limits.RECORD_MIN_SPIKES`): a run that fills it stops with status
+    ``memory_limit``, so the record cannot grow without bound.
+    """
+    net, sim = project.network, project.simulation
+    if bounds is None:
+        bounds = input_event_bounds(project)
+    record = sim.record_spikes
+    n_steps = _n_steps(sim)
+    worst = 0
+    planned = float(RECORD_MIN_SPIKES)
+    for node in net.nodes:
+        if node.kind == "monitor" or not (record == "all" or node.id in record):
+            continue
+        if node.id in bounds:
+            worst += bounds[node.id].total
+            planned += bounds[node.id].total
+        elif node.kind == "population":
+            values = node.resolved_params()
+            every = 1
+            if node.model == "lif" and values["v_reset"] < values["v_thresh"]:
+                every = int(round(values["t_ref"] / sim.dt_ms)) + 1
+            worst += node.size * (-(-n_steps // every))
+            planned += node.size * RECORD_RATE_HZ * sim.duration_ms * 1e-3
+    return int(min(worst, math.ceil(planned))), int(worst)
 
 
 def _max_delay_ms(delay) -> float:
@@ -187,22 +341,39 @@ def _max_delay_ms(delay) -> float:
     return float(delay)
 
 
-def check_memory(project: Project) -> MemoryEstimate:
-    """Raise :class:`MemoryBudgetError` when the estimate exceeds the project's budget."""
-    est = estimate_memory(project)
-    budget = project.simulation.memory_budget_mb * _MB
-    if est.total > budget:
+def check_memory(project: Project, limits: RunLimits | None = None, *,
+                 writing: bool = False) -> MemoryEstimate:
+    """Raise :class:`MemoryBudgetError` when the estimate exceeds the effective budget.
+
+    The effective budget is the project's ``simulation.memory_budget_mb``, lowered to the
+    administrator's cap in ``limits``; the message names which of the two applied.
+    """
+    est = estimate_memory(project, limits, writing=writing)
+    if est.total > est.budget_mb * _MB:
         raise MemoryBudgetError(
-            f"This network would need about {est.total / _MB:,.0f} MB, more than the memory "
-            f"budget of {budget / _MB:,.0f} MB (simulation.memory_budget_mb). Largest items: "
-            f"{est.describe()}. Try fewer neurons or a lower connection probability, record "
-            f"fewer neurons or less often, or a shorter run."
+            f"This network would need about {est.total / _MB:,.0f} MB, more than "
+            f"{est.budget_source}. Largest items: {est.describe()}. Try fewer neurons or a "
+            f"lower connection probability, fewer or slower input events, record fewer "
+            f"neurons or less often, or a shorter run."
         )
     return est
 
 
-def build(project: Project) -> CompiledNetwork:
+def build(project: Project, limits: RunLimits | None = None,
+          stop: StopCheck | None = None, *, writing: bool = False) -> CompiledNetwork:
     """Compile a project into a :class:`CompiledNetwork` (after the memory check).
+
+    Parameters
+    ----------
+    project
+        A validated project.
+    limits
+        The administrator's caps (memory: the effective budget; time: see ``stop``).
+    stop
+        Checked between nodes, projections and blocks of synapses; when it says stop
+        (cancelled, or over the wall-time limit) the build raises :class:`RunStopped`.
+    writing
+        Count the written output files in the memory check (CLI).
 
     Raises
     ------
@@ -210,8 +381,11 @@ def build(project: Project) -> CompiledNetwork:
         When the network would not fit the memory budget.
     ProjectError
         For problems only visible while building (e.g. a recorded synapse that does not exist).
+    RunStopped
+        When ``stop`` asked to stop.
     """
-    est = check_memory(project)
+    est = check_memory(project, limits, writing=writing)
+    stop = stop or StopCheck()
     net, sim = project.network, project.simulation
     dt = sim.dt_ms
     seeds = np.random.SeedSequence(sim.seed)
@@ -237,6 +411,7 @@ def build(project: Project) -> CompiledNetwork:
     spike_sources: dict[int, SpikeSource] = {}
     current_sources: dict[int, CurrentSchedule] = {}
     for i, node in enumerate(nodes):
+        stop.check("building the network")
         values = node.resolved_params()
         lo, hi = starts[i], starts[i + 1]
         rng = np.random.default_rng(node_seeds[i])
@@ -258,7 +433,8 @@ def build(project: Project) -> CompiledNetwork:
             current_sources[i] = make_current_schedule(CURRENT_ENCODERS[node.model], values, dt)
 
     projections = _build_projections(project, nodes, index, starts, node_seeds[len(net.nodes):],
-                                     dt)
+                                     dt, stop)
+    stop.check("building the network")
     current_nodes = sorted(current_sources)
     current_gain = np.zeros((len(current_nodes), n_neurons))
     for c, node_i in enumerate(current_nodes):
@@ -319,26 +495,79 @@ def _draw(value, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.normal(value["mean"], value["std"], n)
 
 
-def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dict:
+def _weights(p, n_syn: int, rng: np.random.Generator, matrix_w: np.ndarray | None,
+             stop: StopCheck, dtype=np.float32) -> np.ndarray:
+    """Weights of a projection, drawn, sign-clamped and clipped block by block.
+
+    float32 for synapses, float64 for the gains of current encoders.
+
+    Drawing in blocks consumes the generator's stream exactly as one draw does (values are
+    produced one after another), so the weights are the same; the float64 temporaries stay
+    at :data:`DRAW_BLOCK` values and Stop is honoured between blocks.
+    """
+    out = np.empty(n_syn, dtype)
+    bounds = plasticity_bounds(p.plasticity) if p.plasticity else None
+    for lo in range(0, n_syn, DRAW_BLOCK):
+        stop.check("drawing synapse weights")
+        hi = min(n_syn, lo + DRAW_BLOCK)
+        w = matrix_w[lo:hi] if matrix_w is not None else _draw(p.weight, hi - lo, rng)
+        w = np.minimum(w, 0.0) if p.receptor == "inh" else np.maximum(w, 0.0)
+        if bounds is not None:  # learning starts inside its bounds (normal draws, matrix values)
+            w = np.clip(w, *bounds)
+        out[lo:hi] = w
+    return out
+
+
+def _all_to_all(n_pre: int, n_post: int, autapses: bool,
+                stop: StopCheck) -> tuple[np.ndarray, np.ndarray]:
+    """The all-to-all rule of :func:`engine.connectivity.connect`, a block of rows at a time.
+
+    Same synapses in the same order; Stop is honoured between blocks and the temporaries stay
+    small (no full boolean mask).
+    """
+    row_len = n_post - (0 if autapses else np.arange(n_pre) < n_post)
+    rowptr = np.zeros(n_pre + 1, dtype=np.int64)
+    np.cumsum(np.broadcast_to(row_len, (n_pre,)), out=rowptr[1:])
+    targets = np.empty(int(rowptr[-1]), np.int32)
+    row = np.arange(n_post, dtype=np.int32)
+    rows_per_block = max(1, DRAW_BLOCK // max(1, n_post))
+    for r0 in range(0, n_pre, rows_per_block):
+        stop.check("connecting neurons")
+        r1 = min(n_pre, r0 + rows_per_block)
+        if autapses:
+            targets[rowptr[r0]:rowptr[r1]] = np.tile(row, r1 - r0)
+            continue
+        for i in range(r0, r1):
+            targets[rowptr[i]:rowptr[i + 1]] = np.delete(row, i) if i < n_post else row
+    return rowptr, targets
+
+
+def _build_projections(project: Project, nodes, index, starts, seeds, dt,
+                       stop: StopCheck) -> dict:
     net = project.network
     blocks, current_blocks = [], []
     for j, p in enumerate(net.projections):
+        stop.check("connecting neurons")
         src, tgt = index[p.source], index[p.target]
         n_pre, n_post = nodes[src].size, nodes[tgt].size
         rule = p.connectivity.get("rule", "all_to_all")
         conn_seed = int(seeds[j].generate_state(2)[0])
-        rowptr, targets, matrix_w = connect(rule, p.connectivity, n_pre, n_post,
-                                            p.source == p.target, conn_seed)
+        if rule == "all_to_all":
+            autapses = bool(p.connectivity.get("allow_autapses", True)) or p.source != p.target
+            rowptr, targets = _all_to_all(n_pre, n_post, autapses, stop)
+            matrix_w = None
+        else:
+            rowptr, targets, matrix_w = connect(rule, p.connectivity, n_pre, n_post,
+                                                p.source == p.target, conn_seed)
         rng = np.random.default_rng(seeds[j])
         n_syn = targets.shape[0]
-        weights = matrix_w if matrix_w is not None else _draw(p.weight, n_syn, rng)
-        weights = np.minimum(weights, 0.0) if p.receptor == "inh" else np.maximum(weights, 0.0)
-        if p.plasticity:  # learning starts inside its bounds (normal draws, matrix values)
-            weights = np.clip(weights, *plasticity_bounds(p.plasticity))
+        current = nodes[src].model in CURRENT_ENCODERS
+        weights = _weights(p, n_syn, rng, matrix_w, stop,
+                           np.float64 if current else np.float32)
         blk = {"id": p.id, "src": src, "tgt": tgt, "n_post": n_post, "rowptr": rowptr,
                "targets": targets,
                "weights": weights, "inh": p.receptor == "inh", "plasticity": p.plasticity}
-        if nodes[src].model in CURRENT_ENCODERS:
+        if current:
             current_blocks.append(blk)
             continue
         if isinstance(p.delay_ms, dict):
@@ -348,6 +577,7 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dic
                                             f"delays must stay below "
                                             f"{np.iinfo(np.uint16).max * dt:g} ms")])
             blk["delay_steps"] = steps.astype(np.uint16)
+            del steps
             blk["delay"] = -1
             if p.plasticity:
                 # Rows sorted by delay: the synapses of a spike arriving at one step are
@@ -359,10 +589,12 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt) -> dic
         else:
             blk["delay"] = int(round(p.delay_ms / dt))
         blocks.append(blk)
-    return {"arrays": _concatenate_blocks(blocks, len(nodes)), "current": current_blocks}
+    stop.check("connecting neurons")
+    return {"arrays": _concatenate_blocks(blocks, len(nodes), stop),
+            "current": current_blocks}
 
 
-def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
+def _concatenate_blocks(blocks: list[dict], n_nodes: int, stop: StopCheck) -> dict:
     n_proj = len(blocks)
     row_off = np.zeros(n_proj, np.int64)
     syn_off = np.zeros(n_proj + 1, np.int64)
@@ -383,13 +615,14 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
         rowptrs.append(blk["rowptr"] + syn_off[b])
         rows += blk["rowptr"].shape[0]
         posts.append(blk["targets"])
-        weights.append(blk["weights"].astype(np.float32))
+        weights.append(blk["weights"])
         dsyn_off[b] = dsyn
         if blk["delay"] < 0:
             delays.append(blk["delay_steps"])
             dsyn += n_syn
         plasticity = blk["plasticity"]
         if plasticity:
+            stop.check("indexing plastic synapses")
             rule[b], pparams[b] = _plasticity_params(plasticity)
             n_pre = blk["rowptr"].shape[0] - 1
             order = np.argsort(blk["targets"], kind="stable")
@@ -416,7 +649,16 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int) -> dict:
     np.cumsum([len(x) for x in out_lists], out=out_ptr[1:])
 
     def cat(arrays, dtype):
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+        # One copy into the final array, a block at a time so Stop acts during big copies.
+        out = np.empty(sum(a.shape[0] for a in arrays), dtype)
+        at = 0
+        for a in arrays:
+            for lo in range(0, a.shape[0], DRAW_BLOCK):
+                stop.check("connecting neurons")
+                part = a[lo:lo + DRAW_BLOCK]
+                out[at:at + part.shape[0]] = part
+                at += part.shape[0]
+        return out
 
     delay = np.array([blk["delay"] for blk in blocks], dtype=np.int64)
     dmax = np.array([blk["delay"] if blk["delay"] >= 0 else

@@ -3,15 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from engine.errors import SimulationError, SpikeStudioError
+from engine.limits import RunLimits
 from engine.project import load_project
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
+
+
+#: Exit codes of ``spikestudio run`` besides 0 (completed) and 2 (bad input / refused).
+EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
+#: Wall-time limit of a CLI run when --max-seconds is not given (headless batch runs are
+#: longer than the server's interactive ones).
+CLI_MAX_SECONDS = 3600.0
+
+
+def _limits(args: argparse.Namespace) -> RunLimits:
+    """The run limits from --max-memory-mb / --max-seconds (0 seconds: no time limit)."""
+    memory = args.max_memory_mb
+    if memory is not None and not (math.isfinite(memory) and memory > 0):
+        raise SpikeStudioError(f"--max-memory-mb: must be a number > 0 MB, got {memory:g}")
+    seconds = args.max_seconds
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise SpikeStudioError(f"--max-seconds: must be a number >= 0 (0: no limit), "
+                               f"got {seconds:g}")
+    return RunLimits.for_server(1, max_memory_mb=memory, max_wall_s=seconds or None)
+
+
+class _Interrupt:
+    """Ctrl-C while running: the first press asks the run to stop (it keeps the partial
+    results), a second press aborts at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        print("\nstopping (Ctrl-C again to abort without output) ...", file=sys.stderr)
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -24,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         project.simulation.duration_ms = args.duration_ms
     if args.seed is not None:
         project.simulation.seed = args.seed
+    limits = _limits(args)
 
     last = [time.monotonic()]
 
@@ -34,14 +82,20 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {p.t_ms:10.1f} / {p.duration_ms:g} ms  ({p.fraction:4.0%})",
                   file=sys.stderr)
 
-    try:
-        result = simulate(project, progress=report)
-    except SimulationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        partial = getattr(exc, "partial_result", None)
-        if partial is not None and args.out:
-            partial.write(args.out, parquet=args.parquet)
-        return 3
+    with _Interrupt() as interrupt:
+        try:
+            result = simulate(project, limits=limits, progress=report, cancel=interrupt.event,
+                              writing=bool(args.out))
+        except SimulationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            partial = getattr(exc, "partial_result", None)
+            if partial is not None and args.out:
+                partial.write(args.out, parquet=args.parquet)
+            return EXIT_SIMULATION_ERROR
+        if result.status == "cancelled" and interrupt.event.is_set():
+            result.messages.append(
+                f"Interrupted (Ctrl-C) at {result.duration_ms:g} of {result.requested_ms:g} ms: "
+                f"the output holds the partial run.")
     print(f"{project.name}: simulated {result.duration_ms:g} ms in {result.wall_time_s:.2f} s "
           f"(build {result.build_time_s:.2f} s), status {result.status}")
     summary = result.summary()
@@ -55,18 +109,33 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         for path in result.write(args.out, parquet=args.parquet):
             print(f"wrote {path}")
-    return 0
+    if result.status == "cancelled":
+        return EXIT_INTERRUPTED
+    return EXIT_LIMIT if result.status in ("memory_limit", "time_limit") else 0
 
 
 def _validate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     from engine.build import estimate_memory
 
-    est = estimate_memory(project)
+    est = estimate_memory(project, _limits(args))
     print(f"{args.project}: valid ({len(project.network.nodes)} nodes, "
           f"{len(project.network.projections)} projections, about "
-          f"{est.total / 2**20:,.1f} MB)")
+          f"{est.total / 2**20:,.1f} MB of {est.budget_source})")
+    if est.total > est.budget_mb * 2**20:
+        # The file is valid; running it would be refused before anything is allocated.
+        print(f"warning: `run` would refuse this network: it needs more than "
+              f"{est.budget_source}. Largest items: {est.describe()}.", file=sys.stderr)
     return 0
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-memory-mb", type=float, default=None,
+                        help="most memory the run may use (default: half this machine's); "
+                             "the project's memory_budget_mb can only lower it")
+    parser.add_argument("--max-seconds", type=float, default=CLI_MAX_SECONDS,
+                        help=f"most wall seconds the run may take (default "
+                             f"{CLI_MAX_SECONDS:g}; 0: no limit)")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -137,9 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="write spikes.csv, counts.csv, summary.json")
     run.add_argument("--parquet", action="store_true", help="write spikes as Parquet")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_limit_flags(run)
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check a project file")
     val.add_argument("project")
+    _add_limit_flags(val)
     val.set_defaults(func=_validate)
     serve = sub.add_parser("serve", help="start the browser workbench")
     serve.add_argument("--port", type=int, default=5006)
@@ -175,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     except SpikeStudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: no output written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -62,11 +62,20 @@ class BlockSpikeSource(SpikeSource):
     def _block(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
-    def events(self, k_lo: int, k_hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def block_events_bound(self) -> float:
+        """Mean events of one block at the highest rate (sizes the simulator's chunks)."""
+        raise NotImplementedError
+
+    def events(self, k_lo: int, k_hi: int,
+               should_stop=None) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes in ``[k_lo, k_hi)``; ``should_stop()`` is asked between blocks and, when
+        True, the events found so far are returned (the caller discards them)."""
         if k_hi <= k_lo:
             return np.empty(0, np.int64), np.empty(0, np.int32)
-        ks, ns = [], []
+        ks, ns = [np.empty(0, np.int64)], [np.empty(0, np.int32)]
         for b in range(k_lo // BLOCK_STEPS, (k_hi - 1) // BLOCK_STEPS + 1):
+            if should_stop is not None and should_stop():
+                break
             if b not in self._cache:
                 self._cache = {key: v for key, v in self._cache.items() if key >= b - 1}
                 self._cache[b] = self._block(b)
@@ -89,6 +98,10 @@ class PoissonSource(BlockSpikeSource):
         self.table_k = time_index([row[0] for row in table], dt_ms) if table else None
         self.table_rate = np.array([row[1] for row in table], dtype=np.float64)
         self.rate_hz = float(values["rate_hz"])
+
+    def block_events_bound(self) -> float:
+        rate = max([self.rate_hz] + self.table_rate.tolist())
+        return self.size * BLOCK_STEPS * min(max(rate, 0.0) * self.dt_ms * 1e-3, 1.0)
 
     def rates(self, k: np.ndarray) -> np.ndarray:
         """Rate in Hz at each time index (the table holds its value from each row on)."""
@@ -119,6 +132,9 @@ class RegularSource(BlockSpikeSource):
         self.first = (values["start_ms"] + values["phase_ms"]
                       + values["phase_step_ms"] * np.arange(size))
         self.stop_ms = values["stop_ms"]
+
+    def block_events_bound(self) -> float:
+        return self.size * (math.floor(BLOCK_STEPS * self.dt_ms / self.period) + 1)
 
     def _block(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         t_lo = (b * BLOCK_STEPS - 0.5) * self.dt_ms
@@ -173,22 +189,55 @@ def _latency_events(values: dict, dt_ms: float, k_end: int) -> tuple[np.ndarray,
     return time_index(t, dt_ms), neuron
 
 
+def _arange_length(start: float, stop: float, step: float) -> int:
+    """``len(np.arange(start, stop, step))`` without building the array."""
+    return max(0, int(math.ceil((stop - start) / step)))
+
+
 def _delta_events(values: dict, dt_ms: float, k_end: int) -> tuple[np.ndarray, np.ndarray]:
-    """ON (neuron 0) / OFF (neuron 1) events when the held signal moves by threshold."""
+    """ON (neuron 0) / OFF (neuron 1) events when the held signal moves by threshold.
+
+    The signal is sampled every ``sample_ms`` from 0 (sample ``i`` at ``i * sample_ms``, as
+    ``np.arange`` computes it) and held between table rows, so only a sample where a new row
+    takes effect, or the sample right after an event, can produce an event: those are the only
+    samples visited. Memory and time grow with the table, not with ``duration / sample_ms``.
+    """
     table = np.asarray(values["signal"], dtype=np.float64)
     thr = values["threshold"]
-    t = np.arange(0.0, k_end * dt_ms + values["sample_ms"] / 2, values["sample_ms"])
-    row = np.searchsorted(table[:, 0], t, side="right") - 1
-    signal = np.where(row >= 0, table[np.maximum(row, 0), 1], table[0, 1])
+    step = values["sample_ms"]
+    n = _arange_length(0.0, k_end * dt_ms + step / 2, step)
+    row_t = table[:, 0]
+
+    def signal_at(i: int) -> float:
+        row = int(np.searchsorted(row_t, i * step, side="right")) - 1
+        return float(table[row, 1]) if row >= 0 else float(table[0, 1])
+
+    def first_sample(t: float) -> int:  # smallest i with i * step >= t
+        i = max(0, int(math.ceil(t / step)))
+        while i > 0 and (i - 1) * step >= t:
+            i -= 1
+        while i * step < t:
+            i += 1
+        return i
+
     ks, ns = [], []
-    ref = signal[0]
-    for ti, value in zip(t[1:], signal[1:], strict=True):
-        steps = math.floor(abs(value - ref) / thr)
-        if steps >= 1:
-            ks.append(ti)
+    ref = signal_at(0)
+    done = 0  # samples up to here were visited (sample 0 only sets the reference)
+    for first in sorted({first_sample(float(t)) for t in row_t}):
+        i = max(first, done + 1)
+        if i != first:
+            continue  # already visited after an event
+        while i < n:
+            value = signal_at(i)
+            done = i
+            steps = math.floor(abs(value - ref) / thr)
+            if steps < 1:
+                break
+            ks.append(i * step)
             ns.append(0 if value > ref else 1)
             ref += math.copysign(steps * thr, value - ref)
-    return time_index(np.asarray(ks), dt_ms), np.asarray(ns, dtype=np.int32)
+            i += 1
+    return time_index(np.asarray(ks, dtype=np.float64), dt_ms), np.asarray(ns, dtype=np.int32)
 
 
 def make_spike_source(model: ModelSpec, size: int, values: dict, dt_ms: float, seed: int,
@@ -220,6 +269,81 @@ def make_spike_source(model: ModelSpec, size: int, values: dict, dt_ms: float, s
         return FixedSpikeSource(size, *_latency_events(values, dt_ms, k_end))
     if name == "delta":
         return FixedSpikeSource(size, *_delta_events(values, dt_ms, k_end))
+    raise KeyError(f"no spike source for encoder model {name!r}")
+
+
+@dataclass(frozen=True)
+class EventBounds:
+    """Most events a spike encoder produces: in one time index, one block, the whole run.
+
+    Poisson counts are random: their bounds are the mean plus six standard deviations (and
+    never more than one event per neuron and step), the rest are exact upper bounds.
+    """
+
+    per_step: int
+    per_block: int
+    total: int
+
+
+def _tail(mean: float) -> int:
+    return int(math.ceil(mean + 6.0 * math.sqrt(mean) + 64))
+
+
+def event_bounds(model: ModelSpec, size: int, values: dict, dt_ms: float,
+                 n_steps: int) -> EventBounds:
+    """Upper bounds on the events of a spike encoder, computed without generating them.
+
+    Parameters
+    ----------
+    model
+        Registry entry of the encoder.
+    size, values, dt_ms
+        Neurons, resolved parameters and time step, as for :func:`make_spike_source`.
+    n_steps
+        Last time index of the run.
+    """
+    name = model.name
+    steps = n_steps + 1
+    if name == "poisson":
+        table = values.get("rate_table") or []
+        rate = max([float(values["rate_hz"])] + [float(r[1]) for r in table])
+        p = min(max(rate, 0.0) * dt_ms * 1e-3, 1.0)
+        start = max(1, int(time_index(values["start_ms"], dt_ms)))
+        stop = min(float(time_index(min(values["stop_ms"], 1e12), dt_ms)), steps)
+        active = max(0.0, stop - start)
+        if p <= 0 or active <= 0:
+            return EventBounds(0, 0, 0)
+        per_block = min(size * min(BLOCK_STEPS, active),
+                        max(_tail(size * BLOCK_STEPS * p), 1.2 * size * BLOCK_STEPS * p + 64))
+        return EventBounds(int(min(size, _tail(size * p))), int(per_block),
+                           int(min(size * active, _tail(size * active * p))))
+    if name == "regular":
+        if not values["rate_hz"] > 0:
+            return EventBounds(0, 0, 0)
+        period = 1000.0 / values["rate_hz"]
+        span = max(0.0, min(values["stop_ms"], (steps + 0.5) * dt_ms) - values["start_ms"])
+
+        def within(ms: float) -> int:  # events of one neuron in a window of ms
+            return size * int(math.floor(min(ms, span) / period) + 1)
+
+        return EventBounds(within(dt_ms), within(BLOCK_STEPS * dt_ms), within(span))
+    if name == "spike_times":
+        total = sum(len(t) for t in values["times_ms"])
+        return EventBounds(total, total, total)
+    if name == "latency":
+        active = int(np.count_nonzero(np.asarray(values["values"], np.float64)
+                                      >= values["x_min"]))
+        period = values["period_ms"]
+        if period > 0:
+            repeats = int(math.ceil(n_steps * dt_ms / period)) + 1
+            per_step = active * min(repeats, int(math.floor(dt_ms / period)) + 1)
+        else:
+            repeats, per_step = 1, active
+        return EventBounds(per_step, active * repeats, active * repeats)
+    if name == "delta":
+        # One event where a table row takes effect, one more if rounding left a residue.
+        total = 2 * len(values["signal"])
+        return EventBounds(total, total, total)
     raise KeyError(f"no spike source for encoder model {name!r}")
 
 

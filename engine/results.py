@@ -136,9 +136,9 @@ class SimulationResult:
         """Write spikes (CSV, or Parquet), counts and summary.json into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        spikes = self.spikes.astype({"population": str})
         written = []
         if parquet:
+            spikes = self.spikes.astype({"population": str})
             try:
                 import pyarrow  # noqa: F401 - only to give a clear message when missing
             except ImportError:
@@ -148,7 +148,8 @@ class SimulationResult:
             spikes.to_parquet(path, index=False)
         else:
             path = out / "spikes.csv"
-            spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
+            # The categorical column writes its labels as they are: no copy of the table.
+            self.spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
                           float_format="%.10g")
         written.append(path)
         counts_path = out / "counts.csv"

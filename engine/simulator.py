@@ -10,6 +10,7 @@ acts within a fraction of a second.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,13 +23,16 @@ from engine import kernels
 from engine.build import (
     IZHIKEVICH,
     LIF,
+    MAX_CHUNK_EVENTS,
     STDP,
     TEACHING,
     VARIABLE_CODES,
     CompiledNetwork,
     build,
 )
-from engine.errors import SimulationError
+from engine.encoders import BLOCK_STEPS, BlockSpikeSource
+from engine.errors import MemoryBudgetError, SimulationError
+from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
 from engine.models import NEURON_MODELS
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord, WeightRecord
@@ -62,24 +66,39 @@ ProgressCallback = Callable[[Progress], None]
 CancelCheck = threading.Event | Callable[[], bool] | None
 
 
-def simulate(project: Project, *, duration_ms: float | None = None,
-             progress: ProgressCallback | None = None, cancel: CancelCheck = None,
-             chunk_wall_s: float = 0.1) -> SimulationResult:
-    """Build and run a project.
+def simulate(project: Project, *, limits: RunLimits | None = None,
+             duration_ms: float | None = None, progress: ProgressCallback | None = None,
+             cancel: CancelCheck = None, chunk_wall_s: float = 0.1,
+             writing: bool = False) -> SimulationResult:
+    """Build and run a project within the administrator's limits.
 
     Parameters
     ----------
     project
         A validated project.
+    limits
+        Caps on memory and wall time per run. The memory budget is the project's
+        ``simulation.memory_budget_mb`` lowered to ``limits.max_memory_mb`` (a project cannot
+        raise it); the run's wall time (build, simulation, results) is capped at
+        ``limits.max_wall_s``. None: the project's budget, bounded by this machine's memory.
     duration_ms
         Overrides ``project.simulation.duration_ms``.
     progress
         Called between chunks with a :class:`Progress`.
     cancel
-        A ``threading.Event`` or a callable; when it is set / returns True the run stops at the
-        next chunk boundary and returns what was simulated so far (status ``cancelled``).
+        A ``threading.Event`` or a callable; when it is set / returns True the run stops
+        promptly in any phase and the run returns what was done so far (status
+        ``cancelled``): nothing when it was still building (``duration_ms`` 0).
     chunk_wall_s
         Target wall time of one kernel call.
+    writing
+        The caller will write the spikes to files: count that in the memory estimate (CLI).
+
+    Returns
+    -------
+    SimulationResult
+        ``status`` is one of :data:`engine.limits.STATUSES`: ``memory_limit`` and
+        ``time_limit`` runs hold their partial results and a message naming what to change.
 
     Raises
     ------
@@ -91,18 +110,78 @@ def simulate(project: Project, *, duration_ms: float | None = None,
     if duration_ms is not None:
         project.simulation.duration_ms = float(duration_ms)
     t0 = time.perf_counter()
-    compiled = build(project)
+    stop = StopCheck(cancel, None if limits is None else limits.max_wall_s, t0)
+    try:
+        compiled = build(project, limits, stop, writing=writing)
+        simulation = Simulation(compiled, project)
+    except RunStopped as exc:
+        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0)
+    except MemoryError:
+        _, source = memory_budget(project.simulation.memory_budget_mb, limits)
+        raise MemoryBudgetError(
+            f"This machine could not allocate the memory to build the network (the budget "
+            f"is {source}). Try fewer neurons or synapses, or a lower "
+            f"simulation.memory_budget_mb.") from None
     build_time = time.perf_counter() - t0
-    return Simulation(compiled, project).run(progress=progress, cancel=cancel,
-                                             chunk_wall_s=chunk_wall_s, build_time_s=build_time)
+    result = simulation.run(progress=progress, cancel=cancel, chunk_wall_s=chunk_wall_s,
+                            build_time_s=build_time, stop=stop)
+    if compiled.memory.budget_mb < project.simulation.memory_budget_mb:
+        result.messages.append(f"Memory budget: {compiled.memory.budget_source}.")
+    return result
 
 
-def _is_cancelled(cancel: CancelCheck) -> bool:
-    if cancel is None:
-        return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    return bool(cancel())
+def _unbuilt_result(project: Project, status: str, message: str,
+                    wall: float) -> SimulationResult:
+    """The result of a run stopped while building: every node listed, nothing simulated."""
+    sim = project.simulation
+    nodes = [n for n in project.network.nodes if n.kind != "monitor"]
+    ids = [n.id for n in nodes]
+    projections = project.network.projections
+    empty = np.empty(0, np.int64)
+    node_col = pd.Categorical([], categories=ids)
+    return SimulationResult(
+        spikes=pd.DataFrame({"time_ms": np.empty(0), "population": node_col,
+                             "neuron": np.empty(0, np.int32)}),
+        traces={},
+        counts=pd.DataFrame({"bin_start_ms": np.empty(0), "node": node_col,
+                             "kind": np.empty(0, object), "size": empty, "spikes": empty,
+                             "neuron_updates": empty, "active_updates": empty,
+                             "syn_events": empty, "plasticity_updates": empty}),
+        projection_counts=pd.DataFrame({"bin_start_ms": np.empty(0),
+                                        "projection": np.empty(0, object),
+                                        "source": np.empty(0, object),
+                                        "target": np.empty(0, object),
+                                        "syn_events": empty, "plasticity_updates": empty}),
+        weights={},
+        node_info=pd.DataFrame({"node": ids, "kind": [n.kind for n in nodes],
+                                "model": [n.model for n in nodes],
+                                "size": np.array([n.size for n in nodes], np.int64)}),
+        network_info=pd.DataFrame({
+            "projection": [p.id for p in projections],
+            "source": [p.source for p in projections],
+            "target": [p.target for p in projections],
+            "n_synapses": np.zeros(len(projections), np.int64),  # never built
+            "n_pre": [project.network.node(p.source).size for p in projections],
+            "n_post": [project.network.node(p.target).size for p in projections],
+            "receptor": [p.receptor for p in projections],
+            "plastic": [bool(p.plasticity) for p in projections],
+        }),
+        duration_ms=0.0, requested_ms=sim.duration_ms, dt_ms=sim.dt_ms,
+        bin_ms=max(1, int(round(sim.count_bin_ms / sim.dt_ms))) * sim.dt_ms,
+        status=status, wall_time_s=wall, build_time_s=wall, messages=[message],
+    )
+
+
+def _rss_bytes() -> int | None:
+    """Resident memory of this process (None where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class Simulation:
@@ -133,8 +212,15 @@ class Simulation:
         self.cnt_active = np.zeros((n_bins, n_nodes), np.int64)
         self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
-        self.spk_k = np.empty(max(4096, 4 * n), np.int64)
+        # The spike record is allocated once at its capacity (pages are only touched as
+        # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
+        self.record_capacity = c.memory.record_capacity
+        headroom = max(c.memory.record_headroom, n + 1024)
+        self.spk_k = np.empty(self.record_capacity + headroom, np.int64)
         self.spk_gid = np.empty_like(self.spk_k, dtype=np.int32)
+        # Chunks are shortened so one kernel call fetches a bounded number of input events.
+        per_step = max(1, self._events_per_step())
+        self.max_chunk_steps = int(min(1_000_000, max(1, MAX_CHUNK_EVENTS // per_step)))
         self.n_spk = np.zeros(1, np.int64)
         self.spk_now = np.empty(n + 1024, np.int32)
         self._init_monitors()
@@ -240,10 +326,28 @@ class Simulation:
             if amplitude:
                 self.iext += amplitude * c.current_gain[row]
 
-    def _events(self, k_lo: int, k_hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def _events_per_step(self) -> int:
+        """Input events per time index on average over a block (bursts of fixed sources
+        are bounded by their totals, which the memory estimate holds anyway)."""
+        c = self.net
+        rate = 0.0
+        for source in c.spike_sources.values():
+            if isinstance(source, BlockSpikeSource):
+                rate += source.block_events_bound() / BLOCK_STEPS
+            else:
+                rate += len(source.k) / max(1, c.n_steps)
+        return int(math.ceil(rate))
+
+    def _events(self, k_lo: int, k_hi: int,
+                stop: StopCheck | None = None) -> tuple[np.ndarray, np.ndarray]:
         ks, gids = [], []
         for node, source in self.net.spike_sources.items():
-            k, n = source.events(k_lo, k_hi)
+            if stop is not None and stop.status() is not None:
+                break  # the caller sees the stop request before using these events
+            if isinstance(source, BlockSpikeSource) and stop is not None:
+                k, n = source.events(k_lo, k_hi, lambda: stop.status() is not None)
+            else:
+                k, n = source.events(k_lo, k_hi)
             ks.append(k)
             gids.append(n.astype(np.int32) + np.int32(self.net.node_start[node]))
         if not ks:
@@ -252,70 +356,112 @@ class Simulation:
         order = np.argsort(k, kind="stable")
         return k[order], np.concatenate(gids)[order]
 
-    def _grow_spike_buffer(self, need: int) -> None:
-        budget = self.project.simulation.memory_budget_mb * 1024 * 1024
-        new_cap = max(2 * self.spk_k.shape[0], need)
-        if 12 * new_cap + self.net.memory.total > budget:
-            raise MemoryError
-        for name in ("spk_k", "spk_gid"):
-            old = getattr(self, name)
-            grown = np.empty(new_cap, old.dtype)
-            grown[: self.n_spk[0]] = old[: self.n_spk[0]]
-            setattr(self, name, grown)
+    def _record_full(self, k: int) -> str:
+        c = self.net
+        worst = c.memory.record_worst
+        return (f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the spike record is full "
+                f"({self.record_capacity:,} spikes; these neurons could fire up to {worst:,} "
+                f"times). The network fires faster than a mean of {RECORD_RATE_HZ:g} Hz per "
+                f"recorded neuron: record fewer populations (simulation.record_spikes), "
+                f"simulate less time, or check for runaway activity.")
 
     def run(self, progress: ProgressCallback | None = None, cancel: CancelCheck = None,
-            chunk_wall_s: float = 0.1, build_time_s: float = 0.0) -> SimulationResult:
-        """Run to the end (or until cancelled) and collect the results."""
+            chunk_wall_s: float = 0.1, build_time_s: float = 0.0,
+            stop: StopCheck | None = None) -> SimulationResult:
+        """Run to the end (or until stopped) and collect the results.
+
+        ``stop`` adds the wall-time limit to ``cancel`` (the time counts from the start of the
+        build); the memory budget is checked against the process's resident memory between
+        chunks.
+        """
         c = self.net
         start = time.perf_counter()
+        stop = stop or StopCheck(cancel, start=start)
+        budget = c.memory.budget_mb * 1024 * 1024
+        rss0 = _rss_bytes()
         splits = self._split_points()
         chunk = 100
         k = 0
         status = "completed"
         messages: list[str] = []
-        while k <= c.n_steps:
-            if _is_cancelled(cancel):
-                status = "cancelled"
-                break
-            boundary = int(splits[np.searchsorted(splits, k, side="right")])
-            stop = min(k + chunk, boundary)
-            self._set_currents(max(k, 1))
-            ev_k, ev_gid = self._events(k, stop)
-            tick = time.perf_counter()
-            k_next = k
-            ev_ptr = 0
-            while k_next < stop:
-                result = self._call_kernel(k_next, stop, ev_k, ev_gid, ev_ptr)
-                code, k_next, ev_ptr, bad = result
-                if code == kernels.INVALID_STATE:
-                    raise self._invalid_state(int(k_next), int(bad), start, build_time_s)
-                if code == kernels.SPIKE_BUFFER_FULL:
-                    need = int(self.n_spk[0]) + c.n_neurons + len(ev_k)
-                    if self.spk_now.shape[0] < c.n_neurons + len(ev_k):
-                        self.spk_now = np.empty(c.n_neurons + len(ev_k), np.int32)
-                    try:
-                        self._grow_spike_buffer(need)
-                    except MemoryError:
-                        status = "memory_limit"
-                        messages.append(
-                            f"Stopped at {k_next * c.dt_ms:g} ms: recorded spikes would exceed "
-                            f"the memory budget (simulation.memory_budget_mb). Record fewer "
-                            f"populations (simulation.record_spikes) or simulate less time.")
-                        break
-            k = int(k_next)
-            self._snapshot_weights(k)
-            if status != "completed":
-                break
-            elapsed = time.perf_counter() - tick
-            # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
-            scale = chunk_wall_s / elapsed if elapsed > 1e-4 else 4.0
-            chunk = int(min(max(chunk * min(scale, 4.0), 10), 1_000_000))
-            if progress is not None:
-                progress(Progress(t_ms=max(k - 1, 0) * c.dt_ms,
-                                  duration_ms=c.n_steps * c.dt_ms,
-                                  elapsed_s=time.perf_counter() - start,
-                                  spikes=int(self.n_spk[0])))
-        return self._result(k, status, messages, time.perf_counter() - start, build_time_s)
+        try:
+            while k <= c.n_steps:
+                halt = stop.status()
+                if halt is not None:
+                    status = halt
+                    if halt == "time_limit":
+                        messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: "
+                                        f"{stop.reason(halt)}.")
+                    break
+                rss = _rss_bytes()
+                if rss is not None and rss0 is not None and rss - rss0 > budget:
+                    status = "memory_limit"
+                    messages.append(
+                        f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the run used "
+                        f"{(rss - rss0) / 2**20:,.0f} MB, more than {c.memory.budget_source}. "
+                        f"Record fewer neurons or less often, or simulate less time.")
+                    break
+                boundary = int(splits[np.searchsorted(splits, k, side="right")])
+                stop_k = min(k + min(chunk, self.max_chunk_steps), boundary)
+                self._set_currents(max(k, 1))
+                ev_k, ev_gid = self._events(k, stop_k, stop)
+                if stop.status() is not None:
+                    continue  # reported at the top of the loop
+                tick = time.perf_counter()
+                k_next = k
+                ev_ptr = 0
+                while k_next < stop_k:
+                    result = self._call_kernel(k_next, stop_k, ev_k, ev_gid, ev_ptr)
+                    code, k_next, ev_ptr, bad = result
+                    if code == kernels.INVALID_STATE:
+                        raise self._invalid_state(int(k_next), int(bad), start, build_time_s)
+                    if code == kernels.SPIKE_BUFFER_FULL:
+                        if not self._make_room(int(k_next), len(ev_k) - int(ev_ptr)):
+                            status = "memory_limit"
+                            messages.append(self._record_full(int(k_next)))
+                            break
+                k = int(k_next)
+                self._snapshot_weights(k)
+                if status != "completed":
+                    break
+                elapsed = time.perf_counter() - tick
+                # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
+                scale = chunk_wall_s / elapsed if elapsed > 1e-4 else 4.0
+                chunk = int(min(max(chunk * min(scale, 4.0), 10), 1_000_000))
+                if progress is not None:
+                    progress(Progress(t_ms=max(k - 1, 0) * c.dt_ms,
+                                      duration_ms=c.n_steps * c.dt_ms,
+                                      elapsed_s=time.perf_counter() - start,
+                                      spikes=int(self.n_spk[0])))
+        except MemoryError:
+            status = "memory_limit"
+            messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: this machine could not "
+                            f"allocate more memory (the budget is {c.memory.budget_source}). "
+                            f"Record fewer neurons, use fewer input events or a shorter run.")
+        return self._result(k, status, messages, time.perf_counter() - start, build_time_s,
+                            stop)
+
+    def _make_room(self, k: int, events_left: int) -> bool:
+        """After SPIKE_BUFFER_FULL: make room for one more step, or say the record is full.
+
+        The kernel wants room for every neuron and every input event of the step. The record
+        never grows past its capacity; only an input burst above the estimated bound (a
+        6-sigma Poisson draw) can need a larger scratch or a little more headroom.
+        """
+        c = self.net
+        n_spk = int(self.n_spk[0])
+        if n_spk >= self.record_capacity and n_spk > 0:  # (nothing recorded: capacity 0)
+            return False
+        want = c.n_neurons + events_left
+        if self.spk_now.shape[0] < want:
+            self.spk_now = np.empty(want, np.int32)
+        if n_spk + want > self.spk_k.shape[0]:
+            for name in ("spk_k", "spk_gid"):
+                old = getattr(self, name)
+                grown = np.empty(n_spk + want, old.dtype)
+                grown[:n_spk] = old[:n_spk]
+                setattr(self, name, grown)
+        return True
 
     def _call_kernel(self, k0, k1, ev_k, ev_gid, ev_ptr):
         c = self.net
@@ -371,11 +517,26 @@ class Simulation:
 
     # ------------------------------------------------------------------ results
     def _result(self, k_next: int, status: str, messages: list[str], wall: float,
-                build_time_s: float) -> SimulationResult:
+                build_time_s: float, stop: StopCheck | None = None) -> SimulationResult:
+        """Collect the results of steps before ``k_next``.
+
+        A cancel request arriving while collecting (the run itself completed or reached a
+        limit) leaves out the parts not collected yet, in the order spikes, counts, traces,
+        weights, so Stop acts here too. A run stopped by a cancel request is collected whole.
+        """
         c = self.net
         dt = c.dt_ms
         last_k = max(0, min(k_next - 1, c.n_steps))
-        n = int(self.n_spk[0])
+        dropped: list[str] = []
+        watch = stop is not None and stop.cancel is not None and status != "cancelled"
+
+        def cancelled(part: str) -> bool:
+            if dropped or (watch and stop.status() == "cancelled"):
+                dropped.append(part)
+                return True
+            return False
+
+        n = 0 if cancelled("spikes") else int(self.n_spk[0])
         gid = self.spk_gid[:n]
         node = c.node_of[gid]
         spikes = pd.DataFrame({
@@ -384,6 +545,8 @@ class Simulation:
             "neuron": (gid - c.node_start[node]).astype(np.int32),
         })
         n_bins = max(1, math.ceil(last_k / c.bin_steps)) if last_k > 0 else 1
+        if cancelled("operation counts"):
+            n_bins = 0
         bin_ms = c.bin_steps * dt
         bin_start = np.arange(n_bins) * bin_ms
         steps_in_bin = np.minimum(c.bin_steps, last_k - np.arange(n_bins) * c.bin_steps)
@@ -414,9 +577,15 @@ class Simulation:
             "syn_events": self.cnt_syn[:n_bins].ravel(),
             "plasticity_updates": self.cnt_plast[:n_bins].ravel(),
         })
+        traces = {} if cancelled("traces") else self._traces(last_k)
+        weights = {} if cancelled("weights") else self._weights(last_k)
+        if dropped:
+            status = "cancelled"
+            messages = messages + [f"Cancelled while collecting the results: "
+                                   f"{', '.join(dropped)} left out."]
         return SimulationResult(
-            spikes=spikes, traces=self._traces(last_k), counts=counts,
-            projection_counts=projection_counts, weights=self._weights(last_k),
+            spikes=spikes, traces=traces, counts=counts,
+            projection_counts=projection_counts, weights=weights,
             node_info=pd.DataFrame({"node": c.node_ids, "kind": c.node_kind,
                                     "model": c.node_model, "size": sizes}),
             network_info=self._network_info(),
@@ -502,4 +671,4 @@ def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[floa
     return 0.0, 1.0
 
 
-__all__ = ["Progress", "Simulation", "simulate"]
+__all__ = ["Progress", "RunStopped", "Simulation", "simulate"]
