@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
 from engine.errors import SimulationError, SpikeStudioError
+from engine.limits import RunLimits
 from engine.project import load_project
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
@@ -69,8 +71,34 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
+    """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
+    for name in ("workers", "max_run_memory_mb", "max_run_seconds"):
+        value = getattr(args, name)
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
+                                   f"got {value:g}")
+    if args.workers:
+        workers = args.workers
+    elif hasattr(os, "sched_getaffinity"):  # the cores this process may use
+        workers = len(os.sched_getaffinity(0))
+    else:
+        workers = os.cpu_count() or 1
+    defaults = RunLimits.for_server(workers)
+    return workers, RunLimits(
+        max_memory_mb=args.max_run_memory_mb or defaults.max_memory_mb,
+        max_wall_s=args.max_run_seconds or defaults.max_wall_s)
+
+
 def _serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "workbench" / "app.py"
+    workers, limits = _serve_limits(args)
+    # The server's runner reads its caps from the environment; no page can change them.
+    os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
+    os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
+    os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    print(f"spikestudio: {workers} simulation workers; per run at most "
+          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
                                                         f"localhost:{args.port}"]
@@ -113,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1")
     serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="simulation worker processes (default: one per core)")
+    serve.add_argument("--max-run-memory-mb", type=float, default=None,
+                       help="memory cap of one run; a project can only lower it (default: "
+                            "half the machine's memory shared by the workers)")
+    serve.add_argument("--max-run-seconds", type=float, default=None,
+                       help="wall-time cap of one run (default: 300)")
     serve.set_defaults(func=_serve)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)

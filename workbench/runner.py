@@ -16,6 +16,7 @@ touched from another thread.
 from __future__ import annotations
 
 import atexit
+import copy
 import logging
 import math
 import os
@@ -269,7 +270,7 @@ class _Slot:
         sent = time.monotonic()
         deadline = None if limits.max_wall_s is None else sent + limits.max_wall_s + WALL_GRACE_S
         cancel_sent: float | None = None
-        finishing = False
+        finishing = 0.0  # when the simulation returned (results on their way)
         while True:
             if self.conn.poll(_POLL_S):
                 try:
@@ -283,8 +284,11 @@ class _Slot:
                     handle.worker_pid = message[1]
                     handle.state = "running"
                 elif kind == "finishing":
-                    finishing = True
+                    finishing = time.monotonic()
                 elif kind == "done":
+                    if finishing:
+                        log.debug("worker %d: results received %.3f s after the simulation "
+                                  "returned", self.index, time.monotonic() - finishing)
                     handle._finish(message[1], message[2])
                     return
             now = time.monotonic()
@@ -335,7 +339,8 @@ class WorkerPool:
         """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once."""
         if self._closed:
             raise RuntimeError("the worker pool is closed")
-        document = project.to_dict() if hasattr(project, "to_dict") else project
+        # A copy: the session may edit its document while the run waits for a worker.
+        document = project.to_dict() if hasattr(project, "to_dict") else copy.deepcopy(project)
         handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]))
         self._jobs.put((handle, document))
         return handle
