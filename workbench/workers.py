@@ -38,6 +38,8 @@ log = logging.getLogger("spikestudio.worker")
 
 #: Seconds between two progress messages (the page polls about 7 times a second).
 PROGRESS_EVERY_S = 0.2
+#: Scheduling priority below the server's, so pages stay responsive while every core simulates.
+NICENESS = 5
 #: Address space granted above the worker's size at the start of a run and the run's cap:
 #: room for the interpreter's own transient needs (pickling the result, a numba dispatch).
 SLACK_MB = 256.0
@@ -220,6 +222,11 @@ def serve(conn: Connection) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _die_with_parent()
+    # Simulations are background work: the server answering pages comes first.
+    try:
+        os.nice(NICENESS)
+    except OSError:
+        pass
     # Ctrl+C in the server's terminal is the server's business; it stops us by closing the pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO,
