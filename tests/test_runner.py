@@ -97,17 +97,15 @@ def test_stop_while_queued_and_while_simulating(pool):
     queued.stop()
     assert queued.done and queued.result is None
     assert "cancelled before it started" in queued.error
-    t0 = time.monotonic()
+    pids = pool.worker_pids()
     for h in long_runs:
         h.stop()
     for h in long_runs:
-        finish(h, timeout=10)
+        finish(h, timeout=30)
         assert h.error is None
         assert h.result.status == "cancelled"
         assert 0 < h.result.duration_ms < 600_000.0  # keeps what was simulated
-    assert time.monotonic() - t0 < runner.CANCEL_GRACE_S
-    # Both workers survived the stop (no replacement needed) and run the next project.
-    pids = pool.worker_pids()
+    # Both workers stopped by themselves (none was replaced) and run the next project.
     assert finish(pool.submit(cuba(50.0))).result.status == "completed"
     assert pool.worker_pids() == pids
 
@@ -189,6 +187,7 @@ def test_the_server_does_not_hold_the_network(pool):
     assert rss_mb() - server_before < 40  # ...not in the server
 
 
+@pytest.mark.slow
 def test_wall_time_limit_stops_a_run():
     limited = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=1.0))
     try:
@@ -237,3 +236,35 @@ def test_handle_of_a_document_copy_is_independent(pool):
     doc["simulation"]["duration_ms"] = 1.0  # editing after Run does not change the run
     assert finish(handle).result.requested_ms == pytest.approx(50.0)
     assert before["simulation"]["duration_ms"] == 50.0
+
+
+def test_scenarios_run_in_the_pool_like_in_process(pool):
+    import threading
+    from dataclasses import replace
+    from functools import partial
+
+    from engine.scenarios import run_scenarios
+    from tests.test_scenarios import DENSE, SPARSE, tiny_project
+
+    in_pool = run_scenarios(tiny_project(), [SPARSE, DENSE],
+                            simulate=partial(runner.simulate, pool_=pool))
+    local = run_scenarios(tiny_project(), [SPARSE, DENSE])
+    for sid in ("sparse", "dense"):
+        assert in_pool.runs[sid].status == "completed"
+        assert in_pool.runs[sid].result.spikes.equals(local.runs[sid].result.spikes)
+    assert in_pool.measurements().equals(local.measurements())
+    # Stop reaches scenarios simulating and those waiting in the pool's queue.
+    cancel = threading.Event()
+    long = [replace(SPARSE, id=f"long{i}", duration_ms=3e6) for i in range(3)]
+    seen = []
+
+    def progress(p) -> None:
+        seen.append(p)
+        if sum(q.status == "running" and q.fraction > 0 for q in seen) >= 2:
+            cancel.set()
+
+    stopped = run_scenarios(tiny_project(), long, cancel=cancel, max_workers=3,
+                            progress=progress, simulate=partial(runner.simulate, pool_=pool))
+    assert [r.status for r in stopped.runs.values()] == ["cancelled"] * 3, [
+        r.error for r in stopped.runs.values()]
+    assert sum(r.result is not None for r in stopped.runs.values()) >= 1  # partial results

@@ -41,9 +41,9 @@ ENV_WORKERS = "SPIKESTUDIO_WORKERS"
 ENV_MAX_MEMORY_MB = "SPIKESTUDIO_MAX_RUN_MEMORY_MB"
 ENV_MAX_SECONDS = "SPIKESTUDIO_MAX_RUN_SECONDS"
 
-#: After Stop, a run that has not returned within this many seconds (a long build, say) is
-#: ended by replacing its worker.
-CANCEL_GRACE_S = 3.0
+#: After Stop, a worker that has not acknowledged it within this many seconds (it is busy
+#: building a large network, say) is replaced.
+CANCEL_GRACE_S = 5.0
 #: The engine stops a run at ``max_wall_s`` itself; the worker is killed only this much later.
 WALL_GRACE_S = 10.0
 _POLL_S = 0.05
@@ -271,6 +271,7 @@ class _Slot:
         deadline = None if limits.max_wall_s is None else sent + limits.max_wall_s + WALL_GRACE_S
         cancel_sent: float | None = None
         finishing = 0.0  # when the simulation returned (results on their way)
+        stopping = False  # the worker saw the cancel request between two chunks
         while True:
             if self.conn.poll(_POLL_S):
                 try:
@@ -283,6 +284,8 @@ class _Slot:
                 elif kind == "started":
                     handle.worker_pid = message[1]
                     handle.state = "running"
+                elif kind == "stopping":
+                    stopping = True
                 elif kind == "finishing":
                     finishing = time.monotonic()
                 elif kind == "done":
@@ -298,7 +301,8 @@ class _Slot:
                     self.conn.send(("cancel",))
                 except OSError:
                     pass  # it died: the next poll reports how
-            if cancel_sent is not None and not finishing and now - cancel_sent > CANCEL_GRACE_S:
+            if (cancel_sent is not None and not (stopping or finishing)
+                    and now - cancel_sent > CANCEL_GRACE_S):
                 log.info("worker %d did not stop within %.0f s: replacing it", self.index,
                          CANCEL_GRACE_S)
                 self._kill()
@@ -396,6 +400,41 @@ def warm_up_in_background() -> None:
 def submit(project: Any) -> RunHandle:
     """Queue a simulation of ``project`` on the server's pool; returns immediately."""
     return pool().submit(project)
+
+
+def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | None = None,
+             pool_: WorkerPool | None = None) -> Any:
+    """``engine.simulator.simulate`` through the pool: blocks the calling thread, not a core.
+
+    For batches that run in their own threads (the scenario matrix): their simulations queue
+    with everyone's runs and get the same limits and isolation.
+
+    Raises
+    ------
+    SimulationError
+        The run failed with partial results (``partial_result``).
+    SpikeStudioError
+        The run failed without results (limits, crash, invalid project, stopped while
+        queued); the message is the user's.
+    """
+    from engine.errors import SimulationError, SpikeStudioError
+
+    handle = (pool_ or pool()).submit(project)
+    reported = None
+    while not handle.done:
+        if cancel is not None and cancel.is_set():
+            handle.stop()
+        if progress is not None and handle.progress is not reported:
+            reported = handle.progress
+            progress(reported)
+        time.sleep(_POLL_S)
+    if handle.error is None:
+        return handle.result
+    if handle.result is not None:
+        error = SimulationError(handle.error)
+        error.partial_result = handle.result
+        raise error
+    raise SpikeStudioError(handle.error)
 
 
 @atexit.register

@@ -15,7 +15,8 @@ server -> worker
 worker -> server
     ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
     ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
-    ``("finishing",)`` once the simulation returned, and ``("done", result, error)`` with a
+    ``("stopping",)`` when it has seen a cancel request, ``("finishing",)`` once the
+    simulation returned, and ``("done", result, error)`` with a
     :class:`~engine.results.SimulationResult` (or ``None``) and a message for the user (or
     ``None``).
 """
@@ -128,6 +129,7 @@ class _Channel:
                 raise SystemExit(0)
             if message[0] == "cancel":
                 self.cancelled = True
+                self.conn.send(("stopping",))  # the server need not replace us
         return self.cancelled
 
     def progress(self, p: Any) -> None:
