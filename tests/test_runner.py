@@ -167,6 +167,20 @@ def test_a_killed_worker_reports_it_and_is_replaced(pool):
          message="worker replaced")
 
 
+def test_a_worker_that_died_while_idle_is_replaced_before_the_next_run():
+    single = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=60.0))
+    try:
+        first = finish(single.submit(cuba(20.0)))
+        assert first.error is None
+        os.kill(first.worker_pid, signal.SIGKILL)
+        time.sleep(0.5)
+        second = finish(single.submit(cuba(20.0)))
+        assert second.error is None and second.result.status == "completed"
+        assert second.worker_pid != first.worker_pid
+    finally:
+        single.close()
+
+
 def test_a_crashing_worker_reports_a_crash(pool):
     victim = pool.submit(cuba(600_000.0))
     wait(lambda: victim.state == "running", message="victim started")

@@ -261,6 +261,8 @@ class _Slot:
 
     def _execute(self, handle: RunHandle, document: dict) -> None:
         limits = self.pool.limits
+        if not self._alive():  # it died while idle: the run has not started, so start one
+            self._spawn()
         assert self.conn is not None
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
