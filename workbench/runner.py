@@ -351,6 +351,15 @@ class WorkerPool:
         self._jobs.put((handle, document))
         return handle
 
+    def wait_ready(self, timeout: float = 120.0) -> bool:
+        """Wait until every worker has loaded its kernels (benchmarks, tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while any(s.ready_s is None for s in self._slots):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def worker_pids(self) -> list[int | None]:
         """Process id of each worker (None while it is being replaced)."""
         return [s.proc.pid if s.proc is not None else None for s in self._slots]

@@ -87,7 +87,7 @@ def test_a_runaway_session_fails_alone(capped_runner, serve_app, browser_page, s
         page_b.locator(".ss-open button").click()
         page_b.get_by_test_id("project-name").filter(has_text="CUBA").wait_for()
         wait_until(lambda: capped_runner._pool is not None
-                   and all(s.ready_s is not None for s in capped_runner._pool._slots),
+                   and capped_runner._pool.wait_ready(timeout=0),
                    timeout=60, message="both workers warmed up")
         server_rss = _rss_mb()
 
