@@ -73,6 +73,8 @@ def rss_mb(pid: int | str = "self") -> float:
 @pytest.fixture(scope="module")
 def pool():
     p = WorkerPool(workers=2, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=120.0))
+    # A cold numba cache (a fresh checkout) compiles for up to a minute: not part of any test.
+    assert p.wait_ready(timeout=600)
     yield p
     p.close()
 

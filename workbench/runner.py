@@ -234,7 +234,9 @@ class _Slot:
                     self._spawn()
                 except (_WorkerDied, OSError) as exc:
                     failure = getattr(exc, "message", str(exc))
-                    log.error("simulation worker %d could not start: %s", self.index, failure)
+                    if not self.pool._closed:
+                        log.error("simulation worker %d could not start: %s", self.index,
+                                  failure)
                     self._kill()
             handle, document = self.pool._jobs.get()
             if handle is None:
