@@ -33,6 +33,14 @@ def cuba(duration_ms: float = 200.0, scale: int = 1) -> dict:
     return doc
 
 
+def long_cuba() -> dict:
+    """Ten minutes of model time (runs until stopped) that fits the cap: no traces, 10 ms bins."""
+    doc = cuba(600_000.0)
+    doc["network"]["nodes"] = [n for n in doc["network"]["nodes"] if n["kind"] != "monitor"]
+    doc["simulation"]["count_bin_ms"] = 10.0
+    return doc
+
+
 def runaway() -> dict:
     """CUBA plus a delta encoder sampled every 1e-6 ms into exc: billions of samples."""
     doc = cuba(1000.0)
@@ -97,7 +105,7 @@ def test_a_run_in_the_pool_gives_the_same_spikes_as_in_process(pool):
 
 
 def test_stop_while_queued_and_while_simulating(pool):
-    long_runs = [pool.submit(cuba(600_000.0)) for _ in range(2)]
+    long_runs = [pool.submit(long_cuba()) for _ in range(2)]
     wait(lambda: all(h.state == "running" and h.progress is not None for h in long_runs),
          message="both workers simulating")
     queued = pool.submit(cuba())
@@ -143,7 +151,12 @@ def test_a_runaway_run_fails_alone(pool):
     good = pool.submit(cuba(1000.0))
     finish(bad, timeout=120)
     finish(good, timeout=120)
-    assert hit_memory_limit(bad), (bad.error, bad.result)
+    # An engine that generates the input lazily completes it under the cap (saying so); one
+    # that allocates billions of samples hits the worker's OS limit. Never a crash.
+    handled = bad.error is None and bad.result.status == "completed"
+    assert handled or hit_memory_limit(bad), (bad.error, bad.result)
+    assert f"{CAP_MB:,.0f} MB" in " ".join([bad.error or "", *getattr(bad.result, "messages",
+                                                                       [])])
     assert good.error is None and good.result.status == "completed"
     assert len(good.result.spikes) > 10_000
     assert rss_mb() - server_rss < 100  # the runaway's memory never touched the server
@@ -154,7 +167,7 @@ def test_a_runaway_run_fails_alone(pool):
 
 @pytest.mark.slow
 def test_a_killed_worker_reports_it_and_is_replaced(pool):
-    victim = pool.submit(cuba(600_000.0))
+    victim = pool.submit(long_cuba())
     other = pool.submit(cuba(2000.0))
     wait(lambda: victim.state == "running" and victim.progress is not None,
          message="victim simulating")
@@ -184,7 +197,7 @@ def test_a_worker_that_died_while_idle_is_replaced_before_the_next_run():
 
 
 def test_a_crashing_worker_reports_a_crash(pool):
-    victim = pool.submit(cuba(600_000.0))
+    victim = pool.submit(long_cuba())
     wait(lambda: victim.state == "running", message="victim started")
     os.kill(victim.worker_pid, signal.SIGSEGV)
     finish(victim, timeout=10)
@@ -218,7 +231,7 @@ def test_wall_time_limit_stops_a_run():
     limited = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=1.0))
     try:
         old, runner.WALL_GRACE_S = runner.WALL_GRACE_S, 2.0
-        handle = finish(limited.submit(cuba(600_000.0)), timeout=60)
+        handle = finish(limited.submit(long_cuba()), timeout=60)
         if handle.result is not None:  # the engine enforced it: partial results
             assert handle.result.status == "time_limit"
         else:  # the runner's backstop killed the worker

@@ -97,14 +97,14 @@ def test_a_runaway_session_fails_alone(capped_runner, serve_app, browser_page, s
                    and app_b.handle is not None and app_b.handle.done,
                    timeout=120, message="both runs finished")
 
-        # A: a clear message about memory, no traceback, no completed result.
+        # A: a clear message about the memory cap (the run stopped at it, or an engine that
+        # generates the input lazily ran it within the cap and says so), no traceback.
         message = page_a.get_by_test_id("message").filter(
             has_text=re.compile("memory", re.IGNORECASE))
         message.wait_for()
         assert message.get_attribute("data-level") in ("error", "warning")
+        assert f"{CAP_MB:,} MB" in message.inner_text()  # the server's cap, not the project's
         assert "Traceback" not in page_a.content()
-        assert page_a.locator("[data-testid='result-status'][data-status='completed']"
-                              ).count() == 0
         save_screenshot("runaway")
         # B: completed with its spikes shown.
         status = page_b.locator("[data-testid='result-status'][data-status='completed']")
