@@ -90,10 +90,9 @@ def sessions(n: int) -> list[tuple[int, float, float]]:
 def simultaneous_runs(n: int, sample: str) -> dict:
     """Submit n runs of a sample at once to the shared runner; when do they finish?"""
     from engine.project import load_project
-    from engine.warmup import warm_up
     from workbench import runner
 
-    warm_up()
+    runner.pool().wait_ready()
     project = load_project(ROOT / "sample_projects" / sample)
     start = time.perf_counter()
     handles = [runner.submit(project) for _ in range(n)]
@@ -109,7 +108,7 @@ def simultaneous_runs(n: int, sample: str) -> dict:
     kernel = [h.result.wall_time_s for h in handles]
     return {"first_s": min(finished), "median_s": statistics.median(finished),
             "last_s": max(finished), "kernel_s": statistics.median(kernel),
-            "spikes": len(handles[0].result.spikes), "workers": runner._POOL._max_workers}
+            "spikes": len(handles[0].result.spikes), "workers": runner.pool().workers}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,10 +136,34 @@ def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-seconds", type=float, default=CLI_MAX_SECONDS,
                         help=f"most wall seconds the run may take (default "
                              f"{CLI_MAX_SECONDS:g}; 0: no limit)")
+def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
+    """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
+    for name in ("workers", "max_run_memory_mb", "max_run_seconds"):
+        value = getattr(args, name)
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
+                                   f"got {value:g}")
+    if args.workers:
+        workers = args.workers
+    elif hasattr(os, "sched_getaffinity"):  # the cores this process may use
+        workers = len(os.sched_getaffinity(0))
+    else:
+        workers = os.cpu_count() or 1
+    defaults = RunLimits.for_server(workers)
+    return workers, RunLimits(
+        max_memory_mb=args.max_run_memory_mb or defaults.max_memory_mb,
+        max_wall_s=args.max_run_seconds or defaults.max_wall_s)
 
 
 def _serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "workbench" / "app.py"
+    workers, limits = _serve_limits(args)
+    # The server's runner reads its caps from the environment; no page can change them.
+    os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
+    os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
+    os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    print(f"spikestudio: {workers} simulation workers; per run at most "
+          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
                                                         f"localhost:{args.port}"]
@@ -227,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--oauth-secret", default=None, help="OAuth client secret")
     serve.add_argument("--autosave-days", type=float, default=None,
                        help="delete autosaves untouched this long at start (default 30)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="simulation worker processes (default: one per core)")
+    serve.add_argument("--max-run-memory-mb", type=float, default=None,
+                       help="memory cap of one run; a project can only lower it (default: "
+                            "half the machine's memory shared by the workers)")
+    serve.add_argument("--max-run-seconds", type=float, default=None,
+                       help="wall-time cap of one run (default: 300)")
     serve.set_defaults(func=_serve)
     pub = sub.add_parser("publish", help="publish a project read-only to every student")
     pub.add_argument("project", help="project JSON file (validated first)")

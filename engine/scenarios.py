@@ -712,7 +712,8 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
                   profiles: Mapping[str, E.HardwareProfile] | None = None, *,
                   progress: Callable[[ScenarioProgress], None] | None = None,
                   cancel: threading.Event | None = None, max_workers: int = 2,
-                  keep_results: bool = True) -> ScenarioReport:
+                  keep_results: bool = True,
+                  simulate: Callable[..., Any] | None = None) -> ScenarioReport:
     """Simulate ``project`` under every scenario (in parallel) and measure each run.
 
     Parameters
@@ -735,6 +736,10 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
     keep_results
         Keep each run's ``SimulationResult`` (needed by :meth:`ScenarioReport.comparison`
         and for heatmaps of a scenario).
+    simulate
+        Runs one modified project, called as ``simulate(project, cancel=..., progress=...)``
+        (default: :func:`engine.simulator.simulate` in this process; the workbench passes its
+        worker pool's).
 
     Returns
     -------
@@ -750,7 +755,7 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
     tracker = _Tracker(ids, progress)
 
     def work(scenario: Scenario) -> ScenarioRun:
-        return _run_one(project, scenario, profiles, tracker, cancel, keep_results)
+        return _run_one(project, scenario, profiles, tracker, cancel, keep_results, simulate)
 
     with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
         runs = list(pool.map(work, scenarios))
@@ -758,9 +763,11 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
 
 
 def _run_one(project: Project, scenario: Scenario, profiles: dict, tracker: _Tracker,
-             cancel: threading.Event, keep_results: bool) -> ScenarioRun:
-    # Deferred so that validating or rating scenarios never loads the numba kernels.
-    from engine.simulator import simulate
+             cancel: threading.Event, keep_results: bool,
+             simulate: Callable[..., Any] | None) -> ScenarioRun:
+    if simulate is None:
+        # Deferred so that validating or rating scenarios never loads the numba kernels.
+        from engine.simulator import simulate
 
     run = ScenarioRun(scenario, status="cancelled")
     if cancel.is_set():
@@ -780,7 +787,9 @@ def _run_one(project: Project, scenario: Scenario, profiles: dict, tracker: _Tra
         if not keep_results and run.status == "completed":
             run.result = _CountsOnly(result)
     except Exception as exc:  # noqa: BLE001 - one bad scenario must not sink the batch
-        run.status, run.error = "failed", str(exc)
+        # Stopped while waiting for a worker is a cancellation, not a failure.
+        run.status = "cancelled" if cancel.is_set() else "failed"
+        run.error = str(exc)
     tracker.finish(scenario.id, run.status)
     return run
 

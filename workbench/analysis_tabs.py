@@ -26,6 +26,7 @@ from engine.scenarios import (
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
+from workbench import runner
 from workbench.edits import set_energy_profile, set_scenarios
 from workbench.style import html_pane, lines_html, markdown_html, text_html
 
@@ -343,7 +344,8 @@ class ScenariosTab(pn.viewable.Viewer):
         def work() -> None:
             try:
                 self._outcome["report"] = run_scenarios(
-                    project, scenarios, progress=self._on_progress, cancel=self.cancel)
+                    project, scenarios, progress=self._on_progress, cancel=self.cancel,
+                    simulate=runner.simulate)
             except Exception as exc:  # noqa: BLE001 - reported in the tab
                 self._outcome["error"] = str(exc)
 

@@ -1,113 +1,456 @@
-"""Runs simulations off the server's event loop, shared by every browser session.
+"""Runs simulations in worker processes, shared by every browser session of the server.
 
-A small thread pool (one worker per core) executes runs; the numba kernel releases the GIL, so
-the Tornado loop keeps serving every session while a run computes. Each run gets a
-:class:`RunHandle` whose fields the session polls from its own event loop (a periodic
-callback), so no UI object is ever touched from a worker thread.
+The server process never simulates. A small pool of long-lived worker processes (one per core
+by default, :mod:`workbench.workers`) each loads the numba kernels once and then runs one
+project at a time under the administrator's limits (:class:`engine.limits.RunLimits`, from
+``spikestudio serve --max-run-memory-mb ... --max-run-seconds ... --workers ...``). A run that
+exhausts its memory, crashes or hangs takes down only its own worker, which is replaced; the
+other runs and every session keep going.
+
+For each worker a supervising thread in the server sends it the project document, forwards
+Stop, enforces the wall-time backstop and fills in the run's :class:`RunHandle`, whose fields
+the session polls from its own event loop (a periodic callback), so no UI object is ever
+touched from another thread.
 """
 
 from __future__ import annotations
 
+import atexit
+import copy
 import logging
+import math
 import os
+import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
 
-from engine.errors import SimulationError, SpikeStudioError
-
-if TYPE_CHECKING:  # the simulator (numba) is imported by the first run or the warm-up
-    from engine.project import Project
-    from engine.results import SimulationResult
-    from engine.simulator import Progress
+from engine.limits import RunLimits
 
 log = logging.getLogger(__name__)
 
-_POOL = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
-                           thread_name_prefix="spikestudio-run")
-_warm_lock = threading.Lock()
-_warm_started = False
+#: Environment variables through which ``spikestudio serve`` hands its caps to the server.
+ENV_WORKERS = "SPIKESTUDIO_WORKERS"
+ENV_MAX_MEMORY_MB = "SPIKESTUDIO_MAX_RUN_MEMORY_MB"
+ENV_MAX_SECONDS = "SPIKESTUDIO_MAX_RUN_SECONDS"
+
+#: After Stop, a worker that has not acknowledged it within this many seconds (it is busy
+#: building a large network, say) is replaced.
+CANCEL_GRACE_S = 5.0
+#: The engine stops a run at ``max_wall_s`` itself; the worker is killed only this much later.
+WALL_GRACE_S = 10.0
+_POLL_S = 0.05
+_REPO = Path(__file__).resolve().parent.parent
 
 
-def warm_up_in_background() -> None:
-    """Load the cached numba kernels once per server process, so the first Run is fast.
+@dataclass(frozen=True)
+class RunProgress:
+    """Progress of a run as the worker reported it (the fields of ``engine.simulator.Progress``,
+    which the server does not import: it would load numba into the server process)."""
 
-    Called once the first page has been drawn: loading kernels holds the GIL for about half a
-    second, which would otherwise delay the first page of a freshly started server.
-    """
-    global _warm_started
-    with _warm_lock:
-        if _warm_started:
-            return
-        _warm_started = True
-    _POOL.submit(_warm_kernels)
+    t_ms: float
+    duration_ms: float
+    elapsed_s: float
+    spikes: int
 
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.t_ms / self.duration_ms) if self.duration_ms > 0 else 1.0
 
-def _warm_kernels() -> None:
-    try:
-        from engine.warmup import warm_up
-
-        log.info("numba kernels ready in %.2f s", warm_up())
-    except Exception:  # noqa: BLE001 - warming is an optimisation; runs still work without it
-        log.warning("could not warm the numba kernels:\n%s", traceback.format_exc())
+    @property
+    def eta_s(self) -> float:
+        """Estimated wall time left (NaN until some progress was made)."""
+        if self.fraction <= 0:
+            return math.nan
+        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
 
 
 @dataclass
 class RunHandle:
-    """State of one submitted run, written by the worker and read by the session."""
+    """State of one submitted run, written by its supervisor thread and read by the session."""
 
     duration_ms: float
     cancel: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"           # queued -> running -> done
-    progress: Progress | None = None
-    result: SimulationResult | None = None
+    progress: RunProgress | None = None
+    result: Any = None              # engine.results.SimulationResult
     error: str | None = None
     submitted: float = field(default_factory=time.monotonic)
-    future: Future | None = None
+    worker_pid: int | None = None   # the process running it, once it started
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _claimed: bool = field(default=False, repr=False)
 
     @property
     def done(self) -> bool:
         return self.state == "done"
 
     def stop(self) -> None:
-        """Ask the run to stop at its next chunk boundary (well under a second)."""
-        self.cancel.set()
+        """Stop the run: at once while queued, else at its next chunk (well under a second)."""
+        with self._lock:
+            self.cancel.set()
+            if not self._claimed and not self.done:
+                self.error = "Run cancelled before it started."
+                self.state = "done"
+
+    def _claim(self) -> bool:
+        """Taken by a worker; False when it was stopped while queued."""
+        with self._lock:
+            if self.done:
+                return False
+            self._claimed = True
+            return True
+
+    def _finish(self, result: Any, error: str | None) -> None:
+        self.result, self.error = result, error
+        self.state = "done"
 
 
-def submit(project: Project) -> RunHandle:
-    """Queue a simulation of ``project``; returns immediately."""
-    handle = RunHandle(duration_ms=project.simulation.duration_ms)
-    handle.future = _POOL.submit(_run, project, handle)
-    return handle
-
-
-def _run(project: Project, handle: RunHandle) -> None:
-    from engine.simulator import simulate
-
-    handle.state = "running"
+# ---------------------------------------------------------------------------- limits
+def default_workers() -> int:
+    """One worker per core this process may use."""
     try:
-        if handle.cancel.is_set():
-            handle.error = "Run cancelled before it started."
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _env_number(name: str, cast: type) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = cast(raw)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or (cast is float and not math.isfinite(value)):
+        log.warning("ignoring %s=%r: expected a positive number", name, raw)
+        return None
+    return value
+
+
+def server_config() -> tuple[int, RunLimits]:
+    """Workers and per-run caps of this server, from ``spikestudio serve``'s environment."""
+    workers = _env_number(ENV_WORKERS, int) or default_workers()
+    defaults = RunLimits.for_server(workers)
+    memory = _env_number(ENV_MAX_MEMORY_MB, float) or defaults.max_memory_mb
+    seconds = _env_number(ENV_MAX_SECONDS, float) or defaults.max_wall_s
+    return workers, RunLimits(max_memory_mb=memory, max_wall_s=seconds)
+
+
+# ---------------------------------------------------------------------------- one worker
+class _WorkerDied(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class _Slot:
+    """One worker process and the thread that feeds it runs and watches over it."""
+
+    def __init__(self, pool: WorkerPool, index: int):
+        self.pool = pool
+        self.index = index
+        self.proc: subprocess.Popen | None = None
+        self.conn: Connection | None = None
+        self.ready_s: float | None = None  # wall time of the last start-up (import + warm-up)
+        self.current: RunHandle | None = None
+        self.thread = threading.Thread(target=self._loop, daemon=True,
+                                       name=f"spikestudio-worker-{index}")
+
+    # -------------------------------------------------------------- process
+    def _spawn(self) -> None:
+        """Start a worker and wait until its kernels are loaded."""
+        parent, child = Pipe(duplex=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_REPO), env.get("PYTHONPATH", "")) if p)
+        start = time.monotonic()
+        # A fresh interpreter (not fork): the server is multi-threaded.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.workers", str(child.fileno())],
+            pass_fds=(child.fileno(),), env=env, cwd=str(_REPO), stdin=subprocess.DEVNULL)
+        child.close()
+        self.conn = parent
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            raise _WorkerDied(self._death_message()) from None
+        if message[0] != "ready":
+            raise _WorkerDied(f"unexpected first message from the worker: {message[0]!r}")
+        self.ready_s = time.monotonic() - start
+        log.info("simulation worker %d (pid %d) ready in %.2f s (kernels warmed in %.2f s)",
+                 self.index, self.proc.pid, self.ready_s, message[1])
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _kill(self) -> None:
+        proc, conn = self.proc, self.conn
+        self.proc, self.conn = None, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if conn is not None:
+            conn.close()
+
+    def _death_message(self) -> str:
+        """Why the worker process ended, for the user."""
+        proc = self.proc
+        try:
+            code = proc.wait(timeout=5) if proc is not None else None
+        except subprocess.TimeoutExpired:
+            code = None
+        self._kill()
+        cap = self.pool.limits.max_memory_mb
+        if code == -signal.SIGKILL:
+            return ("The run was stopped: its worker process was killed, most likely by the "
+                    "operating system because memory ran out"
+                    + (f" (this server allows {cap:,.0f} MB per run)" if cap else "")
+                    + ". Use fewer neurons or synapses, record less or simulate less time.")
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return (f"The run crashed: its worker process died ({name}). Other runs are not "
+                    f"affected; the server log may have details.")
+        return (f"The run crashed: its worker process exited unexpectedly (exit code {code}). "
+                f"The server log may have details.")
+
+    # -------------------------------------------------------------- jobs
+    def _loop(self) -> None:
+        while True:
+            failure = None
+            if not self._alive():
+                try:
+                    self._spawn()
+                except (_WorkerDied, OSError) as exc:
+                    failure = getattr(exc, "message", str(exc))
+                    if not self.pool._closed:
+                        log.error("simulation worker %d could not start: %s", self.index,
+                                  failure)
+                    self._kill()
+            handle, document = self.pool._jobs.get()
+            if handle is None:
+                self._kill()
+                return
+            if not handle._claim():
+                continue
+            if failure is not None:
+                handle._finish(None, f"No simulation worker could be started ({failure}).")
+                time.sleep(1.0)  # do not spin on a broken installation
+                continue
+            self.current = handle
+            try:
+                self._execute(handle, document)
+            except _WorkerDied as exc:
+                handle._finish(None, exc.message)
+            except Exception as exc:  # noqa: BLE001 - a supervisor must never die
+                log.exception("supervising a run failed")
+                self._kill()
+                handle._finish(None, f"Internal error while running ({type(exc).__name__}: "
+                                     f"{exc}). The server log has the details.")
+            finally:
+                self.current = None
+
+    def _execute(self, handle: RunHandle, document: dict) -> None:
+        limits = self.pool.limits
+        if not self._alive():  # it died while idle: the run has not started, so start one
+            self._spawn()
+        assert self.conn is not None
+        try:
+            self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
+                                              "max_wall_s": limits.max_wall_s}))
+        except OSError:
+            raise _WorkerDied(self._death_message()) from None
+        sent = time.monotonic()
+        deadline = None if limits.max_wall_s is None else sent + limits.max_wall_s + WALL_GRACE_S
+        cancel_sent: float | None = None
+        finishing = 0.0  # when the simulation returned (results on their way)
+        stopping = False  # the worker saw the cancel request between two chunks
+        while True:
+            if self.conn.poll(_POLL_S):
+                try:
+                    message = self.conn.recv()
+                except (EOFError, OSError):
+                    raise _WorkerDied(self._death_message()) from None
+                kind = message[0]
+                if kind == "progress":
+                    handle.progress = RunProgress(*message[1:])
+                elif kind == "started":
+                    handle.worker_pid = message[1]
+                    handle.state = "running"
+                elif kind == "stopping":
+                    stopping = True
+                elif kind == "finishing":
+                    finishing = time.monotonic()
+                elif kind == "done":
+                    if finishing:
+                        log.debug("worker %d: results received %.3f s after the simulation "
+                                  "returned", self.index, time.monotonic() - finishing)
+                    handle._finish(message[1], message[2])
+                    return
+            now = time.monotonic()
+            if handle.cancel.is_set() and cancel_sent is None:
+                cancel_sent = now
+                try:
+                    self.conn.send(("cancel",))
+                except OSError:
+                    pass  # it died: the next poll reports how
+            if (cancel_sent is not None and not (stopping or finishing)
+                    and now - cancel_sent > CANCEL_GRACE_S):
+                log.info("worker %d did not stop within %.0f s: replacing it", self.index,
+                         CANCEL_GRACE_S)
+                self._kill()
+                handle._finish(None, "Run stopped before it had results to show.")
+                return
+            if deadline is not None and now > deadline:
+                log.warning("worker %d exceeded the run's wall time: killing it", self.index)
+                self._kill()
+                handle._finish(None, f"The run was stopped: it took longer than "
+                                     f"{limits.max_wall_s:g} s, the limit for one run on this "
+                                     f"server (time_limit).")
+                return
+
+
+# ---------------------------------------------------------------------------- the pool
+class WorkerPool:
+    """Worker processes shared by all sessions; runs wait in one queue for a free worker.
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes (default: one per core).
+    limits
+        Caps on every run (default: :meth:`engine.limits.RunLimits.for_server`). A project's
+        ``simulation.memory_budget_mb`` can only lower the memory cap.
+    """
+
+    def __init__(self, workers: int | None = None, limits: RunLimits | None = None):
+        self.workers = max(1, int(workers or default_workers()))
+        self.limits = limits if limits is not None else RunLimits.for_server(self.workers)
+        self._jobs: queue.Queue = queue.Queue()
+        self._slots = [_Slot(self, i) for i in range(self.workers)]
+        self._closed = False
+        for slot in self._slots:
+            slot.thread.start()
+
+    def submit(self, project: Any) -> RunHandle:
+        """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once."""
+        if self._closed:
+            raise RuntimeError("the worker pool is closed")
+        # A copy: the session may edit its document while the run waits for a worker.
+        document = project.to_dict() if hasattr(project, "to_dict") else copy.deepcopy(project)
+        handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]))
+        self._jobs.put((handle, document))
+        return handle
+
+    def wait_ready(self, timeout: float = 120.0) -> bool:
+        """Wait until every worker has loaded its kernels (benchmarks, tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while any(s.ready_s is None for s in self._slots):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def worker_pids(self) -> list[int | None]:
+        """Process id of each worker (None while it is being replaced)."""
+        return [s.proc.pid if s.proc is not None else None for s in self._slots]
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop every worker (queued runs are cancelled, running ones killed)."""
+        if self._closed:
             return
+        self._closed = True
+        while True:
+            try:
+                handle, _ = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if handle is not None:
+                handle.stop()
+        for slot in self._slots:
+            if slot.current is not None:
+                slot.current.stop()
+            self._jobs.put((None, None))
+        for slot in self._slots:
+            slot.thread.join(timeout)
+        for slot in self._slots:
+            slot._kill()
 
-        def progress(p: Progress) -> None:
-            handle.progress = p
 
-        handle.result = simulate(project, progress=progress, cancel=handle.cancel)
-    except SimulationError as exc:
-        handle.error = str(exc)
-        handle.result = getattr(exc, "partial_result", None)
-    except SpikeStudioError as exc:
-        handle.error = str(exc)
-    except MemoryError:
-        handle.error = ("The run ran out of memory. Lower simulation.memory_budget_mb, use "
-                        "fewer neurons or record less.")
-    except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
-        log.error("simulation failed:\n%s", traceback.format_exc())
-        handle.error = f"Internal error while simulating ({type(exc).__name__}: {exc}). " \
-                       f"The server log has the details."
-    finally:
-        handle.state = "done"
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> WorkerPool:
+    """The server's pool, started on first use with :func:`server_config`."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            workers, limits = server_config()
+            log.info("starting %d simulation workers (per run: %s MB, %s s)", workers,
+                     f"{limits.max_memory_mb:,.0f}" if limits.max_memory_mb else "no cap",
+                     f"{limits.max_wall_s:g}" if limits.max_wall_s else "no limit")
+            _pool = WorkerPool(workers, limits)
+        return _pool
+
+
+def warm_up_in_background() -> None:
+    """Start the workers (each loads the numba kernels once) without waiting for them."""
+    pool()
+
+
+def submit(project: Any) -> RunHandle:
+    """Queue a simulation of ``project`` on the server's pool; returns immediately."""
+    return pool().submit(project)
+
+
+def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | None = None,
+             pool_: WorkerPool | None = None) -> Any:
+    """``engine.simulator.simulate`` through the pool: blocks the calling thread, not a core.
+
+    For batches that run in their own threads (the scenario matrix): their simulations queue
+    with everyone's runs and get the same limits and isolation.
+
+    Raises
+    ------
+    SimulationError
+        The run failed with partial results (``partial_result``).
+    SpikeStudioError
+        The run failed without results (limits, crash, invalid project, stopped while
+        queued); the message is the user's.
+    """
+    from engine.errors import SimulationError, SpikeStudioError
+
+    handle = (pool_ or pool()).submit(project)
+    reported = None
+    while not handle.done:
+        if cancel is not None and cancel.is_set():
+            handle.stop()
+        if progress is not None and handle.progress is not reported:
+            reported = handle.progress
+            progress(reported)
+        time.sleep(_POLL_S)
+    if handle.error is None:
+        return handle.result
+    if handle.result is not None:
+        error = SimulationError(handle.error)
+        error.partial_result = handle.result
+        raise error
+    raise SpikeStudioError(handle.error)
+
+
+@atexit.register
+def _close_pool() -> None:
+    if _pool is not None:
+        _pool.close(timeout=1.0)

@@ -1,0 +1,332 @@
+"""The workbench's runner: simulations in worker processes under the server's limits.
+
+A run that exhausts memory, crashes or is killed fails alone: the other worker's run completes,
+the failed worker is replaced, and the server process never holds a run's network.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.limits import RunLimits
+from workbench import runner
+from workbench.runner import RunHandle, WorkerPool
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
+CAP_MB = 1024.0
+
+
+def cuba(duration_ms: float = 200.0, scale: int = 1) -> dict:
+    doc = json.loads((SAMPLES / "cuba_balanced.json").read_text())
+    doc["simulation"]["duration_ms"] = duration_ms
+    for node in doc["network"]["nodes"]:
+        if node["kind"] == "population":
+            node["size"] *= scale
+    return doc
+
+
+def long_cuba() -> dict:
+    """Ten minutes of model time (runs until stopped) that fits the cap: no traces, 10 ms bins."""
+    doc = cuba(600_000.0)
+    doc["network"]["nodes"] = [n for n in doc["network"]["nodes"] if n["kind"] != "monitor"]
+    doc["simulation"]["count_bin_ms"] = 10.0
+    return doc
+
+
+def runaway() -> dict:
+    """CUBA plus a delta encoder sampled every 1e-6 ms into exc: billions of samples."""
+    doc = cuba(1000.0)
+    doc["network"]["nodes"].append({"id": "runaway", "kind": "encoder", "model": "delta",
+                                    "size": 2, "params": {"sample_ms": 1e-6}})
+    doc["network"]["projections"].append({"id": "runaway_to_exc", "source": "runaway",
+                                          "target": "exc", "weight": 1.0})
+    # The page cannot raise the server's cap: a project budget above it is lowered to it.
+    doc["simulation"]["memory_budget_mb"] = 1e6
+    return doc
+
+
+def wait(predicate, timeout: float = 60.0, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s: {message}")
+        time.sleep(0.02)
+
+
+def finish(handle: RunHandle, timeout: float = 60.0) -> RunHandle:
+    wait(lambda: handle.done, timeout, "run finished")
+    return handle
+
+
+def hit_memory_limit(handle: RunHandle) -> bool:
+    """Stopped for memory: by the engine's own check (status or message) or by the OS limit."""
+    if handle.result is not None and handle.result.status != "completed":
+        return handle.result.status == "memory_limit"
+    return handle.result is None and "memory" in (handle.error or "").lower()
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = WorkerPool(workers=2, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=120.0))
+    # A cold numba cache (a fresh checkout) compiles for up to a minute: not part of any test.
+    assert p.wait_ready(timeout=600)
+    yield p
+    p.close()
+
+
+def test_a_run_in_the_pool_gives_the_same_spikes_as_in_process(pool):
+    from engine.project import Project
+    from engine.simulator import simulate
+
+    handle = finish(pool.submit(cuba()))
+    assert handle.error is None and handle.result.status == "completed"
+    assert handle.worker_pid in pool.worker_pids() and handle.worker_pid != os.getpid()
+    expected = simulate(Project.from_dict(cuba()))
+    assert len(expected.spikes) > 1000
+    got = handle.result.spikes
+    assert got["time_ms"].tolist() == expected.spikes["time_ms"].tolist()
+    assert got["neuron"].tolist() == expected.spikes["neuron"].tolist()
+    assert got["population"].astype(str).tolist() == \
+        expected.spikes["population"].astype(str).tolist()
+    assert handle.progress is None or handle.progress.t_ms <= 200.0
+
+
+def test_stop_while_queued_and_while_simulating(pool):
+    long_runs = [pool.submit(long_cuba()) for _ in range(2)]
+    wait(lambda: all(h.state == "running" and h.progress is not None for h in long_runs),
+         message="both workers simulating")
+    queued = pool.submit(cuba())
+    time.sleep(0.3)
+    assert queued.state == "queued"
+    queued.stop()
+    assert queued.done and queued.result is None
+    assert "cancelled before it started" in queued.error
+    pids = pool.worker_pids()
+    for h in long_runs:
+        h.stop()
+    for h in long_runs:
+        finish(h, timeout=30)
+        assert h.error is None
+        assert h.result.status == "cancelled"
+        assert 0 < h.result.duration_ms < 600_000.0  # keeps what was simulated
+    # Both workers stopped by themselves (none was replaced) and run the next project.
+    assert finish(pool.submit(cuba(50.0))).result.status == "completed"
+    assert pool.worker_pids() == pids
+
+
+@pytest.mark.slow
+def test_stop_during_build(pool):
+    big = pool.submit(cuba(1000.0, scale=8))  # 20M synapses: seconds of building
+    wait(lambda: big.state == "running", message="run started")
+    assert big.progress is None  # still building
+    t0 = time.monotonic()
+    big.stop()
+    finish(big, timeout=runner.CANCEL_GRACE_S + 10)
+    assert time.monotonic() - t0 < runner.CANCEL_GRACE_S + 5
+    stopped_with_results = big.result is not None and big.result.status == "cancelled"
+    assert stopped_with_results or "Run stopped" in big.error
+    assert finish(pool.submit(cuba(50.0))).result.status == "completed"
+
+
+@pytest.mark.slow
+def test_a_runaway_run_fails_alone(pool):
+    import engine.results  # noqa: F401 - loaded in a server anyway (unpickling results)
+
+    finish(pool.submit(cuba(10.0)))
+    server_rss = rss_mb()
+    bad = pool.submit(runaway())
+    good = pool.submit(cuba(1000.0))
+    finish(bad, timeout=120)
+    finish(good, timeout=120)
+    # An engine that generates the input lazily completes it under the cap (saying so); one
+    # that allocates billions of samples hits the worker's OS limit. Never a crash.
+    handled = bad.error is None and bad.result.status == "completed"
+    assert handled or hit_memory_limit(bad), (bad.error, bad.result)
+    assert f"{CAP_MB:,.0f} MB" in " ".join([bad.error or "", *getattr(bad.result, "messages",
+                                                                       [])])
+    assert good.error is None and good.result.status == "completed"
+    assert len(good.result.spikes) > 10_000
+    assert rss_mb() - server_rss < 100  # the runaway's memory never touched the server
+    # The worker that hit its limit keeps serving.
+    again = [pool.submit(cuba(50.0)) for _ in range(2)]
+    assert all(finish(h).result.status == "completed" for h in again)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_reports_it_and_is_replaced(pool):
+    victim = pool.submit(long_cuba())
+    other = pool.submit(cuba(2000.0))
+    wait(lambda: victim.state == "running" and victim.progress is not None,
+         message="victim simulating")
+    os.kill(victim.worker_pid, signal.SIGKILL)
+    finish(victim, timeout=10)
+    assert victim.result is None
+    assert "killed" in victim.error and "memory" in victim.error
+    assert finish(other).result.status == "completed"
+    after = finish(pool.submit(cuba(50.0)))
+    assert after.error is None and after.result.status == "completed"
+    wait(lambda: None not in pool.worker_pids() and victim.worker_pid not in pool.worker_pids(),
+         message="worker replaced")
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_the_next_run():
+    single = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=60.0))
+    try:
+        first = finish(single.submit(cuba(20.0)))
+        assert first.error is None
+        os.kill(first.worker_pid, signal.SIGKILL)
+        time.sleep(0.5)
+        second = finish(single.submit(cuba(20.0)))
+        assert second.error is None and second.result.status == "completed"
+        assert second.worker_pid != first.worker_pid
+    finally:
+        single.close()
+
+
+def test_a_crashing_worker_reports_a_crash(pool):
+    victim = pool.submit(long_cuba())
+    wait(lambda: victim.state == "running", message="victim started")
+    os.kill(victim.worker_pid, signal.SIGSEGV)
+    finish(victim, timeout=10)
+    assert "crashed" in victim.error and "SIGSEGV" in victim.error
+    assert finish(pool.submit(cuba(50.0))).result.status == "completed"
+
+
+@pytest.mark.slow
+def test_the_server_does_not_hold_the_network(pool):
+    """A run needing hundreds of MB in its worker costs the server only its small result."""
+    doc = cuba(20.0, scale=8)
+    doc["network"]["nodes"] = [n for n in doc["network"]["nodes"] if n["kind"] != "monitor"]
+    finish(pool.submit(cuba(10.0)))  # the server has loaded what unpickling results needs
+    server_before = rss_mb()
+    handle = pool.submit(doc)
+    wait(lambda: handle.state == "running", message="started")
+    peak_worker = 0.0
+    while not handle.done:
+        try:
+            peak_worker = max(peak_worker, rss_mb(handle.worker_pid))
+        except (FileNotFoundError, AttributeError):
+            pass
+        time.sleep(0.02)
+    assert handle.error is None, handle.error
+    assert peak_worker > 200  # the synapses lived in the worker...
+    assert rss_mb() - server_before < 40  # ...not in the server
+
+
+@pytest.mark.slow
+def test_wall_time_limit_stops_a_run():
+    limited = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=1.0))
+    try:
+        old, runner.WALL_GRACE_S = runner.WALL_GRACE_S, 2.0
+        handle = finish(limited.submit(long_cuba()), timeout=60)
+        if handle.result is not None:  # the engine enforced it: partial results
+            assert handle.result.status == "time_limit"
+        else:  # the runner's backstop killed the worker
+            assert "took longer than 1 s" in handle.error
+        assert finish(limited.submit(cuba(50.0))).result.status == "completed"
+    finally:
+        runner.WALL_GRACE_S = old
+        limited.close()
+
+
+def test_server_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv(runner.ENV_WORKERS, "3")
+    monkeypatch.setenv(runner.ENV_MAX_MEMORY_MB, "512")
+    monkeypatch.setenv(runner.ENV_MAX_SECONDS, "30")
+    assert runner.server_config() == (3, RunLimits(max_memory_mb=512.0, max_wall_s=30.0))
+    monkeypatch.setenv(runner.ENV_MAX_MEMORY_MB, "lots")
+    monkeypatch.setenv(runner.ENV_MAX_SECONDS, "-1")
+    workers, limits = runner.server_config()
+    assert limits == RunLimits.for_server(3)
+
+
+def test_serve_passes_its_caps_to_the_server(monkeypatch):
+    from engine import cli
+
+    calls = []
+    monkeypatch.setattr(os, "execv", lambda exe, argv: calls.append(argv))
+    for name in (runner.ENV_WORKERS, runner.ENV_MAX_MEMORY_MB, runner.ENV_MAX_SECONDS):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["serve", "--workers", "2", "--max-run-memory-mb", "700",
+                     "--max-run-seconds", "45"]) == 0
+    assert calls and os.environ[runner.ENV_MAX_MEMORY_MB] == "700"
+    assert runner.server_config() == (2, RunLimits(max_memory_mb=700.0, max_wall_s=45.0))
+    assert cli.main(["serve", "--max-run-memory-mb", "0"]) == 2
+    assert len(calls) == 1
+
+
+def test_handle_of_a_document_copy_is_independent(pool):
+    doc = cuba(50.0)
+    handle = pool.submit(doc)
+    before = copy.deepcopy(doc)
+    doc["simulation"]["duration_ms"] = 1.0  # editing after Run does not change the run
+    assert finish(handle).result.requested_ms == pytest.approx(50.0)
+    assert before["simulation"]["duration_ms"] == 50.0
+
+
+def test_scenarios_run_in_the_pool_like_in_process(pool):
+    import threading
+    from dataclasses import replace
+    from functools import partial
+
+    from engine.scenarios import run_scenarios
+    from tests.test_scenarios import DENSE, SPARSE, tiny_project
+
+    in_pool = run_scenarios(tiny_project(), [SPARSE, DENSE],
+                            simulate=partial(runner.simulate, pool_=pool))
+    local = run_scenarios(tiny_project(), [SPARSE, DENSE])
+    for sid in ("sparse", "dense"):
+        assert in_pool.runs[sid].status == "completed"
+        assert in_pool.runs[sid].result.spikes.equals(local.runs[sid].result.spikes)
+    assert in_pool.measurements().equals(local.measurements())
+    # Stop reaches scenarios simulating and those waiting in the pool's queue.
+    cancel = threading.Event()
+    long = [replace(SPARSE, id=f"long{i}", duration_ms=3e6) for i in range(3)]
+    seen = []
+
+    def progress(p) -> None:
+        seen.append(p)
+        if sum(q.status == "running" and q.fraction > 0 for q in seen) >= 2:
+            cancel.set()
+
+    stopped = run_scenarios(tiny_project(), long, cancel=cancel, max_workers=3,
+                            progress=progress, simulate=partial(runner.simulate, pool_=pool))
+    assert [r.status for r in stopped.runs.values()] == ["cancelled"] * 3, [
+        r.error for r in stopped.runs.values()]
+    assert sum(r.result is not None for r in stopped.runs.values()) >= 1  # partial results
+
+
+def test_the_os_memory_limit_is_relative_to_the_workers_size():
+    """What the engine cannot foresee still stops at the cap: RLIMIT_AS above the baseline."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from workbench.workers import set_memory_limit, restore_memory_limit\n"
+        "old = set_memory_limit(100)\n"
+        "small = np.ones(50 * 2**20 // 8)\n"  # fits under the cap
+        "try:\n"
+        "    np.ones(500 * 2**20 // 8)\n"
+        "    print('allocated')\n"
+        "except MemoryError:\n"
+        "    print('memory error')\n"
+        "restore_memory_limit(old)\n"
+        "big = np.ones(500 * 2**20 // 8)\n"
+        "print('restored')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["memory", "error", "restored"], out.stderr

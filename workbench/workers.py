@@ -1,0 +1,245 @@
+"""The worker process that runs simulations for the server: ``python -m workbench.workers FD``.
+
+The server never simulates: each run is sent to one of a few long-lived worker processes
+(:mod:`workbench.runner` starts and supervises them). A worker loads and warms the numba kernels
+once, then runs one project at a time under operating-system limits, so a run that exhausts
+its memory, crashes or hangs takes down only itself.
+
+Protocol over the duplex connection ``FD`` (pickled tuples; both ends are our own code):
+
+server -> worker
+    ``("run", document, limits)``: simulate the project document (a JSON-able dict) with
+    ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``;
+    ``("cancel",)``: stop the current run at its next chunk (ignored when idle);
+    ``None``: exit.
+worker -> server
+    ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
+    ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
+    ``("stopping",)`` when it has seen a cancel request, ``("finishing",)`` once the
+    simulation returned, and ``("done", result, error)`` with a
+    :class:`~engine.results.SimulationResult` (or ``None``) and a message for the user (or
+    ``None``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import inspect
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+log = logging.getLogger("spikestudio.worker")
+
+#: Seconds between two progress messages (the page polls about 7 times a second).
+PROGRESS_EVERY_S = 0.2
+#: Scheduling priority below the server's, so pages stay responsive while every core simulates.
+NICENESS = 5
+#: Address space granted above the worker's size at the start of a run and the run's cap:
+#: room for the interpreter's own transient needs (pickling the result, a numba dispatch).
+SLACK_MB = 256.0
+
+
+def memory_limit_message(cap_mb: float) -> str:
+    """What the user reads when a run hit the memory limit of one run."""
+    return (f"The run was stopped: it needed more than {cap_mb:,.0f} MB of memory, the limit "
+            f"for one run (simulation.memory_budget_mb, lowered to this server's cap). Use "
+            f"fewer neurons or synapses, record fewer populations or simulate less time.")
+
+
+# ---------------------------------------------------------------------------- OS limits
+def vm_size_bytes() -> int:
+    """Virtual size of this process (what RLIMIT_AS counts), 0 when unknown."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def set_memory_limit(cap_mb: float) -> tuple[int, int] | None:
+    """Cap the address space at its current size + ``cap_mb`` (+ slack); returns the old limit.
+
+    The baseline matters: numba and LLVM reserve about 1.6 GB of address space that is never
+    touched, so an absolute RLIMIT_AS would stop even tiny runs.
+    """
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: the engine's own estimate still applies
+        return None
+    base = vm_size_bytes()
+    if base == 0:
+        return None
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    soft = base + int((cap_mb + SLACK_MB) * 2**20)
+    hard = old[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return old
+
+
+def restore_memory_limit(old: tuple[int, int] | None) -> None:
+    if old is not None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, old)
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the server process exits, so no worker outlives it."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _trim_heap() -> None:
+    """Give freed memory back to the OS after a run (glibc keeps it otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+# ---------------------------------------------------------------------------- one run
+class _Channel:
+    """The worker's end: throttled progress and cancel requests read between chunks."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.cancelled = False
+        self._last = 0.0
+
+    def cancel_requested(self) -> bool:
+        while not self.cancelled and self.conn.poll():
+            message = self.conn.recv()
+            if message is None:
+                raise SystemExit(0)
+            if message[0] == "cancel":
+                self.cancelled = True
+                self.conn.send(("stopping",))  # the server need not replace us
+        return self.cancelled
+
+    def progress(self, p: Any) -> None:
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            self.conn.send(("progress", p.t_ms, p.duration_ms, p.elapsed_s, p.spikes))
+
+
+def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
+    """``limits=RunLimits(...)`` when this engine's simulate() enforces limits itself."""
+    try:
+        accepted = "limits" in inspect.signature(simulate).parameters
+    except (TypeError, ValueError):
+        accepted = False
+    if not accepted:
+        return {}
+    from engine.limits import RunLimits
+
+    return {"limits": RunLimits(max_memory_mb=limits.get("max_memory_mb"),
+                                max_wall_s=limits.get("max_wall_s"))}
+
+
+def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | None]:
+    """Validate, build and simulate ``document``; returns (result or None, message or None)."""
+    from engine.errors import SimulationError, SpikeStudioError
+    from engine.limits import RunLimits, effective_memory_mb
+    from engine.project import Project
+    from engine.simulator import simulate
+
+    try:
+        project = Project.from_dict(document)
+    except SpikeStudioError as exc:
+        return None, str(exc)
+    # The OS limit is the run's memory budget: the project's, lowered to the server's cap.
+    cap_mb = effective_memory_mb(project.simulation.memory_budget_mb,
+                                 RunLimits(max_memory_mb=limits.get("max_memory_mb")))
+    old = set_memory_limit(cap_mb)
+    try:
+        result = simulate(project, progress=channel.progress, cancel=channel.cancel_requested,
+                          **_simulate_kwargs(simulate, limits))
+        return result, None
+    except SimulationError as exc:
+        return getattr(exc, "partial_result", None), str(exc)
+    except SpikeStudioError as exc:
+        return None, str(exc)
+    except MemoryError:
+        return None, memory_limit_message(cap_mb)
+    except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
+        log.error("simulation failed:\n%s", traceback.format_exc())
+        return None, (f"Internal error while simulating ({type(exc).__name__}: {exc}). "
+                      f"The server log has the details.")
+    finally:
+        restore_memory_limit(old)
+
+
+def _send_result(conn: Connection, result: Any, error: str | None) -> None:
+    try:
+        conn.send(("done", result, error))
+    except MemoryError:  # pickling a huge result: report it instead of dying
+        conn.send(("done", None, "The run finished but its results are too large to send "
+                                 "back. Record fewer populations or simulate less time."))
+
+
+def serve(conn: Connection) -> None:
+    """Warm the kernels, then run jobs until the server says stop or goes away."""
+    from engine.warmup import warm_up
+
+    conn.send(("ready", warm_up()))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        if message[0] != "run":  # a late cancel for a run that already ended
+            continue
+        _, document, limits = message
+        channel = _Channel(conn)
+        if channel.cancel_requested():  # stopped while on its way here
+            conn.send(("done", None, "Run cancelled before it started."))
+            continue
+        conn.send(("started", os.getpid()))
+        result, error = run_job(channel, document, limits)
+        conn.send(("finishing",))
+        _send_result(conn, result, error)
+        del result
+        _trim_heap()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _die_with_parent()
+    # Simulations are background work: the server answering pages comes first.
+    try:
+        os.nice(NICENESS)
+    except OSError:
+        pass
+    # Ctrl+C in the server's terminal is the server's business; it stops us by closing the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO,
+                        format=f"spikestudio-worker[{os.getpid()}] %(levelname)s %(message)s")
+    conn = Connection(int(argv[0]))
+    try:
+        serve(conn)
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the server went away
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
