@@ -149,18 +149,26 @@ def test_short_floats_and_no_autapses_between_different_nodes(served, goto_app):
 
 def test_inspector_scrolls_to_top_when_selection_changes(served, goto_app):
     page = _ready(goto_app(served.url))
-    _select_node(page, "neuron")
+    _open_sample(page, "Sample: CUBA balanced network", "CUBA")
+    _select_node(page, "exc")
     inspector = page.locator(".ss-inspector").first
-    inspector.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    inspector.evaluate("el => { el.scrollTop = 300; }")
     page.wait_for_timeout(400)  # the scroll position syncs to the server
-    assert inspector.evaluate("el => el.scrollTop") > 100
-    _select_node(page, "input")
-    page.wait_for_function("el => el.scrollTop === 0", arg=inspector.element_handle())
+    assert inspector.evaluate("el => el.scrollTop") >= 250
+    _select_node(page, "inh")  # an inspector as long as the previous one
+    page.wait_for_timeout(300)
+    page.wait_for_function("el => el.scrollTop === 0", arg=inspector.element_handle(),
+                           timeout=5000)
     assert page.get_by_test_id("inspector-title").is_visible()
 
 
 def test_opened_graph_is_fitted_into_view(served, goto_app):
     page = _ready(goto_app(served.url))
+    label = page.locator(".ss-ge-zoom")
+    for _ in range(6):  # the user zoomed in on the first project
+        page.get_by_test_id("zoom-in").click()
+    page.wait_for_function("el => parseInt(el.textContent) >= 250",
+                           arg=label.element_handle())
     _open_sample(page, "Sample: CUBA balanced network", "CUBA")
     page.locator('[data-node-id="exc"]').wait_for()
     svg = page.locator(".ss-ge-svg").bounding_box()
@@ -170,7 +178,7 @@ def test_opened_graph_is_fitted_into_view(served, goto_app):
                  for n in ("exc", "inh", "exc_v")]
         return all(_inside(b, svg) for b in boxes)
 
-    for _ in range(40):
+    for _ in range(30):
         if all_inside():
             break
         page.wait_for_timeout(100)
@@ -222,3 +230,22 @@ def test_results_are_brought_into_view_after_run(served, goto_app, wait_until,
                            " return s.scrollHeight - s.clientHeight; }")
     # The results start at the top of the window (or the page is scrolled as far as it goes).
     assert -5 <= anchor["y"] <= 60 or (settled >= bottom - 1 and anchor["y"] < 400)
+
+
+def test_help_tooltips_stay_inside_the_window(served, goto_app, save_screenshot):
+    page = _ready(goto_app(served.url))
+    _select_node(page, "neuron")
+    icon = page.locator(".ss-inspector .param-tau_m .bk-description").first
+    icon.hover()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.bk-Tooltip')].some("
+        "t => t.getBoundingClientRect().width > 0)")
+    page.wait_for_timeout(200)
+    save_screenshot("tooltip")
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('.bk-Tooltip')].map(t => t.getBoundingClientRect())"
+        ".filter(r => r.width > 0).map(r => [r.left, r.right, r.top, r.bottom])")
+    width = page.evaluate("() => window.innerWidth")
+    assert boxes
+    for left, right, _, _ in boxes:
+        assert 0 <= left and right <= width
