@@ -953,9 +953,14 @@ export function render({ model, el }) {
   });
   model.on("palette", () => refresh(true));
   // A new project was opened: fit it once, after this update's other changes have landed.
+  // Fitted once: nodes added afterwards must not move the view (an empty project included).
   model.on("fit_request", () => {
-    fitted = false;
-    requestAnimationFrame(() => { if (data) refresh(false); });
+    requestAnimationFrame(() => {
+      if (!data) return;
+      refresh(false);
+      fitted = canvas.clientWidth > 0;  // a hidden canvas fits when it gets a size
+      if (fitted) fit();
+    });
   });
 
   const ro = new ResizeObserver(() => {

@@ -32,7 +32,8 @@ export function render({ model, el }) {
     const now = pageScroller(el).scrollTop;
     const moved = armedAt !== null && Math.abs(now - armedAt) > MOVED_PX;
     armedAt = null;
-    if (!moved) mark.scrollIntoView({ behavior: "smooth", block: "start" });
+    // Instant, not smooth: a smooth scroll repaints every plot on each frame.
+    if (!moved) mark.scrollIntoView({ block: "start" });
   });
   return mark;
 }
