@@ -40,6 +40,8 @@ from workbench.style import CSS, html_pane
 
 log = logging.getLogger(__name__)
 POLL_MS = 150
+# Bottom-right toasts covered the inspector and the results' CSV button.
+TOAST_POSITION = "bottom-left"
 
 
 class Workbench(pn.viewable.Viewer):
@@ -198,9 +200,9 @@ class Workbench(pn.viewable.Viewer):
         self.dismiss_button.visible = True
         notifications = pn.state.notifications
         if notifications is not None:
-            # Bottom-left and brief: bottom-right toasts covered the inspector and the CSV
-            # button. The banner keeps the full text (errors until dismissed or a success).
-            notifications.position = "bottom-left"
+            # Brief toasts; the banner keeps the full text (errors until dismissed or a
+            # later success).
+            notifications.position = TOAST_POSITION
             getattr(notifications, "error" if level == "error" else "info")(
                 str(text).splitlines()[0][:200], duration=5000 if level == "error" else 2500)
 
