@@ -204,7 +204,8 @@ class Workbench(pn.viewable.Viewer):
             # later success).
             notifications.position = TOAST_POSITION
             getattr(notifications, "error" if level == "error" else "info")(
-                str(text).splitlines()[0][:200], duration=5000 if level == "error" else 2500)
+                " ".join(str(text).splitlines()[:2])[:200],  # a heading alone says little
+                duration=5000 if level == "error" else 2500)
 
     def clear_message(self) -> None:
         """Remove the message banner."""

@@ -249,3 +249,35 @@ def test_help_tooltips_stay_inside_the_window(served, goto_app, save_screenshot)
     assert boxes
     for left, right, _, _ in boxes:
         assert 0 <= left and right <= width
+
+
+def test_results_anchor_leaves_a_page_the_user_scrolled(serve_app, goto_app, wait_until):
+    import panel as pn
+
+    from widgets.scroll_anchor import ScrollAnchor
+
+    anchors: list[ScrollAnchor] = []
+    docs: list[Any] = []
+
+    def factory():
+        anchors.append(ScrollAnchor())
+        docs.append(pn.state.curdoc)
+        return pn.Column(pn.Spacer(height=1500), anchors[-1], pn.Spacer(height=1500))
+
+    page = goto_app(serve_app(factory))
+    page.get_by_test_id("results-anchor").wait_for(state="attached")
+    top = "() => document.scrollingElement.scrollTop"
+
+    def doc_call(fn):  # change the anchor on its session's event loop
+        docs[-1].add_next_tick_callback(fn)
+
+    doc_call(lambda: setattr(anchors[-1], "armed", 1))
+    page.wait_for_timeout(300)
+    page.evaluate("() => { document.scrollingElement.scrollTop = 400; }")  # the user scrolls
+    doc_call(lambda: setattr(anchors[-1], "reveal", 1))
+    page.wait_for_timeout(500)
+    assert page.evaluate(top) == 400
+    doc_call(lambda: setattr(anchors[-1], "armed", 2))
+    page.wait_for_timeout(300)
+    doc_call(lambda: setattr(anchors[-1], "reveal", 2))  # not scrolled: brought into view
+    page.wait_for_function("() => document.scrollingElement.scrollTop > 1400")
