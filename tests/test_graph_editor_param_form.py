@@ -71,13 +71,13 @@ def test_param_form_blocks_invalid_and_reports_valid():
     form = ParamForm(NEURON_MODELS["lif"].params, {"tau_m": 20.0})
     form.on_change(lambda name, value: calls.append((name, value)))
     tau = form.widget("tau_m")
-    assert tau.value == 20.0 and "param-tau_m" in tau.css_classes
-    tau.value = -5
+    assert tau.value == "20" and "param-tau_m" in tau.css_classes
+    tau.value = "-5"
     assert calls == [] and form.errors == {"tau_m": "must be > 0 ms, got -5 ms"}
     assert "ss-param-invalid" in tau.css_classes
-    tau.value = 20.0  # back to the current value: error gone, nothing to apply
+    tau.value = "20"  # back to the current value: error gone, nothing to apply
     assert calls == [] and form.errors == {}
-    tau.value = 12
+    tau.value = "12"
     assert calls == [("tau_m", 12.0)] and isinstance(calls[0][1], float)
 
 
@@ -99,6 +99,6 @@ def test_param_form_json_kinds_problems_and_sync():
     form.problems = {"k": "too many inputs for a 3-neuron source", "other": "x"}
     assert form.errors == {"k": "too many inputs for a 3-neuron source"}
     form.values = {"k": 3, "rate_table": [[0, 1.5]]}  # the app applied edits: no callbacks
-    assert form.widget("k").value == 3
+    assert form.widget("k").value == "3"
     assert form.widget("rate_table").value == "[[0, 1.5]]"
     assert len(calls) == 2

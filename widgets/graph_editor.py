@@ -337,6 +337,17 @@ function bezierPoint(p0, c1, c2, p3, t) {
           a * p0[1] + b * c1[1] + c * c2[1] + d * p3[1]];
 }
 
+function isTextEntry(node) {
+  if (!node || node.nodeType !== 1) return false;
+  if (node.isContentEditable) return true;
+  const tag = node.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag !== "INPUT") return false;
+  const type = (node.type || "text").toLowerCase();
+  return !["button", "checkbox", "radio", "range", "submit", "reset", "color", "file"]
+    .includes(type);
+}
+
 export function render({ model, el }) {
   const root = htmlEl("div", "ss-ge");
   root.tabIndex = 0;
@@ -885,6 +896,20 @@ export function render({ model, el }) {
     zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
   }, { passive: false });
 
+  // Undo / redo listen on the whole page, not only the focused editor: after a click on the
+  // app's Undo button (or anywhere else) the focus has left the SVG. Typing fields keep their
+  // own text undo.
+  const onPageKey = (e) => {
+    if (!data || e.defaultPrevented || !(e.ctrlKey || e.metaKey) || e.altKey) return;
+    const key = e.key.toLowerCase();
+    if (key !== "z" && key !== "y") return;
+    if (isTextEntry(e.composedPath()[0])) return;
+    e.preventDefault();
+    send({ action: key === "y" || e.shiftKey ? "redo" : "undo" });
+  };
+  const page = el.ownerDocument || document;
+  page.addEventListener("keydown", onPageKey);
+
   root.addEventListener("keydown", (e) => {
     if (!data) return;
     const key = e.key.toLowerCase();
@@ -892,12 +917,6 @@ export function render({ model, el }) {
     if (e.key === "Delete" || e.key === "Backspace") {
       e.preventDefault();
       deleteSelection();
-    } else if (mod && key === "z") {
-      e.preventDefault();
-      send({ action: e.shiftKey ? "redo" : "undo" });
-    } else if (mod && key === "y") {
-      e.preventDefault();
-      send({ action: "redo" });
     } else if (e.key === "Escape") {
       if (gesture) endGesture(e, true); else select(null);
     } else if (!mod && key === "f") {
@@ -933,13 +952,27 @@ export function render({ model, el }) {
     refresh(false);
   });
   model.on("palette", () => refresh(true));
+  // A new project was opened: fit it once, after this update's other changes have landed.
+  // Fitted once: nodes added afterwards must not move the view (an empty project included).
+  model.on("fit_request", () => {
+    requestAnimationFrame(() => {
+      if (!data) return;
+      refresh(false);
+      fitted = canvas.clientWidth > 0;  // a hidden canvas fits when it gets a size
+      if (fitted) fit();
+    });
+  });
 
   const ro = new ResizeObserver(() => {
     if (!data) return;
     if (!fitted) refresh(false); else applyView();
   });
   ro.observe(canvas);
-  model.on("remove", () => { ro.disconnect(); clearTimeout(overrideTimer); });
+  model.on("remove", () => {
+    ro.disconnect();
+    clearTimeout(overrideTimer);
+    page.removeEventListener("keydown", onPageKey);
+  });
 
   applyView();
   refresh(true);
@@ -985,6 +1018,8 @@ class GraphEditor(pn.custom.JSComponent):
     selection = param.Dict(default={}, doc='{"type": "node"|"edge", "id": ...} or {}.')
     palette = param.List(default=[], doc="Items the user can add: {kind, model, title}.")
     problems = param.Dict(default={}, doc="Validation messages by node or edge id.")
+    fit_request = param.Integer(default=0, doc="Increment to fit the whole graph into view "
+                                "(e.g. after opening another project).")
 
     _esm = _ESM
     _stylesheets = [_CSS]

@@ -23,9 +23,12 @@ from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
+from widgets.scroll_anchor import ScrollAnchor
 from workbench import edits, identity, runner, storage
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
+    PendingInputs,
+    item_prefix,
     item_problems,
     node_inspector,
     projection_inspector,
@@ -38,6 +41,8 @@ from workbench.style import CSS, html_pane, lines_html, text_html
 log = logging.getLogger(__name__)
 POLL_MS = 150
 OPEN_PROMPT = "Open..."
+# Bottom-right toasts covered the inspector and the results' CSV button.
+TOAST_POSITION = "bottom-left"
 
 
 class Workbench(pn.viewable.Viewer):
@@ -54,6 +59,8 @@ class Workbench(pn.viewable.Viewer):
         self.handle: runner.RunHandle | None = None
         self._poller = None
         self._pending: Callable[[], Any] | None = None
+        self._inspected: tuple | None = None  # the selection the inspector shows
+        self._message_level: str | None = None
         self._build_widgets()
         restored = self._guard(self.session.restore_or_open_default)
         self.session.param.watch(self._on_document, ["document", "problems"])
@@ -84,6 +91,8 @@ class Workbench(pn.viewable.Viewer):
                                    scroll=True, height=560)
         self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={})
         self.run_form.on_change(lambda n, v: self._edit(edits.set_simulation, n, v))
+        self.run_form.on_pending(
+            lambda n, text, msg: self.session.set_field_error(f"simulation.{n}", text, msg))
         self.run_button = pn.widgets.Button(label="Run", color="primary", width=90,
                                             css_classes=["ss-run"])
         self.stop_button = pn.widgets.Button(label="Stop", color="danger", width=90,
@@ -96,6 +105,15 @@ class Workbench(pn.viewable.Viewer):
                                           sizing_mode="stretch_width")
         self.messages = html_pane("", sizing_mode="stretch_width",
                                      css_classes=["ss-messages"])
+        self.dismiss_button = pn.widgets.Button(label="\u2715", width=34, visible=False,
+                                                color="light", margin=(6, 4),
+                                                description="Dismiss this message",
+                                                css_classes=["ss-dismiss"])
+        self.dismiss_button.on_click(lambda e: self.clear_message())
+        self.message_bar = pn.Row(self.messages, self.dismiss_button,
+                                  sizing_mode="stretch_width", margin=0)
+        # Brings the results into view when a run finishes (unless the user scrolled away).
+        self.results_anchor = ScrollAnchor()
         self.results = ResultsView()
         self.weights = WeightsTab(x_range=self.results.raster.x_range)
         self.energy = EnergyTab(x_range=self.results.raster.x_range, apply=self._edit)
@@ -163,7 +181,8 @@ class Workbench(pn.viewable.Viewer):
             css_classes=["ss-runbar"])
         left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
         body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
-        return pn.Column(header, self.confirm_bar, self.messages, body, self.results,
+        return pn.Column(header, self.confirm_bar, self.message_bar, body, self.results_anchor,
+                         self.results,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 
@@ -179,13 +198,17 @@ class Workbench(pn.viewable.Viewer):
     def _attempt(self, fn, *args) -> tuple[bool, Any]:
         """(ok, result) of a user action; errors become messages, never tracebacks."""
         try:
-            return True, fn(*args)
+            result = fn(*args)
         except (SpikeStudioError, edits.EditError) as exc:
             self.message(str(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a UI action must never kill the session
             log.exception("workbench action failed")
             self.message(f"Something went wrong ({type(exc).__name__}: {exc}); your project "
                          f"is unchanged.", "error")
+        else:
+            if self._message_level == "error":
+                self.clear_message()  # an old error must not outlive a later success
+            return True, result
         return False, None
 
     def _edit(self, fn, *args):
@@ -196,12 +219,22 @@ class Workbench(pn.viewable.Viewer):
         level = level if level in ("info", "warning", "error") else "info"
         self.messages.object = (f'<div class="ss-msg ss-msg-{level}" data-testid="message" '
                                 f'data-level="{level}">{lines_html(text)}</div>')
+        self._message_level = level
+        self.dismiss_button.visible = True
         notifications = pn.state.notifications
         if notifications is not None:
-            # Notifications insert their message as HTML: it must be escaped text.
-            first = (str(text).splitlines() or [""])[0][:200]
+            # Brief toasts; the banner keeps the full text (errors until dismissed or a
+            # later success). Notifications insert their message as HTML: escaped text.
+            notifications.position = TOAST_POSITION
             getattr(notifications, "error" if level == "error" else "info")(
-                text_html(first), duration=6000)
+                text_html(" ".join(str(text).splitlines()[:2])[:200]),
+                duration=5000 if level == "error" else 2500)
+
+    def clear_message(self) -> None:
+        """Remove the message banner."""
+        self.messages.object = ""
+        self._message_level = None
+        self.dismiss_button.visible = False
 
     def _open_options(self) -> dict[str, str]:
         """Label -> file of every project this person may open ("" is the neutral entry)."""
@@ -260,6 +293,7 @@ class Workbench(pn.viewable.Viewer):
         self._on_document()
         self._on_flags()
         self.results.show_document(self.session.document)
+        self.editor.fit_request += 1  # a new project: show all of it
 
     def _after_project_replaced(self) -> None:
         """Called after every Open, New, upload and restore: the views start afresh."""
@@ -275,9 +309,12 @@ class Workbench(pn.viewable.Viewer):
             selection = {}
         self.editor.param.update(**editor_data(doc), selection=selection,
                                  problems={k: v[0][1] for k, v in by_item.items()})
+        self._drop_gone_field_errors(doc)
         self.run_form.param.update(values=dict(doc.get("simulation", {})), problems={
             p.path.split(".", 1)[1]: p.message for p in self.session.problems
-            if p.path.startswith("simulation.")})
+            if p.path.startswith("simulation.")}, pending={
+            path.split(".", 1)[1]: text for path, (text, _) in self.session.field_errors.items()
+            if path.startswith("simulation.")})
         self._render_inspector(by_item)
         self.results.document = doc
         self.energy.set_document(doc)
@@ -299,25 +336,40 @@ class Workbench(pn.viewable.Viewer):
         group = "nodes" if selection.get("type") == "node" else "projections"
         return any(item["id"] == selection.get("id") for item in doc["network"].get(group, []))
 
+    def _drop_gone_field_errors(self, doc: dict) -> None:
+        """Forget invalid texts typed into nodes or projections that no longer exist."""
+        network = doc.get("network", {})
+        alive = {item_prefix(group, item["id"]) for group in ("nodes", "projections")
+                 for item in network.get(group, []) if isinstance(item, dict)}
+        self.session.drop_field_errors(
+            lambda path: not path.startswith("network.") or any(map(path.startswith, alive)))
+
     def _render_inspector(self, by_item: dict | None = None) -> None:
         doc = self.session.document
         by_item = by_item if by_item is not None else item_problems(doc, self.session.problems)
         sel = self.editor.selection
+        pending = PendingInputs(
+            texts={path: text for path, (text, _) in self.session.field_errors.items()},
+            report=self.session.set_field_error)
+        prefix = None  # the field path prefix of the item shown
         try:
-            if sel.get("type") == "node":
+            if sel.get("type") == "node" or (sel.get("type") == "edge" and any(
+                    n["id"] == sel["id"] for n in doc["network"]["nodes"])):
                 parts = node_inspector(doc, edits.find_node(doc, sel["id"]),
-                                       by_item.get(sel["id"], []), self._edit)
+                                       by_item.get(sel["id"], []), self._edit, pending)
+                prefix = item_prefix("nodes", sel["id"])
             elif sel.get("type") == "edge":
-                if any(n["id"] == sel["id"] for n in doc["network"]["nodes"]):
-                    parts = node_inspector(doc, edits.find_node(doc, sel["id"]),
-                                           by_item.get(sel["id"], []), self._edit)
-                else:
-                    parts = projection_inspector(doc, edits.find_projection(doc, sel["id"]),
-                                                 by_item.get(sel["id"], []), self._edit)
+                parts = projection_inspector(doc, edits.find_projection(doc, sel["id"]),
+                                             by_item.get(sel["id"], []), self._edit, pending)
+                prefix = item_prefix("projections", sel["id"])
             else:
-                parts = simulation_inspector(doc, self.session.problems, self._edit)
+                parts = simulation_inspector(doc, self.session.problems, self._edit, pending)
         except edits.EditError:
-            parts = simulation_inspector(doc, self.session.problems, self._edit)
+            parts = simulation_inspector(doc, self.session.problems, self._edit, pending)
+        if prefix is not None:
+            # Fields of the shown item that are gone (model or rule changed) drop their texts.
+            self.session.drop_field_errors(
+                lambda path: not path.startswith(prefix) or path in pending.shown)
         lines = self.session.problem_lines()
         if lines:
             items = "".join(f"<li>{text_html(line)}</li>" for line in lines[:20])
@@ -326,6 +378,12 @@ class Workbench(pn.viewable.Viewer):
                 f'<b>{len(lines)} problem(s) to fix before running</b><ul>{items}</ul></div>',
                 sizing_mode="stretch_width"))
         self.inspector.objects = parts
+        shown = (sel.get("type"), sel.get("id"))
+        if shown != self._inspected:
+            # Another item: start at its title, not at the previous item's scroll offset.
+            self._inspected = shown
+            self.inspector.scroll_position = 1
+            self.inspector.scroll_position = 0
 
     # ------------------------------------------------------------------ editor actions
     def _on_editor_action(self, action: dict) -> None:
@@ -433,9 +491,16 @@ class Workbench(pn.viewable.Viewer):
         if self.handle is not None and not self.handle.done:
             self.message("A run is already in progress: press Stop first.")
             return
+        blockers = self.session.run_blockers()
+        if blockers:
+            # One message listing every field to fix; nothing runs with stale values.
+            self.message(f"Run refused: fix {len(blockers)} field(s) first:\n"
+                         + "\n".join(blockers), "error")
+            return
         project = self._guard(self.session.project)
         if project is None:
             return
+        self.results_anchor.armed += 1
         self.handle = runner.submit(project)
         self.run_button.disabled = True
         self.stop_button.disabled = False
@@ -473,6 +538,7 @@ class Workbench(pn.viewable.Viewer):
             t0 = time.perf_counter()
             self._guard(self.results.show, handle.result)
             self.results.show_document(self.session.document)
+            self.results_anchor.reveal += 1
             log.info("results shown in %.2f s", time.perf_counter() - t0)
             r = handle.result
             self.progress.value = int(1000 * r.duration_ms / max(r.requested_ms, 1e-9))

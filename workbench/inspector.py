@@ -3,12 +3,19 @@
 Forms are generated from the engine's parameter specs (units, defaults, ranges, docs). A value
 that fails its spec never leaves the form; a value that passes is applied as an undoable edit,
 and the whole document is re-validated by the engine, whose messages come back inline.
+
+Text that is not a valid value stays in its input and is reported to :class:`PendingInputs`
+under a field path (``simulation.dt_ms``, ``network.nodes[exc].params.tau_m``,
+``network.projections[p].weight.value``), so the app can refuse to run and restore the text
+when the inspector is rebuilt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import panel as pn
@@ -22,7 +29,7 @@ from engine.models import (
     PLASTICITY_RULES,
 )
 from engine.params import ParamSpec
-from engine.project import MONITOR_SPECS, SIMULATION_SPECS
+from engine.project import MAX_SIZE, MONITOR_SPECS, SIMULATION_SPECS
 from widgets.param_form import ParamForm
 from workbench import edits
 from workbench.style import html_pane, markdown_html, text_html
@@ -47,6 +54,43 @@ DELAY_MODES = {
     "uniform": (ParamSpec("low", "ms", 0.5, "Shortest delay.", minimum=0.0, maximum=6000.0),
                 ParamSpec("high", "ms", 2.0, "Longest delay.", minimum=0.0, maximum=6000.0)),
 }
+
+
+@dataclass
+class PendingInputs:
+    """Invalid texts of a session's inputs by field path, and where to report changes.
+
+    ``texts`` are restored into rebuilt forms; ``report(path, text, message)`` is called when
+    an input starts holding an invalid text (``message`` set) or holds a valid one again
+    (``None, None``); ``shown`` collects the paths of every field rendered, so the caller can
+    forget invalid texts of fields that no longer exist (e.g. after a model change).
+    """
+
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
+    report: Callable[[str, str | None, str | None], Any] = lambda path, text, message: None
+    shown: set[str] = dataclasses.field(default_factory=set)
+
+    def attach(self, form: ParamForm, prefix: str) -> ParamForm:
+        """Restore ``form``'s pending texts and report its changes under ``prefix``."""
+        names = [spec.name for spec in form.specs]
+        self.shown.update(prefix + name for name in names)
+        restored = {name: self.texts[prefix + name] for name in names
+                    if prefix + name in self.texts}
+        if restored:
+            form.pending = restored
+        form.on_pending(lambda name, text, message: self.report(prefix + name, text, message))
+        return form
+
+
+def item_prefix(group: str, item_id: str) -> str:
+    """Field path prefix of a node (``group="nodes"``) or projection, e.g. ``network.nodes[a].``"""
+    return f"network.{group}[{item_id}]."
+
+
+def size_spec() -> ParamSpec:
+    """The node size as a parameter: a whole number in [1, MAX_SIZE]."""
+    return ParamSpec("size", "", 1, "Number of neurons (encoders: input channels).",
+                     kind="int", minimum=1, maximum=MAX_SIZE, label="Size (neurons)")
 
 
 def item_problems(document: dict, problems: list[Problem]) -> dict[str, list[tuple[str, str]]]:
@@ -74,8 +118,11 @@ def _from_mode(mode: str, values: dict[str, Any]) -> Any:
     return values["value"] if mode == "constant" else {"dist": mode, **values}
 
 
-def _form(specs, values, problems: dict[str, str], on_change, title: str = "") -> ParamForm:
+def _form(specs, values, problems: dict[str, str], on_change, title: str = "",
+          pending: PendingInputs | None = None, prefix: str = "") -> ParamForm:
     form = ParamForm(specs=list(specs), values=dict(values), problems=problems, title=title)
+    if pending is not None:
+        pending.attach(form, prefix)
     form.on_change(on_change)
     return form
 
@@ -114,9 +161,10 @@ def _doc_pane(markdown: str, testid: str = "model-doc") -> pn.pane.HTML:
 
 
 def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
-                   apply: Apply) -> list:
+                   apply: Apply, pending: PendingInputs | None = None) -> list:
     """Widgets editing one node."""
     nid = node["id"]
+    base = item_prefix("nodes", nid)
     kind = node["kind"]
     parts: list = [html_pane(
         f'<div class="ss-insp-title" data-testid="inspector-title">{text_html(kind.title())} '
@@ -132,16 +180,18 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
                              lambda v: apply(edits.set_node_field, nid, "target", v)))
         parts.append(_form(MONITOR_SPECS, node.get("params", {}),
                            _sub_problems(issues, "params."),
-                           lambda name, value: apply(edits.set_node_param, nid, name, value)))
+                           lambda name, value: apply(edits.set_node_param, nid, name, value),
+                           pending=pending, prefix=f"{base}params."))
         parts.append(_issues_html([i for i in issues if not i[0].startswith("params.")]))
         return parts
     registry = NEURON_MODELS if kind == "population" else ENCODER_MODELS
     parts.append(_select("Model", {m.title: k for k, m in registry.items()}, node["model"],
                          lambda v: apply(edits.set_node_field, nid, "model", v)))
-    size = pn.widgets.IntInput(label="Size (neurons)", value=int(node.get("size", 1)), start=1,
-                               end=10_000_000, sizing_mode="stretch_width")
-    size.param.watch(lambda e: apply(edits.set_node_field, nid, "size", e.new), "value")
-    parts.append(size)
+    # A checked text field, not an IntInput clamped to [start, end]: 0 or 10^8 snapped back.
+    size_problems = dict(i for i in issues if i[0] == "size")
+    parts.append(_form([size_spec()], {"size": node.get("size", 1)}, size_problems,
+                       lambda name, value: apply(edits.set_node_field, nid, "size", value),
+                       pending=pending, prefix=base))
     spec = registry.get(node["model"])
     if spec is None:
         return parts
@@ -156,16 +206,19 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     except KeyError:
         values = dict(params)
     parts.append(_form(spec.params, values, _sub_problems(issues, "params."),
-                       lambda name, value: apply(edits.set_node_param, nid, name, value)))
+                       lambda name, value: apply(edits.set_node_param, nid, name, value),
+                       pending=pending, prefix=f"{base}params."))
     parts.append(_doc_pane(spec.doc))
-    parts.append(_issues_html([i for i in issues if not i[0].startswith("params.")]))
+    parts.append(_issues_html([i for i in issues
+                               if not i[0].startswith("params.") and i[0] != "size"]))
     return parts
 
 
 def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str]],
-                         apply: Apply) -> list:
+                         apply: Apply, pending: PendingInputs | None = None) -> list:
     """Widgets editing one projection."""
     pid = proj["id"]
+    base = item_prefix("projections", pid)
     source = edits.find_node(document, proj["source"])
     current = source["model"] in CURRENT_ENCODERS
     parts: list = [html_pane(
@@ -184,11 +237,14 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
     parts.append(_select("Connectivity", {m.title: k for k, m in CONNECTIVITY_RULES.items()},
                          rule, lambda v: apply(edits.set_projection_field, pid,
                                                "connectivity", {"rule": v})))
-    if rule in CONNECTIVITY_RULES and CONNECTIVITY_RULES[rule].params:
-        parts.append(_form(CONNECTIVITY_RULES[rule].params, conn,
-                           _sub_problems(issues, "connectivity."),
+    # Autapses (i -> i) only exist when a projection connects a node to itself.
+    rule_specs = [s for s in CONNECTIVITY_RULES[rule].params if s.name != "allow_autapses"
+                  or proj["source"] == proj["target"]] if rule in CONNECTIVITY_RULES else []
+    if rule_specs:
+        parts.append(_form(rule_specs, conn, _sub_problems(issues, "connectivity."),
                            lambda name, value: apply(edits.set_projection_field, pid,
-                                                     "connectivity", {**conn, name: value})))
+                                                     "connectivity", {**conn, name: value}),
+                           pending=pending, prefix=f"{base}connectivity."))
     for field, modes, label in (("weight", WEIGHT_MODES, "Weight"),
                                 ("delay_ms", DELAY_MODES, "Delay")):
         if field == "delay_ms" and current:
@@ -206,7 +262,8 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
         def on_value(name, value, f=field, m=mode, vals=values):
             apply(edits.set_projection_field, pid, f, _from_mode(m, {**vals, name: value}))
 
-        parts.append(_form(modes[mode], values, field_problems, on_value))
+        parts.append(_form(modes[mode], values, field_problems, on_value,
+                           pending=pending, prefix=f"{base}{field}."))
     if not current and proj.get("receptor", "exc") == "exc":
         plasticity = proj.get("plasticity") or {}
         rule_name = plasticity.get("rule", "none")
@@ -221,14 +278,16 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
                 {k: v for k, v in plasticity.items() if k != "rule"}),
                 _sub_problems(issues, "plasticity."),
                 lambda name, value: apply(edits.set_projection_field, pid, "plasticity",
-                                          {**plasticity, name: value})))
+                                          {**plasticity, name: value}),
+                pending=pending, prefix=f"{base}plasticity."))
             parts.append(_doc_pane(spec.doc))
     known = ("connectivity.", "weight", "delay_ms", "plasticity.")
     parts.append(_issues_html([i for i in issues if not i[0].startswith(known)]))
     return parts
 
 
-def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) -> list:
+def simulation_inspector(document: dict, problems: list[Problem], apply: Apply,
+                         pending: PendingInputs | None = None) -> list:
     """Project name, description and simulation settings (shown when nothing is selected)."""
     sim_problems = {p.path.split(".", 1)[1]: p.message for p in problems
                     if p.path.startswith("simulation.")}
@@ -241,7 +300,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply) 
         parts.append(_doc_pane(document["description"], testid="project-description"))
     parts.append(_form(SIMULATION_SPECS[3:], document.get("simulation", {}), sim_problems,
                        lambda n, v: apply(edits.set_simulation, n, v),
-                       title="Simulation settings"))
+                       title="Simulation settings", pending=pending, prefix="simulation."))
     parts.append(html_pane('<p class="ss-hint">Select a node or projection in the graph '
                               'to edit it. Drag from a node\'s right handle to another node to '
                               'connect them.</p>', sizing_mode="stretch_width"))

@@ -82,6 +82,9 @@ class ProjectSession(param.Parameterized):
     dirty = param.Boolean(default=False, doc="Edited since the last save.")
     can_undo = param.Boolean(default=False)
     can_redo = param.Boolean(default=False)
+    field_errors = param.Dict(default={}, doc=(
+        "Inputs holding text that is not a valid value, {field path: (text, message)}; "
+        "the document keeps its last valid value and Run is refused while any exists."))
 
     def __init__(self, session_id: str, workspace: storage.Workspace | None = None,
                  **params: Any):
@@ -142,6 +145,7 @@ class ProjectSession(param.Parameterized):
     def _replace(self, document: dict, path: str | None, dirty: bool, source: str | None,
                  autosave: bool = True) -> None:
         self.history.clear()
+        self.field_errors = {}
         self.param.update(document=migrate(copy.deepcopy(document)), path=path, dirty=dirty,
                           source=source)
         self._after_change(user_action=autosave)
@@ -237,3 +241,27 @@ class ProjectSession(param.Parameterized):
 
     def problem_lines(self) -> list[str]:
         return [str(p) for p in self.problems if isinstance(p, Problem)]
+
+    # ------------------------------------------------------------------ invalid inputs
+    def set_field_error(self, path: str, text: str | None, message: str | None) -> None:
+        """Record that the input at ``path`` holds ``text``, invalid because of ``message``
+        (``message=None`` clears the record: the input holds a valid value again)."""
+        errors = dict(self.field_errors)
+        if message is None:
+            if errors.pop(path, None) is None:
+                return
+        else:
+            errors[path] = ("" if text is None else str(text), str(message))
+        self.field_errors = errors
+
+    def drop_field_errors(self, keep: Callable[[str], bool]) -> None:
+        """Forget the invalid inputs whose path fails ``keep`` (their field is gone)."""
+        errors = {path: v for path, v in self.field_errors.items() if keep(path)}
+        if len(errors) != len(self.field_errors):
+            self.field_errors = errors
+
+    def run_blockers(self) -> list[str]:
+        """Why the project cannot run now: invalid inputs, then the document's problems."""
+        inputs = [f"{path}: {message} (typed {text!r})"
+                  for path, (text, message) in sorted(self.field_errors.items())]
+        return inputs + self.problem_lines()
