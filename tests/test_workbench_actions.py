@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from workbench import edits
+
 
 @pytest.fixture
 def workbench(tmp_path, monkeypatch):
@@ -52,3 +54,16 @@ def test_opening_a_broken_file_reports_it_and_keeps_the_document(workbench, tmp_
     assert 'data-level="error"' in message and "not a valid JSON document" in message
     assert "Opened" not in message
     assert json.dumps(workbench.session.document, sort_keys=True) == before
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_an_edit_json_cannot_hold_is_refused_and_the_document_really_is_unchanged(workbench,
+                                                                                  value):
+    """Issue 8: 'viewport: 1e309' broke every later save while a toast said 'unchanged'."""
+    before = json.dumps(workbench.session.document)
+    workbench._edit(edits.set_simulation, "duration_ms", value)
+    assert json.dumps(workbench.session.document) == before
+    text = workbench.messages.object
+    assert "simulation.duration_ms" in text and "unchanged" not in text
+    workbench.save("still saveable")  # the next save works
+    assert workbench.session.path is not None

@@ -20,6 +20,7 @@ import param
 from engine.errors import Problem, ProjectError, SpikeStudioError
 from engine.migrations import migrate
 from engine.project import Project, validate_document
+from engine.validation import scan_document
 from workbench import edits, storage
 
 #: Undo (and redo) steps kept in the autosave; the in-memory history is longer.
@@ -163,6 +164,11 @@ class ProjectSession(param.Parameterized):
         new, extra = outcome if isinstance(outcome, tuple) else (outcome, None)
         if new == self.document:
             return extra
+        # A value JSON cannot hold (inf, NaN, ...) would make every later save fail: refuse
+        # the edit here, naming the field, so the document really is unchanged.
+        unsaveable = scan_document(new).unparsable
+        if unsaveable:
+            raise edits.EditError("; ".join(str(p) for p in unsaveable[:3]))
         self.history.push(self.document)
         self.param.update(document=new, dirty=True)
         self._after_change(user_action=True)
