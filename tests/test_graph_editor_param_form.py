@@ -102,3 +102,12 @@ def test_param_form_json_kinds_problems_and_sync():
     assert form.widget("k").value == "3"
     assert form.widget("rate_table").value == "[[0, 1.5]]"
     assert len(calls) == 2
+
+
+def test_deeply_nested_json_in_a_field_is_an_error_not_a_crash():
+    from engine.params import ParamSpec
+    from widgets.param_form import _Field
+
+    field = _Field(ParamSpec("table", "", [], "a table", kind="table"), [], lambda f, v: None)
+    value, error = field.parse("[" * 100_000 + "]" * 100_000)
+    assert value is None and "nested too deeply" in error

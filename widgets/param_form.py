@@ -197,6 +197,8 @@ class _Field:
                 return json.loads(raw or ""), None
             except json.JSONDecodeError as exc:
                 return None, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            except RecursionError:
+                return None, "not valid JSON: nested too deeply"
         return raw, None
 
     def judge(self, raw: Any) -> tuple[Any, str | None]:

@@ -173,7 +173,8 @@ class _Slot:
             p for p in (str(_REPO), env.get("PYTHONPATH", "")) if p)
         start = time.monotonic()
         # A fresh interpreter (not fork): the server is multi-threaded.
-        self.proc = subprocess.Popen(
+        # (A local name: shutdown may clear self.proc from another thread meanwhile.)
+        self.proc = proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.workers", str(child.fileno())],
             pass_fds=(child.fileno(),), env=env, cwd=str(_REPO), stdin=subprocess.DEVNULL)
         child.close()
@@ -186,7 +187,7 @@ class _Slot:
             raise _WorkerDied(f"unexpected first message from the worker: {message[0]!r}")
         self.ready_s = time.monotonic() - start
         log.info("simulation worker %d (pid %d) ready in %.2f s (kernels warmed in %.2f s)",
-                 self.index, self.proc.pid, self.ready_s, message[1])
+                 self.index, proc.pid, self.ready_s, message[1])
 
     def _alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

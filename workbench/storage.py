@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, ProjectError, SpikeStudioError
-from engine.project import atomic_write_text, loads_project
+from engine.errors import SpikeStudioError
+from engine.project import atomic_write_text, loads_project, read_limited
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
 DEFAULT_SAMPLE = "lif_single_neuron.json"
@@ -100,11 +100,8 @@ def list_class_projects() -> list[ProjectEntry]:
 
 def read_document(path: Path) -> dict[str, Any]:
     """Load, validate and return a project document (ProjectError on any problem)."""
-    try:
-        text = Path(path).read_bytes()  # undecodable bytes become a "not JSON" problem
-    except OSError as exc:
-        raise ProjectError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
-    return loads_project(text).to_dict()
+    # At most a project file's size limit is read; undecodable bytes become a JSON problem.
+    return loads_project(read_limited(path)).to_dict()
 
 
 # ---------------------------------------------------------------------------- names -> files
