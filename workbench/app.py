@@ -34,6 +34,7 @@ from workbench.inspector import (
     projection_inspector,
     simulation_inspector,
 )
+from workbench.offline import serve_resources_locally
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
@@ -51,6 +52,7 @@ class Workbench(pn.viewable.Viewer):
     def __init__(self, session_id: str | None = None, who: identity.Identity | None = None,
                  **params: Any):
         super().__init__(**params)
+        serve_resources_locally()  # before any model of this page exists (see workbench.offline)
         who = who or identity.current()
         self.workspace = who.workspace
         self.cookie = identity.CookieWriter(token=who.cookie_token)
@@ -584,7 +586,4 @@ def create_app() -> pn.viewable.Viewable:
 
 pn.extension("tabulator", notifications=True, design="bootstrap")
 if __name__.startswith("bokeh"):
-    from workbench.offline import serve_resources_locally
-
-    serve_resources_locally()
     create_app().servable(title="SpikeStudio")
