@@ -107,7 +107,7 @@ class Workbench(pn.viewable.Viewer):
         self.undo_button.on_click(lambda e: self.undo())
         self.redo_button.on_click(lambda e: self.redo())
         self.new_button = pn.widgets.Button(label="New", width=70, css_classes=["ss-new"])
-        self.new_button.on_click(lambda e: self._guard(self.session.new))
+        self.new_button.on_click(lambda e: self.new())
         self.open_select = pn.widgets.Select(label="", options=self._open_options(),
                                              width=260, css_classes=["ss-open-select"])
         self.open_button = pn.widgets.Button(label="Open", width=70, css_classes=["ss-open"])
@@ -292,9 +292,22 @@ class Workbench(pn.viewable.Viewer):
             self.message("Nothing to redo.")
 
     # ------------------------------------------------------------------ files
+    def _after_project_replaced(self) -> None:
+        """The project was replaced (Open, New, upload): results of the old one are gone."""
+        if self.handle is not None and not self.handle.done:
+            self.handle.stop()  # its result belongs to the old project: show() drops it
+        self.results.clear()
+        self.progress.value = 0
+        self.progress_text.object = self._progress_html("idle", "")
+
+    def new(self) -> None:
+        if self._succeeds(self.session.new):
+            self._after_project_replaced()
+
     def open_selected(self) -> None:
         path = self.open_select.value
         if path and self._succeeds(self.session.open_path, Path(path)):
+            self._after_project_replaced()
             self.editor.selection = {}
             self._refresh_all()
             self.message(f"Opened {self.session.document.get('name')}.")
@@ -309,6 +322,7 @@ class Workbench(pn.viewable.Viewer):
         if not event.new:
             return
         if self._succeeds(self.session.open_text, event.new):
+            self._after_project_replaced()
             self.editor.selection = {}
             self._refresh_all()
             self.message(f"Opened {self.upload.filename}.")
@@ -325,6 +339,7 @@ class Workbench(pn.viewable.Viewer):
         if project is None:
             return
         self.handle = runner.submit(project)
+        self.results.run_started(self.session.document)
         self.run_button.disabled = True
         self.stop_button.disabled = False
         self.progress.value = 0
