@@ -127,3 +127,40 @@ def test_networks_with_spike_inputs_are_ratable(name):
 
 def test_no_scenarios_is_explained():
     assert "no scenarios" in why_not_ratable(load_project(f"{SAMPLES}/stdp_pattern.json"), [])
+
+
+# ---------------------------------------------------------------------------- the view
+@pytest.fixture(scope="module")
+def lif_result():
+    from engine.simulator import simulate
+
+    project = load_project(f"{SAMPLES}/lif_single_neuron.json")
+    return project.to_dict(), simulate(project)
+
+
+def test_results_view_owns_its_result_and_clears_every_tab(lif_result):
+    from workbench.analysis_tabs import EnergyTab, WeightsTab
+    from workbench.results_view import ResultsView
+
+    document, result = lif_result
+    view = ResultsView()
+    weights, energy = WeightsTab(), EnergyTab()
+    view.add_tab("Weights", weights, lazy=True)
+    view.add_tab("Energy", energy, lazy=True)
+    view.document = document
+    assert not view.show(result), "a result without a started run is not shown"
+    view.run_started(document)
+    assert view.show(result) and view.result is result
+    assert view.download_spikes.filename == "Single_LIF_neuron-run1-spikes.csv"
+    assert 'data-run="1"' in view.header.object and 'data-stale="false"' in view.header.object
+    view.document = {**document, "simulation": {**document["simulation"], "seed": 99}}
+    assert 'data-stale="true"' in view.header.object
+    view.tabs.active = 4  # Energy: computed when opened
+    assert energy.result is result
+    view.run_started(document)  # a run of the old project is still going...
+    view.clear()                # ...when another project is opened
+    assert view.result is None and energy.result is None and weights.result is None
+    assert view.summary.summary is None and view.raster.spikes is None
+    assert view.download_spikes.disabled and 'data-run=""' in view.header.object
+    assert not view.show(result), "the old project's run must not show up after Open"
+    assert view.run_started(document).run == 1, "runs are counted per project"

@@ -149,23 +149,37 @@ class ResultsView(pn.viewable.Viewer):
         return self._pending
 
     def clear(self) -> None:
-        """Forget the result in every tab: the project was replaced (Open, New, upload)."""
+        """Forget the result in every tab: the project was replaced (Open, New, upload).
+
+        The ownership is dropped at once (a run still finishing is not shown); the plots are
+        emptied on the session's next tick, because a button callback does not hold the
+        document lock that changes of plain Bokeh models need.
+        """
         self.result = self.stamp = self._pending = None
         self.run_count = 0
+        self._shown.clear()
+        self._show_header()
+        self.status.object = self._status_html()
+        self.download_spikes.param.update(disabled=True, filename="spikes.csv")
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(self._clear_views)
+        else:
+            self._clear_views()
+
+    def _clear_views(self) -> None:
+        if self.result is not None:
+            return  # a new run was shown in the meantime
         self.activity[:] = [self.activity[0]]
         self.raster.param.update(spikes=None, sizes={}, duration_ms=None, selected=None)
         self.rates.rates = None
         self.summary.summary = None
         self.traces.traces = []
         self.pick_population.options = []
-        self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
-        self.download_spikes.param.update(disabled=True, filename="spikes.csv")
-        self._shown.clear()
         for view in self.extra_tabs.values():
             if hasattr(view, "clear"):
                 view.clear()
-        self._show_header()
 
     def show(self, result: SimulationResult, stamp: ResultStamp | None = None) -> bool:
         """Display a (possibly partial) result of the run started last.
