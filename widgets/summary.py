@@ -60,10 +60,13 @@ class SummaryTable(pn.viewable.Viewer):
 
     @param.depends("summary", watch=True)
     def _update(self) -> None:
-        if self._table is None:
+        if self.summary is None:  # cleared: say so rather than show an empty table
+            self._holder[:] = [self._hint]
+        elif self._table is None:
             self._holder[:] = [self.table]
         else:
             self._table.value = self._frame()
+            self._holder[:] = [self._table]
 
     @property
     def table(self) -> pn.widgets.Tabulator:

@@ -161,11 +161,8 @@ class ResultsView(pn.viewable.Viewer):
         self._show_header()
         self.status.object = self._status_html()
         self.download_spikes.param.update(disabled=True, filename="spikes.csv")
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(self._clear_views)
-        else:
-            self._clear_views()
+        # schedule=True: on the next tick, with this session as Panel's current document.
+        pn.state.execute(self._clear_views, schedule=True)
 
     def _clear_views(self) -> None:
         if self.result is not None:
