@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: Runs longer than this are labelled in seconds (``50000 ms`` reads badly as ``5.000e+4``).
@@ -62,19 +62,6 @@ def value_axis_end(values: Iterable[float], minimum: float = 1.0, headroom: floa
         if v is not None and math.isfinite(v) and v > top:
             top = float(v)
     return max(top * headroom, minimum)
-
-
-def raster_block_heights(sizes: Mapping[str, int], min_fraction: float = 0.06
-                         ) -> dict[str, float]:
-    """Height (in row units) of each population's block in the raster.
-
-    A block is as tall as its population has neurons, but at least ``min_fraction`` of the
-    total height of the real neurons, so a one-neuron population beside 1000 inputs is still
-    a visible band (its row is stretched, never shrunk). Empty populations get no height.
-    """
-    total = sum(max(int(s), 0) for s in sizes.values())
-    floor = min_fraction * total
-    return {name: (max(float(s), floor) if int(s) > 0 else 0.0) for name, s in sizes.items()}
 
 
 def recorded_populations(record_spikes: str | Sequence[str] | None,

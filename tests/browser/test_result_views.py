@@ -292,3 +292,28 @@ def test_8_plots_and_spikes_download_named_after_project_and_run(served, goto_ap
     with page.expect_download() as info:
         page.locator(".ss-download-spikes button").click()
     assert info.value.suggested_filename == f"{stem}-spikes.csv"
+
+
+# ---------------------------------------------------------------------------- screenshots
+SAMPLE_RUNS = [("Single LIF neuron", None), ("CUBA balanced network", None),
+               ("Energy: sparse events vs dense frames", None),
+               ("STDP: Song & Abbott", 20000.0), ("STDP: hidden pattern", 20000.0)]
+TABS = ["Activity", "Traces", "Summary", "Weights", "Energy", "Scenarios", "Lab notes"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sample", "duration"), SAMPLE_RUNS)
+def test_screenshots_of_every_tab_after_a_run(served, goto_app, wait_until, browser_page,
+                                              save_screenshot, sample, duration):
+    """Screenshots at 1440x900 of every result tab after a run of each sample (checked by eye)."""
+    browser_page.set_viewport_size({"width": 1440, "height": 900})
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, sample)
+    if duration is not None:
+        _set_duration(page, app, wait_until, duration)
+    _run_and_wait(page, app, wait_until)
+    for tab in TABS:
+        _tab(page, tab)
+        page.wait_for_timeout(1500)  # let the tab lay out (lazy tabs compute on opening)
+        save_screenshot(tab, full_page=True)
