@@ -73,8 +73,10 @@ def header_html(stamp: ResultStamp | None, document: dict | None,
         return ('<div class="ss-result-header" data-testid="result-header" data-run="" '
                 'data-stale="false">No results for this project yet: press <b>Run</b>.</div>')
     stale = stamp.is_stale(document)
-    badge = ('<span class="ss-stale-badge" data-testid="stale-badge">from an earlier version '
-             'of the project: run again to see the current one</span>') if stale else ""
+    badge = ('<span class="ss-stale-badge" data-testid="stale-badge" style="background:#fff4d6;'
+             'color:#7a4b00;border:1px solid #e8c36a;border-radius:10px;padding:1px 8px;'
+             'margin-left:8px;font-size:12px">from an earlier version of the project: run '
+             'again to see the current one</span>') if stale else ""
     return (f'<div class="ss-result-header" data-testid="result-header" data-run="{stamp.run}" '
             f'data-project="{html.escape(stamp.project, quote=True)}" '
             f'data-stale="{str(stale).lower()}"><b>{html.escape(stamp.header(duration_ms, status))}'
