@@ -478,6 +478,40 @@ def driven_encoders(project: Project, scenario: Scenario) -> list[str]:
     return list(scenario.targets)
 
 
+def why_not_ratable(project: Project, scenarios: Sequence[Scenario] | None = None
+                    ) -> str | None:
+    """Why no scenario can be simulated on ``project`` (None when at least one can).
+
+    Checked before anything is simulated, so the user reads one explanation with what to
+    add instead of a failure per scenario.
+    """
+    scenarios = list(scenarios) if scenarios is not None else default_scenarios()
+    if not scenarios:
+        return "There are no scenarios to run: add one in the scenario definitions."
+    if not project.network.populations:
+        return ("The network has no neuron population, so there is no output to rate. Add a "
+                "population (LIF or Izhikevich) from the palette.")
+    spike_encoders = [n.id for n in project.network.encoders if n.model in SPIKE_ENCODERS]
+    reasons = []
+    for scenario in scenarios:
+        try:
+            driven_encoders(project, scenario)
+            output_population(project, scenario.output)
+            return None
+        except ProjectError as exc:
+            reasons.append(f"{scenario.name}: {exc.problems[0].message}")
+    if not spike_encoders:
+        currents = [n.id for n in project.network.encoders if n.model not in SPIKE_ENCODERS]
+        driven = (f" It is driven by current inputs only ({', '.join(currents)}), which carry "
+                  f"no events." if currents else "")
+        return ("This network cannot be rated: every scenario replaces the network's spike "
+                "inputs with its own workload (frames, bursts, sparse events...), and the "
+                f"network has no spike input encoder.{driven} Add a spike encoder (Poisson, "
+                "regular, spike times, latency or delta coding) from the palette and connect "
+                "it to the first population, then run the scenarios.")
+    return "No scenario fits this network:\n" + "\n".join(reasons)
+
+
 def encoder_override(spec: InputSpec, duration_ms: float, seed: int
                      ) -> tuple[str, dict[str, Any]]:
     """``(model, params)`` written to each driven encoder for ``spec`` over ``duration_ms``."""

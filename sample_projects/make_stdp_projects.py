@@ -264,7 +264,9 @@ slightly dominates), weights in [0, {w_max:g}] mV starting at {w_init:g} mV. One
 w_max raises the membrane by at most {peak:.2f} mV: the threshold is {n_peaks:.0f} such
 PSPs, so the neuron needs many afferents at once. Run time about {wall:.0f} s for
 {seconds:g} s of model time. (Spikes of `afferents`, `pattern_clock` and `out` are recorded;
-add `distractors` to *record spikes* in the simulation settings if you want them too.)
+those of `afferent_noise` and `distractors` are not, to keep the result small: the Summary
+tab lists them as "not recorded". To record them too, **Download** the project, add their
+ids to `simulation.record_spikes` in the JSON file and upload it again.)
 
 ## What happened in our run (seed {seed})
 | model time | output rate | spikes inside patterns | hit rate | false alarms | median latency |

@@ -172,7 +172,9 @@ def test_widgets_build_bokeh_models(spikes, data):
     assert rates.figure.x_range is shared and traces.figure.x_range is shared
     if data == "full":
         assert len(rates.figure.renderers) == 2
-        assert len(traces.figure.renderers) == 3  # two lines + spike ticks of one trace
+        # Voltage and current on separate axes: v + its spike ticks, then i_exc.
+        assert [len(f.renderers) for f in traces.figures] == [2, 1]
+        assert all(f.x_range is shared for f in traces.figures)
         assert summary.table.value["spikes"].sum() == len(spikes)
 
 

@@ -43,6 +43,7 @@ from bokeh.plotting import figure
 
 from engine import energy as E
 from engine.scenarios import format_si
+from widgets.plot_tools import apply_time_axis, set_export_name, set_range
 from widgets.session_thread import run_in_session
 
 #: Components a cell can be coloured by (label -> breakdown column).
@@ -157,6 +158,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
     include_encoders = param.Boolean(default=False, doc="Show input encoders as rows too.")
     max_bins = param.Integer(default=300, bounds=(1, None), doc="Most time columns drawn.")
     height = param.Integer(default=240, bounds=(120, None))
+    export_name = param.String(default="energy", doc="File name stem of downloads.")
 
     def __init__(self, x_range: Range1d | None = None, **params: Any):
         if params.get("profiles") is None:
@@ -295,6 +297,10 @@ class EnergyHeatmap(pn.viewable.Viewer):
         if self._ready:
             self._run(self._draw)
 
+    def refit(self) -> None:
+        """Draw again for the current data (after being hidden while data arrived)."""
+        self._render()
+
     def _draw(self) -> None:
         self._sources, self._figures = {}, {}
         pids = [p for p in (self.profile, self.compare_profile) if p]
@@ -308,8 +314,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
         y_range = FactorRange(factors=list(reversed(layers)))
         bar_max = max(layer_totals(self.breakdown(p), layers)["total_j"].max() for p in pids)
         if self._own_x_range:
-            end = max(self._duration(), 1e-3)
-            self.x_range.update(start=0.0, end=end, bounds=(0.0, end))
+            set_range(self.x_range, 0.0, max(self._duration(), 1e-3))
         columns = []
         for key, pid in zip("ab", pids, strict=False):
             columns.append(self._profile_column(key, pid, cells[pid], layers, mapper, y_range,
@@ -346,6 +351,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
                      min_width=320)
         fig.toolbar.logo = None
         fig.grid.visible = False
+        apply_time_axis(fig, self._duration())
+        set_export_name(fig, f"{self.export_name}-{pid}")
         source = ColumnDataSource(_cell_data(cells))
         self._sources[key] = source
         fig.rect(x="mid", y="layer", width="width", height=0.9, source=source,

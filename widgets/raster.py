@@ -25,6 +25,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
+from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
 from widgets.raster_data import RasterIndex, Window
 from widgets.session_thread import run_in_session
 
@@ -74,6 +75,7 @@ class RasterPlot(pn.viewable.Viewer):
                                    doc="Spikes inside the current window.")
     height = param.Integer(default=380, bounds=(100, None))
     title = param.String(default="Spike raster")
+    export_name = param.String(default="raster", doc="File name (no extension) of downloads.")
 
     def __init__(self, x_range: Range1d | None = None, **params):
         super().__init__(**params)
@@ -88,8 +90,14 @@ class RasterPlot(pn.viewable.Viewer):
         self._figure = self._make_figure()
         self._count = pn.pane.HTML(self._count_html(), margin=(0, 10))
         plot = pn.pane.Bokeh(self._figure, sizing_mode="stretch_width")
-        self._layout = pn.Column(self._count, plot, sizing_mode="stretch_width")
+        self._layout = pn.Column(pn.Row(self._count, export_buttons(self._figure)), plot,
+                                 sizing_mode="stretch_width")
         self._set_data()
+        self._name_changed()
+
+    @param.depends("export_name", watch=True)
+    def _name_changed(self) -> None:
+        set_export_name(self._figure, self.export_name)
 
     # ------------------------------------------------------------------ public
     @property
@@ -115,6 +123,10 @@ class RasterPlot(pn.viewable.Viewer):
     def window(self) -> Window:
         """The visible ``(x0, x1, y0, y1)`` window."""
         return (self.x_range.start, self.x_range.end, self.y_range.start, self.y_range.end)
+
+    def refit(self) -> None:
+        """Fit the ranges to the data again (after the plot was hidden while data arrived)."""
+        self._run(lambda: self._fit_ranges(self._index))
 
     def refresh(self) -> None:
         """Re-aggregate for the current ranges now (range changes do this automatically)."""
@@ -202,13 +214,21 @@ class RasterPlot(pn.viewable.Viewer):
                 self._spans.append(Span(dimension="width", line_color="#999999", line_width=1))
                 fig.add_layout(self._spans[-1])
             self._spans[k].update(location=edge, visible=True)
-        top = max(index.n_rows, 1) - 0.5
-        _set_range(self.y_range, -0.5, top)
-        duration = self.duration_ms
-        if duration is None:
-            duration = float(index.x[-1]) if len(index) else 1.0
-        if self._own_x_range:
-            _set_range(self.x_range, 0.0, max(duration, 1e-3))
+        self._fit_ranges(index)
+
+    def _fit_ranges(self, index: RasterIndex) -> None:
+        self._quiet = True
+        try:
+            top = max(index.n_rows, 1) - 0.5
+            set_range(self.y_range, -0.5, top)
+            duration = self.duration_ms
+            if duration is None:
+                duration = float(index.x[-1]) if len(index) else 1.0
+            if self._own_x_range:
+                set_range(self.x_range, 0.0, max(duration, 1e-3))
+            apply_time_axis(self._figure, duration)
+        finally:
+            self._quiet = False
 
     # ------------------------------------------------------------------ events
     def _schedule(self, *_args) -> None:
@@ -264,13 +284,3 @@ class RasterPlot(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
-
-def _set_range(rng: Range1d, start: float, end: float) -> None:
-    """Move a range and its bounds to [start, end].
-
-    Separate assignments, bounds first: BokehJS applies a patch's attributes in order and
-    clamps ``end`` to the *old* bounds, so a growing range sent in one update stays clamped.
-    """
-    rng.bounds = None
-    rng.update(start=start, end=end)
-    rng.bounds = (start, end)

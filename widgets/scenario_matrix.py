@@ -97,11 +97,15 @@ class ScenarioMatrix(pn.viewable.Viewer):
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self._inputs = {name: pn.widgets.FloatInput(label=label, step=step, width=210,
-                                                    value=getattr(self.thresholds, name))
+        # Wide enough for the longest label: narrower inputs let their labels overlap.
+        self._inputs = {name: pn.widgets.FloatInput(label=label, step=step, width=270,
+                                                    value=getattr(self.thresholds, name),
+                                                    margin=(5, 12))
                         for name, (label, step) in _LABELS.items()}
-        self._snn = pn.widgets.Select(label="SNN reference profile", width=210)
-        self._ann = pn.widgets.Select(label="ANN baseline (dense) profile", width=210)
+        self._snn = pn.widgets.Select(label="SNN reference profile", width=270, margin=(5, 12),
+                                      css_classes=["ss-fit-snn"])
+        self._ann = pn.widgets.Select(label="ANN baseline (dense) profile", width=270,
+                                      margin=(5, 12), css_classes=["ss-fit-ann"])
         for widget in [*self._inputs.values(), self._snn, self._ann]:
             widget.param.watch(self._edited, "value")
         self._download = pn.widgets.FileDownload(
@@ -110,7 +114,7 @@ class ScenarioMatrix(pn.viewable.Viewer):
         self._tables = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width",
                                     css_classes=["ss-fit-matrices"])
         thresholds_box = pn.Card(
-            pn.GridBox(*self._inputs.values(), self._snn, self._ann, ncols=4),
+            pn.FlexBox(*self._inputs.values(), self._snn, self._ann, flex_wrap="wrap"),
             title="Thresholds (edit to re-rate without re-simulating)", collapsed=False,
             sizing_mode="stretch_width", css_classes=["ss-fit-thresholds"])
         self._layout = pn.Column(thresholds_box, pn.Row(self._download), self._tables,
@@ -121,7 +125,8 @@ class ScenarioMatrix(pn.viewable.Viewer):
     # ------------------------------------------------------------------ updates
     @param.depends("report", watch=True)
     def _report_changed(self) -> None:
-        profiles = self.report.profiles if self.report is not None else {}
+        # Before any run the built-in profiles are offered, so the choices are never empty.
+        profiles = self.report.profiles if self.report is not None else _builtin_profiles()
         self._syncing = True
         try:
             self._snn.options = {f"{p.name} ({pid})": pid for pid, p in profiles.items()}
@@ -221,6 +226,12 @@ class ScenarioMatrix(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _builtin_profiles() -> dict:
+    from engine.energy import load_profiles
+
+    return load_profiles()
 
 
 def _legend() -> str:

@@ -38,7 +38,9 @@ class SummaryTable(pn.viewable.Viewer):
     Parameters
     ----------
     summary
-        DataFrame with the columns of ``population_summary`` (missing ones are skipped).
+        DataFrame with the columns of ``population_summary`` (missing ones are skipped) and
+        optionally a boolean ``recorded`` column: populations whose spikes were not recorded
+        show "not recorded" instead of 0 spikes and empty statistics.
     """
 
     summary = param.DataFrame(default=None, allow_None=True)
@@ -54,14 +56,17 @@ class SummaryTable(pn.viewable.Viewer):
 
     def _frame(self) -> pd.DataFrame:
         frame = self.summary if self.summary is not None else pd.DataFrame(columns=COLUMNS)
-        return frame[[c for c in COLUMNS if c in frame.columns]].reset_index(drop=True)
+        return summary_display(frame)
 
     @param.depends("summary", watch=True)
     def _update(self) -> None:
-        if self._table is None:
+        if self.summary is None:  # cleared: say so rather than show an empty table
+            self._holder[:] = [self._hint]
+        elif self._table is None:
             self._holder[:] = [self.table]
         else:
             self._table.value = self._frame()
+            self._holder[:] = [self._table]
 
     @property
     def table(self) -> pn.widgets.Tabulator:
@@ -76,6 +81,25 @@ class SummaryTable(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._holder
+
+
+NOT_RECORDED = "not recorded"
+
+
+def summary_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as shown: unrecorded populations say so, undefined statistics are blank.
+
+    A population outside ``simulation.record_spikes`` has no spikes in the result; showing
+    "0 spikes, NaN" would read as a silent population.
+    """
+    out = frame[[c for c in COLUMNS if c in frame.columns]].reset_index(drop=True)
+    stats = [c for c in COLUMNS[2:] if c in out.columns]
+    out[stats] = out[stats].astype(object).where(out[stats].notna(), None)
+    if "recorded" in frame.columns:
+        missing = ~frame["recorded"].to_numpy(dtype=bool)
+        for c in stats:
+            out.loc[missing, c] = NOT_RECORDED if c == "spikes" else None
+    return out
 
 
 def _formatters() -> dict:

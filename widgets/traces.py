@@ -12,6 +12,8 @@ from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
+from widgets.plot_format import group_traces
+from widgets.plot_tools import apply_time_axis, legend_outside, set_export_name
 
 
 @dataclass
@@ -90,29 +92,61 @@ class TracePlot(pn.viewable.Viewer):
                                doc="Per-trace points sent to the browser (min/max decimated).")
     height = param.Integer(default=260, bounds=(100, None))
     title = param.String(default="Traces")
+    export_name = param.String(default="traces", doc="File name (no extension) of downloads.")
 
     def __init__(self, x_range: Range1d | None = None, **params):
         super().__init__(**params)
         self.x_range = x_range
-        self._pane = pn.pane.Bokeh(sizing_mode="stretch_width")
+        self._figures: list = []
+        self._pane = pn.Column(sizing_mode="stretch_width")
         self._render()
 
     @property
     def figure(self):
-        """The current Bokeh figure (rebuilt when ``traces`` change)."""
-        return self._pane.object
+        """The first Bokeh figure (figures are rebuilt when ``traces`` change)."""
+        return self._figures[0] if self._figures else None
+
+    @property
+    def figures(self) -> list:
+        """One figure per kind of variable: membrane potential, currents, others."""
+        return list(self._figures)
+
+    def refit(self) -> None:
+        """Nothing to refit: value axes auto-range on their own (shown) data."""
+
+    @param.depends("export_name", watch=True)
+    def _name_changed(self) -> None:
+        for k, fig in enumerate(self._figures):
+            set_export_name(fig, f"{self.export_name}-{k + 1}")
 
     @param.depends("traces", "max_points", "height", "title", watch=True)
     def _render(self) -> None:
         items = [TraceItem.coerce(i) for i in self.traces]
-        units = sorted({i.unit for i in items if i.unit})
+        groups = group_traces([i.variable for i in items]) or {"": []}
+        ends = [float(i.time_ms[-1]) for i in items if len(i.time_ms)]
+        self._figures = [self._group_figure(name, [(k, items[k]) for k in idx], len(groups),
+                                            max(ends) if ends else None)
+                         for name, idx in groups.items()]
+        self._name_changed()
+        self._pane.objects = [pn.pane.Bokeh(f, sizing_mode="stretch_width")
+                              for f in self._figures]
+
+    def _group_figure(self, name: str, items: list[tuple[int, TraceItem]], n_groups: int,
+                      duration: float | None):
+        units = sorted({i.unit for _, i in items if i.unit})
         kwargs = {"x_range": self.x_range} if self.x_range is not None else {}
-        fig = figure(height=self.height, title=self.title, output_backend="webgl",
-                     x_axis_label="time (ms)", y_axis_label=", ".join(units) or "value",
+        title = f"{self.title}: {name}" if name and n_groups > 1 else self.title
+        label = f"{name} ({', '.join(units)})" if name and units else (", ".join(units)
+                                                                     or name or "value")
+        # Room for every legend entry (one per trace), so none is cut off.
+        height = max(self.height if n_groups == 1 else int(self.height * 0.8),
+                     70 + 22 * len(items))
+        fig = figure(height=height, title=title, output_backend="webgl",
+                     x_axis_label="time (ms)", y_axis_label=label,
                      tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                      sizing_mode="stretch_width", **kwargs)
         fig.toolbar.logo = None
-        for k, item in enumerate(items):
+        for k, item in items:
             color = PALETTE[k % len(PALETTE)]
             t, v = decimate_minmax(item.time_ms, item.values, self.max_points)
             src = ColumnDataSource({"t": t, "v": v})
@@ -125,9 +159,9 @@ class TracePlot(pn.viewable.Viewer):
                             line_dash="dashed", legend_label=item.label)
         fig.add_tools(HoverTool(tooltips=[("t", "@t{0.00} ms"), ("value", "@v{0.000}")]))
         if items:
-            fig.legend.click_policy = "hide"
-            fig.legend.location = "top_right"
-        self._pane.object = fig
+            legend_outside(fig)
+        apply_time_axis(fig, duration)
+        return fig
 
     def __panel__(self):
         return self._pane

@@ -38,10 +38,11 @@ from bokeh.models import (
     Range1d,
     Span,
 )
-from bokeh.palettes import Inferno256, Viridis256
+from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
+from widgets.plot_tools import apply_time_axis, set_export_name, set_range
 from widgets.session_thread import run_in_session
 from widgets.traces import decimate_minmax
 
@@ -51,7 +52,9 @@ if TYPE_CHECKING:  # plain data from the engine; widgets never run it
 MAX_LINE_POINTS = 4000      # per trajectory sent to the browser (min/max decimated)
 _TOOLS = "xpan,xwheel_zoom,box_zoom,reset,save"
 _WEIGHT_PALETTE = Viridis256
-_COUNT_PALETTE = tuple(reversed(Inferno256))[20:]  # light = few, dark = many; skip near-white
+# Bright = many, as in the weight matrix (empty bins stay white); the darkest end is skipped so
+# one synapse in a bin is still distinguishable from the axes.
+_COUNT_PALETTE = tuple(Viridis256)[24:]
 
 
 # ====================================================================== pure data helpers
@@ -217,6 +220,7 @@ class WeightEvolution(pn.viewable.Viewer):
         self._header = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10))
         self._time_label = pn.pane.HTML("", margin=(12, 10, 0, 10))
         self._player = pn.widgets.Player(label="Snapshot", start=0, end=1, value=0,
+                                         css_classes=["ss-weight-player"],
                                          interval=self.play_interval_ms, loop_policy="once",
                                          show_loop_controls=False, width=330,
                                          visible_buttons=["first", "previous", "pause",
@@ -429,15 +433,41 @@ class WeightEvolution(pn.viewable.Viewer):
         self._fill_evolution()
         self._fill_stats()
         if self._own_x_range:
-            end = self._duration()
-            self.x_range.update(start=0.0, end=end, bounds=(0.0, end))
-        self._player.param.update(end=max(n - 1, 0), disabled=n < 2)
+            set_range(self.x_range, 0.0, self._duration())
+        self._apply_time_axes()
+        # end before value: a value beyond the player's old end would be clamped.
+        self._player.param.update(end=max(n - 1, 1), disabled=n < 2)
         self._header.object = self._header_html()
         with param.parameterized.discard_events(self):
             self.snapshot = max(n - 1, 0)  # open on the learned state
         self._player.value = self.snapshot
         self._show_snapshot()
         self._show_selection()
+
+    def _apply_time_axes(self) -> None:
+        for fig in (self._evo_fig, self._stats_fig, self._traj_fig, self._tick_fig):
+            apply_time_axis(fig, self._duration())
+
+    def refit(self) -> None:
+        """Fit ranges and the player to the data again (after being hidden during an update)."""
+        def fit() -> None:
+            lay, n = self._layout_data, len(self._times())
+            if lay is not None:
+                set_range(self._matrix_fig.x_range, -0.5, lay.n_pre - 0.5)
+                set_range(self._matrix_fig.y_range, -0.5, lay.n_post - 0.5)
+            if self._own_x_range:
+                set_range(self.x_range, 0.0, self._duration())
+            self._player.end = max(n - 1, 1)
+            self._player.value = min(self.snapshot, max(n - 1, 0))
+
+        self._run(fit)
+
+    def set_export_name(self, stem: str) -> None:
+        """Name the downloads of every figure ``<stem>-<figure>``."""
+        for fig, what in ((self._matrix_fig, "matrix"), (self._evo_fig, "histograms"),
+                          (self._hist_fig, "histogram"), (self._stats_fig, "mean"),
+                          (self._traj_fig, "trajectories"), (self._tick_fig, "spikes")):
+            set_export_name(fig, f"{stem}-{what}")
 
     def _weight_bounds(self) -> tuple[float, float]:
         rec = self.record
@@ -462,8 +492,8 @@ class WeightEvolution(pn.viewable.Viewer):
         if lay is None:
             self._matrix_src.data = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
             return
-        fig.x_range.update(start=-0.5, end=lay.n_pre - 0.5, bounds=(-0.5, lay.n_pre - 0.5))
-        fig.y_range.update(start=-0.5, end=lay.n_post - 0.5, bounds=(-0.5, lay.n_post - 0.5))
+        set_range(fig.x_range, -0.5, lay.n_pre - 0.5)
+        set_range(fig.y_range, -0.5, lay.n_post - 0.5)
         # A few post rows need far less height than a square matrix.
         fig.height = int(np.clip(80 + 22 * lay.ny, 140, 420))
         suffix = f" (block means of {lay.fx} × {lay.fy})" if lay.aggregated else ""

@@ -22,6 +22,7 @@ from engine.scenarios import (
     run_scenarios,
     scenario_to_dict,
     scenarios_from_document,
+    why_not_ratable,
 )
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.scenario_matrix import ScenarioMatrix
@@ -56,11 +57,30 @@ class WeightsTab(pn.viewable.Viewer):
         self.note = html_pane(_note("Run a project with a plastic projection (STDP or the "
                                     "teaching rule) to see its weights evolve."))
         self.result: SimulationResult | None = None
+        self._name = None
         self.choice.param.watch(self._show, "value")
         self._layout = pn.Column(self.note, self.choice, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
+
+    def clear(self) -> None:
+        """Forget the shown result (the project was replaced)."""
+        self.result = None
+        self.note.visible = True
+        self.choice.param.update(options=[], visible=False)
+        if self.view is not None:
+            self.view.param.update(record=None, spikes=None, selected=[])
+            self.view.visible = False
+
+    def set_export_name(self, name) -> None:
+        """``name(what) -> file stem`` of the current run, for the figures' downloads."""
+        self._name = name
+        self._name_view()
+
+    def _name_view(self) -> None:
+        if self.view is not None and self._name is not None and self.choice.value:
+            self.view.set_export_name(self._name(f"weights-{self.choice.value}"))
 
     def show(self, result: SimulationResult) -> None:
         self.result = result
@@ -88,6 +108,8 @@ class WeightsTab(pn.viewable.Viewer):
         recorded = [int(s) for s in record.synapse_index[: self.view.max_selected]]
         self.view.param.update(record=record, spikes=r.spikes, source=info["source"],
                                target=info["target"], selected=recorded)
+        self._name_view()
+        self.view.refit()
 
 
 class EnergyTab(pn.viewable.Viewer):
@@ -224,6 +246,16 @@ class EnergyTab(pn.viewable.Viewer):
                                   duration_ms=result.duration_ms)
         self._compare()
 
+    def clear(self) -> None:
+        """Forget the shown result (the project was replaced)."""
+        self.result = None
+        self.heatmap.param.update(counts=None, duration_ms=None)
+        self.comparison.object = ""
+
+    def set_export_name(self, name) -> None:
+        """``name(what) -> file stem`` of the current run, for the heatmaps' downloads."""
+        self.heatmap.export_name = name("energy")
+
     def _compare(self) -> None:
         r = self.result
         if r is None or r.duration_ms <= 0:
@@ -275,8 +307,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self.stop_button = pn.widgets.Button(label="Stop", color="danger", width=80,
                                              disabled=True, css_classes=["ss-scenarios-stop"])
         self.progress = pn.indicators.Progress(value=0, max=1000, width=300, height=14)
-        self.status = html_pane(_state("idle", "Each scenario replaces the project's "
-                                          "spike inputs with a workload and simulates it."))
+        self.status = html_pane(_state("idle", _IDLE))
         self.run_button.on_click(lambda e: self.start())
         self.stop_button.on_click(lambda e: self.cancel.set())
         self.cancel = threading.Event()
@@ -284,7 +315,9 @@ class ScenariosTab(pn.viewable.Viewer):
         self._outcome: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._poller = None
+        self.why_not = html_pane("", sizing_mode="stretch_width", visible=False)
         self._layout = pn.Column(
+            self.why_not,
             pn.Row(self.run_button, self.stop_button, self.progress),
             self.status, self.matrix,
             pn.Card(self.editor, pn.Row(self.use_button, self.reset_button), self.editor_note,
@@ -292,8 +325,18 @@ class ScenariosTab(pn.viewable.Viewer):
                     sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
+    def clear(self) -> None:
+        """Forget the matrices and stop a batch (the project was replaced)."""
+        self.cancel.set()
+        self._outcome, self._latest = {}, None
+        self.matrix.report = None
+        self.progress.value = 0
+        self.status.object = _state("idle", _IDLE)
+        self._shown_document = False
+
     def set_document(self, document: dict) -> None:
         """Show the project's scenarios (or the defaults) in the editor."""
+        self._check_ratable()
         own = document.get("scenarios")
         if self._shown_document and own == self._own_seen:
             return  # keep what the user is typing when other parts of the project change
@@ -320,6 +363,20 @@ class ScenariosTab(pn.viewable.Viewer):
         if self.apply is not None:
             self.apply(set_scenarios, None)
 
+    def _check_ratable(self) -> str | None:
+        """Explain up front when the project cannot be rated; None when it can."""
+        try:
+            project: Project = self.get_project()
+            reason = why_not_ratable(project, self._scenarios(project))
+        except Exception:  # noqa: BLE001 - an invalid project: Run all reports its problems
+            reason = None
+        busy = self._thread is not None and self._thread.is_alive()
+        self.why_not.object = (f'<div class="ss-msg ss-msg-warning" data-testid='
+                               f'"scenario-why-not">{lines_html(reason)}</div>' if reason else "")
+        self.why_not.visible = reason is not None
+        self.run_button.disabled = busy or reason is not None
+        return reason
+
     def _scenarios(self, project: Project) -> list:
         if project.scenarios:
             return scenarios_from_document(project.scenarios)
@@ -336,18 +393,22 @@ class ScenariosTab(pn.viewable.Viewer):
         except Exception as exc:  # noqa: BLE001 - shown to the user, nothing to crash
             self.status.object = _state("error", lines_html(exc))
             return
+        if self._check_ratable() is not None:
+            return
         self.cancel = threading.Event()
-        self._outcome = {}
+        self._outcome = outcome = {}
         self._latest = None
         scenarios = self._scenarios(project)
+        self.matrix.report = None
+        cancel = self.cancel
 
         def work() -> None:
             try:
-                self._outcome["report"] = run_scenarios(
-                    project, scenarios, progress=self._on_progress, cancel=self.cancel,
+                outcome["report"] = run_scenarios(
+                    project, scenarios, progress=self._on_progress, cancel=cancel,
                     simulate=runner.simulate)
             except Exception as exc:  # noqa: BLE001 - reported in the tab
-                self._outcome["error"] = str(exc)
+                outcome["error"] = str(exc)
 
         self._thread = threading.Thread(target=work, daemon=True, name="spikestudio-scenarios")
         self._thread.start()
@@ -375,12 +436,22 @@ class ScenariosTab(pn.viewable.Viewer):
                 self.status.object = _state("error", lines_html(self._outcome["error"]))
                 return
             report = self._outcome.get("report")
+            if report is None:
+                return  # cleared: the project was replaced while the batch ran
             self.matrix.report = report
-            done = len(report.completed) if report is not None else 0
+            done = len(report.completed)
+            if not done and not self.cancel.is_set():
+                self.status.object = _state("error", "No scenario could be simulated: see the "
+                                                     "reasons below.")
+                return
             state = "cancelled" if self.cancel.is_set() else "completed"
             self.progress.value = 1000 if state == "completed" else self.progress.value
             self.status.object = _state(state, f"{done} scenarios simulated"
                                                f"{' (stopped early)' if state == 'cancelled' else ''}.")  # noqa: E501
+
+
+_IDLE = "Each scenario replaces the project's spike inputs with a workload and simulates it."
+
 
 
 def _error(text: str) -> str:

@@ -298,7 +298,16 @@ class Workbench(pn.viewable.Viewer):
         self.editor.fit_request += 1  # a new project: show all of it
 
     def _after_project_replaced(self) -> None:
-        """Called after every Open, New, upload and restore: the views start afresh."""
+        """Called after every Open, New, upload and restore: the views start afresh.
+
+        Results of the old project are gone; a run of it still going is stopped (and
+        ``ResultsView.show`` drops its result when it arrives).
+        """
+        if self.handle is not None and not self.handle.done:
+            self.handle.stop()
+        self.results.clear()
+        self.progress.value = 0
+        self.progress_text.object = self._progress_html("idle", "")
         self.editor.selection = {}
         self._refresh_all()
         self._show_open_project()
@@ -504,6 +513,7 @@ class Workbench(pn.viewable.Viewer):
             return
         self.results_anchor.armed += 1
         self.handle = runner.submit(project)
+        self.results.run_started(self.session.document)
         self.run_button.disabled = True
         self.stop_button.disabled = False
         self.progress.value = 0

@@ -8,6 +8,7 @@ the time axis; rates, traces, weights and energy share it.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,20 +17,32 @@ import panel as pn
 from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
+from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
+from workbench.result_stamp import ResultStamp, document_revision, header_html
 from workbench.style import html_pane, markdown_html, text_html
 
 
 class ResultsView(pn.viewable.Viewer):
-    """Tabs showing the last result of a session."""
+    """Tabs showing the last result of a session, and whose result it is.
+
+    A result belongs to one run of one project version (a :class:`ResultStamp`, taken by
+    :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line and
+    the downloads) when the project is replaced; a header line names the run and says when the
+    project has been edited since.
+    """
 
     def __init__(self, **params: Any):
         super().__init__(**params)
         self.result: SimulationResult | None = None
-        self.document: dict | None = None
+        self.stamp: ResultStamp | None = None
+        self._pending: ResultStamp | None = None
+        self._document: dict | None = None
+        self.run_count = 0  # runs started for the current project
+        self.header = html_pane(header_html(None, None), sizing_mode="stretch_width")
         self.raster = RasterPlot(height=360, title="Spike raster")
         self.rates = RatePlot(x_range=self.raster.x_range, height=200)
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
@@ -54,6 +67,8 @@ class ResultsView(pn.viewable.Viewer):
         self._lazy: dict[int, Any] = {}
         self._shown: dict[int, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
+        self._tab_views: dict[int, list[Any]] = {0: [self.raster, self.rates],
+                                                 1: [self.traces]}
         # The plots join the page with the first result: an empty raster and rate plot
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
@@ -73,7 +88,23 @@ class ResultsView(pn.viewable.Viewer):
         self.tabs.param.watch(self._on_tab, "active")
 
     def __panel__(self):
-        return self.tabs
+        return pn.Column(self.header, self.tabs, sizing_mode="stretch_width")
+
+    @property
+    def document(self) -> dict | None:
+        """The session's current project document (the header compares it with the run's)."""
+        return self._document
+
+    @document.setter
+    def document(self, document: dict | None) -> None:
+        self._document = document
+        self._show_header()
+
+    def _show_header(self) -> None:
+        r = self.result
+        self.header.object = header_html(self.stamp, self._document,
+                                         r.duration_ms if r is not None else None,
+                                         r.status if r is not None else "completed")
 
     def add_tab(self, title: str, view: Any, lazy: bool = False) -> None:
         """Add a tab before the lab notes.
@@ -87,6 +118,9 @@ class ResultsView(pn.viewable.Viewer):
             self._lazy[len(self.tabs) - 2] = view
 
     def _on_tab(self, event) -> None:
+        # Views in a hidden tab are not laid out in the browser: fit them to the data now.
+        for view in self._tab_views.get(event.new, []):
+            view.refit()
         self._show_lazy(event.new)
 
     def _show_lazy(self, tab: int) -> None:
@@ -104,30 +138,98 @@ class ResultsView(pn.viewable.Viewer):
         self.lab.object = f'<div class="ss-lab-notes" data-testid="lab-notes">' \
                           f'{markdown_html(notes)}</div>'
 
-    def show(self, result: SimulationResult) -> None:
-        """Display a (possibly partial) result."""
-        self.result = result
+    def run_started(self, document: dict) -> ResultStamp:
+        """Take the stamp of a run of ``document`` that starts now (its result goes to show)."""
+        self.run_count += 1
+        sim = document.get("simulation", {})
+        record = sim.get("record_spikes", "all")
+        self._pending = ResultStamp(str(document.get("name") or "Untitled"),
+                                    document_revision(document), self.run_count,
+                                    datetime.now(), tuple(record) if isinstance(
+                                        record, list) else str(record))
+        return self._pending
+
+    def clear(self) -> None:
+        """Forget the result in every tab: the project was replaced (Open, New, upload).
+
+        The ownership is dropped at once (a run still finishing is not shown); the plots are
+        emptied on the session's next tick, because a button callback does not hold the
+        document lock that changes of plain Bokeh models need.
+        """
+        self.result = self.stamp = self._pending = None
+        self.run_count = 0
+        self._shown.clear()
+        self._show_header()
+        self.status.object = self._status_html()
+        self.download_spikes.param.update(disabled=True, filename="spikes.csv")
+        # schedule=True: on the next tick, with this session as Panel's current document.
+        pn.state.execute(self._clear_views, schedule=True)
+
+    def _clear_views(self) -> None:
+        if self.result is not None:
+            return  # a new run was shown in the meantime
+        self.activity[:] = [self.activity[0]]
+        self.raster.param.update(spikes=None, sizes={}, duration_ms=None, selected=None)
+        self.rates.rates = None
+        self.summary.summary = None
+        self.traces.traces = []
+        self.pick_population.options = []
+        self.neuron.object = self._neuron_hint()
+        for view in self.extra_tabs.values():
+            if hasattr(view, "clear"):
+                view.clear()
+
+    def show(self, result: SimulationResult, stamp: ResultStamp | None = None) -> bool:
+        """Display a (possibly partial) result of the run started last.
+
+        Returns False (and shows nothing) for a result whose run was started before the
+        project was replaced: it belongs to another project.
+        """
+        stamp = stamp or self._pending
+        if stamp is None:
+            return False
+        self.result, self.stamp = result, stamp
         if len(self.activity) == 1:
             self.activity.extend([self.raster, self.rates])
-        # Current inputs carry no spikes: no raster rows for them.
+        recorded = recorded_populations(stamp.record_spikes, result.sizes)
+        # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes = {node: size for node, size in result.sizes.items()
-                 if node not in self._current_nodes(result)}
+                 if node not in self._current_nodes(result) and node in recorded}
         self.pick_population.options = list(sizes)
+        self._name_exports(stamp)
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
-        self.raster.x_range.update(start=0.0, end=max(result.duration_ms, result.dt_ms))
         if result.duration_ms > 0:
             bin_ms = max(1.0, result.duration_ms / 200)
             self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
                                                 bin_ms=bin_ms)
-            self.summary.summary = population_summary(result.spikes, sizes, result.duration_ms)
+            every = {node: size for node, size in result.sizes.items()
+                     if node not in self._current_nodes(result)}
+            summary = population_summary(result.spikes, every, result.duration_ms)
+            summary["recorded"] = summary["population"].astype(str).isin(recorded)
+            self.summary.summary = summary
         marks = self._spike_marks(result)
         units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
         self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
         self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
         self.download_spikes.disabled = False
+        self._show_header()
         self._show_lazy(self.tabs.active)
+        return True
+
+    def _name_exports(self, stamp: ResultStamp) -> None:
+        """Downloads (CSV, plot images) are named after the project and the run."""
+        def name(what: str) -> str:
+            return file_stem(stamp.project, stamp.run, what)
+
+        self.download_spikes.filename = f"{name('spikes')}.csv"
+        self.raster.export_name = name("raster")
+        self.rates.export_name = name("rates")
+        self.traces.export_name = name("traces")
+        for view in self.extra_tabs.values():
+            if hasattr(view, "set_export_name"):
+                view.set_export_name(name)
 
     def _spikes_csv(self) -> io.StringIO:
         """The spikes of the shown result, columns time_ms,population,neuron (as the CLI)."""
@@ -157,8 +259,11 @@ class ResultsView(pn.viewable.Viewer):
         if r is None:
             return ('<div class="ss-result" data-testid="result-status" data-spikes="">'
                     'No results yet: press <b>Run</b>.</div>')
-        per_pop = ", ".join(f"{text_html(str(k))}: {int(v):,}"
-                            for k, v in r.spike_counts().items())
+        recorded = recorded_populations(self.stamp.record_spikes if self.stamp else "all",
+                                        r.sizes)
+        current = self._current_nodes(r)
+        per_pop = ", ".join(f"{text_html(str(k))}: {spike_count_text(v, k in recorded)}"
+                            for k, v in r.spike_counts().items() if k not in current)
         state = {"completed": "", "cancelled": " (stopped early)",
                  "memory_limit": " (stopped: memory budget)", "error": " (stopped: error)"}
         return (f'<div class="ss-result" data-testid="result-status" '

@@ -1,0 +1,83 @@
+"""Which project, which version of it and which run a result belongs to (pure, no Panel).
+
+A :class:`ResultStamp` is taken when a run starts; the result views show it in a header line
+("Run 3 of CUBA, 1000 ms, at 15:42") and compare its revision with the current document to
+say when the project has been edited since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+# Parts of the document that do not change what a run computes.
+_NOT_MODEL = ("layout", "lab", "description", "name")
+
+
+def document_revision(document: dict | None) -> str:
+    """A fingerprint of what a run of ``document`` computes.
+
+    Moving a node, editing the lab notes or renaming the project keep the revision; any
+    change to the network, the simulation settings, energy profiles or scenarios changes it.
+    """
+    if not document:
+        return ""
+    model = {k: v for k, v in document.items() if k not in _NOT_MODEL}
+    text = json.dumps(model, sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ResultStamp:
+    """The owner of one result.
+
+    Attributes
+    ----------
+    project
+        The project's name when the run started.
+    revision
+        :func:`document_revision` of the document that was run.
+    run
+        Run number within this project in this session (1, 2, ...).
+    started
+        Wall-clock time the run was started.
+    record_spikes
+        The run's ``simulation.record_spikes``: ``"all"`` or a tuple of node ids.
+    """
+
+    project: str
+    revision: str
+    run: int
+    started: datetime
+    record_spikes: str | tuple[str, ...] = "all"
+
+    def header(self, duration_ms: float | None = None, status: str = "completed") -> str:
+        """``Run 3 of CUBA, 1000 ms, at 15:42`` (plain text)."""
+        length = f", {duration_ms:g} ms" if duration_ms is not None else ""
+        stopped = " (stopped early)" if status == "cancelled" else ""
+        return (f"Run {self.run} of {self.project}{length}{stopped}, "
+                f"at {self.started:%H:%M}")
+
+    def is_stale(self, document: dict | None) -> bool:
+        """True when ``document`` differs from the version that was run."""
+        return document is not None and document_revision(document) != self.revision
+
+
+def header_html(stamp: ResultStamp | None, document: dict | None,
+                duration_ms: float | None = None, status: str = "completed") -> str:
+    """The results area's header line, with a badge when the project changed since the run."""
+    if stamp is None:
+        return ('<div class="ss-result-header" data-testid="result-header" data-run="" '
+                'data-stale="false">No results for this project yet: press <b>Run</b>.</div>')
+    stale = stamp.is_stale(document)
+    badge = ('<span class="ss-stale-badge" data-testid="stale-badge" style="background:#fff4d6;'
+             'color:#7a4b00;border:1px solid #e8c36a;border-radius:10px;padding:1px 8px;'
+             'margin-left:8px;font-size:12px">from an earlier version of the project: run '
+             'again to see the current one</span>') if stale else ""
+    return (f'<div class="ss-result-header" data-testid="result-header" data-run="{stamp.run}" '
+            f'data-project="{html.escape(stamp.project, quote=True)}" '
+            f'data-stale="{str(stale).lower()}"><b>{html.escape(stamp.header(duration_ms, status))}'
+            f'</b> {badge}</div>')
