@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 import panel as pn
+import panel.reactive
+from panel.io.resources import LOCAL_DIST, use_cdn
+
+
+def _local_fallback_for_detached_models() -> None:
+    """Panel patches a stylesheet to its CDN when the model has no document (yet).
+
+    ``Reactive._get_properties`` / ``_update_model`` fall back to ``CDN_DIST`` when a pane is
+    updated while its model is detached, which happens to every HTML pane in a hidden dynamic
+    tab: its ``loading.css`` then points at cdn.holoviz.org and the browser asks the internet
+    for it when the tab is shown (Panel 1.9.4). The fallback of a server that serves its own
+    resources is its own copy, so that is what this module sets for ``panel.reactive``.
+    """
+    if not use_cdn():
+        panel.reactive.CDN_DIST = LOCAL_DIST
+
+
+_local_fallback_for_detached_models()
 
 
 def serve_resources_locally() -> None:
@@ -15,8 +33,6 @@ def serve_resources_locally() -> None:
     Bootstrap design); a classroom without internet then lost its styling. Setting
     ``dist_url`` before any model exists makes every URL local.
     """
-    from panel.io.resources import LOCAL_DIST, use_cdn
-
     doc = pn.state.curdoc
     if doc is None or use_cdn():
         return

@@ -48,6 +48,10 @@ def _ready(page):
 def _open_sample(page, app, wait_until, label: str) -> None:
     page.locator(".ss-open-select select").select_option(label=f"Sample: {label}")
     page.locator(".ss-open button").click()
+    wait_until(lambda: app.session.document.get("name") == label or app._pending is not None,
+               message=f"opened {label} or asked first")
+    if app._pending is not None:  # unsaved changes: the page asks before discarding them
+        page.locator(".ss-confirm-yes button").click()
     wait_until(lambda: app.session.document.get("name") == label, message=f"opened {label}")
     page.get_by_test_id("project-name").filter(has_text=label.split(":")[0]).wait_for()
 
