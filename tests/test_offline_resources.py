@@ -26,3 +26,18 @@ def test_session_stylesheets_are_local_from_the_first_model(tmp_path, monkeypatc
     remote = sorted(u for u in urls if urlparse(u).scheme or u.startswith("//"))
     assert remote == []
     assert all("static/extensions/panel/" in u for u in urls), urls
+
+
+def test_a_pane_updated_while_detached_keeps_local_stylesheets():
+    """A pane in a hidden dynamic tab is updated with no document: Panel fell back to its CDN."""
+    import panel as pn
+
+    import workbench.offline  # noqa: F401 - sets the local fallback on import
+
+    pane = pn.pane.HTML("<p>before</p>")
+    model = pane.get_root(Document())  # a root that is in no document: detached, as in a
+    assert model.document is None      # dynamic tab that is not shown
+    pane.object = "<p>after</p>"  # Panel re-resolves the stylesheets without a document
+    urls = [s.url for s in model.stylesheets if isinstance(s, ImportedStyleSheet)]
+    assert urls, "no stylesheet found: the check is broken"
+    assert not [u for u in urls if urlparse(u).scheme or u.startswith("//")], urls
