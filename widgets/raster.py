@@ -26,7 +26,7 @@ from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
 from widgets.raster_data import RasterIndex, Window
-from widgets.session_thread import run_in_session
+from widgets.session_thread import held, run_in_session
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
 _EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0, np.int32), "pop": np.empty(0, np.int32)}
@@ -118,6 +118,10 @@ class RasterPlot(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         """Re-aggregate for the current ranges now (range changes do this automatically)."""
+        with held(self._figure.document):  # one patch (see widgets.session_thread)
+            self._refresh()
+
+    def _refresh(self) -> None:
         self._pending = False
         window = self.window()
         n = self._index.count(window) if len(self._index) else 0

@@ -23,6 +23,7 @@ from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
+from widgets.session_thread import held
 from workbench import edits, runner, storage
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
@@ -341,6 +342,13 @@ class Workbench(pn.viewable.Viewer):
         handle = self.handle
         if handle is None:
             return
+        # Everything a poll changes reaches the page as one patch: a result touches Panel
+        # panes and Bokeh models alike, and split into separately written patches those could
+        # arrive out of order under load (widgets.session_thread explains).
+        with held(pn.state.curdoc):
+            self._show_progress(handle)
+
+    def _show_progress(self, handle: runner.RunHandle) -> None:
         p = handle.progress
         if p is not None and not handle.done:
             eta = "" if p.eta_s != p.eta_s else f" &middot; about {p.eta_s:.1f} s left"
