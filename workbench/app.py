@@ -37,7 +37,8 @@ from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane
 
 log = logging.getLogger(__name__)
-POLL_MS = 150
+POLL_MS = 50           # how soon a finished run is noticed
+PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
 
 
 class Workbench(pn.viewable.Viewer):
@@ -49,6 +50,7 @@ class Workbench(pn.viewable.Viewer):
         self.session = ProjectSession(self.session_id)
         self.handle: runner.RunHandle | None = None
         self._poller = None
+        self._progress_at = 0.0
         self._build_widgets()
         restored = self._guard(self.session.restore_or_open_default)
         self.session.param.watch(self._on_document, ["document", "problems"])
@@ -350,7 +352,9 @@ class Workbench(pn.viewable.Viewer):
 
     def _show_progress(self, handle: runner.RunHandle) -> None:
         p = handle.progress
-        if p is not None and not handle.done:
+        now = time.monotonic()
+        if p is not None and not handle.done and now - self._progress_at >= PROGRESS_EVERY_S:
+            self._progress_at = now
             eta = "" if p.eta_s != p.eta_s else f" &middot; about {p.eta_s:.1f} s left"
             self.progress.value = int(p.fraction * 1000)
             self.progress_text.object = self._progress_html(
