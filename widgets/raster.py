@@ -83,6 +83,7 @@ class RasterPlot(pn.viewable.Viewer):
         self._index = RasterIndex(None, {})
         self._rgb: list[tuple[int, int, int]] = []
         self._pending = False
+        self._drawn: tuple | None = None  # (index, window) of the last aggregation
         self._density = None
         self._quiet = False  # set while we move the ranges ourselves
         self._figure = self._make_figure()
@@ -124,6 +125,7 @@ class RasterPlot(pn.viewable.Viewer):
     def _refresh(self) -> None:
         self._pending = False
         window = self.window()
+        self._drawn = (self._index, window)
         n = self._index.count(window) if len(self._index) else 0
         if n == 0:
             mode, image, points = "empty" if not len(self._index) else "points", None, None
@@ -225,7 +227,17 @@ class RasterPlot(pn.viewable.Viewer):
             return
         if not self._pending:
             self._pending = True
-            doc.add_timeout_callback(self.refresh, self.debounce_ms)
+            doc.add_timeout_callback(self._refresh_if_moved, self.debounce_ms)
+
+    def _refresh_if_moved(self) -> None:
+        """The debounced refresh, skipped when the window is the one already aggregated for
+        the same data: a range event that did not move it would only resend the same spikes
+        and make the browser draw them again."""
+        drawn = self._drawn
+        if drawn is not None and drawn[0] is self._index and drawn[1] == self.window():
+            self._pending = False
+            return
+        self.refresh()
 
     def _range_changed(self, attr, old, new) -> None:
         self._schedule()
