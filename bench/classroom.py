@@ -85,7 +85,7 @@ ARM_RUN_JS = r"""
       try {
         const r = await ss.waitFor(drawn, timeoutMs);
         const st = status(), ra = ss.raster();
-        resolve({t0, tDrawn: r.tPaint, spikes: Number(st.dataset.spikes),
+        resolve({t0, tData: r.tData, tDrawn: r.tPaint, spikes: Number(st.dataset.spikes),
                  points: ra.nPoints, xr: ra.xr, ok: true});
       } catch (e) {
         const st = status(), ra = ss.raster();
@@ -234,6 +234,7 @@ def measure(pages_n: int, runs_n: int, duration_ms: float) -> dict[str, Any]:
 def render(fig: dict, info: dict, when: str, pages_n: int, runs_n: int) -> tuple[str, str]:
     runs = fig["runs"]
     drawn = [(r["tDrawn"] - r["t0"]) / 1000 for r in runs if r["ok"]]
+    data = [(r["tData"] - r["t0"]) / 1000 for r in runs if r["ok"]]
     bad = [r for r in runs if not r["ok"]]
     unknown = sum("isn't known" in e for e in fig["console_errors"])
     clicks = [r["t0"] for r in runs]
@@ -247,6 +248,8 @@ def render(fig: dict, info: dict, when: str, pages_n: int, runs_n: int) -> tuple
         (f"{runs_n} simultaneous Runs: click -> raster drawn, min / median / max",
          (f"{min(drawn):.2f} / {statistics.median(drawn):.2f} / {max(drawn):.2f} s"
           if drawn else "none drawn")),
+        ("  of which: result and raster data in the page, median",
+         f"{statistics.median(data):.2f} s" if data else "-"),
         ("pages whose raster was incomplete", f"{len(bad)} of {runs_n}"),
         ("spread of the clicks", f"{(max(clicks) - min(clicks)) / 1000:.2f} s"),
         ("server RSS peak during the runs",
