@@ -27,7 +27,7 @@ from bokeh.plotting import figure
 from widgets.palette import hex_to_rgb, population_colors
 from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
 from widgets.raster_data import RasterIndex, Window
-from widgets.session_thread import run_in_session
+from widgets.session_thread import held, run_in_session
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
 _EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0, np.int32), "pop": np.empty(0, np.int32)}
@@ -85,6 +85,7 @@ class RasterPlot(pn.viewable.Viewer):
         self._index = RasterIndex(None, {})
         self._rgb: list[tuple[int, int, int]] = []
         self._pending = False
+        self._drawn: tuple | None = None  # (index, window) of the last aggregation
         self._density = None
         self._quiet = False  # set while we move the ranges ourselves
         self._figure = self._make_figure()
@@ -130,8 +131,13 @@ class RasterPlot(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         """Re-aggregate for the current ranges now (range changes do this automatically)."""
+        with held(self._figure.document):  # one patch (see widgets.session_thread)
+            self._refresh()
+
+    def _refresh(self) -> None:
         self._pending = False
         window = self.window()
+        self._drawn = (self._index, window)
         n = self._index.count(window) if len(self._index) else 0
         if n == 0:
             mode, image, points = "empty" if not len(self._index) else "points", None, None
@@ -241,7 +247,17 @@ class RasterPlot(pn.viewable.Viewer):
             return
         if not self._pending:
             self._pending = True
-            doc.add_timeout_callback(self.refresh, self.debounce_ms)
+            doc.add_timeout_callback(self._refresh_if_moved, self.debounce_ms)
+
+    def _refresh_if_moved(self) -> None:
+        """The debounced refresh, skipped when the window is the one already aggregated for
+        the same data: a range event that did not move it would only resend the same spikes
+        and make the browser draw them again."""
+        drawn = self._drawn
+        if drawn is not None and drawn[0] is self._index and drawn[1] == self.window():
+            self._pending = False
+            return
+        self.refresh()
 
     def _range_changed(self, attr, old, new) -> None:
         self._schedule()

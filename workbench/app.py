@@ -24,6 +24,7 @@ from engine.project import MONITOR_MODELS, SIMULATION_SPECS, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 from widgets.scroll_anchor import ScrollAnchor
+from widgets.session_thread import held
 from workbench import edits, identity, runner, storage
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
@@ -40,7 +41,8 @@ from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
 
 log = logging.getLogger(__name__)
-POLL_MS = 150
+POLL_MS = 50           # how soon a finished run is noticed
+PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
 OPEN_PROMPT = "Open..."
 # Bottom-right toasts covered the inspector and the results' CSV button.
 TOAST_POSITION = "bottom-left"
@@ -63,6 +65,7 @@ class Workbench(pn.viewable.Viewer):
         self._pending: Callable[[], Any] | None = None
         self._inspected: tuple | None = None  # the selection the inspector shows
         self._message_level: str | None = None
+        self._progress_at = 0.0
         self._build_widgets()
         restored = self._guard(self.session.restore_or_open_default)
         self.session.param.watch(self._on_document, ["document", "problems"])
@@ -530,8 +533,17 @@ class Workbench(pn.viewable.Viewer):
         handle = self.handle
         if handle is None:
             return
+        # Everything a poll changes reaches the page as one patch: a result touches Panel
+        # panes and Bokeh models alike, and split into separately written patches those could
+        # arrive out of order under load (widgets.session_thread explains).
+        with held(pn.state.curdoc):
+            self._show_progress(handle)
+
+    def _show_progress(self, handle: runner.RunHandle) -> None:
         p = handle.progress
-        if p is not None and not handle.done:
+        now = time.monotonic()
+        if p is not None and not handle.done and now - self._progress_at >= PROGRESS_EVERY_S:
+            self._progress_at = now
             eta = "" if p.eta_s != p.eta_s else f" \u00b7 about {p.eta_s:.1f} s left"
             self.progress.value = int(p.fraction * 1000)
             self.progress_text.object = self._progress_html(

@@ -25,6 +25,8 @@ from widgets.traces import TracePlot, trace_items_from_frame
 from workbench.result_stamp import ResultStamp, document_revision, header_html
 from workbench.style import html_pane, markdown_html, text_html
 
+_TRACES_TAB = 1  # index of the Traces tab
+
 
 class ResultsView(pn.viewable.Viewer):
     """Tabs showing the last result of a session, and whose result it is.
@@ -64,6 +66,7 @@ class ResultsView(pn.viewable.Viewer):
             callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
             width=200, disabled=True, css_classes=["ss-download-spikes"])
         self.extra_tabs: dict[str, Any] = {}
+        self._traces_of: SimulationResult | None = None  # the result the Traces tab shows
         self._lazy: dict[int, Any] = {}
         self._shown: dict[int, Any] = {}
         self.raster.param.watch(self._on_select, "selected")
@@ -118,10 +121,23 @@ class ResultsView(pn.viewable.Viewer):
             self._lazy[len(self.tabs) - 2] = view
 
     def _on_tab(self, event) -> None:
+        if event.new == _TRACES_TAB:
+            self._show_traces()
         # Views in a hidden tab are not laid out in the browser: fit them to the data now.
         for view in self._tab_views.get(event.new, []):
             view.refit()
         self._show_lazy(event.new)
+
+    def _show_traces(self) -> None:
+        """Plot the current result's traces (when their tab is open: building the trace
+        figure took most of the server's time after a run, for a tab nobody was looking at)."""
+        result = self.result
+        if result is None or self._traces_of is result:
+            return
+        self._traces_of = result
+        marks = self._spike_marks(result)
+        units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
+        self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
 
     def _show_lazy(self, tab: int) -> None:
         """Give the lazy view in ``tab`` the current result unless it already has it."""
@@ -208,9 +224,8 @@ class ResultsView(pn.viewable.Viewer):
             summary = population_summary(result.spikes, every, result.duration_ms)
             summary["recorded"] = summary["population"].astype(str).isin(recorded)
             self.summary.summary = summary
-        marks = self._spike_marks(result)
-        units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
-        self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
+        if self.tabs.active == _TRACES_TAB:
+            self._show_traces()
         self.status.object = self._status_html()
         self.neuron.object = self._neuron_hint()
         self.download_spikes.disabled = False
