@@ -14,15 +14,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from engine.errors import SimulationError, SpikeStudioError
 from engine.limits import RunLimits
 from engine.project import load_project
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
-
 
 #: Exit codes of ``spikestudio run`` besides 0 (completed) and 2 (bad input / refused).
 EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130

@@ -146,3 +146,20 @@ def test_console_script_is_the_workbench_cli():
     module, _, func = scripts["spikestudio"].partition(":")
     assert (module, func) == ("workbench.cli", "main")
     assert module in local_modules()
+
+
+def test_sample_projects_are_package_data():
+    """Runtime code finds the samples with importlib.resources, so an installed wheel works."""
+    import tomllib
+
+    import sample_projects
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "sample_projects" in config["packages"]["find"]["include"]
+    assert "*.json" in config["package-data"]["sample_projects"]
+    shipped = sorted(p.name for p in sample_projects.directory().glob("*.json"))
+    assert shipped == sorted(p.name for p in (ROOT / "sample_projects").glob("*.json"))
+    literal = [f"{module_name(path)}:{node.lineno}" for path in local_modules().values()
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.Constant) and node.value == "sample_projects"]
+    assert not literal, f"a path to the checkout's sample_projects/, not the package: {literal}"
