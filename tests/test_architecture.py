@@ -163,3 +163,22 @@ def test_sample_projects_are_package_data():
                for node in ast.walk(ast.parse(path.read_text()))
                if isinstance(node, ast.Constant) and node.value == "sample_projects"]
     assert not literal, f"a path to the checkout's sample_projects/, not the package: {literal}"
+
+
+def test_every_data_file_of_the_packages_is_package_data():
+    """A .js / .css / .json / .html next to the code is declared, so the wheel ships it."""
+    import fnmatch
+    import subprocess
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]
+    tracked = subprocess.run(["git", "ls-files", *PACKAGES, "sample_projects"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    missing = []
+    for name in tracked:
+        package, _, rest = name.partition("/")
+        if not name.endswith(".py") and not any(
+                fnmatch.fnmatch(rest, p) for p in patterns.get(package, [])):
+            missing.append(name)
+    assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
