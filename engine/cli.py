@@ -1,22 +1,24 @@
-"""The ``spikestudio`` command: run projects headless, validate them, start the workbench."""
+"""The engine's commands: run projects headless, validate them, warm the numba cache.
+
+``python -m engine.cli run|validate|warm``. The ``spikestudio`` console script is
+:mod:`workbench.cli`, which adds the workbench's ``serve`` and ``publish`` to these; engine/
+imports nothing of the workbench.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
 import sys
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 from engine.errors import SimulationError, SpikeStudioError
 from engine.limits import RunLimits
 from engine.project import load_project
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
-
 
 #: Exit codes of ``spikestudio run`` besides 0 (completed) and 2 (bad input / refused).
 EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
@@ -136,79 +138,6 @@ def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-seconds", type=float, default=CLI_MAX_SECONDS,
                         help=f"most wall seconds the run may take (default "
                              f"{CLI_MAX_SECONDS:g}; 0: no limit)")
-def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
-    """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
-    for name in ("workers", "max_run_memory_mb", "max_run_seconds"):
-        value = getattr(args, name)
-        if value is not None and not (value > 0 and math.isfinite(value)):
-            raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
-                                   f"got {value:g}")
-    if args.workers:
-        workers = args.workers
-    elif hasattr(os, "sched_getaffinity"):  # the cores this process may use
-        workers = len(os.sched_getaffinity(0))
-    else:
-        workers = os.cpu_count() or 1
-    defaults = RunLimits.for_server(workers)
-    return workers, RunLimits(
-        max_memory_mb=args.max_run_memory_mb or defaults.max_memory_mb,
-        max_wall_s=args.max_run_seconds or defaults.max_wall_s)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parent.parent / "workbench" / "app.py"
-    workers, limits = _serve_limits(args)
-    # The server's runner reads its caps from the environment; no page can change them.
-    os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
-    os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
-    os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
-    print(f"spikestudio: {workers} simulation workers; per run at most "
-          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
-    # Serving on all interfaces (a class) accepts any origin; locally only this host's.
-    origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
-                                                        f"localhost:{args.port}"]
-    command = [sys.executable, "-m", "panel", "serve", str(app), "--port", str(args.port),
-               "--address", args.address]
-    for origin in origins:
-        command += ["--allow-websocket-origin", origin]
-    if args.show:
-        command.append("--show")
-    env = dict(os.environ)
-    if args.autosave_days is not None:
-        if not args.autosave_days > 0:
-            raise SpikeStudioError(f"--autosave-days: must be > 0, got {args.autosave_days:g}")
-        env["SPIKESTUDIO_AUTOSAVE_DAYS"] = str(args.autosave_days)
-    # Authentication is Panel's own; each person then gets the workspace of their user name.
-    # Secrets go through the environment, so they do not show in the server's command line.
-    if args.basic_auth or args.oauth_provider:
-        secret = args.cookie_secret or os.environ.get("PANEL_COOKIE_SECRET")
-        if not secret:
-            raise SpikeStudioError("--cookie-secret: required with --basic-auth or "
-                                   "--oauth-provider (any long random string)")
-        env["PANEL_COOKIE_SECRET"] = secret
-    if args.basic_auth:
-        # Not PANEL_BASIC_AUTH: Panel lower-cases that variable (and so the password).
-        command += ["--basic-auth", args.basic_auth,
-                    # Panel's own login page loads its logo from a CDN: ours is offline.
-                    "--basic-login-template", str(app.parent / "login.html")]
-    if args.oauth_provider:
-        command += ["--oauth-provider", args.oauth_provider]
-        for flag, var in (("oauth_key", "PANEL_OAUTH_KEY"), ("oauth_secret", "PANEL_OAUTH_SECRET")):
-            if getattr(args, flag):
-                env[var] = getattr(args, flag)
-    # Become the server (no child left running when a supervisor stops this process).
-    sys.stdout.flush()
-    os.execve(sys.executable, command, env)
-    return 0  # pragma: no cover - execv does not return
-
-
-def _publish(args: argparse.Namespace) -> int:
-    # The class folder belongs to the workbench; like ``serve``, this hands over to it.
-    from workbench.storage import publish
-
-    target = publish(args.project, replace=args.replace)
-    print(f"published {args.project} for the class as {target}")
-    return 0
 
 
 def _warm(args: argparse.Namespace) -> int:
@@ -219,7 +148,12 @@ def _warm(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
+    """The parser of the engine's commands (run, validate, warm).
+
+    Each of ``extensions`` is called with the subparsers action to add more commands: the
+    workbench adds ``serve`` and ``publish`` (:mod:`workbench.cli`, the console script).
+    """
     parser = argparse.ArgumentParser(prog="spikestudio",
                                      description="SpikeStudio: spiking neural network workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,42 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("project")
     _add_limit_flags(val)
     val.set_defaults(func=_validate)
-    serve = sub.add_parser("serve", help="start the browser workbench")
-    serve.add_argument("--port", type=int, default=5006)
-    serve.add_argument("--address", default="127.0.0.1")
-    serve.add_argument("--show", action="store_true", help="open a browser")
-    serve.add_argument("--basic-auth", default=None, metavar="FILE_OR_PASSWORD",
-                       help="log people in (Panel basic auth): a JSON file of user: password, "
-                            "or one shared password (then any user name is accepted, so use a "
-                            "file for private workspaces); each user gets their own workspace")
-    serve.add_argument("--cookie-secret", default=None,
-                       help="secret that signs login cookies (needed with authentication)")
-    serve.add_argument("--oauth-provider", default=None, help="Panel OAuth provider, e.g. github")
-    serve.add_argument("--oauth-key", default=None, help="OAuth client id")
-    serve.add_argument("--oauth-secret", default=None, help="OAuth client secret")
-    serve.add_argument("--autosave-days", type=float, default=None,
-                       help="delete autosaves untouched this long at start (default 30)")
-    serve.add_argument("--workers", type=int, default=None,
-                       help="simulation worker processes (default: one per core)")
-    serve.add_argument("--max-run-memory-mb", type=float, default=None,
-                       help="memory cap of one run; a project can only lower it (default: "
-                            "half the machine's memory shared by the workers)")
-    serve.add_argument("--max-run-seconds", type=float, default=None,
-                       help="wall-time cap of one run (default: 300)")
-    serve.set_defaults(func=_serve)
-    pub = sub.add_parser("publish", help="publish a project read-only to every student")
-    pub.add_argument("project", help="project JSON file (validated first)")
-    pub.add_argument("--replace", action="store_true",
-                     help="update the class project of the same name")
-    pub.set_defaults(func=_publish)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)
+    for extend in extensions:
+        extend(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``spikestudio`` console script."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run one command (``python -m engine.cli``: the engine's commands only).
+
+    The ``spikestudio`` console script is :func:`workbench.cli.main`, which passes a
+    ``parser`` that also knows the workbench's commands.
+    """
+    args = (parser or build_parser()).parse_args(argv)
     try:
         return args.func(args)
     except SpikeStudioError as exc:

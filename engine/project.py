@@ -42,12 +42,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, ProjectError
+from engine.files import atomic_write_text  # noqa: F401 - re-exported (workbench.storage)
+from engine.hardware_profiles import profiles_from_document
 from engine.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
 from engine.models import (
     CONNECTIVITY_RULES,
@@ -58,6 +59,7 @@ from engine.models import (
     SPIKE_ENCODERS,
 )
 from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
+from engine.scenario_defs import scenarios_from_document
 from engine.validation import (
     ID_RE,
     ID_RULE,
@@ -352,21 +354,6 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     atomic_write_text(Path(path), dumps_project(project))
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so a crash leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ---------------------------------------------------------------------- validation
 def model_spec(kind: str, model: str) -> ModelSpec:
     """Registry entry for a node of ``kind`` and ``model`` (KeyError when unknown)."""
@@ -475,13 +462,11 @@ def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     dt = _validate_simulation(c, sim)
     if "layout" in document:
         _validate_layout(c, document["layout"])
-    # engine.energy and engine.scenarios expect plain numbers: a section the scan already
-    # faults (NaN, 1e400 as an int) gets the scan's problems only.
+    # engine.hardware_profiles and engine.scenario_defs expect plain numbers: a section the
+    # scan already faults (NaN, 1e400 as an int) gets the scan's problems only.
     if "energy" in document and _scan_clean(scan, "energy"):
         _validate_energy(c, document["energy"])
     if "scenarios" in document and _scan_clean(scan, "scenarios"):
-        from engine.scenarios import scenarios_from_document  # imports this module
-
         try:
             scenarios_from_document(document["scenarios"])
         except ProjectError as exc:
@@ -578,12 +563,10 @@ def _validate_viewport(c: _Checker, viewport: Any) -> None:
 
 
 def _validate_energy(c: _Checker, energy: Any) -> None:
-    """User hardware profiles saved with the project (checked by engine.energy)."""
+    """User hardware profiles saved with the project (checked by engine.hardware_profiles)."""
     if not c.mapping(energy, "energy", {"profiles"}, set()):
         return
     if "profiles" in energy:
-        from engine.energy import profiles_from_document  # pandas-heavy; only when used
-
         try:
             profiles_from_document({"profiles": energy["profiles"]}, path="energy")
         except ProjectError as exc:

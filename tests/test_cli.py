@@ -61,6 +61,21 @@ def test_validate_and_missing_file(capsys, tmp_path):
     assert "cannot read" in capsys.readouterr().err
 
 
+def test_console_script_has_every_command_engine_cli_only_the_engines(capsys):
+    """`spikestudio` (workbench.cli) = engine.cli's run/validate/warm + serve/publish."""
+    from workbench.cli import main as spikestudio
+
+    assert spikestudio(["validate", str(SAMPLES / "cuba_balanced.json")]) == 0
+    assert "valid" in capsys.readouterr().out
+    for command in ("serve", "publish"):
+        with pytest.raises(SystemExit):  # argparse: invalid choice
+            main([command, "--help"])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            spikestudio([command, "--help"])
+        assert exit_.value.code == 0 and command in capsys.readouterr().out
+
+
 def test_serve_is_the_server_process_and_stops_with_it(tmp_path):
     """`spikestudio serve` becomes the server: stopping it leaves nothing listening."""
     import os
@@ -75,7 +90,7 @@ def test_serve_is_the_server_process_and_stops_with_it(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, SPIKESTUDIO_HOME=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/static/extensions/panel/css/loading.css"
     try:

@@ -254,10 +254,11 @@ def test_server_limits_come_from_the_environment(monkeypatch):
 
 
 def test_serve_passes_its_caps_to_the_server(monkeypatch):
-    from engine import cli
+    from workbench import cli
 
     calls = []
-    monkeypatch.setattr(os, "execv", lambda exe, argv: calls.append(argv))
+    # serve becomes the server with os.execve (patching execv would start a real server).
+    monkeypatch.setattr(os, "execve", lambda exe, argv, env: calls.append(argv))
     for name in (runner.ENV_WORKERS, runner.ENV_MAX_MEMORY_MB, runner.ENV_MAX_SECONDS):
         monkeypatch.delenv(name, raising=False)
     assert cli.main(["serve", "--workers", "2", "--max-run-memory-mb", "700",

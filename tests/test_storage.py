@@ -149,7 +149,7 @@ def test_published_projects_are_listed_for_everyone_and_opened_read_only(tmp_pat
 
 
 def test_publish_command(tmp_path, capsys):
-    from engine.cli import main
+    from workbench.cli import main
 
     source = tmp_path / "lab.json"
     source.write_text(json.dumps(_doc("Lab ☃")))
@@ -349,7 +349,7 @@ def test_save_as_a_taken_name_asks_before_replacing(workbench):
 
 # ---------------------------------------------------------------------------- serve flags
 def _serve_command(monkeypatch, argv):
-    from engine import cli
+    from workbench import cli
 
     calls = []
     monkeypatch.setattr(cli.os, "execve", lambda exe, cmd, env: calls.append((cmd, env)))

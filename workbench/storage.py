@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sample_projects
 from engine.errors import SpikeStudioError
 from engine.project import atomic_write_text, loads_project, read_limited
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
+SAMPLES_DIR = sample_projects.directory()  # package data: also found in an installed wheel
 DEFAULT_SAMPLE = "lif_single_neuron.json"
 #: Autosaves untouched for this many days are deleted at server start
 #: (``$SPIKESTUDIO_AUTOSAVE_DAYS`` overrides).

@@ -1,7 +1,7 @@
 """Offline for real: the workbench served by ``spikestudio serve`` never reaches off the host.
 
 The other browser tests serve the app in-process with ``pn.serve``; this one starts the real
-command (``python -m engine.cli serve``, which becomes ``panel serve workbench/app.py``) in a
+command (``python -m workbench.cli serve``, which becomes ``panel serve workbench/app.py``) in a
 subprocess, because resources are resolved differently there. Chromium then opens the page and
 uses every control and tab (Open, Save, Upload, Download, the inspector, Run, every result tab,
 a cloned energy profile, the scenario editor and a scenario run). The harness aborts and
@@ -62,7 +62,7 @@ def real_server(tmp_path: Path) -> Iterator[str]:
     env = dict(os.environ, SPIKESTUDIO_HOME=str(tmp_path / "home"),
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90

@@ -222,7 +222,7 @@ def class_server(tmp_path):
     env = dict(os.environ, SPIKESTUDIO_HOME=str(tmp_path / "home"),
                PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--basic-auth",
+        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--basic-auth",
          str(users), "--cookie-secret", "a-long-random-cookie-secret-for-tests"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,139 @@
+"""The ``spikestudio`` console script: the engine's commands plus the workbench's.
+
+``run``, ``validate`` and ``warm`` are :mod:`engine.cli`'s; this module adds ``serve`` (become
+the Panel server of ``workbench/app.py`` under the administrator's caps) and ``publish`` (copy
+a project into the class folder). engine/ never imports the workbench, so these live here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine import cli as engine_cli
+from engine.errors import SpikeStudioError
+from engine.limits import RunLimits
+
+
+def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
+    """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
+    for name in ("workers", "max_run_memory_mb", "max_run_seconds"):
+        value = getattr(args, name)
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
+                                   f"got {value:g}")
+    if args.workers:
+        workers = args.workers
+    elif hasattr(os, "sched_getaffinity"):  # the cores this process may use
+        workers = len(os.sched_getaffinity(0))
+    else:
+        workers = os.cpu_count() or 1
+    defaults = RunLimits.for_server(workers)
+    return workers, RunLimits(
+        max_memory_mb=args.max_run_memory_mb or defaults.max_memory_mb,
+        max_wall_s=args.max_run_seconds or defaults.max_wall_s)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent / "app.py"
+    workers, limits = _serve_limits(args)
+    # The server's runner reads its caps from the environment; no page can change them.
+    os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
+    os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
+    os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    print(f"spikestudio: {workers} simulation workers; per run at most "
+          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
+    # Serving on all interfaces (a class) accepts any origin; locally only this host's.
+    origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
+                                                        f"localhost:{args.port}"]
+    command = [sys.executable, "-m", "panel", "serve", str(app), "--port", str(args.port),
+               "--address", args.address]
+    for origin in origins:
+        command += ["--allow-websocket-origin", origin]
+    if args.show:
+        command.append("--show")
+    env = dict(os.environ)
+    if args.autosave_days is not None:
+        if not args.autosave_days > 0:
+            raise SpikeStudioError(f"--autosave-days: must be > 0, got {args.autosave_days:g}")
+        env["SPIKESTUDIO_AUTOSAVE_DAYS"] = str(args.autosave_days)
+    # Authentication is Panel's own; each person then gets the workspace of their user name.
+    # Secrets go through the environment, so they do not show in the server's command line.
+    if args.basic_auth or args.oauth_provider:
+        secret = args.cookie_secret or os.environ.get("PANEL_COOKIE_SECRET")
+        if not secret:
+            raise SpikeStudioError("--cookie-secret: required with --basic-auth or "
+                                   "--oauth-provider (any long random string)")
+        env["PANEL_COOKIE_SECRET"] = secret
+    if args.basic_auth:
+        # Not PANEL_BASIC_AUTH: Panel lower-cases that variable (and so the password).
+        command += ["--basic-auth", args.basic_auth,
+                    # Panel's own login page loads its logo from a CDN: ours is offline.
+                    "--basic-login-template", str(app.parent / "login.html")]
+    if args.oauth_provider:
+        command += ["--oauth-provider", args.oauth_provider]
+        for flag, var in (("oauth_key", "PANEL_OAUTH_KEY"), ("oauth_secret", "PANEL_OAUTH_SECRET")):
+            if getattr(args, flag):
+                env[var] = getattr(args, flag)
+    # Become the server (no child left running when a supervisor stops this process).
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from workbench.storage import publish  # only for this command: no Panel needed
+
+    target = publish(args.project, replace=args.replace)
+    print(f"published {args.project} for the class as {target}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``serve`` and ``publish`` to the subparsers action ``sub`` of engine.cli's parser."""
+    serve = sub.add_parser("serve", help="start the browser workbench")
+    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.add_argument("--basic-auth", default=None, metavar="FILE_OR_PASSWORD",
+                       help="log people in (Panel basic auth): a JSON file of user: password, "
+                            "or one shared password (then any user name is accepted, so use a "
+                            "file for private workspaces); each user gets their own workspace")
+    serve.add_argument("--cookie-secret", default=None,
+                       help="secret that signs login cookies (needed with authentication)")
+    serve.add_argument("--oauth-provider", default=None, help="Panel OAuth provider, e.g. github")
+    serve.add_argument("--oauth-key", default=None, help="OAuth client id")
+    serve.add_argument("--oauth-secret", default=None, help="OAuth client secret")
+    serve.add_argument("--autosave-days", type=float, default=None,
+                       help="delete autosaves untouched this long at start (default 30)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="simulation worker processes (default: one per core)")
+    serve.add_argument("--max-run-memory-mb", type=float, default=None,
+                       help="memory cap of one run; a project can only lower it (default: "
+                            "half the machine's memory shared by the workers)")
+    serve.add_argument("--max-run-seconds", type=float, default=None,
+                       help="wall-time cap of one run (default: 300)")
+    serve.set_defaults(func=_serve)
+    pub = sub.add_parser("publish", help="publish a project read-only to every student")
+    pub.add_argument("project", help="project JSON file (validated first)")
+    pub.add_argument("--replace", action="store_true",
+                     help="update the class project of the same name")
+    pub.set_defaults(func=_publish)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command of ``spikestudio``."""
+    return engine_cli.build_parser(add_commands)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spikestudio`` console script."""
+    return engine_cli.main(argv, parser=build_parser())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
