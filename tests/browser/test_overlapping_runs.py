@@ -97,7 +97,7 @@ def cli_server(tmp_path_factory) -> Iterator[str]:
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     log = open(home / "serve.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--address",
+        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--address",
          "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     try:
