@@ -29,11 +29,22 @@ export function render({ model, el }) {
   let armedAt = null;
   model.on("armed", () => { armedAt = pageScroller(el).scrollTop; });
   model.on("reveal", () => {
-    const now = pageScroller(el).scrollTop;
-    const moved = armedAt !== null && Math.abs(now - armedAt) > MOVED_PX;
+    const scroller = pageScroller(el);
+    const moved = armedAt !== null && Math.abs(scroller.scrollTop - armedAt) > MOVED_PX;
     armedAt = null;
+    if (moved) return;
+    // The results arrive in the same patch as this request and are laid out after it: scroll
+    // once they are, and again after late layout (unless the user scrolled meanwhile).
     // Instant, not smooth: a smooth scroll repaints every plot on each frame.
-    if (!moved) mark.scrollIntoView({ block: "start" });
+    let placed = null;
+    const place = () => {
+      if (placed !== null && Math.abs(scroller.scrollTop - placed) > MOVED_PX) return;
+      mark.scrollIntoView({ block: "start" });
+      placed = scroller.scrollTop;
+    };
+    requestAnimationFrame(() => requestAnimationFrame(place));
+    setTimeout(place, 300);
+    setTimeout(place, 1000);
   });
   return mark;
 }

@@ -21,6 +21,12 @@ from contextlib import contextmanager
 
 import panel as pn
 from bokeh.document import Document
+from bokeh.document.events import (
+    ColumnDataChangedEvent,
+    ColumnsPatchedEvent,
+    ColumnsStreamedEvent,
+    ModelChangedEvent,
+)
 from panel.io.state import set_curdoc
 
 
@@ -34,8 +40,34 @@ def held(doc: Document | None) -> Iterator[None]:
     if doc is None or doc.session_context is None:
         yield
         return
+    if doc.callbacks.hold_value is not None:  # an outer block sends the patch
+        with set_curdoc(doc):
+            yield
+        return
     with set_curdoc(doc), pn.io.hold(doc):
-        yield
+        try:
+            yield
+        finally:
+            _drop_changes_of_detached_models(doc)
+
+
+_MODEL_EVENTS = (ModelChangedEvent, ColumnDataChangedEvent, ColumnsStreamedEvent,
+                 ColumnsPatchedEvent)
+
+
+def _drop_changes_of_detached_models(doc: Document) -> None:
+    """Forget held changes of models that left ``doc`` before the patch is sent.
+
+    A held change is sent when the hold ends, after the block. If its model was replaced in
+    the same block (a figure rebuilt after its save tool was renamed), the browser never
+    received that model, and a patch naming it fails whole with "reference ... isn't known"
+    (Bokeh 3.9 does not drop such events itself).
+    """
+    events = doc.callbacks._held_events
+    kept = [e for e in events
+            if not (isinstance(e, _MODEL_EVENTS) and e.model.document is not doc)]
+    if len(kept) != len(events):
+        doc.callbacks._held_events = kept
 
 
 def run_in_session(doc: Document | None, fn: Callable[[], None]) -> None:
