@@ -27,11 +27,15 @@ export function render({ model, el }) {
   mark.className = "ss-scroll-anchor";
   mark.setAttribute("data-testid", "results-anchor");
   let armedAt = null;
-  model.on("armed", () => { armedAt = pageScroller(el).scrollTop; });
+  model.on("armed", () => {
+    armedAt = pageScroller(el).scrollTop;
+    mark.dataset.armed = String(model.armed);  // tests wait for it: the request has arrived
+  });
   model.on("reveal", () => {
     const scroller = pageScroller(el);
     const moved = armedAt !== null && Math.abs(scroller.scrollTop - armedAt) > MOVED_PX;
     armedAt = null;
+    mark.dataset.revealed = String(model.reveal);
     if (moved) return;
     // The results arrive in the same patch as this request and are laid out after it: scroll
     // once they are, and again after late layout (unless the user scrolled meanwhile).

@@ -271,13 +271,15 @@ def test_results_anchor_leaves_a_page_the_user_scrolled(serve_app, goto_app, wai
     def doc_call(fn):  # change the anchor on its session's event loop
         docs[-1].add_next_tick_callback(fn)
 
+    anchor = "[data-testid='results-anchor']"
     doc_call(lambda: setattr(anchors[-1], "armed", 1))
-    page.wait_for_timeout(300)
+    page.locator(f"{anchor}[data-armed='1']").wait_for(state="attached")
     page.evaluate("() => { document.scrollingElement.scrollTop = 400; }")  # the user scrolls
     doc_call(lambda: setattr(anchors[-1], "reveal", 1))
-    page.wait_for_timeout(500)
+    page.locator(f"{anchor}[data-revealed='1']").wait_for(state="attached")
+    page.wait_for_timeout(1200)  # past every deferred scroll of a reveal
     assert page.evaluate(top) == 400
     doc_call(lambda: setattr(anchors[-1], "armed", 2))
-    page.wait_for_timeout(300)
+    page.locator(f"{anchor}[data-armed='2']").wait_for(state="attached")
     doc_call(lambda: setattr(anchors[-1], "reveal", 2))  # not scrolled: brought into view
     page.wait_for_function("() => document.scrollingElement.scrollTop > 1400")
