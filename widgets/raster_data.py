@@ -194,7 +194,7 @@ class RasterIndex:
         ix = np.floor((x - x0) * (nx / span)).astype(np.int64) if span > 0 else np.zeros(len(x),
                                                                                         np.int64)
         np.clip(ix, 0, nx - 1, out=ix)
-        half = self.layout.row_heights[pop] / 2 if len(pop) else np.empty(0)
+        half = self.layout.row_heights[pop] / 2
         tall = 2 * half > pixel
         if tall.any():
             # Pixel rows whose centre lies in [y - half, y + half).
