@@ -30,11 +30,14 @@ from widgets.raster_data import RasterIndex, Window
 from widgets.session_thread import held, run_in_session
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
-_EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0, np.int32), "pop": np.empty(0, np.int32)}
+_EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0), "pop": np.empty(0, np.int32)}
 
 
 class RasterPlot(pn.viewable.Viewer):
     """Spike raster, rows stacked by population, click a row to select a neuron.
+
+    Each population gets a band of at least a few percent of the rows
+    (:func:`widgets.raster_data.band_layout`), so a one-neuron population stays visible.
 
     Parameters
     ----------
@@ -225,7 +228,7 @@ class RasterPlot(pn.viewable.Viewer):
     def _fit_ranges(self, index: RasterIndex) -> None:
         self._quiet = True
         try:
-            top = max(index.n_rows, 1) - 0.5
+            top = max(index.height, 1) - 0.5
             set_range(self.y_range, -0.5, top)
             duration = self.duration_ms
             if duration is None:
@@ -281,8 +284,10 @@ class RasterPlot(pn.viewable.Viewer):
         if not sel or sel.get("population") not in self._index.names:
             self._highlight.visible = self._highlight_line.visible = False
             return
-        y = self._index.row_y(sel["population"], int(sel["neuron"]))
-        self._highlight.update(bottom=y - 0.5, top=y + 0.5, visible=True)
+        neuron = int(sel["neuron"])
+        y = self._index.row_y(sel["population"], neuron)
+        bottom, top = self._index.row_span(sel["population"], neuron)
+        self._highlight.update(bottom=bottom, top=top, visible=True)
         self._highlight_line.update(location=y, visible=True)
 
     def _run(self, fn: Callable[[], None]) -> None:

@@ -1,9 +1,12 @@
 """Server-side aggregation behind :class:`widgets.raster.RasterPlot` (numpy only, no Bokeh).
 
-Rows: neuron ``i`` of the ``k``-th population has global row ``r = offsets[k] + i`` and is
-drawn at ``y = n_rows - 1 - r``, so the first population is at the top and each row spans
-``[y - 0.5, y + 0.5]``. A window ``(x0, x1, y0, y1)`` holds the spikes with
-``x0 <= time <= x1`` and ``y0 <= y <= y1``.
+Rows: populations are stacked top to bottom in bands (:func:`band_layout`). A population
+as large as its band (the normal case) has neuron ``i`` of the ``k``-th population at global row
+``r = offsets[k] + i``, drawn at ``y = height - 1 - r`` with the row spanning
+``[y - 0.5, y + 0.5]``. A population much smaller than the others gets a taller band so it
+stays visible, its neurons spread evenly inside it (each row ``band / size`` units tall). A
+window ``(x0, x1, y0, y1)`` holds the spikes with ``x0 <= time <= x1`` and ``y0 <= y <= y1``
+(``y`` is the row centre).
 """
 
 from __future__ import annotations
@@ -17,6 +20,67 @@ import pandas as pd
 from engine.analysis import neuron_ids, population_codes
 
 Window = tuple[float, float, float, float]
+
+#: Smallest band of a population, as a fraction of all neuron rows (issue 9: a one-neuron
+#: population next to 1000 inputs was a hairline).
+MIN_BAND_FRACTION = 0.03
+
+
+@dataclass(frozen=True)
+class BandLayout:
+    """Vertical bands of the populations, top to bottom.
+
+    Attributes
+    ----------
+    sizes
+        int64 neurons per population.
+    heights
+        int64 band height (y units) per population, ``>= sizes``.
+    lows
+        float64 ``y`` of each band's bottom edge; band ``k`` spans
+        ``[lows[k], lows[k] + heights[k]]``. The first band is at the top, the last band's
+        bottom is ``-0.5``.
+    """
+
+    sizes: np.ndarray
+    heights: np.ndarray
+    lows: np.ndarray
+
+    @property
+    def height(self) -> int:
+        """Total height of all bands (y units)."""
+        return int(self.heights.sum())
+
+    @property
+    def row_heights(self) -> np.ndarray:
+        """float64 height of one neuron row per population (1.0 for a full-size band)."""
+        return self.heights / np.maximum(self.sizes, 1)
+
+
+def band_layout(sizes: list[int] | np.ndarray,
+                min_fraction: float = MIN_BAND_FRACTION) -> BandLayout:
+    """Stack populations in bands, giving each at least ``min_fraction`` of the rows.
+
+    Parameters
+    ----------
+    sizes
+        Neurons per population, top to bottom.
+    min_fraction
+        A non-empty population gets a band of at least ``ceil(min_fraction * sum(sizes))``
+        rows; larger populations keep one row per neuron, so without small populations the
+        layout is exactly ``y = height - 1 - (offset + index)``.
+
+    Returns
+    -------
+    BandLayout
+    """
+    size_arr = np.asarray(sizes, dtype=np.int64).reshape(-1)
+    if (size_arr < 0).any():
+        raise ValueError(f"population sizes must be >= 0, got {size_arr.tolist()}")
+    min_rows = int(np.ceil(max(float(min_fraction), 0.0) * int(size_arr.sum())))
+    heights = np.where(size_arr > 0, np.maximum(size_arr, min_rows), 0).astype(np.int64)
+    tops = heights.sum() - np.concatenate([[0], np.cumsum(heights)[:-1]]) - 0.5
+    return BandLayout(size_arr, heights, (tops - heights).astype(np.float64))
 
 
 @dataclass
@@ -51,23 +115,28 @@ class RasterIndex:
         Spikes DataFrame of the contract (sorted by time; re-sorted if not).
     sizes
         Population id -> size, top to bottom.
+    min_fraction
+        Smallest band per population as a fraction of all rows (see :func:`band_layout`).
     """
 
-    def __init__(self, spikes: pd.DataFrame | None, sizes: Mapping[str, int]):
+    def __init__(self, spikes: pd.DataFrame | None, sizes: Mapping[str, int],
+                 min_fraction: float = MIN_BAND_FRACTION):
         self.names = list(sizes)
         size_arr = np.array([int(s) for s in sizes.values()], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(size_arr)]).astype(np.int64)
         self.n_rows = int(self.offsets[-1])
+        self.layout = band_layout(size_arr, min_fraction)
+        self.height = self.layout.height
         if spikes is None or len(spikes) == 0:
             self.x = np.empty(0, dtype=np.float64)
-            self.y = np.empty(0, dtype=np.int32)
+            self.y = np.empty(0, dtype=np.float64)
             self.pop = np.empty(0, dtype=np.int32)
             return
         ids, _ = neuron_ids(spikes, sizes)
         keep = ids >= 0
         x = spikes["time_ms"].to_numpy(dtype=np.float64)[keep]
-        y = (self.n_rows - 1 - ids[keep]).astype(np.int32)
         pop = population_codes(spikes, self.names)[keep].astype(np.int32)
+        y = self.neuron_y(pop, ids[keep] - self.offsets[pop])
         if len(x) > 1 and np.any(x[1:] < x[:-1]):
             order = np.argsort(x, kind="stable")
             x, y, pop = x[order], y[order], pop[order]
@@ -83,7 +152,7 @@ class RasterIndex:
         lo = np.searchsorted(self.x, x0, side="left")
         hi = np.searchsorted(self.x, x1, side="right")
         idx = np.arange(lo, hi)
-        if y0 > -0.5 or y1 < self.n_rows - 0.5:  # skip the mask when every row is visible
+        if y0 > -0.5 or y1 < self.height - 0.5:  # skip the mask when every row is visible
             y = self.y[lo:hi]
             idx = idx[(y >= y0) & (y <= y1)]
         return idx
@@ -93,7 +162,7 @@ class RasterIndex:
         return len(self.select(window))
 
     def points(self, window: Window) -> dict[str, np.ndarray]:
-        """Columns ``x`` (ms), ``y`` (row coordinate), ``pop`` (population index) in ``window``."""
+        """Columns ``x`` (ms), ``y`` (row centre), ``pop`` (population index) in ``window``."""
         idx = self.select(window)
         return {"x": self.x[idx], "y": self.y[idx], "pop": self.pop[idx]}
 
@@ -101,9 +170,12 @@ class RasterIndex:
                 nx: int = 600, ny: int = 300) -> Density:
         """Bin the spikes of ``window`` on an ``nx`` x (at most) ``ny`` grid.
 
-        When fewer than ``ny`` rows are visible, every row gets its own pixel row so the image
-        lines up with the neurons; otherwise rows are pooled. Boundary spikes fall into the
-        last bin, so ``counts.sum() == count(window)``.
+        When fewer than ``ny`` y units are visible, every unit gets its own pixel row so the
+        image lines up with the neurons; otherwise units are pooled. A spike of a row taller
+        than a pixel row fills every pixel row whose centre its row covers (a stretched small
+        population is a band, not a line); otherwise it falls into the pixel row holding its
+        centre, boundary spikes into the last bin. Without rows taller than a pixel,
+        ``counts.sum() == count(window)``.
         """
         x0, x1, y0, y1 = _normalise(window)
         idx = self.select(window)
@@ -112,43 +184,93 @@ class RasterIndex:
         row_lo, row_hi = int(np.ceil(y0)), int(np.floor(y1))
         if row_hi - row_lo + 1 <= ny:
             ny = max(1, row_hi - row_lo + 1)
-            iy = y.astype(np.int64) - row_lo
             img_y, img_dh = row_lo - 0.5, float(ny)
         else:
-            iy = np.floor((y - y0) * (ny / (y1 - y0))).astype(np.int64)
             img_y, img_dh = y0, y1 - y0
+        pixel = img_dh / ny
+        iy = np.floor((y - img_y) / pixel).astype(np.int64)
+        np.clip(iy, 0, ny - 1, out=iy)
         span = x1 - x0
         ix = np.floor((x - x0) * (nx / span)).astype(np.int64) if span > 0 else np.zeros(len(x),
                                                                                         np.int64)
         np.clip(ix, 0, nx - 1, out=ix)
-        np.clip(iy, 0, ny - 1, out=iy)
+        half = self.layout.row_heights[pop] / 2
+        tall = 2 * half > pixel
+        if tall.any():
+            # Pixel rows whose centre lies in [y - half, y + half).
+            lo = np.ceil((y[tall] - half[tall] - img_y) / pixel - 0.5).astype(np.int64)
+            hi = np.ceil((y[tall] + half[tall] - img_y) / pixel - 0.5).astype(np.int64) - 1
+            lo = np.clip(lo, 0, ny - 1)
+            hi = np.clip(hi, lo, ny - 1)
+            reps = hi - lo + 1
+            starts = np.repeat(lo, reps)
+            steps = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+            iy = np.concatenate([iy[~tall], starts + steps])
+            ix = np.concatenate([ix[~tall], np.repeat(ix[tall], reps)])
+            pop = np.concatenate([pop[~tall], np.repeat(pop[tall], reps)])
         flat = iy * nx + ix
         counts = np.bincount(flat, minlength=nx * ny)
         rgba = _shade(flat, pop, counts, colors, nx * ny).reshape(ny, nx)
         return Density(counts.reshape(ny, nx), rgba, x0, img_y, max(span, 1e-9), img_dh)
 
+    # ------------------------------------------------------------------ layout
+    def neuron_y(self, pop: np.ndarray | int, neuron: np.ndarray | int) -> np.ndarray:
+        """Row centre of local neuron ``neuron`` of population index ``pop`` (vectorised).
+
+        Neuron 0 is at the top of its band; a full-size band gives ``height - 1 - r``
+        exactly (``r`` the global neuron index).
+        """
+        pop = np.asarray(pop, dtype=np.int64)
+        neuron = np.asarray(neuron, dtype=np.int64)
+        lay = self.layout
+        full = lay.heights[pop] == lay.sizes[pop]
+        top = lay.lows[pop] + lay.heights[pop]
+        stretched = top - (neuron + 0.5) * lay.row_heights[pop]
+        exact = top - 0.5 - neuron  # same value, without rounding, for the normal case
+        return np.where(full, exact, stretched).astype(np.float64)
+
     def locate(self, y: float) -> tuple[str, int] | None:
-        """Population and local neuron index of the row drawn at ``y`` (None outside)."""
-        row = self.n_rows - 1 - int(np.floor(y + 0.5))
-        if not 0 <= row < self.n_rows:
+        """Population and local neuron index of the row drawn at ``y`` (None outside).
+
+        A row owns ``[centre - h/2, centre + h/2)``, so a boundary belongs to the row above.
+        """
+        y = float(y)
+        lay = self.layout
+        k = self._band_at(y)
+        if k < 0:
             return None
-        k = int(np.searchsorted(self.offsets, row, side="right") - 1)
-        return self.names[k], row - int(self.offsets[k])
+        n, h, low = int(lay.sizes[k]), int(lay.heights[k]), float(lay.lows[k])
+        if n == h:
+            up = int(np.floor(y - low))  # integers: exact, as before small bands existed
+        else:
+            up = int(np.floor((y - low) * n / h))
+        return self.names[k], n - 1 - min(max(up, 0), n - 1)
+
+    def _band_at(self, y: float) -> int:
+        """Index of the non-empty band with ``low <= y < low + height`` (-1 if none)."""
+        lay = self.layout
+        inside = np.flatnonzero((lay.sizes > 0) & (lay.lows <= y) & (y < lay.lows + lay.heights))
+        return int(inside[0]) if len(inside) else -1
 
     def row_y(self, population: str, neuron: int) -> float:
-        """y coordinate of a neuron's row (inverse of :meth:`locate`)."""
+        """y coordinate of a neuron's row centre (inverse of :meth:`locate`)."""
+        return float(self.neuron_y(self.names.index(population), int(neuron)))
+
+    def row_span(self, population: str, neuron: int) -> tuple[float, float]:
+        """``(bottom, top)`` of a neuron's row."""
         k = self.names.index(population)
-        return float(self.n_rows - 1 - (self.offsets[k] + int(neuron)))
+        y, half = self.row_y(population, neuron), float(self.layout.row_heights[k]) / 2
+        return y - half, y + half
 
     def block_centres(self) -> dict[str, float]:
-        """y coordinate of the centre of each population's block (for axis labels)."""
-        lo = self.n_rows - self.offsets[1:] - 0.5
-        hi = self.n_rows - self.offsets[:-1] - 0.5
-        return {name: float((a + b) / 2) for name, a, b in zip(self.names, lo, hi, strict=True)}
+        """y coordinate of the centre of each population's band (for axis labels)."""
+        lay = self.layout
+        centres = lay.lows + lay.heights / 2
+        return {name: float(c) for name, c in zip(self.names, centres, strict=True)}
 
     def block_edges(self) -> list[float]:
-        """y coordinates of the boundaries between population blocks."""
-        return [float(self.n_rows - o - 0.5) for o in self.offsets[1:-1]]
+        """y coordinates of the boundaries between population bands."""
+        return [float(v) for v in self.layout.lows[:-1]]
 
 
 def _normalise(window: Window) -> Window:
