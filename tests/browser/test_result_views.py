@@ -233,6 +233,8 @@ def test_6_plots_are_readable(served, goto_app, wait_until, save_screenshot):
     _open_sample(page, app, wait_until, "CUBA balanced network")
     _run_and_wait(page, app, wait_until)
     _tab(page, "Traces")
+    # Traces are plotted when their tab opens (on the server, after the click arrives).
+    wait_until(lambda: len(app.results.traces.figures) == 2, message="traces plotted")
     figs = app.results.traces.figures
     assert len(figs) == 2
     assert [f.yaxis[0].axis_label.split(" (")[0] for f in figs] == [
