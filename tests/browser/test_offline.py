@@ -119,7 +119,9 @@ def test_real_server_pages_make_no_off_host_request(real_server, browser_page, b
     page.get_by_test_id("project-name").wait_for(timeout=60_000)
 
     # File controls: open a sample, save, download, upload.
-    page.locator(".ss-open-select select").select_option(label="Sample: Single LIF neuron")
+    # A network with spike inputs, so the Scenarios tab can rate it.
+    page.locator(".ss-open-select select").select_option(
+        label="Sample: Energy: sparse events vs dense frames")
     page.locator(".ss-open button").click()
     page.get_by_test_id("message").filter(has_text="Opened").wait_for()
     page.locator(".ss-save button").click()
@@ -132,8 +134,8 @@ def test_real_server_pages_make_no_off_host_request(real_server, browser_page, b
     page.get_by_test_id("message").filter(has_text="Opened again.json").wait_for()
 
     # The inspector for a node; Run; every result tab.
-    page.locator('[data-node-id="neuron"] .body').click()
-    page.locator(".ss-inspector [data-testid='inspector-title']", has_text="neuron").wait_for()
+    page.locator('[data-node-id="hidden"] .body').click()
+    page.locator(".ss-inspector [data-testid='inspector-title']", has_text="hidden").wait_for()
     page.locator(".ss-run button").click()
     page.locator("[data-testid='result-status'][data-status='completed']").wait_for(
         timeout=120_000)
