@@ -58,13 +58,21 @@ def _select_node(page, node_id: str) -> None:
 
 
 def _select_edge(page, edge_id: str) -> None:
-    # Click the middle of the edge's path (a self-loop's box centre is off the line).
-    x, y = page.locator(f'[data-edge-id="{edge_id}"] .hit').evaluate(
-        "p => { const q = p.getPointAtLength(p.getTotalLength() / 2);"
-        " const m = p.getScreenCTM(); return [q.x * m.a + q.y * m.c + m.e,"
-        " q.x * m.b + q.y * m.d + m.f]; }")
-    page.mouse.click(x, y)
-    page.locator(".ss-inspector [data-testid='inspector-title']", has_text=edge_id).wait_for()
+    title = page.locator(".ss-inspector [data-testid='inspector-title']", has_text=edge_id)
+    for attempt in range(3):
+        # Click the middle of the edge's path (a self-loop's box centre is off the line),
+        # measured afresh: on a loaded machine the view may still be fitting the new graph.
+        x, y = page.locator(f'[data-edge-id="{edge_id}"] .hit').evaluate(
+            "p => { const q = p.getPointAtLength(p.getTotalLength() / 2);"
+            " const m = p.getScreenCTM(); return [q.x * m.a + q.y * m.c + m.e,"
+            " q.x * m.b + q.y * m.d + m.f]; }")
+        page.mouse.click(x, y)
+        try:
+            title.wait_for(timeout=8000)
+            return
+        except Exception:  # noqa: BLE001 - the click missed a moving edge: measure again
+            if attempt == 2:
+                raise
 
 
 def _open_sample(page, label: str, name_part: str) -> None:

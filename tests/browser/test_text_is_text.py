@@ -175,10 +175,34 @@ def _text(page, testid: str) -> str:
     return locator.inner_text()
 
 
+
+# Toasts are brief (2.5-5 s): a loaded machine can miss them with a locator. Record the text
+# of every toast the page shows instead, as the browser renders it.
+TOAST_RECORDER = """() => {
+  if (window.__toasts) return;
+  window.__toasts = [];
+  const seen = () => {
+    for (const m of document.querySelectorAll('.notyf__message')) {
+      const t = m.innerText;
+      if (t && !window.__toasts.includes(t)) window.__toasts.push(t);
+    }
+  };
+  new MutationObserver(seen).observe(document.body,
+                                     {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _toast(page, text: str) -> str:
+    """The last toast shown so far whose text contains ``text`` (waits for one)."""
+    found = page.wait_for_function(
+        "(text) => [...window.__toasts].reverse().find(t => t.includes(text))", arg=text)
+    return found.json_value()
+
 def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, save_screenshot):
     page = goto_app(served.url)
     watch = Watch(page)
     page.get_by_test_id("project-name").wait_for()
+    page.evaluate(TOAST_RECORDER)
     app = served.last
     doc = payload_project()
 
@@ -195,9 +219,8 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     shown = message.inner_text()
     for payload in (BAD_ID, BAD_PROJECTION, BAD_PROFILE, BAD_SCENARIO):
         assert payload in shown, payload
-    toast = page.locator(".notyf__message", has_text="must").last
-    toast.wait_for()
-    assert "<" in toast.inner_text()  # the payload's characters, not markup
+    toast = _toast(page, "must")
+    assert "<" in toast  # the payload's characters, not markup
     watch.check("validation messages of payload ids")
 
     # The payload project, under a payload file name.
@@ -207,9 +230,7 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     assert _text(page, "project-name") == NAME
     page.get_by_test_id("message").filter(has_text="Opened").wait_for()
     assert _text(page, "message") == f"Opened {FILE_NAME}."
-    opened = page.locator(".notyf__message", has_text="Opened").last
-    opened.wait_for()
-    assert opened.inner_text().strip() == f"Opened {FILE_NAME}."
+    assert _toast(page, "Opened").strip() == f"Opened {FILE_NAME}."
     description = _text(page, "project-description")
     assert IMG in description and SCRIPT in description and LINK in description
     watch.check("uploaded payload project")
