@@ -341,3 +341,32 @@ def _wait_until_serving(port: int, timeout: float) -> None:
             last = exc
         time.sleep(0.1)
     raise RuntimeError(f"Panel server on port {port} did not answer within {timeout} s: {last}")
+
+
+class Served:
+    """A workbench factory for ``serve_app`` that keeps each session's Workbench object, so a
+    test can read server-side state (``served.last``) next to what the page shows."""
+
+    def __init__(self) -> None:
+        self.apps: list[Any] = []
+        self.url = ""
+
+    def __call__(self):
+        from workbench.app import Workbench, session_id_from_url
+
+        app = Workbench(session_id=session_id_from_url())
+        self.apps.append(app)
+        return app.__panel__()
+
+    @property
+    def last(self):
+        return self.apps[-1]
+
+
+@pytest.fixture
+def served(serve_app, tmp_path, monkeypatch) -> Served:
+    """The workbench served with a fresh ``SPIKESTUDIO_HOME``; ``served.url`` is its address."""
+    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
+    app = Served()
+    app.url = serve_app(app)
+    return app

@@ -14,32 +14,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-class Served:
-    """Serves the workbench and keeps each session's Workbench for server-side reads."""
-
-    def __init__(self) -> None:
-        self.apps: list[Any] = []
-
-    def __call__(self):
-        from workbench.app import Workbench, session_id_from_url
-
-        app = Workbench(session_id=session_id_from_url())
-        self.apps.append(app)
-        return app.__panel__()
-
-    @property
-    def last(self):
-        return self.apps[-1]
-
-
-@pytest.fixture
-def served(serve_app, tmp_path, monkeypatch):
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
-    app = Served()
-    app.url = serve_app(app)
-    return app
-
-
 def _ready(page):
     page.get_by_test_id("project-name").wait_for()
     page.locator('[data-node-id="neuron"]').wait_for()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.browser.conftest import Served
 
 pytestmark = pytest.mark.browser
 
@@ -18,20 +19,6 @@ CAP_MB = 1024
 def _rss_mb() -> float:
     status = Path("/proc/self/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-
-
-class Served:
-    """Serves the workbench and keeps each session's Workbench for server-side reads."""
-
-    def __init__(self) -> None:
-        self.apps: list[Any] = []
-
-    def __call__(self):
-        from workbench.app import Workbench, session_id_from_url
-
-        app = Workbench(session_id=session_id_from_url())
-        self.apps.append(app)
-        return app.__panel__()
 
 
 @pytest.fixture

@@ -103,32 +103,6 @@ def payload_project() -> dict[str, Any]:
     return doc
 
 
-class Served:
-    """Serves the workbench and keeps each session's Workbench for server-side reads."""
-
-    def __init__(self) -> None:
-        self.apps: list[Any] = []
-
-    def __call__(self):
-        from workbench.app import Workbench, session_id_from_url
-
-        app = Workbench(session_id=session_id_from_url())
-        self.apps.append(app)
-        return app.__panel__()
-
-    @property
-    def last(self):
-        return self.apps[-1]
-
-
-@pytest.fixture
-def served(serve_app, tmp_path, monkeypatch):
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
-    app = Served()
-    app.url = serve_app(app)
-    return app
-
-
 class Watch:
     """Dialogs opened by a page, and the check that nothing ran."""
 
@@ -175,7 +149,6 @@ def _text(page, testid: str) -> str:
     return locator.inner_text()
 
 
-
 # Toasts are brief (2.5-5 s): a loaded machine can miss them with a locator. Record the text
 # of every toast the page shows instead, as the browser renders it.
 TOAST_RECORDER = """() => {
@@ -195,7 +168,8 @@ TOAST_RECORDER = """() => {
 def _toast(page, text: str) -> str:
     """The last toast shown so far whose text contains ``text`` (waits for one)."""
     found = page.wait_for_function(
-        "(text) => [...window.__toasts].reverse().find(t => t.includes(text))", arg=text)
+        "(text) => [...window.__toasts].reverse().find(t => t.includes(text))", arg=text,
+        timeout=45_000)
     return found.json_value()
 
 def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, save_screenshot):

@@ -7,7 +7,6 @@ console error or any request to a host other than 127.0.0.1.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
@@ -15,32 +14,6 @@ from engine.analysis import population_summary
 from engine.simulator import simulate
 
 pytestmark = pytest.mark.browser
-
-
-class Served:
-    """Serves the workbench and keeps each session's Workbench object for server-side reads."""
-
-    def __init__(self) -> None:
-        self.apps: list[Any] = []
-
-    def __call__(self):
-        from workbench.app import Workbench, session_id_from_url
-
-        app = Workbench(session_id=session_id_from_url())
-        self.apps.append(app)
-        return app.__panel__()
-
-    @property
-    def last(self):
-        return self.apps[-1]
-
-
-@pytest.fixture
-def served(serve_app, tmp_path, monkeypatch):
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
-    app = Served()
-    app.url = serve_app(app)
-    return app
 
 
 def _centre(locator) -> tuple[float, float]:
