@@ -7,6 +7,7 @@ console error or any request to a host other than 127.0.0.1.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -16,9 +17,19 @@ from engine.simulator import simulate
 pytestmark = pytest.mark.browser
 
 
+def _box(locator) -> dict:
+    """The element's box once it is laid out (None while the editor is being re-rendered)."""
+    for _ in range(50):
+        locator.wait_for()
+        box = locator.bounding_box()
+        if box is not None:
+            return box
+        time.sleep(0.2)
+    raise AssertionError(f"{locator} has no box")
+
+
 def _centre(locator) -> tuple[float, float]:
-    locator.wait_for()
-    box = locator.bounding_box()
+    box = _box(locator)
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
@@ -30,7 +41,7 @@ def _drag(page, start, end) -> None:
 
 
 def _canvas_point(page, fx: float, fy: float) -> tuple[float, float]:
-    box = page.locator(".ss-ge-canvas").bounding_box()
+    box = _box(page.locator(".ss-ge-canvas"))
     return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
 
 
