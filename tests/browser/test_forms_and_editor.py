@@ -250,18 +250,22 @@ def test_results_anchor_leaves_a_page_the_user_scrolled(serve_app, goto_app, wai
     page.get_by_test_id("results-anchor").wait_for(state="attached")
     top = "() => document.scrollingElement.scrollTop"
 
-    def doc_call(fn):  # change the anchor on its session's event loop
-        docs[-1].add_next_tick_callback(fn)
-
+    # The anchor's properties are set on its model in the page, as a patch from the server
+    # would set them: what is tested is the page's reaction, not the server's timing.
+    set_prop = """([name, value]) => {
+      const m = [...Bokeh.documents[0].all_models].find(
+        (m) => m.data && m.data.reveal !== undefined && m.data.armed !== undefined);
+      m.data[name] = value;
+    }"""
     anchor = "[data-testid='results-anchor']"
-    doc_call(lambda: setattr(anchors[-1], "armed", 1))
+    page.evaluate(set_prop, ["armed", 1])
     page.locator(f"{anchor}[data-armed='1']").wait_for(state="attached")
     page.evaluate("() => { document.scrollingElement.scrollTop = 400; }")  # the user scrolls
-    doc_call(lambda: setattr(anchors[-1], "reveal", 1))
+    page.evaluate(set_prop, ["reveal", 1])
     page.locator(f"{anchor}[data-revealed='1']").wait_for(state="attached")
     page.wait_for_timeout(1200)  # past every deferred scroll of a reveal
     assert page.evaluate(top) == 400
-    doc_call(lambda: setattr(anchors[-1], "armed", 2))
+    page.evaluate(set_prop, ["armed", 2])
     page.locator(f"{anchor}[data-armed='2']").wait_for(state="attached")
-    doc_call(lambda: setattr(anchors[-1], "reveal", 2))  # not scrolled: brought into view
+    page.evaluate(set_prop, ["reveal", 2])  # not scrolled since: brought into view
     page.wait_for_function("() => document.scrollingElement.scrollTop > 1400")

@@ -143,7 +143,8 @@ def test_real_server_pages_make_no_off_host_request(real_server, browser_page, b
         _tab(page, title)
     _tab(page, "Energy")
     page.locator(".ss-profile-clone button").click()
-    page.locator("[data-testid='ss-energy-totals'][data-profile='loihi_custom']").first.wait_for()
+    page.locator("[data-testid='ss-energy-totals'][data-profile='loihi_custom']").first.wait_for(
+        timeout=90_000)  # the Energy tab prices the run when it opens
     _tab(page, "Scenarios")
     page.get_by_text("Scenario definitions", exact=True).click()
     page.locator(".ss-scenarios-json textarea").wait_for()

@@ -40,6 +40,20 @@ def _drag(page, start, end) -> None:
     page.mouse.up()
 
 
+def _drop(page, palette_item: str, at: tuple[float, float], node_id: str) -> None:
+    """Drag a palette item onto the canvas; again if the page missed the first drag (a
+    loaded machine can drop the mouse events of a page that is still settling)."""
+    node = page.locator(f'[data-node-id="{node_id}"]')
+    for attempt in range(3):
+        _drag(page, _centre(page.get_by_test_id(palette_item)), _canvas_point(page, *at))
+        try:
+            node.wait_for(timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - not there: the drag was lost, try once more
+            if attempt == 2:
+                raise
+
+
 def _canvas_point(page, fx: float, fy: float) -> tuple[float, float]:
     box = _box(page.locator(".ss-ge-canvas"))
     return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
@@ -75,15 +89,9 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
     page.locator(".ss-new button").click()
     wait_until(lambda: not app.session.document["network"]["nodes"], message="new project")
     # Drag an encoder and two populations from the palette onto the canvas.
-    _drag(page, _centre(page.get_by_test_id("palette-encoder-poisson")),
-          _canvas_point(page, 0.2, 0.5))
-    page.locator('[data-node-id="poisson"]').wait_for()
-    _drag(page, _centre(page.get_by_test_id("palette-population-lif")),
-          _canvas_point(page, 0.5, 0.3))
-    page.locator('[data-node-id="lif"]').wait_for()
-    _drag(page, _centre(page.get_by_test_id("palette-population-lif")),
-          _canvas_point(page, 0.8, 0.7))
-    page.locator('[data-node-id="lif_2"]').wait_for()
+    _drop(page, "palette-encoder-poisson", (0.2, 0.5), "poisson")
+    _drop(page, "palette-population-lif", (0.5, 0.3), "lif")
+    _drop(page, "palette-population-lif", (0.8, 0.7), "lif_2")
     # Wire encoder -> lif -> lif_2 by dragging from the output handles.
     _drag(page, _centre(page.locator('[data-node-id="poisson"] [data-handle="out"]')),
           _centre(page.locator('[data-node-id="lif"] .body')))
