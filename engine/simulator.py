@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,32 +33,13 @@ from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 from engine.errors import MemoryBudgetError, SimulationError
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
 from engine.models import NEURON_MODELS
+from engine.progress import Progress
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord, WeightRecord
 
 HIST_BINS = 40
 MAX_TRAJECTORY_SAMPLES = 100_000
 
-
-@dataclass(frozen=True)
-class Progress:
-    """Progress report passed to the callback between chunks."""
-
-    t_ms: float
-    duration_ms: float
-    elapsed_s: float
-    spikes: int
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.t_ms / self.duration_ms) if self.duration_ms > 0 else 1.0
-
-    @property
-    def eta_s(self) -> float:
-        """Estimated wall time left (NaN until some progress was made)."""
-        if self.fraction <= 0:
-            return math.nan
-        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
 
 
 ProgressCallback = Callable[[Progress], None]

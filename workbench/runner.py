@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.limits import RunLimits
+from engine.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,6 @@ _POLL_S = 0.05
 _REPO = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
-class RunProgress:
-    """Progress of a run as the worker reported it (the fields of ``engine.simulator.Progress``,
-    which the server does not import: it would load numba into the server process)."""
-
-    t_ms: float
-    duration_ms: float
-    elapsed_s: float
-    spikes: int
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.t_ms / self.duration_ms) if self.duration_ms > 0 else 1.0
-
-    @property
-    def eta_s(self) -> float:
-        """Estimated wall time left (NaN until some progress was made)."""
-        if self.fraction <= 0:
-            return math.nan
-        return self.elapsed_s * (1.0 - self.fraction) / self.fraction
-
 
 @dataclass
 class RunHandle:
@@ -79,7 +59,7 @@ class RunHandle:
     duration_ms: float
     cancel: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"           # queued -> running -> done
-    progress: RunProgress | None = None
+    progress: Progress | None = None
     result: Any = None              # engine.results.SimulationResult
     error: str | None = None
     submitted: float = field(default_factory=time.monotonic)
@@ -285,7 +265,7 @@ class _Slot:
                     raise _WorkerDied(self._death_message()) from None
                 kind = message[0]
                 if kind == "progress":
-                    handle.progress = RunProgress(*message[1:])
+                    handle.progress = Progress(*message[1:])
                 elif kind == "started":
                     handle.worker_pid = message[1]
                     handle.state = "running"
