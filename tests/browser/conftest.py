@@ -343,6 +343,12 @@ def _wait_until_serving(port: int, timeout: float) -> None:
     raise RuntimeError(f"Panel server on port {port} did not answer within {timeout} s: {last}")
 
 
+# The app module configures Panel (pn.extension: notifications, design, Tabulator). `panel
+# serve` runs it in every session; here one server process serves many sessions, and Panel
+# keeps configuration set inside a session for that session only: import it outside any.
+import workbench.app  # noqa: E402,F401
+
+
 class Served:
     """A workbench factory for ``serve_app`` that keeps each session's Workbench object, so a
     test can read server-side state (``served.last``) next to what the page shows."""

@@ -167,9 +167,16 @@ TOAST_RECORDER = """() => {
 
 def _toast(page, text: str) -> str:
     """The last toast shown so far whose text contains ``text`` (waits for one)."""
-    found = page.wait_for_function(
-        "(text) => [...window.__toasts].reverse().find(t => t.includes(text))", arg=text,
-        timeout=45_000)
+    try:
+        found = page.wait_for_function(
+            "(text) => [...window.__toasts].reverse().find(t => t.includes(text))", arg=text,
+            timeout=45_000)
+    except Exception as exc:  # noqa: BLE001 - say what the page did show
+        import panel as pn
+
+        shown = page.evaluate("() => window.__toasts")
+        raise AssertionError(f"no toast with {text!r}; toasts shown: {shown}; server "
+                             f"notifications={pn.config.notifications}") from exc
     return found.json_value()
 
 def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, save_screenshot):
