@@ -1,6 +1,7 @@
-"""The engine's commands: run projects headless, validate them, warm the numba cache.
+"""The engine's commands: run projects headless, validate them, warm the numba cache,
+export and import models.
 
-``python -m engine.cli run|validate|warm``. The ``spikestudio`` console script is
+``python -m engine.cli run|validate|warm|export|import``. The ``spikestudio`` console script is
 :mod:`workbench.cli`, which adds the workbench's ``serve`` and ``publish`` to these; engine/
 imports nothing of the workbench.
 """
@@ -148,8 +149,32 @@ def _warm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from engine.export import export_project
+
+    project = load_project(args.project)
+    report = export_project(project, args.to, args.out)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in report.files:
+        print(f"wrote {path}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from engine.export import import_file
+    from engine.project import save_project
+
+    options = {"dt_ms": args.dt_ms} if args.dt_ms is not None else {}
+    project = import_file(args.model, args.format, **options)
+    save_project(project, args.out)
+    print(f"wrote {args.out} ({len(project.network.nodes)} nodes, "
+          f"{len(project.network.projections)} projections)")
+    return 0
+
+
 def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
-    """The parser of the engine's commands (run, validate, warm).
+    """The parser of the engine's commands (run, validate, warm, export, import).
 
     Each of ``extensions`` is called with the subparsers action to add more commands: the
     workbench adds ``serve`` and ``publish`` (:mod:`workbench.cli`, the console script).
@@ -172,6 +197,21 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     val.set_defaults(func=_validate)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)
+    from engine.export import IMPORTERS, TARGETS
+
+    exp = sub.add_parser("export", help="write the model for another tool (NIR, scripts)")
+    exp.add_argument("project", help="project JSON file")
+    exp.add_argument("--to", required=True, choices=sorted(TARGETS) or None,
+                     help="target: " + "; ".join(f"{t.name}: {t.title}"
+                                                 for t in TARGETS.values()))
+    exp.add_argument("--out", required=True, help="file or folder to write (see --to)")
+    exp.set_defaults(func=_export)
+    imp = sub.add_parser("import", help="read a model file (e.g. NIR) into a project")
+    imp.add_argument("model", help="model file")
+    imp.add_argument("--format", default="nir", choices=sorted(IMPORTERS) or None)
+    imp.add_argument("--out", required=True, help="project JSON file to write")
+    imp.add_argument("--dt-ms", type=float, default=None, help="time step of the project")
+    imp.set_defaults(func=_import)
     for extend in extensions:
         extend(sub)
     return parser
