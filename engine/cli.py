@@ -28,7 +28,7 @@ EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
 CLI_MAX_SECONDS = 3600.0
 
 
-def _limits(args: argparse.Namespace) -> RunLimits:
+def limits_from_args(args: argparse.Namespace) -> RunLimits:
     """The run limits from --max-memory-mb / --max-seconds (0 seconds: no time limit)."""
     memory = args.max_memory_mb
     if memory is not None and not (math.isfinite(memory) and memory > 0):
@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         project.simulation.duration_ms = args.duration_ms
     if args.seed is not None:
         project.simulation.seed = args.seed
-    limits = _limits(args)
+    limits = limits_from_args(args)
 
     last = [time.monotonic()]
 
@@ -121,7 +121,7 @@ def _validate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     from engine.build import estimate_memory
 
-    est = estimate_memory(project, _limits(args))
+    est = estimate_memory(project, limits_from_args(args))
     print(f"{args.project}: valid ({len(project.network.nodes)} nodes, "
           f"{len(project.network.projections)} projections, about "
           f"{est.total / 2**20:,.1f} MB of {est.budget_source})")
@@ -132,7 +132,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-memory-mb", type=float, default=None,
                         help="most memory the run may use (default: half this machine's); "
                              "the project's memory_budget_mb can only lower it")
@@ -189,11 +189,11 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="write spikes.csv, counts.csv, summary.json")
     run.add_argument("--parquet", action="store_true", help="write spikes as Parquet")
     run.add_argument("--quiet", action="store_true", help="no progress output")
-    _add_limit_flags(run)
+    add_limit_flags(run)
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check a project file")
     val.add_argument("project")
-    _add_limit_flags(val)
+    add_limit_flags(val)
     val.set_defaults(func=_validate)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)

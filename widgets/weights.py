@@ -238,6 +238,13 @@ class WeightEvolution(pn.viewable.Viewer):
         return self._matrix_fig
 
     @property
+    def figures(self) -> list:
+        """Every Bokeh figure: matrix, histogram over time, histogram now, mean ± std,
+        selected synapses and their pre/post spikes (for reports and image exports)."""
+        return [self._matrix_fig, self._evo_fig, self._hist_fig, self._stats_fig,
+                self._traj_fig, self._tick_fig]
+
+    @property
     def matrix_source(self) -> ColumnDataSource:
         """Source of the matrix image (column ``image`` holds one (ny, nx) array)."""
         return self._matrix_src
