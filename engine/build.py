@@ -388,17 +388,9 @@ def build(project: Project, limits: RunLimits | None = None,
     stop = stop or StopCheck()
     net, sim = project.network, project.simulation
     dt = sim.dt_ms
-    seeds = np.random.SeedSequence(sim.seed)
     n_steps = int(round(sim.duration_ms / dt))
     bin_steps = max(1, int(round(sim.count_bin_ms / dt)))
-
-    nodes = [n for n in net.nodes if n.kind != "monitor"]
-    index = {n.id: i for i, n in enumerate(nodes)}
-    # One child seed per node and per projection, keyed by position so adding a node at the
-    # end does not change the randomness of the others.
-    node_seeds = seeds.spawn(len(net.nodes) + len(net.projections) + 1)
-    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
-    np.cumsum([n.size for n in nodes], out=starts[1:])
+    nodes, index, starts, node_seeds = _layout(project)
     n_neurons = int(starts[-1])
 
     node_type = np.zeros(len(nodes), np.int32)
@@ -458,6 +450,36 @@ def build(project: Project, limits: RunLimits | None = None,
     )
     compiled.weight_records = _build_weight_records(net, compiled, dt)
     return compiled
+
+
+def _layout(project: Project) -> tuple[list, dict[str, int], np.ndarray, list]:
+    """Nodes that have neurons, their index, global index ranges and the child seeds."""
+    net = project.network
+    nodes = [n for n in net.nodes if n.kind != "monitor"]
+    index = {n.id: i for i, n in enumerate(nodes)}
+    # One child seed per node and per projection, keyed by position so adding a node at the
+    # end does not change the randomness of the others.
+    node_seeds = np.random.SeedSequence(project.simulation.seed).spawn(
+        len(net.nodes) + len(net.projections) + 1)
+    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum([n.size for n in nodes], out=starts[1:])
+    return nodes, index, starts, node_seeds
+
+
+def synapse_blocks(project: Project, stop: StopCheck | None = None) -> dict[str, dict]:
+    """The synapses :func:`build` draws for each projection, by projection id.
+
+    Exporters use this so a file holds exactly the synapses, weights and delays a run of the
+    project simulates (same seeds, same order). Each block has ``rowptr`` (int64, one row
+    per source neuron), ``targets`` (int32), ``weights`` (float32, float64 for current
+    inputs), and ``delay`` (steps; -1 when per synapse, then ``delay_steps``; absent for
+    current inputs, which act without delay).
+    """
+    nodes, index, starts, node_seeds = _layout(project)
+    blocks = _build_projections(project, nodes, index, starts,
+                                node_seeds[len(project.network.nodes):],
+                                project.simulation.dt_ms, stop or StopCheck(), concatenate=False)
+    return {blk["id"]: blk for blk in blocks}
 
 
 def _neuron_params(model: str, v: dict, dt: float) -> np.ndarray:
@@ -543,7 +565,7 @@ def _all_to_all(n_pre: int, n_post: int, autapses: bool,
 
 
 def _build_projections(project: Project, nodes, index, starts, seeds, dt,
-                       stop: StopCheck) -> dict:
+                       stop: StopCheck, concatenate: bool = True):
     net = project.network
     blocks, current_blocks = [], []
     for j, p in enumerate(net.projections):
@@ -590,6 +612,8 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt,
             blk["delay"] = int(round(p.delay_ms / dt))
         blocks.append(blk)
     stop.check("connecting neurons")
+    if not concatenate:  # synapse_blocks: every projection's own block
+        return blocks + current_blocks
     return {"arrays": _concatenate_blocks(blocks, len(nodes), stop),
             "current": current_blocks}
 
