@@ -240,7 +240,10 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
     metadata = {"source": "SpikeStudio", "time_unit": "s", "voltage_unit": "mV",
                 "dt": dt_s, "conventions": CONVENTIONS, META_KEY: json.dumps(extra)}
     try:
-        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+        # Type inference starts at Input nodes; a network without inputs (self-driven,
+        # recurrent) has none, and every node's shape is explicit anyway.
+        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata,
+                             type_check=any(n.kind == "encoder" for n in net.nodes))
     except (ValueError, AssertionError) as exc:  # a shape the nir package rejects
         raise SpikeStudioError(f"the NIR graph could not be built: {exc}") from None
     return graph, warnings

@@ -134,7 +134,13 @@ def read_graph(path: str | Path) -> Any:
     path = Path(path)
     _scan_file(path)
     try:
-        return nir.read(path)
+        try:
+            return nir.read(path)
+        except ValueError as exc:
+            if "No input nodes" not in str(exc):
+                raise
+            # A graph without Input nodes (a self-driven network): nothing to infer from.
+            return nir.read(path, type_check=False)
     except Exception as exc:  # the nir package raises many kinds on malformed content
         raise SpikeStudioError(f"{str(path)!r}: the NIR graph is malformed: "
                                f"{type(exc).__name__}: {exc}") from None
@@ -448,7 +454,7 @@ def _connectivity(weights: np.ndarray) -> tuple[dict[str, Any], float, int]:
         if np.all(diag == diag[0]) and diag[0] != 0:
             return {"rule": "one_to_one"}, float(diag[0]), 1
     return ({"rule": "matrix", "weights": weights.T.astype(np.float64).tolist()},
-            1.0, weights.size)
+            0.0, weights.size)
 
 
 def _layout(doc_nodes: list[dict], projections: list[dict]) -> dict[str, list[float]]:
@@ -533,7 +539,8 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     arrivals: dict[tuple[str, str, float], _Path] = {}
     for unit in ordered:
         start = _Path(np.eye(unit.size), np.zeros(unit.size))
-        stack = [(b, start, (unit.size,)) for b in succ[unit.name]]
+        shape = _shape_of(unit.node, "output") or (unit.size,)
+        stack = [(b, start, shape) for b in succ[unit.name]]
         steps = 0
         while stack:
             key, path, shape = stack.pop()
@@ -626,8 +633,11 @@ def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: flo
                  pulse_s: float, values_left: int,
                  linear_meta: dict[str, dict]) -> tuple[list[dict], int]:
     """The projection(s) of one composed path: an excitatory and/or an inhibitory one."""
-    factor, current = _weight_factor(src, tgt, pulse_s)
-    weights = path.matrix * factor[:, None]
+    if np.any(path.matrix):
+        factor, current = _weight_factor(src, tgt, pulse_s)
+        weights = path.matrix * factor[:, None]
+    else:  # only a bias arrives (an Affine with zero weights)
+        weights, current = path.matrix, False
     # A bias is a constant current: r (and CubaLIF's w_in) turn it into R*I in mV.
     drive = _per_neuron(tgt.node, "r", tgt.size) * (
         _per_neuron(tgt.node, "w_in", tgt.size) if type(tgt.node).__name__ == "CubaLIF"
@@ -648,6 +658,8 @@ def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: flo
         if not np.any(part):
             continue
         connectivity, weight, spent = _connectivity(part)
+        if connectivity["rule"] == "matrix":  # the weight is ignored; its sign is checked
+            weight = 1.0 if receptor == "exc" else -1.0
         values_left -= spent
         if values_left < 0:
             raise SpikeStudioError(
