@@ -20,6 +20,7 @@ graph's ``metadata`` holds ``dt`` (s), the units and these conventions in words.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,10 @@ CONVENTIONS = (
     "Written by SpikeStudio. Time in seconds; voltages in mV; r = 1, so input currents and "
     "weights are R*I in mV. A spike is a unit pulse lasting one time step dt (metadata 'dt', "
     "s): a CubaLIF has w_in = tau_syn / dt, so a spike of weight w raises the synaptic "
-    "current I by w (SpikeStudio's rule: i += w at arrival). After a spike v is set to "
+    "current I by w (SpikeStudio's rule: i += w at arrival). Neurons without a synapse "
+    "(LIF, IF, LI: SpikeStudio's delta synapses, v += w) get weights w * tau / dt (LIF, LI) "
+    "or w / (r * dt) (IF, r = 1 / tau_m), the pulse that raises v by w. Current inputs "
+    "into CubaLIF / CubaLI are scaled by dt / tau_syn. After a spike v is set to "
     "v_reset; SpikeStudio also holds it there for t_ref (refractoriness, kept only in "
     "SpikeStudio's metadata). A neuron spikes when v >= v_threshold at the end of a step. "
     "Delays are per projection, in seconds."
@@ -65,11 +69,12 @@ def _receives_spikes(project: Project, node: Node) -> list[Projection]:
 def _check_exportable(project: Project) -> None:
     """Refuse projects whose NIR graph would be meaningless (the message names the node)."""
     for node in project.network.populations:
-        if node.model == "izhikevich":
+        if node.model in ("izhikevich", "adaptive_lif"):
+            title = {"izhikevich": "Izhikevich", "adaptive_lif": "adaptive LIF"}[node.model]
             raise SpikeStudioError(
-                f"node {node.id!r}: NIR has no Izhikevich neuron (its quadratic membrane and "
-                f"recovery variable have no NIR primitive); change the population to LIF "
-                f"or leave it out to export this project")
+                f"node {node.id!r}: NIR has no {title} neuron (its recovery / adaptation "
+                f"variable has no NIR primitive); change the population to LIF or leave it "
+                f"out to export this project")
         if node.model not in _NEURON_EXPORTS:
             raise SpikeStudioError(f"node {node.id!r}: the {node.model!r} neuron model has no "
                                    f"NIR mapping yet")
@@ -90,41 +95,107 @@ def _check_exportable(project: Project) -> None:
             f"more than the {MAX_TOTAL_DENSE_ENTRIES:,} an export allows")
 
 
-def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]):
-    import nir
-
-    v = node.resolved_params()
-    n = node.size
-    common = {"v_leak": _array(v["v_rest"], n), "v_threshold": _array(v["v_thresh"], n),
-              "v_reset": _array(v["v_reset"], n), "r": _array(1.0, n)}
-    incoming = _receives_spikes(project, node)
-    if v["t_ref"] > 0:
+def _parameter_warnings(node: Node, v: dict, warnings: list[str]) -> None:
+    """One warning per parameter NIR's neurons cannot hold (kept in the metadata)."""
+    if v.get("t_ref", 0) > 0:
         warnings.append(f"node {node.id!r}: refractory period t_ref = {v['t_ref']:g} ms is "
                         f"dropped (NIR neurons have no refractoriness; kept in SpikeStudio's "
                         f"metadata)")
     if v["i_offset"] != 0:
         warnings.append(f"node {node.id!r}: bias i_offset = {v['i_offset']:g} mV is dropped "
                         f"(NIR neurons have no bias input; kept in SpikeStudio's metadata)")
-    if v["v_init_spread"] > 0 or v["v_init"] != v["v_rest"]:
+    if v["v_init_spread"] > 0 or v["v_init"] != v.get("v_rest", v.get("v_reset")):
         warnings.append(f"node {node.id!r}: initial potential (v_init = {v['v_init']:g} mV, "
                         f"spread {v['v_init_spread']:g} mV) is not part of NIR (tools start "
                         f"at their own initial state; kept in SpikeStudio's metadata)")
-    if not incoming:
-        return nir.LIF(tau=_array(v["tau_m"] * 1e-3, n), **common)
-    receptors = {p.receptor for p in incoming}
-    tau_syn = v["tau_syn_exc"] if "exc" in receptors else v["tau_syn_inh"]
-    if receptors == {"exc", "inh"} and v["tau_syn_exc"] != v["tau_syn_inh"]:
-        warnings.append(f"node {node.id!r}: NIR's CubaLIF has one synaptic time constant; "
+
+
+def _synapse_tau(project: Project, node: Node, v: dict, warnings: list[str]) -> float | None:
+    """The synaptic time constant (ms) NIR gets: None without spike inputs, 0 for delta
+    synapses."""
+    receptors = {p.receptor for p in _receives_spikes(project, node)}
+    if not receptors:
+        return None
+    taus = {r: v[f"tau_syn_{r}"] for r in receptors}
+    if len(set(taus.values())) > 1 and 0 in taus.values():
+        raise SpikeStudioError(
+            f"node {node.id!r}: mixes a delta synapse (tau_syn = 0) with an exponential one "
+            f"({', '.join(f'tau_syn_{r} = {t:g} ms' for r, t in sorted(taus.items()))}); a NIR "
+            f"neuron has one input filter, so give both the same kind to export")
+    if len(set(taus.values())) > 1:
+        warnings.append(f"node {node.id!r}: NIR's neurons have one synaptic time constant; "
                         f"inhibitory inputs get tau_syn_exc = {v['tau_syn_exc']:g} ms instead "
                         f"of tau_syn_inh = {v['tau_syn_inh']:g} ms (kept in SpikeStudio's "
                         f"metadata)")
+    return taus.get("exc", taus.get("inh"))
+
+
+@dataclass
+class _Mapped:
+    """A population's NIR node and the factors turning SpikeStudio weights into NIR ones."""
+
+    node: Any
+    spike_scale: float = 1.0    # Linear weight per mV of synaptic weight (spike inputs)
+    current_scale: float = 1.0  # Linear weight per mV of current gain (current inputs)
+
+
+def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+    import nir
+
+    v = node.resolved_params()
+    n = node.size
+    _parameter_warnings(node, v, warnings)
+    common = {"v_leak": _array(v["v_rest"], n), "v_threshold": _array(v["v_thresh"], n),
+              "v_reset": _array(v["v_reset"], n), "r": _array(1.0, n)}
+    tau_m_s = v["tau_m"] * 1e-3
+    tau_syn = _synapse_tau(project, node, v, warnings)
+    if not tau_syn:  # no spike inputs, or delta synapses: a spike is a pulse of one dt
+        return _Mapped(nir.LIF(tau=_array(tau_m_s, n), **common), spike_scale=tau_m_s / dt_s)
     tau_syn_s = tau_syn * 1e-3
-    return nir.CubaLIF(tau_syn=_array(tau_syn_s, n), tau_mem=_array(v["tau_m"] * 1e-3, n),
-                       w_in=_array(tau_syn_s / dt_s, n), **common)
+    return _Mapped(nir.CubaLIF(tau_syn=_array(tau_syn_s, n), tau_mem=_array(tau_m_s, n),
+                               w_in=_array(tau_syn_s / dt_s, n), **common),
+                   current_scale=dt_s / tau_syn_s)
+
+
+def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+    import nir
+
+    v = node.resolved_params()
+    n = node.size
+    _parameter_warnings(node, v, warnings)
+    if v["reset_mode"] == "subtract":
+        warnings.append(f"node {node.id!r}: reset by subtraction becomes NIR's reset to "
+                        f"v_reset (NIR's IF has no subtractive reset; kept in SpikeStudio's "
+                        f"metadata)")
+    if _synapse_tau(project, node, v, warnings):
+        raise SpikeStudioError(
+            f"node {node.id!r}: an integrate-and-fire neuron with exponential synapses has no "
+            f"NIR node (NIR's IF takes its input directly); set tau_syn_exc / tau_syn_inh to "
+            f"0 (delta synapses) to export it")
+    tau_m_s = v["tau_m"] * 1e-3  # tau_m dv/dt = I  <=>  dv/dt = R I with R = 1 / tau_m
+    return _Mapped(nir.IF(r=_array(1.0 / tau_m_s, n), v_threshold=_array(v["v_thresh"], n),
+                          v_reset=_array(v["v_reset"], n)), spike_scale=tau_m_s / dt_s)
+
+
+def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+    import nir
+
+    v = node.resolved_params()
+    n = node.size
+    _parameter_warnings(node, v, warnings)
+    tau_m_s = v["tau_m"] * 1e-3
+    common = {"r": _array(1.0, n), "v_leak": _array(v["v_rest"], n)}
+    tau_syn = _synapse_tau(project, node, v, warnings)
+    if not tau_syn:
+        return _Mapped(nir.LI(tau=_array(tau_m_s, n), **common), spike_scale=tau_m_s / dt_s)
+    tau_syn_s = tau_syn * 1e-3
+    return _Mapped(nir.CubaLI(tau_syn=_array(tau_syn_s, n), tau_mem=_array(tau_m_s, n),
+                              w_in=_array(tau_syn_s / dt_s, n), **common),
+                   current_scale=dt_s / tau_syn_s)
 
 
 #: Population models with a NIR mapping: model name -> function building the NIR node.
-_NEURON_EXPORTS = {"lif": _lif_node}
+_NEURON_EXPORTS = {"lif": _lif_node, "if": _if_node, "li": _li_node}
 
 
 def _node_meta(node: Node, order: int) -> dict[str, Any]:
@@ -134,11 +205,13 @@ def _node_meta(node: Node, order: int) -> dict[str, Any]:
                                   "params": node.params, "order": order})}
 
 
-def _dense(block: dict, n_pre: int, n_post: int) -> np.ndarray:
-    """The (n_post, n_pre) weight matrix of a synapse block; parallel synapses add up."""
-    weight = np.zeros((n_post, n_pre), dtype=np.float32)
+def _dense(block: dict, n_pre: int, n_post: int, scale: float) -> np.ndarray:
+    """The (n_post, n_pre) weight matrix of a synapse block times ``scale``; parallel
+    synapses add up. float32 (the engine's weights) when unscaled, else float64."""
+    dtype = np.float32 if scale == 1.0 else np.float64
+    weight = np.zeros((n_post, n_pre), dtype=dtype)
     pre = np.repeat(np.arange(n_pre), np.diff(block["rowptr"]))
-    np.add.at(weight, (block["targets"], pre), block["weights"].astype(np.float32))
+    np.add.at(weight, (block["targets"], pre), block["weights"].astype(dtype) * scale)
     return weight
 
 
@@ -177,6 +250,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     order = {n.id: i for i, n in enumerate(net.nodes)}
+    mapped: dict[str, _Mapped] = {}
     for node in net.nodes:
         if node.kind == "encoder":
             kind = "current" if node.model in CURRENT_ENCODERS else "spike"
@@ -186,9 +260,9 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
             nodes[node.id] = nir.Input(input_type={"input": np.array([node.size])},
                                        metadata=_node_meta(node, order[node.id]))
         elif node.kind == "population":
-            nir_node = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings)
-            nir_node.metadata = _node_meta(node, order[node.id])
-            nodes[node.id] = nir_node
+            mapped[node.id] = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings)
+            mapped[node.id].node.metadata = _node_meta(node, order[node.id])
+            nodes[node.id] = mapped[node.id].node
     taken = set(nodes)
 
     def fresh(name: str) -> str:
@@ -207,14 +281,17 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
                             f"dropped (NIR has no learning rules); the exported weights are "
                             f"the initial ones")
         target_kind = type(nodes[tgt.id]).__name__
-        if src.model in CURRENT_ENCODERS and target_kind == "CubaLIF":
+        if src.model in CURRENT_ENCODERS and target_kind in ("CubaLIF", "CubaLI"):
             warnings.append(f"projection {p.id!r}: the current input {src.id!r} enters "
                             f"{tgt.id!r} directly in SpikeStudio, but NIR's CubaLIF filters "
                             f"every input through its synapse (tau_syn)")
         meta = {META_KEY: json.dumps({"id": p.id, "label": p.label, "order": j,
                                       "receptor": p.receptor})}
         linear = fresh(p.id)
-        nodes[linear] = nir.Linear(weight=_dense(block, src.size, tgt.size), metadata=meta)
+        scale = (mapped[tgt.id].current_scale if src.model in CURRENT_ENCODERS
+                 else mapped[tgt.id].spike_scale)
+        nodes[linear] = nir.Linear(weight=_dense(block, src.size, tgt.size, scale),
+                                   metadata=meta)
         edges.append((src.id, linear))
         steps = _delay_steps(block, p, warnings, sim.dt_ms)
         if steps:

@@ -39,12 +39,12 @@ from engine.project import Project
 from engine.validation import MAX_VALUES
 
 #: Node types this importer understands (anything else is refused by name).
-NEURON_TYPES = ("CubaLIF", "LIF")
+NEURON_TYPES = ("CubaLIF", "LIF", "IF", "I", "CubaLI", "LI")
 LINEAR_TYPES = ("Affine", "Linear", "Scale", "Delay", "Flatten", "Conv1d", "Conv2d",
                 "SumPool2d", "AvgPool2d")
 KNOWN_TYPES = NEURON_TYPES + LINEAR_TYPES + ("Input", "Output", "NIRGraph")
 #: Types of the NIR standard that SpikeStudio has no model for (yet): named in the message.
-UNSUPPORTED_TYPES = ("IF", "LI", "I", "CubaLI", "Threshold")
+UNSUPPORTED_TYPES = ("Threshold",)
 #: Most array entries a NIR file may declare in all (checked before reading: 8 bytes each).
 MAX_FILE_ENTRIES = 2**27
 #: Most entries of one composed (dense) weight matrix while importing.
@@ -367,6 +367,7 @@ class _Unit:
     id: str = ""
     document: dict[str, Any] = field(default_factory=dict)
     recorded: bool = False
+    spikes_in: bool = False  # receives spikes (not only currents)
     bias: np.ndarray | None = None  # summed Affine biases arriving, as R*I in mV
 
 
@@ -381,36 +382,56 @@ def _unit_size(name: str, node: Any) -> int:
 
 
 def _population(unit: _Unit, notes: list[str]) -> None:
-    """The project node of a CubaLIF / LIF unit (parameters NIR holds)."""
+    """The project node of a neuron unit: parameters NIR holds, then (from SpikeStudio's
+    metadata) those it cannot hold."""
     name, node, n = unit.name, unit.node, unit.size
     kind = type(node).__name__
-    extra = _meta(node).get("params", {}) if _meta(node).get("model") == "lif" else {}
-    params = {"v_rest": _uniform(name, node, "v_leak", n),
-              "v_thresh": _uniform(name, node, "v_threshold", n),
-              "v_reset": _uniform(name, node, "v_reset", n)}
-    if kind == "CubaLIF":
-        tau_m = _uniform(name, node, "tau_mem", n) * 1e3
-        tau_syn = _uniform(name, node, "tau_syn", n) * 1e3
-        params.update(tau_syn_exc=tau_syn, tau_syn_inh=tau_syn)
-        if "tau_syn_inh" in extra:  # NIR holds one synaptic time constant
-            params["tau_syn_inh"] = extra["tau_syn_inh"]
-    else:
-        tau_m = _uniform(name, node, "tau", n) * 1e3
-    params["tau_m"] = tau_m
-    if params["v_reset"] >= params["v_thresh"]:
-        raise _fail(name, node, f"v_reset ({params['v_reset']:g}) must be below v_threshold "
-                                f"({params['v_thresh']:g})")
-    for key in ("t_ref", "i_offset", "v_init", "v_init_spread"):  # NIR cannot hold these
+    meta = _meta(node)
+    model = _MODEL_OF[kind]
+    extra = meta.get("params", {}) if meta.get("model") == model else {}
+    params: dict[str, Any] = {}
+    if kind in ("CubaLIF", "LIF", "CubaLI", "LI"):
+        params["v_rest"] = _uniform(name, node, "v_leak", n)
+        params["tau_m"] = _uniform(name, node, "tau_mem" if kind.startswith("Cuba")
+                                   else "tau", n) * 1e3
+    if kind in ("CubaLIF", "LIF", "IF"):
+        params["v_thresh"] = _uniform(name, node, "v_threshold", n)
+        params["v_reset"] = _uniform(name, node, "v_reset", n)
+        if params["v_reset"] >= params["v_thresh"]:
+            raise _fail(name, node, f"v_reset ({params['v_reset']:g}) must be below "
+                                    f"v_threshold ({params['v_thresh']:g})")
+    if kind in ("IF", "I"):
+        r = _uniform(name, node, "r", n)
+        if not r > 0:
+            raise _fail(name, node, f"r must be > 0 (an integrator that integrates), got {r:g}")
+        params["tau_m"] = 1e3 / r  # dv/dt = R I  <=>  tau_m dv/dt = I with tau_m = 1 / R
+    if kind == "I":  # a non-spiking integrator: an IF whose threshold is out of reach
+        params.update(v_thresh=100.0, v_reset=0.0, v_init=0.0)
+        notes.append(f"Integrator {name!r} became an integrate-and-fire population with "
+                     f"v_thresh = 100 mV (the highest), so it does not spike below that.")
+    # NIR holds the synapse only in CubaLIF / CubaLI; the others take spikes directly.
+    tau_syn = (_uniform(name, node, "tau_syn", n) * 1e3 if kind.startswith("Cuba")
+               else 0.0)
+    params.update(tau_syn_exc=tau_syn, tau_syn_inh=tau_syn)
+    keep = ("t_ref", "i_offset", "v_init", "v_init_spread", "reset_mode")  # NIR has none
+    keep += ("tau_syn_inh",) if kind.startswith("Cuba") else ()
+    for key in keep:
         if key in extra:
             params[key] = extra[key]
-    if kind == "LIF":
+    if not kind.startswith("Cuba") and unit.spikes_in is False:  # synapses unused
         for key in ("tau_syn_exc", "tau_syn_inh"):
             if key in extra:
                 params[key] = extra[key]
-    params.setdefault("t_ref", 0.0)
-    params.setdefault("v_init", params["v_rest"])
-    unit.document = {"id": unit.id, "kind": "population", "model": "lif", "size": n,
+    if model != "li":
+        params.setdefault("t_ref", 0.0)
+    params.setdefault("v_init", params.get("v_rest", 0.0))
+    unit.document = {"id": unit.id, "kind": "population", "model": model, "size": n,
                      "params": params}
+
+
+#: NIR neuron type -> SpikeStudio model.
+_MODEL_OF = {"CubaLIF": "lif", "LIF": "lif", "IF": "if", "I": "if", "CubaLI": "li",
+             "LI": "li"}
 
 
 def _encoder(unit: _Unit, notes: list[str]) -> None:
@@ -529,11 +550,9 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
                                                     list(nodes).index(u.name)))
     _unique_ids(ordered)
     notes: list[str] = []
-    for unit in ordered:
+    for unit in ordered:  # first: whether each source carries spikes or a current
         if isinstance(unit.node, nir.Input):
             _encoder(unit, notes)
-        else:
-            _population(unit, notes)
 
     # Compose every path of linear nodes leaving each unit.
     arrivals: dict[tuple[str, str, float], _Path] = {}
@@ -565,8 +584,15 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
             new = _apply(key, node, path, shape)
             stack += [(b, new, _out_shape(key, node, new, shape)) for b in succ[key]]
 
-    doc_nodes = [u.document for u in ordered]
     by_name = {u.name: u for u in ordered}
+    for (src_name, tgt_name, _), path in arrivals.items():
+        if np.any(path.matrix) and by_name[src_name].document.get("model") not in \
+                CURRENT_ENCODERS:
+            by_name[tgt_name].spikes_in = True
+    for unit in ordered:
+        if not isinstance(unit.node, nir.Input):
+            _population(unit, notes)
+    doc_nodes = [u.document for u in ordered]
     projections: list[dict[str, Any]] = []
     values_left = MATRIX_VALUE_BUDGET
     for (src_name, tgt_name, delay_s), path in arrivals.items():
@@ -612,21 +638,20 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
 
 
 def _weight_factor(src: _Unit, tgt: _Unit, pulse_s: float) -> tuple[np.ndarray, bool]:
-    """Per-target-neuron factor from NIR weight units to SpikeStudio mV, and whether the
-    source is a current (not spikes)."""
+    """Per-target-neuron factor from NIR weights to SpikeStudio's mV, and whether the source
+    is a current (else spikes: unit pulses lasting ``pulse_s``)."""
     node, n = tgt.node, tgt.size
+    kind = type(node).__name__
     current = src.document.get("model") in CURRENT_ENCODERS
     r = _per_neuron(node, "r", n)
-    if type(node).__name__ == "CubaLIF":
+    if kind.startswith("Cuba"):  # the input charges the synaptic current: w_in S / tau_syn
         w_in = _per_neuron(node, "w_in", n)
-        if current:
-            return r * w_in, True
-        return r * w_in * pulse_s / _per_neuron(node, "tau_syn", n), False
-    if not current:  # LIF: a spike jumps v directly; SpikeStudio's LIF filters every spike
-        raise _fail(tgt.name, node, f"receives spikes from {src.name!r} without a synaptic "
-                                    f"current; SpikeStudio's LIF needs a synaptic time "
-                                    f"constant for spike inputs (use CubaLIF)")
-    return r, True
+        return (r * w_in if current else r * w_in * pulse_s / _per_neuron(node, "tau_syn", n),
+                current)
+    if kind in ("IF", "I"):  # dv/dt = R I: a pulse raises v by R W dt
+        return (np.ones(n) if current else r * pulse_s), current
+    tau = _per_neuron(node, "tau", n)  # LIF, LI: tau dv/dt = ... + R I
+    return (r if current else r * pulse_s / tau), current
 
 
 def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: float,
