@@ -143,6 +143,40 @@ def test_round_trip_current_inputs_into_lif(tmp_path: Path) -> None:
     assert _same_spikes(project, imported) > 5
 
 
+def test_round_trip_if_li_and_delta_synapses(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    times = [sorted(rng.uniform(0, 250, 15).round(1).tolist()) for _ in range(4)]
+    project = _doc(
+        [{"id": "train", "kind": "encoder", "model": "spike_times", "size": 4,
+          "params": {"times_ms": times}},
+         {"id": "bias", "kind": "encoder", "model": "constant_current", "size": 1,
+          "params": {"amplitude": 3.0}},
+         {"id": "lif_d", "kind": "population", "model": "lif", "size": 3,
+          "params": {"tau_m": 12.0, "tau_syn_exc": 0.0, "tau_syn_inh": 0.0,
+                     "v_rest": -65.0, "v_reset": -65.0, "v_thresh": -55.0, "t_ref": 0.0}},
+         {"id": "ifn", "kind": "population", "model": "if", "size": 2,
+          "params": {"tau_m": 5.0, "tau_syn_exc": 0.0, "tau_syn_inh": 0.0,
+                     "v_reset": 0.0, "v_thresh": 10.0, "v_init": 0.0, "t_ref": 0.0}},
+         {"id": "read", "kind": "population", "model": "li", "size": 2,
+          "params": {"tau_m": 20.0, "tau_syn_exc": 4.0, "tau_syn_inh": 4.0, "v_rest": 0.0,
+                     "v_init": 0.0}},
+         {"id": "mon", "kind": "monitor", "model": "state", "target": "read",
+          "params": {"variables": ["v"], "neurons": [0, 1]}}],
+        [_proj("in_lif", "train", "lif_d", 6.0),
+         _proj("in_if", "train", "ifn", {"dist": "uniform", "low": 1.0, "high": 4.0}),
+         _proj("bias_if", "bias", "ifn", 1.0),
+         _proj("lif_read", "lif_d", "read", 2.0, delay_ms=1.0),
+         _proj("if_read", "ifn", "read", -1.5, receptor="inh")])
+    imported, warnings = _round_trip(project, tmp_path)
+    graph = nir.read(tmp_path / "model.nir")
+    kinds = {k: type(v).__name__ for k, v in graph.nodes.items()}
+    assert kinds["lif_d"] == "LIF" and kinds["ifn"] == "IF" and kinds["read"] == "CubaLI"
+    # a delta synapse of 6 mV is the one-dt pulse that raises v by 6 mV: 6 * tau_m / dt
+    np.testing.assert_allclose(graph.nodes["in_lif"].weight, 6.0 * 12.0 / 0.1, rtol=1e-6)
+    assert [n.model for n in imported.network.nodes] == [n.model for n in project.network.nodes]
+    assert _same_spikes(project, imported) > 20
+
+
 def test_exported_graph_follows_nir_conventions(tmp_path: Path) -> None:
     project = _doc(
         [{"id": "src", "kind": "encoder", "model": "regular", "size": 3,
@@ -257,6 +291,40 @@ def test_lif_with_affine_bias_fires_at_the_analytic_period(tmp_path: Path) -> No
     # each period starts on the grid after the previous spike: at most one dt late per spike
     assert np.all(times - expected >= -1e-9)
     assert np.all(np.diff(times) - period_ms <= 0.1 + 1e-9)
+
+
+def test_snntorch_leaky_and_if_take_spikes_as_one_step_pulses(tmp_path: Path) -> None:
+    # snnTorch's Leaky (r = tau/dt, no synapse) and an IF (dv/dt = R I): each input spike
+    # of weight W raises v by r W dt / tau (LIF) or R W dt (IF); between spikes the LIF
+    # decays exactly. Closed form of v before the first output spike, checked on the grid.
+    dt, tau = 1e-4, 0.01
+    lif = nir.LIF(tau=np.full(1, tau), r=np.full(1, tau / dt), v_leak=np.zeros(1),
+                  v_threshold=np.ones(1), v_reset=np.zeros(1))
+    integ = nir.IF(r=np.full(1, 50.0), v_threshold=np.ones(1), v_reset=np.zeros(1))
+    graph = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type={"input": np.array([1])}),
+               "w1": nir.Linear(weight=np.full((1, 1), 0.3)), "lif": lif,
+               "w2": nir.Linear(weight=np.full((1, 1), 60.0)), "if": integ,
+               "o1": nir.Output(output_type={"output": np.array([1])}),
+               "o2": nir.Output(output_type={"output": np.array([1])})},
+        edges=[("x", "w1"), ("w1", "lif"), ("x", "w2"), ("w2", "if"), ("lif", "o1"),
+               ("if", "o2")])
+    nir.write(tmp_path / "s.nir", graph)
+    doc = import_file(tmp_path / "s.nir", "nir", dt_ms=0.1).to_dict()
+    spikes_ms = [2.0, 3.0, 4.0, 5.0, 6.0]
+    doc["network"]["nodes"][0]["params"]["times_ms"] = [spikes_ms]
+    doc["simulation"]["duration_ms"] = 20.0
+    result = simulate(Project.from_dict(doc))
+    first = result.spikes.groupby("population", observed=True)["time_ms"].min()
+    # LIF: v(t) = sum 0.3 exp(-(t - t_k) / tau); first t with v >= 1
+    t = np.linspace(0, 0.02, 200_001)
+    v = sum(np.where(t >= tk * 1e-3, 0.3 * np.exp(-(t - tk * 1e-3) / tau), 0.0)
+            for tk in spikes_ms)
+    exact_lif = t[np.flatnonzero(v >= 1.0)[0]] * 1e3
+    # IF: each spike adds 50 * 60 * 1e-4 = 0.3; the 4th spike reaches 1.2 >= 1
+    exact_if = spikes_ms[3]
+    assert abs(first["lif"] - exact_lif) <= 0.1 + 1e-9
+    assert abs(first["if"] - exact_if) <= 0.1 + 1e-9
 
 
 def test_conv_and_pool_are_unrolled_exactly(tmp_path: Path) -> None:

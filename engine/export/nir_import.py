@@ -546,8 +546,10 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
             raise _fail(key, node, "SpikeStudio has no model for this node type yet")
         elif not (isinstance(node, _PassThrough) or type(node).__name__ in LINEAR_TYPES):
             raise _fail(key, node, "is not a node type SpikeStudio imports")
+    names = list(nodes)  # HDF5 lists a graph's nodes by name: put inputs first
     ordered = sorted(units.values(), key=lambda u: (_meta(u.node).get("order", math.inf),
-                                                    list(nodes).index(u.name)))
+                                                    not isinstance(u.node, nir.Input),
+                                                    names.index(u.name)))
     _unique_ids(ordered)
     notes: list[str] = []
     for unit in ordered:  # first: whether each source carries spikes or a current
