@@ -424,7 +424,15 @@ def _huge_affine_file(path: Path) -> None:
         group.create_dataset("bias", shape=(10**6,), dtype="f8")
 
 
+def _missing_field_file(path: Path) -> None:
+    _small_graph_file(path)
+    with h5py.File(path, "r+") as f:
+        del f["node/nodes/lif/tau_syn"]
+
+
 BAD_FILES = {
+    "missing": (_missing_field_file, r"NIR node 'lif' \(CubaLIF\) is malformed: it has no "
+                                     r"'tau_syn'"),
     "unknown": (_unknown_node_file, r"NIR node 'fc' has the unknown type 'Quantum'"),
     "truncated": (_truncated_file, r"is not a readable NIR \(HDF5\) file"),
     "huge": (_huge_affine_file, r"NIR node 'fc' \(Affine\): its 1,000,000 x 1,000,000 weight"),

@@ -104,6 +104,10 @@ def _scan_file(path: Path) -> None:
                 raise SpikeStudioError(
                     f"NIR node {label!r} has the unknown type {node_type!r} (supported: "
                     f"{', '.join(KNOWN_TYPES)})")
+            missing = [k for k in _required_fields(node_type) if k not in group]
+            if missing:
+                raise SpikeStudioError(f"NIR node {label!r} ({node_type}) is malformed: it "
+                                       f"has no {', '.join(repr(k) for k in missing)}")
             for key, item in group.items():
                 if isinstance(item, h5py.Dataset):
                     total += int(np.prod(item.shape, dtype=np.float64)) if item.shape else 1
@@ -125,6 +129,21 @@ def _scan_file(path: Path) -> None:
                 for child, sub in group["nodes"].items():
                     if isinstance(sub, h5py.Group):
                         stack.append((f"{name}.{child}" if name else child, sub))
+
+
+def _required_fields(node_type: str) -> list[str]:
+    """Fields a node of ``node_type`` must have in the file (those without a default)."""
+    import dataclasses
+
+    import nir
+
+    special = {"Input": ["shape"], "Output": ["shape"], "NIRGraph": ["nodes", "edges"],
+               "Flatten": [], "Conv1d": ["weight", "bias"], "Conv2d": ["weight", "bias"]}
+    if node_type in special:
+        return special[node_type]
+    return [f.name for f in dataclasses.fields(getattr(nir, node_type))
+            if f.init and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING]
 
 
 def read_graph(path: str | Path) -> Any:
