@@ -54,6 +54,17 @@ CONVENTIONS = (
 )
 
 
+def require_nir() -> Any:
+    """The ``nir`` package, or a clear message naming the extra that installs it."""
+    try:
+        import h5py  # noqa: F401 - nir.write / nir.read and the importer's checks need it
+        import nir
+    except ImportError as exc:
+        raise SpikeStudioError(f"NIR export and import need the packages 'nir' and 'h5py' "
+                               f"(pip install 'spikestudio[nir]'): {exc}") from None
+    return nir
+
+
 def _array(value: float, size: int) -> np.ndarray:
     """A parameter as an array of the population's shape (NIR's convention)."""
     return np.full(size, float(value), dtype=np.float64)
@@ -140,7 +151,7 @@ class _Mapped:
 
 
 def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
-    import nir
+    nir = require_nir()
 
     v = node.resolved_params()
     n = node.size
@@ -158,7 +169,7 @@ def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) ->
 
 
 def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
-    import nir
+    nir = require_nir()
 
     v = node.resolved_params()
     n = node.size
@@ -178,7 +189,7 @@ def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> 
 
 
 def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
-    import nir
+    nir = require_nir()
 
     v = node.resolved_params()
     n = node.size
@@ -238,7 +249,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
         For projects NIR cannot represent meaningfully (the message names the node), or
         whose dense weights would exceed :data:`MAX_DENSE_ENTRIES`.
     """
-    import nir
+    nir = require_nir()
 
     from engine.build import check_memory, synapse_blocks
 
@@ -334,7 +345,7 @@ def export(project: Project, out: Path) -> ExportReport:
     ExportReport
         The file written and one warning per feature NIR cannot hold.
     """
-    import nir
+    nir = require_nir()
 
     graph, warnings = to_nir(project)
     out = Path(out)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ProjectError, SpikeStudioError
-from engine.export.nir_export import META_KEY
+from engine.export.nir_export import META_KEY, require_nir
 from engine.models import CURRENT_ENCODERS
 from engine.project import Project
 from engine.validation import MAX_VALUES
@@ -72,6 +72,7 @@ def _fail(name: str, node: Any, message: str) -> SpikeStudioError:
 # ------------------------------------------------------------------------- reading the file
 def _scan_file(path: Path) -> None:
     """Check a NIR file's structure, node types and array sizes without reading arrays."""
+    require_nir()
     import h5py
 
     if not path.is_file():
@@ -135,7 +136,7 @@ def _required_fields(node_type: str) -> list[str]:
     """Fields a node of ``node_type`` must have in the file (those without a default)."""
     import dataclasses
 
-    import nir
+    nir = require_nir()
 
     special = {"Input": ["shape"], "Output": ["shape"], "NIRGraph": ["nodes", "edges"],
                "Flatten": [], "Conv1d": ["weight", "bias"], "Conv2d": ["weight", "bias"]}
@@ -148,7 +149,7 @@ def _required_fields(node_type: str) -> list[str]:
 
 def read_graph(path: str | Path) -> Any:
     """Read a NIR file with ``nir.read`` after checking it (no traceback for bad files)."""
-    import nir
+    nir = require_nir()
 
     path = Path(path)
     _scan_file(path)
@@ -168,7 +169,7 @@ def read_graph(path: str | Path) -> Any:
 # ------------------------------------------------------------------------- flattening
 def _flatten(graph: Any, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Inline nested subgraphs: their Input and Output nodes become pass-through nodes."""
-    import nir
+    nir = require_nir()
 
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
@@ -531,7 +532,7 @@ def _layout(doc_nodes: list[dict], projections: list[dict]) -> dict[str, list[fl
 
 def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Imported") -> Project:
     """Build a validated project from a NIR graph (see the module docstring)."""
-    import nir
+    nir = require_nir()
 
     extra_raw = (graph.metadata or {}).get(META_KEY)
     try:
