@@ -522,3 +522,19 @@ def test_cli_bad_input_exit_code_2(tmp_path: Path) -> None:
     done = _cli("export", str(izh), "--to", "nir", "--out", str(tmp_path / "i.nir"))
     assert done.returncode == 2 and "Izhikevich" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "i.nir").exists()
+
+
+def test_parallel_paths_with_different_delays_get_their_own_projections() -> None:
+    ones = np.ones(2)
+    graph = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type={"input": np.array([2])}),
+               "w": nir.Linear(weight=np.eye(2)), "d": nir.Delay(delay=0.001 * ones),
+               "w2": nir.Linear(weight=2 * np.eye(2)),
+               "lif": nir.LIF(tau=0.01 * ones, r=ones, v_leak=0 * ones, v_threshold=ones)},
+        edges=[("x", "w"), ("w", "d"), ("d", "lif"), ("x", "w2"), ("w2", "lif")])
+    project = graph_to_project(graph, dt_ms=0.5)
+    got = {p.id: (p.delay_ms, p.weight) for p in project.network.projections}
+    assert sorted(got) == ["x_to_lif_exc", "x_to_lif_exc_2"]
+    assert sorted(got.values()) == [(0.0, 2.0 * 0.5 / 10), (1.0, 0.5 / 10)]
+    with pytest.raises(SpikeStudioError, match="not a multiple of dt"):
+        graph_to_project(graph, dt_ms=0.3)

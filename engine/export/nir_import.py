@@ -626,6 +626,12 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
         projections += projections_here
     _apply_bias(ordered)
     projections.sort(key=lambda p: p.pop("_order"))
+    taken = {n["id"] for n in doc_nodes}
+    for p in projections:  # parallel paths with different delays share a base id
+        base, i = p["id"][:60], 2
+        while p["id"] in taken:
+            p["id"], i = f"{base}_{i}", i + 1
+        taken.add(p["id"])
 
     record: Any = [u.id for u in ordered if u.recorded] or "all"
     simulation: dict[str, Any] = {"dt_ms": dt_ms, "record_spikes": record}
