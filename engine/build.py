@@ -33,16 +33,17 @@ from engine.limits import (
     StopCheck,
     memory_budget,
 )
-from engine.models import CURRENT_ENCODERS, NEURON_MODELS, PLASTICITY_RULES, SPIKE_ENCODERS
+from engine.models import CURRENT_ENCODERS, PLASTICITY_RULES, SPIKE_ENCODERS
+from engine.neurons import TYPE_CODES
+from engine.neurons import model as neuron_model
+from engine.neurons.base import N_NODE_PARAMS
 from engine.project import Project
 
-# Node type codes shared with engine.kernels.
-LIF, IZHIKEVICH, SPIKE_SOURCE, CURRENT_SOURCE = 0, 1, 2, 3
+# Node type codes shared with engine.kernels: a population's is its model's position in
+# engine.neurons.MODELS (TYPE_CODES); encoders are negative.
+SPIKE_SOURCE, CURRENT_SOURCE = -1, -2
 # Plasticity rule codes shared with engine.kernels.
 NO_PLASTICITY, STDP, TEACHING = 0, 1, 2
-# Recordable variable codes shared with engine.kernels.
-VARIABLE_CODES = {"v": 0, "i_exc": 1, "i_inh": 2, "u": 3}
-N_NODE_PARAMS = 12
 N_PLASTICITY_PARAMS = 10
 FULL_SNAPSHOT_SYNAPSES = 200_000  # plastic projections up to this size keep full snapshots
 
@@ -100,7 +101,7 @@ class CompiledNetwork:
     node_record: np.ndarray        # bool (n_nodes,) record spikes
     node_of: np.ndarray            # int32 (n_neurons,) node of each global neuron
     initial_v: np.ndarray          # float64 (n_neurons,)
-    initial_u: np.ndarray          # float64 (n_neurons,)
+    initial_u: np.ndarray          # float64 (n_neurons,) the models' AUX state (engine.neurons)
     # projections
     proj_ids: list[str]
     proj_src: np.ndarray           # int32 node index
@@ -324,10 +325,9 @@ def spike_record_capacity(project: Project,
             worst += bounds[node.id].total
             planned += bounds[node.id].total
         elif node.kind == "population":
-            values = node.resolved_params()
-            every = 1
-            if node.model == "lif" and values["v_reset"] < values["v_thresh"]:
-                every = int(round(values["t_ref"] / sim.dt_ms)) + 1
+            every = neuron_model(node.model).min_isi_steps(node.resolved_params(), sim.dt_ms)
+            if every is None:  # never spikes
+                continue
             worst += node.size * (-(-n_steps // every))
             planned += node.size * RECORD_RATE_HZ * sim.duration_ms * 1e-3
     return int(min(worst, math.ceil(planned))), int(worst)
@@ -388,17 +388,9 @@ def build(project: Project, limits: RunLimits | None = None,
     stop = stop or StopCheck()
     net, sim = project.network, project.simulation
     dt = sim.dt_ms
-    seeds = np.random.SeedSequence(sim.seed)
     n_steps = int(round(sim.duration_ms / dt))
     bin_steps = max(1, int(round(sim.count_bin_ms / dt)))
-
-    nodes = [n for n in net.nodes if n.kind != "monitor"]
-    index = {n.id: i for i, n in enumerate(nodes)}
-    # One child seed per node and per projection, keyed by position so adding a node at the
-    # end does not change the randomness of the others.
-    node_seeds = seeds.spawn(len(net.nodes) + len(net.projections) + 1)
-    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
-    np.cumsum([n.size for n in nodes], out=starts[1:])
+    nodes, index, starts, node_seeds = _layout(project)
     n_neurons = int(starts[-1])
 
     node_type = np.zeros(len(nodes), np.int32)
@@ -416,12 +408,11 @@ def build(project: Project, limits: RunLimits | None = None,
         lo, hi = starts[i], starts[i + 1]
         rng = np.random.default_rng(node_seeds[i])
         if node.kind == "population":
-            spec = NEURON_MODELS[node.model]
-            node_type[i] = LIF if spec.name == "lif" else IZHIKEVICH
-            node_params[i] = _neuron_params(spec.name, values, dt)
+            model = neuron_model(node.model)
+            node_type[i] = TYPE_CODES[node.model]
+            node_params[i] = model.pack(values, dt)
             initial_v[lo:hi] = values["v_init"] + values["v_init_spread"] * rng.random(node.size)
-            if spec.name == "izhikevich":
-                initial_u[lo:hi] = values["b"] * initial_v[lo:hi]
+            initial_u[lo:hi] = model.initial_aux(values, initial_v[lo:hi])
             bias[lo:hi] = values["i_offset"]
         elif node.model in SPIKE_ENCODERS:
             node_type[i] = SPIKE_SOURCE
@@ -460,30 +451,34 @@ def build(project: Project, limits: RunLimits | None = None,
     return compiled
 
 
-def _neuron_params(model: str, v: dict, dt: float) -> np.ndarray:
-    """Per-node constants of the update rule (propagators for LIF)."""
-    out = np.zeros(N_NODE_PARAMS)
-    p_ee = math.exp(-dt / v["tau_syn_exc"])
-    p_ii = math.exp(-dt / v["tau_syn_inh"])
-    if model == "lif":
-        tau_m = v["tau_m"]
-        p_mm = math.exp(-dt / tau_m)
-        out[:10] = [p_mm, 1.0 - p_mm, _psc_propagator(dt, tau_m, v["tau_syn_exc"]),
-                    _psc_propagator(dt, tau_m, v["tau_syn_inh"]), p_ee, p_ii, v["v_rest"],
-                    v["v_reset"], v["v_thresh"], int(round(v["t_ref"] / dt))]
-    else:
-        out[:8] = [v["a"], v["b"], v["c"], v["d"], v["v_peak"], p_ee, p_ii, dt]
-    return out
+def _layout(project: Project) -> tuple[list, dict[str, int], np.ndarray, list]:
+    """Nodes that have neurons, their index, global index ranges and the child seeds."""
+    net = project.network
+    nodes = [n for n in net.nodes if n.kind != "monitor"]
+    index = {n.id: i for i, n in enumerate(nodes)}
+    # One child seed per node and per projection, keyed by position so adding a node at the
+    # end does not change the randomness of the others.
+    node_seeds = np.random.SeedSequence(project.simulation.seed).spawn(
+        len(net.nodes) + len(net.projections) + 1)
+    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum([n.size for n in nodes], out=starts[1:])
+    return nodes, index, starts, node_seeds
 
 
-def _psc_propagator(dt: float, tau_m: float, tau_s: float) -> float:
-    """Exact contribution of an exponentially decaying input I(0)=1 to v over one step.
+def synapse_blocks(project: Project, stop: StopCheck | None = None) -> dict[str, dict]:
+    """The synapses :func:`build` draws for each projection, by projection id.
 
-    Solves tau_m dv/dt = -v + I(t), I(t) = exp(-t / tau_s), v(0) = 0 at t = dt.
+    Exporters use this so a file holds exactly the synapses, weights and delays a run of the
+    project simulates (same seeds, same order). Each block has ``rowptr`` (int64, one row
+    per source neuron), ``targets`` (int32), ``weights`` (float32, float64 for current
+    inputs), and ``delay`` (steps; -1 when per synapse, then ``delay_steps``; absent for
+    current inputs, which act without delay).
     """
-    if abs(tau_s - tau_m) < 1e-9 * tau_m:
-        return dt / tau_m * math.exp(-dt / tau_m)
-    return tau_s / (tau_s - tau_m) * (math.exp(-dt / tau_s) - math.exp(-dt / tau_m))
+    nodes, index, starts, node_seeds = _layout(project)
+    blocks = _build_projections(project, nodes, index, starts,
+                                node_seeds[len(project.network.nodes):],
+                                project.simulation.dt_ms, stop or StopCheck(), concatenate=False)
+    return {blk["id"]: blk for blk in blocks}
 
 
 def _draw(value, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -543,7 +538,7 @@ def _all_to_all(n_pre: int, n_post: int, autapses: bool,
 
 
 def _build_projections(project: Project, nodes, index, starts, seeds, dt,
-                       stop: StopCheck) -> dict:
+                       stop: StopCheck, concatenate: bool = True):
     net = project.network
     blocks, current_blocks = [], []
     for j, p in enumerate(net.projections):
@@ -590,6 +585,8 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt,
             blk["delay"] = int(round(p.delay_ms / dt))
         blocks.append(blk)
     stop.check("connecting neurons")
+    if not concatenate:  # synapse_blocks: every projection's own block
+        return blocks + current_blocks
     return {"arrays": _concatenate_blocks(blocks, len(nodes), stop),
             "current": current_blocks}
 

@@ -20,248 +20,224 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from engine import neurons
+
 OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
 NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 
 
-@numba.njit(cache=True, nogil=True)
-def run_chunk(  # a flat signature keeps numba's typing simple and the cache valid
-    k0, k1, bin_steps,
-    node_type, node_start, node_params, node_record, node_of,
-    v, u, ie, ii, iext, ref, buf_e, buf_i,
-    proj_tgt, proj_inh, proj_row_off, proj_syn_off, proj_delay, proj_dsyn_off,
-    proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off, proj_pend_off,
-    proj_dmax,
-    rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
-    out_proj_ptr, out_proj,
-    pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n, pend_cur, pend_k,
-    decay_tab, tab_off, tab_len,
-    ev_k, ev_gid, ev_ptr,
-    spk_k, spk_gid, n_spk, spk_now,
-    cnt_spikes, cnt_active, cnt_syn, cnt_plast,
-    mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
-    wt_syn, wt_interval, wt_out,
-    dt,
-):  # pragma: no cover - compiled
-    """Advance the network over time indices ``[k0, k1)``.
+# ---------------------------------------------------------------- neuron model dispatch
+#: The kernel has this many model slots; slot i calls the step of engine.neurons.MODELS[i].
+N_SLOTS = 8
+if len(neurons.MODELS) > N_SLOTS:
+    raise RuntimeError(f"engine.neurons registers {len(neurons.MODELS)} models, the kernel has "
+                       f"{N_SLOTS} slots: add slots to engine.kernels._step_node")
 
-    Returns
-    -------
-    (status, k_next, ev_ptr, bad_neuron)
-        ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``) or
-        INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``).
+
+@numba.njit(nogil=True, inline="always")
+def _empty_slot(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
+                dt):  # pragma: no cover - compiled
+    return ns, 0, -1
+
+
+def _slot(code: int):
+    """The compiled step of the model with type code ``code`` (inlined into the kernel)."""
+    if code >= len(neurons.MODELS):
+        return _empty_slot
+    return numba.njit(nogil=True, inline="always")(neurons.MODELS[code].step)
+
+
+_step0, _step1, _step2, _step3, _step4, _step5, _step6, _step7 = (
+    _slot(code) for code in range(N_SLOTS))
+
+
+@numba.njit(nogil=True, inline="always")
+def _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
+               dt):  # pragma: no cover - compiled
+    """One step of the neurons lo:hi of a node of model ``kind``: (ns, active, bad)."""
+    if kind == 0:
+        return _step0(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 1:
+        return _step1(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 2:
+        return _step2(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 3:
+        return _step3(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 4:
+        return _step4(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 5:
+        return _step5(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    if kind == 6:
+        return _step6(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+    return _step7(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
+
+
+def _make_run_chunk(models_digest: str):
+    """The kernel, compiled with the neuron models of the registry inlined.
+
+    numba's cache of a function is keyed by its own source file only, so a change in a
+    model's file would leave a stale ``run_chunk`` in the cache. A closure variable is part of
+    numba's cache key (it hashes the cell contents), so ``models_digest``, a hash of every
+    model file, makes each version of the models its own cache entry.
     """
-    n_nodes = node_type.shape[0]
-    n_total = node_start[n_nodes]
-    n_proj = proj_tgt.shape[0]
-    ring = buf_e.shape[0]
-    pring = pend.shape[0]
-    cap = spk_k.shape[0]
-    n_events = ev_k.shape[0]
-    any_plastic = False
-    for p in range(n_proj):
-        if proj_rule[p] != 0:
-            any_plastic = True
-    for k in range(k0, k1):
-        # Room for the worst case of this step: every neuron plus every input event.
-        n_ev_now = 0
-        while ev_ptr + n_ev_now < n_events and ev_k[ev_ptr + n_ev_now] == k:
-            n_ev_now += 1
-        if n_spk[0] + n_total + n_ev_now > cap or n_total + n_ev_now > spk_now.shape[0]:
-            return SPIKE_BUFFER_FULL, k, ev_ptr, -1
-        b = (k - 1) // bin_steps if k > 0 else 0
-        ns = 0
-        # ---------------------------------------------------------------- neuron updates
-        if k > 0:
-            prev = (k - 1) % ring
-            for node in range(n_nodes):
-                kind = node_type[node]
-                if kind >= 2:
-                    continue
-                lo = node_start[node]
-                hi = node_start[node + 1]
-                par = node_params[node]
-                active = 0
-                first = ns
-                if kind == 0:  # LIF, exact propagators
-                    p_mm = par[0]
-                    p_ext = par[1]
-                    p_me = par[2]
-                    p_mi = par[3]
-                    p_ee = par[4]
-                    p_ii = par[5]
-                    v_rest = par[6]
-                    v_reset = par[7]
-                    v_th = par[8]
-                    ref_steps = int(par[9])
-                    # Pass 1 has no data-dependent control flow and indexes views from 0 (a
-                    # runtime range start makes numba guard negative indices), so LLVM
-                    # vectorises it: take the arrivals, integrate or hold, decay.
-                    n = hi - lo
-                    be = buf_e[prev, lo:hi]
-                    bi = buf_i[prev, lo:hi]
-                    vv = v[lo:hi]
-                    ee = ie[lo:hi]
-                    hh = ii[lo:hi]
-                    xx = iext[lo:hi]
-                    rr = ref[lo:hi]
-                    for j in range(n):
-                        a = be[j]
-                        c = bi[j]
-                        be[j] = 0.0
-                        bi[j] = 0.0
-                        e = ee[j] + a
-                        h = hh[j] + c
-                        r = rr[j]
-                        vj = (v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext
-                              + e * p_me + h * p_mi)
-                        vv[j] = vj if r <= 0 else vv[j]
-                        rr[j] = r - 1 if r > 0 else 0
-                        ee[j] = e * p_ee
-                        hh[j] = h * p_ii
-                        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
-                    # Pass 2: threshold (rarely true) and the invalid-state guard.
-                    for j in range(n):
-                        vj = vv[j]
-                        if vj >= v_th:
-                            if vj > 1e9:
-                                return INVALID_STATE, k, ev_ptr, lo + j
-                            vv[j] = v_reset
-                            rr[j] = ref_steps
-                            spk_now[ns] = lo + j
-                            ns += 1
-                        elif not vj > -1e9:  # also true for NaN
-                            return INVALID_STATE, k, ev_ptr, lo + j
-                else:  # Izhikevich, forward Euler (views indexed from 0, as above)
-                    a_r = par[0]
-                    b_r = par[1]
-                    c_r = par[2]
-                    d_r = par[3]
-                    v_peak = par[4]
-                    p_ee = par[5]
-                    p_ii = par[6]
-                    n = hi - lo
-                    be = buf_e[prev, lo:hi]
-                    bi = buf_i[prev, lo:hi]
-                    vv = v[lo:hi]
-                    uu = u[lo:hi]
-                    ee = ie[lo:hi]
-                    hh = ii[lo:hi]
-                    xx = iext[lo:hi]
-                    for j in range(n):
-                        a = be[j]
-                        c = bi[j]
-                        be[j] = 0.0
-                        bi[j] = 0.0
-                        e = ee[j] + a
-                        h = hh[j] + c
-                        vj = vv[j]
-                        uj = uu[j]
-                        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
-                        u_new = uj + dt * a_r * (b_r * vj - uj)
-                        if not (v_new > -1e9 and v_new < 1e9 and u_new > -1e9 and u_new < 1e9):
-                            return INVALID_STATE, k, ev_ptr, lo + j
-                        if v_new >= v_peak:
-                            v_new = c_r
-                            u_new += d_r
-                            spk_now[ns] = lo + j
-                            ns += 1
-                        vv[j] = v_new
-                        uu[j] = u_new
-                        ee[j] = e * p_ee
-                        hh[j] = h * p_ii
-                        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
-                cnt_active[b, node] += active
-                cnt_spikes[b, node] += ns - first
+
+    @numba.njit(cache=True, nogil=True)
+    def run_chunk(  # a flat signature keeps numba's typing simple
+        k0, k1, bin_steps,
+        node_type, node_start, node_params, node_record, node_of,
+        v, u, ie, ii, iext, ref, buf_e, buf_i,
+        proj_tgt, proj_inh, proj_row_off, proj_syn_off, proj_delay, proj_dsyn_off,
+        proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off, proj_pend_off,
+        proj_dmax,
+        rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
+        out_proj_ptr, out_proj,
+        pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n, pend_cur, pend_k,
+        decay_tab, tab_off, tab_len,
+        ev_k, ev_gid, ev_ptr,
+        spk_k, spk_gid, n_spk, spk_now,
+        cnt_spikes, cnt_active, cnt_syn, cnt_plast,
+        mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
+        wt_syn, wt_interval, wt_out,
+        dt,
+    ):  # pragma: no cover - compiled
+        """Advance the network over time indices ``[k0, k1)``.
+
+        Returns
+        -------
+        (status, k_next, ev_ptr, bad_neuron)
+            ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``) or
+            INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``).
+        """
+        _ = models_digest  # part of the cache key (see _make_run_chunk)
+        n_nodes = node_type.shape[0]
+        n_total = node_start[n_nodes]
+        n_proj = proj_tgt.shape[0]
+        ring = buf_e.shape[0]
+        pring = pend.shape[0]
+        cap = spk_k.shape[0]
+        n_events = ev_k.shape[0]
+        any_plastic = False
+        for p in range(n_proj):
+            if proj_rule[p] != 0:
+                any_plastic = True
+        for k in range(k0, k1):
+            # Room for the worst case of this step: every neuron plus every input event.
+            n_ev_now = 0
+            while ev_ptr + n_ev_now < n_events and ev_k[ev_ptr + n_ev_now] == k:
+                n_ev_now += 1
+            if n_spk[0] + n_total + n_ev_now > cap or n_total + n_ev_now > spk_now.shape[0]:
+                return SPIKE_BUFFER_FULL, k, ev_ptr, -1
+            b = (k - 1) // bin_steps if k > 0 else 0
+            ns = 0
+            # ---------------------------------------------------------------- neuron updates
+            if k > 0:
+                prev = (k - 1) % ring
+                for node in range(n_nodes):
+                    kind = node_type[node]
+                    if kind < 0:  # an encoder
+                        continue
+                    first = ns
+                    ns, active, bad = _step_node(kind, node_params[node], node_start[node],
+                                                 node_start[node + 1], prev, buf_e, buf_i, v, u,
+                                                 ie, ii, iext, ref, spk_now, ns, dt)
+                    if bad >= 0:
+                        return INVALID_STATE, k, ev_ptr, bad
+                    cnt_active[b, node] += active
+                    cnt_spikes[b, node] += ns - first
+                    if node_record[node]:
+                        for s in range(first, ns):
+                            spk_k[n_spk[0]] = k
+                            spk_gid[n_spk[0]] = spk_now[s]
+                            n_spk[0] += 1
+            # ---------------------------------------------------------------- input spikes at k
+            for e in range(ev_ptr, ev_ptr + n_ev_now):
+                gid = ev_gid[e]
+                node = node_of[gid]
+                spk_now[ns] = gid
+                ns += 1
+                cnt_spikes[b, node] += 1
                 if node_record[node]:
-                    for s in range(first, ns):
-                        spk_k[n_spk[0]] = k
-                        spk_gid[n_spk[0]] = spk_now[s]
-                        n_spk[0] += 1
-        # ---------------------------------------------------------------- input spikes at k
-        for e in range(ev_ptr, ev_ptr + n_ev_now):
-            gid = ev_gid[e]
-            node = node_of[gid]
-            spk_now[ns] = gid
-            ns += 1
-            cnt_spikes[b, node] += 1
-            if node_record[node]:
-                spk_k[n_spk[0]] = k
-                spk_gid[n_spk[0]] = gid
-                n_spk[0] += 1
-        ev_ptr += n_ev_now
-        # ---------------------------------------------------------------- propagation
-        for s in range(ns):
-            gid = spk_now[s]
-            node = node_of[gid]
-            i = gid - node_start[node]
-            for q in range(out_proj_ptr[node], out_proj_ptr[node + 1]):
-                p = out_proj[q]
-                r0 = rowptr[proj_row_off[p] + i]
-                r1 = rowptr[proj_row_off[p] + i + 1]
-                if proj_rule[p] != 0:  # plastic: queue the pre spike, learn at arrival
-                    if proj_delay[p] >= 0:  # one delay: queued under its arrival step
-                        slot = (k + proj_delay[p]) % pring
-                    else:  # per-synapse delays: under its emission step, row walked later
-                        slot = k % pring
-                        if pend_k[slot, p] != k:
-                            pend_k[slot, p] = k
-                            pend_n[slot, p] = 0
-                        pend_cur[slot, proj_pend_off[p] + pend_n[slot, p]] = r0
-                    pend[slot, proj_pend_off[p] + pend_n[slot, p]] = i
-                    pend_n[slot, p] += 1
-                    continue
-                cnt_syn[b, p] += r1 - r0
-                base = node_start[proj_tgt[p]]
-                d = proj_delay[p]
-                buf = buf_i if proj_inh[p] else buf_e
-                if d >= 0:
-                    slot = (k + d) % ring
-                    for syn in range(r0, r1):
-                        buf[slot, base + syn_post[syn]] += syn_weight[syn]
-                else:
-                    shift = proj_dsyn_off[p] - proj_syn_off[p]
-                    for syn in range(r0, r1):
-                        slot = (k + syn_delay[shift + syn]) % ring
-                        buf[slot, base + syn_post[syn]] += syn_weight[syn]
-        # ---------------------------------------------------------------- plasticity
-        if any_plastic:
-            for p in range(n_proj):
-                rule = proj_rule[p]
-                if rule != 0:
-                    _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off,
-                                      proj_syn_off, proj_delay, proj_dsyn_off, proj_dmax,
-                                      proj_pparams, proj_pre_off, proj_post_off,
-                                      proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
-                                      pre_trace, pre_last, post_trace, post_last, credited,
-                                      pend, pend_n, pend_cur, pend_k, buf_e, cnt_syn,
-                                      cnt_plast, dt, decay_tab, tab_off, tab_len)
-                    _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
-                                   proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
-                                   syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last,
-                                   post_trace, post_last, credited, cnt_plast, dt, decay_tab,
-                                   tab_off, tab_len)
-        # ---------------------------------------------------------------- recording
-        for m in range(mon_interval.shape[0]):
-            if k % mon_interval[m] == 0:
-                row = mon_off[m] + (k // mon_interval[m]) * (mon_ch_ptr[m + 1] - mon_ch_ptr[m])
-                for ch in range(mon_ch_ptr[m], mon_ch_ptr[m + 1]):
-                    g = ch_gid[ch]
-                    var = ch_var[ch]
-                    if var == 0:
-                        val = v[g]
-                    elif var == 1:
-                        val = ie[g]
-                    elif var == 2:
-                        val = ii[g]
+                    spk_k[n_spk[0]] = k
+                    spk_gid[n_spk[0]] = gid
+                    n_spk[0] += 1
+            ev_ptr += n_ev_now
+            # ---------------------------------------------------------------- propagation
+            for s in range(ns):
+                gid = spk_now[s]
+                node = node_of[gid]
+                i = gid - node_start[node]
+                for q in range(out_proj_ptr[node], out_proj_ptr[node + 1]):
+                    p = out_proj[q]
+                    r0 = rowptr[proj_row_off[p] + i]
+                    r1 = rowptr[proj_row_off[p] + i + 1]
+                    if proj_rule[p] != 0:  # plastic: queue the pre spike, learn at arrival
+                        if proj_delay[p] >= 0:  # one delay: queued under its arrival step
+                            slot = (k + proj_delay[p]) % pring
+                        else:  # per-synapse delays: under its emission step, row walked later
+                            slot = k % pring
+                            if pend_k[slot, p] != k:
+                                pend_k[slot, p] = k
+                                pend_n[slot, p] = 0
+                            pend_cur[slot, proj_pend_off[p] + pend_n[slot, p]] = r0
+                        pend[slot, proj_pend_off[p] + pend_n[slot, p]] = i
+                        pend_n[slot, p] += 1
+                        continue
+                    cnt_syn[b, p] += r1 - r0
+                    base = node_start[proj_tgt[p]]
+                    d = proj_delay[p]
+                    buf = buf_i if proj_inh[p] else buf_e
+                    if d >= 0:
+                        slot = (k + d) % ring
+                        for syn in range(r0, r1):
+                            buf[slot, base + syn_post[syn]] += syn_weight[syn]
                     else:
-                        val = u[g]
-                    tr_out[row + ch - mon_ch_ptr[m]] = val
-        if wt_syn.shape[0] > 0 and k % wt_interval == 0:
-            row = (k // wt_interval) * wt_syn.shape[0]
-            for t in range(wt_syn.shape[0]):
-                wt_out[row + t] = syn_weight[wt_syn[t]]
-    return OK, k1, ev_ptr, -1
+                        shift = proj_dsyn_off[p] - proj_syn_off[p]
+                        for syn in range(r0, r1):
+                            slot = (k + syn_delay[shift + syn]) % ring
+                            buf[slot, base + syn_post[syn]] += syn_weight[syn]
+            # ---------------------------------------------------------------- plasticity
+            if any_plastic:
+                for p in range(n_proj):
+                    rule = proj_rule[p]
+                    if rule != 0:
+                        _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off,
+                                          proj_syn_off, proj_delay, proj_dsyn_off, proj_dmax,
+                                          proj_pparams, proj_pre_off, proj_post_off,
+                                          proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
+                                          pre_trace, pre_last, post_trace, post_last, credited,
+                                          pend, pend_n, pend_cur, pend_k, buf_e, cnt_syn,
+                                          cnt_plast, dt, decay_tab, tab_off, tab_len)
+                        _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
+                                       proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
+                                       syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last,
+                                       post_trace, post_last, credited, cnt_plast, dt, decay_tab,
+                                       tab_off, tab_len)
+            # ---------------------------------------------------------------- recording
+            for m in range(mon_interval.shape[0]):
+                if k % mon_interval[m] == 0:
+                    row = mon_off[m] + (k // mon_interval[m]) * (mon_ch_ptr[m + 1] - mon_ch_ptr[m])
+                    for ch in range(mon_ch_ptr[m], mon_ch_ptr[m + 1]):
+                        g = ch_gid[ch]
+                        var = ch_var[ch]
+                        if var == 0:
+                            val = v[g]
+                        elif var == 1:
+                            val = ie[g]
+                        elif var == 2:
+                            val = ii[g]
+                        else:
+                            val = u[g]
+                        tr_out[row + ch - mon_ch_ptr[m]] = val
+            if wt_syn.shape[0] > 0 and k % wt_interval == 0:
+                row = (k // wt_interval) * wt_syn.shape[0]
+                for t in range(wt_syn.shape[0]):
+                    wt_out[row + t] = syn_weight[wt_syn[t]]
+        return OK, k1, ev_ptr, -1
+
+    return run_chunk
+
+
+run_chunk = _make_run_chunk(neurons.sources_digest())
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

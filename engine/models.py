@@ -2,7 +2,9 @@
 
 Each entry is a :class:`~engine.params.ModelSpec`: the single source of truth for parameter
 names, units, defaults, valid ranges and docs. The validator, the build step, the inspector form
-and the exporters all read these registries; nothing else declares parameters.
+and the exporters all read these registries; nothing else declares parameters. Neuron models
+live one per file in :mod:`engine.neurons` (its registry is re-exported here as
+``NEURON_MODELS``).
 
 Units: times in ms, voltages in mV, rates in Hz. Input currents and synaptic weights are
 expressed as R*I in mV (the depolarisation a current would hold at steady state), the convention
@@ -11,82 +13,16 @@ of Brian2's CUBA example and of NIR's LIF with r = 1.
 
 from __future__ import annotations
 
+from engine.neurons import NEURON_MODELS, izhikevich, lif
 from engine.params import ModelSpec, ParamSpec
 
-# ---------------------------------------------------------------- shared parameter specs
-_TAU_SYN_EXC = ParamSpec("tau_syn_exc", "ms", 5.0, "Decay time constant of the excitatory "
-                         "synaptic current.", minimum=0.0, exclusive_minimum=True,
-                         maximum=10_000.0)
-_TAU_SYN_INH = ParamSpec("tau_syn_inh", "ms", 10.0, "Decay time constant of the inhibitory "
-                         "synaptic current.", minimum=0.0, exclusive_minimum=True,
-                         maximum=10_000.0)
-_I_OFFSET = ParamSpec("i_offset", "mV", 0.0, "Constant bias input (as R*I): the steady-state "
-                      "depolarisation it would cause.", minimum=-1e4, maximum=1e4)
-_V_INIT_SPREAD = ParamSpec("v_init_spread", "mV", 0.0, "Initial membrane potentials are drawn "
-                           "uniformly from [v_init, v_init + spread].", minimum=0.0,
-                           maximum=1e3)
+__all__ = ["CONNECTIVITY_RULES", "CURRENT_ENCODERS", "ENCODER_MODELS", "IZHIKEVICH", "LIF",
+           "NEURON_MODELS", "PLASTICITY_RULES", "SPIKE_ENCODERS"]
 
-LIF = ModelSpec(
-    name="lif",
-    title="Leaky integrate-and-fire",
-    doc=(
-        "tau_m dv/dt = (v_rest - v) + I_exc + I_inh + I_ext; tau_syn dI/dt = -I. A spike is "
-        "emitted when v >= v_thresh; v is then clamped to v_reset for t_ref. Integrated "
-        "exactly with exponential propagators (no Euler error)."
-    ),
-    params=(
-        ParamSpec("tau_m", "ms", 10.0, "Membrane time constant.", minimum=0.0,
-                  exclusive_minimum=True, maximum=10_000.0),
-        ParamSpec("v_rest", "mV", -65.0, "Resting (leak reversal) potential.", minimum=-200.0,
-                  maximum=100.0),
-        ParamSpec("v_reset", "mV", -65.0, "Potential after a spike.", minimum=-200.0,
-                  maximum=100.0),
-        ParamSpec("v_thresh", "mV", -50.0, "Spike threshold.", minimum=-200.0, maximum=100.0),
-        ParamSpec("t_ref", "ms", 2.0, "Absolute refractory period.", minimum=0.0,
-                  maximum=1000.0),
-        _TAU_SYN_EXC,
-        _TAU_SYN_INH,
-        _I_OFFSET,
-        ParamSpec("v_init", "mV", -65.0, "Initial membrane potential.", minimum=-200.0,
-                  maximum=100.0),
-        _V_INIT_SPREAD,
-    ),
-    state_variables={"v": "mV", "i_exc": "mV", "i_inh": "mV"},
-)
-
-IZHIKEVICH = ModelSpec(
-    name="izhikevich",
-    title="Izhikevich",
-    doc=(
-        "dv/dt = 0.04 v^2 + 5 v + 140 - u + I; du/dt = a (b v - u); when v >= v_peak: v <- c, "
-        "u <- u + d (Izhikevich 2003, time in ms). I is the sum of the synaptic currents and "
-        "the bias in the model's own current units. Integrated with forward Euler at dt."
-    ),
-    params=(
-        ParamSpec("a", "1/ms", 0.02, "Recovery time scale.", minimum=0.0, maximum=10.0),
-        ParamSpec("b", "", 0.2, "Sensitivity of u to v.", minimum=-10.0, maximum=10.0),
-        ParamSpec("c", "mV", -65.0, "Reset potential.", minimum=-200.0, maximum=100.0),
-        ParamSpec("d", "", 8.0, "Reset increment of u.", minimum=-100.0, maximum=100.0),
-        ParamSpec("v_peak", "mV", 30.0, "Spike cut-off potential.", minimum=-100.0,
-                  maximum=200.0),
-        _TAU_SYN_EXC,
-        _TAU_SYN_INH,
-        _I_OFFSET,
-        ParamSpec("v_init", "mV", -65.0, "Initial membrane potential (u starts at b*v).",
-                  minimum=-200.0, maximum=100.0),
-        _V_INIT_SPREAD,
-    ),
-    presets={
-        "regular_spiking": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
-        "intrinsically_bursting": {"a": 0.02, "b": 0.2, "c": -55.0, "d": 4.0},
-        "chattering": {"a": 0.02, "b": 0.2, "c": -50.0, "d": 2.0},
-        "fast_spiking": {"a": 0.1, "b": 0.2, "c": -65.0, "d": 2.0},
-        "low_threshold_spiking": {"a": 0.02, "b": 0.25, "c": -65.0, "d": 2.0},
-    },
-    state_variables={"v": "mV", "u": "", "i_exc": "", "i_inh": ""},
-)
-
-NEURON_MODELS: dict[str, ModelSpec] = {m.name: m for m in (LIF, IZHIKEVICH)}
+# ---------------------------------------------------------------- neuron models
+# One file per model in engine/neurons/; the registry there is the source of this dict.
+LIF = lif.SPEC
+IZHIKEVICH = izhikevich.SPEC
 
 # ---------------------------------------------------------------- encoders (input nodes)
 _START = ParamSpec("start_ms", "ms", 0.0, "Time the input switches on.", minimum=0.0)

@@ -58,6 +58,8 @@ from engine.models import (
     PLASTICITY_RULES,
     SPIKE_ENCODERS,
 )
+from engine.neurons import emits_spikes
+from engine.neurons import model as neuron_model
 from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
 from engine.scenario_defs import scenarios_from_document
 from engine.validation import (
@@ -677,9 +679,9 @@ def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, si
                             path: str) -> None:
     """Rules that involve more than one parameter."""
     p = f"{path}.params"
-    if model == "lif" and values["v_reset"] >= values["v_thresh"]:
-        c.add(f"{p}.v_reset", f"must be below v_thresh ({values['v_thresh']:g} mV), got "
-                              f"{values['v_reset']:g} mV")
+    if kind == "population":
+        for name, message in neuron_model(model).check(values):
+            c.add(f"{p}.{name}", message)
     if model in ("step_current", "poisson", "regular") and values["stop_ms"] <= values["start_ms"]:
         c.add(f"{p}.stop_ms", f"must be after start_ms ({values['start_ms']:g} ms), got "
                               f"{values['stop_ms']:g} ms")
@@ -737,6 +739,12 @@ def _validate_projection(c: _Checker, proj: Any, path: str, by_id: dict, dt: flo
     if source is None or source.get("kind") == "monitor":
         c.add(f"{path}.source", f"must be the id of a population or encoder, got "
                                 f"{_repr(proj['source'])}")
+    elif (source.get("kind") == "population" and _known(source.get("model"), NEURON_MODELS)
+          and not emits_spikes(source["model"])):
+        c.add(f"{path}.source", f"{_repr(proj['source'])} is a "
+                                f"{NEURON_MODELS[source['model']].title} population, which never "
+                                f"spikes: it cannot drive a projection (record its v with a "
+                                f"state monitor)")
     if target is None or target.get("kind") != "population":
         c.add(f"{path}.target", f"must be the id of a population, got {_repr(proj['target'])}")
     receptor = proj.get("receptor", "exc")

@@ -19,20 +19,12 @@ import numpy as np
 import pandas as pd
 
 from engine import kernels
-from engine.build import (
-    IZHIKEVICH,
-    LIF,
-    MAX_CHUNK_EVENTS,
-    STDP,
-    TEACHING,
-    VARIABLE_CODES,
-    CompiledNetwork,
-    build,
-)
+from engine.build import MAX_CHUNK_EVENTS, STDP, TEACHING, CompiledNetwork, build
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 from engine.errors import MemoryBudgetError, SimulationError
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
-from engine.models import NEURON_MODELS
+from engine.neurons import NEURON_MODELS
+from engine.neurons import model as neuron_model
 from engine.progress import Progress
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord, WeightRecord
@@ -254,9 +246,10 @@ class Simulation:
         for m in c.monitors:
             intervals.append(m["interval"])
             offsets.append(total)
+            where = neuron_model(c.node_model[m["node"]]).STATE  # variable -> kernel array
             for var in m["variables"]:
                 gids.extend(m["gids"])
-                codes.extend([VARIABLE_CODES[var]] * len(m["gids"]))
+                codes.extend([where[var]] * len(m["gids"]))
             n_ch = len(m["variables"]) * len(m["gids"])
             ch_ptr.append(ch_ptr[-1] + n_ch)
             total += m["n_samples"] * n_ch
@@ -537,7 +530,7 @@ class Simulation:
         for p, tgt in enumerate(c.proj_tgt):
             incoming_syn[:, tgt] += self.cnt_syn[:n_bins, p]
             incoming_plast[:, tgt] += self.cnt_plast[:n_bins, p]
-        is_neuron = np.isin(c.node_type, (LIF, IZHIKEVICH))
+        is_neuron = c.node_type >= 0  # encoders have negative type codes
         counts = pd.DataFrame({
             "bin_start_ms": np.repeat(bin_start, len(c.node_ids)),
             "node": pd.Categorical(np.tile(c.node_ids, n_bins), categories=c.node_ids),

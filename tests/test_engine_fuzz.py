@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from engine import energy as E
 from engine.analysis import population_rates, population_summary
 from engine.models import CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
+from engine.neurons import emits_spikes
 from engine.project import Project, validate_document
 from engine.simulator import simulate
 from workbench import edits
@@ -65,9 +66,11 @@ def _document(spec: dict) -> dict:
             if model not in FIXED_SIZE:
                 doc = edits.set_node_field(doc, node_id, "size", size)
     nodes = {n["id"]: n for n in doc["network"]["nodes"]}
-    sources = list(nodes)
+    # A leaky integrator never spikes: validation refuses it as a source.
+    sources = [i for i, n in nodes.items()
+               if n["kind"] != "population" or emits_spikes(n["model"])]
     targets = [i for i, n in nodes.items() if n["kind"] == "population"]
-    for proj in spec["projections"]:
+    for proj in spec["projections"] if sources else ():
         src = nodes[sources[proj["source"] % len(sources)]]
         tgt = nodes[targets[proj["target"] % len(targets)]]
         current = src["model"] in CURRENT_ENCODERS

@@ -94,3 +94,6 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 
 # ---------------------------------------------------------------- the registry
 # One line per exporter / importer module (each module is filled by its own change).
+register(Target("nir", "engine.export.nir_export", "file",
+                "NIR graph (.nir, HDF5) for snnTorch, Norse, Rockpool, Lava, SpiNNaker2, ..."))
+IMPORTERS["nir"] = "engine.export.nir_import"

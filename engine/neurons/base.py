@@ -1,0 +1,117 @@
+"""What every neuron model file shares: kernel state arrays, common parameters, propagators.
+
+A neuron model is one module in ``engine/neurons/`` (registered in ``engine/neurons/__init__.py``)
+with these names:
+
+``SPEC``
+    Its :class:`~engine.params.ModelSpec` (parameters with units, ranges and docs; its
+    ``state_variables`` are what monitors may record).
+``STATE``
+    Where each state variable lives in the kernel: name -> one of :data:`V`, :data:`I_EXC`,
+    :data:`I_INH`, :data:`AUX` (the kernel's arrays ``v``, ``ie``, ``ii``, ``u``).
+``EMITS_SPIKES``
+    False for a model that never spikes (projections from it are refused).
+``PALETTE``
+    ``{"label": ..., "color": ...}``: the node's short label and colour in the graph editor.
+``pack(values, dt) -> np.ndarray``
+    The per-node constants of the update (length at most :data:`N_NODE_PARAMS`), laid out by
+    named index constants defined in the model's file; only its ``step`` reads them.
+``initial_aux(values, v0) -> np.ndarray``
+    Initial value of the ``AUX`` array for the node's neurons (initial potentials ``v0``).
+``min_isi_steps(values, dt) -> int | None``
+    Fewest steps between two spikes of one neuron (1 when not limited), None if it never
+    spikes: bounds the spike record.
+``check(values) -> list[tuple[str, str]]``
+    Rules across parameters, as (parameter name, message) pairs.
+``step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)``
+    Plain Python written for numba (``engine.kernels`` compiles and inlines it): advance
+    neurons ``lo:hi`` of one node by one step, taking the synaptic arrivals of ring slot
+    ``prev`` (and zeroing them), append the indices of neurons that spiked to ``spk_now``
+    from position ``ns``. Returns ``(ns, active, bad)``: the new ``ns``, the number of
+    neurons with input this step, and -1 or the index of a neuron whose state became NaN or
+    infinite. Loops index views from 0 (``vv = v[lo:hi]``) so LLVM can vectorise them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.params import ParamSpec
+
+#: Kernel state arrays a state variable can live in (codes shared with engine.kernels).
+V, I_EXC, I_INH, AUX = 0, 1, 2, 3
+#: Width of the per-node parameter row the kernel receives.
+N_NODE_PARAMS = 12
+#: |v| beyond this (or NaN) is an invalid state: the run stops with a clear message.
+V_INVALID = 1e9
+
+_SYN_DOC = (" 0 makes the synapse instantaneous (a delta synapse): an arriving weight w "
+            "moves v by w mV at once.")
+
+
+def tau_syn_specs(allow_delta: bool) -> tuple[ParamSpec, ParamSpec]:
+    """The excitatory and inhibitory synaptic time constants (0 allowed with ``allow_delta``)."""
+    extra = _SYN_DOC if allow_delta else ""
+    return (
+        ParamSpec("tau_syn_exc", "ms", 5.0, "Decay time constant of the excitatory synaptic "
+                  "current." + extra, minimum=0.0, exclusive_minimum=not allow_delta,
+                  maximum=10_000.0),
+        ParamSpec("tau_syn_inh", "ms", 10.0, "Decay time constant of the inhibitory synaptic "
+                  "current." + extra, minimum=0.0, exclusive_minimum=not allow_delta,
+                  maximum=10_000.0),
+    )
+
+
+TAU_SYN_EXC, TAU_SYN_INH = tau_syn_specs(allow_delta=True)
+I_OFFSET = ParamSpec("i_offset", "mV", 0.0, "Constant bias input (as R*I): the steady-state "
+                     "depolarisation it would cause.", minimum=-1e4, maximum=1e4)
+V_INIT_SPREAD = ParamSpec("v_init_spread", "mV", 0.0, "Initial membrane potentials are drawn "
+                          "uniformly from [v_init, v_init + spread].", minimum=0.0,
+                          maximum=1e3)
+TAU_M = ParamSpec("tau_m", "ms", 10.0, "Membrane time constant.", minimum=0.0,
+                  exclusive_minimum=True, maximum=10_000.0)
+V_REST = ParamSpec("v_rest", "mV", -65.0, "Resting (leak reversal) potential.", minimum=-200.0,
+                   maximum=100.0)
+V_RESET = ParamSpec("v_reset", "mV", -65.0, "Potential after a spike.", minimum=-200.0,
+                    maximum=100.0)
+V_THRESH = ParamSpec("v_thresh", "mV", -50.0, "Spike threshold.", minimum=-200.0,
+                     maximum=100.0)
+T_REF = ParamSpec("t_ref", "ms", 2.0, "Absolute refractory period (input arriving in it is "
+                  "lost).", minimum=0.0, maximum=1000.0)
+V_INIT = ParamSpec("v_init", "mV", -65.0, "Initial membrane potential.", minimum=-200.0,
+                   maximum=100.0)
+
+#: State variables of models with exponential (or delta) synapses in mV (as R*I).
+SYNAPTIC_STATE = {"v": V, "i_exc": I_EXC, "i_inh": I_INH}
+
+
+def decay(dt: float, tau: float) -> float:
+    """exp(-dt / tau), 0 for tau = 0 (an instantaneous synapse holds no current)."""
+    return math.exp(-dt / tau) if tau > 0 else 0.0
+
+
+def leaky_psc(dt: float, tau_m: float, tau_s: float) -> float:
+    """Exact contribution of an input current I(0) = 1 to v over one step of a leaky membrane.
+
+    Solves tau_m dv/dt = -v + I(t), I(t) = exp(-t / tau_s), v(0) = 0 at t = dt. For
+    ``tau_s == 0`` (delta synapse) the input is a unit jump of v at t = 0, which the leak
+    decays over the step: exp(-dt / tau_m).
+    """
+    if tau_s == 0:
+        return math.exp(-dt / tau_m)
+    if abs(tau_s - tau_m) < 1e-9 * tau_m:
+        return dt / tau_m * math.exp(-dt / tau_m)
+    return tau_s / (tau_s - tau_m) * (math.exp(-dt / tau_s) - math.exp(-dt / tau_m))
+
+
+def refractory_steps(values: dict, dt: float) -> int:
+    """t_ref in whole steps."""
+    return int(round(values["t_ref"] / dt))
+
+
+def reset_below_threshold(values: dict) -> list[tuple[str, str]]:
+    """The rule v_reset < v_thresh of the integrate-and-fire family."""
+    if values["v_reset"] >= values["v_thresh"]:
+        return [("v_reset", f"must be below v_thresh ({values['v_thresh']:g} mV), got "
+                            f"{values['v_reset']:g} mV")]
+    return []

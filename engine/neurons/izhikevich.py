@@ -1,0 +1,127 @@
+"""Izhikevich (2003) neuron, forward Euler at dt, exponential current synapses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.neurons.base import (
+    AUX,
+    I_EXC,
+    I_INH,
+    I_OFFSET,
+    N_NODE_PARAMS,
+    V_INIT_SPREAD,
+    V_INVALID,
+    V,
+    decay,
+    tau_syn_specs,
+)
+from engine.params import ModelSpec, ParamSpec
+
+_TAU_SYN_EXC, _TAU_SYN_INH = tau_syn_specs(allow_delta=False)
+
+SPEC = ModelSpec(
+    name="izhikevich",
+    title="Izhikevich",
+    doc=(
+        "dv/dt = 0.04 v^2 + 5 v + 140 - u + I; du/dt = a (b v - u); when v >= v_peak: v <- c, "
+        "u <- u + d (Izhikevich 2003, time in ms). I is the sum of the synaptic currents and "
+        "the bias in the model's own current units. Integrated with forward Euler at dt."
+    ),
+    params=(
+        ParamSpec("a", "1/ms", 0.02, "Recovery time scale.", minimum=0.0, maximum=10.0),
+        ParamSpec("b", "", 0.2, "Sensitivity of u to v.", minimum=-10.0, maximum=10.0),
+        ParamSpec("c", "mV", -65.0, "Reset potential.", minimum=-200.0, maximum=100.0),
+        ParamSpec("d", "", 8.0, "Reset increment of u.", minimum=-100.0, maximum=100.0),
+        ParamSpec("v_peak", "mV", 30.0, "Spike cut-off potential.", minimum=-100.0,
+                  maximum=200.0),
+        _TAU_SYN_EXC,
+        _TAU_SYN_INH,
+        I_OFFSET,
+        ParamSpec("v_init", "mV", -65.0, "Initial membrane potential (u starts at b*v).",
+                  minimum=-200.0, maximum=100.0),
+        V_INIT_SPREAD,
+    ),
+    presets={
+        "regular_spiking": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+        "intrinsically_bursting": {"a": 0.02, "b": 0.2, "c": -55.0, "d": 4.0},
+        "chattering": {"a": 0.02, "b": 0.2, "c": -50.0, "d": 2.0},
+        "fast_spiking": {"a": 0.1, "b": 0.2, "c": -65.0, "d": 2.0},
+        "low_threshold_spiking": {"a": 0.02, "b": 0.25, "c": -65.0, "d": 2.0},
+    },
+    state_variables={"v": "mV", "u": "", "i_exc": "", "i_inh": ""},
+)
+STATE = {"v": V, "u": AUX, "i_exc": I_EXC, "i_inh": I_INH}
+EMITS_SPIKES = True
+PALETTE = {"label": "Izhikevich", "color": "#7c3aed"}
+#: A new population of this model starts from this preset (the workbench's add_node).
+DEFAULT_PRESET = "regular_spiking"
+
+# Layout of the packed parameters.
+A, B, C, D, V_PEAK, P_EE, P_II = range(7)
+
+
+def pack(values: dict, dt: float) -> np.ndarray:
+    out = np.zeros(N_NODE_PARAMS)
+    out[A], out[B], out[C], out[D] = values["a"], values["b"], values["c"], values["d"]
+    out[V_PEAK] = values["v_peak"]
+    out[P_EE] = decay(dt, values["tau_syn_exc"])
+    out[P_II] = decay(dt, values["tau_syn_inh"])
+    return out
+
+
+def initial_aux(values: dict, v0: np.ndarray) -> np.ndarray:
+    """u starts at b * v."""
+    return values["b"] * v0
+
+
+def min_isi_steps(values: dict, dt: float) -> int | None:
+    return 1
+
+
+def check(values: dict) -> list[tuple[str, str]]:
+    return []
+
+
+def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
+         dt):  # pragma: no cover - compiled by engine.kernels
+    a_r = par[A]
+    b_r = par[B]
+    c_r = par[C]
+    d_r = par[D]
+    v_peak = par[V_PEAK]
+    p_ee = par[P_EE]
+    p_ii = par[P_II]
+    n = hi - lo
+    be = buf_e[prev, lo:hi]
+    bi = buf_i[prev, lo:hi]
+    vv = v[lo:hi]
+    uu = u[lo:hi]
+    ee = ie[lo:hi]
+    hh = ii[lo:hi]
+    xx = iext[lo:hi]
+    active = 0
+    for j in range(n):
+        a = be[j]
+        c = bi[j]
+        be[j] = 0.0
+        bi[j] = 0.0
+        e = ee[j] + a
+        h = hh[j] + c
+        vj = vv[j]
+        uj = uu[j]
+        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
+        u_new = uj + dt * a_r * (b_r * vj - uj)
+        if not (-V_INVALID < v_new < V_INVALID and -V_INVALID < u_new < V_INVALID):
+            return ns, active, lo + j
+        if v_new >= v_peak:
+            v_new = c_r
+            u_new += d_r
+            spk_now[ns] = lo + j
+            ns += 1
+        vv[j] = v_new
+        uu[j] = u_new
+        ee[j] = e * p_ee
+        hh[j] = h * p_ii
+        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
+    return ns, active, -1
