@@ -94,3 +94,5 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 
 # ---------------------------------------------------------------- the registry
 # One line per exporter / importer module (each module is filled by its own change).
+register(Target("brian2", "engine.export.brian2_script", "dir",
+                "runnable Brian2 script run_brian2.py + network.npz"))
