@@ -96,3 +96,5 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 # One line per exporter / importer module (each module is filled by its own change).
 register(Target("brian2", "engine.export.brian2_script", "dir",
                 "runnable Brian2 script run_brian2.py + network.npz"))
+register(Target("nest", "engine.export.nest_script", "dir",
+                "runnable NEST 3 script run_nest.py + network.npz"))
