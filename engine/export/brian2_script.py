@@ -143,7 +143,8 @@ def _population(p: Population, data: NetworkData) -> str:
 {p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
 # Exponential decay of the synaptic currents, exact, after the Euler step.
 objects.append({p.name}.run_regularly(
-    "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
+    "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; "
+    "I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
     when="after_groups"))
 {currents}objects.append({p.name})'''
 

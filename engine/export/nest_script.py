@@ -170,9 +170,9 @@ def _connection(c: Connection, data: NetworkData) -> str:
         model = f"stdp_{c.name}"
         base = "stdp_nn_symm_synapse" if rule["pairing"] == "nearest" else "stdp_synapse"
         params = ", ".join(f'"{k}": {fmt(x)}' for k, x in stdp_nest_params(rule).items())
-        lines.append(f'''# Pair-based STDP ({rule["pairing"]} pairing, {rule["bounds"]} bounds). NEST times the
-# pre spike at emission and the post spike after the delay (a dendritic delay): the same
-# pre-post lags as SpikeStudio, which times the pre spike at its arrival.
+        lines.append(f'''# Pair-based STDP ({rule["pairing"]} pairing, {rule["bounds"]} bounds).
+# NEST times the pre spike at emission and the post spike after the delay (a dendritic
+# delay): the same pre-post lags as SpikeStudio, which times the pre spike at its arrival.
 # lambda = a_plus / w_max, alpha = a_minus / a_plus, mu = 0 additive / 1 multiplicative.
 nest.CopyModel("{base}", "{model}", {{{params}}})''')
     lines.append(f'''# Node ids are consecutive from the population's first: pass arrays of ids.

@@ -168,8 +168,8 @@ def _run(data: NetworkData) -> str:
     lines = ["\n# ---------------------------------------------------------------- run"]
     lines += [f'{p.name}.record("spikes")' for p in pops]
     if data.current_inputs:
-        lines.append('''# Current inputs are piecewise constant: the run is cut where they change and each
-# target's i_offset (nA = mV; Izhikevich / 1000) is set for the next piece.
+        lines.append('''# Current inputs are piecewise constant: the run is cut where they change
+# and each target's i_offset (nA = mV; Izhikevich / 1000) is set for the next piece.
 
 
 def level(name, t):
