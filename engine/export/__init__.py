@@ -97,3 +97,9 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 register(Target("nir", "engine.export.nir_export", "file",
                 "NIR graph (.nir, HDF5) for snnTorch, Norse, Rockpool, Lava, SpiNNaker2, ..."))
 IMPORTERS["nir"] = "engine.export.nir_import"
+register(Target("brian2", "engine.export.brian2_script", "dir",
+                "runnable Brian2 script run_brian2.py + network.npz"))
+register(Target("nest", "engine.export.nest_script", "dir",
+                "runnable NEST 3 script run_nest.py + network.npz"))
+register(Target("pynn", "engine.export.pynn_script", "dir",
+                "runnable PyNN 0.13 script run_pynn.py (nest or brian2 backend) + network.npz"))
