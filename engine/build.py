@@ -21,6 +21,7 @@ from engine.encoders import (
     CurrentSchedule,
     EventBounds,
     SpikeSource,
+    dataset_windows,
     event_bounds,
     make_current_schedule,
     make_spike_source,
@@ -143,6 +144,11 @@ class CompiledNetwork:
     monitors: list[dict]
     weight_records: list[dict]
     memory: MemoryEstimate
+    # per-channel current inputs: node index -> (channel, global target, weight) per synapse
+    current_channels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict)
+    # steps before which every population is reset (dataset presentations with reset)
+    reset_k: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     @property
     def n_neurons(self) -> int:
@@ -263,7 +269,7 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     for node_id, b in bounds.items():
         per_step += b.per_step
         model = net.node(node_id).model
-        if model in ("poisson", "regular"):
+        if model in ("poisson", "regular", "dataset"):
             est.add(f"input events of {node_id}", BLOCK_EVENT_BYTES * b.per_block, "run")
         else:
             est.add(f"input events of {node_id}", FIXED_EVENT_BYTES * b.total)
@@ -421,14 +427,20 @@ def build(project: Project, limits: RunLimits | None = None,
                                                  dt, seed, n_steps)
         else:
             node_type[i] = CURRENT_SOURCE
-            current_sources[i] = make_current_schedule(CURRENT_ENCODERS[node.model], values, dt)
+            current_sources[i] = make_current_schedule(CURRENT_ENCODERS[node.model], values, dt,
+                                                       n_steps)
 
     projections = _build_projections(project, nodes, index, starts, node_seeds[len(net.nodes):],
                                      dt, stop)
     stop.check("building the network")
     current_nodes = sorted(current_sources)
     current_gain = np.zeros((len(current_nodes), n_neurons))
+    current_channels = {}
     for c, node_i in enumerate(current_nodes):
+        if current_sources[node_i].per_channel:  # each channel its own amplitude
+            current_channels[node_i] = _channel_synapses(
+                [b for b in projections["current"] if b["src"] == node_i], starts)
+            continue
         for blk in projections["current"]:
             if blk["src"] == node_i:
                 # Every channel of a current encoder carries the same amplitude, so a target's
@@ -445,10 +457,33 @@ def build(project: Project, limits: RunLimits | None = None,
         initial_v=initial_v, initial_u=initial_u,
         spike_sources=spike_sources, current_sources=current_sources,
         current_gain=current_gain, current_nodes=current_nodes, bias=bias,
-        monitors=monitors, memory=est, **projections["arrays"],
+        monitors=monitors, memory=est, current_channels=current_channels,
+        reset_k=_reset_steps(nodes, dt, n_steps), **projections["arrays"],
     )
     compiled.weight_records = _build_weight_records(net, compiled, dt)
     return compiled
+
+
+def _channel_synapses(blocks: list[dict], starts: np.ndarray) -> tuple:
+    """(channel, global target, weight) of every synapse of a per-channel current input."""
+    channel = [np.repeat(np.arange(len(b["rowptr"]) - 1), np.diff(b["rowptr"])) for b in blocks]
+    target = [starts[b["tgt"]] + b["targets"].astype(np.int64) for b in blocks]
+    weight = [b["weights"] for b in blocks]
+    return (np.concatenate(channel + [np.empty(0, np.int64)]).astype(np.int64),
+            np.concatenate(target + [np.empty(0, np.int64)]),
+            np.concatenate(weight + [np.empty(0)]))
+
+
+def _reset_steps(nodes, dt: float, n_steps: int) -> np.ndarray:
+    """Steps before which the network is reset: each dataset sample's first step but the
+    first sample's (engine.encoders.DatasetWindows)."""
+    steps = [dataset_windows(v, dt, n_steps).start[1:] + 1
+             for n in nodes if n.model in ("dataset", "dataset_current")
+             for v in [n.resolved_params()] if v["reset"]]
+    if not steps:
+        return np.empty(0, np.int64)
+    steps = np.unique(np.concatenate(steps))
+    return steps[steps <= n_steps]
 
 
 def _layout(project: Project) -> tuple[list, dict[str, int], np.ndarray, list]:

@@ -151,6 +151,73 @@ class RegularSource(BlockSpikeSource):
         return k[order], neuron[keep][order]
 
 
+@dataclass(frozen=True)
+class DatasetWindows:
+    """Presentation windows of a dataset encoder, in time indices.
+
+    Sample ``i`` starts at ``start[i] = i * period``. The kernel's step ``k`` integrates up to
+    time index ``k``, and a current changed at ``start[i]`` acts from step ``start[i] + 1``,
+    so the sample drives steps ``start[i] + 1 .. start[i] + present`` (``present`` steps);
+    its spikes fall on time indices ``start[i] + 1 .. start[i] + present - 1`` (delivered in
+    the same steps). The network is reset before step ``start[i] + 1``.
+    """
+
+    start: np.ndarray   # int64 (n,) first time index of each sample shown in the run
+    present: int        # steps per presentation
+    period: int         # steps from one sample to the next
+    labels: np.ndarray  # int64 (n,) label of each shown sample, -1 without labels
+
+    @property
+    def end(self) -> np.ndarray:
+        """Last time index of each window (the state there is the sample's final state)."""
+        return self.start + self.present
+
+
+def dataset_windows(values: dict, dt_ms: float, n_steps: int) -> DatasetWindows:
+    """The windows of the samples of a ``dataset`` / ``dataset_current`` node shown by a
+    run of ``n_steps`` (a sample counts when its window starts before the run ends)."""
+    present = max(1, int(time_index(values["present_ms"], dt_ms)))
+    period = max(present, int(time_index(values["present_ms"] + values["pause_ms"], dt_ms)))
+    n = min(len(values["samples"]), n_steps // period + (1 if n_steps % period else 0))
+    labels = np.asarray(values["labels"], np.int64)
+    return DatasetWindows(
+        start=np.arange(n, dtype=np.int64) * period, present=present, period=period,
+        labels=labels[:n] if labels.size else np.full(n, -1, np.int64))
+
+
+class DatasetSource(BlockSpikeSource):
+    """Dataset presentation as rate codes (Bernoulli per step, or regular accumulators)."""
+
+    def __init__(self, size: int, seed: int, dt_ms: float, values: dict, n_steps: int):
+        super().__init__(size, seed)
+        self.windows = dataset_windows(values, dt_ms, n_steps)
+        x = np.asarray(values["samples"], np.float64)[: len(self.windows.start)]
+        self.p = np.clip(x * values["max_rate_hz"] * dt_ms * 1e-3, 0.0, 1.0)
+        self.regular = values["coding"] == "regular"
+
+    def block_events_bound(self) -> float:
+        return self.size * BLOCK_STEPS * (float(self.p.max()) if self.p.size else 0.0)
+
+    def _block(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        w = self.windows
+        k = np.arange(b * BLOCK_STEPS, (b + 1) * BLOCK_STEPS, dtype=np.int64)
+        sample = k // w.period
+        phase = k - sample * w.period  # spikes at phases 1 .. present - 1
+        on = (phase >= 1) & (phase < w.present) & (sample < len(w.start))
+        if not on.any():
+            return np.empty(0, np.int64), np.empty(0, np.int32)
+        k, sample, phase = k[on], sample[on], phase[on]
+        p = self.p[sample]  # (steps, size)
+        if self.regular:  # an accumulator of p per step fires when it passes an integer
+            fire = np.floor(phase[:, None] * p + 1e-9) > np.floor((phase[:, None] - 1) * p
+                                                                  + 1e-9)
+        else:
+            seed = int(np.random.SeedSequence([self.seed, b]).generate_state(1)[0])
+            fire = np.random.default_rng(seed).random(p.shape) < p
+        step, neuron = np.nonzero(fire)  # row-major: sorted by time index
+        return k[step], neuron.astype(np.int32)
+
+
 @numba.njit(cache=True)
 def _bernoulli_block(size, p, p_max, seed):  # pragma: no cover - compiled
     """Bernoulli events with per-step probability p (<= p_max) by geometric skipping + thinning."""
@@ -269,6 +336,8 @@ def make_spike_source(model: ModelSpec, size: int, values: dict, dt_ms: float, s
         return FixedSpikeSource(size, *_latency_events(values, dt_ms, k_end))
     if name == "delta":
         return FixedSpikeSource(size, *_delta_events(values, dt_ms, k_end))
+    if name == "dataset":
+        return DatasetSource(size, seed, dt_ms, values, k_end)
     raise KeyError(f"no spike source for encoder model {name!r}")
 
 
@@ -344,24 +413,54 @@ def event_bounds(model: ModelSpec, size: int, values: dict, dt_ms: float,
         # One event where a table row takes effect, one more if rounding left a residue.
         total = 2 * len(values["signal"])
         return EventBounds(total, total, total)
+    if name == "dataset":
+        w = dataset_windows(values, dt_ms, n_steps)
+        x = np.asarray(values["samples"], np.float64)[: len(w.start)]
+        p = np.clip(x * values["max_rate_hz"] * dt_ms * 1e-3, 0.0, 1.0)
+        mean = float(p.sum()) * max(0, w.present - 1)
+        total = int(min(size * len(w.start) * max(0, w.present - 1), _tail(mean)))
+        per_block = int(min(size * BLOCK_STEPS, total))
+        return EventBounds(int(min(size, total)), per_block, total)
     raise KeyError(f"no spike source for encoder model {name!r}")
 
 
 @dataclass(frozen=True)
 class CurrentSchedule:
-    """Piecewise-constant amplitude: ``amplitude[j]`` holds from ``change_k[j]`` on."""
+    """Piecewise-constant amplitude: ``amplitude[j]`` holds from ``change_k[j]`` on.
+
+    ``amplitude`` is (changes,) when every channel carries the same value, or (changes,
+    channels) for per-channel inputs (``dataset_current``): then ``value_at`` returns a
+    vector.
+    """
 
     change_k: np.ndarray
     amplitude: np.ndarray
 
-    def value_at(self, k: int) -> float:
+    @property
+    def per_channel(self) -> bool:
+        return self.amplitude.ndim == 2
+
+    def value_at(self, k: int) -> float | np.ndarray:
         j = int(np.searchsorted(self.change_k, k, side="right")) - 1
+        if self.per_channel:
+            return self.amplitude[j] if j >= 0 else np.zeros(self.amplitude.shape[1])
         return float(self.amplitude[j]) if j >= 0 else 0.0
 
 
-def make_current_schedule(model: ModelSpec, values: dict, dt_ms: float) -> CurrentSchedule:
-    """The amplitude schedule (mV) of a current encoder."""
+def make_current_schedule(model: ModelSpec, values: dict, dt_ms: float,
+                          n_steps: int = 0) -> CurrentSchedule:
+    """The amplitude schedule (mV) of a current encoder (``n_steps``: length of the run,
+    which bounds the samples a dataset encoder shows)."""
     name = model.name
+    if name == "dataset_current":
+        w = dataset_windows(values, dt_ms, n_steps)
+        x = np.asarray(values["samples"], np.float64)[: len(w.start)]
+        zero = np.zeros((len(w.start), x.shape[1]))
+        # each sample from its start, zero from its end (dropped where the next one starts)
+        k = np.stack([w.start, w.end], axis=1).ravel()
+        amp = np.stack([x, zero], axis=1).reshape(-1, x.shape[1])
+        keep = np.append(k[1:] != k[:-1], True)
+        return CurrentSchedule(k[keep], amp[keep])
     if name == "constant_current":
         rows = [(0.0, values["amplitude"])]
     elif name == "step_current":

@@ -94,7 +94,43 @@ SPIKE_ENCODERS: dict[str, ModelSpec] = {m.name: m for m in (
     ),
 )}
 
+# Dataset presentation (engine.encoders.dataset_windows): sample i is shown from
+# i * (present_ms + pause_ms) for present_ms; its channels are the node's neurons.
+_DATASET = (
+    ParamSpec("samples", "", [[0.0, 0.5, 1.0]], "One row per sample, one column per channel "
+              "(neuron); images flattened row by row.", kind="matrix", minimum=-1e4,
+              maximum=1e4),
+    ParamSpec("labels", "", [], "Optional class of each sample (0, 1, ...); travels with "
+              "the samples to the readout.", kind="int_list", minimum=0, maximum=1_000_000),
+    ParamSpec("present_ms", "ms", 50.0, "How long each sample is presented.", minimum=0.0,
+              exclusive_minimum=True, maximum=1e6),
+    ParamSpec("pause_ms", "ms", 0.0, "Silence after each sample.", minimum=0.0, maximum=1e6),
+    ParamSpec("reset", "", True, "Reset v, synaptic currents, refractoriness and spikes in "
+              "flight of every population when a sample starts.", kind="bool"),
+)
+
+DATASET_SPIKES = ModelSpec(
+    "dataset", "Dataset (spikes)",
+    "Presents samples one after the other: channel j of a sample with value x fires at "
+    "x * max_rate_hz (x in [0, 1]), as Bernoulli/Poisson trains or as regular trains (a "
+    "deterministic accumulator). Spikes fall strictly inside each presentation window.",
+    _DATASET + (
+        ParamSpec("coding", "", "poisson", "poisson: random trains; regular: evenly spaced "
+                  "spikes.", kind="choice", choices=("poisson", "regular")),
+        ParamSpec("max_rate_hz", "Hz", 1000.0, "Rate of a channel with value 1 (at most one "
+                  "spike per step).", minimum=0.0, exclusive_minimum=True, maximum=10_000.0),
+    ),
+)
+SPIKE_ENCODERS[DATASET_SPIKES.name] = DATASET_SPIKES
+
 CURRENT_ENCODERS: dict[str, ModelSpec] = {m.name: m for m in (
+    ModelSpec(
+        "dataset_current", "Dataset (currents)",
+        "Presents samples one after the other as constant inputs: channel j of a sample "
+        "with value x drives its targets with x (mV, as R*I) times the projection's weights "
+        "for present_ms; zero during the pause.",
+        _DATASET,
+    ),
     ModelSpec(
         "constant_current", "Constant current",
         "A constant input (as R*I, mV) to every target neuron, scaled by the projection weight.",

@@ -698,6 +698,28 @@ def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, si
                                         f"it must be at most {MAX_TIME_MS:g} ms")
     if model == "delta" and len(values["signal"]) < 1:
         c.add(f"{p}.signal", "must have at least one row")
+    if model in ("dataset", "dataset_current"):
+        _check_dataset(c, model, values, size, path)
+
+
+def _check_dataset(c: _Checker, model: str, values: dict, size: int | None, path: str) -> None:
+    """A dataset encoder has one neuron per column, a label per sample (or none) and, for
+    rate coding, values in [0, 1]."""
+    samples, labels = values["samples"], values["labels"]
+    width = len(samples[0]) if samples and isinstance(samples[0], list) else 0
+    if size is not None and width and size != width:
+        c.add(f"{path}.size", f"must be {width} for a {model} encoder (one neuron per column "
+                              f"of samples), got {size}")
+    if labels and len(labels) != len(samples):
+        c.add(f"{path}.params.labels", f"must hold one label per sample ({len(samples)}), "
+                                       f"got {len(labels)}")
+    if model == "dataset":
+        for i, row in enumerate(samples):
+            bad = [j for j, x in enumerate(row) if not 0.0 <= x <= 1.0]
+            if bad:
+                c.add(f"{path}.params.samples", f"row {i}, column {bad[0]}: rate coding needs "
+                                                f"values in [0, 1], got {row[bad[0]]:g}")
+                break
 
 
 def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt: float) -> None:

@@ -90,7 +90,8 @@ def add_node(document: Document, kind: str, model: str, x: float = 200.0, y: flo
         if model not in ENCODER_MODELS:
             raise EditError(f"unknown encoder {model!r}")
         size = 1 if model in CURRENT_ENCODERS else DEFAULT_SIZE[kind]
-        size = {"delta": 2, "latency": 3, "spike_times": 1}.get(model, size)
+        size = {"delta": 2, "latency": 3, "spike_times": 1, "dataset": 3,
+                "dataset_current": 3}.get(model, size)
         node = {"id": unique_id(doc, model), "kind": kind, "model": model, "size": size,
                 "params": {}}
     elif kind == "monitor":
