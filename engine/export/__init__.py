@@ -97,6 +97,7 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 register(Target("nir", "engine.export.nir_export", "file",
                 "NIR graph (.nir, HDF5) for snnTorch, Norse, Rockpool, Lava, SpiNNaker2, ..."))
 IMPORTERS["nir"] = "engine.export.nir_import"
+IMPORTERS["onnx"] = "engine.export.onnx_import"
 register(Target("brian2", "engine.export.brian2_script", "dir",
                 "runnable Brian2 script run_brian2.py + network.npz"))
 register(Target("nest", "engine.export.nest_script", "dir",
