@@ -20,7 +20,7 @@ import numpy as np
 HERE = Path(__file__).parent
 ONNX_PATH = HERE / "digits_mlp.onnx"
 PROJECT_PATH = HERE / "digits_mlp.json"
-PRESENT_MS = 50.0
+PRESENT_MS = 100.0
 
 
 def dense_onnx(layers: list[tuple[np.ndarray, np.ndarray]], path: Path, *,

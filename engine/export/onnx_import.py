@@ -413,13 +413,15 @@ def to_project(model: AnnModel, layers: list[Layer], *, name: str, samples: Data
 
 def _signed_projections(source: str, target: str, matrix: np.ndarray) -> list[dict]:
     """A signed weight matrix as matrix projections: positive part exc, negative part inh
-    (weights are sign-clamped by receptor); an all-zero part is left out."""
+    (weights are sign-clamped by receptor); an all-zero part is left out. Values keep 7
+    significant digits: the kernel holds synaptic weights as float32 anyway."""
     out = []
     for receptor, part in (("exc", np.maximum(matrix, 0.0)), ("inh", np.minimum(matrix, 0.0))):
         if np.any(part):
+            rows = [[float(f"{v:.7g}") for v in row] for row in part.tolist()]
             out.append({"id": f"{source}_{target}_{receptor}", "source": source,
                         "target": target, "receptor": receptor, "weight": 0.0,
-                        "connectivity": {"rule": "matrix", "weights": part.tolist()}})
+                        "connectivity": {"rule": "matrix", "weights": rows}})
     return out
 
 
