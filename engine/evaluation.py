@@ -129,6 +129,10 @@ def readout(result, project: Project, output: str, *, mode: ReadoutMode = "count
     pop = project.network.node(output)
     if pop is None or pop.kind != "population":
         raise SpikeStudioError(f"output: {output!r} is not a population")
+    record = project.simulation.record_spikes
+    if mode == "count" and record != "all" and output not in record:
+        raise SpikeStudioError(f"simulation.record_spikes: must include the output population "
+                               f"{output!r} to count its spikes")
     w = windows_of(project, encoder)
     dt = result.dt_ms
     n_done = int(np.sum(w.end <= int(round(result.duration_ms / dt))))

@@ -121,6 +121,14 @@ def test_readout_counts_and_membrane_and_evaluate():
     assert set(report["energy_per_inference_j"]) == set(load_profiles())
 
 
+def test_readout_refuses_an_output_whose_spikes_are_not_recorded():
+    doc = _doc({"model": "dataset", "params": {"samples": SAMPLES, "present_ms": 20}})
+    doc["simulation"]["record_spikes"] = ["in"]
+    project = Project.from_dict(doc)
+    with pytest.raises(SpikeStudioError, match="record_spikes: must include .*'out'"):
+        readout(simulate(project), project, "out")
+
+
 def test_with_dataset_swaps_the_samples_and_sets_the_duration():
     doc = _doc({"model": "dataset", "params": {"samples": SAMPLES, "present_ms": 20}},
                monitor_ms=20.0)
