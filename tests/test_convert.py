@@ -202,3 +202,19 @@ def test_cli_convert_and_evaluate(tmp_path, capsys):
     nan.write_text("a,label\nnan,0\n")
     assert main(["evaluate", str(out), "--dataset", str(nan)]) == 2
     assert "column 'a', sample 0" in capsys.readouterr().err
+
+
+def test_cli_current_input_percentile_and_the_projects_own_samples(tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["convert", str(SAMPLE_ONNX), "--out", str(out), "--samples", "30",
+                 "--input", "current", "--normalize", "percentile",
+                 "--present-ms", "20"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0  # the 30 samples the project holds
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == 30 and report["presentation_ms"] == 20.0
+    assert report["input_spikes_per_inference"] == 0  # currents carry no spikes
+    assert report["accuracy"] > 0.85
+    imported = tmp_path / "i.json"
+    assert main(["import", str(SAMPLE_ONNX), "--format", "onnx", "--out", str(imported)]) == 0
+    assert json.loads(imported.read_text())["network"]["nodes"][0]["model"] == "dataset"
