@@ -299,8 +299,9 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     ev.add_argument("--out", default=None, help="folder for evaluation.json, predictions.csv")
     add_limit_flags(ev)
     ev.set_defaults(func=_evaluate)
-    conv = sub.add_parser("convert", help="convert an ONNX classifier (ANN) to IF layers")
-    conv.add_argument("model", help=".onnx file")
+    conv = sub.add_parser("convert", help="convert an ONNX classifier (ANN), or a NIR chain "
+                                          "of Affine + IF layers, to IF layers")
+    conv.add_argument("model", help=".onnx or .nir file")
     conv.add_argument("--out", required=True, help="project JSON file to write")
     conv.add_argument("--dataset", default="digits",
                       help="calibration and presented samples: digits or a .csv / .npz file")

@@ -218,3 +218,37 @@ def test_cli_current_input_percentile_and_the_projects_own_samples(tmp_path, cap
     imported = tmp_path / "i.json"
     assert main(["import", str(SAMPLE_ONNX), "--format", "onnx", "--out", str(imported)]) == 0
     assert json.loads(imported.read_text())["network"]["nodes"][0]["model"] == "dataset"
+
+
+def _nir_chain(path: Path, layers, last=None) -> Path:
+    nir = pytest.importorskip("nir")
+    nodes = {"input": nir.Input(input_type={"input": np.array([layers[0][0].shape[0]])})}
+    edges, prev = [], "input"
+    for i, (w, b) in enumerate(layers):
+        n = w.shape[1]
+        nodes[f"fc{i}"] = nir.Affine(weight=w.T.astype(np.float32), bias=b.astype(np.float32))
+        neuron = (last if last is not None and i == len(layers) - 1
+                  else nir.IF(r=np.full(n, 2.0), v_threshold=np.full(n, 2.0)))
+        nodes[f"if{i}"] = neuron
+        edges += [(prev, f"fc{i}"), (f"fc{i}", f"if{i}")]
+        prev = f"if{i}"
+    nodes["output"] = nir.Output(output_type={"output": np.array([layers[-1][0].shape[1]])})
+    edges.append((prev, "output"))
+    nir.write(str(path), nir.NIRGraph(nodes=nodes, edges=edges))
+    return path
+
+
+def test_a_nir_chain_of_affine_and_if_layers_converts_like_the_onnx_model(tmp_path):
+    weights = {t.name: numpy_helper.to_array(t).astype(np.float64)
+               for t in onnx.load(str(SAMPLE_ONNX)).graph.initializer}
+    layers = [(weights["W0"], weights["B0"]), (weights["W1"], weights["B1"])]
+    path = _nir_chain(tmp_path / "mlp.nir", layers)
+    from_nir = import_file(path, dataset="digits", samples=5).to_dict()
+    from_onnx = import_file(SAMPLE_ONNX, dataset="digits", samples=5).to_dict()
+    assert from_nir["network"]["projections"] == from_onnx["network"]["projections"]
+    nir = pytest.importorskip("nir")
+    lif = nir.LIF(tau=np.full(10, 0.01), r=np.ones(10), v_leak=np.zeros(10),
+                  v_threshold=np.ones(10))
+    bad = _nir_chain(tmp_path / "lif.nir", layers, last=lif)
+    with pytest.raises(SpikeStudioError, match="NIR node 'if1' \\(LIF\\): only Affine"):
+        import_file(bad, dataset="digits")

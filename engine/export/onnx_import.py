@@ -335,6 +335,66 @@ def _window_matrix(shape, w, group, strides, pads, count_pad: bool):
     return matrix, (m, ho, wo)
 
 
+# ---------------------------------------------------------------- reading NIR
+def read_nir(path: str | Path) -> AnnModel:
+    """A NIR chain ``Input -> (Affine | Linear -> IF)+ -> Output`` as an :class:`AnnModel`.
+
+    The IF layers are read in discrete time (``v += r * (W s + b)`` per step, a spike at
+    ``v_threshold``), so a layer's rate in spikes per step approximates
+    ``relu(r (W a + b)) / v_threshold``: the dense layer gets ``W * r / v_threshold`` and
+    ``b * r / v_threshold``, and is then converted as an ONNX layer is (normalisation,
+    subtractive reset). Anything else is refused naming the node.
+    """
+    from engine.export.nir_export import require_nir
+    from engine.export.nir_import import _fail, _flatten, read_graph
+
+    nir = require_nir()
+    graph = read_graph(path)
+    nodes, edges = _flatten(graph)
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    inputs = [k for k, v in nodes.items() if isinstance(v, nir.Input)]
+    if len(inputs) != 1:
+        raise SpikeStudioError(f"{Path(path).name}: expected one Input node, found "
+                               f"{len(inputs)}")
+    shape = tuple(int(d) for d in np.asarray(nodes[inputs[0]].input_type["input"]).ravel())
+    model = AnnModel(inputs[0], shape)
+    name, pending = inputs[0], None
+    while True:
+        nxt = succ.get(name, [])
+        if len(nxt) != 1:
+            raise _fail(name, nodes[name], f"only a chain is converted; this node feeds "
+                                           f"{len(nxt)} nodes")
+        name = nxt[0]
+        node = nodes[name]
+        if isinstance(node, nir.Output):
+            break
+        if isinstance(node, (nir.Affine, nir.Linear)) and pending is None:
+            weight = np.asarray(node.weight, np.float64)
+            n_in = model.layers[-1].weight.shape[1] if model.layers else model.n_inputs
+            if weight.ndim != 2 or weight.shape[1] != n_in:
+                raise _fail(name, node, f"weight shape {weight.shape} does not take {n_in} "
+                                        f"inputs")
+            bias = (np.asarray(node.bias, np.float64).reshape(-1)
+                    if isinstance(node, nir.Affine) else np.zeros(weight.shape[0]))
+            pending = (name, weight.T, np.broadcast_to(bias, (weight.shape[0],)))
+        elif isinstance(node, nir.IF) and pending is not None:
+            gain = (np.asarray(node.r, np.float64).reshape(-1)
+                    / np.asarray(node.v_threshold, np.float64).reshape(-1))
+            if not np.all(np.isfinite(gain) & (gain > 0)):
+                raise _fail(name, node, "r / v_threshold must be finite and > 0")
+            layer_name, weight, bias = pending
+            model.layers.append(Layer(layer_name, weight * gain, bias * gain))
+            pending = None
+        else:
+            raise _fail(name, node, "only Affine / Linear followed by IF layers are converted")
+    if pending is not None or not model.layers:
+        raise SpikeStudioError(f"{Path(path).name}: the chain must end with an IF layer")
+    model.layers[-1].relu = False  # the output: its integrated input is read out
+    return model
+
+
 # ---------------------------------------------------------------- normalisation
 def normalise(model: AnnModel, calibration: np.ndarray, method: str = "max",
               percentile: float = 99.9) -> list[Layer]:
@@ -429,12 +489,13 @@ def import_file(path: Path, *, dataset: str = "digits", normalize: str = "max",
                 input_coding: str = "rate", present_ms: float = 50.0, dt_ms: float = 1.0,
                 samples: int | None = 200, calibration: int = 1000, name: str | None = None,
                 lab: str = "") -> Project:
-    """Convert an ONNX classifier into a project (the ``onnx`` importer).
+    """Convert an ONNX classifier (or a NIR chain of Affine + IF layers, a ``.nir`` file:
+    :func:`read_nir`) into a project (the ``onnx`` importer).
 
     Parameters
     ----------
     path
-        The .onnx file.
+        The .onnx (or .nir) file.
     dataset
         ``digits`` (calibrate on the training split, present the held-out split) or a .csv
         / .npz file (calibrate on and present its samples); see :mod:`engine.datasets`.
@@ -451,7 +512,7 @@ def import_file(path: Path, *, dataset: str = "digits", normalize: str = "max",
     """
     from engine.datasets import load_dataset
 
-    model = read_onnx(path)
+    model = read_nir(path) if Path(path).suffix.lower() == ".nir" else read_onnx(path)
     shown = load_dataset(dataset)
     calib = load_dataset("digits-train") if dataset == "digits" else shown
     if calib.x.shape[1] != model.n_inputs:
