@@ -43,7 +43,7 @@ from bokeh.plotting import figure
 
 from engine import energy as E
 from engine.scenarios import format_si
-from widgets.plot_tools import apply_time_axis, set_export_name, set_range
+from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
 from widgets.session_thread import run_in_session
 
 #: Components a cell can be coloured by (label -> breakdown column).
@@ -337,8 +337,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
         bars = self._bars(key, pid, layers, y_range, bar_max)
         totals = pn.pane.HTML(self._totals_html(pid, pids), sizing_mode="stretch_width",
                               margin=(0, 10))
-        return pn.Column(totals, pn.Row(pn.pane.Bokeh(heat, sizing_mode="stretch_width"),
-                                        pn.pane.Bokeh(bars), sizing_mode="stretch_width"),
+        return pn.Column(totals, pn.Row(exportable(heat, sizing_mode="stretch_width"),
+                                        exportable(bars), sizing_mode="stretch_width"),
                          sizing_mode="stretch_width", css_classes=[f"ss-energy-panel-{key}"])
 
     def _heatmap(self, key: str, pid: str, cells: pd.DataFrame, mapper: Any,
@@ -377,6 +377,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
                      x_range=Range1d(0.0, bar_max * 1.05 if bar_max > 0 else 1.0),
                      x_axis_label="energy (J)", tools="save", toolbar_location=None)
         fig.grid.visible = False
+        set_export_name(fig, f"{self.export_name}-{pid}-layers")
         fig.xaxis.formatter = _si_tick_formatter()
         fig.xaxis.major_label_orientation = 0.6
         renderers = fig.hbar_stack(list(STACK), y="layer", height=0.7,
@@ -419,6 +420,15 @@ class EnergyHeatmap(pn.viewable.Viewer):
             f'</b> · per second of input <b>{format_si(t["power_w"], "W")}</b>'
             f'<br><span style="color:#555">event-driven {format_si(t["event_driven_j"], "J")}'
             f' · static {format_si(t["static_j"], "J")}</span>{ratio}{missing}</div>')
+
+    @param.depends("export_name", watch=True)
+    def _name_figures(self) -> None:
+        """Rename the drawn figures' downloads (the run changed, the figures stay)."""
+        for key, fig in self._figures.items():
+            kind, panel = key.split("_")
+            pid = self.profile if panel == "a" else self.compare_profile
+            set_export_name(fig, f"{self.export_name}-{pid}"
+                                 f"{'-layers' if kind == 'bars' else ''}")
 
     def _run(self, fn: Callable[[], None]) -> None:
         fig = next(iter(self._figures.values()), None)

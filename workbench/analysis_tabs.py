@@ -25,6 +25,7 @@ from engine.scenarios import (
     why_not_ratable,
 )
 from widgets.energy_heatmap import EnergyHeatmap
+from widgets.plot_format import file_stem
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench import runner
@@ -400,6 +401,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self._latest = None
         scenarios = self._scenarios(project)
         self.matrix.report = None
+        self.matrix.export_name = file_stem(project.name, None, "scenarios")
         cancel = self.cancel
 
         def work() -> None:
