@@ -31,6 +31,7 @@ from widgets.weights import WeightEvolution
 from workbench import runner
 from workbench.edits import set_energy_profile, set_scenarios
 from workbench.style import html_pane, lines_html, markdown_html, text_html
+from workbench.view_protocol import ResultView, ViewContext
 
 RATIO_TEXT = """
 **Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
@@ -46,11 +47,14 @@ RATIO_TEXT = """
 """
 
 
-class WeightsTab(pn.viewable.Viewer):
+class WeightsTab(ResultView):
     """Weight evolution of the plastic (or recorded) projections of the last run."""
 
-    def __init__(self, x_range: Any = None, **params: Any):
-        super().__init__(**params)
+    title, key, lazy = "Weights (STDP)", "weights", True
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
+        x_range = self.context.x_range
         self.choice = pn.widgets.Select(label="Projection", options=[], width=300,
                                         css_classes=["ss-weights-choice"], visible=False)
         self.x_range = x_range
@@ -83,7 +87,7 @@ class WeightsTab(pn.viewable.Viewer):
         if self.view is not None and self._name is not None and self.choice.value:
             self.view.set_export_name(self._name(f"weights-{self.choice.value}"))
 
-    def show(self, result: SimulationResult) -> None:
+    def set_result(self, result: SimulationResult) -> None:
         self.result = result
         ids = list(result.weights)
         if ids and self.view is None:
@@ -113,20 +117,22 @@ class WeightsTab(pn.viewable.Viewer):
         self.view.refit()
 
 
-class EnergyTab(pn.viewable.Viewer):
+class EnergyTab(ResultView):
     """Per-layer energy heatmap on hardware profiles plus the SNN/ANN comparison.
 
     ``apply(edit_function, *args)`` performs an undoable edit of the project: cloned and
     edited profiles are stored in the project's ``energy`` section and saved with it.
     """
 
-    def __init__(self, x_range: Any = None, apply=None, **params: Any):
-        super().__init__(**params)
+    title, key, lazy = "Energy", "energy", True
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
         self.builtin = E.load_profiles()
         self.profiles = dict(self.builtin)
         self._custom_seen: dict | None = None
-        self.apply = apply
-        self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
+        self.apply = self.context.apply
+        self.heatmap = EnergyHeatmap(x_range=self.context.x_range, profiles=self.profiles,
                                      profile="loihi")
         dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
         self.ann_choice = pn.widgets.Select(label="ANN baseline profile", options=dense,
@@ -174,7 +180,7 @@ class EnergyTab(pn.viewable.Viewer):
         self.editor = pn.Column(pn.Row(self.clone_button, self.editor_note), self.edit_row,
                                 sizing_mode="stretch_width")
 
-    def set_document(self, document: dict) -> None:
+    def set_project(self, document: dict) -> None:
         """Offer the project's own profiles beside the built-in ones."""
         custom = document.get("energy", {}).get("profiles", {})
         if custom == self._custom_seen:
@@ -241,7 +247,7 @@ class EnergyTab(pn.viewable.Viewer):
             self.heatmap.profile = "loihi"
             self.apply(set_energy_profile, profile.id, None)
 
-    def show(self, result: SimulationResult) -> None:
+    def set_result(self, result: SimulationResult) -> None:
         self.result = result
         self.heatmap.param.update(counts=result.counts, bin_ms=result.bin_ms,
                                   duration_ms=result.duration_ms)
@@ -284,13 +290,19 @@ class EnergyTab(pn.viewable.Viewer):
             f'data-ratio-memory="{c.ratio_memory}">{body}</table>{unpriced}')
 
 
-class ScenariosTab(pn.viewable.Viewer):
-    """Simulate the project under every scenario and show the fit matrices."""
+class ScenariosTab(ResultView):
+    """Simulate the project under every scenario and show the fit matrices.
 
-    def __init__(self, get_project, apply=None, **params: Any):
-        super().__init__(**params)
-        self.get_project = get_project
-        self.apply = apply
+    It runs its own batch of simulations: a run's result is not used (``set_result`` is the
+    default no-op).
+    """
+
+    title, key = "Scenarios", "scenarios"
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
+        self.get_project = self.context.get_project
+        self.apply = self.context.apply
         self._shown_document = False
         self._own_seen: list | None = None
         self.matrix = ScenarioMatrix()
@@ -326,6 +338,9 @@ class ScenariosTab(pn.viewable.Viewer):
                     sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
+    def close(self) -> None:
+        self.cancel.set()
+
     def clear(self) -> None:
         """Forget the matrices and stop a batch (the project was replaced)."""
         self.cancel.set()
@@ -335,7 +350,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self.status.object = _state("idle", _IDLE)
         self._shown_document = False
 
-    def set_document(self, document: dict) -> None:
+    def set_project(self, document: dict) -> None:
         """Show the project's scenarios (or the defaults) in the editor."""
         self._check_ratable()
         own = document.get("scenarios")

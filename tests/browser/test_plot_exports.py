@@ -123,7 +123,7 @@ def test_every_plot_downloads_as_png_and_svg(served, goto_app, wait_until, brows
 
     _tab(page, "Energy")
     page.get_by_test_id("ss-energy-totals").first.wait_for(timeout=60_000)
-    profile = app.energy.heatmap.profile
+    profile = app.views["energy"].heatmap.profile
     _download_all(page, [f"{stem}-energy-{profile}", f"{stem}-energy-{profile}-layers"])
 
     # Scenarios: one short scenario keeps the batch quick.
