@@ -14,6 +14,7 @@ from typing import Any
 import panel as pn
 
 from engine import energy as E
+from engine.energy_tables import energy_table
 from engine.project import Project
 from engine.results import SimulationResult
 from engine.scenarios import (
@@ -132,7 +133,8 @@ class EnergyTab(ResultView):
         self.profiles = dict(self.builtin)
         self._custom_seen: dict | None = None
         self.apply = self.context.apply
-        self.heatmap = EnergyHeatmap(x_range=self.context.x_range, profiles=self.profiles,
+        self.heatmap = EnergyHeatmap(x_range=self.context.x_range,
+                                     profile_names=_names(self.profiles),
                                      profile="loihi")
         dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
         self.ann_choice = pn.widgets.Select(label="ANN baseline profile", options=dense,
@@ -142,6 +144,8 @@ class EnergyTab(ResultView):
         self.result: SimulationResult | None = None
         self.ann_choice.param.watch(lambda e: self._compare(), "value")
         self.heatmap.param.watch(lambda e: self._compare(), "profile")
+        # The widget draws plain tables: price the run on a profile when it is chosen.
+        self.heatmap.param.watch(lambda e: self._price(), ["profile", "compare_profile"])
         self._build_profile_editor()
         self._layout = pn.Column(
             html_pane(_note("Energy = operation counts of the run x energy per operation "
@@ -192,9 +196,12 @@ class EnergyTab(ResultView):
             own = {}
         self.profiles = {**self.builtin, **own}
         current = self.heatmap.profile
-        self.heatmap.profiles = self.profiles
+        # Tables of the project's own profiles are priced again (their figures may differ).
+        tables = {pid: t for pid, t in self.heatmap.tables.items() if pid in self.builtin}
+        self.heatmap.param.update(profile_names=_names(self.profiles), tables=tables)
         if current in self.profiles:
             self.heatmap.profile = current
+        self._price()
         self._show_figure()
 
     def _selected(self) -> E.HardwareProfile | None:
@@ -249,15 +256,27 @@ class EnergyTab(ResultView):
 
     def set_result(self, result: SimulationResult) -> None:
         self.result = result
-        self.heatmap.param.update(counts=result.counts, bin_ms=result.bin_ms,
+        self.heatmap.param.update(tables=self._tables(result, {}), bin_ms=result.bin_ms,
                                   duration_ms=result.duration_ms)
         self._compare()
 
     def clear(self) -> None:
         """Forget the shown result (the project was replaced)."""
         self.result = None
-        self.heatmap.param.update(counts=None, duration_ms=None)
+        self.heatmap.param.update(tables={}, duration_ms=None)
         self.comparison.object = ""
+
+    def _tables(self, result: SimulationResult, tables: dict) -> dict:
+        """``tables`` plus the shown profiles' tables of ``result`` that are missing."""
+        shown = [p for p in (self.heatmap.profile, self.heatmap.compare_profile)
+                 if p and p in self.profiles and p not in tables]
+        return {**tables, **{pid: energy_table(result.counts, self.profiles[pid],
+                                               result.bin_ms, result.duration_ms)
+                             for pid in shown}}
+
+    def _price(self) -> None:
+        if self.result is not None and self.heatmap.missing():
+            self.heatmap.tables = self._tables(self.result, self.heatmap.tables)
 
     def set_export_name(self, name) -> None:
         """``name(what) -> file stem`` of the current run, for the heatmaps' downloads."""
@@ -484,6 +503,10 @@ def _note(markup: str) -> str:
 def _state(state: str, markup: str) -> str:
     """The scenario run state; ``markup`` has any user text already escaped."""
     return f'<div data-testid="scenario-state" data-state="{text_html(state)}">{markup}</div>'
+
+
+def _names(profiles: dict) -> dict[str, str]:
+    return {pid: p.name for pid, p in profiles.items()}
 
 
 def _ratio(value: float) -> str:
