@@ -458,12 +458,15 @@ class Workbench(pn.viewable.Viewer):
         if path not in self.open_select.options.values():  # only what the list offers
             self.message("That project is not available.", "error")
             return
-        # A broken file is reported before anything is asked or discarded.
-        if self._succeeds(storage.read_document, Path(path)):
-            self._unless_unsaved("Open another project", lambda: self._open(Path(path)))
+        # A broken file is reported before anything is asked or discarded; the document read
+        # here is the one opened (read, migrated and validated once).
+        document = self._guard(storage.read_document, Path(path))
+        if document is not None:
+            self._unless_unsaved("Open another project",
+                                 lambda: self._open(Path(path), document))
 
-    def _open(self, path: Path) -> None:
-        if self._succeeds(self.session.open_path, path):
+    def _open(self, path: Path, document: dict | None = None) -> None:
+        if self._succeeds(self.session.open_path, path, document):
             self._after_project_replaced()
             self.message(f"Opened {self.session.document.get('name')}.")
 
@@ -489,11 +492,13 @@ class Workbench(pn.viewable.Viewer):
         data, filename = event.new, self.upload.filename
         # Empty the file field, so choosing the same file again (after Cancel) is seen.
         self.upload.clear()
-        if self._succeeds(loads_project, data):  # a bad file is reported, nothing is asked
-            self._unless_unsaved(f"Open {filename}", lambda: self._open_upload(data, filename))
+        project = self._guard(loads_project, data)  # a bad file is reported, nothing asked
+        if project is not None:
+            self._unless_unsaved(f"Open {filename}",
+                                 lambda: self._open_upload(data, filename, project))
 
-    def _open_upload(self, data: bytes, filename: str) -> None:
-        if self._succeeds(self.session.open_text, data):
+    def _open_upload(self, data: bytes, filename: str, project=None) -> None:
+        if self._succeeds(self.session.open_text, data, project):
             self._after_project_replaced()
             self.message(f"Opened {filename}.")
 
