@@ -26,7 +26,6 @@ from widgets.param_form import ParamForm
 from widgets.scroll_anchor import ScrollAnchor
 from widgets.session_thread import held
 from workbench import edits, identity, runner, storage
-from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.inspector import (
     PendingInputs,
     item_prefix,
@@ -39,6 +38,8 @@ from workbench.offline import serve_resources_locally
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
+from workbench.view_protocol import ResultView, ViewContext
+from workbench.views import build_views
 
 log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
@@ -84,7 +85,8 @@ class Workbench(pn.viewable.Viewer):
     def _on_session_destroyed(self, session_context) -> None:
         if self.handle is not None:
             self.handle.stop()
-        self.scenarios.cancel.set()
+        for view in self.views.values():
+            view.close()
 
     # ------------------------------------------------------------------ layout
     def _build_widgets(self) -> None:
@@ -120,12 +122,12 @@ class Workbench(pn.viewable.Viewer):
         # Brings the results into view when a run finishes (unless the user scrolled away).
         self.results_anchor = ScrollAnchor()
         self.results = ResultsView()
-        self.weights = WeightsTab(x_range=self.results.raster.x_range)
-        self.energy = EnergyTab(x_range=self.results.raster.x_range, apply=self._edit)
-        self.scenarios = ScenariosTab(self.session.project, apply=self._edit)
-        self.results.add_tab("Weights (STDP)", self.weights, lazy=True)
-        self.results.add_tab("Energy", self.energy, lazy=True)
-        self.results.add_tab("Scenarios", self.scenarios)
+        context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
+                              get_project=self.session.project)
+        self.views: dict[str, ResultView] = {}
+        for view in build_views(context):
+            self.results.add_view(view)
+            self.views[view.key] = view
         self._build_header()
 
     def _build_header(self) -> None:
@@ -330,9 +332,7 @@ class Workbench(pn.viewable.Viewer):
             path.split(".", 1)[1]: text for path, (text, _) in self.session.field_errors.items()
             if path.startswith("simulation.")})
         self._render_inspector(by_item)
-        self.results.document = doc
-        self.energy.set_document(doc)
-        self.scenarios.set_document(doc)
+        self.results.document = doc  # and every result view's set_project
 
     def _on_flags(self, *events) -> None:
         s = self.session
@@ -458,12 +458,15 @@ class Workbench(pn.viewable.Viewer):
         if path not in self.open_select.options.values():  # only what the list offers
             self.message("That project is not available.", "error")
             return
-        # A broken file is reported before anything is asked or discarded.
-        if self._succeeds(storage.read_document, Path(path)):
-            self._unless_unsaved("Open another project", lambda: self._open(Path(path)))
+        # A broken file is reported before anything is asked or discarded; the document read
+        # here is the one opened (read, migrated and validated once).
+        document = self._guard(storage.read_document, Path(path))
+        if document is not None:
+            self._unless_unsaved("Open another project",
+                                 lambda: self._open(Path(path), document))
 
-    def _open(self, path: Path) -> None:
-        if self._succeeds(self.session.open_path, path):
+    def _open(self, path: Path, document: dict | None = None) -> None:
+        if self._succeeds(self.session.open_path, path, document):
             self._after_project_replaced()
             self.message(f"Opened {self.session.document.get('name')}.")
 
@@ -489,11 +492,13 @@ class Workbench(pn.viewable.Viewer):
         data, filename = event.new, self.upload.filename
         # Empty the file field, so choosing the same file again (after Cancel) is seen.
         self.upload.clear()
-        if self._succeeds(loads_project, data):  # a bad file is reported, nothing is asked
-            self._unless_unsaved(f"Open {filename}", lambda: self._open_upload(data, filename))
+        project = self._guard(loads_project, data)  # a bad file is reported, nothing asked
+        if project is not None:
+            self._unless_unsaved(f"Open {filename}",
+                                 lambda: self._open_upload(data, filename, project))
 
-    def _open_upload(self, data: bytes, filename: str) -> None:
-        if self._succeeds(self.session.open_text, data):
+    def _open_upload(self, data: bytes, filename: str, project=None) -> None:
+        if self._succeeds(self.session.open_text, data, project):
             self._after_project_replaced()
             self.message(f"Opened {filename}.")
 
