@@ -27,10 +27,11 @@ SPEC = ModelSpec(
                   minimum=0.0, exclusive_minimum=True, maximum=1e7),
     ) + lif.SPEC.params[5:],
     state_variables={"v": "mV", "theta": "mV", "i_exc": "mV", "i_inh": "mV"},
+    short="Adaptive LIF",
+    color="#db2777",
 )
 STATE = {**SYNAPTIC_STATE, "theta": AUX}
 EMITS_SPIKES = True
-PALETTE = {"label": "Adaptive LIF", "color": "#db2777"}
 
 # Layout of the packed parameters: the LIF's, then the adaptation's.
 P_AA, DELTA = lif.REF_STEPS + 1, lif.REF_STEPS + 2
