@@ -12,7 +12,7 @@ from engine.params import ModelSpec, ParamSpec
 
 SPEC = ModelSpec(
     name="adaptive_lif",
-    title="Adaptive LIF (threshold adaptation)",
+    title="Adaptive LIF",
     doc=(
         "The LIF (tau_m dv/dt = (v_rest - v) + I_exc + I_inh + I_ext) with a threshold that "
         "rises with activity: a spike is emitted when v >= v_thresh + theta; then v is "

@@ -21,7 +21,7 @@ from engine.params import ModelSpec
 
 SPEC = ModelSpec(
     name="li",
-    title="Leaky integrator (readout)",
+    title="Leaky integrator",
     doc=(
         "tau_m dv/dt = (v_rest - v) + I_exc + I_inh + I_ext; tau_syn dI/dt = -I. Never "
         "spikes: record its v with a state monitor (a readout layer). Integrated exactly. "
