@@ -3,8 +3,8 @@
 Each entry is a :class:`~engine.params.ModelSpec`: the single source of truth for parameter
 names, units, defaults, valid ranges and docs. The validator, the build step, the inspector form
 and the exporters all read these registries; nothing else declares parameters. Neuron models
-live one per file in :mod:`engine.neurons` (its registry is re-exported here as
-``NEURON_MODELS``).
+live one per file in :mod:`engine.neurons`, plasticity rules in :mod:`engine.plasticity`
+(their registries are re-exported here as ``NEURON_MODELS`` and ``PLASTICITY_RULES``).
 
 Units: times in ms, voltages in mV, rates in Hz. Input currents and synaptic weights are
 expressed as R*I in mV (the depolarisation a current would hold at steady state), the convention
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from engine.neurons import NEURON_MODELS, izhikevich, lif
 from engine.params import ModelSpec, ParamSpec
+from engine.plasticity import PLASTICITY_RULES
 
 __all__ = ["CONNECTIVITY_RULES", "CURRENT_ENCODERS", "ENCODER_MODELS", "IZHIKEVICH", "LIF",
            "NEURON_MODELS", "PLASTICITY_RULES", "SPIKE_ENCODERS"]
@@ -120,47 +121,7 @@ CURRENT_ENCODERS: dict[str, ModelSpec] = {m.name: m for m in (
 ENCODER_MODELS: dict[str, ModelSpec] = {**SPIKE_ENCODERS, **CURRENT_ENCODERS}
 
 # ---------------------------------------------------------------- plasticity rules
-_W_MIN = ParamSpec("w_min", "mV", 0.0, "Lower weight bound.", minimum=0.0)
-_W_MAX = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)
-
-PLASTICITY_RULES: dict[str, ModelSpec] = {m.name: m for m in (
-    ModelSpec(
-        "stdp", "Pair-based STDP",
-        "Song, Miller & Abbott (2000) with traces. A post spike after a pre spike (lag s > 0) "
-        "adds A_plus exp(-s/tau_plus); a pre spike after a post spike subtracts "
-        "A_minus exp(-s/tau_minus). The pre spike is timed at its arrival at the synapse "
-        "(after the axonal delay); post spikes act without delay. 'additive' clips to "
-        "[w_min, w_max]; 'multiplicative' scales potentiation by (w_max - w) and depression "
-        "by (w - w_min), with A in units of the weight range.",
-        (
-            ParamSpec("a_plus", "mV", 0.01, "Potentiation amplitude.", minimum=0.0),
-            ParamSpec("a_minus", "mV", 0.0105, "Depression amplitude.", minimum=0.0),
-            ParamSpec("tau_plus", "ms", 20.0, "Potentiation window.", minimum=0.0,
-                      exclusive_minimum=True),
-            ParamSpec("tau_minus", "ms", 20.0, "Depression window.", minimum=0.0,
-                      exclusive_minimum=True),
-            _W_MIN, _W_MAX,
-            ParamSpec("pairing", "", "all_to_all", "all_to_all: every pre/post pair counts; "
-                      "nearest: only the nearest spike of the other side.", kind="choice",
-                      choices=("all_to_all", "nearest")),
-            ParamSpec("bounds", "", "additive", "Hard (additive) or soft (multiplicative) "
-                      "bounds.", kind="choice", choices=("additive", "multiplicative")),
-        ),
-    ),
-    ModelSpec(
-        "teaching", "Teaching rule (coincidence)",
-        "A simple rule for teaching: a pre spike with a post spike within window_ms of it "
-        "(before or after) grows the weight by step_up; a pre spike with no post spike within "
-        "that window shrinks it by step_down. Weights are clipped to [w_min, w_max]. Not a "
-        "biological model: it has no timing dependence inside the window.",
-        (
-            ParamSpec("step_up", "mV", 0.1, "Growth per coincident pre spike.", minimum=0.0),
-            ParamSpec("step_down", "mV", 0.05, "Shrinkage per lone pre spike.", minimum=0.0),
-            ParamSpec("window_ms", "ms", 5.0, "Coincidence window.", minimum=0.0),
-            _W_MIN, _W_MAX,
-        ),
-    ),
-)}
+# One file per rule in engine/plasticity/; PLASTICITY_RULES is that registry's.
 
 # ---------------------------------------------------------------- connectivity rules
 CONNECTIVITY_RULES: dict[str, ModelSpec] = {m.name: m for m in (
