@@ -26,6 +26,7 @@ from engine.encoders import (
     make_current_schedule,
     make_spike_source,
 )
+from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
 from engine.limits import (
     RECORD_MIN_SPIKES,
@@ -263,7 +264,7 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     for node_id, b in bounds.items():
         per_step += b.per_step
         model = net.node(node_id).model
-        if model in ("poisson", "regular"):
+        if encoder_module(model).BLOCKWISE:  # generated block by block
             est.add(f"input events of {node_id}", BLOCK_EVENT_BYTES * b.per_block, "run")
         else:
             est.add(f"input events of {node_id}", FIXED_EVENT_BYTES * b.total)

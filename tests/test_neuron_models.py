@@ -175,3 +175,20 @@ def test_plasticity_rules_pack_named_parameters():
         assert module.SPEC is spec and np.array_equal(row, module.pack(values))
         assert plasticity.packed_bounds(code, row) == (0.25, 3.5)
         assert all(row[i] == values[spec.params[i].name] for i in module.TRACE_TAUS)
+
+
+def test_encoder_files_and_registries_load_without_numba():
+    """The server reads every spec but never simulates: registries must not import numba."""
+    import subprocess
+    import sys
+
+    from engine import encoders
+
+    for module in encoders.SPIKE_MODULES:
+        assert callable(module.source) and callable(module.bounds)
+        assert isinstance(module.BLOCKWISE, bool)
+    for module in encoders.CURRENT_MODULES:
+        assert callable(module.schedule)
+    code = ("import sys, engine.models, engine.project, engine.neurons, engine.plasticity; "
+            "sys.exit('numba' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
