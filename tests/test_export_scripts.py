@@ -319,3 +319,16 @@ def test_pynn_nest_song_abbott_stdp_weight_distribution(tmp_path):
     _, ours = _ours_stdp(project)
     _, theirs = _theirs_stdp(project, "pynn", tmp_path, "nest")
     _assert_bimodal_like_ours(ours, theirs, rate_tol=0.25)
+
+
+@pytest.mark.slow
+@_needs("pynn")
+@_needs("brian2")
+def test_pynn_brian2_script_matches_spike_for_spike(tmp_path):
+    """pyNN.brian2: every spike is ours minus one dt (Brian2's label), once the script sends
+    input trains one step early and lengthens t_ref by dt (Brian2's conventions)."""
+    project = _deterministic()
+    theirs = _run_script(project, "pynn", tmp_path, "brian2")
+    ours = _spike_set(_ours(project))
+    assert len(ours) > 40
+    assert _spike_set(theirs, shift=DT) == ours

@@ -7,9 +7,10 @@ x nA: ``IF_curr_exp`` then has our LIF's dynamics. PyNN's ``Izhikevich`` takes i
 nA for a 1 pF membrane (x of our units is x / 1000 nA) and, like NEST's, has delta synapses
 (weight * tau_syn / 1000 nA, an approximation with a warning); its threshold is fixed at
 30 mV. Current inputs are piecewise constant: the run is cut where they change and
-``i_offset`` is set for the next piece. On NEST the spikes equal NEST's (our labels); Brian2
-labels one dt earlier and lets input spikes act one step later, so on ``pyNN.brian2`` spike
-times can differ by a step.
+``i_offset`` is set for the next piece. On NEST the spikes equal NEST's (our labels). On
+``pyNN.brian2`` input trains are sent one step early (Brian2 lets an input spike act one
+step after its time) and the refractory period is one dt longer (Brian2 counts it from the
+start of the spike's step): every spike is then ours minus one dt, Brian2's label.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def export(project: Project, out: Path) -> ExportReport:
                             f"v_peak = {fmt(p.params['v_peak'])} mV")
     for s in data.spike_inputs:
         if s.times_ms.size and s.times_ms[0] < 2 * data.dt_ms:
-            warnings.append(f"input {s.id!r}: pyNN.nest sends no spike before two steps; "
-                            f"earlier spikes are sent at {fmt(2 * data.dt_ms)} ms")
+            warnings.append(f"input {s.id!r}: pyNN.nest sends no spike before two steps "
+                            f"(earlier spikes are sent at {fmt(2 * data.dt_ms)} ms); on "
+                            "pyNN.brian2 spikes at 0 ms act one step late")
     for c in data.connections:
         if c.plasticity and c.plasticity["pairing"] == "nearest":
             warnings.append(f"projection {c.id!r}: PyNN's SpikePairRule pairs all spikes; "
@@ -86,8 +88,11 @@ def _script(data: NetworkData) -> str:
         parts.append(f'''
 # ---------------------------------------------------------------- input {s.id!r} ({s.model})
 # The spike trains SpikeStudio generated. pyNN.nest relays them through parrot neurons
-# (one step), so its earliest spike is at 2 DT; earlier ones are moved there.
-times = np.maximum(data["{s.name}__times_ms"], 2 * DT if BACKEND == "nest" else DT)
+# (one step), so its earliest spike is at 2 DT; earlier ones are moved there. Brian2 lets
+# an input spike act one step after its time (SpikeStudio: in its step), so on brian2 the
+# trains are sent one step early (a spike at 0 ms cannot be, and acts one step late).
+times = data["{s.name}__times_ms"]
+times = np.maximum(times, 2 * DT) if BACKEND == "nest" else np.maximum(times - DT, 0.0)
 neurons = data["{s.name}__neurons"]
 {s.name} = sim.Population({s.size}, sim.SpikeSourceArray(
     spike_times=[sim.Sequence(times[neurons == i]) for i in range({s.size})]),
