@@ -7,7 +7,8 @@ x nA: ``IF_curr_exp`` then has our LIF's dynamics. PyNN's ``Izhikevich`` takes i
 nA for a 1 pF membrane (x of our units is x / 1000 nA) and, like NEST's, has delta synapses
 (weight * tau_syn / 1000 nA, an approximation with a warning); its threshold is fixed at
 30 mV. Current inputs are piecewise constant: the run is cut where they change and
-``i_offset`` is set for the next piece. On NEST the spikes equal NEST's (our labels). On
+``i_offset`` is set for the next piece (on NEST one step early: pyNN.nest runs NEST one
+min_delay ahead of the time it reports). On NEST the spikes are ours. On
 ``pyNN.brian2`` input trains are sent one step early (Brian2 lets an input spike act one
 step after its time) and the refractory period is one dt longer (Brian2 counts it from the
 start of the spike's step): every spike is then ours minus one dt, Brian2's label.
@@ -175,6 +176,9 @@ def _run(data: NetworkData) -> str:
     if data.current_inputs:
         lines.append('''# Current inputs are piecewise constant: the run is cut where they change
 # and each target's i_offset (nA = mV; Izhikevich / 1000) is set for the next piece.
+# pyNN.nest keeps NEST one min_delay (DT) ahead of the time it reports, so a value set
+# after run_until(t) would act from t + DT: on NEST each piece stops one step early.
+AHEAD = DT if BACKEND == "nest" else 0.0
 
 
 def level(name, t):
@@ -194,7 +198,7 @@ for start, stop in zip(changes[:-1], changes[1:]):''' % [c.name for c in data.cu
                                    for c in inputs)
                 lines.append(f"    {p.name}.set(i_offset=({fmt(p.params['i_offset'])} + "
                              f"{terms}){scale})")
-        lines.append("    sim.run_until(stop)")
+        lines.append("    sim.run_until(stop - AHEAD if stop < DURATION else DURATION)")
     else:
         lines.append("sim.run(DURATION)")
     rows = []
