@@ -15,19 +15,19 @@ from typing import Literal
 import numpy as np
 
 from engine.datasets import Dataset, check_features
-from engine.encoders import DatasetWindows, dataset_windows
+from engine.encoders import DatasetWindows
+from engine.encoders import encoder as encoder_module
 from engine.energy import energy_breakdown, energy_totals, load_profiles
 from engine.errors import SpikeStudioError
 from engine.project import Project
 
-DATASET_ENCODERS = ("dataset", "dataset_current")
 ReadoutMode = Literal["count", "membrane"]
 
 
 def dataset_node(project: Project, encoder: str | None = None):
     """The dataset encoder named ``encoder``, or the project's only one."""
     nodes = [n for n in project.network.nodes
-             if n.kind == "encoder" and n.model in DATASET_ENCODERS]
+             if n.kind == "encoder" and hasattr(encoder_module(n.model), "windows")]
     if encoder is not None:
         nodes = [n for n in nodes if n.id == encoder]
     if len(nodes) != 1:
@@ -42,8 +42,8 @@ def windows_of(project: Project, encoder: str | None = None) -> DatasetWindows:
     """Presentation windows of the project's dataset encoder in its configured run."""
     node = dataset_node(project, encoder)
     sim = project.simulation
-    return dataset_windows(node.resolved_params(), sim.dt_ms,
-                           int(round(sim.duration_ms / sim.dt_ms)))
+    return encoder_module(node.model).windows(node.resolved_params(), sim.dt_ms,
+                                              int(round(sim.duration_ms / sim.dt_ms)))
 
 
 def with_dataset(project: Project, data: Dataset, *, n_samples: int | None = None,
@@ -61,7 +61,7 @@ def with_dataset(project: Project, data: Dataset, *, n_samples: int | None = Non
     n = len(data.y) if n_samples is None else min(int(n_samples), len(data.y))
     if n < 1:
         raise SpikeStudioError(f"samples: must be at least 1, got {n_samples}")
-    check_features(data, node.size, unit_range=node.model == "dataset")
+    check_features(data, node.size, unit_range=encoder_module(node.model).UNIT_RANGE)
     doc = project.to_dict()
     dt = doc["simulation"]["dt_ms"]
     before = node.resolved_params()

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.encoders import encoder as encoder_module
 from engine.errors import Problem, ProjectError
 from engine.files import atomic_write_text  # noqa: F401 - re-exported (workbench.storage)
 from engine.hardware_profiles import profiles_from_document
@@ -273,7 +274,16 @@ class Project:
         problems = _validate(migrated, scan if migrated is document else None)
         if problems:
             raise ProjectError(problems)
-        document = migrated
+        return cls.from_checked(migrated)
+
+    @classmethod
+    def from_checked(cls, document: dict) -> Project:
+        """Build a :class:`Project` from a document already migrated and found valid.
+
+        For callers that validated this very document (``validate_document`` returned no
+        problem, or it came from :meth:`to_dict` of a Project): one load path validates once
+        per change. Anything else goes through :meth:`from_dict`.
+        """
         net = document["network"]
         nodes = [Node(id=n["id"], kind=n["kind"], model=n["model"], size=int(n.get("size", 1)),
                       params=copy.deepcopy(n.get("params", {})), label=n.get("label", ""),
@@ -682,44 +692,16 @@ def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, si
     if kind == "population":
         for name, message in neuron_model(model).check(values):
             c.add(f"{p}.{name}", message)
-    if model in ("step_current", "poisson", "regular") and values["stop_ms"] <= values["start_ms"]:
-        c.add(f"{p}.stop_ms", f"must be after start_ms ({values['start_ms']:g} ms), got "
-                              f"{values['stop_ms']:g} ms")
-    expected = {"latency": len(values.get("values", [])) if model == "latency" else None,
-                "spike_times": len(values.get("times_ms", [])) if model == "spike_times"
-                else None, "delta": 2}.get(model)
-    if expected is not None and size is not None and size != expected:
-        c.add(f"{path}.size", f"must be {expected} for a {model} encoder (one neuron per "
-                              f"{'value' if model != 'delta' else 'ON/OFF channel'}), got {size}")
-    if model == "regular" and size is not None:
-        last = values["phase_ms"] + values["phase_step_ms"] * (size - 1)
-        if last > MAX_TIME_MS:
-            c.add(f"{p}.phase_step_ms", f"puts the last neuron's first spike at {last:g} ms; "
-                                        f"it must be at most {MAX_TIME_MS:g} ms")
-    if model == "delta" and len(values["signal"]) < 1:
-        c.add(f"{p}.signal", "must have at least one row")
-    if model in ("dataset", "dataset_current"):
-        _check_dataset(c, model, values, size, path)
-
-
-def _check_dataset(c: _Checker, model: str, values: dict, size: int | None, path: str) -> None:
-    """A dataset encoder has one neuron per column, a label per sample (or none) and, for
-    rate coding, values in [0, 1]."""
-    samples, labels = values["samples"], values["labels"]
-    width = len(samples[0]) if samples and isinstance(samples[0], list) else 0
-    if size is not None and width and size != width:
-        c.add(f"{path}.size", f"must be {width} for a {model} encoder (one neuron per column "
-                              f"of samples), got {size}")
-    if labels and len(labels) != len(samples):
-        c.add(f"{path}.params.labels", f"must hold one label per sample ({len(samples)}), "
-                                       f"got {len(labels)}")
-    if model == "dataset":
-        for i, row in enumerate(samples):
-            bad = [j for j, x in enumerate(row) if not 0.0 <= x <= 1.0]
-            if bad:
-                c.add(f"{path}.params.samples", f"row {i}, column {bad[0]}: rate coding needs "
-                                                f"values in [0, 1], got {row[bad[0]]:g}")
-                break
+    if kind != "encoder":
+        return
+    module = encoder_module(model)
+    if hasattr(module, "fixed_size") and size is not None:
+        expected = module.fixed_size(values)
+        if size != expected:
+            c.add(f"{path}.size", f"must be {expected} for a {model} encoder "
+                                  f"({module.SIZE_RULE}), got {size}")
+    for name, message in (module.check(values, size) if hasattr(module, "check") else []):
+        c.add(f"{p}.{name}", message)
 
 
 def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt: float) -> None:

@@ -11,6 +11,7 @@ import copy
 import re
 from typing import Any
 
+from engine.encoders import encoder as encoder_module
 from engine.models import CONNECTIVITY_RULES, CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
 from engine.project import Project
 
@@ -84,14 +85,16 @@ def add_node(document: Document, kind: str, model: str, x: float = 200.0, y: flo
             raise EditError(f"unknown neuron model {model!r}")
         node = {"id": unique_id(doc, model), "kind": kind, "model": model,
                 "size": DEFAULT_SIZE[kind], "params": {}}
-        if model == "izhikevich":
-            node["params"] = {"preset": "regular_spiking"}
+        presets = NEURON_MODELS[model].presets
+        if presets:  # a model with presets starts from its first (Izhikevich: regular spiking)
+            node["params"] = {"preset": next(iter(presets))}
     elif kind == "encoder":
         if model not in ENCODER_MODELS:
             raise EditError(f"unknown encoder {model!r}")
         size = 1 if model in CURRENT_ENCODERS else DEFAULT_SIZE[kind]
-        size = {"delta": 2, "latency": 3, "spike_times": 1, "dataset": 3,
-                "dataset_current": 3}.get(model, size)
+        module = encoder_module(model)
+        if hasattr(module, "fixed_size"):  # the size follows from the default parameters
+            size = module.fixed_size(ENCODER_MODELS[model].defaults())
         node = {"id": unique_id(doc, model), "kind": kind, "model": model, "size": size,
                 "params": {}}
     elif kind == "monitor":
@@ -232,6 +235,44 @@ def set_simulation(document: Document, name: str, value: Any) -> Document:
     doc = _copy(document)
     doc["simulation"][name] = value
     return doc
+
+
+def spike_nodes(document: Document) -> list[str]:
+    """Ids of the nodes whose spikes can be recorded: populations and spike encoders."""
+    return [n["id"] for n in _nodes(document)
+            if n["kind"] == "population"
+            or (n["kind"] == "encoder" and n.get("model") not in CURRENT_ENCODERS)]
+
+
+def recorded_nodes(document: Document) -> list[str]:
+    """The nodes of :func:`spike_nodes` whose spikes a run records."""
+    record = document.get("simulation", {}).get("record_spikes", "all")
+    every = spike_nodes(document)
+    return every if record == "all" else [n for n in every if n in record]
+
+
+def set_record_spikes(document: Document, node_ids: list[str]) -> Document:
+    """Record the spikes of exactly ``node_ids`` (``simulation.record_spikes``).
+
+    Every spiking node recorded is stored as ``"all"``, so nodes added later are recorded
+    too, as in a new project; anything else as the list, in network order.
+    """
+    every = spike_nodes(document)
+    unknown = [n for n in node_ids if n not in every]
+    if unknown:
+        raise EditError(f"simulation.record_spikes: {', '.join(map(str, unknown))} is not a "
+                        f"population or spike encoder of this network")
+    doc = _copy(document)
+    chosen = [n for n in every if n in node_ids]
+    doc["simulation"]["record_spikes"] = "all" if chosen == every else chosen
+    return doc
+
+
+def record_spikes_of(document: Document, node_id: str, recorded: bool) -> Document:
+    """Start (``recorded``) or stop recording the spikes of one node."""
+    current = recorded_nodes(document)
+    wanted = current + [node_id] if recorded else [n for n in current if n != node_id]
+    return set_record_spikes(document, wanted)
 
 
 def set_energy_profile(document: Document, profile_id: str, profile: dict | None) -> Document:

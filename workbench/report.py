@@ -24,6 +24,7 @@ from bokeh.resources import INLINE
 
 import engine.energy as E
 from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.energy_tables import energy_table
 from engine.hardware_profiles import profiles_from_document
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
@@ -244,22 +245,20 @@ def _weights(result: SimulationResult) -> list[Any]:
 def _energy(result: SimulationResult, profiles: Mapping[str, E.HardwareProfile]) -> list[Any]:
     if result.duration_ms <= 0 or result.counts is None or not len(result.counts):
         return []
-    rows = []
-    for profile in profiles.values():
-        if profile.kind == "dense":
-            continue
-        totals = E.energy_totals(E.energy_of_result(result, profile))
-        rows.append({"profile": profile.name, "dynamic (J)": float(totals["dynamic_j"]),
-                     "static (J)": float(totals["static_j"]),
-                     "total (J)": float(totals["total_j"])})
+    tables = {pid: energy_table(result.counts, profile, result.bin_ms, result.duration_ms)
+              for pid, profile in profiles.items() if profile.kind != "dense"}
+    rows = [{"profile": t.name, "dynamic (J)": t.totals["dynamic_j"],
+             "static (J)": t.totals["static_j"], "total (J)": t.totals["total_j"]}
+            for t in tables.values()]
     body = _table(pd.DataFrame(rows), "report-energy") if rows else ""
     parts: list[Any] = [_section("Energy", "<p class='ss-note'>Operation counts of this run "
                                            "x energy per operation of each hardware profile "
                                            "(sources in the profiles).</p>" + body)]
-    if REPORT_PROFILE in profiles:
-        heatmap = EnergyHeatmap.from_result(result, profiles=dict(profiles),
-                                            profile=REPORT_PROFILE)
-        parts += [f for f in heatmap.figures.values()]
+    if REPORT_PROFILE in tables:
+        heatmap = EnergyHeatmap(tables={REPORT_PROFILE: tables[REPORT_PROFILE]},
+                                bin_ms=result.bin_ms, duration_ms=result.duration_ms,
+                                profile=REPORT_PROFILE)
+        parts += list(heatmap.figures.values())
     if ANN_PROFILE in profiles:
         snn = profiles.get(REPORT_PROFILE)
         c = E.snn_vs_ann(result.counts, result.network_info, result.node_info,
