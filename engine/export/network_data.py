@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.build import build, plasticity_bounds
+from engine.build import build
 from engine.models import PLASTICITY_RULES
+from engine.plasticity import bounds as plasticity_bounds
 from engine.project import Project
 
 #: The data file every exported script reads (next to the script).
