@@ -95,7 +95,7 @@ def _make_run_chunk(models_digest: str):
         decay_tab, tab_off, tab_len,
         ev_k, ev_gid, ev_ptr,
         spk_k, spk_gid, n_spk, spk_now,
-        cnt_spikes, cnt_active, cnt_syn, cnt_plast,
+        cnt_spikes, cnt_active, cnt_syn, cnt_plast, hw_steps, hw_flag, cnt_hw,
         mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
         wt_syn, wt_interval, wt_out,
         dt,
@@ -137,13 +137,19 @@ def _make_run_chunk(models_digest: str):
                     if kind < 0:  # an encoder
                         continue
                     first = ns
-                    ns, active, bad = _step_node(kind, node_params[node], node_start[node],
-                                                 node_start[node + 1], prev, buf_e, buf_i, v, u,
-                                                 ie, ii, iext, ref, spk_now, ns, dt)
+                    lo, hi = node_start[node], node_start[node + 1]
+                    for j in range(hw_steps.shape[0]):
+                        _mark_input(hw_flag[j, lo:hi], buf_e[prev, lo:hi], buf_i[prev, lo:hi],
+                                    iext[lo:hi])
+                    ns, active, bad = _step_node(kind, node_params[node], lo, hi, prev, buf_e,
+                                                 buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
                     if bad >= 0:
                         return INVALID_STATE, k, ev_ptr, bad
                     cnt_active[b, node] += active
                     cnt_spikes[b, node] += ns - first
+                    for j in range(hw_steps.shape[0]):
+                        for s in range(first, ns):
+                            hw_flag[j, spk_now[s]] = 1
                     if node_record[node]:
                         for s in range(first, ns):
                             spk_k[n_spk[0]] = k
@@ -161,6 +167,10 @@ def _make_run_chunk(models_digest: str):
                     spk_gid[n_spk[0]] = gid
                     n_spk[0] += 1
             ev_ptr += n_ev_now
+            for j in range(hw_steps.shape[0]):
+                if k > 0 and k % hw_steps[j] == 0:  # the last step of a hardware step
+                    hw_flush(hw_flag[j], cnt_hw[j, (k - hw_steps[j]) // bin_steps],
+                             node_type, node_start)
             # ---------------------------------------------------------------- propagation
             for s in range(ns):
                 gid = spk_now[s]
@@ -238,6 +248,26 @@ def _make_run_chunk(models_digest: str):
 
 
 run_chunk = _make_run_chunk(neurons.sources_digest())
+
+
+@numba.njit(nogil=True, inline="always")
+def _mark_input(flag, be, bi, xx):  # pragma: no cover - compiled
+    """Flag the neurons with input this step (the test of the models' ``active`` count)."""
+    for j in range(flag.shape[0]):
+        flag[j] |= (be[j] != 0.0) | (bi[j] != 0.0) | (xx[j] != 0.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def hw_flush(flag, cnt, node_type, node_start):  # pragma: no cover - compiled
+    """End of a hardware step: add the flagged neurons of each node to ``cnt``, clear flags."""
+    for node in range(node_type.shape[0]):
+        if node_type[node] < 0:
+            continue
+        n = 0
+        for g in range(node_start[node], node_start[node + 1]):
+            n += flag[g]
+            flag[g] = 0
+        cnt[node] += n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
