@@ -186,11 +186,13 @@ class Simulation:
         self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
         # Idle updates per hardware step (engine.energy): per tracked step (ms of the
-        # profiles, rounded to whole simulation steps), a flag per neuron "had input or
-        # spiked in the current hardware step" and the flagged count per bin and node.
+        # profiles, rounded to whole simulation steps), a flag per neuron "gets input or
+        # spikes in hardware step s" for the steps in flight (a ring over s: arrivals are
+        # flagged when sent, up to max_delay ahead) and the flagged count per bin and node.
         self.hw_ms = hardware_steps(project.energy)
         self.hw_steps = np.array([max(1, round(t / c.dt_ms)) for t in self.hw_ms], np.int64)
-        self.hw_flag = np.zeros((len(self.hw_ms), n), np.uint8)
+        hring = c.max_delay // int(self.hw_steps.min(initial=1)) + 2
+        self.hw_flag = np.zeros((len(self.hw_ms), hring, n), np.uint8)
         self.cnt_hw = np.zeros((len(self.hw_ms), n_bins, n_nodes), np.int64)
         # The spike record is allocated once at its capacity (pages are only touched as
         # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
@@ -589,8 +591,9 @@ class Simulation:
         for j, (ms, h) in enumerate(zip(self.hw_ms, self.hw_steps, strict=True)):
             h = int(h)
             if last_k % h and n_bins:
-                kernels.hw_flush(self.hw_flag[j], self.cnt_hw[j, (last_k // h) * h
-                                                             // c.bin_steps],
+                ring = self.hw_flag.shape[1]
+                kernels.hw_flush(self.hw_flag[j, ((last_k - 1) // h) % ring],
+                                 self.cnt_hw[j, (last_k // h) * h // c.bin_steps],
                                  c.node_type, c.node_start)
             starts = np.arange(0, last_k, h)  # first step - 1 of each hardware step
             per_bin = np.bincount(starts // c.bin_steps, minlength=n_bins)[:n_bins]
