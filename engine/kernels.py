@@ -157,10 +157,11 @@ def _make_run_chunk(models_digest: str):
                         return INVALID_STATE, k, ev_ptr, bad
                     cnt_active[b, node] += active
                     cnt_spikes[b, node] += ns - first
-                    for j in range(n_hw):  # a neuron that spikes is active in its step
-                        flag = hw_flag[j, ((k - 1) // hw_steps[j]) % hring]
-                        for s in range(first, ns):
-                            flag[spk_now[s]] = 1
+                    if ns > first:  # a neuron that spikes is active in its hardware step
+                        for j in range(n_hw):
+                            row = ((k - 1) // hw_steps[j]) % hring
+                            for s in range(first, ns):
+                                hw_flag[j, row, spk_now[s]] = 1
                     if node_record[node]:
                         for s in range(first, ns):
                             spk_k[n_spk[0]] = k
@@ -275,9 +276,9 @@ def _mark_arrivals(hw_flag, hw_steps, k, d, r0, r1, base, syn_post, syn_delay,
     for j in range(hw_steps.shape[0]):
         h = hw_steps[j]
         if d >= 0:
-            flag = hw_flag[j, ((k + d) // h) % hring]
+            row = ((k + d) // h) % hring
             for syn in range(r0, r1):
-                flag[base + syn_post[syn]] = 1
+                hw_flag[j, row, base + syn_post[syn]] = 1
         else:
             for syn in range(r0, r1):
                 hw_flag[j, ((k + syn_delay[shift + syn]) // h) % hring, base + syn_post[syn]] = 1
@@ -289,10 +290,11 @@ def hw_flush(flag, cnt, node_type, node_start):  # pragma: no cover - compiled
     for node in range(node_type.shape[0]):
         if node_type[node] < 0:
             continue
+        part = flag[node_start[node]:node_start[node + 1]]
         n = 0
-        for g in range(node_start[node], node_start[node + 1]):
-            n += flag[g]
-            flag[g] = 0
+        for g in range(part.shape[0]):  # from 0 over a view: vectorised
+            n += part[g]
+        part[:] = 0
         cnt[node] += n
 
 
