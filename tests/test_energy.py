@@ -590,3 +590,34 @@ def test_a_hardware_step_of_one_simulation_step_counts_what_the_models_count() -
     a = result.counts[result.counts["node"] == "a"]
     assert a["hw_active_2.5ms"].sum() == 2 * 3  # steps [0, 2.5), [2.5, 5), [5, 7.5)
     assert a["hw_updates_2.5ms"].sum() == 2 * 4
+
+
+def test_hardware_step_flags_follow_every_delay_path_exactly() -> None:
+    # Static and plastic projections, one delay and per-synapse delays (up to 8 ms, so the
+    # ring of hardware steps in flight wraps): with a 0.1 ms hardware step and 0.1 ms bins,
+    # the neurons flagged per step and node must be exactly the models' active_updates
+    # (nobody spikes, all weights > 0).
+    from engine.project import Project
+    from engine.simulator import simulate
+    from tests.helpers import connection, document, encoder, lif
+
+    stdp = {"rule": "stdp", "a_plus": 0.001, "a_minus": 0.0012, "tau_plus": 16.8,
+            "tau_minus": 33.7, "w_min": 0.0, "w_max": 0.1}
+    spread = {"dist": "uniform", "low": 0.0, "high": 8.0}
+    doc = document(
+        [encoder("inp", "poisson", 20, rate_hz=50.0), lif("s1", 5), lif("s2", 5),
+         lif("p1", 5), lif("p2", 5)],
+        [connection("a", "inp", "s1", weight=0.05, delay_ms=1.5),
+         connection("b", "inp", "s2", weight=0.05, delay_ms=spread),
+         connection("c", "inp", "p1", weight=0.05, delay_ms=2.0, plasticity=stdp),
+         connection("d", "inp", "p2", weight=0.05, delay_ms=spread, plasticity=stdp)],
+        duration_ms=60.0, count_bin_ms=0.1)
+    loihi = load_profiles()["loihi"].to_dict()
+    doc["energy"] = {"profiles": {"fine": {
+        **loihi, "time_step_ms": {"value": 0.1, "source": "test", "note": "test"}}}}
+    result = simulate(Project.from_dict(doc))
+    pops = result.counts[result.counts["kind"] == "population"]
+    assert pops["spikes"].sum() == 0
+    assert (pops.groupby("node", observed=True)["active_updates"].sum() > 100).all()
+    assert (pops["hw_active_0.1ms"] == pops["active_updates"]).all()
+    assert (pops["hw_active_1ms"] <= pops["hw_updates_1ms"]).all()
