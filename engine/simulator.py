@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from engine import kernels
-from engine.build import MAX_CHUNK_EVENTS, STDP, TEACHING, CompiledNetwork, build
+from engine import plasticity as plasticity_rules
+from engine.build import MAX_CHUNK_EVENTS, CompiledNetwork, build
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 from engine.errors import MemoryBudgetError, SimulationError
 from engine.hardware_profiles import hardware_steps, hw_columns
@@ -207,6 +208,7 @@ class Simulation:
         self.spk_now = np.empty(n + 1024, np.int32)
         self._init_monitors()
         self._init_weight_records()
+        self._resets = set(compiled.reset_k.tolist())
 
     # ------------------------------------------------------------------ set-up
     def _init_plasticity(self) -> None:
@@ -217,8 +219,10 @@ class Simulation:
         self.post_trace = np.zeros(max(1, n_post))
         self.pre_last = np.full(max(1, c.n_pre_state), kernels.NEVER, np.int64)
         self.post_last = np.full(max(1, n_post), kernels.NEVER, np.int64)
-        teaching = bool(np.any(c.proj_rule == TEACHING))
-        self.credited = np.ones(c.n_synapses if teaching else 1, np.uint8)
+        # Rules that credit synapses (the teaching rule) keep a flag per synapse.
+        credit = any(plasticity_rules.rule_module(int(c.proj_rule[p])).CREDITS_SYNAPSES
+                     for p in plastic)
+        self.credited = np.ones(c.n_synapses if credit else 1, np.uint8)
         # Queue of pre spikes, by arrival step (one delay) or by emission step (per-synapse
         # delays: pend_cur is where each spike's row has arrived so far).
         pring = (max((int(c.proj_dmax[p]) for p in plastic), default=0)) + 1
@@ -232,7 +236,7 @@ class Simulation:
         self._init_decay_tables(plastic)
 
     def _init_decay_tables(self, plastic: np.ndarray) -> None:
-        """exp(-n dt / tau) for the STDP traces, until it falls below e^-30 (then 0)."""
+        """exp(-n dt / tau) for the rules' traces, until it falls below e^-30 (then 0)."""
         c = self.net
         n_proj = max(1, len(c.proj_ids))
         self.tab_off = np.zeros((n_proj, 2), np.int64)
@@ -240,9 +244,9 @@ class Simulation:
         tables = [np.zeros(1)]
         size = 1
         for p in plastic:
-            if c.proj_rule[p] != STDP:
-                continue
-            for side, tau in enumerate(c.proj_pparams[p, 2:4]):
+            rule = plasticity_rules.rule_module(int(c.proj_rule[p]))
+            for side, index in enumerate(rule.TRACE_TAUS):
+                tau = c.proj_pparams[p, index]
                 n = int(np.ceil(30.0 * tau / c.dt_ms)) + 1
                 tables.append(np.exp(-np.arange(n) * c.dt_ms / tau))
                 self.tab_off[p, side], self.tab_len[p, side] = size, n
@@ -297,6 +301,7 @@ class Simulation:
             points.extend((schedule.change_k + 1).tolist())
         for rec in c.weight_records:
             points.extend(range(1, c.n_steps + 2, rec["every"]))
+        points.extend(c.reset_k.tolist())
         points = np.unique(np.asarray(points, np.int64))
         return points[(points > 0) & (points <= c.n_steps + 1)]
 
@@ -306,8 +311,21 @@ class Simulation:
         self.iext[:] = c.bias
         for row, node in enumerate(c.current_nodes):
             amplitude = c.current_sources[node].value_at(k - 1)
-            if amplitude:
+            if node in c.current_channels:
+                channel, target, weight = c.current_channels[node]
+                if np.any(amplitude):
+                    self.iext += np.bincount(target, weights=amplitude[channel] * weight,
+                                             minlength=self.iext.shape[0])
+            elif amplitude:
                 self.iext += amplitude * c.current_gain[row]
+
+    def _reset_state(self) -> None:
+        """A new dataset sample: every neuron back to its initial state, nothing in flight."""
+        c = self.net
+        self.v[:] = c.initial_v
+        self.u[:] = c.initial_u
+        for state in (self.ie, self.ii, self.ref, self.buf_e, self.buf_i):
+            state[...] = 0
 
     def _events_per_step(self) -> int:
         """Input events per time index on average over a block (bursts of fixed sources
@@ -386,6 +404,8 @@ class Simulation:
                     break
                 boundary = int(splits[np.searchsorted(splits, k, side="right")])
                 stop_k = min(k + min(chunk, self.max_chunk_steps), boundary)
+                if k in self._resets:
+                    self._reset_state()
                 self._set_currents(max(k, 1))
                 ev_k, ev_gid = self._events(k, stop_k, stop)
                 if stop.status() is not None:
@@ -671,10 +691,8 @@ class Simulation:
 def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[float, float]:
     """Weight axis range: the rule's bounds for plastic projections, else the data range."""
     rule = int(c.proj_rule[b])
-    if rule == STDP:
-        return float(c.proj_pparams[b, 4]), float(c.proj_pparams[b, 5])
-    if rule == TEACHING:
-        return float(c.proj_pparams[b, 3]), float(c.proj_pparams[b, 4])
+    if rule != plasticity_rules.NO_PLASTICITY:
+        return plasticity_rules.packed_bounds(rule, c.proj_pparams[b])
     if matrix.size:
         return float(matrix.min()), float(matrix.max())
     return 0.0, 1.0

@@ -160,20 +160,16 @@ def test_nest_script_matches_spike_for_spike(tmp_path):
 @pytest.mark.slow
 @_needs("pynn")
 @_needs("nest")
-def test_pynn_nest_script_matches_within_a_few_steps(tmp_path):
-    """pyNN.nest: same spike counts per neuron, each spike within 3 dt of ours.
-
-    Not exact: measured, pyNN.nest's spikes are 0-3 steps later than NEST's own run of
-    the same network (where current inputs switch and through its parrot-relayed inputs).
-    """
+def test_pynn_nest_script_matches_spike_for_spike(tmp_path):
+    """pyNN.nest: every spike is ours. pyNN.nest keeps NEST one min_delay ahead of the time
+    it reports, so the script ends each current piece one step early (else every spike after
+    a current switch came 1-2 steps late); its parrot-relayed inputs are already exact (PyNN
+    sends the trains one min_delay early)."""
     project = _deterministic()
     theirs = _run_script(project, "pynn", tmp_path, "nest")
-    ours = _ours(project)
-    for (pop, neuron), group in ours.groupby(["population", "neuron"]):
-        other = theirs[(theirs["population"] == pop) & (theirs["neuron"] == neuron)]
-        assert len(other) == len(group), (pop, neuron)
-        assert np.all(np.abs(np.sort(other["time_ms"].to_numpy())
-                             - np.sort(group["time_ms"].to_numpy())) <= 3 * DT + 1e-9)
+    ours = _spike_set(_ours(project))
+    assert len(ours) > 40
+    assert _spike_set(theirs) == ours
 
 
 # ---------------------------------------------------------------------------- CUBA
@@ -232,3 +228,103 @@ def test_pynn_nest_cuba_rates_within_5_percent(tmp_path):
     theirs = _rates(_run_script(project, "pynn", tmp_path, "nest"))
     for pop in ours:
         assert abs(theirs[pop] - ours[pop]) <= 0.05 * ours[pop], (ours, theirs)
+
+
+# ---------------------------------------------------------------------------- STDP
+SONG_ABBOTT_S = 50.0  # s of model time, as the Brian2 cross-check of our STDP
+
+
+def _song_abbott(duration_s: float = SONG_ABBOTT_S) -> Project:
+    """The Song & Abbott sample (1000 Poisson inputs, additive all-to-all STDP), shortened."""
+    doc = json.loads((SAMPLES / "stdp_song_abbott.json").read_text())
+    doc["simulation"]["duration_ms"] = duration_s * 1000.0
+    return Project.from_dict(doc)
+
+
+def _weight_stats(w: np.ndarray, rate_hz: float, w_max: float = 1.0) -> dict[str, float]:
+    """The cross-check's measure (fractions above 0.9 / below 0.1 w_max), mean weight, rate."""
+    x = np.asarray(w, dtype=np.float64) / w_max
+    return {"high": float(np.mean(x > 0.9)), "low": float(np.mean(x < 0.1)),
+            "mean": float(x.mean()), "rate": rate_hz}
+
+
+def _ours_stdp(project: Project) -> tuple[np.ndarray, dict[str, float]]:
+    result = simulate(project)
+    w = result.weights["ff"].snapshots[-1]
+    n_out = int((result.spikes["population"] == "out").sum())
+    return w, _weight_stats(w, n_out / (project.simulation.duration_ms / 1000.0))
+
+
+def _theirs_stdp(project: Project, target: str, out: Path,
+                 *args: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    spikes = _run_script(project, target, out, *args)
+    weights = pd.read_csv(out / "final_weights.csv").sort_values(["pre", "post"])
+    assert len(weights) == 1000 and set(weights["projection"]) == {"ff"}
+    rate = len(spikes) / (project.simulation.duration_ms / 1000.0)
+    return weights, _weight_stats(weights["weight_mV"].to_numpy(), rate)
+
+
+def _assert_bimodal_like_ours(ours: dict, theirs: dict, rate_tol: float) -> None:
+    """The cross-check's tolerance (0.05 on both outer fractions), mean weight within 0.02 and
+    the output rate within ``rate_tol`` (relative)."""
+    assert abs(theirs["high"] - ours["high"]) <= 0.05, (ours, theirs)
+    assert abs(theirs["low"] - ours["low"]) <= 0.05, (ours, theirs)
+    assert abs(theirs["mean"] - ours["mean"]) <= 0.02, (ours, theirs)
+    assert abs(theirs["rate"] - ours["rate"]) <= rate_tol * ours["rate"], (ours, theirs)
+    # Competition happened in both: the low decile grew from its initial 10 % to > 30 %.
+    assert ours["low"] > 0.3 and theirs["low"] > 0.3
+
+
+@pytest.mark.slow
+@_needs("brian2")
+def test_brian2_song_abbott_stdp_gives_our_weights(tmp_path):
+    """Brian2 (cython) runs our STDP rule step for step: every final weight agrees to float32
+    rounding and the output spikes are identical (20 s of model time; measured: identical
+    statistics at 50 s too, 6.5 % above 0.9 w_max, 38.6 % below 0.1, 29.9 Hz)."""
+    project = _song_abbott(20.0)
+    w, ours = _ours_stdp(project)
+    weights, theirs = _theirs_stdp(project, "brian2", tmp_path, "cython")
+    np.testing.assert_allclose(weights["weight_mV"].to_numpy(), w, atol=1e-5)
+    assert ours == pytest.approx(theirs)
+    spikes = pd.read_csv(tmp_path / "spikes.csv")
+    assert _spike_set(spikes, shift=DT) == _spike_set(_ours(project))
+
+
+@pytest.mark.slow
+@_needs("nest")
+def test_nest_song_abbott_stdp_weight_distribution(tmp_path):
+    """NEST's stdp_synapse: the same bimodal distribution within the Brian2 cross-check's
+    tolerances. Measured at 50 s: ours 6.5 % above 0.9 w_max / 38.6 % below 0.1 / mean
+    0.304 / 29.9 Hz; NEST 6.0 % / 40.0 % / 0.293 / 25.5 Hz. Not spike for spike: NEST
+    delivers the weight *after* the depression of the arriving spike (we deliver, then
+    depress) and times pairs with a dendritic delay (docs/export.md), which lowers the rate
+    by ~15 % (our seed-to-seed spread is 28.7-30.8 Hz)."""
+    project = _song_abbott()
+    _, ours = _ours_stdp(project)
+    _, theirs = _theirs_stdp(project, "nest", tmp_path)
+    _assert_bimodal_like_ours(ours, theirs, rate_tol=0.25)
+
+
+@pytest.mark.slow
+@_needs("pynn")
+@_needs("nest")
+def test_pynn_nest_song_abbott_stdp_weight_distribution(tmp_path):
+    """PyNN's STDPMechanism (SpikePairRule + AdditiveWeightDependence) on pyNN.nest: NEST's
+    stdp_synapse underneath. Measured at 50 s: 6.0 % / 41.5 % / 0.290 / 25.1 Hz (ours above)."""
+    project = _song_abbott()
+    _, ours = _ours_stdp(project)
+    _, theirs = _theirs_stdp(project, "pynn", tmp_path, "nest")
+    _assert_bimodal_like_ours(ours, theirs, rate_tol=0.25)
+
+
+@pytest.mark.slow
+@_needs("pynn")
+@_needs("brian2")
+def test_pynn_brian2_script_matches_spike_for_spike(tmp_path):
+    """pyNN.brian2: every spike is ours minus one dt (Brian2's label), once the script sends
+    input trains one step early and lengthens t_ref by dt (Brian2's conventions)."""
+    project = _deterministic()
+    theirs = _run_script(project, "pynn", tmp_path, "brian2")
+    ours = _spike_set(_ours(project))
+    assert len(ours) > 40
+    assert _spike_set(theirs, shift=DT) == ours

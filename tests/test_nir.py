@@ -38,7 +38,7 @@ def _round_trip(project: Project, tmp_path: Path, **options) -> tuple[Project, l
     return import_file(out, "nir", **options), report.warnings
 
 
-def _same_spikes(a: Project, b: Project) -> int:
+def _same_spikes(a: Project, b: Project, trace_atol: float = 0.0) -> int:
     ra, rb = simulate(a), simulate(b)
     sa, sb = ra.spikes.reset_index(drop=True), rb.spikes.reset_index(drop=True)
     assert len(sa) == len(sb)
@@ -47,7 +47,8 @@ def _same_spikes(a: Project, b: Project) -> int:
     assert np.array_equal(sa["neuron"], sb["neuron"])
     for key, trace in ra.traces.items():
         for var, values in trace.values.items():
-            np.testing.assert_array_equal(values, rb.traces[key].values[var])
+            np.testing.assert_allclose(values, rb.traces[key].values[var], rtol=0,
+                                       atol=trace_atol)
     return len(sa)
 
 
@@ -74,7 +75,9 @@ def test_sample_round_trip(path: Path, tmp_path: Path) -> None:
     assert path.stem not in NOT_HELD
     assert [n.id for n in imported.network.nodes] == [n.id for n in project.network.nodes]
     assert imported.layout["positions"] == project.layout["positions"]
-    _same_spikes(project, imported)
+    # digits_mlp's biases are current inputs, which NIR holds scaled by dt / tau_syn in
+    # float64: the membrane differs in the 8th digit, the spikes are the same.
+    _same_spikes(project, imported, trace_atol=1e-6 if path.stem == "digits_mlp" else 0.0)
 
 
 def test_every_sample_is_covered() -> None:

@@ -20,12 +20,13 @@ import panel as pn
 
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
-from engine.project import MONITOR_MODELS, SIMULATION_SPECS, loads_project
+from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 from widgets.scroll_anchor import ScrollAnchor
 from widgets.session_thread import held
 from workbench import edits, identity, runner, storage
+from workbench.export_menu import ExportMenu, import_nir_bytes
 from workbench.inspector import (
     PendingInputs,
     item_prefix,
@@ -154,7 +155,9 @@ class Workbench(pn.viewable.Viewer):
         self.save_as_button = pn.widgets.Button(label="Save as", width=80,
                                                 css_classes=["ss-save-as"])
         self.save_as_button.on_click(lambda e: self.save(self.save_as_name.value))
-        self.upload = pn.widgets.FileInput(accept=".json", width=210,
+        self.export_menu = ExportMenu(project=self._export_project, run=self._shown_run,
+                                      message=self.message)
+        self.upload = pn.widgets.FileInput(accept=".json,.nir", width=210,
                                            css_classes=["ss-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.download = pn.widgets.FileDownload(callback=self._download, filename="project.json",
@@ -177,7 +180,8 @@ class Workbench(pn.viewable.Viewer):
         # of widening the page (which pushed the inspector off-screen below 1700 px).
         header = pn.FlexBox(self.title, self.new_button, self.open_select, self.open_button,
                             self.save_button, self.save_as_name, self.save_as_button,
-                            self.download, self.upload, self.undo_button, self.redo_button,
+                            self.download, self.upload, self.export_menu, self.undo_button,
+                            self.redo_button,
                             self.workspace_label, self.cookie, flex_wrap="wrap",
                             align_items="center", css_classes=["ss-header"],
                             sizing_mode="stretch_width")
@@ -311,6 +315,7 @@ class Workbench(pn.viewable.Viewer):
         if self.handle is not None and not self.handle.done:
             self.handle.stop()
         self.results.clear()
+        self.export_menu.result_shown(None, None)
         self.progress.value = 0
         self.progress_text.object = self._progress_html("idle", "")
         self.editor.selection = {}
@@ -333,6 +338,7 @@ class Workbench(pn.viewable.Viewer):
             if path.startswith("simulation.")})
         self._render_inspector(by_item)
         self.results.document = doc  # and every result view's set_project
+        self.export_menu.project_named(doc.get("name"))
 
     def _on_flags(self, *events) -> None:
         s = self.session
@@ -492,7 +498,12 @@ class Workbench(pn.viewable.Viewer):
         data, filename = event.new, self.upload.filename
         # Empty the file field, so choosing the same file again (after Cancel) is seen.
         self.upload.clear()
-        project = self._guard(loads_project, data)  # a bad file is reported, nothing asked
+        # A bad file is reported, nothing asked.
+        if str(filename or "").lower().endswith(".nir"):
+            project = self._guard(import_nir_bytes, data)
+            data = dumps_project(project) if project is not None else data
+        else:
+            project = self._guard(loads_project, data)
         if project is not None:
             self._unless_unsaved(f"Open {filename}",
                                  lambda: self._open_upload(data, filename, project))
@@ -501,6 +512,20 @@ class Workbench(pn.viewable.Viewer):
         if self._succeeds(self.session.open_text, data, project):
             self._after_project_replaced()
             self.message(f"Opened {filename}.")
+
+    def _export_project(self) -> Project:
+        """The current project for an export (refused while a field is invalid)."""
+        blockers = self.session.run_blockers()
+        if blockers:
+            raise SpikeStudioError(f"fix {len(blockers)} field(s) first: "
+                                   + "; ".join(blockers))
+        return self.session.project()
+
+    def _shown_run(self) -> tuple[dict, Any, int] | None:
+        r = self.results
+        if r.result is None or r.run_document is None or r.stamp is None:
+            return None
+        return r.run_document, r.result, r.stamp.run
 
     def _download(self) -> io.StringIO:
         return io.StringIO(json.dumps(self.session.document, indent=2, allow_nan=False))
@@ -565,7 +590,9 @@ class Workbench(pn.viewable.Viewer):
         self.stop_button.disabled = True
         if handle.result is not None:
             t0 = time.perf_counter()
-            self._guard(self.results.show, handle.result)
+            if self._guard(self.results.show, handle.result) and self.results.stamp:
+                self.export_menu.result_shown(self.results.stamp.project,
+                                              self.results.stamp.run)
             self.results.show_document(self.session.document)
             self.results_anchor.reveal += 1
             log.info("results shown in %.2f s", time.perf_counter() - t0)

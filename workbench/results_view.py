@@ -48,6 +48,9 @@ class ResultsView(pn.viewable.Viewer):
         self.result: SimulationResult | None = None
         self.stamp: ResultStamp | None = None
         self._pending: ResultStamp | None = None
+        self._pending_document: dict | None = None
+        #: The project document the shown result was run from (the report describes it).
+        self.run_document: dict | None = None
         self._document: dict | None = None
         self.run_count = 0  # runs started for the current project
         self.header = html_pane(header_html(None, None), sizing_mode="stretch_width")
@@ -174,6 +177,7 @@ class ResultsView(pn.viewable.Viewer):
         self.run_count += 1
         sim = document.get("simulation", {})
         record = sim.get("record_spikes", "all")
+        self._pending_document = document  # for the report of this run
         self._pending = ResultStamp(str(document.get("name") or "Untitled"),
                                     document_revision(document), self.run_count,
                                     datetime.now(), tuple(record) if isinstance(
@@ -188,6 +192,7 @@ class ResultsView(pn.viewable.Viewer):
         document lock that changes of plain Bokeh models need.
         """
         self.result = self.stamp = self._pending = None
+        self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
         self._show_header()
@@ -219,6 +224,8 @@ class ResultsView(pn.viewable.Viewer):
         if stamp is None:
             return False
         self.result, self.stamp = result, stamp
+        if stamp is self._pending:
+            self.run_document = self._pending_document
         if len(self.activity) == 1:
             self.activity.extend([self.raster, self.rates])
         recorded = recorded_populations(stamp.record_spikes, result.sizes)

@@ -13,6 +13,8 @@ weight the script uses (an approximation, with a warning).
 
 What NEST cannot hold, each with a warning naming the projection or population:
 delays below one step (NEST's minimum is dt; ours may be 0, which acts one step earlier),
+STDP's order and timing (NEST delivers the weight after the arriving spike's depression,
+and times pre-post pairs with a dendritic delay),
 STDP with w_min != 0 (NEST's rules bound at 0), two plastic projections onto one population
 with different tau_minus (NEST keeps tau_minus on the post neuron).
 """
@@ -70,6 +72,9 @@ def nest_warnings(data: NetworkData) -> list[str]:
         rule = c.plasticity
         if rule is None:
             continue
+        out.append(f"projection {c.id!r}: NEST's STDP delivers the weight after the arriving "
+                   "spike's depression and times pairs with a dendritic delay; learning "
+                   "agrees in distribution, not spike for spike")
         if rule["w_min"] != 0.0:
             out.append(f"projection {c.id!r}: NEST's STDP bounds weights at 0, not at "
                        f"w_min = {fmt(rule['w_min'])} mV")
@@ -91,10 +96,15 @@ def _script(data: NetworkData) -> str:
     for p in data.populations:
         parts.append(_population(p, data))
     for s in data.spike_inputs:
+        plastic = any(c.plasticity for c in data.connections if c.source == s.name)
+        # A spike_generator is a device: it cannot drive plastic synapses.
+        device, why = (("spike_train_injector", "a neuron-like generator (plastic synapses "
+                        "need a\n# neuron as their source; a spike_generator is a device)")
+                       if plastic else ("spike_generator", "one per neuron"))
         parts.append(f'''
 # ---------------------------------------------------------------- input {s.id!r} ({s.model})
-# The spike trains SpikeStudio generated, one spike_generator per neuron.
-{s.name} = nest.Create("spike_generator", {s.size})
+# The spike trains SpikeStudio generated: one {why}.
+{s.name} = nest.Create("{device}", {s.size})
 times, neurons = data["{s.name}__times_ms"], data["{s.name}__neurons"]
 # NEST sends a spike only after time 0: spikes at t = 0 are moved to the first step.
 times = np.maximum(times, {fmt(data.dt_ms)})
@@ -171,8 +181,11 @@ def _connection(c: Connection, data: NetworkData) -> str:
         base = "stdp_nn_symm_synapse" if rule["pairing"] == "nearest" else "stdp_synapse"
         params = ", ".join(f'"{k}": {fmt(x)}' for k, x in stdp_nest_params(rule).items())
         lines.append(f'''# Pair-based STDP ({rule["pairing"]} pairing, {rule["bounds"]} bounds).
-# NEST times the pre spike at emission and the post spike after the delay (a dendritic
-# delay): the same pre-post lags as SpikeStudio, which times the pre spike at its arrival.
+# Two differences from SpikeStudio's rule (docs/export.md): NEST treats the delay as
+# dendritic (pre spike timed at emission, post spike timed delay later, so every pre-post
+# lag is 2 * delay longer than SpikeStudio's, which times the pre spike at its arrival), and
+# it delivers the weight after the depression of the arriving spike (SpikeStudio delivers,
+# then depresses). Learning agrees in distribution, not spike for spike.
 # lambda = a_plus / w_max, alpha = a_minus / a_plus, mu = 0 additive / 1 multiplicative.
 nest.CopyModel("{base}", "{model}", {{{params}}})''')
     lines.append(f'''# Node ids are consecutive from the population's first: pass arrays of ids.

@@ -7,9 +7,11 @@ x nA: ``IF_curr_exp`` then has our LIF's dynamics. PyNN's ``Izhikevich`` takes i
 nA for a 1 pF membrane (x of our units is x / 1000 nA) and, like NEST's, has delta synapses
 (weight * tau_syn / 1000 nA, an approximation with a warning); its threshold is fixed at
 30 mV. Current inputs are piecewise constant: the run is cut where they change and
-``i_offset`` is set for the next piece. On NEST the spikes equal NEST's (our labels); Brian2
-labels one dt earlier and lets input spikes act one step later, so on ``pyNN.brian2`` spike
-times can differ by a step.
+``i_offset`` is set for the next piece (on NEST one step early: pyNN.nest runs NEST one
+min_delay ahead of the time it reports). On NEST the spikes are ours. On
+``pyNN.brian2`` input trains are sent one step early (Brian2 lets an input spike act one
+step after its time) and the refractory period is one dt longer (Brian2 counts it from the
+start of the spike's step): every spike is then ours minus one dt, Brian2's label.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def export(project: Project, out: Path) -> ExportReport:
                             f"v_peak = {fmt(p.params['v_peak'])} mV")
     for s in data.spike_inputs:
         if s.times_ms.size and s.times_ms[0] < 2 * data.dt_ms:
-            warnings.append(f"input {s.id!r}: pyNN.nest sends no spike before two steps; "
-                            f"earlier spikes are sent at {fmt(2 * data.dt_ms)} ms")
+            warnings.append(f"input {s.id!r}: pyNN.nest sends no spike before two steps "
+                            f"(earlier spikes are sent at {fmt(2 * data.dt_ms)} ms); on "
+                            "pyNN.brian2 spikes at 0 ms act one step late")
     for c in data.connections:
         if c.plasticity and c.plasticity["pairing"] == "nearest":
             warnings.append(f"projection {c.id!r}: PyNN's SpikePairRule pairs all spikes; "
@@ -86,8 +89,11 @@ def _script(data: NetworkData) -> str:
         parts.append(f'''
 # ---------------------------------------------------------------- input {s.id!r} ({s.model})
 # The spike trains SpikeStudio generated. pyNN.nest relays them through parrot neurons
-# (one step), so its earliest spike is at 2 DT; earlier ones are moved there.
-times = np.maximum(data["{s.name}__times_ms"], 2 * DT if BACKEND == "nest" else DT)
+# (one step), so its earliest spike is at 2 DT; earlier ones are moved there. Brian2 lets
+# an input spike act one step after its time (SpikeStudio: in its step), so on brian2 the
+# trains are sent one step early (a spike at 0 ms cannot be, and acts one step late).
+times = data["{s.name}__times_ms"]
+times = np.maximum(times, 2 * DT) if BACKEND == "nest" else np.maximum(times - DT, 0.0)
 neurons = data["{s.name}__neurons"]
 {s.name} = sim.Population({s.size}, sim.SpikeSourceArray(
     spike_times=[sim.Sequence(times[neurons == i]) for i in range({s.size})]),
@@ -170,6 +176,9 @@ def _run(data: NetworkData) -> str:
     if data.current_inputs:
         lines.append('''# Current inputs are piecewise constant: the run is cut where they change
 # and each target's i_offset (nA = mV; Izhikevich / 1000) is set for the next piece.
+# pyNN.nest keeps NEST one min_delay (DT) ahead of the time it reports, so a value set
+# after run_until(t) would act from t + DT: on NEST each piece stops one step early.
+AHEAD = DT if BACKEND == "nest" else 0.0
 
 
 def level(name, t):
@@ -189,7 +198,7 @@ for start, stop in zip(changes[:-1], changes[1:]):''' % [c.name for c in data.cu
                                    for c in inputs)
                 lines.append(f"    {p.name}.set(i_offset=({fmt(p.params['i_offset'])} + "
                              f"{terms}){scale})")
-        lines.append("    sim.run_until(stop)")
+        lines.append("    sim.run_until(stop - AHEAD if stop < DURATION else DURATION)")
     else:
         lines.append("sim.run(DURATION)")
     rows = []
