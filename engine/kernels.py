@@ -103,7 +103,7 @@ def _make_run_chunk(models_digest: str):
         decay_tab, tab_off, tab_len,
         ev_k, ev_gid, ev_ptr,
         spk_k, spk_gid, n_spk, spk_now,
-        cnt_spikes, cnt_active, cnt_syn, cnt_plast,
+        cnt_spikes, cnt_active, cnt_syn, cnt_plast, hw_steps, hw_flag, cnt_hw,
         mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
         wt_syn, wt_interval, wt_out,
         dt,
@@ -125,6 +125,13 @@ def _make_run_chunk(models_digest: str):
         cap = spk_k.shape[0]
         n_events = ev_k.shape[0]
         any_plastic = False
+        n_hw = hw_steps.shape[0]
+        hring = hw_flag.shape[1]
+        any_iext = False
+        for g in range(n_total):
+            if iext[g] != 0.0:
+                any_iext = True
+                break
         for p in range(n_proj):
             if proj_rule[p] != 0:
                 any_plastic = True
@@ -137,6 +144,12 @@ def _make_run_chunk(models_digest: str):
                 return SPIKE_BUFFER_FULL, k, ev_ptr, -1
             b = (k - 1) // bin_steps if k > 0 else 0
             ns = 0
+            for j in range(n_hw):  # a constant current is input at every step of this call
+                if any_iext and k > 0 and (k == k0 or (k - 1) % hw_steps[j] == 0):
+                    flag = hw_flag[j, ((k - 1) // hw_steps[j]) % hring]
+                    for g in range(n_total):
+                        if iext[g] != 0.0:
+                            flag[g] = 1
             # ---------------------------------------------------------------- neuron updates
             if k > 0:
                 prev = (k - 1) % ring
@@ -152,6 +165,11 @@ def _make_run_chunk(models_digest: str):
                         return INVALID_STATE, k, ev_ptr, bad
                     cnt_active[b, node] += active
                     cnt_spikes[b, node] += ns - first
+                    if ns > first:  # a neuron that spikes is active in its hardware step
+                        for j in range(n_hw):
+                            row = ((k - 1) // hw_steps[j]) % hring
+                            for s in range(first, ns):
+                                hw_flag[j, row, spk_now[s]] = 1
                     if node_record[node]:
                         for s in range(first, ns):
                             spk_k[n_spk[0]] = k
@@ -169,6 +187,10 @@ def _make_run_chunk(models_digest: str):
                     spk_gid[n_spk[0]] = gid
                     n_spk[0] += 1
             ev_ptr += n_ev_now
+            for j in range(n_hw):
+                if k > 0 and k % hw_steps[j] == 0:  # the last step of a hardware step
+                    hw_flush(hw_flag[j, ((k - 1) // hw_steps[j]) % hring],
+                             cnt_hw[j, (k - hw_steps[j]) // bin_steps], node_type, node_start)
             # ---------------------------------------------------------------- propagation
             for s in range(ns):
                 gid = spk_now[s]
@@ -178,6 +200,10 @@ def _make_run_chunk(models_digest: str):
                     p = out_proj[q]
                     r0 = rowptr[proj_row_off[p] + i]
                     r1 = rowptr[proj_row_off[p] + i + 1]
+                    if n_hw > 0:
+                        _mark_arrivals(hw_flag, hw_steps, k, proj_delay[p], r0, r1,
+                                       node_start[proj_tgt[p]], syn_post, syn_delay,
+                                       proj_dsyn_off[p] - proj_syn_off[p])
                     if proj_rule[p] != 0:  # plastic: queue the pre spike, learn at arrival
                         if proj_delay[p] >= 0:  # one delay: queued under its arrival step
                             slot = (k + proj_delay[p]) % pring
@@ -257,6 +283,38 @@ def inlined_sources_digest() -> str:
 
 
 run_chunk = _make_run_chunk(inlined_sources_digest())
+
+
+@numba.njit(nogil=True, inline="always")
+def _mark_arrivals(hw_flag, hw_steps, k, d, r0, r1, base, syn_post, syn_delay,
+                   shift):  # pragma: no cover - compiled
+    """Flag the targets of synapses r0..r1 (a spike emitted at k) in the hardware step
+    that takes the arrival: weight delivered at ``k + delay`` is integrated in step
+    ``k + delay + 1``, hardware step ``(k + delay) // h``; ``d < 0``: per-synapse delays."""
+    hring = hw_flag.shape[1]
+    for j in range(hw_steps.shape[0]):
+        h = hw_steps[j]
+        if d >= 0:
+            row = ((k + d) // h) % hring
+            for syn in range(r0, r1):
+                hw_flag[j, row, base + syn_post[syn]] = 1
+        else:
+            for syn in range(r0, r1):
+                hw_flag[j, ((k + syn_delay[shift + syn]) // h) % hring, base + syn_post[syn]] = 1
+
+
+@numba.njit(cache=True, nogil=True)
+def hw_flush(flag, cnt, node_type, node_start):  # pragma: no cover - compiled
+    """End of a hardware step: add the flagged neurons of each node to ``cnt``, clear flags."""
+    for node in range(node_type.shape[0]):
+        if node_type[node] < 0:
+            continue
+        part = flag[node_start[node]:node_start[node + 1]]
+        n = 0
+        for g in range(part.shape[0]):  # from 0 over a view: vectorised
+            n += part[g]
+        part[:] = 0
+        cnt[node] += n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -23,6 +23,7 @@ from engine import plasticity as plasticity_rules
 from engine.build import MAX_CHUNK_EVENTS, CompiledNetwork, build
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 from engine.errors import MemoryBudgetError, SimulationError
+from engine.hardware_profiles import hardware_steps, hw_columns
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
 from engine.neurons import NEURON_MODELS
 from engine.neurons import model as neuron_model
@@ -185,6 +186,15 @@ class Simulation:
         self.cnt_active = np.zeros((n_bins, n_nodes), np.int64)
         self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
+        # Idle updates per hardware step (engine.energy): per tracked step (ms of the
+        # profiles, rounded to whole simulation steps), a flag per neuron "gets input or
+        # spikes in hardware step s" for the steps in flight (a ring over s: arrivals are
+        # flagged when sent, up to max_delay ahead) and the flagged count per bin and node.
+        self.hw_ms = hardware_steps(project.energy)
+        self.hw_steps = np.array([max(1, round(t / c.dt_ms)) for t in self.hw_ms], np.int64)
+        hring = c.max_delay // int(self.hw_steps.min(initial=1)) + 2
+        self.hw_flag = np.zeros((len(self.hw_ms), hring, n), np.uint8)
+        self.cnt_hw = np.zeros((len(self.hw_ms), n_bins, n_nodes), np.int64)
         # The spike record is allocated once at its capacity (pages are only touched as
         # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
         self.record_capacity = c.memory.record_capacity
@@ -474,6 +484,7 @@ class Simulation:
             ev_k, ev_gid, ev_ptr,
             self.spk_k, self.spk_gid, self.n_spk, self.spk_now,
             self.cnt_spikes, self.cnt_active, self.cnt_syn, self.cnt_plast,
+            self.hw_steps, self.hw_flag, self.cnt_hw,
             self.mon_interval, self.mon_off, self.mon_ch_ptr, self.ch_gid, self.ch_var,
             self.tr_out, self.wt_syn, self.wt_interval, self.wt_out,
             c.dt_ms,
@@ -561,6 +572,7 @@ class Simulation:
             "active_updates": self.cnt_active[:n_bins].ravel(),
             "syn_events": incoming_syn.ravel(),
             "plasticity_updates": incoming_plast.ravel(),
+            **self._hw_counts(last_k, n_bins, sizes * is_neuron),
         })
         projection_counts = pd.DataFrame({
             "bin_start_ms": np.repeat(bin_start, len(c.proj_ids)),
@@ -585,6 +597,30 @@ class Simulation:
             duration_ms=last_k * dt, requested_ms=c.n_steps * dt, dt_ms=dt, bin_ms=bin_ms,
             status=status, wall_time_s=wall, build_time_s=build_time_s, messages=messages,
         )
+
+    def _hw_counts(self, last_k: int, n_bins: int, neurons: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+        """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
+
+        A hardware step belongs to the bin of its first simulation step; a run that ends
+        mid-step still pays that step's updates (the chip steps once), so its flags are
+        flushed here.
+        """
+        c = self.net
+        columns = {}
+        for j, (ms, h) in enumerate(zip(self.hw_ms, self.hw_steps, strict=True)):
+            h = int(h)
+            if last_k % h and n_bins:
+                ring = self.hw_flag.shape[1]
+                kernels.hw_flush(self.hw_flag[j, ((last_k - 1) // h) % ring],
+                                 self.cnt_hw[j, (last_k // h) * h // c.bin_steps],
+                                 c.node_type, c.node_start)
+            starts = np.arange(0, last_k, h)  # first step - 1 of each hardware step
+            per_bin = np.bincount(starts // c.bin_steps, minlength=n_bins)[:n_bins]
+            updates, active = hw_columns(ms)
+            columns[updates] = (per_bin[:, None] * neurons[None, :]).ravel()
+            columns[active] = self.cnt_hw[j, :n_bins].ravel()
+        return columns
 
     def _network_info(self) -> pd.DataFrame:
         c = self.net
