@@ -207,6 +207,10 @@ class ModelSpec:
         Named parameter sets (e.g. Izhikevich "regular_spiking").
     state_variables
         Names of recordable state variables with units.
+    short
+        Short label for a node in the graph editor (default: the name, capitalised).
+    color
+        CSS colour of the model's nodes in the graph editor ("" for the kind's colour).
     """
 
     name: str
@@ -215,6 +219,14 @@ class ModelSpec:
     params: tuple[ParamSpec, ...]
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_variables: dict[str, str] = field(default_factory=dict)
+    short: str = ""
+    color: str = ""
+
+    @property
+    def short_label(self) -> str:
+        """``short``, or the name with spaces, capitalised."""
+        text = self.short or self.name.replace("_", " ")
+        return text[:1].upper() + text[1:]
 
     def param(self, name: str) -> ParamSpec:
         for spec in self.params:

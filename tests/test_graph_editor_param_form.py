@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 
 from engine.models import CONNECTIVITY_RULES, ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_SPECS
+from widgets import graph_editor as editor_module
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 
@@ -61,7 +63,16 @@ def test_editor_data_and_palette():
     assert not data["edges"][1]["plastic"] and data["edges"][1]["receptor"] == "inh"
     assert data["positions"] == {"p": [1.0, 2.0]}
     items = palette_items(NEURON_MODELS, ENCODER_MODELS)
-    assert {"kind": "population", "model": "lif", "title": "Leaky integrate-and-fire"} in items
+    assert {"kind": "population", "model": "lif", "title": "Leaky integrate-and-fire",
+            "label": "LIF", "color": NEURON_MODELS["lif"].color} in items
+    # every neuron model's label and colour come from the registry (none in the JavaScript)
+    by_model = {i["model"]: i for i in items if i["kind"] == "population"}
+    assert {m: by_model[m]["label"] for m in ("if", "adaptive_lif", "li")} == {
+        "if": "IF", "adaptive_lif": "Adaptive LIF", "li": "LI"}
+    assert all(by_model[m]["color"] for m in NEURON_MODELS)
+    assert next(i for i in items if i["model"] == "poisson")["label"] == "Poisson"
+    js = (Path(editor_module.__file__).with_name("graph_editor.js")).read_text()
+    assert not any(f'"{m}"' in js or f"{m}:" in js for m in NEURON_MODELS if len(m) > 2)
     assert items[-1]["kind"] == "monitor"
     assert len(items) == len(NEURON_MODELS) + len(ENCODER_MODELS) + 1
 

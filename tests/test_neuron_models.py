@@ -49,7 +49,7 @@ def test_every_registered_model_has_a_kernel_slot_and_a_complete_module():
         assert neurons.TYPE_CODES[module.SPEC.name] == code
         assert set(module.STATE) == set(module.SPEC.state_variables)
         assert set(module.STATE.values()) <= {V, I_EXC, I_INH, AUX}
-        assert set(module.PALETTE) == {"label", "color"}
+        assert module.SPEC.short and module.SPEC.color.startswith("#")
         values = module.SPEC.defaults()
         assert module.pack(values, DT).shape == (N_NODE_PARAMS,)
         assert module.initial_aux(values, np.zeros(3)).shape == (3,)

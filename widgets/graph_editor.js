@@ -2,7 +2,6 @@ const NS = "http://www.w3.org/2000/svg";
 const SIZE = { population: [176, 56], encoder: [176, 56], monitor: [150, 46] };
 const GROUPS = [["population", "Populations"], ["encoder", "Inputs"], ["monitor", "Monitors"]];
 const COLUMN_X = { encoder: 0, population: 280, monitor: 560 };
-const SHORT = { lif: "LIF", izhikevich: "Izhikevich", state: "State" };
 
 // Bokeh may deliver dicts as Map objects; draw from plain copies.
 function plain(v) {
@@ -35,9 +34,11 @@ function htmlEl(tag, cls, parent, text) {
   return e;
 }
 
-function shortModel(m) {
+// A node's short label: its model's palette item's (from the engine's registry), else the
+// model name, capitalised.
+function shortModel(m, item) {
   if (!m) return "";
-  if (SHORT[m]) return SHORT[m];
+  if (item && item.label) return item.label;
   const s = String(m).replace(/_/g, " ");
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -154,6 +155,11 @@ export function render({ model, el }) {
     };
   }
 
+  // The palette item of a node's model (label and colour), if the palette offers it.
+  function itemOf(n) {
+    return data.palette.find((p) => p.kind === n.kind && p.model === n.model);
+  }
+
   function nodeSize(n) { return SIZE[n.kind] || SIZE.population; }
 
   function applyView() {
@@ -213,8 +219,9 @@ export function render({ model, el }) {
         b.type = "button";
         b.setAttribute("data-testid", `palette-${item.kind}-${item.model}`);
         b.title = `Add: ${item.title || item.model} (click, or drag onto the canvas)`;
-        htmlEl("span", `ss-ge-swatch ${kind}`, b);
-        htmlEl("span", null, b, item.title || shortModel(item.model));
+        const swatch = htmlEl("span", `ss-ge-swatch ${kind}`, b);
+        if (item.color) swatch.style.background = item.color;
+        htmlEl("span", null, b, item.title || shortModel(item.model, item));
         b.addEventListener("pointerdown", (e) => startPaletteDrag(e, item));
         b.addEventListener("click", () => {
           if (b._dragged) { b._dragged = false; return; }
@@ -235,6 +242,10 @@ export function render({ model, el }) {
       transform: `translate(${x - w / 2},${y - h / 2})`,
     }, nodesG);
     if (problem) g.setAttribute("data-problem", problem);
+    const item = itemOf(n);
+    // The model's colour, where the registry gives one, replaces the kind's (CSS variables).
+    const colorVar = { population: "--pop", encoder: "--enc", monitor: "--mon" }[n.kind];
+    if (item && item.color && colorVar) g.style.setProperty(colorVar, item.color);
     const label = n.label || n.id;
     const t = svgEl("title", {}, g);
     const what = n.kind === "monitor"
@@ -256,8 +267,9 @@ export function render({ model, el }) {
     const title = svgEl("text", { class: "title", x: left, y: h / 2 - 4 }, g);
     title.textContent = clip(label, textW, 7.4);
     let badge;
-    if (n.kind === "monitor") badge = `${shortModel(n.model || "state")} \u2192 ${n.target || "?"}`;
-    else badge = `${shortModel(n.model)} \u00B7 ${formatSize(n.size)}`;
+    if (n.kind === "monitor") {
+      badge = `${shortModel(n.model || "state", item)} \u2192 ${n.target || "?"}`;
+    } else badge = `${shortModel(n.model, item)} \u00B7 ${formatSize(n.size)}`;
     const b = svgEl("text", { class: "badge", x: left, y: h / 2 + 13 }, g);
     b.textContent = clip(badge, textW, 6.4);
     if (n.kind !== "encoder") svgEl("circle", { class: "port-in", cx: 0, cy: h / 2, r: 3.5 }, g);

@@ -115,11 +115,18 @@ def palette_items(
     Returns
     -------
     list of dict
-        ``{"kind", "model", "title"}`` items in palette order.
+        ``{"kind", "model", "title", "label", "color"}`` items in palette order: ``label`` is
+        the short text on a node of that model, ``color`` its colour ("" for the kind's).
     """
-    items = [{"kind": "population", "model": k, "title": m.title} for k, m in neuron_models.items()]
-    items += [{"kind": "encoder", "model": k, "title": m.title} for k, m in encoder_models.items()]
-    items += [{"kind": "monitor", "model": k, "title": "State monitor" if k == "state" else k}
+
+    def item(kind: str, name: str, spec: ModelSpec) -> dict[str, str]:
+        return {"kind": kind, "model": name, "title": spec.title, "label": spec.short_label,
+                "color": spec.color}
+
+    items = [item("population", k, m) for k, m in neuron_models.items()]
+    items += [item("encoder", k, m) for k, m in encoder_models.items()]
+    items += [{"kind": "monitor", "model": k, "title": "State monitor" if k == "state" else k,
+               "label": k.replace("_", " ").capitalize(), "color": ""}
               for k in monitor_models]
     return items
 
@@ -189,7 +196,8 @@ class GraphEditor(pn.custom.JSComponent):
     selection
         ``{"type": "node" | "edge", "id": ...}`` or ``{}``.
     palette
-        ``{"kind", "model", "title"}`` items offered for adding (see :func:`palette_items`).
+        ``{"kind", "model", "title", "label", "color"}`` items offered for adding (see
+        :func:`palette_items`); a node's short label and colour are its model's item's.
     problems
         ``{node_or_edge_id: message}`` drawn as a red outline with the message as tooltip.
 
@@ -203,7 +211,8 @@ class GraphEditor(pn.custom.JSComponent):
     edges = param.List(default=[], doc="Projections to draw (plain dicts).")
     positions = param.Dict(default={}, doc="Node centres {id: [x, y]}.")
     selection = param.Dict(default={}, doc='{"type": "node"|"edge", "id": ...} or {}.')
-    palette = param.List(default=[], doc="Items the user can add: {kind, model, title}.")
+    palette = param.List(default=[], doc="Items the user can add: {kind, model, title, "
+                         "label, color}; labels and colours of nodes come from here too.")
     problems = param.Dict(default={}, doc="Validation messages by node or edge id.")
     fit_request = param.Integer(default=0, doc="Increment to fit the whole graph into view "
                                 "(e.g. after opening another project).")

@@ -84,8 +84,9 @@ def add_node(document: Document, kind: str, model: str, x: float = 200.0, y: flo
             raise EditError(f"unknown neuron model {model!r}")
         node = {"id": unique_id(doc, model), "kind": kind, "model": model,
                 "size": DEFAULT_SIZE[kind], "params": {}}
-        if model == "izhikevich":
-            node["params"] = {"preset": "regular_spiking"}
+        presets = NEURON_MODELS[model].presets
+        if presets:  # a model with presets starts from its first (Izhikevich: regular spiking)
+            node["params"] = {"preset": next(iter(presets))}
     elif kind == "encoder":
         if model not in ENCODER_MODELS:
             raise EditError(f"unknown encoder {model!r}")

@@ -12,7 +12,7 @@ from engine.params import ModelSpec, ParamSpec
 
 SPEC = ModelSpec(
     name="adaptive_lif",
-    title="Adaptive LIF (threshold adaptation)",
+    title="Adaptive LIF",
     doc=(
         "The LIF (tau_m dv/dt = (v_rest - v) + I_exc + I_inh + I_ext) with a threshold that "
         "rises with activity: a spike is emitted when v >= v_thresh + theta; then v is "
@@ -27,10 +27,11 @@ SPEC = ModelSpec(
                   minimum=0.0, exclusive_minimum=True, maximum=1e7),
     ) + lif.SPEC.params[5:],
     state_variables={"v": "mV", "theta": "mV", "i_exc": "mV", "i_inh": "mV"},
+    short="Adaptive LIF",
+    color="#db2777",
 )
 STATE = {**SYNAPTIC_STATE, "theta": AUX}
 EMITS_SPIKES = True
-PALETTE = {"label": "Adaptive LIF", "color": "#db2777"}
 
 # Layout of the packed parameters: the LIF's, then the adaptation's.
 P_AA, DELTA = lif.REF_STEPS + 1, lif.REF_STEPS + 2

@@ -5,14 +5,13 @@ with these names:
 
 ``SPEC``
     Its :class:`~engine.params.ModelSpec` (parameters with units, ranges and docs; its
-    ``state_variables`` are what monitors may record).
+    ``state_variables`` are what monitors may record; ``short`` and ``color`` label and colour
+    its nodes in the graph editor).
 ``STATE``
     Where each state variable lives in the kernel: name -> one of :data:`V`, :data:`I_EXC`,
     :data:`I_INH`, :data:`AUX` (the kernel's arrays ``v``, ``ie``, ``ii``, ``u``).
 ``EMITS_SPIKES``
     False for a model that never spikes (projections from it are refused).
-``PALETTE``
-    ``{"label": ..., "color": ...}``: the node's short label and colour in the graph editor.
 ``pack(values, dt) -> np.ndarray``
     The per-node constants of the update (length at most :data:`N_NODE_PARAMS`), laid out by
     named index constants defined in the model's file; only its ``step`` reads them.

@@ -44,10 +44,11 @@ SPEC = ModelSpec(
         T_REF, TAU_SYN_EXC, TAU_SYN_INH, I_OFFSET, V_INIT, V_INIT_SPREAD,
     ),
     state_variables={"v": "mV", "i_exc": "mV", "i_inh": "mV"},
+    short="IF",
+    color="#0891b2",
 )
 STATE = SYNAPTIC_STATE
 EMITS_SPIKES = True
-PALETTE = {"label": "IF", "color": "#0891b2"}
 
 # Layout of the packed parameters.
 P_EXT, P_ME, P_MI, P_EE, P_II, VRESET, VTHRESH, SUBTRACT, REF_STEPS = range(9)

@@ -42,7 +42,7 @@ SPEC = ModelSpec(
                   minimum=-200.0, maximum=100.0),
         V_INIT_SPREAD,
     ),
-    presets={
+    presets={  # the first is a new population's (workbench.edits.add_node)
         "regular_spiking": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
         "intrinsically_bursting": {"a": 0.02, "b": 0.2, "c": -55.0, "d": 4.0},
         "chattering": {"a": 0.02, "b": 0.2, "c": -50.0, "d": 2.0},
@@ -50,12 +50,11 @@ SPEC = ModelSpec(
         "low_threshold_spiking": {"a": 0.02, "b": 0.25, "c": -65.0, "d": 2.0},
     },
     state_variables={"v": "mV", "u": "", "i_exc": "", "i_inh": ""},
+    short="Izhikevich",
+    color="#7c3aed",
 )
 STATE = {"v": V, "u": AUX, "i_exc": I_EXC, "i_inh": I_INH}
 EMITS_SPIKES = True
-PALETTE = {"label": "Izhikevich", "color": "#7c3aed"}
-#: A new population of this model starts from this preset (the workbench's add_node).
-DEFAULT_PRESET = "regular_spiking"
 
 # Layout of the packed parameters.
 A, B, C, D, V_PEAK, P_EE, P_II = range(7)

@@ -21,7 +21,7 @@ from engine.params import ModelSpec
 
 SPEC = ModelSpec(
     name="li",
-    title="Leaky integrator (readout)",
+    title="Leaky integrator",
     doc=(
         "tau_m dv/dt = (v_rest - v) + I_exc + I_inh + I_ext; tau_syn dI/dt = -I. Never "
         "spikes: record its v with a state monitor (a readout layer). Integrated exactly. "
@@ -29,10 +29,11 @@ SPEC = ModelSpec(
     ),
     params=(TAU_M, V_REST, TAU_SYN_EXC, TAU_SYN_INH, I_OFFSET, V_INIT, V_INIT_SPREAD),
     state_variables={"v": "mV", "i_exc": "mV", "i_inh": "mV"},
+    short="LI",
+    color="#65a30d",
 )
 STATE = SYNAPTIC_STATE
 EMITS_SPIKES = False
-PALETTE = {"label": "LI", "color": "#65a30d"}
 
 # Layout of the packed parameters: the LIF's propagators (no threshold).
 P_MM, P_EXT, P_ME, P_MI, P_EE, P_II, VREST = (lif.P_MM, lif.P_EXT, lif.P_ME, lif.P_MI,

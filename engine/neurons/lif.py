@@ -39,10 +39,11 @@ SPEC = ModelSpec(
     params=(TAU_M, V_REST, V_RESET, V_THRESH, T_REF, TAU_SYN_EXC, TAU_SYN_INH, I_OFFSET, V_INIT,
             V_INIT_SPREAD),
     state_variables={"v": "mV", "i_exc": "mV", "i_inh": "mV"},
+    short="LIF",
+    color="#2f6fde",
 )
 STATE = SYNAPTIC_STATE
 EMITS_SPIKES = True
-PALETTE = {"label": "LIF", "color": "#2563eb"}
 
 # Layout of the packed parameters.
 P_MM, P_EXT, P_ME, P_MI, P_EE, P_II, VREST, VRESET, VTHRESH, REF_STEPS = range(10)

@@ -222,7 +222,9 @@ def test_palette_drag_zoom_and_monitor_connect(serve_app, goto_app, wait_until):
     # Drag a monitor from the palette onto an empty part of the canvas.
     canvas = page.locator(".ss-ge-canvas").bounding_box()
     drop = (canvas["x"] + canvas["width"] - 160, canvas["y"] + canvas["height"] - 90)
-    _drag(page, _centre(page.get_by_test_id("palette-monitor-state")), drop)
+    item = page.get_by_test_id("palette-monitor-state")
+    item.scroll_into_view_if_needed()  # the palette scrolls: every neuron model is listed
+    _drag(page, _centre(item), drop)
     wait_until(lambda: "add_node" in app.names(), message="add_node from palette drag")
     added = app.actions[-1]
     assert (added["kind"], added["model"]) == ("monitor", "state")
