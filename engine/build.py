@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine import plasticity as plasticity_rules
 from engine.connectivity import connect, expected_synapses
 from engine.encoders import (
     CurrentSchedule,
@@ -25,6 +26,7 @@ from engine.encoders import (
     make_current_schedule,
     make_spike_source,
 )
+from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
 from engine.limits import (
     RECORD_MIN_SPIKES,
@@ -33,18 +35,17 @@ from engine.limits import (
     StopCheck,
     memory_budget,
 )
-from engine.models import CURRENT_ENCODERS, PLASTICITY_RULES, SPIKE_ENCODERS
+from engine.models import CURRENT_ENCODERS, SPIKE_ENCODERS
 from engine.neurons import TYPE_CODES
 from engine.neurons import model as neuron_model
 from engine.neurons.base import N_NODE_PARAMS
+from engine.plasticity.base import N_PLASTICITY_PARAMS
 from engine.project import Project
 
 # Node type codes shared with engine.kernels: a population's is its model's position in
 # engine.neurons.MODELS (TYPE_CODES); encoders are negative.
 SPIKE_SOURCE, CURRENT_SOURCE = -1, -2
-# Plasticity rule codes shared with engine.kernels.
-NO_PLASTICITY, STDP, TEACHING = 0, 1, 2
-N_PLASTICITY_PARAMS = 10
+# Plasticity rule codes (0: static) are positions in engine.plasticity.RULES plus one.
 FULL_SNAPSHOT_SYNAPSES = 200_000  # plastic projections up to this size keep full snapshots
 
 _MB = 1024 * 1024
@@ -263,7 +264,7 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     for node_id, b in bounds.items():
         per_step += b.per_step
         model = net.node(node_id).model
-        if model in ("poisson", "regular"):
+        if encoder_module(model).BLOCKWISE:  # generated block by block
             est.add(f"input events of {node_id}", BLOCK_EVENT_BYTES * b.per_block, "run")
         else:
             est.add(f"input events of {node_id}", FIXED_EVENT_BYTES * b.total)
@@ -501,7 +502,7 @@ def _weights(p, n_syn: int, rng: np.random.Generator, matrix_w: np.ndarray | Non
     at :data:`DRAW_BLOCK` values and Stop is honoured between blocks.
     """
     out = np.empty(n_syn, dtype)
-    bounds = plasticity_bounds(p.plasticity) if p.plasticity else None
+    bounds = plasticity_rules.bounds(p.plasticity) if p.plasticity else None
     for lo in range(0, n_syn, DRAW_BLOCK):
         stop.check("drawing synapse weights")
         hi = min(n_syn, lo + DRAW_BLOCK)
@@ -620,7 +621,7 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int, stop: StopCheck) -> di
         plasticity = blk["plasticity"]
         if plasticity:
             stop.check("indexing plastic synapses")
-            rule[b], pparams[b] = _plasticity_params(plasticity)
+            rule[b], pparams[b] = plasticity_rules.pack(plasticity)
             n_pre = blk["rowptr"].shape[0] - 1
             order = np.argsort(blk["targets"], kind="stable")
             counts = np.bincount(blk["targets"], minlength=blk["n_post"])
@@ -678,26 +679,6 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int, stop: StopCheck) -> di
         out_proj=np.array([b for lst in out_lists for b in lst], np.int32),
         max_delay=max_delay, weight_records=[],
     )
-
-
-def plasticity_bounds(plasticity: dict) -> tuple[float, float]:
-    """(w_min, w_max) of a projection's plasticity rule (defaults filled in)."""
-    spec = PLASTICITY_RULES[plasticity["rule"]]
-    v = spec.resolve({k: val for k, val in plasticity.items() if k != "rule"})
-    return float(v["w_min"]), float(v["w_max"])
-
-
-def _plasticity_params(plasticity: dict) -> tuple[int, np.ndarray]:
-    spec = PLASTICITY_RULES[plasticity["rule"]]
-    v = spec.resolve({k: val for k, val in plasticity.items() if k != "rule"})
-    out = np.zeros(N_PLASTICITY_PARAMS)
-    if spec.name == "stdp":
-        out[:8] = [v["a_plus"], v["a_minus"], v["tau_plus"], v["tau_minus"], v["w_min"],
-                   v["w_max"], 1.0 if v["pairing"] == "nearest" else 0.0,
-                   1.0 if v["bounds"] == "multiplicative" else 0.0]
-        return STDP, out
-    out[:5] = [v["step_up"], v["step_down"], v["window_ms"], v["w_min"], v["w_max"]]
-    return TEACHING, out
 
 
 def _build_monitors(net, index, starts, dt: float, n_steps: int) -> list[dict]:

@@ -17,15 +17,22 @@ stays responsive; ``cache=True`` keeps the compiled code between processes.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numba
 import numpy as np
 
-from engine import neurons
+from engine import neurons, plasticity
+from engine.plasticity import stdp, teaching
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
 #: What made the kernel stop with BREAKPOINT (``hit[0]``; ``hit[1]`` the breakpoint's row in its
 #: table, ``hit[2]`` the global neuron or the synapse concerned).
 HIT_SPIKE, HIT_RATE, HIT_WEIGHT = 1, 2, 3
+# Plasticity: STDP's code (engine.plasticity; the other rule is the teaching rule, checked in
+# tests/test_neuron_models.py); each rule's parameters are read by the names its file defines.
+_STDP = plasticity.RULE_CODES["stdp"]
 NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 
 
@@ -79,9 +86,10 @@ def _make_run_chunk(models_digest: str):
     """The kernel, compiled with the neuron models of the registry inlined.
 
     numba's cache of a function is keyed by its own source file only, so a change in a
-    model's file would leave a stale ``run_chunk`` in the cache. A closure variable is part of
-    numba's cache key (it hashes the cell contents), so ``models_digest``, a hash of every
-    model file, makes each version of the models its own cache entry.
+    model's (or a plasticity rule's) file would leave a stale ``run_chunk`` in the cache. A
+    closure variable is part of numba's cache key (it hashes the cell contents), so
+    ``models_digest``, a hash of those files (:func:`inlined_sources_digest`), makes each
+    version of them its own cache entry.
     """
 
     @numba.njit(cache=True, nogil=True)
@@ -289,7 +297,18 @@ def _make_run_chunk(models_digest: str):
     return run_chunk
 
 
-run_chunk = _make_run_chunk(neurons.sources_digest())
+def inlined_sources_digest() -> str:
+    """sha256 of every file of engine.neurons and engine.plasticity: the kernel inlines the
+    models' steps and reads the rules' parameter layouts, so it is cached under this digest."""
+    h = hashlib.sha256()
+    for package in (neurons, plasticity):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            h.update(f"{package.__name__}/{path.name}".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+run_chunk = _make_run_chunk(inlined_sources_digest())
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -306,11 +325,20 @@ def _decayed(value, dk, decay_tab, off, length):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True, inline="always")
 def _stdp_params(par, tab_off, tab_len, p):  # pragma: no cover - compiled
     """Unpack projection p's STDP parameters and its two decay tables."""
-    w_min = par[4]
-    w_max = par[5]
+    w_min = par[stdp.W_MIN]
+    w_max = par[stdp.W_MAX]
     span = w_max - w_min if w_max > w_min else 1.0
-    return (par[0], par[1], w_min, w_max, par[6] != 0.0, par[7] != 0.0, span,
-            tab_off[p, 0], tab_len[p, 0], tab_off[p, 1], tab_len[p, 1])
+    return (par[stdp.A_PLUS], par[stdp.A_MINUS], w_min, w_max, par[stdp.NEAREST] != 0.0,
+            par[stdp.SOFT] != 0.0, span, tab_off[p, 0], tab_len[p, 0], tab_off[p, 1],
+            tab_len[p, 1])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _teaching_params(par, dt):  # pragma: no cover - compiled
+    """Unpack a teaching rule's parameters (the window in steps)."""
+    return (par[teaching.STEP_UP], par[teaching.STEP_DOWN],
+            int(round(par[teaching.WINDOW_MS] / dt)), par[teaching.W_MIN],
+            par[teaching.W_MAX])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -378,7 +406,7 @@ def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_sy
     out = k % buf_e.shape[0]
     cnt_syn[b, p] += r1 - r0
     cnt_plast[b, p] += r1 - r0
-    if rule == 1:  # pair-based STDP; traces decay lazily (value at last update + table)
+    if rule == _STDP:  # pair-based STDP; traces decay lazily (value at last update + table)
         (_, a_minus, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
          minus_len) = _stdp_params(par, tab_off, tab_len, p)
         for syn in range(r0, r1):
@@ -403,11 +431,7 @@ def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_sy
             pre_trace[t] = 1.0 if nearest else x + 1.0
             pre_last[t] = k
     else:  # teaching rule: coincidence within a window
-        up = par[0]
-        down = par[1]
-        window = int(round(par[2] / dt))
-        w_min = par[3]
-        w_max = par[4]
+        up, down, window, w_min, w_max = _teaching_params(par, dt)
         for syn in range(r0, r1):
             j = syn_post[syn]
             w = syn_weight[syn]
@@ -439,7 +463,7 @@ def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pr
     base = node_start[tgt]
     pre_off = proj_pre_off[p]
     post_off = proj_post_off[p]
-    if rule == 1:
+    if rule == _STDP:
         (a_plus, _, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
          minus_len) = _stdp_params(par, tab_off, tab_len, p)
         for s in range(ns):
@@ -465,11 +489,7 @@ def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, pr
             post_trace[post_off + j] = 1.0 if nearest else y + 1.0
             post_last[post_off + j] = k
     else:
-        up = par[0]
-        down = par[1]
-        window = int(round(par[2] / dt))
-        w_min = par[3]
-        w_max = par[4]
+        up, down, window, w_min, w_max = _teaching_params(par, dt)
         for s in range(ns):
             gid = spk_now[s]
             if node_of[gid] != tgt:

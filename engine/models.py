@@ -3,8 +3,8 @@
 Each entry is a :class:`~engine.params.ModelSpec`: the single source of truth for parameter
 names, units, defaults, valid ranges and docs. The validator, the build step, the inspector form
 and the exporters all read these registries; nothing else declares parameters. Neuron models
-live one per file in :mod:`engine.neurons` (its registry is re-exported here as
-``NEURON_MODELS``).
+live one per file in :mod:`engine.neurons`, encoders in :mod:`engine.encoders`, plasticity
+rules in :mod:`engine.plasticity`; their registries are re-exported here.
 
 Units: times in ms, voltages in mV, rates in Hz. Input currents and synaptic weights are
 expressed as R*I in mV (the depolarisation a current would hold at steady state), the convention
@@ -13,8 +13,10 @@ of Brian2's CUBA example and of NIR's LIF with r = 1.
 
 from __future__ import annotations
 
+from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS, SPIKE_ENCODERS
 from engine.neurons import NEURON_MODELS, izhikevich, lif
 from engine.params import ModelSpec, ParamSpec
+from engine.plasticity import PLASTICITY_RULES
 
 __all__ = ["CONNECTIVITY_RULES", "CURRENT_ENCODERS", "ENCODER_MODELS", "IZHIKEVICH", "LIF",
            "NEURON_MODELS", "PLASTICITY_RULES", "SPIKE_ENCODERS"]
@@ -25,142 +27,10 @@ LIF = lif.SPEC
 IZHIKEVICH = izhikevich.SPEC
 
 # ---------------------------------------------------------------- encoders (input nodes)
-_START = ParamSpec("start_ms", "ms", 0.0, "Time the input switches on.", minimum=0.0)
-_STOP = ParamSpec("stop_ms", "ms", 1e9, "Time the input switches off.", minimum=0.0)
-
-SPIKE_ENCODERS: dict[str, ModelSpec] = {m.name: m for m in (
-    ModelSpec(
-        "poisson", "Poisson spike trains",
-        "Independent Bernoulli spike trains with probability rate*dt per step (Poisson in the "
-        "limit dt -> 0). With a rate table the rate is piecewise constant between its rows.",
-        (
-            ParamSpec("rate_hz", "Hz", 10.0, "Firing rate of every neuron.", minimum=0.0,
-                      maximum=10_000.0),
-            ParamSpec("rate_table", "Hz", [], "Optional [time_ms, rate_hz] rows; overrides "
-                      "rate_hz from the first row's time on.", kind="table", minimum=0.0,
-                      maximum=10_000.0),
-            _START, _STOP,
-        ),
-    ),
-    ModelSpec(
-        "regular", "Regular spike trains",
-        "Every neuron fires at a fixed rate, the first spike at start_ms + phase_ms.",
-        (
-            ParamSpec("rate_hz", "Hz", 10.0, "Firing rate.", minimum=0.0,
-                      exclusive_minimum=True, maximum=10_000.0),
-            ParamSpec("phase_ms", "ms", 0.0, "Offset of the first spike.", minimum=0.0),
-            ParamSpec("phase_step_ms", "ms", 0.0, "Extra offset per neuron index (a "
-                      "travelling wave when > 0).", minimum=0.0),
-            _START, _STOP,
-        ),
-    ),
-    ModelSpec(
-        "spike_times", "Spike times (data-driven)",
-        "Explicit spike times, one list per neuron (e.g. loaded from a recording).",
-        (
-            ParamSpec("times_ms", "ms", [[10.0]], "One list of spike times per neuron.",
-                      kind="spike_lists", minimum=0.0),
-        ),
-    ),
-    ModelSpec(
-        "latency", "Latency coding",
-        "Each neuron encodes one value x in [0, 1] as the time of a single spike: "
-        "t = t_max * (1 - x); values below x_min stay silent. Repeats every period_ms "
-        "when period_ms > 0.",
-        (
-            ParamSpec("values", "", [1.0, 0.5, 0.25], "One value in [0, 1] per neuron.",
-                      kind="float_list", minimum=0.0, maximum=1.0),
-            ParamSpec("t_max_ms", "ms", 20.0, "Spike time of the smallest value.",
-                      minimum=0.0, exclusive_minimum=True),
-            ParamSpec("x_min", "", 0.0, "Values below this emit no spike.", minimum=0.0,
-                      maximum=1.0),
-            ParamSpec("period_ms", "ms", 0.0, "Repetition period (0 = once).", minimum=0.0),
-        ),
-    ),
-    ModelSpec(
-        "delta", "Delta (change) coding",
-        "Emits an ON spike (neuron 2k) when channel k of the signal rises by threshold since "
-        "the last spike of that channel, an OFF spike (neuron 2k+1) when it falls by "
-        "threshold, like an event camera. The signal is sampled at its table rows and held.",
-        (
-            ParamSpec("signal", "", [[0.0, 0.0], [50.0, 1.0], [100.0, 0.0]],
-                      "[time_ms, value] rows of one channel (the node has 2 neurons: ON, OFF).",
-                      kind="table", minimum=-1e9, maximum=1e9),
-            ParamSpec("threshold", "", 0.1, "Change that triggers a spike.", minimum=0.0,
-                      exclusive_minimum=True),
-            ParamSpec("sample_ms", "ms", 1.0, "Interval at which the held signal is compared.",
-                      minimum=0.0, exclusive_minimum=True),
-        ),
-    ),
-)}
-
-CURRENT_ENCODERS: dict[str, ModelSpec] = {m.name: m for m in (
-    ModelSpec(
-        "constant_current", "Constant current",
-        "A constant input (as R*I, mV) to every target neuron, scaled by the projection weight.",
-        (ParamSpec("amplitude", "mV", 20.0, "Input amplitude.", minimum=-1e4, maximum=1e4),),
-    ),
-    ModelSpec(
-        "step_current", "Step / pulse current",
-        "Input of the given amplitude between start_ms and stop_ms, zero otherwise.",
-        (
-            ParamSpec("amplitude", "mV", 20.0, "Input amplitude.", minimum=-1e4, maximum=1e4),
-            ParamSpec("start_ms", "ms", 50.0, "Onset.", minimum=0.0),
-            ParamSpec("stop_ms", "ms", 150.0, "Offset.", minimum=0.0),
-        ),
-    ),
-    ModelSpec(
-        "current_table", "Current from data",
-        "Piecewise-constant input from [time_ms, amplitude_mV] rows (zero before the first).",
-        (ParamSpec("table", "mV", [[0.0, 0.0], [50.0, 15.0]], "[time_ms, amplitude] rows.",
-                   kind="table", minimum=-1e4, maximum=1e4),),
-    ),
-)}
-
-ENCODER_MODELS: dict[str, ModelSpec] = {**SPIKE_ENCODERS, **CURRENT_ENCODERS}
+# One file per encoder in engine/encoders/; these are that registry's.
 
 # ---------------------------------------------------------------- plasticity rules
-_W_MIN = ParamSpec("w_min", "mV", 0.0, "Lower weight bound.", minimum=0.0)
-_W_MAX = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)
-
-PLASTICITY_RULES: dict[str, ModelSpec] = {m.name: m for m in (
-    ModelSpec(
-        "stdp", "Pair-based STDP",
-        "Song, Miller & Abbott (2000) with traces. A post spike after a pre spike (lag s > 0) "
-        "adds A_plus exp(-s/tau_plus); a pre spike after a post spike subtracts "
-        "A_minus exp(-s/tau_minus). The pre spike is timed at its arrival at the synapse "
-        "(after the axonal delay); post spikes act without delay. 'additive' clips to "
-        "[w_min, w_max]; 'multiplicative' scales potentiation by (w_max - w) and depression "
-        "by (w - w_min), with A in units of the weight range.",
-        (
-            ParamSpec("a_plus", "mV", 0.01, "Potentiation amplitude.", minimum=0.0),
-            ParamSpec("a_minus", "mV", 0.0105, "Depression amplitude.", minimum=0.0),
-            ParamSpec("tau_plus", "ms", 20.0, "Potentiation window.", minimum=0.0,
-                      exclusive_minimum=True),
-            ParamSpec("tau_minus", "ms", 20.0, "Depression window.", minimum=0.0,
-                      exclusive_minimum=True),
-            _W_MIN, _W_MAX,
-            ParamSpec("pairing", "", "all_to_all", "all_to_all: every pre/post pair counts; "
-                      "nearest: only the nearest spike of the other side.", kind="choice",
-                      choices=("all_to_all", "nearest")),
-            ParamSpec("bounds", "", "additive", "Hard (additive) or soft (multiplicative) "
-                      "bounds.", kind="choice", choices=("additive", "multiplicative")),
-        ),
-    ),
-    ModelSpec(
-        "teaching", "Teaching rule (coincidence)",
-        "A simple rule for teaching: a pre spike with a post spike within window_ms of it "
-        "(before or after) grows the weight by step_up; a pre spike with no post spike within "
-        "that window shrinks it by step_down. Weights are clipped to [w_min, w_max]. Not a "
-        "biological model: it has no timing dependence inside the window.",
-        (
-            ParamSpec("step_up", "mV", 0.1, "Growth per coincident pre spike.", minimum=0.0),
-            ParamSpec("step_down", "mV", 0.05, "Shrinkage per lone pre spike.", minimum=0.0),
-            ParamSpec("window_ms", "ms", 5.0, "Coincidence window.", minimum=0.0),
-            _W_MIN, _W_MAX,
-        ),
-    ),
-)}
+# One file per rule in engine/plasticity/; PLASTICITY_RULES is that registry's.
 
 # ---------------------------------------------------------------- connectivity rules
 CONNECTIVITY_RULES: dict[str, ModelSpec] = {m.name: m for m in (

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.encoders import encoder as encoder_module
 from engine.errors import Problem, ProjectError
 from engine.files import atomic_write_text  # noqa: F401 - re-exported (workbench.storage)
 from engine.hardware_profiles import profiles_from_document
@@ -691,22 +692,16 @@ def _check_node_consistency(c: _Checker, kind: str, model: str, values: dict, si
     if kind == "population":
         for name, message in neuron_model(model).check(values):
             c.add(f"{p}.{name}", message)
-    if model in ("step_current", "poisson", "regular") and values["stop_ms"] <= values["start_ms"]:
-        c.add(f"{p}.stop_ms", f"must be after start_ms ({values['start_ms']:g} ms), got "
-                              f"{values['stop_ms']:g} ms")
-    expected = {"latency": len(values.get("values", [])) if model == "latency" else None,
-                "spike_times": len(values.get("times_ms", [])) if model == "spike_times"
-                else None, "delta": 2}.get(model)
-    if expected is not None and size is not None and size != expected:
-        c.add(f"{path}.size", f"must be {expected} for a {model} encoder (one neuron per "
-                              f"{'value' if model != 'delta' else 'ON/OFF channel'}), got {size}")
-    if model == "regular" and size is not None:
-        last = values["phase_ms"] + values["phase_step_ms"] * (size - 1)
-        if last > MAX_TIME_MS:
-            c.add(f"{p}.phase_step_ms", f"puts the last neuron's first spike at {last:g} ms; "
-                                        f"it must be at most {MAX_TIME_MS:g} ms")
-    if model == "delta" and len(values["signal"]) < 1:
-        c.add(f"{p}.signal", "must have at least one row")
+    if kind != "encoder":
+        return
+    module = encoder_module(model)
+    if hasattr(module, "fixed_size") and size is not None:
+        expected = module.fixed_size(values)
+        if size != expected:
+            c.add(f"{path}.size", f"must be {expected} for a {model} encoder "
+                                  f"({module.SIZE_RULE}), got {size}")
+    for name, message in (module.check(values, size) if hasattr(module, "check") else []):
+        c.add(f"{p}.{name}", message)
 
 
 def _validate_monitor_target(c: _Checker, node: dict, path: str, by_id: dict, dt: float) -> None:

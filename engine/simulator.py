@@ -19,16 +19,9 @@ import numpy as np
 import pandas as pd
 
 from engine import kernels
+from engine import plasticity as plasticity_rules
 from engine.breakpoints import Breakpoint, BreakpointHit
-from engine.build import (
-    _MB,
-    MAX_CHUNK_EVENTS,
-    STDP,
-    TEACHING,
-    CompiledNetwork,
-    build,
-    estimate_memory,
-)
+from engine.build import _MB, MAX_CHUNK_EVENTS, CompiledNetwork, build, estimate_memory
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource, make_spike_source
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
@@ -261,8 +254,10 @@ class Simulation:
         self.post_trace = np.zeros(max(1, n_post))
         self.pre_last = np.full(max(1, c.n_pre_state), kernels.NEVER, np.int64)
         self.post_last = np.full(max(1, n_post), kernels.NEVER, np.int64)
-        teaching = bool(np.any(c.proj_rule == TEACHING))
-        self.credited = np.ones(c.n_synapses if teaching else 1, np.uint8)
+        # Rules that credit synapses (the teaching rule) keep a flag per synapse.
+        credit = any(plasticity_rules.rule_module(int(c.proj_rule[p])).CREDITS_SYNAPSES
+                     for p in plastic)
+        self.credited = np.ones(c.n_synapses if credit else 1, np.uint8)
         # Queue of pre spikes, by arrival step (one delay) or by emission step (per-synapse
         # delays: pend_cur is where each spike's row has arrived so far).
         pring = (max((int(c.proj_dmax[p]) for p in plastic), default=0)) + 1
@@ -276,7 +271,7 @@ class Simulation:
         self._init_decay_tables(plastic)
 
     def _init_decay_tables(self, plastic: np.ndarray) -> None:
-        """exp(-n dt / tau) for the STDP traces, until it falls below e^-30 (then 0)."""
+        """exp(-n dt / tau) for the rules' traces, until it falls below e^-30 (then 0)."""
         c = self.net
         n_proj = max(1, len(c.proj_ids))
         self.tab_off = np.zeros((n_proj, 2), np.int64)
@@ -284,9 +279,9 @@ class Simulation:
         tables = [np.zeros(1)]
         size = 1
         for p in plastic:
-            if c.proj_rule[p] != STDP:
-                continue
-            for side, tau in enumerate(c.proj_pparams[p, 2:4]):
+            rule = plasticity_rules.rule_module(int(c.proj_rule[p]))
+            for side, index in enumerate(rule.TRACE_TAUS):
+                tau = c.proj_pparams[p, index]
                 n = int(np.ceil(30.0 * tau / c.dt_ms)) + 1
                 tables.append(np.exp(-np.arange(n) * c.dt_ms / tau))
                 self.tab_off[p, side], self.tab_len[p, side] = size, n
@@ -787,8 +782,8 @@ class Simulation:
         grown = np.full((end // self.wt_interval + 1) * len(self.wt_syn), np.nan, np.float32)
         grown[:self.wt_out.shape[0]] = self.wt_out
         self.wt_out = grown
-        for i in list(c.spike_sources):
-            if c.node_model[i] in ("latency", "delta"):  # events computed up to the end
+        for i, source in list(c.spike_sources.items()):
+            if not isinstance(source, BlockSpikeSource):  # events computed up to the end
                 node = self.project.network.node(c.node_ids[i])
                 c.spike_sources[i] = make_spike_source(
                     SPIKE_ENCODERS[node.model], node.size, node.resolved_params(), c.dt_ms,
@@ -947,10 +942,8 @@ class Simulation:
 def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[float, float]:
     """Weight axis range: the rule's bounds for plastic projections, else the data range."""
     rule = int(c.proj_rule[b])
-    if rule == STDP:
-        return float(c.proj_pparams[b, 4]), float(c.proj_pparams[b, 5])
-    if rule == TEACHING:
-        return float(c.proj_pparams[b, 3]), float(c.proj_pparams[b, 4])
+    if rule != plasticity_rules.NO_PLASTICITY:
+        return plasticity_rules.packed_bounds(rule, c.proj_pparams[b])
     if matrix.size:
         return float(matrix.min()), float(matrix.max())
     return 0.0, 1.0

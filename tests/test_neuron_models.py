@@ -59,9 +59,9 @@ def test_every_registered_model_has_a_kernel_slot_and_a_complete_module():
 
 def test_kernel_cache_key_follows_the_model_files():
     """numba keys a cached function by its own file; the kernel's closure holds the digest of
-    the model files, which numba hashes into the cache index key."""
+    the model and plasticity files, which numba hashes into the cache index key."""
     cells = [c.cell_contents for c in kernels.run_chunk.py_func.__closure__]
-    assert neurons.sources_digest() in cells
+    assert kernels.inlined_sources_digest() in cells
     a, b = kernels._make_run_chunk("a"), kernels._make_run_chunk("b")
     codegen = a.targetctx.codegen()
     sig = ("any signature",)  # only the keys' difference matters
@@ -160,3 +160,35 @@ def test_memory_estimate_counts_no_spikes_of_a_leaky_integrator():
     assert spike_record_capacity(li)[1] == 0
     assert spike_record_capacity(lif)[1] > 0
     assert estimate_memory(li).total < estimate_memory(lif).total
+
+
+def test_plasticity_rules_pack_named_parameters():
+    """One file per rule; the kernel's rule code handles exactly the registered rules."""
+    from engine import plasticity
+
+    assert list(plasticity.RULE_CODES) == ["stdp", "teaching"]  # kernels._arrive's branches
+    assert kernels._STDP == plasticity.RULE_CODES["stdp"]
+    for name, spec in plasticity.PLASTICITY_RULES.items():
+        values = dict(spec.defaults(), w_min=0.25, w_max=3.5)
+        code, row = plasticity.pack({"rule": name, "w_min": 0.25, "w_max": 3.5})
+        module = plasticity.rule_module(code)
+        assert module.SPEC is spec and np.array_equal(row, module.pack(values))
+        assert plasticity.packed_bounds(code, row) == (0.25, 3.5)
+        assert all(row[i] == values[spec.params[i].name] for i in module.TRACE_TAUS)
+
+
+def test_encoder_files_and_registries_load_without_numba():
+    """The server reads every spec but never simulates: registries must not import numba."""
+    import subprocess
+    import sys
+
+    from engine import encoders
+
+    for module in encoders.SPIKE_MODULES:
+        assert callable(module.source) and callable(module.bounds)
+        assert isinstance(module.BLOCKWISE, bool)
+    for module in encoders.CURRENT_MODULES:
+        assert callable(module.schedule)
+    code = ("import sys, engine.models, engine.project, engine.neurons, engine.plasticity; "
+            "sys.exit('numba' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -11,6 +11,7 @@ import copy
 import re
 from typing import Any
 
+from engine.encoders import encoder as encoder_module
 from engine.models import CONNECTIVITY_RULES, CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
 from engine.project import Project
 
@@ -91,7 +92,9 @@ def add_node(document: Document, kind: str, model: str, x: float = 200.0, y: flo
         if model not in ENCODER_MODELS:
             raise EditError(f"unknown encoder {model!r}")
         size = 1 if model in CURRENT_ENCODERS else DEFAULT_SIZE[kind]
-        size = {"delta": 2, "latency": 3, "spike_times": 1}.get(model, size)
+        module = encoder_module(model)
+        if hasattr(module, "fixed_size"):  # the size follows from the default parameters
+            size = module.fixed_size(ENCODER_MODELS[model].defaults())
         node = {"id": unique_id(doc, model), "kind": kind, "model": model, "size": size,
                 "params": {}}
     elif kind == "monitor":

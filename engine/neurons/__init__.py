@@ -9,8 +9,6 @@ against :data:`engine.kernels.N_SLOTS`).
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from types import ModuleType
 
 from engine.neurons import adaptive_lif, integrate_and_fire, izhikevich, leaky_integrator, lif
@@ -35,14 +33,3 @@ def model(name: str) -> ModuleType:
 def emits_spikes(name: str) -> bool:
     """Whether neurons of model ``name`` can spike (a leaky integrator cannot)."""
     return bool(BY_NAME[name].EMITS_SPIKES)
-
-
-def sources_digest() -> str:
-    """sha256 of the model files and this registry: the numba kernel, which inlines every
-    model's step, is cached under this digest (see :mod:`engine.kernels`)."""
-    h = hashlib.sha256()
-    for path in [Path(__file__), Path(__file__).with_name("base.py"),
-                 *(Path(m.__file__) for m in MODELS)]:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
