@@ -416,14 +416,16 @@ class Simulation:
                             self.build_time_s, stop)
 
     def run_for(self, duration_ms: float, *, progress: ProgressCallback | None = None,
-                cancel: CancelCheck = None, chunk_wall_s: float = 0.1) -> SimulationResult:
+                cancel: CancelCheck = None, pause: CancelCheck = None,
+                chunk_wall_s: float = 0.1) -> SimulationResult:
         """Continue the run for ``duration_ms`` of model time from the current state.
 
         ``duration_ms`` is rounded to whole time steps (one ``dt`` steps once). Going past
         the end of the recordings grows them, after checking the memory estimate of the new
-        end against the budget. The run pauses early at a breakpoint (``self.hit``), on
-        cancel, or at a limit (``self.status``); any of these can be continued, except a NaN
-        or infinite state.
+        end against the budget. The run pauses early at a breakpoint (``self.hit``), when
+        ``pause`` is set (status ``paused``; like ``cancel``, an Event or a callable checked
+        between chunks), on cancel, or at a limit (``self.status``); any of these can be
+        continued, except a NaN or infinite state.
 
         Returns
         -------
@@ -447,7 +449,7 @@ class Simulation:
         limit = None if self.limits is None else self.limits.max_wall_s
         left = None if limit is None else max(0.0, limit - self.wall_s)
         stop = StopCheck(cancel, left)
-        self._advance(end, progress, stop, chunk_wall_s)
+        self._advance(end, progress, stop, chunk_wall_s, StopCheck(pause))
         return self.result()
 
     def result(self) -> SimulationResult:
@@ -466,7 +468,7 @@ class Simulation:
                             self.build_time_s)
 
     def _advance(self, end: int, progress: ProgressCallback | None, stop: StopCheck,
-                 chunk_wall_s: float) -> None:
+                 chunk_wall_s: float, pause: StopCheck | None = None) -> None:
         """Run time indices ``self.k .. end`` (inclusive) in chunks; set status and hit."""
         c = self.net
         start = time.perf_counter()
@@ -482,6 +484,9 @@ class Simulation:
         self.hit = None
         try:
             while k <= end:
+                if pause is not None and pause.status() is not None:
+                    status = "paused"
+                    break
                 halt = stop.status()
                 if halt is not None:
                     status = halt

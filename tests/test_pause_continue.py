@@ -182,3 +182,20 @@ def test_simulate_still_raises_on_invalid_state_and_run_for_pauses():
     assert_same(partial, result)
     with pytest.raises(SimulationError, match="cannot be continued"):
         sim.run_for(1.0)
+
+
+def test_a_pause_request_stops_between_chunks_and_the_run_continues_exactly():
+    whole = simulate(network())
+    sim = Simulation(network())
+    calls = []
+
+    def pause() -> bool:  # asked between chunks: pause at the third
+        calls.append(sim.k)
+        return len(calls) == 3
+
+    result = sim.run_for(DURATION, pause=pause, chunk_wall_s=1e-6)
+    assert result.status == "paused" and result.breakpoint is None
+    assert 0 < result.duration_ms < DURATION
+    sim.run_for(DURATION - sim.t_ms)
+    assert sim.result().status == "completed"
+    assert_same(whole, sim.result())
