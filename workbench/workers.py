@@ -264,7 +264,7 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
         command = channel.wait_command(float(debug.get("pause_timeout_s", 300.0)))
         if command is None or command[0] != "continue":
             result = sim.result()
-            result.status = "cancelled"
+            result.status, result.breakpoint = "cancelled", None  # said when it paused
             if command is None:
                 result.messages.append(
                     f"The paused run was ended after {debug.get('pause_timeout_s', 300.0):g} s "
