@@ -452,6 +452,19 @@ class Simulation:
         self._advance(end, progress, stop, chunk_wall_s, StopCheck(pause))
         return self.result()
 
+    def new_spikes(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recorded spikes from record index ``start`` on, for live views (cheap copies).
+
+        Returns ``(time_ms float64, node index int32 into net.node_ids, neuron int32)``; the
+        record only grows, so ``start`` is the count returned before.
+        """
+        c = self.net
+        n = int(self.n_spk[0])
+        gid = self.spk_gid[start:n]
+        node = c.node_of[gid]
+        return (self.spk_k[start:n] * c.dt_ms, node.astype(np.int32),
+                (gid - c.node_start[node]).astype(np.int32))
+
     def result(self) -> SimulationResult:
         """Everything recorded so far, as one result.
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import panel as pn
 
 from engine.breakpoints import Breakpoint
@@ -49,6 +51,8 @@ PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the pag
 OPEN_PROMPT = "Open..."
 #: A paused run holds a simulation worker: it ends after this many seconds without Continue.
 PAUSE_TIMEOUT_S = 300.0
+#: How often the raster and rates of a running run are redrawn from its live spikes.
+LIVE_EVERY_S = 0.4
 #: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
 #: fields mean for each.
 BREAK_KINDS = {"(no breakpoint)": "", "neuron spikes": "spike", "rate above": "rate_above",
@@ -584,7 +588,9 @@ class Workbench(pn.viewable.Viewer):
             return
         self.results_anchor.armed += 1
         self.handle = runner.submit(project, debug={"breakpoints": breakpoints,
-                                                    "pause_timeout_s": PAUSE_TIMEOUT_S})
+                                                    "pause_timeout_s": PAUSE_TIMEOUT_S,
+                                                    "live": True})
+        self._live_shown, self._live_at = 0, 0.0
         self._shown_pauses = 0
         self.results.run_started(self.session.document)
         self.run_button.disabled = True
@@ -666,6 +672,18 @@ class Workbench(pn.viewable.Viewer):
         self.progress_text.object = self._progress_html(
             "running", "Continuing..." if ms is None else f"Stepping {ms:g} ms...")
 
+    def _show_live(self, handle: runner.RunHandle, t_ms: float) -> None:
+        """Redraw the raster and rates from the spikes the running run sent so far."""
+        self._live_at = time.monotonic()
+        parts = list(handle.live)  # the supervisor thread appends meanwhile
+        self._live_shown = len(parts)
+        times, nodes, neurons = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        spikes = pd.DataFrame({
+            "time_ms": times,
+            "population": pd.Categorical.from_codes(nodes, categories=handle.live_nodes),
+            "neuron": neurons})
+        self._guard(self.results.show_live, spikes, t_ms)
+
     def _show_pause(self, handle: runner.RunHandle) -> None:
         """Show a paused run's partial result, why it paused, and its neuron."""
         self._shown_pauses = handle.pauses
@@ -711,6 +729,9 @@ class Workbench(pn.viewable.Viewer):
             self.progress_text.object = self._progress_html(
                 "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
+        if (handle.state == "running" and len(handle.live) > self._live_shown
+                and now - self._live_at >= LIVE_EVERY_S and p is not None):
+            self._show_live(handle, p.t_ms)
         if handle.paused and handle.pauses != self._shown_pauses:
             self._show_pause(handle)
         if handle.done:

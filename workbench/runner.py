@@ -65,6 +65,10 @@ class RunHandle:
     pauses: int = 0                 # times it paused (the session sees each new pause)
     pause_message: str | None = None  # why a Continue was refused (the run stays paused)
     debug: dict | None = None       # a run that can pause: {"breakpoints": [...], ...}
+    #: With ``debug["live"]``: the spikes so far while it runs, in arrival order, as
+    #: (time_ms, node index, neuron) arrays, and the node ids the indices refer to.
+    live: list = field(default_factory=list)
+    live_nodes: list[str] = field(default_factory=list)
     submitted: float = field(default_factory=time.monotonic)
     worker_pid: int | None = None   # the process running it, once it started
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -293,6 +297,9 @@ class _Slot:
                     handle.state = "running"
                 elif kind == "stopping":
                     stopping = True
+                elif kind == "live":
+                    handle.live_nodes = message[4]
+                    handle.live.append(message[1:4])
                 elif kind == "paused":
                     handle.result, handle.pause_message = message[1], message[2]
                     handle.state = "paused"

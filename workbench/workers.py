@@ -26,6 +26,8 @@ server -> worker
 worker -> server
     ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
     ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
+    with ``debug["live"]`` also ``("live", time_ms, node, neuron, node_ids)``: the spikes
+    recorded since the last such message (arrays; ``node`` indexes ``node_ids``),
     ``("stopping",)`` when it has seen a cancel request, ``("finishing",)`` once the
     simulation returned, and ``("done", result, error)`` with a
     :class:`~engine.results.SimulationResult` (or ``None``) and a message for the user (or
@@ -166,11 +168,14 @@ class _Channel:
                 return message
         return ("cancel",)
 
-    def progress(self, p: Any) -> None:
+    def progress(self, p: Any) -> bool:
+        """Send progress when the last was long enough ago; True when it was sent."""
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
             self.conn.send(("progress", p.t_ms, p.duration_ms, p.elapsed_s, p.spikes))
+            return True
+        return False
 
 
 def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
@@ -241,6 +246,15 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     except RunStopped as exc:
         return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     sim.set_breakpoints(debug.get("breakpoints") or [])
+    live_from = 0  # spikes of the record already sent to live views
+
+    def progress(p: Any) -> None:
+        nonlocal live_from
+        if channel.progress(p) and debug.get("live"):
+            t, node, neuron = sim.new_spikes(live_from)
+            live_from += len(t)
+            channel.conn.send(("live", t, node, neuron, sim.net.node_ids))
+
     end_ms = project.simulation.duration_ms
     ms = end_ms
     stepping = False  # a Continue for given ms (a step) pauses again after it; may go past
@@ -250,7 +264,7 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     while True:
         message = None
         try:
-            result = sim.run_for(ms, progress=channel.progress, cancel=channel.cancel_requested,
+            result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
                                  pause=channel.pause_requested)
         except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
             result, message = sim.result(), str(exc)

@@ -103,3 +103,28 @@ def test_a_spike_breakpoint_pauses_and_selects_the_neuron(served, goto_app, wait
     # This neuron of the sample fires at 0.7 ms, then at 18.3 ms.
     assert hit["t_ms"] == pytest.approx(0.7)
     assert app.handle.result.breakpoint["t_ms"] == pytest.approx(18.3)
+
+
+def test_the_raster_grows_while_the_run_goes_on(served, goto_app, wait_until):
+    """Issue 13 (2): live view, the raster and rates are redrawn from the spikes so far."""
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, "CUBA balanced network")
+    _set_duration(page, app, wait_until, 100_000.0)
+    page.locator(".ss-run button").click()
+
+    def live_spikes() -> int:
+        spikes = app.results.raster.spikes
+        running = app.handle is not None and app.handle.state == "running"
+        return len(spikes) if running and spikes is not None else 0
+
+    wait_until(lambda: live_spikes() > 0, timeout=120, message="a live raster")
+    first = live_spikes()
+    wait_until(lambda: live_spikes() > first, timeout=30, message="the raster grew")
+    assert app.results.rates.rates is not None
+    page.locator(".ss-spike-count").first.wait_for(state="attached")
+    # (a generous timeout: redraws every 0.4 s keep a loaded 2-core machine's browser busy)
+    page.locator(".ss-stop button").click(timeout=60_000)
+    wait_until(lambda: app.handle.done and app.results.result is app.handle.result,
+               timeout=60, message="stopped")
+    assert len(app.results.raster.spikes) == len(app.handle.result.spikes) >= first
