@@ -134,6 +134,17 @@ def views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref):  # pragma: no cover
 
 
 @kernel_function
+def arrivals(j, be, bi, ee, hh):  # pragma: no cover - compiled
+    """Neuron j's excitatory and inhibitory arrivals of this step (cleared from the ring) and
+    its synaptic currents with them: (a, c, e, h)."""
+    a = be[j]
+    c = bi[j]
+    be[j] = 0.0
+    bi[j] = 0.0
+    return a, c, ee[j] + a, hh[j] + c
+
+
+@kernel_function
 def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
                v_rest):  # pragma: no cover - compiled
     """Pass 1 of the integrate-and-fire family: take the arrivals (and clear them), integrate
@@ -142,12 +153,7 @@ def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
     LLVM vectorises it. p_mm = 1, v_rest = 0 is the non-leaky membrane (exactly)."""
     active = 0
     for j in range(vv.shape[0]):
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
         r = rr[j]
         vj = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
         vv[j] = vj if r <= 0 else vv[j]

@@ -13,6 +13,7 @@ from engine.neurons.base import (
     V_INIT_SPREAD,
     V_INVALID,
     V,
+    arrivals,
     decay,
     tau_syn_specs,
     views,
@@ -96,12 +97,7 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     uu = u[lo:hi]
     active = 0
     for j in range(vv.shape[0]):  # forward Euler
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
         vj = vv[j]
         uj = uu[j]
         v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
