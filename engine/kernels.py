@@ -18,6 +18,7 @@ stays responsive; ``cache=True`` keeps the compiled code between processes.
 from __future__ import annotations
 
 import hashlib
+import types
 from pathlib import Path
 
 import numba
@@ -50,11 +51,23 @@ def _empty_slot(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_no
     return ns, 0, -1
 
 
+def _compiled(fn):
+    """``fn`` compiled for inlining, with the helpers it calls that are marked
+    ``engine.neurons.base.kernel_function`` compiled too (in a copy of its globals: the model
+    files themselves stay plain Python)."""
+    scope = dict(fn.__globals__)
+    for name in fn.__code__.co_names:  # the globals it uses
+        if getattr(scope.get(name), "kernel_function", False):
+            scope[name] = _compiled(scope[name])
+    plain = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    return numba.njit(nogil=True, inline="always")(plain)
+
+
 def _slot(code: int):
     """The compiled step of the model with type code ``code`` (inlined into the kernel)."""
     if code >= len(neurons.MODELS):
         return _empty_slot
-    return numba.njit(nogil=True, inline="always")(neurons.MODELS[code].step)
+    return _compiled(neurons.MODELS[code].step)
 
 
 _step0, _step1, _step2, _step3, _step4, _step5, _step6, _step7 = (
