@@ -128,3 +128,32 @@ def test_the_raster_grows_while_the_run_goes_on(served, goto_app, wait_until):
     wait_until(lambda: app.handle.done and app.results.result is app.handle.result,
                timeout=60, message="stopped")
     assert len(app.results.raster.spikes) == len(app.handle.result.spikes) >= first
+
+
+def test_a_nan_state_pauses_names_and_selects_the_neuron(served, goto_app, wait_until,
+                                                         tmp_path):
+    """Issue 13 (3): the NaN breakpoint is always on; the page says which neuron, when."""
+    import json
+
+    from tests.helpers import connection, document, encoder
+
+    doc = document([encoder("drive", "constant_current", amplitude=-1e4),
+                    {"id": "z", "kind": "population", "model": "izhikevich", "size": 3,
+                     "params": {"preset": "regular_spiking"}}],
+                   [connection("in", "drive", "z", weight=1e4)], duration_ms=20.0)
+    doc["name"] = "Exploding"
+    path = tmp_path / "exploding.json"
+    path.write_text(json.dumps(doc))
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.locator(".ss-upload input[type='file']").set_input_files(str(path))
+    page.get_by_test_id("project-name").filter(has_text="Exploding").wait_for()
+    page.locator(".ss-run button").click()
+    page.locator("[data-testid='message'][data-level='error']",
+                 has_text="neuron 0 of 'z' reached an invalid (NaN or infinite)").wait_for()
+    hit = app.handle.result.breakpoint
+    assert hit["kind"] == "invalid_state" and app.handle.result.status == "error"
+    assert f"t = {hit['t_ms']:g} ms" in page.get_by_test_id("message").inner_text()
+    wait_until(lambda: app.results.raster.selected == {"population": "z", "neuron": 0},
+               message="the neuron is selected in the raster")
+    assert not app.run_button.disabled and app.continue_button.disabled
