@@ -18,6 +18,7 @@ stays responsive; ``cache=True`` keeps the compiled code between processes.
 from __future__ import annotations
 
 import hashlib
+import types
 from pathlib import Path
 
 import numba
@@ -26,7 +27,10 @@ import numpy as np
 from engine import neurons, plasticity
 from engine.plasticity import stdp, teaching
 
-OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
+OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
+#: What made the kernel stop with BREAKPOINT (``hit[0]``; ``hit[1]`` the breakpoint's row in its
+#: table, ``hit[2]`` the global neuron or the synapse concerned).
+HIT_SPIKE, HIT_RATE, HIT_WEIGHT = 1, 2, 3
 # Plasticity: STDP's code (engine.plasticity; the other rule is the teaching rule, checked in
 # tests/test_neuron_models.py); each rule's parameters are read by the names its file defines.
 _STDP = plasticity.RULE_CODES["stdp"]
@@ -47,11 +51,23 @@ def _empty_slot(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_no
     return ns, 0, -1
 
 
+def _compiled(fn):
+    """``fn`` compiled for inlining, with the helpers it calls that are marked
+    ``engine.neurons.base.kernel_function`` compiled too (in a copy of its globals: the model
+    files themselves stay plain Python)."""
+    scope = dict(fn.__globals__)
+    for name in fn.__code__.co_names:  # the globals it uses
+        if getattr(scope.get(name), "kernel_function", False):
+            scope[name] = _compiled(scope[name])
+    plain = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    return numba.njit(nogil=True, inline="always")(plain)
+
+
 def _slot(code: int):
     """The compiled step of the model with type code ``code`` (inlined into the kernel)."""
     if code >= len(neurons.MODELS):
         return _empty_slot
-    return numba.njit(nogil=True, inline="always")(neurons.MODELS[code].step)
+    return _compiled(neurons.MODELS[code].step)
 
 
 _step0, _step1, _step2, _step3, _step4, _step5, _step6, _step7 = (
@@ -106,6 +122,8 @@ def _make_run_chunk(models_digest: str):
         cnt_spikes, cnt_active, cnt_syn, cnt_plast, hw_steps, hw_flag, cnt_hw,
         mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
         wt_syn, wt_interval, wt_out,
+        watch, rate_node, rate_window, rate_from, rate_scale, rate_above, rate_below,
+        rate_ring, rate_sum, node_now, wb_proj, wb_lo, wb_hi, wb_seen, hit,
         dt,
     ):  # pragma: no cover - compiled
         """Advance the network over time indices ``[k0, k1)``.
@@ -113,8 +131,17 @@ def _make_run_chunk(models_digest: str):
         Returns
         -------
         (status, k_next, ev_ptr, bad_neuron)
-            ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``) or
-            INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``).
+            ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``),
+            INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``; that
+            step is half done) or BREAKPOINT (a condition held after step ``k_next - 1``, which
+            is complete; ``hit`` says which).
+
+        Breakpoints (empty arrays: none) are checked at the end of every step: ``watch[gid]``
+        a neuron whose spike stops the run; ``rate_*`` one row per rate condition on a node
+        (spikes labelled in the last ``rate_window`` steps, kept in ``rate_ring`` /
+        ``rate_sum``, times ``rate_scale`` gives Hz; checked from step ``rate_from`` on);
+        ``wb_*`` one row per weight range on a projection, checked in steps where its
+        plasticity changed weights.
         """
         _ = models_digest  # part of the cache key (see _make_run_chunk)
         n_nodes = node_type.shape[0]
@@ -135,6 +162,9 @@ def _make_run_chunk(models_digest: str):
         for p in range(n_proj):
             if proj_rule[p] != 0:
                 any_plastic = True
+        any_watch = watch.shape[0] > 0
+        n_rate = rate_node.shape[0]
+        n_wb = wb_proj.shape[0]
         for k in range(k0, k1):
             # Room for the worst case of this step: every neuron plus every input event.
             n_ev_now = 0
@@ -150,6 +180,9 @@ def _make_run_chunk(models_digest: str):
                     for g in range(n_total):
                         if iext[g] != 0.0:
                             flag[g] = 1
+            spike_hit = -1
+            if n_rate > 0:
+                node_now[:] = 0
             # ---------------------------------------------------------------- neuron updates
             if k > 0:
                 prev = (k - 1) % ring
@@ -170,6 +203,8 @@ def _make_run_chunk(models_digest: str):
                             row = ((k - 1) // hw_steps[j]) % hring
                             for s in range(first, ns):
                                 hw_flag[j, row, spk_now[s]] = 1
+                    if n_rate > 0:
+                        node_now[node] = ns - first
                     if node_record[node]:
                         for s in range(first, ns):
                             spk_k[n_spk[0]] = k
@@ -182,6 +217,8 @@ def _make_run_chunk(models_digest: str):
                 spk_now[ns] = gid
                 ns += 1
                 cnt_spikes[b, node] += 1
+                if n_rate > 0:
+                    node_now[node] += 1
                 if node_record[node]:
                     spk_k[n_spk[0]] = k
                     spk_gid[n_spk[0]] = gid
@@ -194,6 +231,8 @@ def _make_run_chunk(models_digest: str):
             # ---------------------------------------------------------------- propagation
             for s in range(ns):
                 gid = spk_now[s]
+                if any_watch and spike_hit < 0 and watch[gid] != 0:
+                    spike_hit = gid
                 node = node_of[gid]
                 i = gid - node_start[node]
                 for q in range(out_proj_ptr[node], out_proj_ptr[node + 1]):
@@ -230,6 +269,8 @@ def _make_run_chunk(models_digest: str):
                             slot = (k + syn_delay[shift + syn]) % ring
                             buf[slot, base + syn_post[syn]] += syn_weight[syn]
             # ---------------------------------------------------------------- plasticity
+            for j in range(n_wb):
+                wb_seen[j] = cnt_plast[b, wb_proj[j]]
             if any_plastic:
                 for p in range(n_proj):
                     rule = proj_rule[p]
@@ -266,6 +307,30 @@ def _make_run_chunk(models_digest: str):
                 row = (k // wt_interval) * wt_syn.shape[0]
                 for t in range(wt_syn.shape[0]):
                     wt_out[row + t] = syn_weight[wt_syn[t]]
+            # ---------------------------------------------------------------- breakpoints
+            rate_hit = -1
+            for j in range(n_rate):  # every window moves on, whatever stops the run
+                slot = k % rate_window[j]
+                now = node_now[rate_node[j]]
+                rate_sum[j] += now - rate_ring[j, slot]
+                rate_ring[j, slot] = now
+                if rate_hit < 0 and k >= rate_from[j]:
+                    rate = rate_sum[j] * rate_scale[j]
+                    if rate > rate_above[j] or rate < rate_below[j]:
+                        rate_hit = j
+            if spike_hit >= 0:
+                hit[0], hit[1], hit[2] = HIT_SPIKE, 0, spike_hit
+                return BREAKPOINT, k + 1, ev_ptr, -1
+            if rate_hit >= 0:
+                hit[0], hit[1], hit[2] = HIT_RATE, rate_hit, rate_node[rate_hit]
+                return BREAKPOINT, k + 1, ev_ptr, -1
+            for j in range(n_wb):
+                p = wb_proj[j]
+                if cnt_plast[b, p] != wb_seen[j]:
+                    for syn in range(proj_syn_off[p], proj_syn_off[p + 1]):
+                        if not (wb_lo[j] <= syn_weight[syn] <= wb_hi[j]):
+                            hit[0], hit[1], hit[2] = HIT_WEIGHT, j, syn
+                            return BREAKPOINT, k + 1, ev_ptr, -1
         return OK, k1, ev_ptr, -1
 
     return run_chunk

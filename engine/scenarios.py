@@ -124,7 +124,7 @@ def why_not_ratable(project: Project, scenarios: Sequence[Scenario] | None = Non
         return "There are no scenarios to run: add one in the scenario definitions."
     if not project.network.populations:
         return ("The network has no neuron population, so there is no output to rate. Add a "
-                "population (LIF or Izhikevich) from the palette.")
+                "population (e.g. LIF) from the palette.")
     spike_encoders = [n.id for n in project.network.encoders if n.model in SPIKE_ENCODERS]
     reasons = []
     for scenario in scenarios:

@@ -1,7 +1,8 @@
 """Compile and cache every numba kernel once, so a user's first Run is fast.
 
-A tiny network touches every code path that has its own compiled specialisation (LIF and
-Izhikevich updates, static and per-synapse delays, STDP and the teaching rule, Poisson input,
+A tiny network touches every code path that has its own compiled specialisation (the kernel
+inlines every neuron model's step, so one population compiles them all; static and
+per-synapse delays, STDP and the teaching rule, Poisson input,
 fixed-probability and fixed-in-degree connectivity, trace and weight recording).
 """
 

@@ -45,7 +45,7 @@ def test_every_registered_model_has_a_kernel_slot_and_a_complete_module():
     assert list(NEURON_MODELS) == [m.SPEC.name for m in neurons.MODELS]
     assert {"lif", "izhikevich", "if", "adaptive_lif", "li"} <= set(NEURON_MODELS)
     for code, module in enumerate(neurons.MODELS):
-        assert kernels._slot(code).py_func is module.step
+        assert kernels._slot(code).py_func.__code__ is module.step.__code__
         assert neurons.TYPE_CODES[module.SPEC.name] == code
         assert set(module.STATE) == set(module.SPEC.state_variables)
         assert set(module.STATE.values()) <= {V, I_EXC, I_INH, AUX}

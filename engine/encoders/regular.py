@@ -6,15 +6,8 @@ import math
 
 import numpy as np
 
-from engine.encoders.base import (
-    BLOCK_STEPS,
-    START,
-    STOP,
-    BlockSpikeSource,
-    EventBounds,
-    stop_after_start,
-    time_index,
-)
+from engine.encoders import base
+from engine.encoders.base import BLOCK_STEPS, EventBounds
 from engine.params import MAX_TIME_MS, ModelSpec, ParamSpec
 
 SPEC = ModelSpec(
@@ -26,14 +19,14 @@ SPEC = ModelSpec(
         ParamSpec("phase_ms", "ms", 0.0, "Offset of the first spike.", minimum=0.0),
         ParamSpec("phase_step_ms", "ms", 0.0, "Extra offset per neuron index (a "
                   "travelling wave when > 0).", minimum=0.0),
-        START, STOP,
+        base.START, base.STOP,
     ),
 )
 BLOCKWISE = True
 
 
 def check(values: dict, size: int | None) -> list[tuple[str, str]]:
-    problems = stop_after_start(values)
+    problems = base.stop_after_start(values)
     if size is not None:
         last = values["phase_ms"] + values["phase_step_ms"] * (size - 1)
         if last > MAX_TIME_MS:
@@ -43,7 +36,7 @@ def check(values: dict, size: int | None) -> list[tuple[str, str]]:
     return problems
 
 
-class RegularSource(BlockSpikeSource):
+class RegularSource(base.BlockSpikeSource):
     """Periodic spike trains: neuron i fires at start + phase + i * phase_step + m / rate."""
 
     def __init__(self, size: int, dt_ms: float, values: dict):
@@ -67,7 +60,7 @@ class RegularSource(BlockSpikeSource):
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         t = self.first[neuron] + (m_lo[neuron] + offsets) * self.period
         keep = t < self.stop_ms
-        k = time_index(t[keep], self.dt_ms)
+        k = base.time_index(t[keep], self.dt_ms)
         order = np.argsort(k, kind="stable")
         return k[order], neuron[keep][order]
 

@@ -7,7 +7,14 @@ import math
 import numpy as np
 
 from engine.neurons import lif
-from engine.neurons.base import AUX, N_NODE_PARAMS, SYNAPTIC_STATE, V_INVALID
+from engine.neurons.base import (
+    AUX,
+    N_NODE_PARAMS,
+    SYNAPTIC_STATE,
+    V_INVALID,
+    leaky_pass,
+    views,
+)
 from engine.params import ModelSpec, ParamSpec
 
 SPEC = ModelSpec(
@@ -56,44 +63,19 @@ check = lif.check
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
          dt):  # pragma: no cover - compiled by engine.kernels
-    p_mm = par[lif.P_MM]
-    p_ext = par[lif.P_EXT]
-    p_me = par[lif.P_ME]
-    p_mi = par[lif.P_MI]
-    p_ee = par[lif.P_EE]
-    p_ii = par[lif.P_II]
-    v_rest = par[lif.VREST]
-    v_reset = par[lif.VRESET]
-    v_th = par[lif.VTHRESH]
-    ref_steps = int(par[lif.REF_STEPS])
-    p_aa = par[P_AA]
-    delta = par[DELTA]
-    n = hi - lo
-    be = buf_e[prev, lo:hi]
-    bi = buf_i[prev, lo:hi]
-    vv = v[lo:hi]
+    be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
+    active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[lif.P_MM], par[lif.P_EXT],
+                        par[lif.P_ME], par[lif.P_MI], par[lif.P_EE], par[lif.P_II],
+                        par[lif.VREST])
     th = u[lo:hi]
-    ee = ie[lo:hi]
-    hh = ii[lo:hi]
-    xx = iext[lo:hi]
-    rr = ref[lo:hi]
-    active = 0
-    for j in range(n):  # the LIF's pass 1, plus the decay of theta
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
-        r = rr[j]
-        vj = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
-        vv[j] = vj if r <= 0 else vv[j]
-        rr[j] = r - 1 if r > 0 else 0
-        ee[j] = e * p_ee
-        hh[j] = h * p_ii
+    p_aa = par[P_AA]
+    for j in range(th.shape[0]):  # the threshold's rise decays (vectorised too)
         th[j] = th[j] * p_aa
-        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
-    for j in range(n):
+    v_th = par[lif.VTHRESH]
+    v_reset = par[lif.VRESET]
+    ref_steps = int(par[lif.REF_STEPS])
+    delta = par[DELTA]
+    for j in range(vv.shape[0]):
         vj = vv[j]
         if vj >= v_th + th[j]:
             if vj > V_INVALID:
@@ -103,6 +85,6 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
             th[j] += delta
             spk_now[ns] = lo + j
             ns += 1
-        elif not vj > -V_INVALID:
+        elif not vj > -V_INVALID:  # also true for NaN
             return ns, active, lo + j
     return ns, active, -1

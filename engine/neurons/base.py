@@ -23,7 +23,8 @@ with these names:
 ``check(values) -> list[tuple[str, str]]``
     Rules across parameters, as (parameter name, message) pairs.
 ``step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)``
-    Plain Python written for numba (``engine.kernels`` compiles and inlines it): advance
+    Plain Python written for numba (``engine.kernels`` compiles and inlines it, and the
+    helpers it calls that are marked :func:`kernel_function`, such as :func:`leaky_pass`): advance
     neurons ``lo:hi`` of one node by one step, taking the synaptic arrivals of ring slot
     ``prev`` (and zeroing them), append the indices of neurons that spiked to ``spk_now``
     from position ``ns``. Returns ``(ns, active, bad)``: the new ``ns``, the number of
@@ -114,3 +115,69 @@ def reset_below_threshold(values: dict) -> list[tuple[str, str]]:
         return [("v_reset", f"must be below v_thresh ({values['v_thresh']:g} mV), got "
                             f"{values['v_reset']:g} mV")]
     return []
+
+
+# ---------------------------------------------------------------- helpers of the steps
+def kernel_function(fn):
+    """Mark a plain-Python helper that model steps call: ``engine.kernels`` compiles it (and
+    inlines it) with the step, so model files import without numba."""
+    fn.kernel_function = True
+    return fn
+
+
+@kernel_function
+def views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref):  # pragma: no cover - compiled
+    """The node's slices of the arrivals and state arrays, indexed from 0 (a runtime range
+    start makes numba guard negative indices, and LLVM then gives up vectorising)."""
+    return (buf_e[prev, lo:hi], buf_i[prev, lo:hi], v[lo:hi], ie[lo:hi], ii[lo:hi],
+            iext[lo:hi], ref[lo:hi])
+
+
+@kernel_function
+def arrivals(j, be, bi, ee, hh):  # pragma: no cover - compiled
+    """Neuron j's excitatory and inhibitory arrivals of this step (cleared from the ring) and
+    its synaptic currents with them: (a, c, e, h)."""
+    a = be[j]
+    c = bi[j]
+    be[j] = 0.0
+    bi[j] = 0.0
+    return a, c, ee[j] + a, hh[j] + c
+
+
+@kernel_function
+def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
+               v_rest):  # pragma: no cover - compiled
+    """Pass 1 of the integrate-and-fire family: take the arrivals (and clear them), integrate
+    v exactly (held while refractory), count down refractoriness, decay the synaptic
+    currents. Returns the number of neurons with input. No data-dependent control flow, so
+    LLVM vectorises it. p_mm = 1, v_rest = 0 is the non-leaky membrane (exactly)."""
+    active = 0
+    for j in range(vv.shape[0]):
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
+        r = rr[j]
+        vj = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
+        vv[j] = vj if r <= 0 else vv[j]
+        rr[j] = r - 1 if r > 0 else 0
+        ee[j] = e * p_ee
+        hh[j] = h * p_ii
+        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
+    return active
+
+
+@kernel_function
+def reset_pass(vv, rr, lo, v_th, v_reset, subtract, ref_steps, spk_now,
+               ns):  # pragma: no cover - compiled
+    """Pass 2: neurons at threshold spike (v to v_reset, or lowered by v_th - v_reset with
+    ``subtract``) and turn refractory; NaN or huge v stops the run. Returns (ns, bad)."""
+    for j in range(vv.shape[0]):
+        vj = vv[j]
+        if vj >= v_th:
+            if vj > V_INVALID:
+                return ns, lo + j
+            vv[j] = vj - (v_th - v_reset) if subtract else v_reset
+            rr[j] = ref_steps
+            spk_now[ns] = lo + j
+            ns += 1
+        elif not vj > -V_INVALID:  # also true for NaN
+            return ns, lo + j
+    return ns, -1

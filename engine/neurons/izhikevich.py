@@ -13,8 +13,10 @@ from engine.neurons.base import (
     V_INIT_SPREAD,
     V_INVALID,
     V,
+    arrivals,
     decay,
     tau_syn_specs,
+    views,
 )
 from engine.params import ModelSpec, ParamSpec
 
@@ -91,22 +93,11 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     v_peak = par[V_PEAK]
     p_ee = par[P_EE]
     p_ii = par[P_II]
-    n = hi - lo
-    be = buf_e[prev, lo:hi]
-    bi = buf_i[prev, lo:hi]
-    vv = v[lo:hi]
+    be, bi, vv, ee, hh, xx, _ = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     uu = u[lo:hi]
-    ee = ie[lo:hi]
-    hh = ii[lo:hi]
-    xx = iext[lo:hi]
     active = 0
-    for j in range(n):
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
+    for j in range(vv.shape[0]):  # forward Euler
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
         vj = vv[j]
         uj = uu[j]
         v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)

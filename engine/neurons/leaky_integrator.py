@@ -16,6 +16,8 @@ from engine.neurons.base import (
     V_INIT_SPREAD,
     V_INVALID,
     V_REST,
+    leaky_pass,
+    views,
 )
 from engine.params import ModelSpec
 
@@ -61,33 +63,11 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
          dt):  # pragma: no cover - compiled by engine.kernels
-    p_mm = par[P_MM]
-    p_ext = par[P_EXT]
-    p_me = par[P_ME]
-    p_mi = par[P_MI]
-    p_ee = par[P_EE]
-    p_ii = par[P_II]
-    v_rest = par[VREST]
-    n = hi - lo
-    be = buf_e[prev, lo:hi]
-    bi = buf_i[prev, lo:hi]
-    vv = v[lo:hi]
-    ee = ie[lo:hi]
-    hh = ii[lo:hi]
-    xx = iext[lo:hi]
-    active = 0
-    for j in range(n):
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
-        vv[j] = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
-        ee[j] = e * p_ee
-        hh[j] = h * p_ii
-        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
-    for j in range(n):
+    # ref stays 0 for a model that never spikes, so the LIF's pass integrates every step.
+    be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
+    active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
+                        par[P_MI], par[P_EE], par[P_II], par[VREST])
+    for j in range(vv.shape[0]):
         if not -V_INVALID < vv[j] < V_INVALID:
             return ns, active, lo + j
     return ns, active, -1

@@ -16,14 +16,16 @@ from engine.neurons.base import (
     TAU_SYN_INH,
     V_INIT,
     V_INIT_SPREAD,
-    V_INVALID,
     V_RESET,
     V_REST,
     V_THRESH,
     decay,
+    leaky_pass,
     leaky_psc,
     refractory_steps,
     reset_below_threshold,
+    reset_pass,
+    views,
 )
 from engine.params import ModelSpec
 
@@ -80,52 +82,9 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
          dt):  # pragma: no cover - compiled by engine.kernels
-    p_mm = par[P_MM]
-    p_ext = par[P_EXT]
-    p_me = par[P_ME]
-    p_mi = par[P_MI]
-    p_ee = par[P_EE]
-    p_ii = par[P_II]
-    v_rest = par[VREST]
-    v_reset = par[VRESET]
-    v_th = par[VTHRESH]
-    ref_steps = int(par[REF_STEPS])
-    # Pass 1 has no data-dependent control flow and indexes views from 0 (a runtime range
-    # start makes numba guard negative indices), so LLVM vectorises it: take the arrivals,
-    # integrate or hold, decay.
-    n = hi - lo
-    be = buf_e[prev, lo:hi]
-    bi = buf_i[prev, lo:hi]
-    vv = v[lo:hi]
-    ee = ie[lo:hi]
-    hh = ii[lo:hi]
-    xx = iext[lo:hi]
-    rr = ref[lo:hi]
-    active = 0
-    for j in range(n):
-        a = be[j]
-        c = bi[j]
-        be[j] = 0.0
-        bi[j] = 0.0
-        e = ee[j] + a
-        h = hh[j] + c
-        r = rr[j]
-        vj = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
-        vv[j] = vj if r <= 0 else vv[j]
-        rr[j] = r - 1 if r > 0 else 0
-        ee[j] = e * p_ee
-        hh[j] = h * p_ii
-        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
-    # Pass 2: threshold (rarely true) and the invalid-state guard.
-    for j in range(n):
-        vj = vv[j]
-        if vj >= v_th:
-            if vj > V_INVALID:
-                return ns, active, lo + j
-            vv[j] = v_reset
-            rr[j] = ref_steps
-            spk_now[ns] = lo + j
-            ns += 1
-        elif not vj > -V_INVALID:  # also true for NaN
-            return ns, active, lo + j
-    return ns, active, -1
+    be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
+    active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
+                        par[P_MI], par[P_EE], par[P_II], par[VREST])
+    ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], False, int(par[REF_STEPS]),
+                         spk_now, ns)
+    return ns, active, bad

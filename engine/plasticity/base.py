@@ -18,5 +18,5 @@ from engine.params import ParamSpec
 #: Width of the per-projection parameter row the kernel receives.
 N_PLASTICITY_PARAMS = 10
 
-W_MIN = ParamSpec("w_min", "mV", 0.0, "Lower weight bound.", minimum=0.0)
-W_MAX = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)
+W_MIN_SPEC = ParamSpec("w_min", "mV", 0.0, "Lower weight bound.", minimum=0.0)
+W_MAX_SPEC = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.params import ModelSpec, ParamSpec
-from engine.plasticity.base import N_PLASTICITY_PARAMS
-from engine.plasticity.base import W_MAX as _W_MAX
-from engine.plasticity.base import W_MIN as _W_MIN
+from engine.plasticity.base import N_PLASTICITY_PARAMS, W_MAX_SPEC, W_MIN_SPEC
 
 SPEC = ModelSpec(
     "stdp", "Pair-based STDP",
@@ -24,7 +22,7 @@ SPEC = ModelSpec(
                   exclusive_minimum=True),
         ParamSpec("tau_minus", "ms", 20.0, "Depression window.", minimum=0.0,
                   exclusive_minimum=True),
-        _W_MIN, _W_MAX,
+        W_MIN_SPEC, W_MAX_SPEC,
         ParamSpec("pairing", "", "all_to_all", "all_to_all: every pre/post pair counts; "
                   "nearest: only the nearest spike of the other side.", kind="choice",
                   choices=("all_to_all", "nearest")),

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.params import ModelSpec, ParamSpec
-from engine.plasticity.base import N_PLASTICITY_PARAMS
-from engine.plasticity.base import W_MAX as _W_MAX
-from engine.plasticity.base import W_MIN as _W_MIN
+from engine.plasticity.base import N_PLASTICITY_PARAMS, W_MAX_SPEC, W_MIN_SPEC
 
 SPEC = ModelSpec(
     "teaching", "Teaching rule (coincidence)",
@@ -19,7 +17,7 @@ SPEC = ModelSpec(
         ParamSpec("step_up", "mV", 0.1, "Growth per coincident pre spike.", minimum=0.0),
         ParamSpec("step_down", "mV", 0.05, "Shrinkage per lone pre spike.", minimum=0.0),
         ParamSpec("window_ms", "ms", 5.0, "Coincidence window.", minimum=0.0),
-        _W_MIN, _W_MAX,
+        W_MIN_SPEC, W_MAX_SPEC,
     ),
 )
 
