@@ -246,7 +246,7 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     profile_select = page.locator(".ss-energy-controls select").first
     profile_select.wait_for()
     profile_select.select_option(label=f"{PROFILE} (evil_profile)")
-    wait_until(lambda: served.last.energy.heatmap.profile == "evil_profile",
+    wait_until(lambda: served.last.views["energy"].heatmap.profile == "evil_profile",
                message="payload profile selected")
     totals = page.get_by_test_id("ss-energy-totals").filter(has_text="Profile")
     totals.wait_for()
