@@ -27,6 +27,7 @@ __all__ = [
     "neuron_spike_counts",
     "neuron_spike_times",
     "isi",
+    "spike_train_cv",
 ]
 
 
@@ -377,6 +378,16 @@ def neuron_spike_times(spikes: pd.DataFrame, population: str, neuron: int) -> np
     """
     times = spikes["time_ms"].to_numpy(dtype=np.float64)[_neuron_mask(spikes, population, neuron)]
     return np.sort(times)
+
+
+def spike_train_cv(times: np.ndarray) -> float:
+    """CV of the inter-spike intervals of one neuron's sorted spike times.
+
+    The same statistic :func:`population_summary` averages per population (standard deviation
+    over mean of the intervals); NaN with fewer than two intervals.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    return float(_per_neuron_cv(times, np.zeros(len(times), np.int64), 1)[0])
 
 
 def isi(spikes: pd.DataFrame, population: str, neuron: int | None = None) -> np.ndarray:

@@ -144,6 +144,11 @@ class CompiledNetwork:
     monitors: list[dict]
     weight_records: list[dict]
     memory: MemoryEstimate
+    # per-channel current inputs: node index -> (channel, global target, weight) per synapse
+    current_channels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict)
+    # steps before which every population is reset (dataset presentations with reset)
+    reset_k: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     @property
     def n_neurons(self) -> int:
@@ -389,17 +394,9 @@ def build(project: Project, limits: RunLimits | None = None,
     stop = stop or StopCheck()
     net, sim = project.network, project.simulation
     dt = sim.dt_ms
-    seeds = np.random.SeedSequence(sim.seed)
     n_steps = int(round(sim.duration_ms / dt))
     bin_steps = max(1, int(round(sim.count_bin_ms / dt)))
-
-    nodes = [n for n in net.nodes if n.kind != "monitor"]
-    index = {n.id: i for i, n in enumerate(nodes)}
-    # One child seed per node and per projection, keyed by position so adding a node at the
-    # end does not change the randomness of the others.
-    node_seeds = seeds.spawn(len(net.nodes) + len(net.projections) + 1)
-    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
-    np.cumsum([n.size for n in nodes], out=starts[1:])
+    nodes, index, starts, node_seeds = _layout(project)
     n_neurons = int(starts[-1])
 
     node_type = np.zeros(len(nodes), np.int32)
@@ -437,7 +434,12 @@ def build(project: Project, limits: RunLimits | None = None,
     stop.check("building the network")
     current_nodes = sorted(current_sources)
     current_gain = np.zeros((len(current_nodes), n_neurons))
+    current_channels = {}
     for c, node_i in enumerate(current_nodes):
+        if current_sources[node_i].per_channel:  # each channel its own amplitude
+            current_channels[node_i] = _channel_synapses(
+                [b for b in projections["current"] if b["src"] == node_i], starts)
+            continue
         for blk in projections["current"]:
             if blk["src"] == node_i:
                 # Every channel of a current encoder carries the same amplitude, so a target's
@@ -454,10 +456,63 @@ def build(project: Project, limits: RunLimits | None = None,
         initial_v=initial_v, initial_u=initial_u,
         spike_sources=spike_sources, current_sources=current_sources,
         current_gain=current_gain, current_nodes=current_nodes, bias=bias,
-        monitors=monitors, memory=est, **projections["arrays"],
+        monitors=monitors, memory=est, current_channels=current_channels,
+        reset_k=_reset_steps(nodes, dt, n_steps), **projections["arrays"],
     )
     compiled.weight_records = _build_weight_records(net, compiled, dt)
     return compiled
+
+
+def _channel_synapses(blocks: list[dict], starts: np.ndarray) -> tuple:
+    """(channel, global target, weight) of every synapse of a per-channel current input."""
+    channel = [np.repeat(np.arange(len(b["rowptr"]) - 1), np.diff(b["rowptr"])) for b in blocks]
+    target = [starts[b["tgt"]] + b["targets"].astype(np.int64) for b in blocks]
+    weight = [b["weights"] for b in blocks]
+    return (np.concatenate(channel + [np.empty(0, np.int64)]).astype(np.int64),
+            np.concatenate(target + [np.empty(0, np.int64)]),
+            np.concatenate(weight + [np.empty(0)]))
+
+
+def _reset_steps(nodes, dt: float, n_steps: int) -> np.ndarray:
+    """Steps before which the network is reset: the encoders' that present samples
+    (``reset_steps`` of engine.encoders.samples)."""
+    steps = [encoder_module(n.model).reset_steps(n.resolved_params(), dt, n_steps)
+             for n in nodes
+             if n.kind == "encoder" and hasattr(encoder_module(n.model), "reset_steps")]
+    if not steps:
+        return np.empty(0, np.int64)
+    steps = np.unique(np.concatenate(steps))
+    return steps[steps <= n_steps]
+
+
+def _layout(project: Project) -> tuple[list, dict[str, int], np.ndarray, list]:
+    """Nodes that have neurons, their index, global index ranges and the child seeds."""
+    net = project.network
+    nodes = [n for n in net.nodes if n.kind != "monitor"]
+    index = {n.id: i for i, n in enumerate(nodes)}
+    # One child seed per node and per projection, keyed by position so adding a node at the
+    # end does not change the randomness of the others.
+    node_seeds = np.random.SeedSequence(project.simulation.seed).spawn(
+        len(net.nodes) + len(net.projections) + 1)
+    starts = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum([n.size for n in nodes], out=starts[1:])
+    return nodes, index, starts, node_seeds
+
+
+def synapse_blocks(project: Project, stop: StopCheck | None = None) -> dict[str, dict]:
+    """The synapses :func:`build` draws for each projection, by projection id.
+
+    Exporters use this so a file holds exactly the synapses, weights and delays a run of the
+    project simulates (same seeds, same order). Each block has ``rowptr`` (int64, one row
+    per source neuron), ``targets`` (int32), ``weights`` (float32, float64 for current
+    inputs), and ``delay`` (steps; -1 when per synapse, then ``delay_steps``; absent for
+    current inputs, which act without delay).
+    """
+    nodes, index, starts, node_seeds = _layout(project)
+    blocks = _build_projections(project, nodes, index, starts,
+                                node_seeds[len(project.network.nodes):],
+                                project.simulation.dt_ms, stop or StopCheck(), concatenate=False)
+    return {blk["id"]: blk for blk in blocks}
 
 
 def _draw(value, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -517,7 +572,7 @@ def _all_to_all(n_pre: int, n_post: int, autapses: bool,
 
 
 def _build_projections(project: Project, nodes, index, starts, seeds, dt,
-                       stop: StopCheck) -> dict:
+                       stop: StopCheck, concatenate: bool = True):
     net = project.network
     blocks, current_blocks = [], []
     for j, p in enumerate(net.projections):
@@ -564,6 +619,8 @@ def _build_projections(project: Project, nodes, index, starts, seeds, dt,
             blk["delay"] = int(round(p.delay_ms / dt))
         blocks.append(blk)
     stop.check("connecting neurons")
+    if not concatenate:  # synapse_blocks: every projection's own block
+        return blocks + current_blocks
     return {"arrays": _concatenate_blocks(blocks, len(nodes), stop),
             "current": current_blocks}
 

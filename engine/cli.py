@@ -28,7 +28,7 @@ EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
 CLI_MAX_SECONDS = 3600.0
 
 
-def _limits(args: argparse.Namespace) -> RunLimits:
+def limits_from_args(args: argparse.Namespace) -> RunLimits:
     """The run limits from --max-memory-mb / --max-seconds (0 seconds: no time limit)."""
     memory = args.max_memory_mb
     if memory is not None and not (math.isfinite(memory) and memory > 0):
@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         project.simulation.duration_ms = args.duration_ms
     if args.seed is not None:
         project.simulation.seed = args.seed
-    limits = _limits(args)
+    limits = limits_from_args(args)
 
     last = [time.monotonic()]
 
@@ -121,7 +121,7 @@ def _validate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     from engine.build import estimate_memory
 
-    est = estimate_memory(project, _limits(args))
+    est = estimate_memory(project, limits_from_args(args))
     print(f"{args.project}: valid ({len(project.network.nodes)} nodes, "
           f"{len(project.network.projections)} projections, about "
           f"{est.total / 2**20:,.1f} MB of {est.budget_source})")
@@ -132,7 +132,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-memory-mb", type=float, default=None,
                         help="most memory the run may use (default: half this machine's); "
                              "the project's memory_budget_mb can only lower it")
@@ -173,6 +173,79 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from engine.datasets import Dataset, load_dataset
+    from engine.evaluation import dataset_node, evaluate, readout, with_dataset
+    from engine.simulator import simulate
+
+    project = load_project(args.project)
+    if args.samples is not None and args.samples < 1:
+        raise SpikeStudioError(f"--samples: must be at least 1, got {args.samples}")
+    if args.dataset is not None or args.samples is not None or args.present_ms is not None:
+        if args.dataset is not None:
+            data = load_dataset(args.dataset)
+        else:  # the project's own samples
+            values = dataset_node(project).resolved_params()
+            data = Dataset("project", np.asarray(values["samples"], np.float64),
+                           np.asarray(values["labels"] or [-1] * len(values["samples"])))
+        project = with_dataset(project, data, n_samples=args.samples,
+                               present_ms=args.present_ms)
+    output = args.output or _output_population(project)
+    t0 = time.perf_counter()
+    with _Interrupt() as interrupt:
+        result = simulate(project, limits=limits_from_args(args), cancel=interrupt.event)
+    out = readout(result, project, output, mode=args.readout)
+    report = evaluate(result, project, out)
+    report.update(project=project.name, output=output, status=result.status,
+                  wall_time_s=round(time.perf_counter() - t0, 3))
+    print(json.dumps(report))
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+        rows = ["sample,label,prediction,latency_ms"] + [
+            f"{i},{lab},{pred},{lat:g}" for i, (lab, pred, lat) in
+            enumerate(zip(out.labels, out.predictions, out.latency_ms, strict=True))]
+        (folder / "predictions.csv").write_text("\n".join(rows) + "\n")
+        print(f"wrote {folder / 'evaluation.json'}, {folder / 'predictions.csv'}",
+              file=sys.stderr)
+    if result.status != "completed":
+        return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_LIMIT
+    return 0
+
+
+def _output_population(project) -> str:
+    """The population named ``output``, else the only population nothing projects from."""
+    net = project.network
+    if net.node("output") is not None:
+        return "output"
+    sources = {p.source for p in net.projections}
+    sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
+    if len(sinks) != 1:
+        raise SpikeStudioError("--output: name the output population (neuron i = class i)")
+    return sinks[0]
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from engine.export.onnx_import import import_file
+    from engine.project import save_project
+
+    t0 = time.perf_counter()
+    project = import_file(args.model, dataset=args.dataset, normalize=args.normalize,
+                          input_coding=args.input, present_ms=args.present_ms,
+                          samples=args.samples)
+    save_project(project, args.out)
+    pops = [f"{n.id} ({n.size})" for n in project.network.nodes if n.kind == "population"]
+    print(f"converted {args.model} in {time.perf_counter() - t0:.2f} s: "
+          f"{' -> '.join(pops)}; wrote {args.out}")
+    return 0
+
+
 def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     """The parser of the engine's commands (run, validate, warm, export, import).
 
@@ -189,11 +262,11 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="write spikes.csv, counts.csv, summary.json")
     run.add_argument("--parquet", action="store_true", help="write spikes as Parquet")
     run.add_argument("--quiet", action="store_true", help="no progress output")
-    _add_limit_flags(run)
+    add_limit_flags(run)
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check a project file")
     val.add_argument("project")
-    _add_limit_flags(val)
+    add_limit_flags(val)
     val.set_defaults(func=_validate)
     warm = sub.add_parser("warm", help="compile and cache the numba kernels")
     warm.set_defaults(func=_warm)
@@ -212,6 +285,33 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     imp.add_argument("--out", required=True, help="project JSON file to write")
     imp.add_argument("--dt-ms", type=float, default=None, help="time step of the project")
     imp.set_defaults(func=_import)
+    ev = sub.add_parser("evaluate", help="classify a dataset with a project: accuracy, "
+                                         "confusion, activity and energy per inference")
+    ev.add_argument("project", help="project JSON file with a dataset encoder")
+    ev.add_argument("--dataset", default=None,
+                    help="digits (held-out split), digits-train, or a .csv / .npz file "
+                         "(default: the project's own samples)")
+    ev.add_argument("--samples", type=int, default=None, help="use the first N samples")
+    ev.add_argument("--present-ms", type=float, default=None,
+                    help="override the presentation time per sample")
+    ev.add_argument("--output", default=None, help="output population (default: 'output')")
+    ev.add_argument("--readout", default="count", choices=("count", "membrane"))
+    ev.add_argument("--out", default=None, help="folder for evaluation.json, predictions.csv")
+    add_limit_flags(ev)
+    ev.set_defaults(func=_evaluate)
+    conv = sub.add_parser("convert", help="convert an ONNX classifier (ANN), or a NIR chain "
+                                          "of Affine + IF layers, to IF layers")
+    conv.add_argument("model", help=".onnx or .nir file")
+    conv.add_argument("--out", required=True, help="project JSON file to write")
+    conv.add_argument("--dataset", default="digits",
+                      help="calibration and presented samples: digits or a .csv / .npz file")
+    conv.add_argument("--normalize", default="max", choices=("max", "percentile"))
+    conv.add_argument("--input", default="rate", choices=("rate", "current"))
+    conv.add_argument("--present-ms", type=float, default=50.0,
+                      help="presentation time per sample")
+    conv.add_argument("--samples", type=int, default=200,
+                      help="samples the project presents")
+    conv.set_defaults(func=_convert)
     for extend in extensions:
         extend(sub)
     return parser

@@ -274,7 +274,16 @@ class Project:
         problems = _validate(migrated, scan if migrated is document else None)
         if problems:
             raise ProjectError(problems)
-        document = migrated
+        return cls.from_checked(migrated)
+
+    @classmethod
+    def from_checked(cls, document: dict) -> Project:
+        """Build a :class:`Project` from a document already migrated and found valid.
+
+        For callers that validated this very document (``validate_document`` returned no
+        problem, or it came from :meth:`to_dict` of a Project): one load path validates once
+        per change. Anything else goes through :meth:`from_dict`.
+        """
         net = document["network"]
         nodes = [Node(id=n["id"], kind=n["kind"], model=n["model"], size=int(n.get("size", 1)),
                       params=copy.deepcopy(n.get("params", {})), label=n.get("label", ""),

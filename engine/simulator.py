@@ -198,6 +198,7 @@ class Simulation:
         self.spk_now = np.empty(n + 1024, np.int32)
         self._init_monitors()
         self._init_weight_records()
+        self._resets = set(compiled.reset_k.tolist())
 
     # ------------------------------------------------------------------ set-up
     def _init_plasticity(self) -> None:
@@ -290,6 +291,7 @@ class Simulation:
             points.extend((schedule.change_k + 1).tolist())
         for rec in c.weight_records:
             points.extend(range(1, c.n_steps + 2, rec["every"]))
+        points.extend(c.reset_k.tolist())
         points = np.unique(np.asarray(points, np.int64))
         return points[(points > 0) & (points <= c.n_steps + 1)]
 
@@ -299,8 +301,21 @@ class Simulation:
         self.iext[:] = c.bias
         for row, node in enumerate(c.current_nodes):
             amplitude = c.current_sources[node].value_at(k - 1)
-            if amplitude:
+            if node in c.current_channels:
+                channel, target, weight = c.current_channels[node]
+                if np.any(amplitude):
+                    self.iext += np.bincount(target, weights=amplitude[channel] * weight,
+                                             minlength=self.iext.shape[0])
+            elif amplitude:
                 self.iext += amplitude * c.current_gain[row]
+
+    def _reset_state(self) -> None:
+        """A new dataset sample: every neuron back to its initial state, nothing in flight."""
+        c = self.net
+        self.v[:] = c.initial_v
+        self.u[:] = c.initial_u
+        for state in (self.ie, self.ii, self.ref, self.buf_e, self.buf_i):
+            state[...] = 0
 
     def _events_per_step(self) -> int:
         """Input events per time index on average over a block (bursts of fixed sources
@@ -379,6 +394,8 @@ class Simulation:
                     break
                 boundary = int(splits[np.searchsorted(splits, k, side="right")])
                 stop_k = min(k + min(chunk, self.max_chunk_steps), boundary)
+                if k in self._resets:
+                    self._reset_state()
                 self._set_currents(max(k, 1))
                 ev_k, ev_gid = self._events(k, stop_k, stop)
                 if stop.status() is not None:

@@ -265,8 +265,9 @@ w_max raises the membrane by at most {peak:.2f} mV: the threshold is {n_peaks:.0
 PSPs, so the neuron needs many afferents at once. Run time about {wall:.0f} s for
 {seconds:g} s of model time. (Spikes of `afferents`, `pattern_clock` and `out` are recorded;
 those of `afferent_noise` and `distractors` are not, to keep the result small: the Summary
-tab lists them as "not recorded". To record them too, **Download** the project, add their
-ids to `simulation.record_spikes` in the JSON file and upload it again.)
+tab lists them as "not recorded". To record them too, click an empty spot of the graph and
+tick them under **Record spikes of** in the simulation settings (or select the node and tick
+**Record its spikes** in the inspector), then run again.)
 
 ## What happened in our run (seed {seed})
 | model time | output rate | spikes inside patterns | hit rate | false alarms | median latency |

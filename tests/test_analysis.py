@@ -166,3 +166,19 @@ def test_neuron_spike_counts():
     counts = A.neuron_spike_counts(spikes, {"a": 3, "b": 1})
     assert counts["a"].tolist() == [0, 2, 0]
     assert counts["b"].tolist() == [1]
+
+
+def test_spike_train_cv_matches_the_population_summary():
+    import pandas as pd
+
+    from engine.analysis import population_summary, spike_train_cv
+
+    times = np.array([1.0, 3.0, 4.0, 10.0, 11.5])
+    spikes = pd.DataFrame({"time_ms": times, "population": pd.Categorical(["a"] * 5),
+                           "neuron": np.zeros(5, np.int32)})
+    isi = np.diff(times)
+    assert spike_train_cv(times) == pytest.approx(isi.std() / isi.mean())
+    summary = population_summary(spikes, {"a": 1}, 20.0)
+    assert spike_train_cv(times) == pytest.approx(float(summary["cv_isi"][0]))
+    assert np.isnan(spike_train_cv(np.array([1.0, 2.0])))  # one interval only
+    assert np.isnan(spike_train_cv(np.array([])))

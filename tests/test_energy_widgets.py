@@ -9,6 +9,7 @@ import pytest
 from bokeh.models import LinearColorMapper, LogColorMapper, Range1d
 
 from engine import energy as E
+from engine.energy_tables import energy_table, table_from_breakdown
 from engine.scenarios import Thresholds, apply_scenario, matrices_from_csv, run_scenarios
 from engine.simulator import simulate
 from tests.test_scenarios import DENSE, SPARSE, tiny_project
@@ -26,15 +27,24 @@ def report():
     return run_scenarios(tiny_project(), [SPARSE, DENSE], max_workers=2)
 
 
+def _heatmap(result, **params) -> EnergyHeatmap:
+    """A heatmap of ``result`` priced on every built-in profile (the workbench prices only
+    the profiles shown, on demand)."""
+    tables = {pid: energy_table(result.counts, profile, result.bin_ms, result.duration_ms)
+              for pid, profile in E.load_profiles().items()}
+    return EnergyHeatmap(tables=tables, bin_ms=result.bin_ms, duration_ms=result.duration_ms,
+                         **params)
+
+
 def _mapper(widget: EnergyHeatmap, key: str = "heatmap_a"):
     glyph = widget.figures[key].renderers[0].glyph
     return glyph.fill_color["transform"]
 
 
 def test_heatmap_cells_sum_to_the_engine_totals(result):
-    widget = EnergyHeatmap.from_result(result, window_ms=50.0)
+    widget = _heatmap(result, window_ms=50.0)
     assert widget.profile == "loihi" and widget.layers() == ["hid", "out"]
-    breakdown = E.energy_of_result(result, widget.profiles["loihi"])
+    breakdown = E.energy_of_result(result, E.load_profiles()["loihi"])
     pops = breakdown[breakdown["kind"] == "population"]
     source = widget.heatmap_source.data
     assert np.sum(source["value"]) == pytest.approx(pops["total_j"].sum())
@@ -49,7 +59,7 @@ def test_heatmap_cells_sum_to_the_engine_totals(result):
 
 
 def test_profile_switch_changes_the_plotted_values(result):
-    widget = EnergyHeatmap.from_result(result)
+    widget = _heatmap(result)
     loihi = np.asarray(widget.heatmap_source.data["value"]).copy()
     widget.profile = "spinnaker"
     spinnaker = np.asarray(widget.heatmap_source.data["value"])
@@ -59,7 +69,7 @@ def test_profile_switch_changes_the_plotted_values(result):
 
 
 def test_comparison_shares_one_colour_scale(result):
-    widget = EnergyHeatmap.from_result(result, compare_profile="cmos45_fp32")
+    widget = _heatmap(result, compare_profile="cmos45_fp32")
     assert widget.compare_source is not None
     a, b = _mapper(widget, "heatmap_a"), _mapper(widget, "heatmap_b")
     assert a is b
@@ -73,7 +83,7 @@ def test_comparison_shares_one_colour_scale(result):
 
 
 def test_log_toggle_switches_the_colour_mapper(result):
-    widget = EnergyHeatmap.from_result(result, log_scale=True)
+    widget = _heatmap(result, log_scale=True)
     assert isinstance(_mapper(widget), LogColorMapper)
     widget.log_scale = False
     mapper = _mapper(widget)
@@ -83,7 +93,7 @@ def test_log_toggle_switches_the_colour_mapper(result):
 
 def test_component_and_shared_x_range(result):
     x_range = Range1d(0, 300)
-    widget = EnergyHeatmap.from_result(result, x_range=x_range, component="static_j")
+    widget = _heatmap(result, x_range=x_range, component="static_j")
     assert widget.figures["heatmap_a"].x_range is x_range
     assert np.allclose(widget.heatmap_source.data["value"], 0.0)  # Loihi: no static figure
     widget.component = "synaptic_j"
@@ -93,8 +103,8 @@ def test_component_and_shared_x_range(result):
 def test_heatmap_from_a_precomputed_breakdown(result):
     profile = E.load_profiles()["loihi"]
     breakdown = E.energy_of_result(result, profile)
-    widget = EnergyHeatmap(breakdowns={"loihi": breakdown}, profiles={}, bin_ms=result.bin_ms,
-                           duration_ms=result.duration_ms)
+    widget = EnergyHeatmap(tables={"loihi": table_from_breakdown(breakdown, "loihi")},
+                           bin_ms=result.bin_ms, duration_ms=result.duration_ms)
     assert widget.profile == "loihi"
     assert widget.totals()["total_j"] == pytest.approx(breakdown["total_j"].sum())
 

@@ -12,6 +12,7 @@ from bokeh.document import Document
 from pyviz_comms import Comm
 
 from engine.energy import load_profiles
+from engine.energy_tables import energy_table
 from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import loads_project
 from engine.simulator import simulate
@@ -48,8 +49,9 @@ def _widgets(result):
         "traces": TracePlot(traces=trace_items_from_frame(r.traces_frame())),
         "summary": SummaryTable(summary=population_summary(r.spikes, r.sizes, r.duration_ms)),
         "weights": WeightEvolution(record=r.weights[pid], spikes=r.spikes),
-        "energy": EnergyHeatmap(counts=r.counts, bin_ms=r.bin_ms, duration_ms=r.duration_ms,
-                                profiles=load_profiles(), profile="loihi"),
+        "energy": EnergyHeatmap(tables={"loihi": energy_table(
+            r.counts, load_profiles()["loihi"], r.bin_ms, r.duration_ms)}, bin_ms=r.bin_ms,
+            duration_ms=r.duration_ms, profile="loihi"),
     }
 
 

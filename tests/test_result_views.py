@@ -145,8 +145,8 @@ def test_results_view_owns_its_result_and_clears_every_tab(lif_result):
     document, result = lif_result
     view = ResultsView()
     weights, energy = WeightsTab(), EnergyTab()
-    view.add_tab("Weights", weights, lazy=True)
-    view.add_tab("Energy", energy, lazy=True)
+    view.add_view(weights)
+    view.add_view(energy)
     view.document = document
     assert not view.show(result), "a result without a started run is not shown"
     view.run_started(document)

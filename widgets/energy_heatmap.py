@@ -1,7 +1,8 @@
 """Per-layer energy heatmap: populations x time bins, coloured by energy, on a chosen profile.
 
-The widget prices the operation counts of a run with :mod:`engine.energy` (pure functions,
-no I/O) and draws, for one hardware profile or two side by side:
+The widget takes plain data: per profile an :class:`engine.energy_tables.EnergyTable` (the
+run priced by the engine: breakdown per layer and bin with its operation counts, per-layer and
+run totals, unpriced operations). It draws, for one hardware profile or two side by side:
 
 - a heatmap of layers x time bins coloured by an energy component (log scale optional), whose
   hover gives the bin's operation counts and its breakdown (synaptic, weight reads, neuron
@@ -41,9 +42,8 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from engine import energy as E
 from engine.scenarios import format_si
-from widgets.plot_tools import apply_time_axis, set_export_name, set_range
+from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
 from widgets.session_thread import run_in_session
 
 #: Components a cell can be coloured by (label -> breakdown column).
@@ -65,51 +65,23 @@ _ZERO_COLOR = "#eeeeee"
 
 
 def layer_cells(breakdown: pd.DataFrame, layers: list[str], bin_ms: float, max_bins: int,
-                duration_ms: float | None = None, counts: pd.DataFrame | None = None
-                ) -> pd.DataFrame:
+                duration_ms: float | None = None) -> pd.DataFrame:
     """Cells of the heatmap: the breakdown of ``layers`` merged into at most ``max_bins`` bins.
 
-    Returns one row per (layer, merged bin) with ``layer, t0, t1``, the summed operation
-    counts (zeros when ``counts`` is not given), the energy columns and ``neuron_j`` (active
-    plus idle neuron updates).
+    ``breakdown`` is an ``EnergyTable.breakdown`` (energy and operation counts per layer and
+    bin). Returns one row per (layer, merged bin) with ``layer, t0, t1``, the summed counts
+    and energy columns.
     """
-    frame = breakdown[breakdown["node"].astype(str).isin(layers)].copy()
-    frame["layer"] = frame["node"].astype(str)
-    frame = _with_counts(frame, counts, bin_ms)
+    frame = breakdown[breakdown["layer"].isin(layers)].copy()
     n_bins = int(np.rint(frame["bin_start_ms"].max() / bin_ms)) + 1 if len(frame) else 0
     factor = max(1, math.ceil(n_bins / max(max_bins, 1)))
     frame["group"] = np.rint(frame["bin_start_ms"].to_numpy(float) / bin_ms).astype(int) // factor
-    cols = [*_COUNT_COLS, *E.ENERGY_COLUMNS]
+    cols = [*_COUNT_COLS, *(c for c in frame.columns if c.endswith("_j"))]
     cells = frame.groupby(["layer", "group"], sort=False)[cols].sum().reset_index()
     cells["t0"] = cells["group"] * factor * bin_ms
     end = cells["t0"] + factor * bin_ms
     cells["t1"] = np.minimum(end, duration_ms) if duration_ms else end
-    cells["neuron_j"] = cells["neuron_active_j"] + cells["neuron_idle_j"]
     return cells.drop(columns="group")
-
-
-def _with_counts(frame: pd.DataFrame, counts: pd.DataFrame | None, bin_ms: float
-                 ) -> pd.DataFrame:
-    """Attach the operation counts of each (bin, node) row (the breakdown drops them)."""
-    key = np.rint(frame["bin_start_ms"].to_numpy(float) / bin_ms).astype(np.int64)
-    frame = frame.assign(_bin=key)
-    if counts is None:
-        return frame.assign(**dict.fromkeys(_COUNT_COLS, 0))
-    summed = (counts.assign(_bin=np.rint(counts["bin_start_ms"].to_numpy(float) / bin_ms)
-                            .astype(np.int64), layer=counts["node"].astype(str))
-              .groupby(["_bin", "layer"])[list(_COUNT_COLS)].sum().reset_index())
-    merged = frame.merge(summed, on=["_bin", "layer"], how="left")
-    merged[list(_COUNT_COLS)] = merged[list(_COUNT_COLS)].fillna(0).astype(np.int64)
-    return merged
-
-
-def layer_totals(breakdown: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
-    """Per layer (in ``layers`` order): the run's energy by component and in total."""
-    totals = E.energy_totals(breakdown, by="node")
-    totals.index = totals.index.astype(str)
-    totals = totals.reindex(layers).fillna(0.0)
-    totals["neuron_j"] = totals["neuron_active_j"] + totals["neuron_idle_j"]
-    return totals
 
 
 class EnergyHeatmap(pn.viewable.Viewer):
@@ -117,18 +89,16 @@ class EnergyHeatmap(pn.viewable.Viewer):
 
     Parameters
     ----------
-    counts
-        ``SimulationResult.counts`` (the widget prices them with :mod:`engine.energy`).
+    tables
+        Profile id -> :class:`engine.energy_tables.EnergyTable` of the run. A profile chosen
+        without a table shows a placeholder until its table is given (watch ``profile`` and
+        ``compare_profile``; :meth:`missing` lists the tables needed).
     bin_ms, duration_ms
         ``SimulationResult.bin_ms`` / ``duration_ms``.
-    profiles
-        Profile id -> :class:`engine.energy.HardwareProfile` (default: the built-in ones).
-    breakdowns
-        Optional precomputed profile id -> :func:`engine.energy.energy_breakdown`; used
-        instead of pricing ``counts`` for those profiles (``counts`` may then be ``None``).
+    profile_names
+        Profile id -> name of every profile offered (default: those of ``tables``).
     profile, compare_profile
-        Profile shown, and a second one shown beside it (``""`` = none). Watch ``profile``
-        to follow the user's choice.
+        Profile shown, and a second one shown beside it (``""`` = none).
     window_ms
         One inference, for the per-inference total (default: the whole run).
     x_range
@@ -140,11 +110,10 @@ class EnergyHeatmap(pn.viewable.Viewer):
     energy. Build one widget per session: Bokeh models cannot be shared between documents.
     """
 
-    counts = param.DataFrame(default=None, allow_None=True, doc="Operation counts.")
+    tables = param.Dict(default={}, doc="Profile id -> EnergyTable of the run.")
     bin_ms = param.Number(default=1.0, bounds=(0, None), inclusive_bounds=(False, True))
     duration_ms = param.Number(default=None, allow_None=True, bounds=(0, None))
-    profiles = param.Dict(default=None, allow_None=True, doc="Profile id -> HardwareProfile.")
-    breakdowns = param.Dict(default={}, doc="Profile id -> precomputed energy breakdown.")
+    profile_names = param.Dict(default={}, doc="Profile id -> name of the profiles offered.")
     # check_on_set=False: the choices are only known once ``profiles`` is set.
     profile = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
                              doc="Profile shown.")
@@ -161,13 +130,10 @@ class EnergyHeatmap(pn.viewable.Viewer):
     export_name = param.String(default="energy", doc="File name stem of downloads.")
 
     def __init__(self, x_range: Range1d | None = None, **params: Any):
-        if params.get("profiles") is None:
-            params["profiles"] = E.load_profiles()
         super().__init__(**params)
         self.x_range = x_range if x_range is not None else Range1d(0.0, 1.0)
         self._own_x_range = x_range is None
         self._ready = False  # no drawing while __init__ sets things up
-        self._cache: dict[str, pd.DataFrame] = {}
         self._figures: dict[str, Any] = {}
         self._sources: dict[str, ColumnDataSource] = {}
         self._controls = pn.Row(
@@ -185,67 +151,50 @@ class EnergyHeatmap(pn.viewable.Viewer):
         self._ready = True
         self._render()
 
-    @classmethod
-    def from_result(cls, result: Any, x_range: Range1d | None = None, **params: Any
-                    ) -> EnergyHeatmap:
-        """A heatmap of a ``SimulationResult`` (its counts, bin width and duration)."""
-        return cls(x_range=x_range, counts=result.counts, bin_ms=result.bin_ms,
-                   duration_ms=result.duration_ms, **params)
-
     # ------------------------------------------------------------------ data
-    @param.depends("profiles", "breakdowns", watch=True)
+    def _names(self) -> dict[str, str]:
+        return self.profile_names or {pid: t.name for pid, t in self.tables.items()}
+
+    @param.depends("profile_names", "tables", watch=True)
     def _sync_profiles(self) -> None:
         """Offer the available profiles; keep the current choice when it still exists."""
-        self._cache.clear()
-        ids = list(self.profiles or {}) + [k for k in self.breakdowns
-                                          if k not in (self.profiles or {})]
-        names = {self._profile_name(pid): pid for pid in ids}
-        self.param.profile.objects = names
-        self.param.compare_profile.objects = {"(none)": "", **names}
+        names = self._names()
+        ids = list(names)
+        labels = {self._profile_name(pid): pid for pid in ids}
+        self.param.profile.objects = labels
+        self.param.compare_profile.objects = {"(none)": "", **labels}
         if self.profile not in ids:
             self.profile = "loihi" if "loihi" in ids else (ids[0] if ids else None)
         if self.compare_profile not in ("", *ids):
             self.compare_profile = ""
 
-    @param.depends("counts", "bin_ms", "duration_ms", watch=True, on_init=False)
-    def _clear_cache(self) -> None:
-        self._cache.clear()
-
     def _profile_name(self, pid: str) -> str:
-        profile = (self.profiles or {}).get(pid)
-        return f"{profile.name} ({pid})" if profile is not None else pid
+        name = self._names().get(pid)
+        return f"{name} ({pid})" if name is not None and name != pid else pid
+
+    def missing(self) -> list[str]:
+        """Profiles shown that have no table yet (the owner prices them)."""
+        return [p for p in (self.profile, self.compare_profile) if p and p not in self.tables]
 
     def breakdown(self, pid: str) -> pd.DataFrame:
-        """Energy breakdown on profile ``pid`` (precomputed, or priced from ``counts``)."""
-        if pid not in self._cache:
-            if pid in self.breakdowns:
-                self._cache[pid] = self.breakdowns[pid]
-            elif self.counts is None:
-                raise ValueError("EnergyHeatmap needs counts or a precomputed breakdown")
-            else:
-                self._cache[pid] = E.energy_breakdown(self.counts, self.profiles[pid],
-                                                      self.bin_ms, self.duration_ms)
-        return self._cache[pid]
+        """The energy breakdown (with operation counts) on profile ``pid``."""
+        return self.tables[pid].breakdown
 
     def layers(self) -> list[str]:
         """Row ids in network order: populations (and encoders when asked for)."""
-        frame = self._any_frame()
-        if frame is None:
+        table = next(iter(self.tables.values()), None)
+        if table is None:
             return []
-        nodes = frame.drop_duplicates("node")
+        nodes = table.layers
         keep = nodes["kind"].eq("population") | (self.include_encoders
                                                  & nodes["kind"].eq("encoder"))
-        return [str(n) for n in nodes.loc[keep, "node"]]
-
-    def _any_frame(self) -> pd.DataFrame | None:
-        if self.counts is not None:
-            return self.counts
-        return next(iter(self.breakdowns.values()), None)
+        return [str(n) for n in nodes.index[keep]]
 
     def _duration(self) -> float:
         if self.duration_ms:
             return float(self.duration_ms)
-        frame = self._any_frame()
+        table = next(iter(self.tables.values()), None)
+        frame = table.breakdown if table is not None else None
         return float(frame["bin_start_ms"].max() + self.bin_ms) if frame is not None and \
             len(frame) else 0.0
 
@@ -253,25 +202,25 @@ class EnergyHeatmap(pn.viewable.Viewer):
         """The plotted cells of profile ``pid`` (default: ``profile``), with ``value``."""
         pid = pid or self.profile
         cells = layer_cells(self.breakdown(pid), self.layers(), self.bin_ms, self.max_bins,
-                            self.duration_ms, self.counts)
+                            self.duration_ms)
         cells["value"] = cells[self.component]
         return cells
 
+    def layer_totals(self, pid: str, layers: list[str]) -> pd.DataFrame:
+        """Per layer (in ``layers`` order): the run's energy by component and in total."""
+        return self.tables[pid].layers.reindex(layers).fillna(0.0)
+
     def totals(self, pid: str | None = None) -> dict[str, Any]:
         """Run totals of profile ``pid``: J, J per inference, W (J per second of input)."""
-        pid = pid or self.profile
-        sums = E.energy_totals(self.breakdown(pid))
+        table = self.tables[pid or self.profile]
         seconds = self._duration() * 1e-3
         window = self.window_ms or self._duration()
         n_inf = self._duration() / window if window else math.nan
-        unpriced = (E.unpriced_operations(self.counts, self.profiles[pid])
-                    if self.counts is not None and pid in (self.profiles or {}) else {})
-        return {"profile": pid, "total_j": float(sums["total_j"]),
-                "dynamic_j": float(sums["dynamic_j"]), "static_j": float(sums["static_j"]),
-                "event_driven_j": float(sums["event_driven_j"]),
-                "per_inference_j": float(sums["total_j"]) / n_inf if n_inf else math.nan,
-                "power_w": float(sums["total_j"]) / seconds if seconds else math.nan,
-                "window_ms": window, "n_inferences": n_inf, "unpriced": unpriced}
+        total = table.totals["total_j"]
+        return {"profile": table.profile, **table.totals,
+                "per_inference_j": total / n_inf if n_inf else math.nan,
+                "power_w": total / seconds if seconds else math.nan,
+                "window_ms": window, "n_inferences": n_inf, "unpriced": table.unpriced}
 
     # ------------------------------------------------------------------ public views
     @property
@@ -291,8 +240,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ render
     @param.depends("profile", "compare_profile", "component", "log_scale", "window_ms",
-                   "include_encoders", "max_bins", "height", "counts", "bin_ms",
-                   "duration_ms", "breakdowns", "profiles", watch=True)
+                   "include_encoders", "max_bins", "height", "tables", "bin_ms",
+                   "duration_ms", "profile_names", watch=True)
     def _render(self) -> None:
         if self._ready:
             self._run(self._draw)
@@ -304,15 +253,19 @@ class EnergyHeatmap(pn.viewable.Viewer):
     def _draw(self) -> None:
         self._sources, self._figures = {}, {}
         pids = [p for p in (self.profile, self.compare_profile) if p]
-        if not pids or self._any_frame() is None:
+        if not pids or not self.tables:
             self._body.objects = [pn.pane.HTML('<div class="ss-energy-empty">No run to show '
                                                'yet: simulate the network first.</div>')]
+            return
+        if self.missing():
+            self._body.objects = [pn.pane.HTML('<div class="ss-energy-empty">Pricing the run '
+                                               'on this profile...</div>')]
             return
         layers = self.layers()
         cells = {pid: self.cells(pid) for pid in pids}
         mapper = self._mapper(pd.concat(list(cells.values()))["value"].to_numpy(float))
         y_range = FactorRange(factors=list(reversed(layers)))
-        bar_max = max(layer_totals(self.breakdown(p), layers)["total_j"].max() for p in pids)
+        bar_max = max(self.layer_totals(p, layers)["total_j"].max() for p in pids)
         if self._own_x_range:
             set_range(self.x_range, 0.0, max(self._duration(), 1e-3))
         columns = []
@@ -337,8 +290,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
         bars = self._bars(key, pid, layers, y_range, bar_max)
         totals = pn.pane.HTML(self._totals_html(pid, pids), sizing_mode="stretch_width",
                               margin=(0, 10))
-        return pn.Column(totals, pn.Row(pn.pane.Bokeh(heat, sizing_mode="stretch_width"),
-                                        pn.pane.Bokeh(bars), sizing_mode="stretch_width"),
+        return pn.Column(totals, pn.Row(exportable(heat, sizing_mode="stretch_width"),
+                                        exportable(bars), sizing_mode="stretch_width"),
                          sizing_mode="stretch_width", css_classes=[f"ss-energy-panel-{key}"])
 
     def _heatmap(self, key: str, pid: str, cells: pd.DataFrame, mapper: Any,
@@ -367,7 +320,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
 
     def _bars(self, key: str, pid: str, layers: list[str], y_range: FactorRange,
               bar_max: float) -> Any:
-        totals = layer_totals(self.breakdown(pid), layers)
+        totals = self.layer_totals(pid, layers)
         data: dict[str, Any] = {"layer": layers}
         for col in STACK:
             data[col] = totals[col].to_numpy(float)
@@ -377,6 +330,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
                      x_range=Range1d(0.0, bar_max * 1.05 if bar_max > 0 else 1.0),
                      x_axis_label="energy (J)", tools="save", toolbar_location=None)
         fig.grid.visible = False
+        set_export_name(fig, f"{self.export_name}-{pid}-layers")
         fig.xaxis.formatter = _si_tick_formatter()
         fig.xaxis.major_label_orientation = 0.6
         renderers = fig.hbar_stack(list(STACK), y="layer", height=0.7,
@@ -419,6 +373,15 @@ class EnergyHeatmap(pn.viewable.Viewer):
             f'</b> · per second of input <b>{format_si(t["power_w"], "W")}</b>'
             f'<br><span style="color:#555">event-driven {format_si(t["event_driven_j"], "J")}'
             f' · static {format_si(t["static_j"], "J")}</span>{ratio}{missing}</div>')
+
+    @param.depends("export_name", watch=True)
+    def _name_figures(self) -> None:
+        """Rename the drawn figures' downloads (the run changed, the figures stay)."""
+        for key, fig in self._figures.items():
+            kind, panel = key.split("_")
+            pid = self.profile if panel == "a" else self.compare_profile
+            set_export_name(fig, f"{self.export_name}-{pid}"
+                                 f"{'-layers' if kind == 'bars' else ''}")
 
     def _run(self, fn: Callable[[], None]) -> None:
         fig = next(iter(self._figures.values()), None)
@@ -471,6 +434,6 @@ def _si_tick_formatter() -> Any:
         return tick.toExponential(1);""")
 
 
-def profile_options(profiles: Mapping[str, E.HardwareProfile]) -> dict[str, str]:
+def profile_options(profiles: Mapping[str, Any]) -> dict[str, str]:
     """``{"Name (id)": id}`` for selects elsewhere in the app."""
     return {f"{p.name} ({pid})": pid for pid, p in profiles.items()}

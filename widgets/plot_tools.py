@@ -7,29 +7,53 @@ The decisions (which unit, which axis end, which file name) are made by the pure
 from __future__ import annotations
 
 import panel as pn
-from bokeh.models import CustomJSTickFormatter, Legend, Range1d, SaveTool
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Legend, Range1d, SaveTool
 
 from widgets.plot_format import time_axis
 
 _TIME_FORMAT = ("const v = tick / divisor;"
                 "return v.toLocaleString('en-US', {maximumFractionDigits: 3});")
 
-# Export a figure as PNG or SVG in the browser, named after the figure's SaveTool filename.
+# Download a figure (as drawn in the browser, named after its SaveTool filename) or an SVG
+# document held in a ColumnDataSource (columns "svg" and "name"; PNG drawn from it on a canvas).
 _EXPORT_JS = """
-const view = Bokeh.index.find_one(fig);
-if (view == null) { return; }
-const stem = (save != null && save.filename) ? save.filename : "plot";
-view.export(kind).to_blob().then((blob) => {
+const download = (blob, name) => {
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
-  link.download = stem + "." + kind;
+  link.download = name;
   document.body.appendChild(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 5000);
-});
+};
+if (doc != null) {
+  const text = doc.data.svg.length ? doc.data.svg[0] : "";
+  const stem = doc.data.name.length && doc.data.name[0] ? doc.data.name[0] : "plot";
+  if (!text) { return; }
+  const blob = new Blob([text], {type: "image/svg+xml"});
+  if (kind === "svg") { download(blob, stem + ".svg"); return; }
+  const url = URL.createObjectURL(blob);
+  const img = new Image();
+  img.onload = () => {
+    const scale = 2;  // sharp on high-density screens and in documents
+    const canvas = document.createElement("canvas");
+    canvas.width = img.width * scale;
+    canvas.height = img.height * scale;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    URL.revokeObjectURL(url);
+    canvas.toBlob((png) => download(png, stem + ".png"), "image/png");
+  };
+  img.src = url;
+  return;
+}
+const view = Bokeh.index.find_one(fig);
+if (view == null) { return; }
+const stem = (save != null && save.filename) ? save.filename : "plot";
+view.export(kind).to_blob().then((blob) => download(blob, stem + "." + kind));
 """
-
 
 def apply_time_axis(fig, duration_ms: float | None) -> None:
     """Label ``fig``'s x axis in ms or s (data stay in ms), never in scientific notation."""
@@ -83,24 +107,67 @@ def set_export_name(fig, stem: str | None) -> None:
             tool.filename = stem or "plot"
 
 
-def export_buttons(fig, css_class: str = "ss-export") -> pn.Row:
-    """"PNG" and "SVG" buttons that download ``fig`` as drawn in the browser.
+def export_buttons(fig=None, css_class: str = "ss-export", document=None) -> pn.Row:
+    """"PNG" and "SVG" buttons that download a plot: the one helper every result view uses.
 
-    The file is named after the figure's SaveTool ``filename`` (see :func:`set_export_name`).
+    Parameters
+    ----------
+    fig
+        A Bokeh figure, downloaded as drawn in the browser and named after its SaveTool's
+        ``filename`` (see :func:`set_export_name`).
+    css_class
+        Class of both buttons (each also gets ``<css_class>-png`` / ``-svg``).
+    document
+        Instead of ``fig``: an :class:`SvgDocument` (plots that are not Bokeh figures, such as
+        HTML tables, draw themselves as SVG); PNG is rasterised from it in the browser.
     """
-    save = next((t for t in fig.toolbar.tools if isinstance(t, SaveTool)), None)
-    if save is None:
-        save = SaveTool(filename="plot")
-        fig.add_tools(save)
+    save = None
+    if fig is not None:
+        save = next((t for t in fig.toolbar.tools if isinstance(t, SaveTool)), None)
+        if save is None:
+            save = SaveTool(filename="plot")
+            fig.add_tools(save)
+    source = document.source if document is not None else None
     buttons = []
     for kind in ("png", "svg"):
         button = pn.widgets.Button(label=kind.upper(), width=54, height=28, margin=(0, 4),
-                                   color="light",
+                                   color="light", description=f"Download as {kind.upper()}",
                                    css_classes=[css_class, f"{css_class}-{kind}"])
-        button.js_on_click(args={"fig": fig, "kind": kind, "save": save}, code=_EXPORT_JS)
+        button.js_on_click(args={"fig": fig, "kind": kind, "save": save, "doc": source},
+                           code=_EXPORT_JS)
         buttons.append(button)
-    return pn.Row(*buttons, margin=0)
+    return pn.Row(*buttons, margin=0, css_classes=["ss-export-bar"])
 
 
-__all__ = ["apply_time_axis", "export_buttons", "legend_outside", "new_legend",
-           "set_export_name", "set_range"]
+def exportable(fig, **pane_params) -> pn.Column:
+    """``fig`` in a Bokeh pane with its PNG/SVG buttons above it (see :func:`export_buttons`)."""
+    return pn.Column(export_buttons(fig), pn.pane.Bokeh(fig, **pane_params),
+                     sizing_mode=pane_params.get("sizing_mode"), margin=0)
+
+
+class SvgDocument:
+    """An SVG drawing of a view that is not a Bokeh figure, for :func:`export_buttons`.
+
+    ``update(svg, name)`` replaces the drawing and its file name stem; the browser reads both
+    when a button is clicked (they travel in a ColumnDataSource, like any plot data).
+    """
+
+    def __init__(self, name: str = "plot") -> None:
+        self.source = ColumnDataSource(data={"svg": [""], "name": [name]})
+
+    def update(self, svg: str | None = None, name: str | None = None) -> None:
+        data = dict(self.source.data)
+        self.source.data = {"svg": [data["svg"][0] if svg is None else svg],
+                            "name": [data["name"][0] if name is None else name]}
+
+    @property
+    def svg(self) -> str:
+        return self.source.data["svg"][0]
+
+    @property
+    def name(self) -> str:
+        return self.source.data["name"][0]
+
+
+__all__ = ["SvgDocument", "apply_time_axis", "export_buttons", "exportable", "legend_outside",
+           "new_legend", "set_export_name", "set_range"]

@@ -10,7 +10,13 @@ from bokeh.plotting import figure
 
 from widgets.palette import population_colors
 from widgets.plot_format import value_axis_end
-from widgets.plot_tools import apply_time_axis, legend_outside, set_export_name, set_range
+from widgets.plot_tools import (
+    apply_time_axis,
+    export_buttons,
+    legend_outside,
+    set_export_name,
+    set_range,
+)
 
 
 class RatePlot(pn.viewable.Viewer):
@@ -42,6 +48,8 @@ class RatePlot(pn.viewable.Viewer):
         self.x_range = x_range
         self.y_range = Range1d(0.0, 1.0)
         self._pane = pn.pane.Bokeh(sizing_mode="stretch_width")
+        self._buttons = pn.Row(margin=0)  # PNG/SVG of the current figure
+        self._layout = pn.Column(self._buttons, self._pane, sizing_mode="stretch_width")
         self._source: ColumnDataSource | None = None
         self._drawn: tuple | None = None  # (populations, colours, height, title) drawn
         self._render()
@@ -102,9 +110,10 @@ class RatePlot(pn.viewable.Viewer):
         apply_time_axis(fig, duration)
         set_export_name(fig, self.export_name)
         self._pane.object = fig
+        self._buttons.objects = [export_buttons(fig)]
 
     def __panel__(self):
-        return self._pane
+        return self._layout
 
 
 def _columns(frame, names: list[str]) -> dict:

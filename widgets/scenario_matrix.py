@@ -35,6 +35,7 @@ from engine.scenarios import (
     matrices_to_csv,
     validate_thresholds,
 )
+from widgets.plot_tools import SvgDocument, export_buttons
 
 RATING_STYLE = {"recommended": ("#dcf2d9", "#17602a"), "neutral": ("#eef0f3", "#374151"),
                 "cautious": ("#fde3d7", "#9a2b0c")}
@@ -94,6 +95,7 @@ class ScenarioMatrix(pn.viewable.Viewer):
     criteria = param.DataFrame(default=None, allow_None=True, constant=True)
     hardware = param.DataFrame(default=None, allow_None=True, constant=True)
     error = param.String(default="", constant=True, doc="Why the last threshold edit failed.")
+    export_name = param.String(default="scenarios", doc="File name stem of the PNG/SVG.")
 
     def __init__(self, **params: Any):
         super().__init__(**params)
@@ -117,7 +119,11 @@ class ScenarioMatrix(pn.viewable.Viewer):
             pn.FlexBox(*self._inputs.values(), self._snn, self._ann, flex_wrap="wrap"),
             title="Thresholds (edit to re-rate without re-simulating)", collapsed=False,
             sizing_mode="stretch_width", css_classes=["ss-fit-thresholds"])
-        self._layout = pn.Column(thresholds_box, pn.Row(self._download), self._tables,
+        # PNG/SVG of the matrices as drawn by matrices_svg (the one export helper).
+        self.drawing = SvgDocument(self.export_name)
+        self._layout = pn.Column(thresholds_box,
+                                 pn.Row(self._download, export_buttons(document=self.drawing)),
+                                 self._tables,
                                  sizing_mode="stretch_width", css_classes=["ss-scenario-matrix"])
         self._syncing = False
         self._report_changed()
@@ -169,6 +175,7 @@ class ScenarioMatrix(pn.viewable.Viewer):
         """Recompute the ratings from the report and the thresholds and redraw."""
         if self.report is None:
             self._publish(None, None, "")
+            self.drawing.update(svg="")
             self._tables.object = ('<div class="ss-fit-note">No scenario run yet: run the '
                                    'scenarios to fill the matrices.</div>')
             return
@@ -179,6 +186,11 @@ class ScenarioMatrix(pn.viewable.Viewer):
             return
         self._publish(criteria, hardware, "")
         self._tables.object = self._html()
+        self.drawing.update(svg=matrices_svg(criteria, hardware, _row_names(self.report)))
+
+    @param.depends("export_name", watch=True)
+    def _name_changed(self) -> None:
+        self.drawing.update(name=self.export_name)
 
     def _publish(self, criteria: pd.DataFrame | None, hardware: pd.DataFrame | None,
                  error: str) -> None:
@@ -226,6 +238,66 @@ class ScenarioMatrix(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _row_names(report: ScenarioReport | None) -> dict[str, str]:
+    runs = report.runs if report is not None else {}
+    return {sid: run.scenario.name for sid, run in runs.items()}
+
+
+_CELL_W, _CELL_H, _HEAD_W, _HEAD_H, _GAP = 104, 26, 200, 44, 2
+
+
+def matrices_svg(criteria: pd.DataFrame | None, hardware: pd.DataFrame | None,
+                 names: dict[str, str] | None = None) -> str:
+    """The two fit matrices drawn as one SVG document (for the PNG/SVG downloads).
+
+    Each matrix is a grid of scenarios (rows, labelled with ``names``) x columns, each cell
+    coloured by its rating and showing its text, as in the page's tables.
+    """
+    names = names or {}
+    parts: list[str] = []
+    y, width = 8, 0
+    for title, matrix in (("Scenarios x criteria", criteria),
+                          ("Scenarios x hardware profiles (SNN energy per inference)", hardware)):
+        if matrix is None or not len(matrix):
+            continue
+        columns = list(dict.fromkeys(matrix["column"]))
+        labels = dict(zip(matrix["column"], matrix["column_label"], strict=False))
+        parts.append(f'<text x="8" y="{y + 14}" font-weight="bold" font-size="13">'
+                     f'{html.escape(title)}</text>')
+        y += 22
+        for k, column in enumerate(columns):
+            x = 8 + _HEAD_W + k * (_CELL_W + _GAP) + _CELL_W / 2
+            parts.append(f'<text x="{x:g}" y="{y + _HEAD_H - 8}" font-size="11" '
+                         f'text-anchor="middle">{html.escape(_clip(str(labels[column])))}</text>')
+        y += _HEAD_H
+        for sid, group in matrix.groupby("scenario", sort=False):
+            parts.append(f'<text x="8" y="{y + 17}" font-size="12">'
+                         f'{html.escape(_clip(names.get(sid, str(sid)), 30))}</text>')
+            cells = {row.column: row for row in group.itertuples()}
+            for k, column in enumerate(columns):
+                row = cells.get(column)
+                if row is None:
+                    continue
+                bg, fg = RATING_STYLE.get(row.rating, ("#ffffff", "#111827"))
+                x = 8 + _HEAD_W + k * (_CELL_W + _GAP)
+                parts.append(f'<rect x="{x}" y="{y}" width="{_CELL_W}" height="{_CELL_H}" '
+                             f'rx="4" fill="{bg}"/><text x="{x + _CELL_W / 2:g}" '
+                             f'y="{y + 17}" font-size="12" text-anchor="middle" fill="{fg}">'
+                             f'{html.escape(_clip(str(row.text)))}</text>')
+            y += _CELL_H + _GAP
+        width = max(width, 16 + _HEAD_W + len(columns) * (_CELL_W + _GAP))
+        y += 16
+    if not parts:
+        return ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+            f'viewBox="0 0 {width} {y}" font-family="Helvetica, Arial, sans-serif">'
+            f'<rect width="100%" height="100%" fill="#ffffff"/>{"".join(parts)}</svg>')
+
+
+def _clip(text: str, limit: int = 16) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _builtin_profiles() -> dict:
@@ -298,4 +370,4 @@ def _watts(value: float) -> str:
     return format_si(value, "W")
 
 
-__all__ = ["RATING_STYLE", "ScenarioMatrix"]
+__all__ = ["RATING_STYLE", "ScenarioMatrix", "matrices_svg"]

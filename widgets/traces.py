@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
 from widgets.plot_format import group_traces
-from widgets.plot_tools import apply_time_axis, legend_outside, set_export_name
+from widgets.plot_tools import apply_time_axis, exportable, legend_outside, set_export_name
 
 
 @dataclass
@@ -128,7 +128,7 @@ class TracePlot(pn.viewable.Viewer):
                                             max(ends) if ends else None)
                          for name, idx in groups.items()]
         self._name_changed()
-        self._pane.objects = [pn.pane.Bokeh(f, sizing_mode="stretch_width")
+        self._pane.objects = [exportable(f, sizing_mode="stretch_width")
                               for f in self._figures]
 
     def _group_figure(self, name: str, items: list[tuple[int, TraceItem]], n_groups: int,

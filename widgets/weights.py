@@ -42,7 +42,7 @@ from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
-from widgets.plot_tools import apply_time_axis, set_export_name, set_range
+from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
 from widgets.session_thread import run_in_session
 from widgets.traces import decimate_minmax
 
@@ -238,6 +238,13 @@ class WeightEvolution(pn.viewable.Viewer):
         return self._matrix_fig
 
     @property
+    def figures(self) -> list:
+        """Every Bokeh figure: matrix, histogram over time, histogram now, mean ± std,
+        selected synapses and their pre/post spikes (for reports and image exports)."""
+        return [self._matrix_fig, self._evo_fig, self._hist_fig, self._stats_fig,
+                self._traj_fig, self._tick_fig]
+
+    @property
     def matrix_source(self) -> ColumnDataSource:
         """Source of the matrix image (column ``image`` holds one (ny, nx) array)."""
         return self._matrix_src
@@ -401,12 +408,13 @@ class WeightEvolution(pn.viewable.Viewer):
                                             margin=(12, 10)),
                           sizing_mode="stretch_width")
         kw = {"sizing_mode": "stretch_width"}
-        self._matrix_pane = pn.pane.Bokeh(self._matrix_fig, **kw)
+        # Every figure has its PNG/SVG buttons (widgets.plot_tools.export_buttons).
+        self._matrix_pane = exportable(self._matrix_fig, **kw)
         return pn.Column(
             self._header, controls, self._matrix_note, self._matrix_pane,
-            pn.Row(pn.pane.Bokeh(self._evo_fig, **kw), pn.pane.Bokeh(self._hist_fig)),
-            pn.pane.Bokeh(self._stats_fig, **kw),
-            pn.pane.Bokeh(self._traj_fig, **kw), pn.pane.Bokeh(self._tick_fig, **kw),
+            pn.Row(exportable(self._evo_fig, **kw), exportable(self._hist_fig)),
+            exportable(self._stats_fig, **kw),
+            exportable(self._traj_fig, **kw), exportable(self._tick_fig, **kw),
             **kw)
 
     # ------------------------------------------------------------------ data

@@ -14,6 +14,7 @@ from typing import Any
 import panel as pn
 
 from engine import energy as E
+from engine.energy_tables import energy_table
 from engine.project import Project
 from engine.results import SimulationResult
 from engine.scenarios import (
@@ -25,11 +26,13 @@ from engine.scenarios import (
     why_not_ratable,
 )
 from widgets.energy_heatmap import EnergyHeatmap
+from widgets.plot_format import file_stem
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench import runner
 from workbench.edits import set_energy_profile, set_scenarios
 from workbench.style import html_pane, lines_html, markdown_html, text_html
+from workbench.view_protocol import ResultView, ViewContext
 
 RATIO_TEXT = """
 **Two ways to compare with a dense ANN of the same architecture** (per inference = one run):
@@ -45,11 +48,14 @@ RATIO_TEXT = """
 """
 
 
-class WeightsTab(pn.viewable.Viewer):
+class WeightsTab(ResultView):
     """Weight evolution of the plastic (or recorded) projections of the last run."""
 
-    def __init__(self, x_range: Any = None, **params: Any):
-        super().__init__(**params)
+    title, key, lazy = "Weights (STDP)", "weights", True
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
+        x_range = self.context.x_range
         self.choice = pn.widgets.Select(label="Projection", options=[], width=300,
                                         css_classes=["ss-weights-choice"], visible=False)
         self.x_range = x_range
@@ -82,7 +88,7 @@ class WeightsTab(pn.viewable.Viewer):
         if self.view is not None and self._name is not None and self.choice.value:
             self.view.set_export_name(self._name(f"weights-{self.choice.value}"))
 
-    def show(self, result: SimulationResult) -> None:
+    def set_result(self, result: SimulationResult) -> None:
         self.result = result
         ids = list(result.weights)
         if ids and self.view is None:
@@ -112,20 +118,23 @@ class WeightsTab(pn.viewable.Viewer):
         self.view.refit()
 
 
-class EnergyTab(pn.viewable.Viewer):
+class EnergyTab(ResultView):
     """Per-layer energy heatmap on hardware profiles plus the SNN/ANN comparison.
 
     ``apply(edit_function, *args)`` performs an undoable edit of the project: cloned and
     edited profiles are stored in the project's ``energy`` section and saved with it.
     """
 
-    def __init__(self, x_range: Any = None, apply=None, **params: Any):
-        super().__init__(**params)
+    title, key, lazy = "Energy", "energy", True
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
         self.builtin = E.load_profiles()
         self.profiles = dict(self.builtin)
         self._custom_seen: dict | None = None
-        self.apply = apply
-        self.heatmap = EnergyHeatmap(x_range=x_range, profiles=self.profiles,
+        self.apply = self.context.apply
+        self.heatmap = EnergyHeatmap(x_range=self.context.x_range,
+                                     profile_names=_names(self.profiles),
                                      profile="loihi")
         dense = [pid for pid, p in self.profiles.items() if p.kind == "dense"]
         self.ann_choice = pn.widgets.Select(label="ANN baseline profile", options=dense,
@@ -135,6 +144,8 @@ class EnergyTab(pn.viewable.Viewer):
         self.result: SimulationResult | None = None
         self.ann_choice.param.watch(lambda e: self._compare(), "value")
         self.heatmap.param.watch(lambda e: self._compare(), "profile")
+        # The widget draws plain tables: price the run on a profile when it is chosen.
+        self.heatmap.param.watch(lambda e: self._price(), ["profile", "compare_profile"])
         self._build_profile_editor()
         self._layout = pn.Column(
             html_pane(_note("Energy = operation counts of the run x energy per operation "
@@ -173,7 +184,7 @@ class EnergyTab(pn.viewable.Viewer):
         self.editor = pn.Column(pn.Row(self.clone_button, self.editor_note), self.edit_row,
                                 sizing_mode="stretch_width")
 
-    def set_document(self, document: dict) -> None:
+    def set_project(self, document: dict) -> None:
         """Offer the project's own profiles beside the built-in ones."""
         custom = document.get("energy", {}).get("profiles", {})
         if custom == self._custom_seen:
@@ -185,9 +196,12 @@ class EnergyTab(pn.viewable.Viewer):
             own = {}
         self.profiles = {**self.builtin, **own}
         current = self.heatmap.profile
-        self.heatmap.profiles = self.profiles
+        # Tables of the project's own profiles are priced again (their figures may differ).
+        tables = {pid: t for pid, t in self.heatmap.tables.items() if pid in self.builtin}
+        self.heatmap.param.update(profile_names=_names(self.profiles), tables=tables)
         if current in self.profiles:
             self.heatmap.profile = current
+        self._price()
         self._show_figure()
 
     def _selected(self) -> E.HardwareProfile | None:
@@ -240,17 +254,29 @@ class EnergyTab(pn.viewable.Viewer):
             self.heatmap.profile = "loihi"
             self.apply(set_energy_profile, profile.id, None)
 
-    def show(self, result: SimulationResult) -> None:
+    def set_result(self, result: SimulationResult) -> None:
         self.result = result
-        self.heatmap.param.update(counts=result.counts, bin_ms=result.bin_ms,
+        self.heatmap.param.update(tables=self._tables(result, {}), bin_ms=result.bin_ms,
                                   duration_ms=result.duration_ms)
         self._compare()
 
     def clear(self) -> None:
         """Forget the shown result (the project was replaced)."""
         self.result = None
-        self.heatmap.param.update(counts=None, duration_ms=None)
+        self.heatmap.param.update(tables={}, duration_ms=None)
         self.comparison.object = ""
+
+    def _tables(self, result: SimulationResult, tables: dict) -> dict:
+        """``tables`` plus the shown profiles' tables of ``result`` that are missing."""
+        shown = [p for p in (self.heatmap.profile, self.heatmap.compare_profile)
+                 if p and p in self.profiles and p not in tables]
+        return {**tables, **{pid: energy_table(result.counts, self.profiles[pid],
+                                               result.bin_ms, result.duration_ms)
+                             for pid in shown}}
+
+    def _price(self) -> None:
+        if self.result is not None and self.heatmap.missing():
+            self.heatmap.tables = self._tables(self.result, self.heatmap.tables)
 
     def set_export_name(self, name) -> None:
         """``name(what) -> file stem`` of the current run, for the heatmaps' downloads."""
@@ -283,13 +309,19 @@ class EnergyTab(pn.viewable.Viewer):
             f'data-ratio-memory="{c.ratio_memory}">{body}</table>{unpriced}')
 
 
-class ScenariosTab(pn.viewable.Viewer):
-    """Simulate the project under every scenario and show the fit matrices."""
+class ScenariosTab(ResultView):
+    """Simulate the project under every scenario and show the fit matrices.
 
-    def __init__(self, get_project, apply=None, **params: Any):
-        super().__init__(**params)
-        self.get_project = get_project
-        self.apply = apply
+    It runs its own batch of simulations: a run's result is not used (``set_result`` is the
+    default no-op).
+    """
+
+    title, key = "Scenarios", "scenarios"
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(context, **params)
+        self.get_project = self.context.get_project
+        self.apply = self.context.apply
         self._shown_document = False
         self._own_seen: list | None = None
         self.matrix = ScenarioMatrix()
@@ -325,6 +357,9 @@ class ScenariosTab(pn.viewable.Viewer):
                     sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
+    def close(self) -> None:
+        self.cancel.set()
+
     def clear(self) -> None:
         """Forget the matrices and stop a batch (the project was replaced)."""
         self.cancel.set()
@@ -334,7 +369,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self.status.object = _state("idle", _IDLE)
         self._shown_document = False
 
-    def set_document(self, document: dict) -> None:
+    def set_project(self, document: dict) -> None:
         """Show the project's scenarios (or the defaults) in the editor."""
         self._check_ratable()
         own = document.get("scenarios")
@@ -400,6 +435,7 @@ class ScenariosTab(pn.viewable.Viewer):
         self._latest = None
         scenarios = self._scenarios(project)
         self.matrix.report = None
+        self.matrix.export_name = file_stem(project.name, None, "scenarios")
         cancel = self.cancel
 
         def work() -> None:
@@ -467,6 +503,10 @@ def _note(markup: str) -> str:
 def _state(state: str, markup: str) -> str:
     """The scenario run state; ``markup`` has any user text already escaped."""
     return f'<div data-testid="scenario-state" data-state="{text_html(state)}">{markup}</div>'
+
+
+def _names(profiles: dict) -> dict[str, str]:
+    return {pid: p.name for pid, p in profiles.items()}
 
 
 def _ratio(value: float) -> str:

@@ -20,13 +20,13 @@ import panel as pn
 
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
-from engine.project import MONITOR_MODELS, SIMULATION_SPECS, loads_project
+from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 from widgets.scroll_anchor import ScrollAnchor
 from widgets.session_thread import held
 from workbench import edits, identity, runner, storage
-from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
+from workbench.export_menu import ExportMenu, import_nir_bytes
 from workbench.inspector import (
     PendingInputs,
     item_prefix,
@@ -39,6 +39,8 @@ from workbench.offline import serve_resources_locally
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
+from workbench.view_protocol import ResultView, ViewContext
+from workbench.views import build_views
 
 log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
@@ -84,7 +86,8 @@ class Workbench(pn.viewable.Viewer):
     def _on_session_destroyed(self, session_context) -> None:
         if self.handle is not None:
             self.handle.stop()
-        self.scenarios.cancel.set()
+        for view in self.views.values():
+            view.close()
 
     # ------------------------------------------------------------------ layout
     def _build_widgets(self) -> None:
@@ -120,12 +123,12 @@ class Workbench(pn.viewable.Viewer):
         # Brings the results into view when a run finishes (unless the user scrolled away).
         self.results_anchor = ScrollAnchor()
         self.results = ResultsView()
-        self.weights = WeightsTab(x_range=self.results.raster.x_range)
-        self.energy = EnergyTab(x_range=self.results.raster.x_range, apply=self._edit)
-        self.scenarios = ScenariosTab(self.session.project, apply=self._edit)
-        self.results.add_tab("Weights (STDP)", self.weights, lazy=True)
-        self.results.add_tab("Energy", self.energy, lazy=True)
-        self.results.add_tab("Scenarios", self.scenarios)
+        context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
+                              get_project=self.session.project)
+        self.views: dict[str, ResultView] = {}
+        for view in build_views(context):
+            self.results.add_view(view)
+            self.views[view.key] = view
         self._build_header()
 
     def _build_header(self) -> None:
@@ -152,7 +155,9 @@ class Workbench(pn.viewable.Viewer):
         self.save_as_button = pn.widgets.Button(label="Save as", width=80,
                                                 css_classes=["ss-save-as"])
         self.save_as_button.on_click(lambda e: self.save(self.save_as_name.value))
-        self.upload = pn.widgets.FileInput(accept=".json", width=210,
+        self.export_menu = ExportMenu(project=self._export_project, run=self._shown_run,
+                                      message=self.message)
+        self.upload = pn.widgets.FileInput(accept=".json,.nir", width=210,
                                            css_classes=["ss-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.download = pn.widgets.FileDownload(callback=self._download, filename="project.json",
@@ -175,7 +180,8 @@ class Workbench(pn.viewable.Viewer):
         # of widening the page (which pushed the inspector off-screen below 1700 px).
         header = pn.FlexBox(self.title, self.new_button, self.open_select, self.open_button,
                             self.save_button, self.save_as_name, self.save_as_button,
-                            self.download, self.upload, self.undo_button, self.redo_button,
+                            self.download, self.upload, self.export_menu, self.undo_button,
+                            self.redo_button,
                             self.workspace_label, self.cookie, flex_wrap="wrap",
                             align_items="center", css_classes=["ss-header"],
                             sizing_mode="stretch_width")
@@ -309,6 +315,7 @@ class Workbench(pn.viewable.Viewer):
         if self.handle is not None and not self.handle.done:
             self.handle.stop()
         self.results.clear()
+        self.export_menu.result_shown(None, None)
         self.progress.value = 0
         self.progress_text.object = self._progress_html("idle", "")
         self.editor.selection = {}
@@ -330,9 +337,8 @@ class Workbench(pn.viewable.Viewer):
             path.split(".", 1)[1]: text for path, (text, _) in self.session.field_errors.items()
             if path.startswith("simulation.")})
         self._render_inspector(by_item)
-        self.results.document = doc
-        self.energy.set_document(doc)
-        self.scenarios.set_document(doc)
+        self.results.document = doc  # and every result view's set_project
+        self.export_menu.project_named(doc.get("name"))
 
     def _on_flags(self, *events) -> None:
         s = self.session
@@ -458,12 +464,15 @@ class Workbench(pn.viewable.Viewer):
         if path not in self.open_select.options.values():  # only what the list offers
             self.message("That project is not available.", "error")
             return
-        # A broken file is reported before anything is asked or discarded.
-        if self._succeeds(storage.read_document, Path(path)):
-            self._unless_unsaved("Open another project", lambda: self._open(Path(path)))
+        # A broken file is reported before anything is asked or discarded; the document read
+        # here is the one opened (read, migrated and validated once).
+        document = self._guard(storage.read_document, Path(path))
+        if document is not None:
+            self._unless_unsaved("Open another project",
+                                 lambda: self._open(Path(path), document))
 
-    def _open(self, path: Path) -> None:
-        if self._succeeds(self.session.open_path, path):
+    def _open(self, path: Path, document: dict | None = None) -> None:
+        if self._succeeds(self.session.open_path, path, document):
             self._after_project_replaced()
             self.message(f"Opened {self.session.document.get('name')}.")
 
@@ -489,13 +498,34 @@ class Workbench(pn.viewable.Viewer):
         data, filename = event.new, self.upload.filename
         # Empty the file field, so choosing the same file again (after Cancel) is seen.
         self.upload.clear()
-        if self._succeeds(loads_project, data):  # a bad file is reported, nothing is asked
-            self._unless_unsaved(f"Open {filename}", lambda: self._open_upload(data, filename))
+        # A bad file is reported, nothing asked.
+        if str(filename or "").lower().endswith(".nir"):
+            project = self._guard(import_nir_bytes, data)
+            data = dumps_project(project) if project is not None else data
+        else:
+            project = self._guard(loads_project, data)
+        if project is not None:
+            self._unless_unsaved(f"Open {filename}",
+                                 lambda: self._open_upload(data, filename, project))
 
-    def _open_upload(self, data: bytes, filename: str) -> None:
-        if self._succeeds(self.session.open_text, data):
+    def _open_upload(self, data: bytes, filename: str, project=None) -> None:
+        if self._succeeds(self.session.open_text, data, project):
             self._after_project_replaced()
             self.message(f"Opened {filename}.")
+
+    def _export_project(self) -> Project:
+        """The current project for an export (refused while a field is invalid)."""
+        blockers = self.session.run_blockers()
+        if blockers:
+            raise SpikeStudioError(f"fix {len(blockers)} field(s) first: "
+                                   + "; ".join(blockers))
+        return self.session.project()
+
+    def _shown_run(self) -> tuple[dict, Any, int] | None:
+        r = self.results
+        if r.result is None or r.run_document is None or r.stamp is None:
+            return None
+        return r.run_document, r.result, r.stamp.run
 
     def _download(self) -> io.StringIO:
         return io.StringIO(json.dumps(self.session.document, indent=2, allow_nan=False))
@@ -560,7 +590,9 @@ class Workbench(pn.viewable.Viewer):
         self.stop_button.disabled = True
         if handle.result is not None:
             t0 = time.perf_counter()
-            self._guard(self.results.show, handle.result)
+            if self._guard(self.results.show, handle.result) and self.results.stamp:
+                self.export_menu.result_shown(self.results.stamp.project,
+                                              self.results.stamp.run)
             self.results.show_document(self.session.document)
             self.results_anchor.reveal += 1
             log.info("results shown in %.2f s", time.perf_counter() - t0)

@@ -1,8 +1,10 @@
 """The ``spikestudio`` console script: the engine's commands plus the workbench's.
 
-``run``, ``validate`` and ``warm`` are :mod:`engine.cli`'s; this module adds ``serve`` (become
-the Panel server of ``workbench/app.py`` under the administrator's caps) and ``publish`` (copy
-a project into the class folder). engine/ never imports the workbench, so these live here.
+``run``, ``validate``, ``warm``, ``export`` and ``import`` are :mod:`engine.cli`'s; this module
+adds ``serve`` (become the Panel server of ``workbench/app.py`` under the administrator's
+caps), ``publish`` (copy a project into the class folder) and ``report`` (run a project and
+write a self-contained HTML report, which needs the widgets). engine/ never imports the
+workbench, so these live here.
 """
 
 from __future__ import annotations
@@ -93,8 +95,23 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from engine.files import atomic_write_text
+    from engine.project import load_project
+    from engine.simulator import simulate
+    from workbench.report import report_html
+
+    project = load_project(args.project)
+    result = simulate(project, limits=engine_cli.limits_from_args(args))
+    atomic_write_text(Path(args.out), report_html(project.to_dict(), result))
+    print(f"{project.name}: {result.status}, {len(result.spikes):,} spikes in "
+          f"{result.duration_ms:g} ms; wrote {args.out}")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
-    """Add ``serve`` and ``publish`` to the subparsers action ``sub`` of engine.cli's parser."""
+    """Add ``serve``, ``publish`` and ``report`` to the subparsers action ``sub`` of
+    engine.cli's parser."""
     serve = sub.add_parser("serve", help="start the browser workbench")
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1")
@@ -123,6 +140,11 @@ def add_commands(sub: Any) -> None:
     pub.add_argument("--replace", action="store_true",
                      help="update the class project of the same name")
     pub.set_defaults(func=_publish)
+    rep = sub.add_parser("report", help="run a project and write a self-contained HTML report")
+    rep.add_argument("project", help="project JSON file")
+    rep.add_argument("--out", required=True, help="HTML file to write")
+    engine_cli.add_limit_flags(rep)
+    rep.set_defaults(func=_report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -237,6 +237,44 @@ def set_simulation(document: Document, name: str, value: Any) -> Document:
     return doc
 
 
+def spike_nodes(document: Document) -> list[str]:
+    """Ids of the nodes whose spikes can be recorded: populations and spike encoders."""
+    return [n["id"] for n in _nodes(document)
+            if n["kind"] == "population"
+            or (n["kind"] == "encoder" and n.get("model") not in CURRENT_ENCODERS)]
+
+
+def recorded_nodes(document: Document) -> list[str]:
+    """The nodes of :func:`spike_nodes` whose spikes a run records."""
+    record = document.get("simulation", {}).get("record_spikes", "all")
+    every = spike_nodes(document)
+    return every if record == "all" else [n for n in every if n in record]
+
+
+def set_record_spikes(document: Document, node_ids: list[str]) -> Document:
+    """Record the spikes of exactly ``node_ids`` (``simulation.record_spikes``).
+
+    Every spiking node recorded is stored as ``"all"``, so nodes added later are recorded
+    too, as in a new project; anything else as the list, in network order.
+    """
+    every = spike_nodes(document)
+    unknown = [n for n in node_ids if n not in every]
+    if unknown:
+        raise EditError(f"simulation.record_spikes: {', '.join(map(str, unknown))} is not a "
+                        f"population or spike encoder of this network")
+    doc = _copy(document)
+    chosen = [n for n in every if n in node_ids]
+    doc["simulation"]["record_spikes"] = "all" if chosen == every else chosen
+    return doc
+
+
+def record_spikes_of(document: Document, node_id: str, recorded: bool) -> Document:
+    """Start (``recorded``) or stop recording the spikes of one node."""
+    current = recorded_nodes(document)
+    wanted = current + [node_id] if recorded else [n for n in current if n != node_id]
+    return set_record_spikes(document, wanted)
+
+
 def set_energy_profile(document: Document, profile_id: str, profile: dict | None) -> Document:
     """Store (or with ``None`` remove) a user hardware profile in the project."""
     doc = _copy(document)

@@ -192,6 +192,12 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
     parts.append(_form([size_spec()], {"size": node.get("size", 1)}, size_problems,
                        lambda name, value: apply(edits.set_node_field, nid, "size", value),
                        pending=pending, prefix=base))
+    if nid in edits.spike_nodes(document):
+        record = pn.widgets.Checkbox(label="Record its spikes",
+                                     value=nid in edits.recorded_nodes(document),
+                                     css_classes=["ss-record-node"])
+        record.param.watch(lambda e: apply(edits.record_spikes_of, nid, e.new), "value")
+        parts.append(record)
     spec = registry.get(node["model"])
     if spec is None:
         return parts
@@ -286,6 +292,22 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
     return parts
 
 
+def _record_spikes_choice(document: dict, apply: Apply) -> pn.Column:
+    """One checkbox per population / spike encoder: whose spikes a run records."""
+    every = edits.spike_nodes(document)
+    choice = pn.widgets.CheckBoxGroup(options=every, value=edits.recorded_nodes(document),
+                                      inline=False, css_classes=["ss-record-spikes"])
+    choice.param.watch(lambda e: apply(edits.set_record_spikes, list(e.new)), "value")
+    hint = ("Unrecorded nodes still run; the results list them as \"not recorded\". "
+            "Recording fewer keeps large runs small.")
+    return pn.Column(
+        html_pane('<h4 style="margin:0" data-testid="record-spikes-title">Record spikes of</h4>',
+                  sizing_mode="stretch_width"),
+        choice if every else html_pane('<p class="ss-hint">No populations yet.</p>'),
+        html_pane(f'<p class="ss-hint">{text_html(hint)}</p>', sizing_mode="stretch_width"),
+        sizing_mode="stretch_width")
+
+
 def simulation_inspector(document: dict, problems: list[Problem], apply: Apply,
                          pending: PendingInputs | None = None) -> list:
     """Project name, description and simulation settings (shown when nothing is selected)."""
@@ -301,6 +323,7 @@ def simulation_inspector(document: dict, problems: list[Problem], apply: Apply,
     parts.append(_form(SIMULATION_SPECS[3:], document.get("simulation", {}), sim_problems,
                        lambda n, v: apply(edits.set_simulation, n, v),
                        title="Simulation settings", pending=pending, prefix="simulation."))
+    parts.append(_record_spikes_choice(document, apply))
     parts.append(html_pane('<p class="ss-hint">Select a node or projection in the graph '
                               'to edit it. Drag from a node\'s right handle to another node to '
                               'connect them.</p>', sizing_mode="stretch_width"))

@@ -11,10 +11,14 @@ import io
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import panel as pn
 
-from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.analysis import (
+    neuron_spike_times,
+    population_rates,
+    population_summary,
+    spike_train_cv,
+)
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
@@ -24,8 +28,10 @@ from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
 from workbench.result_stamp import ResultStamp, document_revision, header_html
 from workbench.style import html_pane, markdown_html, text_html
+from workbench.view_protocol import ResultView
 
 _TRACES_TAB = 1  # index of the Traces tab
+_FIRST_VIEW_TAB = 3  # Activity, Traces, Summary, then the views of workbench.views
 
 
 class ResultsView(pn.viewable.Viewer):
@@ -42,6 +48,9 @@ class ResultsView(pn.viewable.Viewer):
         self.result: SimulationResult | None = None
         self.stamp: ResultStamp | None = None
         self._pending: ResultStamp | None = None
+        self._pending_document: dict | None = None
+        #: The project document the shown result was run from (the report describes it).
+        self.run_document: dict | None = None
         self._document: dict | None = None
         self.run_count = 0  # runs started for the current project
         self.header = html_pane(header_html(None, None), sizing_mode="stretch_width")
@@ -65,10 +74,9 @@ class ResultsView(pn.viewable.Viewer):
         self.download_spikes = pn.widgets.FileDownload(
             callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
             width=200, disabled=True, css_classes=["ss-download-spikes"])
-        self.extra_tabs: dict[str, Any] = {}
+        self.views: list[ResultView] = []  # the tabs after Summary (workbench.views)
         self._traces_of: SimulationResult | None = None  # the result the Traces tab shows
-        self._lazy: dict[int, Any] = {}
-        self._shown: dict[int, Any] = {}
+        self._shown: dict[int, Any] = {}  # id(view) -> the result it was given
         self.raster.param.watch(self._on_select, "selected")
         self._tab_views: dict[int, list[Any]] = {0: [self.raster, self.rates],
                                                  1: [self.traces]}
@@ -102,6 +110,9 @@ class ResultsView(pn.viewable.Viewer):
     def document(self, document: dict | None) -> None:
         self._document = document
         self._show_header()
+        if document is not None:
+            for view in self.views:
+                view.set_project(document)
 
     def _show_header(self) -> None:
         r = self.result
@@ -109,16 +120,20 @@ class ResultsView(pn.viewable.Viewer):
                                          r.duration_ms if r is not None else None,
                                          r.status if r is not None else "completed")
 
-    def add_tab(self, title: str, view: Any, lazy: bool = False) -> None:
-        """Add a tab before the lab notes.
+    def add_view(self, view: ResultView) -> None:
+        """Add a result view's tab before the lab notes (see workbench.view_protocol).
 
-        A ``lazy`` view (one with ``show(result)``) is given a new result only when its tab is
-        opened, so a run does not pay for analyses nobody is looking at.
+        A ``lazy`` view is given a new result only when its tab is opened, so a run does not
+        pay for analyses nobody is looking at.
         """
-        self.extra_tabs[title] = view
-        self.tabs.insert(len(self.tabs) - 1, (title, view))
-        if lazy:
-            self._lazy[len(self.tabs) - 2] = view
+        self.views.append(view)
+        self.tabs.insert(len(self.tabs) - 1, (view.title, view))
+        if self._document is not None:
+            view.set_project(self._document)
+
+    def _view_in_tab(self, tab: int) -> ResultView | None:
+        k = tab - _FIRST_VIEW_TAB
+        return self.views[k] if 0 <= k < len(self.views) else None
 
     def _on_tab(self, event) -> None:
         if event.new == _TRACES_TAB:
@@ -141,11 +156,14 @@ class ResultsView(pn.viewable.Viewer):
 
     def _show_lazy(self, tab: int) -> None:
         """Give the lazy view in ``tab`` the current result unless it already has it."""
-        view = self._lazy.get(tab)
-        if view is not None and self.result is not None and \
-                self._shown.get(id(view)) is not self.result:
+        view = self._view_in_tab(tab)
+        if view is not None and view.lazy:
+            self._give(view)
+
+    def _give(self, view: ResultView) -> None:
+        if self.result is not None and self._shown.get(id(view)) is not self.result:
             self._shown[id(view)] = self.result
-            view.show(self.result)
+            view.set_result(self.result)
 
     # ------------------------------------------------------------------ updates
     def show_document(self, document: dict) -> None:
@@ -159,6 +177,7 @@ class ResultsView(pn.viewable.Viewer):
         self.run_count += 1
         sim = document.get("simulation", {})
         record = sim.get("record_spikes", "all")
+        self._pending_document = document  # for the report of this run
         self._pending = ResultStamp(str(document.get("name") or "Untitled"),
                                     document_revision(document), self.run_count,
                                     datetime.now(), tuple(record) if isinstance(
@@ -173,6 +192,7 @@ class ResultsView(pn.viewable.Viewer):
         document lock that changes of plain Bokeh models need.
         """
         self.result = self.stamp = self._pending = None
+        self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
         self._show_header()
@@ -191,9 +211,8 @@ class ResultsView(pn.viewable.Viewer):
         self.traces.traces = []
         self.pick_population.options = []
         self.neuron.object = self._neuron_hint()
-        for view in self.extra_tabs.values():
-            if hasattr(view, "clear"):
-                view.clear()
+        for view in self.views:
+            view.clear()
 
     def show(self, result: SimulationResult, stamp: ResultStamp | None = None) -> bool:
         """Display a (possibly partial) result of the run started last.
@@ -205,6 +224,8 @@ class ResultsView(pn.viewable.Viewer):
         if stamp is None:
             return False
         self.result, self.stamp = result, stamp
+        if stamp is self._pending:
+            self.run_document = self._pending_document
         if len(self.activity) == 1:
             self.activity.extend([self.raster, self.rates])
         recorded = recorded_populations(stamp.record_spikes, result.sizes)
@@ -230,6 +251,9 @@ class ResultsView(pn.viewable.Viewer):
         self.neuron.object = self._neuron_hint()
         self.download_spikes.disabled = False
         self._show_header()
+        for view in self.views:
+            if not view.lazy:
+                self._give(view)
         self._show_lazy(self.tabs.active)
         return True
 
@@ -242,9 +266,8 @@ class ResultsView(pn.viewable.Viewer):
         self.raster.export_name = name("raster")
         self.rates.export_name = name("rates")
         self.traces.export_name = name("traces")
-        for view in self.extra_tabs.values():
-            if hasattr(view, "set_export_name"):
-                view.set_export_name(name)
+        for view in self.views:
+            view.set_export_name(name)
 
     def _spikes_csv(self) -> io.StringIO:
         """The spikes of the shown result, columns time_ms,population,neuron (as the CLI)."""
@@ -312,8 +335,7 @@ class ResultsView(pn.viewable.Viewer):
         pop, n = str(sel["population"]), int(sel["neuron"])
         times = neuron_spike_times(r.spikes, pop, n)
         rate = len(times) / max(r.duration_ms, 1e-9) * 1000.0
-        isi = np.diff(times)
-        cv = float(isi.std() / isi.mean()) if len(isi) > 1 and isi.mean() > 0 else float("nan")
+        cv = spike_train_cv(times)
         incoming = []
         if self.document is not None:
             for p in self.document["network"].get("projections", []):

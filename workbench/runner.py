@@ -219,7 +219,7 @@ class _Slot:
                         log.error("simulation worker %d could not start: %s", self.index,
                                   failure)
                     self._kill()
-            handle, document = self.pool._jobs.get()
+            handle, document, checked = self.pool._jobs.get()
             if handle is None:
                 self._kill()
                 return
@@ -231,7 +231,7 @@ class _Slot:
                 continue
             self.current = handle
             try:
-                self._execute(handle, document)
+                self._execute(handle, document, checked)
             except _WorkerDied as exc:
                 handle._finish(None, exc.message)
             except Exception as exc:  # noqa: BLE001 - a supervisor must never die
@@ -242,14 +242,15 @@ class _Slot:
             finally:
                 self.current = None
 
-    def _execute(self, handle: RunHandle, document: dict) -> None:
+    def _execute(self, handle: RunHandle, document: dict, checked: bool = False) -> None:
         limits = self.pool.limits
         if not self._alive():  # it died while idle: the run has not started, so start one
             self._spawn()
         assert self.conn is not None
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
-                                              "max_wall_s": limits.max_wall_s}))
+                                              "max_wall_s": limits.max_wall_s,
+                                              "checked": checked}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
         sent = time.monotonic()
@@ -329,9 +330,11 @@ class WorkerPool:
         if self._closed:
             raise RuntimeError("the worker pool is closed")
         # A copy: the session may edit its document while the run waits for a worker.
-        document = project.to_dict() if hasattr(project, "to_dict") else copy.deepcopy(project)
+        # A Project was validated when it was built: the worker does not validate it again.
+        checked = hasattr(project, "to_dict")
+        document = project.to_dict() if checked else copy.deepcopy(project)
         handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]))
-        self._jobs.put((handle, document))
+        self._jobs.put((handle, document, checked))
         return handle
 
     def wait_ready(self, timeout: float = 120.0) -> bool:
@@ -354,7 +357,7 @@ class WorkerPool:
         self._closed = True
         while True:
             try:
-                handle, _ = self._jobs.get_nowait()
+                handle, _, _ = self._jobs.get_nowait()
             except queue.Empty:
                 break
             if handle is not None:
@@ -362,7 +365,7 @@ class WorkerPool:
         for slot in self._slots:
             if slot.current is not None:
                 slot.current.stop()
-            self._jobs.put((None, None))
+            self._jobs.put((None, None, False))
         for slot in self._slots:
             slot.thread.join(timeout)
         for slot in self._slots:

@@ -94,6 +94,7 @@ class ProjectSession(param.Parameterized):
         self.workspace = workspace or storage.Workspace.local()
         self.history = _History()
         self._autosaving = False  # becomes True with the first user action
+        self._project: Project | None = None  # built once per change, when first asked for
 
     # ------------------------------------------------------------------ loading
     def restore_or_open_default(self) -> bool:
@@ -121,35 +122,44 @@ class ProjectSession(param.Parameterized):
         self._open_path(storage.SAMPLES_DIR / storage.DEFAULT_SAMPLE, autosave=False)
         return False
 
-    def open_path(self, path: Path) -> None:
+    def open_path(self, path: Path, document: dict | None = None) -> None:
         """Open a project file (raises ProjectError with every problem).
 
+        ``document`` is the file's content as :func:`storage.read_document` returned it, when
+        the caller has read it already (it is not read, migrated or validated again).
         Only a file of this workspace becomes the project's own file: a sample or class
         project is opened as a copy (Save then saves it into the workspace).
         """
-        self._open_path(path, autosave=True)
+        self._open_path(path, autosave=True, document=document)
 
-    def _open_path(self, path: Path, autosave: bool) -> None:
-        document = storage.read_document(path)
+    def _open_path(self, path: Path, autosave: bool, document: dict | None = None) -> None:
+        document = storage.read_document(path) if document is None else document
         own = str(path) if self.workspace.owns(path) else None
-        self._replace(document, path=own, dirty=False, source=str(path), autosave=autosave)
+        self._replace(document, path=own, dirty=False, source=str(path), autosave=autosave,
+                      checked=True)
 
-    def open_text(self, text: str | bytes) -> None:
-        """Open an uploaded project (raises ProjectError with every problem)."""
+    def open_text(self, text: str | bytes, project: Project | None = None) -> None:
+        """Open an uploaded project (raises ProjectError with every problem).
+
+        ``project`` is ``loads_project(text)`` when the caller has parsed it already.
+        """
         from engine.project import loads_project
 
-        self._replace(loads_project(text).to_dict(), path=None, dirty=True, source=None)
+        project = loads_project(text) if project is None else project
+        self._replace(project.to_dict(), path=None, dirty=True, source=None, checked=True)
 
     def new(self) -> None:
         self._replace(edits.new_document(), path=None, dirty=False, source=None)
 
     def _replace(self, document: dict, path: str | None, dirty: bool, source: str | None,
-                 autosave: bool = True) -> None:
+                 autosave: bool = True, checked: bool = False) -> None:
+        """Make ``document`` the project. ``checked``: it is a fresh, migrated and valid
+        document (from ``loads_project``/``read_document``), so it is not validated again."""
         self.history.clear()
         self.field_errors = {}
-        self.param.update(document=migrate(copy.deepcopy(document)), path=path, dirty=dirty,
-                          source=source)
-        self._after_change(user_action=autosave)
+        self.param.update(document=document if checked else migrate(copy.deepcopy(document)),
+                          path=path, dirty=dirty, source=source)
+        self._after_change(user_action=autosave, problems=[] if checked else None)
 
     # ------------------------------------------------------------------ editing
     def apply(self, edit: Callable[..., Any], *args: Any) -> Any:
@@ -190,9 +200,12 @@ class ProjectSession(param.Parameterized):
         self._after_change(user_action=True)
         return True
 
-    def _after_change(self, user_action: bool = False) -> None:
+    def _after_change(self, user_action: bool = False,
+                      problems: list[Problem] | None = None) -> None:
+        """The document changed: validate it once (unless its ``problems`` are known)."""
         self._autosaving = self._autosaving or user_action
-        self.problems = validate_document(self.document)
+        self._project = None
+        self.problems = validate_document(self.document) if problems is None else problems
         self.param.update(can_undo=self.history.can_undo, can_redo=self.history.can_redo)
         self.autosave()
 
@@ -243,7 +256,10 @@ class ProjectSession(param.Parameterized):
         """The validated Project (raises ProjectError listing the current problems)."""
         if self.problems:
             raise ProjectError(list(self.problems))
-        return Project.from_dict(self.document)
+        if self._project is None:
+            # Validated when it changed (_after_change): built without validating again.
+            self._project = Project.from_checked(self.document)
+        return self._project
 
     def problem_lines(self) -> list[str]:
         return [str(p) for p in self.problems if isinstance(p, Problem)]

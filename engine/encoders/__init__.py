@@ -11,6 +11,8 @@ from types import ModuleType
 from engine.encoders import (
     constant_current,
     current_table,
+    dataset,
+    dataset_current,
     delta,
     latency,
     poisson,
@@ -30,16 +32,19 @@ from engine.encoders.base import (
 from engine.encoders.delta import _delta_events
 from engine.encoders.poisson import PoissonSource
 from engine.encoders.regular import RegularSource
+from engine.encoders.samples import DatasetWindows, dataset_windows
 from engine.params import ModelSpec
 
 __all__ = ["BLOCK_STEPS", "CURRENT_ENCODERS", "ENCODER_MODELS", "SPIKE_ENCODERS",
-           "BlockSpikeSource", "CurrentSchedule", "EventBounds", "FixedSpikeSource",
-           "PoissonSource", "RegularSource", "SpikeSource", "_delta_events", "encoder",
-           "event_bounds", "make_current_schedule", "make_spike_source", "time_index"]
+           "BlockSpikeSource", "CurrentSchedule", "DatasetWindows", "EventBounds",
+           "FixedSpikeSource", "PoissonSource", "RegularSource", "SpikeSource", "_delta_events",
+           "dataset_windows", "encoder", "event_bounds", "make_current_schedule",
+           "make_spike_source", "time_index"]
 
 #: Spike encoders and current encoders in palette order.
-SPIKE_MODULES: tuple[ModuleType, ...] = (poisson, regular, spike_times, latency, delta)
-CURRENT_MODULES: tuple[ModuleType, ...] = (constant_current, step_current, current_table)
+SPIKE_MODULES: tuple[ModuleType, ...] = (poisson, regular, spike_times, latency, delta, dataset)
+CURRENT_MODULES: tuple[ModuleType, ...] = (constant_current, step_current, current_table,
+                                           dataset_current)
 BY_NAME: dict[str, ModuleType] = {m.SPEC.name: m for m in SPIKE_MODULES + CURRENT_MODULES}
 
 SPIKE_ENCODERS: dict[str, ModelSpec] = {m.SPEC.name: m.SPEC for m in SPIKE_MODULES}

@@ -7,6 +7,10 @@ with ``SPEC`` (its :class:`~engine.params.ModelSpec`) and either, for a spike en
 current encoder, ``schedule(values, dt_ms) -> CurrentSchedule``. Optional: ``FIXED_SIZE``
 (``values -> int``: the node's size follows from its parameters) and ``check(values, size)``
 (rules across parameters, as (parameter or "size", message) pairs).
+Encoders that present samples one at a time (:mod:`engine.encoders.samples`) add
+``windows(values, dt_ms, n_steps)`` (the presentation windows the readout scores),
+``reset_steps(values, dt_ms, n_steps)`` (steps before which the build resets the network) and
+``UNIT_RANGE`` (sample values must lie in [0, 1]).
 
 Spike sources produce events ``(k, neuron)`` where ``k`` is the time index (time ``k * dt``).
 They are generated in fixed blocks of time indices, each block from its own seed, so the
@@ -110,13 +114,24 @@ class EventBounds:
 
 @dataclass(frozen=True)
 class CurrentSchedule:
-    """Piecewise-constant amplitude: ``amplitude[j]`` holds from ``change_k[j]`` on."""
+    """Piecewise-constant amplitude: ``amplitude[j]`` holds from ``change_k[j]`` on.
+
+    ``amplitude`` is (changes,) when every channel carries the same value, or (changes,
+    channels) for per-channel inputs (``dataset_current``): then ``value_at`` returns a
+    vector.
+    """
 
     change_k: np.ndarray
     amplitude: np.ndarray
 
-    def value_at(self, k: int) -> float:
+    @property
+    def per_channel(self) -> bool:
+        return self.amplitude.ndim == 2
+
+    def value_at(self, k: int) -> float | np.ndarray:
         j = int(np.searchsorted(self.change_k, k, side="right")) - 1
+        if self.per_channel:
+            return self.amplitude[j] if j >= 0 else np.zeros(self.amplitude.shape[1])
         return float(self.amplitude[j]) if j >= 0 else 0.0
 
 

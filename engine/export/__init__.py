@@ -47,13 +47,16 @@ class Target:
     out
         ``"file"`` (``--out`` is the file written) or ``"dir"`` (a folder to fill).
     title
-        One line for menus and ``--help``.
+        One line for ``--help``.
+    label
+        A few words for the page's menu (default: ``name``).
     """
 
     name: str
     module: str
     out: str
     title: str
+    label: str = ""
 
 
 #: Export targets by ``--to`` name (the registry: one line per exporter module).
@@ -94,3 +97,15 @@ def import_file(path: str | Path, format: str, **options) -> Project:
 
 # ---------------------------------------------------------------- the registry
 # One line per exporter / importer module (each module is filled by its own change).
+register(Target("nir", "engine.export.nir_export", "file",
+                "NIR graph (.nir, HDF5) for snnTorch, Norse, Rockpool, Lava, SpiNNaker2, ...",
+                "NIR graph (.nir)"))
+IMPORTERS["nir"] = "engine.export.nir_import"
+IMPORTERS["onnx"] = "engine.export.onnx_import"
+register(Target("brian2", "engine.export.brian2_script", "dir",
+                "runnable Brian2 script run_brian2.py + network.npz", "Brian2 script (.zip)"))
+register(Target("nest", "engine.export.nest_script", "dir",
+                "runnable NEST 3 script run_nest.py + network.npz", "NEST 3 script (.zip)"))
+register(Target("pynn", "engine.export.pynn_script", "dir",
+                "runnable PyNN 0.13 script run_pynn.py (nest or brian2 backend) + network.npz",
+                "PyNN script (.zip)"))

@@ -95,9 +95,10 @@ def test_2_hidden_tabs_are_fitted_to_the_new_result(served, goto_app, wait_until
     # The Weights tab was hidden during the run: its matrix shows every input and the
     # slider sits at the last snapshot.
     _tab(page, "Weights")
-    wait_until(lambda: app.weights.view is not None and app.weights.view.record is not None,
+    wait_until(lambda: app.views["weights"].view is not None
+               and app.views["weights"].view.record is not None,
                message="weights shown")
-    view = app.weights.view
+    view = app.views["weights"].view
     fig = view.matrix_figure
     _wait_browser(page, fig.x_range.id, ["start", "end"], [-0.5, 999.5])
     page.get_by_text(re.compile(r"snapshot 6 of 6")).wait_for()
@@ -122,7 +123,8 @@ def test_1_results_belong_to_the_open_project(served, goto_app, wait_until, save
     page.locator("[data-testid='result-header'][data-run='1']").wait_for()
     assert "Run 1 of STDP: hidden pattern, 2000 ms" in header.inner_text()
     _tab(page, "Weights")
-    wait_until(lambda: app.weights.view is not None and app.weights.view.record is not None,
+    wait_until(lambda: app.views["weights"].view is not None
+               and app.views["weights"].view.record is not None,
                message="weights shown")
     page.get_by_text("snapshot 3 of 3").wait_for()
     # Editing the project after the run: the views say they show an earlier version.
@@ -135,7 +137,7 @@ def test_1_results_belong_to_the_open_project(served, goto_app, wait_until, save
     assert page.get_by_test_id("stale-badge").count() == 0
     page.get_by_text("Run a project with a plastic projection").wait_for()
     assert page.get_by_text("snapshot 3 of 3").count() == 0
-    assert app.weights.result is None and app.energy.result is None
+    assert app.views["weights"].result is None and app.views["energy"].result is None
     _tab(page, "Activity")
     assert page.get_by_test_id("result-status").get_attribute("data-spikes") == ""
     _tab(page, "Summary")

@@ -305,7 +305,8 @@ def test_energy_heatmap_and_profile_switch(served, goto_app, wait_until, save_sc
     other = next(o for o in options if "TrueNorth" in o)
     select.select_option(label=other)
     assert first_profile != "truenorth"
-    wait_until(lambda: app.energy.heatmap.profile == "truenorth", message="profile switched")
+    wait_until(lambda: app.views["energy"].heatmap.profile == "truenorth",
+               message="profile switched")
     page.locator("[data-testid='ss-energy-totals'][data-profile='truenorth']").first.wait_for()
     second_total = float(page.get_by_test_id("ss-energy-totals").first.get_attribute(
         "data-total-j"))
@@ -328,7 +329,7 @@ def test_scenario_matrix_is_simulated(served, goto_app, wait_until, save_screens
     assert cells.count() > 10
     ratings = {c.get_attribute("data-rating") for c in cells.all()}
     assert ratings <= {"recommended", "neutral", "cautious"} and len(ratings) >= 2
-    report = app.scenarios.matrix.report
+    report = app.views["scenarios"].matrix.report
     sparse = page.locator("[data-testid^='ss-fit-criteria-sparse_events-']").first
     assert sparse.get_attribute("data-value") is not None
     assert len(report.completed) >= 6
@@ -346,15 +347,17 @@ def test_weights_tab_shows_stdp_evolution(served, goto_app, wait_until, save_scr
                message="duration applied")
     _run_and_wait(page, app, wait_until)
     _tab(page, "Weights (STDP)")
-    wait_until(lambda: app.weights.view is not None and app.weights.view.record is not None,
+    wait_until(lambda: app.views["weights"].view is not None
+               and app.views["weights"].view.record is not None,
                message="weights shown")
-    record = app.weights.view.record
+    record = app.views["weights"].view.record
     assert record.hist.shape[0] > 1
     assert not (record.hist[0] == record.hist[-1]).all(), "weights changed during the run"
     page.locator(".ss-weights-choice select").wait_for()
     # The synapses the project records are shown from the start.
-    assert app.weights.view.selected == [int(s) for s in record.synapse_index]
-    assert len(app.weights.view.trajectory_source.data["xs"]) == len(record.synapse_index) > 0
+    assert app.views["weights"].view.selected == [int(s) for s in record.synapse_index]
+    weights = app.views["weights"].view
+    assert len(weights.trajectory_source.data["xs"]) == len(record.synapse_index) > 0
     save_screenshot("weights", full_page=True)
 
 
@@ -370,7 +373,7 @@ def test_clone_and_edit_hardware_profile_saved_with_project(served, goto_app, wa
         "profiles", {}), message="clone stored in the project")
     page.locator("[data-testid='ss-energy-totals'][data-profile='loihi_custom']").first.wait_for()
     # Ten times the synaptic-op energy, with a source.
-    app_profile = app.energy.profiles["loihi_custom"]
+    app_profile = app.views["energy"].profiles["loihi_custom"]
     new_value = app_profile.figures["synaptic_op"].value * 10
     field = page.locator(".ss-profile-value input")
     field.fill(repr(new_value))

@@ -1,0 +1,251 @@
+"""``--to brian2``: a runnable Brian2 script (``run_brian2.py``) plus ``network.npz``.
+
+The script reproduces our engine step by step (tests/test_export_scripts.py checks it spike
+for spike):
+
+- LIF: the same linear ODEs, integrated exactly (``method="exact"``). Our refractory clamp
+  holds v for round(t_ref/dt) steps *after* the spike step; Brian2 counts from its own spike
+  label, one step earlier, so the script uses ``refractory = t_ref + dt``.
+- Izhikevich: forward Euler for v and u (as ours); the synaptic currents decay exactly
+  (multiplied by exp(-dt/tau) after each step, a ``run_regularly`` operation).
+- Input spikes act on the membrane from the step in which they arrive (ours): their
+  generators and synapses run in the ``before_groups`` slot.
+- Brian2 labels a spike at the start of the step in which v crossed threshold, we at its end:
+  the script's spike times are ours minus dt (written as Brian2 reports them).
+- STDP: our pair-based rule written out in ``on_pre`` / ``on_post`` (the pre spike timed at
+  its arrival, post spikes without delay).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.export import ExportReport
+from engine.export.network_data import (
+    WRITE_SPIKES,
+    Connection,
+    NetworkData,
+    Population,
+    fmt,
+    gather,
+    header,
+    write_npz,
+)
+from engine.project import Project
+
+SCRIPT = "run_brian2.py"
+
+_LIF_EQS = '''"""
+    dv/dt = (v_rest - v + I_ext + I_exc + I_inh) / tau_m : volt (unless refractory)
+    dI_exc/dt = -I_exc / tau_syn_exc : volt
+    dI_inh/dt = -I_inh / tau_syn_inh : volt
+    I_ext : volt  # bias and current inputs (R*I)
+    """'''
+_IZH_EQS = '''"""
+    dv/dt = (0.04 / mV * v**2 + 5 * v + 140 * mV - u + I_ext + I_exc + I_inh) / ms : volt
+    du/dt = a * (b * v - u) / ms : volt
+    I_exc : volt  # synaptic currents: decayed exactly after each step (run_regularly)
+    I_inh : volt
+    I_ext : volt
+    """'''
+
+
+def export(project: Project, out: Path) -> ExportReport:
+    """Write ``out/run_brian2.py`` and ``out/network.npz`` for ``project``."""
+    data = gather(project)
+    warnings = list(data.warnings)
+    for p in data.populations:
+        if p.model == "lif":
+            for key in ("tau_syn_exc", "tau_syn_inh"):
+                if abs(p.params[key] - p.params["tau_m"]) < 1e-9 * p.params["tau_m"]:
+                    warnings.append(f"population {p.id!r}: {key} equals tau_m, which Brian2's "
+                                    "exact solver cannot integrate; the script lengthens "
+                                    f"{key} by 1e-6 ms")
+    npz = write_npz(data, out)
+    script = out / SCRIPT
+    script.write_text(_script(data))
+    return ExportReport([script, npz], warnings)
+
+
+def _script(data: NetworkData) -> str:
+    dt = data.dt_ms
+    parts = [header(data, "Brian2 (2.9)", f"python {SCRIPT} [numpy|cython]", _EXTRA),
+             "import sys\n", "import brian2 as b2",
+             "from brian2 import ms, mV\n",
+             "# Code generation: numpy needs no compiler (short runs); cython is faster for long",
+             "# runs after a first compilation: python run_brian2.py cython",
+             'b2.prefs.codegen.target = sys.argv[1] if len(sys.argv) > 1 else "numpy"',
+             'HERE = Path(__file__).resolve().parent',
+             'data = np.load(HERE / "network.npz")',
+             f"b2.defaultclock.dt = {fmt(dt)} * ms",
+             f"DURATION = {fmt(data.duration_ms)} * ms",
+             "objects = []  # everything the Network will run\n", WRITE_SPIKES]
+    for c in data.current_inputs:
+        parts.append(_current_input(c))
+    for p in data.populations:
+        parts.append(_population(p, data))
+    for s in data.spike_inputs:
+        parts.append(f'''
+# ---------------------------------------------------------------- input {s.id!r} ({s.model})
+# The spike trains SpikeStudio generated. Input spikes act on the membrane from the step in
+# which they arrive: the generator and its synapses run before the neurons' update.
+{s.name} = b2.SpikeGeneratorGroup({s.size}, data["{s.name}__neurons"],
+                                data["{s.name}__times_ms"] * ms, when="before_groups",
+                                name="{s.name}")
+objects.append({s.name})''')
+    for c in data.connections:
+        parts.append(_connection(c, data))
+    parts.append(_run(data))
+    return "\n".join(parts) + "\n"
+
+
+_EXTRA = """
+Brian2 labels a spike at the start of the time step in which v crossed threshold;
+SpikeStudio (and NEST) at its end: spike times here are SpikeStudio's minus one dt.
+"""
+
+
+def _population(p: Population, data: NetworkData) -> str:
+    v, dt = p.params, data.dt_ms
+    eqs, ns, currents = _currents(p, data)
+    if p.model == "lif":
+        taus = {k: v[k] if abs(v[k] - v["tau_m"]) >= 1e-9 * v["tau_m"] else v[k] + 1e-6
+                for k in ("tau_syn_exc", "tau_syn_inh")}
+        return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} leaky integrate-and-fire neurons with exponential current synapses.
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_LIF_EQS[:-3] + eqs + '    """'},
+    threshold="v >= v_thresh", reset="v = v_reset",
+    # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
+    # the refractory period from the step's start, one dt earlier.
+    refractory={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
+    method="exact", name="{p.name}",
+    namespace=dict(tau_m={fmt(v["tau_m"])} * ms, v_rest={fmt(v["v_rest"])} * mV,
+                   v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
+                   tau_syn_exc={fmt(taus["tau_syn_exc"])} * ms,
+                   tau_syn_inh={fmt(taus["tau_syn_inh"])} * ms{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+{currents}objects.append({p.name})'''
+    return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} Izhikevich neurons (time in ms, forward Euler as in Izhikevich 2003).
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_IZH_EQS[:-3] + eqs + '    """'},
+    threshold="v >= v_peak", reset="v = c; u += d", method="euler", name="{p.name}",
+    namespace=dict(a={fmt(v["a"])}, b={fmt(v["b"])}, c={fmt(v["c"])} * mV,
+                   d={fmt(v["d"])} * mV, v_peak={fmt(v["v_peak"])} * mV{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.u = {fmt(v["b"])} * {p.name}.v
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+# Exponential decay of the synaptic currents, exact, after the Euler step.
+objects.append({p.name}.run_regularly(
+    "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; "
+    "I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
+    when="after_groups"))
+{currents}objects.append({p.name})'''
+
+
+def _current_input(c) -> str:
+    return f'''
+# ---------------------------------------------------------------- input {c.id!r} ({c.model})
+# A piecewise-constant current (R*I, mV): one value per time step, held over the step; each
+# target neuron gets it times its summed weight (a gain, set with the population).
+steps = np.arange(int(round(DURATION / b2.defaultclock.dt)) + 1)
+change = np.rint(data["{c.name}__times_ms"] / (b2.defaultclock.dt / ms)).astype(int)
+amplitude = data["{c.name}__amplitudes"][np.searchsorted(change, steps, side="right") - 1]
+{c.name} = b2.TimedArray(amplitude * mV, dt=b2.defaultclock.dt)'''
+
+
+def _currents(p: Population, data: NetworkData) -> tuple[str, str, str]:
+    """(equation lines, namespace entries, statements) of the current inputs onto ``p``."""
+    inputs = [c for c in data.current_inputs if p.name in c.gains]
+    if not inputs:
+        return "", "", ""
+    eqs = "".join(f"    gain_{c.name} : 1  # summed weight from {c.id!r}\n" for c in inputs)
+    ns = "".join(f", {c.name}={c.name}" for c in inputs)
+    total = " + ".join(f"gain_{c.name} * {c.name}(t)" for c in inputs)
+    code = "".join(f'{p.name}.gain_{c.name} = data["{c.name}__gain__{p.name}"]\n'
+                   for c in inputs)
+    code += (f"# The external input at the start of each step: bias + current inputs.\n"
+             f"objects.append({p.name}.run_regularly(\n"
+             f'    "I_ext = {fmt(p.params["i_offset"])} * mV + {total}", when="start"))\n')
+    return eqs, ns, code
+
+
+def _connection(c: Connection, data: NetworkData) -> str:
+    var = "I_exc" if c.receptor == "exc" else "I_inh"
+    from_input = data.is_spike_input(c.source)
+    # Input spikes act in their arrival step: the pathway runs before the neurons' update,
+    # after the generator (order 1).
+    when = (f'\n{c.name}.pre.when, {c.name}.pre.order = "before_groups", 1'
+            if from_input else "")
+    head = f'''
+# ---------------------------------------------------------------- projection {c.id!r}
+# {c.source} -> {c.target}: {c.pre.size} synapses onto {var} (weights R*I in mV).'''
+    tail = f'''
+{c.name}.connect(i=data["{c.name}__pre"], j=data["{c.name}__post"])
+{c.name}.w = data["{c.name}__weight"] * mV
+{c.name}.delay = data["{c.name}__delay_ms"] * ms{when}
+objects.append({c.name})'''
+    rule = c.plasticity
+    if rule is None:
+        return head + f'''
+{c.name} = b2.Synapses({c.source}, {c.target}, "w : volt", on_pre="{var}_post += w",
+                     name="{c.name}")''' + tail
+    soft = rule["bounds"] == "multiplicative"
+    span = fmt(max(rule["w_max"] - rule["w_min"], 1e-300) if rule["w_max"] > rule["w_min"]
+               else 1.0)
+    dep = "a_minus * y * (w - w_min) / span" if soft else "a_minus * y"
+    pot = "a_plus * x * (w_max - w) / span" if soft else "a_plus * x"
+    bump = "= 1" if rule["pairing"] == "nearest" else "+= 1"
+    post_delay = (f"\n{c.name}.post.delay = b2.defaultclock.dt  # post spikes at our label "
+                  "(Brian2's + dt)") if from_input else ""
+    return head + f'''
+# Pair-based STDP ({rule["pairing"]} pairing, {rule["bounds"]} bounds): x is the pre trace
+# (timed at the spike's arrival), y the post trace. The arriving spike delivers the weight
+# it finds, then depresses it; a post spike potentiates.
+{c.name} = b2.Synapses(
+    {c.source}, {c.target}, """
+    w : volt
+    dx/dt = -x / tau_plus : 1 (event-driven)
+    dy/dt = -y / tau_minus : 1 (event-driven)
+    """,
+    on_pre="""
+    {var}_post += w
+    w = clip(w - {dep}, w_min, w_max)
+    x {bump}
+    """,
+    on_post="""
+    w = clip(w + {pot}, w_min, w_max)
+    y {bump}
+    """,
+    namespace=dict(a_plus={fmt(rule["a_plus"])} * mV, a_minus={fmt(rule["a_minus"])} * mV,
+                   tau_plus={fmt(rule["tau_plus"])} * ms, tau_minus={fmt(rule["tau_minus"])} * ms,
+                   w_min={fmt(rule["w_min"])} * mV, w_max={fmt(rule["w_max"])} * mV,
+                   span={span} * mV),
+    name="{c.name}")''' + tail + post_delay
+
+
+def _run(data: NetworkData) -> str:
+    pops = [p for p in data.populations if p.record]
+    plastic = [c for c in data.connections if c.plasticity]
+    lines = ["\n# ---------------------------------------------------------------- run"]
+    for p in pops:
+        lines.append(f"spikes_{p.name} = b2.SpikeMonitor({p.name})")
+        lines.append(f"objects.append(spikes_{p.name})")
+    lines.append("b2.Network(*objects).run(DURATION)")
+    rows = ", ".join(f'(spikes_{p.name}.t / ms, "{p.id}", spikes_{p.name}.i)' for p in pops)
+    lines.append(f"write_spikes([{rows}])")
+    if plastic:
+        lines.append("# Final weights of the plastic projections (mV).")
+        lines.append('with open(HERE / "final_weights.csv", "w") as f:')
+        lines.append('    f.write("projection,pre,post,weight_mV\\n")')
+        for c in plastic:
+            lines.append(f"    for i, j, w in zip({c.name}.i[:], {c.name}.j[:], "
+                         f"{c.name}.w[:] / mV):")
+            lines.append(f'        f.write(f"{c.id},{{i}},{{j}},{{w:.9g}}\\n")')
+    return "\n".join(lines)

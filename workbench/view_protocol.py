@@ -1,0 +1,67 @@
+"""What every result view of the workbench shares (the tabs after Activity/Traces/Summary).
+
+A result view is a Panel ``Viewer`` with a tab ``title`` that the :class:`~workbench.
+results_view.ResultsView` drives through four calls: :meth:`ResultView.set_result` (a run's
+result, only when its tab is opened if ``lazy``), :meth:`ResultView.set_project` (the project
+document changed), :meth:`ResultView.clear` (the project was replaced) and
+:meth:`ResultView.set_export_name` (file names of the run's downloads). The list of views is
+``workbench.views.VIEWS``: adding a view is one module plus one entry there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import panel as pn
+
+
+@dataclass
+class ViewContext:
+    """What a view may use from its session.
+
+    Attributes
+    ----------
+    x_range
+        The raster's time axis (a Bokeh ``Range1d``), shared by views with a time axis.
+    apply
+        ``apply(edit_function, *args)``: an undoable edit of the project (``workbench.edits``).
+    get_project
+        Returns the validated ``engine.project.Project`` (raises ``ProjectError``).
+    """
+
+    x_range: Any = None
+    apply: Callable[..., Any] | None = None
+    get_project: Callable[[], Any] | None = None
+
+
+class ResultView(pn.viewable.Viewer):
+    """Base of the result views: every call has a do-nothing default."""
+
+    #: Tab title.
+    title: ClassVar[str] = ""
+    #: Short name (``Workbench.views[key]``).
+    key: ClassVar[str] = ""
+    #: True: the result is handed over only when the tab is opened (analyses nobody looks at
+    #: are not paid for after each run).
+    lazy: ClassVar[bool] = False
+
+    def __init__(self, context: ViewContext | None = None, **params: Any):
+        super().__init__(**params)
+        self.context = context or ViewContext()
+
+    def set_result(self, result: Any) -> None:
+        """Show a run's ``SimulationResult``."""
+
+    def set_project(self, document: dict) -> None:
+        """The project document changed (an edit, Open, New, upload)."""
+
+    def clear(self) -> None:
+        """Forget the shown result: the project was replaced."""
+
+    def set_export_name(self, name: Callable[[str], str]) -> None:
+        """``name(what)`` is the file stem of the current run's downloads of ``what``."""
+
+    def close(self) -> None:
+        """The browser session ended: stop any background work."""

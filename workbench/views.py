@@ -1,0 +1,18 @@
+"""The workbench's result views, in tab order (after Activity, Traces and Summary).
+
+Each entry is a :class:`workbench.view_protocol.ResultView` subclass built with the session's
+:class:`~workbench.view_protocol.ViewContext`; ``docs/architecture.md`` ("Result view") says
+how to add one.
+"""
+
+from __future__ import annotations
+
+from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
+from workbench.view_protocol import ResultView, ViewContext
+
+VIEWS: list[type[ResultView]] = [WeightsTab, EnergyTab, ScenariosTab]
+
+
+def build_views(context: ViewContext) -> list[ResultView]:
+    """One instance of every view of :data:`VIEWS` for a session."""
+    return [view(context) for view in VIEWS]
