@@ -102,7 +102,8 @@ def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool) -> dict:
     t0 = time.perf_counter()
     compiled = build(project)
     build_s = time.perf_counter() - t0
-    runs = [Simulation(compiled, project).run(build_time_s=build_s) for _ in range(REPEATS)]
+    runs = [Simulation(project, compiled=compiled).run(build_time_s=build_s)
+            for _ in range(REPEATS)]
     result = min(runs, key=lambda r: r.wall_time_s)
     spikes = len(result.spikes)
     events = int(result.projection_counts["syn_events"].sum())

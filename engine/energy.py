@@ -41,6 +41,7 @@ from engine.hardware_profiles import (  # noqa: F401 - the profile definitions, 
     clone_profile,
     dense_profiles,
     edit_profile,
+    hw_columns,
     load_profiles,
     profile_from_dict,
     profiles_from_document,
@@ -76,6 +77,57 @@ def check_counts(counts: pd.DataFrame) -> None:
         raise ValueError("counts must be >= 0")
     if (counts["active_updates"] > counts["neuron_updates"]).any():
         raise ValueError("active_updates exceeds neuron_updates in some rows")
+    for updates in (c for c in counts.columns if str(c).startswith("hw_updates_")):
+        active = updates.replace("hw_updates_", "hw_active_", 1)
+        if active not in counts.columns:
+            raise ValueError(f"counts has {updates} but not {active}")
+        if (counts[[updates, active]].to_numpy() < 0).any():
+            raise ValueError(f"{updates} and {active} must be >= 0")
+        if (counts[active] > counts[updates]).any():
+            raise ValueError(f"{active} exceeds {updates} in some rows")
+
+
+def _hw_count_columns(counts: pd.DataFrame) -> list[str]:
+    return [c for c in counts.columns if str(c).startswith(("hw_updates_", "hw_active_"))]
+
+
+def idle_basis(profile: HardwareProfile, counts: pd.DataFrame) -> str:
+    """What the profile's idle neuron updates are counted per, in this run, as UI text.
+
+    ``"per 1 ms hardware step"``, ``"per simulation step"``, ``"event-driven (no idle
+    updates)"``, or, for a hardware step the run did not count (a profile added or edited
+    after the run), ``"per simulation step (2 ms hardware steps not counted in this run)"``.
+    """
+    step = profile.time_step
+    if step.idle_basis == "hardware step" and hw_columns(step.value)[0] not in counts.columns:
+        return f"per simulation step ({float(step.value):g} ms hardware steps not counted " \
+               f"in this run)"
+    return step.label()
+
+
+def neuron_update_counts(counts: pd.DataFrame, profile: HardwareProfile
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Active and idle neuron updates per row of ``counts`` as the profile's hardware does them.
+
+    - hardware step ``T`` (a clocked chip updates every neuron once per step): active =
+      ``hw_active_<T>ms`` (the (neuron, step) pairs with input or a spike in that step),
+      idle = ``hw_updates_<T>ms - hw_active_<T>ms`` (neurons x hardware steps minus those);
+    - event-driven: active = ``active_updates`` (simulation steps with input), idle = 0 (an
+      asynchronous chip updates a neuron only on an event);
+    - per simulation step (or a hardware step this run did not count, see
+      :func:`idle_basis`): active = ``active_updates``, idle = ``neuron_updates -
+      active_updates``.
+    """
+    step = profile.time_step
+    active = counts["active_updates"].to_numpy(float)
+    if step.idle_basis == "event-driven":
+        return active, np.zeros(len(counts))
+    if step.idle_basis == "hardware step":
+        updates, hw_active = hw_columns(step.value)
+        if updates in counts.columns:
+            active = counts[hw_active].to_numpy(float)
+            return active, counts[updates].to_numpy(float) - active
+    return active, counts["neuron_updates"].to_numpy(float) - active
 
 
 def energy_breakdown(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: float,
@@ -107,8 +159,10 @@ def energy_breakdown(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: flo
     DataFrame
         ``bin_start_ms, node, kind, size`` followed by :data:`ENERGY_COLUMNS` (joules):
         ``synaptic_j = syn_events * E_synaptic_op``;
-        ``neuron_active_j = active_updates * E_neuron_update_active``;
-        ``neuron_idle_j = (neuron_updates - active_updates) * E_neuron_update_idle``;
+        ``neuron_active_j = active updates * E_neuron_update_active``;
+        ``neuron_idle_j = idle updates * E_neuron_update_idle``, both counted per the
+        profile's ``time_step_ms`` (:func:`neuron_update_counts`: per hardware step, per
+        simulation step, or no idle updates on an event-driven chip);
         ``learning_j = plasticity_updates * E_plasticity_update``;
         ``routing_j = spikes * E_spike_out``;
         ``memory_j = syn_events * E_weight_read`` (0 unless ``weight_reads``);
@@ -146,7 +200,8 @@ def _complete_grid(counts: pd.DataFrame, bin_ms: float, duration_ms: float | Non
     else:
         bins = np.unique(index)
     grid = pd.MultiIndex.from_product([bins, nodes["node"]], names=["bin", "node"])
-    ops = ["spikes", "neuron_updates", "active_updates", "syn_events", "plasticity_updates"]
+    ops = ["spikes", "neuron_updates", "active_updates", "syn_events", "plasticity_updates",
+           *_hw_count_columns(counts)]
     summed = (counts.assign(bin=index, node=counts["node"].astype(str))
               .groupby(["bin", "node"], sort=False)[ops].sum())
     frame = summed.reindex(grid, fill_value=0).reset_index()
@@ -159,8 +214,7 @@ def _price_operations(frame: pd.DataFrame, profile: HardwareProfile, weight_read
                       ) -> None:
     e = profile.energy
     syn = frame["syn_events"].to_numpy(float)
-    active = frame["active_updates"].to_numpy(float)
-    idle = frame["neuron_updates"].to_numpy(float) - active
+    active, idle = neuron_update_counts(frame, profile)
     frame["synaptic_j"] = syn * e("synaptic_op")
     frame["neuron_active_j"] = active * e("neuron_update_active")
     frame["neuron_idle_j"] = idle * e("neuron_update_idle")
@@ -227,8 +281,8 @@ def unpriced_operations(counts: pd.DataFrame, profile: HardwareProfile,
     check_counts(counts)
     counts_by_figure = {
         **{f: int(counts[c].sum()) for f, c in _FIGURE_COUNTS.items()},
-        "neuron_update_active": int(counts["active_updates"].sum()),
-        "neuron_update_idle": int((counts["neuron_updates"] - counts["active_updates"]).sum()),
+        **dict(zip(("neuron_update_active", "neuron_update_idle"),
+                   (int(a.sum()) for a in neuron_update_counts(counts, profile)), strict=True)),
     }
     if not weight_reads:
         counts_by_figure.pop("weight_read")

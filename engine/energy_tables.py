@@ -17,6 +17,7 @@ from engine.energy import (
     HardwareProfile,
     energy_breakdown,
     energy_totals,
+    idle_basis,
     unpriced_operations,
 )
 
@@ -39,10 +40,14 @@ class EnergyTable:
     layers
         Per node, in network order: ``kind``, ``size``, the energy columns and ``neuron_j``.
     totals
-        ``total_j, dynamic_j, static_j, event_driven_j`` of the whole run.
+        ``total_j, dynamic_j, static_j, event_driven_j, neuron_idle_j`` of the whole run.
     unpriced
         Operations that happened but the profile has no figure for (``{figure: count}``):
         totals are then lower bounds.
+    idle_basis
+        What idle neuron updates are counted per on this profile in this run
+        (:func:`engine.energy.idle_basis`, e.g. "per 1 ms hardware step"); empty when
+        unknown (a table built from a breakdown alone).
     """
 
     profile: str
@@ -51,6 +56,7 @@ class EnergyTable:
     layers: pd.DataFrame
     totals: dict[str, float]
     unpriced: dict[str, int] = field(default_factory=dict)
+    idle_basis: str = ""
 
 
 def energy_table(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: float,
@@ -58,12 +64,14 @@ def energy_table(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: float,
     """Price a run's operation ``counts`` on ``profile`` (see :class:`EnergyTable`)."""
     breakdown = energy_breakdown(counts, profile, bin_ms, duration_ms)
     return table_from_breakdown(breakdown, profile.id, profile.name, counts, bin_ms,
-                                unpriced_operations(counts, profile))
+                                unpriced_operations(counts, profile),
+                                idle_basis(profile, counts))
 
 
 def table_from_breakdown(breakdown: pd.DataFrame, profile: str, name: str | None = None,
                          counts: pd.DataFrame | None = None, bin_ms: float = 1.0,
-                         unpriced: dict[str, int] | None = None) -> EnergyTable:
+                         unpriced: dict[str, int] | None = None, idle_basis: str = ""
+                         ) -> EnergyTable:
     """An :class:`EnergyTable` of an already priced breakdown (counts are zero without
     ``counts``)."""
     frame = _with_counts(breakdown, counts, bin_ms)
@@ -73,8 +81,9 @@ def table_from_breakdown(breakdown: pd.DataFrame, profile: str, name: str | None
     layers["neuron_j"] = layers["neuron_active_j"] + layers["neuron_idle_j"]
     sums = energy_totals(breakdown)
     totals = {k: float(sums[k]) for k in ("total_j", "dynamic_j", "static_j",
-                                          "event_driven_j")}
-    return EnergyTable(profile, name or profile, frame, layers, totals, dict(unpriced or {}))
+                                          "event_driven_j", "neuron_idle_j")}
+    return EnergyTable(profile, name or profile, frame, layers, totals, dict(unpriced or {}),
+                       idle_basis)
 
 
 def _with_counts(frame: pd.DataFrame, counts: pd.DataFrame | None, bin_ms: float

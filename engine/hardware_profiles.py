@@ -46,8 +46,14 @@ FIGURE_FLAGS = ("secondary", "pre-silicon", "system-level", "chip-level", "deriv
 # Sanity bounds that catch unit slips (pJ typed as J) without judging real hardware.
 _MAX_ENERGY_J = 1e-3
 _MAX_POWER_W = 1e4
-_PROFILE_KEYS = {"name", "kind", "description", *FIGURE_NAMES}
+_PROFILE_KEYS = {"name", "kind", "description", "time_step_ms", *FIGURE_NAMES}
 _FIGURE_KEYS = {"value", "source", "note", "flags", "included_in"}
+_TIME_STEP_KEYS = {"value", "source", "note", "flags"}
+#: ``time_step_ms.value`` of an asynchronous chip: neurons update only on events.
+EVENT_DRIVEN = "event-driven"
+_MAX_TIME_STEP_MS = 1e4
+#: How idle neuron updates are counted, by the kind of ``time_step_ms`` value.
+IDLE_BASES = ("hardware step", "simulation step", "event-driven")
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,49 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class TimeStep:
+    """How often the hardware updates every neuron, with its source.
+
+    Parameters
+    ----------
+    value
+        The hardware time step in ms (a clocked chip updates every neuron once per step, so
+        idle updates are counted per hardware step); ``None``: every simulation step (a
+        GPU/CPU simulator, and the default of profiles saved before this field existed);
+        :data:`EVENT_DRIVEN`: an asynchronous chip with no idle updates at all.
+    source, note, flags
+        As for :class:`Figure` (a number or ``"event-driven"`` needs a source).
+    """
+
+    value: float | str | None = None
+    source: str = ""
+    note: str = ("not given: idle neuron updates are counted at every simulation step (the "
+                 "behaviour of profiles saved before hardware time steps existed)")
+    flags: tuple[str, ...] = ()
+
+    @property
+    def idle_basis(self) -> str:
+        """One of :data:`IDLE_BASES`: what one idle neuron update is counted per."""
+        if self.value == EVENT_DRIVEN:
+            return "event-driven"
+        return "simulation step" if self.value is None else "hardware step"
+
+    def label(self) -> str:
+        """Short text for tables: "per 1 ms hardware step", "per simulation step", ..."""
+        if self.idle_basis == "hardware step":
+            return f"per {float(self.value):g} ms hardware step"
+        if self.idle_basis == "event-driven":
+            return "event-driven (no idle updates)"
+        return "per simulation step"
+
+    def to_dict(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"value": self.value, "source": self.source, "note": self.note}
+        if self.flags:
+            item["flags"] = list(self.flags)
+        return item
+
+
+@dataclass(frozen=True)
 class HardwareProfile:
     """Per-operation energies and static power of one platform.
 
@@ -109,6 +158,13 @@ class HardwareProfile:
     kind: Literal["neuromorphic", "dense"]
     figures: Mapping[str, Figure]
     description: str = ""
+    time_step: TimeStep = TimeStep()
+
+    @property
+    def time_step_ms(self) -> float | None:
+        """The hardware time step in ms, or ``None`` (per simulation step or event-driven)."""
+        return float(self.time_step.value) if self.time_step.idle_basis == "hardware step" \
+            else None
 
     def energy(self, name: str) -> float:
         """Priced value of figure ``name`` (J, or W for ``static_power_w``; ``None`` -> 0)."""
@@ -123,6 +179,7 @@ class HardwareProfile:
         item: dict[str, Any] = {"name": self.name, "kind": self.kind}
         if self.description:
             item["description"] = self.description
+        item["time_step_ms"] = self.time_step.to_dict()
         item.update({n: self.figures[n].to_dict() for n in FIGURE_NAMES})
         return item
 
@@ -149,8 +206,14 @@ def profile_from_dict(data: Any, profile_id: str, path: str = "profiles") -> Har
     if problems:
         raise ProjectError(problems)
     figures = {n: _figure_from_dict(data[n]) for n in FIGURE_NAMES}
+    step = data.get("time_step_ms")
+    # Profiles saved before the field existed keep their old meaning (per simulation step).
+    time_step = TimeStep() if step is None else TimeStep(
+        value=step["value"] if step["value"] in (None, EVENT_DRIVEN) else float(step["value"]),
+        source=step["source"], note=step["note"], flags=tuple(step.get("flags", ())))
     return HardwareProfile(id=profile_id, name=data["name"], kind=data["kind"],
-                           figures=figures, description=data.get("description", ""))
+                           figures=figures, description=data.get("description", ""),
+                           time_step=time_step)
 
 
 def _figure_from_dict(item: Mapping[str, Any]) -> Figure:
@@ -187,22 +250,36 @@ def validate_profile(data: Any, profile_id: str, path: str = "profiles") -> list
     for name in FIGURE_NAMES:
         if name in data:
             problems.extend(_validate_figure(data[name], name, data, f"{here}.{name}"))
+    if "time_step_ms" in data:
+        problems.extend(_validate_time_step(data["time_step_ms"], f"{here}.time_step_ms"))
     if data.get("kind") == "dense":
         problems.extend(_check_dense(data, here))
     return problems
 
 
-def _validate_figure(item: Any, name: str, profile: dict, path: str) -> list[Problem]:
+def _sourced_object(item: Any, path: str, allowed: set[str]) -> list[Problem] | None:
+    """Shape problems of a ``{"value", "source", "note", ...}`` object (None: not an object)."""
     if not isinstance(item, dict):
-        return [Problem(path, "must be an object {\"value\", \"source\", \"note\"}, got "
-                              f"{_type_name(item)}")]
-    problems = [Problem(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(_FIGURE_KEYS))})")
-                for k in sorted(set(item) - _FIGURE_KEYS, key=str)]
+        return None
+    problems = [Problem(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                for k in sorted(set(item) - allowed, key=str)]
     problems += [Problem(f"{path}.{k}", "is required")
                  for k in ("value", "source", "note") if k not in item]
     for key in ("source", "note"):
         if key in item and not isinstance(item[key], str):
             problems.append(Problem(f"{path}.{key}", "must be a string"))
+    return problems
+
+
+def _not_an_object(item: Any, path: str) -> list[Problem]:
+    return [Problem(path, "must be an object {\"value\", \"source\", \"note\"}, got "
+                          f"{_type_name(item)}")]
+
+
+def _validate_figure(item: Any, name: str, profile: dict, path: str) -> list[Problem]:
+    problems = _sourced_object(item, path, _FIGURE_KEYS)
+    if problems is None:
+        return _not_an_object(item, path)
     value = item.get("value")
     message = _check_value(value, name)
     if message:
@@ -216,6 +293,26 @@ def _validate_figure(item: Any, name: str, profile: dict, path: str) -> list[Pro
     problems += _check_flags(item.get("flags", []), f"{path}.flags")
     problems += _check_included_in(item, name, profile, path)
     return problems
+
+
+def _validate_time_step(item: Any, path: str) -> list[Problem]:
+    problems = _sourced_object(item, path, _TIME_STEP_KEYS)
+    if problems is None:
+        return _not_an_object(item, path)
+    value = item.get("value")
+    if value is None or value == EVENT_DRIVEN:
+        pass
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or not 0 < value <= _MAX_TIME_STEP_MS:
+        problems.append(Problem(path, f"must be a time step in ms (> 0, <= "
+                                      f"{_MAX_TIME_STEP_MS:g}), null (every simulation step) "
+                                      f"or {EVENT_DRIVEN!r}; got {value!r}"))
+    if value is not None and "value" in item and not str(item.get("source", "")).strip():
+        problems.append(Problem(f"{path}.source", "is required for a time step with a value"))
+    if value is None and "value" in item and not str(item.get("note", "")).strip():
+        problems.append(Problem(f"{path}.note", "must say why idle updates are counted per "
+                                                "simulation step"))
+    return problems + _check_flags(item.get("flags", []), f"{path}.flags")
 
 
 def _check_value(value: Any, name: str) -> str | None:
@@ -344,3 +441,26 @@ def _revalidated(profile: HardwareProfile) -> HardwareProfile:
 def dense_profiles(profiles: Mapping[str, HardwareProfile]) -> dict[str, HardwareProfile]:
     """The profiles usable as ANN baselines (``kind == "dense"``)."""
     return {pid: p for pid, p in profiles.items() if p.kind == "dense"}
+
+
+def hardware_steps(energy_section: Mapping[str, Any] | None = None) -> tuple[float, ...]:
+    """The distinct hardware time steps (ms) of the built-in profiles and a project's own.
+
+    The simulator counts neuron activity per hardware step for each of them (the columns
+    named by :func:`hw_columns`), so idle updates can be priced per hardware step.
+    ``energy_section`` is ``Project.energy`` (already validated).
+    """
+    profiles = list(load_profiles().values())
+    if energy_section and energy_section.get("profiles"):
+        profiles += profiles_from_document({"profiles": energy_section["profiles"]},
+                                           "energy").values()
+    return tuple(sorted({p.time_step_ms for p in profiles if p.time_step_ms is not None}))
+
+
+def hw_columns(time_step_ms: float) -> tuple[str, str]:
+    """Names of the count columns of one hardware step: (updates, active updates).
+
+    ``hw_updates_<T>ms`` is neurons x hardware steps begun in the bin; ``hw_active_<T>ms``
+    the (neuron, hardware step) pairs in which the neuron received input or spiked.
+    """
+    return f"hw_updates_{time_step_ms:g}ms", f"hw_active_{time_step_ms:g}ms"

@@ -28,7 +28,10 @@ from engine import neurons, plasticity
 from engine.neurons.base import I_EXC, I_INH, V
 from engine.plasticity import stdp, teaching
 
-OK, SPIKE_BUFFER_FULL, INVALID_STATE = 0, 1, 2
+OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
+#: What made the kernel stop with BREAKPOINT (``hit[0]``; ``hit[1]`` the breakpoint's row in its
+#: table, ``hit[2]`` the global neuron or the synapse concerned).
+HIT_SPIKE, HIT_RATE, HIT_WEIGHT = 1, 2, 3
 # Plasticity: STDP's code (engine.plasticity; the other rule is the teaching rule, checked in
 # tests/test_neuron_models.py); each rule's parameters are read by the names its file defines.
 _STDP = plasticity.RULE_CODES["stdp"]
@@ -117,9 +120,11 @@ def _make_run_chunk(models_digest: str):
         decay_tab, tab_off, tab_len,
         ev_k, ev_gid, ev_ptr,
         spk_k, spk_gid, n_spk, spk_now,
-        cnt_spikes, cnt_active, cnt_syn, cnt_plast,
+        cnt_spikes, cnt_active, cnt_syn, cnt_plast, hw_steps, hw_flag, cnt_hw,
         mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
         wt_syn, wt_interval, wt_out,
+        watch, rate_node, rate_window, rate_from, rate_scale, rate_above, rate_below,
+        rate_ring, rate_sum, node_now, wb_proj, wb_lo, wb_hi, wb_seen, hit,
         dt,
     ):  # pragma: no cover - compiled
         """Advance the network over time indices ``[k0, k1)``.
@@ -127,8 +132,17 @@ def _make_run_chunk(models_digest: str):
         Returns
         -------
         (status, k_next, ev_ptr, bad_neuron)
-            ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``) or
-            INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``).
+            ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``),
+            INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``; that
+            step is half done) or BREAKPOINT (a condition held after step ``k_next - 1``, which
+            is complete; ``hit`` says which).
+
+        Breakpoints (empty arrays: none) are checked at the end of every step: ``watch[gid]``
+        a neuron whose spike stops the run; ``rate_*`` one row per rate condition on a node
+        (spikes labelled in the last ``rate_window`` steps, kept in ``rate_ring`` /
+        ``rate_sum``, times ``rate_scale`` gives Hz; checked from step ``rate_from`` on);
+        ``wb_*`` one row per weight range on a projection, checked in steps where its
+        plasticity changed weights.
         """
         _ = models_digest  # part of the cache key (see _make_run_chunk)
         n_nodes = node_type.shape[0]
@@ -139,9 +153,19 @@ def _make_run_chunk(models_digest: str):
         cap = spk_k.shape[0]
         n_events = ev_k.shape[0]
         any_plastic = False
+        n_hw = hw_steps.shape[0]
+        hring = hw_flag.shape[1]
+        any_iext = False
+        for g in range(n_total):
+            if iext[g] != 0.0:
+                any_iext = True
+                break
         for p in range(n_proj):
             if proj_rule[p] != 0:
                 any_plastic = True
+        any_watch = watch.shape[0] > 0
+        n_rate = rate_node.shape[0]
+        n_wb = wb_proj.shape[0]
         for k in range(k0, k1):
             # Room for the worst case of this step: every neuron plus every input event.
             n_ev_now = 0
@@ -151,6 +175,15 @@ def _make_run_chunk(models_digest: str):
                 return SPIKE_BUFFER_FULL, k, ev_ptr, -1
             b = (k - 1) // bin_steps if k > 0 else 0
             ns = 0
+            for j in range(n_hw):  # a constant current is input at every step of this call
+                if any_iext and k > 0 and (k == k0 or (k - 1) % hw_steps[j] == 0):
+                    flag = hw_flag[j, ((k - 1) // hw_steps[j]) % hring]
+                    for g in range(n_total):
+                        if iext[g] != 0.0:
+                            flag[g] = 1
+            spike_hit = -1
+            if n_rate > 0:
+                node_now[:] = 0
             # ---------------------------------------------------------------- neuron updates
             if k > 0:
                 prev = (k - 1) % ring
@@ -166,6 +199,13 @@ def _make_run_chunk(models_digest: str):
                         return INVALID_STATE, k, ev_ptr, bad
                     cnt_active[b, node] += active
                     cnt_spikes[b, node] += ns - first
+                    if ns > first:  # a neuron that spikes is active in its hardware step
+                        for j in range(n_hw):
+                            row = ((k - 1) // hw_steps[j]) % hring
+                            for s in range(first, ns):
+                                hw_flag[j, row, spk_now[s]] = 1
+                    if n_rate > 0:
+                        node_now[node] = ns - first
                     if node_record[node]:
                         for s in range(first, ns):
                             spk_k[n_spk[0]] = k
@@ -178,20 +218,32 @@ def _make_run_chunk(models_digest: str):
                 spk_now[ns] = gid
                 ns += 1
                 cnt_spikes[b, node] += 1
+                if n_rate > 0:
+                    node_now[node] += 1
                 if node_record[node]:
                     spk_k[n_spk[0]] = k
                     spk_gid[n_spk[0]] = gid
                     n_spk[0] += 1
             ev_ptr += n_ev_now
+            for j in range(n_hw):
+                if k > 0 and k % hw_steps[j] == 0:  # the last step of a hardware step
+                    hw_flush(hw_flag[j, ((k - 1) // hw_steps[j]) % hring],
+                             cnt_hw[j, (k - hw_steps[j]) // bin_steps], node_type, node_start)
             # ---------------------------------------------------------------- propagation
             for s in range(ns):
                 gid = spk_now[s]
+                if any_watch and spike_hit < 0 and watch[gid] != 0:
+                    spike_hit = gid
                 node = node_of[gid]
                 i = gid - node_start[node]
                 for q in range(out_proj_ptr[node], out_proj_ptr[node + 1]):
                     p = out_proj[q]
                     r0 = rowptr[proj_row_off[p] + i]
                     r1 = rowptr[proj_row_off[p] + i + 1]
+                    if n_hw > 0:
+                        _mark_arrivals(hw_flag, hw_steps, k, proj_delay[p], r0, r1,
+                                       node_start[proj_tgt[p]], syn_post, syn_delay,
+                                       proj_dsyn_off[p] - proj_syn_off[p])
                     if proj_rule[p] != 0:  # plastic: queue the pre spike, learn at arrival
                         if proj_delay[p] >= 0:  # one delay: queued under its arrival step
                             slot = (k + proj_delay[p]) % pring
@@ -218,6 +270,8 @@ def _make_run_chunk(models_digest: str):
                             slot = (k + syn_delay[shift + syn]) % ring
                             buf[slot, base + syn_post[syn]] += syn_weight[syn]
             # ---------------------------------------------------------------- plasticity
+            for j in range(n_wb):
+                wb_seen[j] = cnt_plast[b, wb_proj[j]]
             if any_plastic:
                 for p in range(n_proj):
                     rule = proj_rule[p]
@@ -254,6 +308,30 @@ def _make_run_chunk(models_digest: str):
                 row = (k // wt_interval) * wt_syn.shape[0]
                 for t in range(wt_syn.shape[0]):
                     wt_out[row + t] = syn_weight[wt_syn[t]]
+            # ---------------------------------------------------------------- breakpoints
+            rate_hit = -1
+            for j in range(n_rate):  # every window moves on, whatever stops the run
+                slot = k % rate_window[j]
+                now = node_now[rate_node[j]]
+                rate_sum[j] += now - rate_ring[j, slot]
+                rate_ring[j, slot] = now
+                if rate_hit < 0 and k >= rate_from[j]:
+                    rate = rate_sum[j] * rate_scale[j]
+                    if rate > rate_above[j] or rate < rate_below[j]:
+                        rate_hit = j
+            if spike_hit >= 0:
+                hit[0], hit[1], hit[2] = HIT_SPIKE, 0, spike_hit
+                return BREAKPOINT, k + 1, ev_ptr, -1
+            if rate_hit >= 0:
+                hit[0], hit[1], hit[2] = HIT_RATE, rate_hit, rate_node[rate_hit]
+                return BREAKPOINT, k + 1, ev_ptr, -1
+            for j in range(n_wb):
+                p = wb_proj[j]
+                if cnt_plast[b, p] != wb_seen[j]:
+                    for syn in range(proj_syn_off[p], proj_syn_off[p + 1]):
+                        if not (wb_lo[j] <= syn_weight[syn] <= wb_hi[j]):
+                            hit[0], hit[1], hit[2] = HIT_WEIGHT, j, syn
+                            return BREAKPOINT, k + 1, ev_ptr, -1
         return OK, k1, ev_ptr, -1
 
     return run_chunk
@@ -271,6 +349,38 @@ def inlined_sources_digest() -> str:
 
 
 run_chunk = _make_run_chunk(inlined_sources_digest())
+
+
+@numba.njit(nogil=True, inline="always")
+def _mark_arrivals(hw_flag, hw_steps, k, d, r0, r1, base, syn_post, syn_delay,
+                   shift):  # pragma: no cover - compiled
+    """Flag the targets of synapses r0..r1 (a spike emitted at k) in the hardware step
+    that takes the arrival: weight delivered at ``k + delay`` is integrated in step
+    ``k + delay + 1``, hardware step ``(k + delay) // h``; ``d < 0``: per-synapse delays."""
+    hring = hw_flag.shape[1]
+    for j in range(hw_steps.shape[0]):
+        h = hw_steps[j]
+        if d >= 0:
+            row = ((k + d) // h) % hring
+            for syn in range(r0, r1):
+                hw_flag[j, row, base + syn_post[syn]] = 1
+        else:
+            for syn in range(r0, r1):
+                hw_flag[j, ((k + syn_delay[shift + syn]) // h) % hring, base + syn_post[syn]] = 1
+
+
+@numba.njit(cache=True, nogil=True)
+def hw_flush(flag, cnt, node_type, node_start):  # pragma: no cover - compiled
+    """End of a hardware step: add the flagged neurons of each node to ``cnt``, clear flags."""
+    for node in range(node_type.shape[0]):
+        if node_type[node] < 0:
+            continue
+        part = flag[node_start[node]:node_start[node + 1]]
+        n = 0
+        for g in range(part.shape[0]):  # from 0 over a view: vectorised
+            n += part[g]
+        part[:] = 0
+        cnt[node] += n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from engine.errors import SpikeStudioError
 
-#: Result statuses of a run, in the order a user would look for them.
-STATUSES = ("completed", "cancelled", "memory_limit", "time_limit")
+#: Result statuses of a run, in the order a user would look for them (``paused``: a
+#: breakpoint stopped an ``engine.simulator.Simulation`` that can be continued).
+STATUSES = ("completed", "cancelled", "memory_limit", "time_limit", "paused")
 
 
 def machine_memory_mb() -> float:

@@ -74,6 +74,8 @@ class SimulationResult:
     wall_time_s: float = 0.0
     build_time_s: float = 0.0
     messages: list[str] = field(default_factory=list)
+    #: Why a paused run stopped (engine.breakpoints.BreakpointHit as a dict), else None.
+    breakpoint: dict | None = None
 
     @property
     def sizes(self) -> dict[str, int]:

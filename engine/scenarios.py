@@ -370,6 +370,8 @@ def _energy_table(res: Any, profiles: Mapping[str, E.HardwareProfile], n_inf: fl
         rows.append({"profile": pid, "kind": profile.kind, "total_j": totals["total_j"],
                      "dynamic_j": totals["dynamic_j"], "static_j": totals["static_j"],
                      "event_driven_j": totals["event_driven_j"],
+                     "neuron_idle_j": totals["neuron_idle_j"],
+                     "idle_basis": E.idle_basis(profile, res.counts),
                      "per_inference_j": totals["total_j"] / n_inf if n_inf else math.nan,
                      "mean_power_w": totals["total_j"] / seconds if seconds else math.nan,
                      "unpriced": ", ".join(sorted(unpriced))})

@@ -20,10 +20,13 @@ import pandas as pd
 
 from engine import kernels
 from engine import plasticity as plasticity_rules
-from engine.build import MAX_CHUNK_EVENTS, CompiledNetwork, build
-from engine.encoders import BLOCK_STEPS, BlockSpikeSource
-from engine.errors import MemoryBudgetError, SimulationError
+from engine.breakpoints import Breakpoint, BreakpointHit
+from engine.build import _MB, MAX_CHUNK_EVENTS, CompiledNetwork, build, estimate_memory
+from engine.encoders import BLOCK_STEPS, BlockSpikeSource, make_spike_source
+from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
+from engine.hardware_profiles import hardware_steps, hw_columns
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
+from engine.models import SPIKE_ENCODERS
 from engine.neurons import NEURON_MODELS
 from engine.neurons import model as neuron_model
 from engine.progress import Progress
@@ -85,8 +88,8 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     t0 = time.perf_counter()
     stop = StopCheck(cancel, None if limits is None else limits.max_wall_s, t0)
     try:
-        compiled = build(project, limits, stop, writing=writing)
-        simulation = Simulation(compiled, project)
+        simulation = Simulation(project, limits=limits, stop=stop, writing=writing)
+        compiled = simulation.net
     except RunStopped as exc:
         return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0)
     except MemoryError:
@@ -158,12 +161,55 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class Simulation:
-    """State of one run of a compiled network (arrays the kernel mutates in place)."""
+    """A run that can be paused, stepped, continued and extended.
 
-    def __init__(self, compiled: CompiledNetwork, project: Project):
+    Holds the whole state of a run of a compiled network (arrays the kernel mutates in
+    place): membranes, synaptic currents, delay rings, plasticity traces and queues, weights,
+    the encoders' streams (generated per block from the time index, so they do not depend on
+    where a run pauses), counts and recordings. ``run_for`` continues from where the last
+    call stopped, so two calls of 500 ms give exactly the spikes, traces, weights and counts
+    of one call of 1000 ms; ``result`` collects what was recorded so far.
+
+    Parameters
+    ----------
+    project
+        A validated project; ``simulation.duration_ms`` sizes the recordings at first (they
+        grow when a run is continued past it, after a new memory check).
+    limits
+        The administrator's caps: the memory budget (checked when building and again when
+        extending) and the wall time, counted over the time spent running.
+    compiled
+        An already compiled network of ``project`` (it is then not built again).
+    stop
+        Cancel / time check while building (see :func:`engine.build.build`).
+    writing
+        Count written output files in the memory check (CLI).
+
+    Examples
+    --------
+    >>> sim = Simulation(project)                       # doctest: +SKIP
+    >>> sim.run_for(500.0); sim.run_for(500.0)           # doctest: +SKIP
+    >>> sim.result().spikes                              # doctest: +SKIP
+    """
+
+    def __init__(self, project: Project, *, limits: RunLimits | None = None,
+                 compiled: CompiledNetwork | None = None, stop: StopCheck | None = None,
+                 writing: bool = False):
+        t0 = time.perf_counter()
+        if compiled is None:
+            compiled = build(project, limits, stop, writing=writing)
+        self.build_time_s = time.perf_counter() - t0
         self.net = compiled
         self.project = project
+        self.limits = limits
         c = compiled
+        self.k = 0                 # next time index to run
+        self.status = "completed"  # of the last run_for
+        self.messages: list[str] = []
+        self.hit: BreakpointHit | None = None
+        self.invalid = False       # a NaN/inf state: the run cannot go on
+        self.wall_s = 0.0          # wall time spent running
+        self._rss0: int | None = None
         n = c.n_neurons
         self.v = c.initial_v.copy()
         self.u = c.initial_u.copy()
@@ -185,6 +231,15 @@ class Simulation:
         self.cnt_active = np.zeros((n_bins, n_nodes), np.int64)
         self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
+        # Idle updates per hardware step (engine.energy): per tracked step (ms of the
+        # profiles, rounded to whole simulation steps), a flag per neuron "gets input or
+        # spikes in hardware step s" for the steps in flight (a ring over s: arrivals are
+        # flagged when sent, up to max_delay ahead) and the flagged count per bin and node.
+        self.hw_ms = hardware_steps(project.energy)
+        self.hw_steps = np.array([max(1, round(t / c.dt_ms)) for t in self.hw_ms], np.int64)
+        hring = c.max_delay // int(self.hw_steps.min(initial=1)) + 2
+        self.hw_flag = np.zeros((len(self.hw_ms), hring, n), np.uint8)
+        self.cnt_hw = np.zeros((len(self.hw_ms), n_bins, n_nodes), np.int64)
         # The spike record is allocated once at its capacity (pages are only touched as
         # spikes arrive): it never grows, and a run that fills it stops (memory_limit).
         self.record_capacity = c.memory.record_capacity
@@ -199,6 +254,7 @@ class Simulation:
         self._init_monitors()
         self._init_weight_records()
         self._resets = set(compiled.reset_k.tolist())
+        self.set_breakpoints([])
 
     # ------------------------------------------------------------------ set-up
     def _init_plasticity(self) -> None:
@@ -356,27 +412,119 @@ class Simulation:
                 f"recorded neuron: record fewer populations (simulation.record_spikes), "
                 f"simulate less time, or check for runaway activity.")
 
+    # ------------------------------------------------------------------ run, pause, continue
+    @property
+    def t_ms(self) -> float:
+        """Model time reached: the run holds the state at this time."""
+        return max(self.k - 1, 0) * self.net.dt_ms
+
     def run(self, progress: ProgressCallback | None = None, cancel: CancelCheck = None,
-            chunk_wall_s: float = 0.1, build_time_s: float = 0.0,
+            chunk_wall_s: float = 0.1, build_time_s: float | None = None,
             stop: StopCheck | None = None) -> SimulationResult:
-        """Run to the end (or until stopped) and collect the results.
+        """Run to the end of the project's duration (or until stopped) and collect the results.
 
         ``stop`` adds the wall-time limit to ``cancel`` (the time counts from the start of the
         build); the memory budget is checked against the process's resident memory between
-        chunks.
+        chunks. A NaN/inf state raises :class:`SimulationError` (``partial_result`` holds the
+        run so far), as :func:`simulate` always did.
+        """
+        if build_time_s is not None:
+            self.build_time_s = build_time_s
+        stop = stop or StopCheck(cancel)
+        self._advance(self.net.n_steps, progress, stop, chunk_wall_s)
+        if self.invalid:
+            error = SimulationError(self.hit.message)
+            error.partial_result = self._result(self.k, "error", [self.hit.message],
+                                                self.wall_s, self.build_time_s)
+            raise error
+        return self._result(self.k, self.status, self.messages, self.wall_s,
+                            self.build_time_s, stop)
+
+    def run_for(self, duration_ms: float, *, progress: ProgressCallback | None = None,
+                cancel: CancelCheck = None, pause: CancelCheck = None,
+                chunk_wall_s: float = 0.1) -> SimulationResult:
+        """Continue the run for ``duration_ms`` of model time from the current state.
+
+        ``duration_ms`` is rounded to whole time steps (one ``dt`` steps once). Going past
+        the end of the recordings grows them, after checking the memory estimate of the new
+        end against the budget. The run pauses early at a breakpoint (``self.hit``), when
+        ``pause`` is set (status ``paused``; like ``cancel``, an Event or a callable checked
+        between chunks), on cancel, or at a limit (``self.status``); any of these can be
+        continued, except a NaN or infinite state.
+
+        Returns
+        -------
+        SimulationResult
+            Everything recorded so far (:meth:`result`).
+
+        Raises
+        ------
+        MemoryBudgetError
+            When the recordings up to the new end would not fit the budget (the run stays
+            where it was and can still be continued for less).
+        SimulationError
+            When the state is already invalid (NaN or infinite).
+        """
+        if not duration_ms >= 0:
+            raise SpikeStudioError(f"duration_ms: must be >= 0 ms, got {duration_ms!r}")
+        if self.invalid:
+            raise SimulationError(f"{self.hit.message} The run cannot be continued.")
+        end = max(self.k - 1, 0) + int(round(duration_ms / self.net.dt_ms))
+        self._extend(end)
+        limit = None if self.limits is None else self.limits.max_wall_s
+        left = None if limit is None else max(0.0, limit - self.wall_s)
+        stop = StopCheck(cancel, left)
+        self._advance(end, progress, stop, chunk_wall_s, StopCheck(pause))
+        return self.result()
+
+    def new_spikes(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recorded spikes from record index ``start`` on, for live views (cheap copies).
+
+        Returns ``(time_ms float64, node index int32 into net.node_ids, neuron int32)``; the
+        record only grows, so ``start`` is the count returned before.
         """
         c = self.net
+        n = int(self.n_spk[0])
+        gid = self.spk_gid[start:n]
+        node = c.node_of[gid]
+        return (self.spk_k[start:n] * c.dt_ms, node.astype(np.int32),
+                (gid - c.node_start[node]).astype(np.int32))
+
+    def result(self) -> SimulationResult:
+        """Everything recorded so far, as one result.
+
+        ``status`` is ``paused`` when the run stopped before the end of its last
+        ``run_for`` (or of the project's duration) at a breakpoint, else that of the last
+        call; ``breakpoint`` says which condition fired, when, and on which neuron.
+        """
+        status = self.status
+        if self.invalid:
+            status = "error"
+        elif status == "completed" and self.hit is not None:
+            status = "paused"
+        return self._result(self.k, status, list(self.messages), self.wall_s,
+                            self.build_time_s)
+
+    def _advance(self, end: int, progress: ProgressCallback | None, stop: StopCheck,
+                 chunk_wall_s: float, pause: StopCheck | None = None) -> None:
+        """Run time indices ``self.k .. end`` (inclusive) in chunks; set status and hit."""
+        c = self.net
         start = time.perf_counter()
-        stop = stop or StopCheck(cancel, start=start)
         budget = c.memory.budget_mb * 1024 * 1024
-        rss0 = _rss_bytes()
+        if self._rss0 is None:
+            self._rss0 = _rss_bytes()
+        rss0 = self._rss0
         splits = self._split_points()
         chunk = 100
-        k = 0
+        k = self.k
         status = "completed"
         messages: list[str] = []
+        self.hit = None
         try:
-            while k <= c.n_steps:
+            while k <= end:
+                if pause is not None and pause.status() is not None:
+                    status = "paused"
+                    break
                 halt = stop.status()
                 if halt is not None:
                     status = halt
@@ -393,7 +541,7 @@ class Simulation:
                         f"Record fewer neurons or less often, or simulate less time.")
                     break
                 boundary = int(splits[np.searchsorted(splits, k, side="right")])
-                stop_k = min(k + min(chunk, self.max_chunk_steps), boundary)
+                stop_k = min(k + min(chunk, self.max_chunk_steps), boundary, end + 1)
                 if k in self._resets:
                     self._reset_state()
                 self._set_currents(max(k, 1))
@@ -404,18 +552,25 @@ class Simulation:
                 k_next = k
                 ev_ptr = 0
                 while k_next < stop_k:
-                    result = self._call_kernel(k_next, stop_k, ev_k, ev_gid, ev_ptr)
-                    code, k_next, ev_ptr, bad = result
+                    code, k_next, ev_ptr, bad = self._call_kernel(k_next, stop_k, ev_k, ev_gid,
+                                                                  ev_ptr)
                     if code == kernels.INVALID_STATE:
-                        raise self._invalid_state(int(k_next), int(bad), start, build_time_s)
+                        self.invalid = True
+                        self.hit = self._invalid_hit(int(k_next), int(bad))
+                        break
+                    if code == kernels.BREAKPOINT:
+                        self.hit = self._breakpoint_hit(int(k_next))
+                        break
                     if code == kernels.SPIKE_BUFFER_FULL:
                         if not self._make_room(int(k_next), len(ev_k) - int(ev_ptr)):
                             status = "memory_limit"
                             messages.append(self._record_full(int(k_next)))
                             break
                 k = int(k_next)
+                if self.invalid:
+                    break
                 self._snapshot_weights(k)
-                if status != "completed":
+                if status != "completed" or self.hit is not None:
                     break
                 elapsed = time.perf_counter() - tick
                 # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
@@ -431,8 +586,9 @@ class Simulation:
             messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: this machine could not "
                             f"allocate more memory (the budget is {c.memory.budget_source}). "
                             f"Record fewer neurons, use fewer input events or a shorter run.")
-        return self._result(k, status, messages, time.perf_counter() - start, build_time_s,
-                            stop)
+        self.k = k
+        self.status, self.messages = status, messages
+        self.wall_s += time.perf_counter() - start
 
     def _make_room(self, k: int, events_left: int) -> bool:
         """After SPIKE_BUFFER_FULL: make room for one more step, or say the record is full.
@@ -474,8 +630,12 @@ class Simulation:
             ev_k, ev_gid, ev_ptr,
             self.spk_k, self.spk_gid, self.n_spk, self.spk_now,
             self.cnt_spikes, self.cnt_active, self.cnt_syn, self.cnt_plast,
+            self.hw_steps, self.hw_flag, self.cnt_hw,
             self.mon_interval, self.mon_off, self.mon_ch_ptr, self.ch_gid, self.ch_var,
             self.tr_out, self.wt_syn, self.wt_interval, self.wt_out,
+            self.watch, self.rate_node, self.rate_window, self.rate_from, self.rate_scale,
+            self.rate_above, self.rate_below, self.rate_ring, self.rate_sum, self.node_now,
+            self.wb_proj, self.wb_lo, self.wb_hi, self.wb_seen, self.hit_out,
             c.dt_ms,
         )
 
@@ -497,16 +657,191 @@ class Simulation:
                 if rec["full"]:
                     self.snaps[rec["projection"]].append(weights.copy())
 
-    def _invalid_state(self, k: int, gid: int, start: float, build_time_s: float):
+    # ------------------------------------------------------------------ breakpoints
+    def set_breakpoints(self, breakpoints: list[Breakpoint | dict]) -> None:
+        """Conditions that pause the run (see :mod:`engine.breakpoints`); replaces the old.
+
+        A rate condition's window starts filling now: it is checked once a whole window has
+        been simulated from here. Spike conditions stay set after they fire (continuing runs
+        to the next such spike); rate and weight conditions describe a state that lasts, so
+        each fires once and is then removed (set it again to re-arm it).
+
+        Raises
+        ------
+        SpikeStudioError
+            For an unknown population, projection or neuron, naming the field.
+        """
         c = self.net
-        node = int(c.node_of[gid])
-        error = SimulationError(
-            f"Stopped at t = {k * c.dt_ms:g} ms: neuron {gid - int(c.node_start[node])} of "
-            f"{c.node_ids[node]!r} reached an invalid (NaN or infinite) membrane potential. "
-            f"Check its input weights and currents, or use a smaller dt.")
-        error.partial_result = self._result(k, "error", [str(error)],
-                                            time.perf_counter() - start, build_time_s)
-        return error
+        bps = [b if isinstance(b, Breakpoint) else Breakpoint.from_dict(b, f"breakpoints[{i}]")
+               for i, b in enumerate(breakpoints)]
+        n, dt = c.n_neurons, c.dt_ms
+        self.watch = np.zeros(n if any(b.kind == "spike" for b in bps) else 0, np.uint8)
+        rates, weights = [], []
+        for i, b in enumerate(bps):
+            where = f"breakpoints[{i}]"
+            if b.kind == "weight_range":
+                if b.projection not in c.proj_ids:
+                    raise SpikeStudioError(f"{where}.projection: no projection {b.projection!r}")
+                if not b.w_min <= b.w_max:
+                    raise SpikeStudioError(f"{where}.w_max: must be >= w_min ({b.w_min:g})")
+                weights.append(b)
+                continue
+            if b.population not in c.node_ids:
+                raise SpikeStudioError(f"{where}.population: no population or encoder "
+                                       f"{b.population!r}")
+            node = c.node_ids.index(b.population)
+            size = int(c.node_start[node + 1] - c.node_start[node])
+            if b.kind == "spike":
+                if not 0 <= b.neuron < size:
+                    raise SpikeStudioError(f"{where}.neuron: {b.population!r} has neurons 0 to "
+                                           f"{size - 1}, got {b.neuron}")
+                self.watch[int(c.node_start[node]) + b.neuron] = 1
+            else:
+                if not b.window_ms >= dt:
+                    raise SpikeStudioError(f"{where}.window_ms: must be at least dt "
+                                           f"({dt:g} ms), got {b.window_ms:g}")
+                rates.append((b, node, size))
+        self.breakpoints = bps
+        self._rate_bps = [r[0] for r in rates]
+        self._weight_bps = weights
+        windows = [max(1, int(round(b.window_ms / dt))) for b, _, _ in rates]
+        self.rate_node = np.array([node for _, node, _ in rates], np.int64)
+        self.rate_window = np.array(windows, np.int64)
+        self.rate_from = np.array([self.k + w - 1 for w in windows], np.int64)
+        self.rate_scale = np.array([1000.0 / (size * w * dt) for (_, _, size), w
+                                    in zip(rates, windows, strict=True)])
+        self.rate_above = np.array([b.rate_hz if b.kind == "rate_above" else np.inf
+                                    for b, _, _ in rates])
+        self.rate_below = np.array([b.rate_hz if b.kind == "rate_below" else -np.inf
+                                    for b, _, _ in rates])
+        self.rate_ring = np.zeros((len(rates), max(windows, default=1)), np.int64)
+        self.rate_sum = np.zeros(len(rates), np.int64)
+        self.node_now = np.zeros(len(c.node_ids), np.int64)
+        self.wb_proj = np.array([c.proj_ids.index(b.projection) for b in weights], np.int64)
+        self.wb_lo = np.array([b.w_min for b in weights], np.float64)
+        self.wb_hi = np.array([b.w_max for b in weights], np.float64)
+        self.wb_seen = np.zeros(len(weights), np.int64)
+        self.hit_out = np.zeros(3, np.int64)
+
+    def _where(self, gid: int) -> tuple[str, int]:
+        node = int(self.net.node_of[gid])
+        return self.net.node_ids[node], gid - int(self.net.node_start[node])
+
+    def _breakpoint_hit(self, k_next: int) -> BreakpointHit:
+        """The hit the kernel reported; one-shot conditions are removed."""
+        c = self.net
+        kind, j, what = (int(x) for x in self.hit_out)
+        t = (k_next - 1) * c.dt_ms
+        if kind == kernels.HIT_SPIKE:
+            pop, neuron = self._where(what)
+            bp = next(b for b in self.breakpoints if b.kind == "spike"
+                      and b.population == pop and b.neuron == neuron)
+            return BreakpointHit("spike", t, pop, neuron, f"Paused at t = {t:g} ms: neuron "
+                                 f"{neuron} of {pop!r} spiked.", bp.to_dict())
+        if kind == kernels.HIT_RATE:
+            bp = self._rate_bps[j]
+            rate = float(self.rate_sum[j] * self.rate_scale[j])
+            self._drop(bp)
+            return BreakpointHit(bp.kind, t, bp.population, 0,
+                                 f"Paused at t = {t:g} ms: {bp.describe()} ({rate:.4g} Hz).",
+                                 bp.to_dict(), value=rate)
+        bp = self._weight_bps[j]
+        p = c.proj_ids.index(bp.projection)
+        rows = c.rowptr[c.proj_row_off[p]:c.proj_row_off[p]
+                        + int(c.node_start[c.proj_src[p] + 1] - c.node_start[c.proj_src[p]]) + 1]
+        pre = int(np.searchsorted(rows, what, side="right")) - 1
+        post = int(c.syn_post[what])
+        w = float(self.syn_weight[what])
+        target = c.node_ids[int(c.proj_tgt[p])]
+        self._drop(bp)
+        return BreakpointHit("weight_range", t, target, post,
+                             f"Paused at t = {t:g} ms: {bp.describe()}: synapse {pre} -> {post} "
+                             f"has weight {w:.6g}.", bp.to_dict(), synapse=(pre, post), value=w)
+
+    def _drop(self, bp: Breakpoint) -> None:
+        """Remove a one-shot condition, keeping the others' windows where they are."""
+        rings = {id(b): (self.rate_ring[i].copy(), int(self.rate_sum[i]), int(self.rate_from[i]))
+                 for i, b in enumerate(self._rate_bps)}
+        self.set_breakpoints([b for b in self.breakpoints if b is not bp])
+        for i, b in enumerate(self._rate_bps):
+            ring, total, start = rings[id(b)]
+            self.rate_ring[i, :ring.shape[0]] = ring[:self.rate_ring.shape[1]]
+            self.rate_sum[i], self.rate_from[i] = total, start
+
+    def _invalid_hit(self, k: int, gid: int) -> BreakpointHit:
+        """A NaN/inf state in step k (half done: the run cannot go on)."""
+        pop, neuron = self._where(gid)
+        t = k * self.net.dt_ms
+        return BreakpointHit(
+            "invalid_state", t, pop, neuron,
+            f"Stopped at t = {t:g} ms: neuron {neuron} of {pop!r} reached an invalid (NaN or "
+            f"infinite) membrane potential. Check its input weights and currents, or use a "
+            f"smaller dt.")
+
+    # ------------------------------------------------------------------ extending
+    def _extend(self, end: int) -> None:
+        """Grow counts, recordings and input streams so the run can go on to time index end.
+
+        The memory estimate of a run to ``end`` is checked against the budget first; on
+        refusal nothing changes.
+        """
+        c = self.net
+        if end <= c.n_steps:
+            return
+        sim = self.project.simulation
+        old_duration = sim.duration_ms
+        sim.duration_ms = end * c.dt_ms
+        try:
+            est = estimate_memory(self.project, self.limits)
+        finally:
+            sim.duration_ms = old_duration
+        if est.total > est.budget_mb * _MB:
+            raise MemoryBudgetError(
+                f"Continuing to t = {end * c.dt_ms:g} ms would need about "
+                f"{est.total / _MB:,.0f} MB, more than {est.budget_source}. Largest items: "
+                f"{est.describe()}. The run stays paused at t = {self.t_ms:g} ms: continue "
+                f"for less time, or record fewer neurons or less often.")
+        n_bins = max(1, math.ceil(end / c.bin_steps))
+        for name in ("cnt_spikes", "cnt_active", "cnt_syn", "cnt_plast"):
+            old = getattr(self, name)
+            grown = np.zeros((n_bins, old.shape[1]), old.dtype)
+            grown[:old.shape[0]] = old
+            setattr(self, name, grown)
+        grown = np.zeros((self.cnt_hw.shape[0], n_bins, self.cnt_hw.shape[2]), np.int64)
+        grown[:, :self.cnt_hw.shape[1]] = self.cnt_hw
+        self.cnt_hw = grown
+        headroom = max(est.record_headroom, c.n_neurons + 1024)
+        if est.record_capacity > self.record_capacity:
+            n_spk = int(self.n_spk[0])
+            for name in ("spk_k", "spk_gid"):
+                old = getattr(self, name)
+                grown = np.empty(est.record_capacity + headroom, old.dtype)
+                grown[:n_spk] = old[:n_spk]
+                setattr(self, name, grown)
+            self.record_capacity = est.record_capacity
+        old_off, old_tr = self.mon_off.copy(), self.tr_out
+        old_samples = [m["n_samples"] for m in c.monitors]
+        for m in c.monitors:
+            m["n_samples"] = end // m["interval"] + 1
+        self._init_monitors()
+        for m_i in range(len(c.monitors)):
+            size = old_samples[m_i] * (self.mon_ch_ptr[m_i + 1] - self.mon_ch_ptr[m_i])
+            self.tr_out[self.mon_off[m_i]:self.mon_off[m_i] + size] = \
+                old_tr[old_off[m_i]:old_off[m_i] + size]
+        grown = np.full((end // self.wt_interval + 1) * len(self.wt_syn), np.nan, np.float32)
+        grown[:self.wt_out.shape[0]] = self.wt_out
+        self.wt_out = grown
+        for i, source in list(c.spike_sources.items()):
+            if not isinstance(source, BlockSpikeSource):  # events computed up to the end
+                node = self.project.network.node(c.node_ids[i])
+                c.spike_sources[i] = make_spike_source(
+                    SPIKE_ENCODERS[node.model], node.size, node.resolved_params(), c.dt_ms,
+                    0, end)
+        c.n_steps = end
+        est.budget_mb, est.budget_source = c.memory.budget_mb, c.memory.budget_source
+        c.memory = est
+        per_step = max(1, self._events_per_step())
+        self.max_chunk_steps = int(min(1_000_000, max(1, MAX_CHUNK_EVENTS // per_step)))
 
     # ------------------------------------------------------------------ results
     def _result(self, k_next: int, status: str, messages: list[str], wall: float,
@@ -561,6 +896,7 @@ class Simulation:
             "active_updates": self.cnt_active[:n_bins].ravel(),
             "syn_events": incoming_syn.ravel(),
             "plasticity_updates": incoming_plast.ravel(),
+            **self._hw_counts(last_k, n_bins, sizes * is_neuron),
         })
         projection_counts = pd.DataFrame({
             "bin_start_ms": np.repeat(bin_start, len(c.proj_ids)),
@@ -584,7 +920,34 @@ class Simulation:
             network_info=self._network_info(),
             duration_ms=last_k * dt, requested_ms=c.n_steps * dt, dt_ms=dt, bin_ms=bin_ms,
             status=status, wall_time_s=wall, build_time_s=build_time_s, messages=messages,
+            breakpoint=None if self.hit is None else self.hit.to_dict(),
         )
+
+    def _hw_counts(self, last_k: int, n_bins: int, neurons: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+        """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
+
+        A hardware step belongs to the bin of its first simulation step; a run that ends
+        mid-step still pays that step's updates (the chip steps once), so its flags are
+        flushed here.
+        """
+        c = self.net
+        columns = {}
+        # On copies: a paused run asked for its result goes on with its flags and counts.
+        cnt_hw = self.cnt_hw.copy()
+        for j, (ms, h) in enumerate(zip(self.hw_ms, self.hw_steps, strict=True)):
+            h = int(h)
+            if last_k % h and n_bins:
+                ring = self.hw_flag.shape[1]
+                kernels.hw_flush(self.hw_flag[j, ((last_k - 1) // h) % ring].copy(),
+                                 cnt_hw[j, (last_k // h) * h // c.bin_steps],
+                                 c.node_type, c.node_start)
+            starts = np.arange(0, last_k, h)  # first step - 1 of each hardware step
+            per_bin = np.bincount(starts // c.bin_steps, minlength=n_bins)[:n_bins]
+            updates, active = hw_columns(ms)
+            columns[updates] = (per_bin[:, None] * neurons[None, :]).ravel()
+            columns[active] = cnt_hw[j, :n_bins].ravel()
+        return columns
 
     def _network_info(self) -> pd.DataFrame:
         c = self.net
@@ -662,4 +1025,4 @@ def _weight_bounds(c: CompiledNetwork, b: int, matrix: np.ndarray) -> tuple[floa
     return 0.0, 1.0
 
 
-__all__ = ["Progress", "RunStopped", "Simulation", "simulate"]
+__all__ = ["Breakpoint", "BreakpointHit", "Progress", "RunStopped", "Simulation", "simulate"]

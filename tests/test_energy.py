@@ -22,6 +22,7 @@ from engine.energy import (
     energy_breakdown,
     energy_of_result,
     energy_totals,
+    idle_basis,
     load_profiles,
     profile_from_dict,
     profiles_from_document,
@@ -408,5 +409,215 @@ def test_simulated_silence_and_doubled_rate() -> None:
         energies[rate] = energy_totals(energy_of_result(result, loihi), by="node").loc["hid"]
     assert energies[0.0]["event_driven_j"] == 0
     assert energies[0.0]["neuron_idle_j"] > 0
-    ratio = energies[40.0]["event_driven_j"] / energies[20.0]["event_driven_j"]
+    ratio = energies[40.0]["synaptic_j"] / energies[20.0]["synaptic_j"]
     assert 1.8 < ratio < 2.2
+    # Loihi updates a neuron once per 1 ms hardware step however many events it gets in it:
+    # active updates grow less than the input (0.4 -> 0.8 events per neuron and step here).
+    active = energies[40.0]["neuron_active_j"] / energies[20.0]["neuron_active_j"]
+    assert 1.3 < active < 1.8
+
+
+# ---------------------------------------------------------------- hardware time steps
+def with_time_step(profile: HardwareProfile, value, source: str = "test") -> HardwareProfile:
+    data = profile.to_dict()
+    data["time_step_ms"] = {"value": value, "source": source, "note": "hand-made for tests"}
+    return profile_from_dict(data, profile.id)
+
+
+def hw_counts() -> pd.DataFrame:
+    """feed_forward_counts plus 1 ms hardware-step columns: one hardware step per bin."""
+    counts = feed_forward_counts()
+    counts["hw_updates_1ms"] = [0, 4, 0, 4]
+    counts["hw_active_1ms"] = [0, 3, 0, 1]
+    return counts
+
+
+def test_idle_updates_are_priced_per_hardware_step_exactly() -> None:
+    profile = with_time_step(make_profile(), 1.0)
+    out = energy_breakdown(hw_counts(), profile, bin_ms=1.0, duration_ms=2.0)
+    hid = out[out["node"] == "hid"].reset_index(drop=True)
+    assert hid["neuron_active_j"].tolist() == [3 * E["neuron_update_active"],
+                                               1 * E["neuron_update_active"]]
+    assert hid["neuron_idle_j"].tolist() == [1 * E["neuron_update_idle"],
+                                             3 * E["neuron_update_idle"]]
+    # Everything else is priced as before, per event.
+    totals = energy_totals(out)
+    assert totals["dynamic_j"] == (36 * E["synaptic_op"] + 4 * E["neuron_update_active"]
+                                   + 4 * E["neuron_update_idle"] + 3 * E["plasticity_update"]
+                                   + 12 * E["spike_out"] + 36 * E["weight_read"])
+    assert idle_basis(profile, hw_counts()) == "per 1 ms hardware step"
+
+
+def test_event_driven_and_per_simulation_step_profiles() -> None:
+    counts = hw_counts()
+    event = with_time_step(make_profile(), "event-driven")
+    out = energy_totals(energy_breakdown(counts, event, 1.0, 2.0))
+    assert out["neuron_idle_j"] == 0
+    assert out["neuron_active_j"] == 13 * E["neuron_update_active"]  # simulation steps
+    assert unpriced_operations(counts, with_time_step(
+        make_profile(neuron_update_idle=None), "event-driven")) == {}
+    per_step = with_time_step(make_profile(), None)
+    out = energy_totals(energy_breakdown(counts, per_step, 1.0, 2.0))
+    assert out["neuron_idle_j"] == 67 * E["neuron_update_idle"]
+    assert idle_basis(per_step, counts) == "per simulation step"
+    assert idle_basis(event, counts) == "event-driven (no idle updates)"
+
+
+def test_a_hardware_step_the_run_did_not_count_falls_back_and_says_so() -> None:
+    profile = with_time_step(make_profile(), 2.0)
+    out = energy_totals(energy_breakdown(hw_counts(), profile, 1.0, 2.0))
+    assert out["neuron_idle_j"] == 67 * E["neuron_update_idle"]
+    assert idle_basis(profile, hw_counts()) == ("per simulation step (2 ms hardware steps "
+                                                "not counted in this run)")
+    assert unpriced_operations(hw_counts(), with_time_step(
+        make_profile(neuron_update_idle=None), 1.0)) == {"neuron_update_idle": 4}
+
+
+def test_hardware_step_counts_are_checked() -> None:
+    bad = hw_counts()
+    bad.loc[1, "hw_active_1ms"] = 5
+    with pytest.raises(ValueError, match="hw_active_1ms exceeds hw_updates_1ms"):
+        energy_breakdown(bad, make_profile(), 1.0)
+    with pytest.raises(ValueError, match="not hw_active_1ms"):
+        energy_breakdown(hw_counts().drop(columns="hw_active_1ms"), make_profile(), 1.0)
+
+
+def test_builtin_time_steps_have_sources() -> None:
+    profiles = load_profiles()
+    assert {pid: p.time_step.idle_basis for pid, p in profiles.items()} == {
+        "cmos45_fp32": "simulation step", "cmos45_int8": "simulation step",
+        "loihi": "hardware step", "truenorth": "hardware step", "spinnaker": "hardware step",
+        "spinnaker2": "hardware step", "speck": "event-driven",
+        "gpu_system": "simulation step", "cpu_system": "simulation step"}
+    assert profiles["loihi"].time_step_ms == 1.0
+    for pid, p in profiles.items():
+        assert p.time_step.note.strip(), pid
+        if p.time_step.value is not None:
+            assert p.time_step.source.strip(), pid
+
+
+def test_profiles_saved_without_a_time_step_still_load_per_simulation_step() -> None:
+    old = raw_profiles()["profiles"]["loihi"]
+    old.pop("time_step_ms")
+    profile = profile_from_dict(old, "old_loihi")
+    assert profile.time_step.idle_basis == "simulation step"
+    assert profile.to_dict()["time_step_ms"]["value"] is None  # saved with the default
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0, "profiles.loihi.time_step_ms: must be a time step in ms (> 0"),
+    (-1.0, "profiles.loihi.time_step_ms: must be a time step in ms"),
+    ("1 ms", "profiles.loihi.time_step_ms: must be a time step in ms"),
+    (True, "profiles.loihi.time_step_ms: must be a time step in ms"),
+    (float("inf"), "profiles.loihi.time_step_ms: must be a time step in ms"),
+])
+def test_time_step_validation_names_the_field(value, expected: str) -> None:
+    doc = copy.deepcopy(raw_profiles())
+    doc["profiles"]["loihi"]["time_step_ms"]["value"] = value
+    with pytest.raises(ProjectError) as info:
+        profiles_from_document(doc)
+    assert any(str(p).startswith(expected) for p in info.value.problems)
+
+
+def test_time_step_shape_errors_name_the_field() -> None:
+    doc = copy.deepcopy(raw_profiles())
+    doc["profiles"]["loihi"]["time_step_ms"] = 1.0
+    doc["profiles"]["truenorth"]["time_step_ms"].update(source="", speed=2)
+    doc["profiles"]["gpu_system"]["time_step_ms"].update(note="")
+    with pytest.raises(ProjectError) as info:
+        profiles_from_document(doc)
+    messages = [str(p) for p in info.value.problems]
+    for expected in ("profiles.loihi.time_step_ms: must be an object",
+                     "profiles.truenorth.time_step_ms.speed: unknown key",
+                     "profiles.truenorth.time_step_ms.source: is required",
+                     "profiles.gpu_system.time_step_ms.note: must say why"):
+        assert any(m.startswith(expected) for m in messages), (expected, messages)
+
+
+def _one_input_project(duration_ms: float, energy: dict | None = None):
+    """inp (1 spike source) -> a (2 LIF, never spike); b (1 LIF, no input); c (1 LIF that
+    starts above threshold: one spike at the first step, no input); d (1 LIF with a
+    subthreshold bias: input at every step). dt 0.1 ms, 2 ms count bins."""
+    from tests.helpers import connection, document, encoder, lif
+
+    doc = document(
+        [encoder("inp", "spike_times", times_ms=[[0.5, 0.6, 3.0, 7.2, 10.2]]),
+         lif("a", 2), lif("b", 1), lif("c", 1, v_init=-40.0), lif("d", 1, i_offset=1.0)],
+        [connection("p", "inp", "a", weight=0.1)],
+        duration_ms=duration_ms, count_bin_ms=2.0)
+    if energy:
+        doc["energy"] = energy
+    from engine.project import Project
+    from engine.simulator import simulate
+    return simulate(Project.from_dict(doc))
+
+
+def test_idle_updates_per_hardware_step_of_a_hand_computed_network() -> None:
+    # 10.5 ms = 105 steps = 11 hardware steps of 1 ms (the last one partial: the chip still
+    # steps once). Input spikes at 0.5, 0.6, 3.0, 7.2 and 10.2 ms reach `a` in hardware
+    # steps 0, 0, 3, 7 and 10; `c` spikes in step 0 only; `d` has input in every step.
+    result = _one_input_project(10.5)
+    c = result.counts.assign(node=result.counts["node"].astype(str)).set_index(
+        ["node", "bin_start_ms"])
+    assert c.loc["a", "hw_updates_1ms"].tolist() == [4, 4, 4, 4, 4, 2]  # 2 neurons x steps
+    assert c.loc["a", "hw_active_1ms"].tolist() == [2, 2, 0, 2, 0, 2]
+    assert c.loc["b", "hw_active_1ms"].sum() == 0
+    assert c.loc["c", "hw_active_1ms"].tolist() == [1, 0, 0, 0, 0, 0]
+    assert c.loc["d", "hw_active_1ms"].tolist() == [2, 2, 2, 2, 2, 1]
+    assert c.loc["inp", "hw_updates_1ms"].sum() == 0  # encoders are not neurons
+    assert c.loc["c", "spikes"].sum() == 1 and c.loc["a", "spikes"].sum() == 0
+    loihi = load_profiles()["loihi"]
+    totals = energy_totals(energy_of_result(result, loihi), by="node")
+    idle = {"a": 22 - 8, "b": 11, "c": 10, "d": 0}
+    active = {"a": 8, "b": 0, "c": 1, "d": 11}
+    for node in idle:
+        assert totals.loc[node, "neuron_idle_j"] == pytest.approx(idle[node] * 52e-12,
+                                                                  rel=1e-12), node
+        assert totals.loc[node, "neuron_active_j"] == pytest.approx(active[node] * 81e-12,
+                                                                    rel=1e-12), node
+
+
+def test_a_hardware_step_of_one_simulation_step_counts_what_the_models_count() -> None:
+    # A project profile with a 0.1 ms step (= dt): neurons with input per step are exactly
+    # the models' active_updates when nobody spikes; a 2.5 ms step gets its own columns.
+    loihi = load_profiles()["loihi"].to_dict()
+    fine = {**loihi, "time_step_ms": {"value": 0.1, "source": "test", "note": "test"}}
+    coarse = {**loihi, "time_step_ms": {"value": 2.5, "source": "test", "note": "test"}}
+    result = _one_input_project(10.0, {"profiles": {"fine": fine, "coarse": coarse}})
+    pops = result.counts[result.counts["node"].isin(["a", "b", "d"])]
+    assert pops["hw_active_0.1ms"].sum() == pops["active_updates"].sum() > 0
+    assert (pops["hw_updates_0.1ms"] == pops["neuron_updates"]).all()
+    a = result.counts[result.counts["node"] == "a"]
+    assert a["hw_active_2.5ms"].sum() == 2 * 3  # steps [0, 2.5), [2.5, 5), [5, 7.5)
+    assert a["hw_updates_2.5ms"].sum() == 2 * 4
+
+
+def test_hardware_step_flags_follow_every_delay_path_exactly() -> None:
+    # Static and plastic projections, one delay and per-synapse delays (up to 8 ms, so the
+    # ring of hardware steps in flight wraps): with a 0.1 ms hardware step and 0.1 ms bins,
+    # the neurons flagged per step and node must be exactly the models' active_updates
+    # (nobody spikes, all weights > 0).
+    from engine.project import Project
+    from engine.simulator import simulate
+    from tests.helpers import connection, document, encoder, lif
+
+    stdp = {"rule": "stdp", "a_plus": 0.001, "a_minus": 0.0012, "tau_plus": 16.8,
+            "tau_minus": 33.7, "w_min": 0.0, "w_max": 0.1}
+    spread = {"dist": "uniform", "low": 0.0, "high": 8.0}
+    doc = document(
+        [encoder("inp", "poisson", 20, rate_hz=50.0), lif("s1", 5), lif("s2", 5),
+         lif("p1", 5), lif("p2", 5)],
+        [connection("a", "inp", "s1", weight=0.05, delay_ms=1.5),
+         connection("b", "inp", "s2", weight=0.05, delay_ms=spread),
+         connection("c", "inp", "p1", weight=0.05, delay_ms=2.0, plasticity=stdp),
+         connection("d", "inp", "p2", weight=0.05, delay_ms=spread, plasticity=stdp)],
+        duration_ms=60.0, count_bin_ms=0.1)
+    loihi = load_profiles()["loihi"].to_dict()
+    doc["energy"] = {"profiles": {"fine": {
+        **loihi, "time_step_ms": {"value": 0.1, "source": "test", "note": "test"}}}}
+    result = simulate(Project.from_dict(doc))
+    pops = result.counts[result.counts["kind"] == "population"]
+    assert pops["spikes"].sum() == 0
+    assert (pops.groupby("node", observed=True)["active_updates"].sum() > 100).all()
+    assert (pops["hw_active_0.1ms"] == pops["active_updates"]).all()
+    assert (pops["hw_active_1ms"] <= pops["hw_updates_1ms"]).all()

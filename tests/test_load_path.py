@@ -36,12 +36,12 @@ def app(tmp_path, monkeypatch):
     submitted = []
 
     class Handle:
-        done, result, error, progress = False, None, None, None
+        done, result, error, progress, paused, pauses = False, None, None, None, False, 0
 
         def stop(self):
             pass
 
-    def submit(project):
+    def submit(project, debug=None):
         submitted.append(project)
         return Handle()
 

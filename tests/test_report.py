@@ -68,6 +68,10 @@ def test_report_has_every_section_of_a_plastic_run(plastic_run):
     for table in ("report-run", "report-nodes", "report-projections", "report-summary",
                   "report-energy", "report-snn-ann"):
         assert f"data-testid='{table}'" in texts
+    # The energy table says what idle neuron updates are counted per, profile by profile.
+    for basis in ("idle updates counted", "per 1 ms hardware step", "per simulation step",
+                  "event-driven (no idle updates)"):
+        assert basis in texts, basis
 
 
 def test_report_text_from_the_project_is_text(plastic_run):

@@ -331,3 +331,44 @@ def test_the_os_memory_limit_is_relative_to_the_workers_size():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.split() == ["memory", "error", "restored"], out.stderr
+
+
+def test_pause_step_continue_in_a_worker_equal_one_run(pool):
+    """A paused run keeps its state in the worker: pause, step, continue give the one run;
+    a breakpoint pauses it, Stop on a paused run ends it with what it has."""
+    import pandas as pd
+
+    from engine.project import Project
+    from engine.simulator import simulate
+
+    expected = simulate(Project.from_dict(cuba(300.0)))
+    exc = expected.spikes[expected.spikes["population"] == "exc"]
+    first_spike = exc.groupby("neuron")["time_ms"].min()
+    neuron = int((first_spike - 100.0).abs().idxmin())  # first fires about 100 ms in
+    handle = pool.submit(cuba(300.0), debug={"breakpoints": [
+        {"kind": "spike", "population": "exc", "neuron": neuron}]})
+    wait(lambda: handle.paused, message="paused at the breakpoint")
+    first = handle.result
+    assert first.status == "paused" and first.breakpoint["kind"] == "spike"
+    assert (first.breakpoint["population"], first.breakpoint["neuron"]) == ("exc", neuron)
+    assert first.duration_ms == pytest.approx(first_spike[neuron])
+    handle.resume(0.1, breakpoints=[])  # one dt
+    wait(lambda: handle.pauses == 2 or handle.done, message="stepped")
+    assert handle.paused and handle.result.duration_ms == pytest.approx(
+        first.duration_ms + 0.1)
+    handle.resume(None)
+    finish(handle)
+    assert handle.error is None and handle.result.status == "completed"
+    pd.testing.assert_frame_equal(handle.result.spikes, expected.spikes)
+    pd.testing.assert_frame_equal(handle.result.counts, expected.counts)
+
+    stopped = pool.submit(long_cuba(), debug={})
+    wait(lambda: stopped.state == "running" and stopped.progress is not None,
+         message="running")
+    stopped.pause()
+    wait(lambda: stopped.paused, message="paused on request")
+    assert stopped.result.status == "paused" and stopped.result.breakpoint is None
+    at = stopped.result.duration_ms
+    stopped.stop()
+    finish(stopped, timeout=30)
+    assert stopped.result.status == "cancelled" and stopped.result.duration_ms == at

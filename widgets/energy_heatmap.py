@@ -220,7 +220,8 @@ class EnergyHeatmap(pn.viewable.Viewer):
         return {"profile": table.profile, **table.totals,
                 "per_inference_j": total / n_inf if n_inf else math.nan,
                 "power_w": total / seconds if seconds else math.nan,
-                "window_ms": window, "n_inferences": n_inf, "unpriced": table.unpriced}
+                "window_ms": window, "n_inferences": n_inf, "unpriced": table.unpriced,
+                "idle_basis": table.idle_basis}
 
     # ------------------------------------------------------------------ public views
     @property
@@ -371,8 +372,17 @@ class EnergyHeatmap(pn.viewable.Viewer):
             f'Total <b>{format_si(t["total_j"], "J")}</b> · '
             f'per inference ({t["window_ms"]:g} ms) <b>{format_si(t["per_inference_j"], "J")}'
             f'</b> · per second of input <b>{format_si(t["power_w"], "W")}</b>'
-            f'<br><span style="color:#555">event-driven {format_si(t["event_driven_j"], "J")}'
-            f' · static {format_si(t["static_j"], "J")}</span>{ratio}{missing}</div>')
+            f'<br><span style="color:#555">event-driven (zero without input) '
+            f'{format_si(t["event_driven_j"], "J")} · {self._idle_text(t)} · static '
+            f'{format_si(t["static_j"], "J")}</span>{ratio}{missing}</div>')
+
+    @staticmethod
+    def _idle_text(t: dict[str, Any]) -> str:
+        """The idle neuron updates and what they are counted per (per hardware step, ...)."""
+        basis = f", {html.escape(t['idle_basis'])}" if t.get("idle_basis") else ""
+        return (f'<span class="ss-energy-idle" data-idle-basis="'
+                f'{html.escape(t.get("idle_basis", ""))}">idle neuron updates '
+                f'{format_si(t.get("neuron_idle_j", 0.0), "J")}{basis}</span>')
 
     @param.depends("export_name", watch=True)
     def _name_figures(self) -> None:

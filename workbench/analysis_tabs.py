@@ -152,7 +152,11 @@ class EnergyTab(ResultView):
                                "of the selected hardware profile (figures and sources in "
                                "docs/energy.md; most are secondary or pre-silicon figures, "
                                "see each profile's notes). Static power is integrated over "
-                               "time.")),
+                               "time. Event-driven energy is zero without input; idle neuron "
+                               "updates are charged per step of the profile's hardware clock "
+                               "(e.g. 1 ms on Loihi), per simulation step on GPU/CPU "
+                               "profiles, and not at all on event-driven chips: the line "
+                               "under each total says which.")),
             self.heatmap, self.editor, pn.Row(self.ann_choice), self.comparison,
             html_pane(markdown_html(RATIO_TEXT)),
             sizing_mode="stretch_width")

@@ -16,8 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import panel as pn
 
+from engine.breakpoints import Breakpoint
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
@@ -46,6 +49,16 @@ log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
 PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
 OPEN_PROMPT = "Open..."
+#: A paused run holds a simulation worker: it ends after this many seconds without Continue.
+PAUSE_TIMEOUT_S = 300.0
+#: How often the raster and rates of a running run are redrawn from its live spikes.
+LIVE_EVERY_S = 0.4
+#: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
+#: fields mean for each.
+BREAK_KINDS = {"(no breakpoint)": "", "neuron spikes": "spike", "rate above": "rate_above",
+               "rate below": "rate_below", "weight leaves range": "weight_range"}
+BREAK_FIELDS = {"spike": ("neuron", None), "rate_above": ("rate Hz", "window ms"),
+                "rate_below": ("rate Hz", "window ms"), "weight_range": ("w min", "w max")}
 # Bottom-right toasts covered the inspector and the results' CSV button.
 TOAST_POSITION = "bottom-left"
 
@@ -107,6 +120,28 @@ class Workbench(pn.viewable.Viewer):
                                              disabled=True, css_classes=["ss-stop"])
         self.run_button.on_click(lambda e: self.run())
         self.stop_button.on_click(lambda e: self.stop())
+        self.pause_button = pn.widgets.Button(label="Pause", width=90, disabled=True,
+                                              css_classes=["ss-pause"])
+        self.continue_button = pn.widgets.Button(label="Continue", width=90, disabled=True,
+                                                 css_classes=["ss-continue"])
+        self.step_button = pn.widgets.Button(label="Step", width=70, disabled=True,
+                                             css_classes=["ss-step"])
+        self.step_ms = pn.widgets.FloatInput(label="step ms (0 = one dt)", value=0.0, start=0.0,
+                                             width=120, css_classes=["ss-step-ms"])
+        self.pause_button.on_click(lambda e: self.pause())
+        self.continue_button.on_click(lambda e: self.resume(None))
+        self.step_button.on_click(lambda e: self.resume(self._step_length()))
+        self.break_kind = pn.widgets.Select(label="Pause when", options=BREAK_KINDS, value="",
+                                            width=170, css_classes=["ss-break-kind"])
+        self.break_target = pn.widgets.TextInput(label="population / projection", width=150,
+                                                 css_classes=["ss-break-target"])
+        self.break_a = pn.widgets.FloatInput(label="neuron", value=0.0, width=90,
+                                             css_classes=["ss-break-a"])
+        self.break_b = pn.widgets.FloatInput(label="window ms", value=10.0, width=90,
+                                             css_classes=["ss-break-b"])
+        self.break_kind.param.watch(lambda e: self._label_break_fields(), "value")
+        self._label_break_fields()
+        self._shown_pauses = 0
         self.progress = pn.indicators.Progress(value=0, max=1000, bar_color="primary",
                                                sizing_mode="stretch_width", height=14)
         self.progress_text = html_pane(self._progress_html("idle", ""),
@@ -187,7 +222,11 @@ class Workbench(pn.viewable.Viewer):
                             sizing_mode="stretch_width")
         run_bar = pn.Column(
             pn.Row(self.run_form, pn.Column(self.run_button, self.stop_button, width=110),
+                   pn.Column(self.pause_button, self.continue_button, width=110),
+                   pn.Column(self.step_button, self.step_ms, width=140),
                    sizing_mode="stretch_width"),
+            pn.Row(self.break_kind, self.break_target, self.break_a, self.break_b,
+                   sizing_mode="stretch_width", css_classes=["ss-breakpoints"]),
             self.progress, self.progress_text, sizing_mode="stretch_width",
             css_classes=["ss-runbar"])
         left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
@@ -544,11 +583,19 @@ class Workbench(pn.viewable.Viewer):
         project = self._guard(self.session.project)
         if project is None:
             return
+        breakpoints = self._breakpoints()
+        if breakpoints is None:
+            return
         self.results_anchor.armed += 1
-        self.handle = runner.submit(project)
+        self.handle = runner.submit(project, debug={"breakpoints": breakpoints,
+                                                    "pause_timeout_s": PAUSE_TIMEOUT_S,
+                                                    "live": True})
+        self._live_shown, self._live_at = 0, 0.0
+        self._shown_pauses = 0
         self.results.run_started(self.session.document)
         self.run_button.disabled = True
         self.stop_button.disabled = False
+        self._running_buttons(paused=False)
         self.progress.value = 0
         self.progress_text.object = self._progress_html("queued", "Waiting for a free worker...")
         if self._poller is None:
@@ -558,6 +605,108 @@ class Workbench(pn.viewable.Viewer):
         if self.handle is not None:
             self.handle.stop()
             self.progress_text.object = self._progress_html("stopping", "Stopping...")
+
+    # ------------------------------------------------------------------ pause, step, continue
+    def _running_buttons(self, paused: bool | None) -> None:
+        """Pause while running; Step and Continue while paused; none when idle (None)."""
+        self.pause_button.disabled = paused is not False
+        self.continue_button.disabled = paused is not True
+        self.step_button.disabled = paused is not True
+
+    def _label_break_fields(self) -> None:
+        first, second = BREAK_FIELDS.get(self.break_kind.value, (None, None))
+        for widget, label in ((self.break_a, first), (self.break_b, second)):
+            widget.visible = label is not None
+            if label is not None:
+                widget.label = label
+        self.break_target.visible = bool(self.break_kind.value)
+        self.break_target.label = ("projection" if self.break_kind.value == "weight_range"
+                                  else "population")
+
+    def _breakpoints(self) -> list[dict] | None:
+        """The run bar's breakpoint as engine data ([] for none; None after a message)."""
+        kind = self.break_kind.value
+        if not kind:
+            return []
+        target = (self.break_target.value or "").strip()
+        a, b = self.break_a.value, self.break_b.value
+        if kind == "spike":
+            data = {"kind": kind, "population": target, "neuron": int(a or 0)}
+        elif kind == "weight_range":
+            data = {"kind": kind, "projection": target, "w_min": a, "w_max": b}
+        else:
+            data = {"kind": kind, "population": target, "rate_hz": a, "window_ms": b}
+        try:
+            Breakpoint.from_dict(data, "Pause when")
+        except SpikeStudioError as exc:
+            self.message(str(exc), "error")
+            return None
+        if not target:
+            self.message(f"Pause when: name the {self.break_target.label} to watch.", "error")
+            return None
+        return [data]
+
+    def _step_length(self) -> float:
+        """The Step field in ms; 0 (or empty) steps one dt of the run's project."""
+        ms = self.step_ms.value or 0.0
+        if ms > 0:
+            return float(ms)
+        r = self.handle.result if self.handle is not None else None
+        return float(r.dt_ms) if r is not None else 0.1
+
+    def pause(self) -> None:
+        if self.handle is not None and self.handle.state == "running":
+            self.handle.pause()
+            self.pause_button.disabled = True
+            self.progress_text.object = self._progress_html("pausing", "Pausing...")
+
+    def resume(self, ms: float | None) -> None:
+        """Continue the paused run for ``ms`` (a step), or to its end (None)."""
+        if self.handle is None or not self.handle.paused:
+            return
+        breakpoints = self._breakpoints()
+        if breakpoints is None:
+            return
+        self.handle.resume(ms, breakpoints)
+        self._running_buttons(paused=False)
+        self.progress_text.object = self._progress_html(
+            "running", "Continuing..." if ms is None else f"Stepping {ms:g} ms...")
+
+    def _show_live(self, handle: runner.RunHandle, t_ms: float) -> None:
+        """Redraw the raster and rates from the spikes the running run sent so far."""
+        self._live_at = time.monotonic()
+        parts = list(handle.live)  # the supervisor thread appends meanwhile
+        self._live_shown = len(parts)
+        times, nodes, neurons = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        spikes = pd.DataFrame({
+            "time_ms": times,
+            "population": pd.Categorical.from_codes(nodes, categories=handle.live_nodes),
+            "neuron": neurons})
+        self._guard(self.results.show_live, spikes, t_ms)
+
+    def _show_pause(self, handle: runner.RunHandle) -> None:
+        """Show a paused run's partial result, why it paused, and its neuron."""
+        self._shown_pauses = handle.pauses
+        r = handle.result
+        self._running_buttons(paused=True)
+        self._guard(self.results.show, r)
+        self.progress.value = int(1000 * r.duration_ms / max(r.requested_ms, 1e-9))
+        self.progress_text.object = self._progress_html(
+            "paused", f"Paused at t = {r.duration_ms:g} of {r.requested_ms:g} ms, "
+                      f"{len(r.spikes):,} spikes. A paused run holds a simulation worker: "
+                      f"Continue, Step or Stop (it ends by itself after "
+                      f"{PAUSE_TIMEOUT_S:g} s).")
+        if handle.pause_message:
+            self.message(handle.pause_message, "error")
+        elif r.breakpoint:
+            self._show_hit(r.breakpoint)
+
+    def _show_hit(self, hit: dict) -> None:
+        """Say which condition fired and select its neuron in the raster."""
+        self.message(hit["message"], "error" if hit["kind"] == "invalid_state" else "warning")
+        if hit["kind"] in ("spike", "weight_range", "invalid_state"):
+            self.results.raster.selected = {"population": hit["population"],
+                                            "neuron": int(hit["neuron"])}
 
     def _poll(self) -> None:
         handle = self.handle
@@ -572,13 +721,19 @@ class Workbench(pn.viewable.Viewer):
     def _show_progress(self, handle: runner.RunHandle) -> None:
         p = handle.progress
         now = time.monotonic()
-        if p is not None and not handle.done and now - self._progress_at >= PROGRESS_EVERY_S:
+        if (p is not None and handle.state == "running"
+                and now - self._progress_at >= PROGRESS_EVERY_S):
             self._progress_at = now
             eta = "" if p.eta_s != p.eta_s else f" \u00b7 about {p.eta_s:.1f} s left"
             self.progress.value = int(p.fraction * 1000)
             self.progress_text.object = self._progress_html(
                 "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
+        if (handle.state == "running" and len(handle.live) > self._live_shown
+                and now - self._live_at >= LIVE_EVERY_S and p is not None):
+            self._show_live(handle, p.t_ms)
+        if handle.paused and handle.pauses != self._shown_pauses:
+            self._show_pause(handle)
         if handle.done:
             self._finish(handle)
 
@@ -588,6 +743,7 @@ class Workbench(pn.viewable.Viewer):
             self._poller = None
         self.run_button.disabled = False
         self.stop_button.disabled = True
+        self._running_buttons(paused=None)
         if handle.result is not None:
             t0 = time.perf_counter()
             if self._guard(self.results.show, handle.result) and self.results.stamp:
@@ -604,8 +760,11 @@ class Workbench(pn.viewable.Viewer):
                           f"{r.wall_time_s:.2f} s, {len(r.spikes):,} spikes")
             for note in r.messages:
                 self.message(note, "warning")
-        if handle.error:
+        if handle.result is not None and handle.result.breakpoint:
+            self._show_hit(handle.result.breakpoint)
+        elif handle.error:
             self.message(handle.error, "error")
+        if handle.error:
             if handle.result is None:
                 self.progress_text.object = self._progress_html("error", "Run failed.")
 

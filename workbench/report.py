@@ -247,13 +247,21 @@ def _energy(result: SimulationResult, profiles: Mapping[str, E.HardwareProfile])
         return []
     tables = {pid: energy_table(result.counts, profile, result.bin_ms, result.duration_ms)
               for pid, profile in profiles.items() if profile.kind != "dense"}
-    rows = [{"profile": t.name, "dynamic (J)": t.totals["dynamic_j"],
+    rows = [{"profile": t.name, "event-driven (J)": t.totals["event_driven_j"],
+             "idle neuron updates (J)": t.totals["neuron_idle_j"],
+             "idle updates counted": t.idle_basis, "dynamic (J)": t.totals["dynamic_j"],
              "static (J)": t.totals["static_j"], "total (J)": t.totals["total_j"]}
             for t in tables.values()]
     body = _table(pd.DataFrame(rows), "report-energy") if rows else ""
     parts: list[Any] = [_section("Energy", "<p class='ss-note'>Operation counts of this run "
                                            "x energy per operation of each hardware profile "
-                                           "(sources in the profiles).</p>" + body)]
+                                           "(sources in the profiles).</p>" + body +
+                                 "<p class='ss-note'>Event-driven energy (synaptic events, "
+                                 "active neuron updates, learning, routing, weight reads) is "
+                                 "zero without input. Idle neuron updates are charged per "
+                                 "step of the profile's hardware clock (e.g. 1 ms on Loihi), "
+                                 "per simulation step on GPU/CPU profiles, and not at all on "
+                                 "event-driven chips.</p>")]
     if REPORT_PROFILE in tables:
         heatmap = EnergyHeatmap(tables={REPORT_PROFILE: tables[REPORT_PROFILE]},
                                 bin_ms=result.bin_ms, duration_ms=result.duration_ms,

@@ -257,6 +257,24 @@ class ResultsView(pn.viewable.Viewer):
         self._show_lazy(self.tabs.active)
         return True
 
+    def show_live(self, spikes, t_ms: float) -> None:
+        """While the run started last goes on: the raster and rates of its spikes so far.
+
+        ``spikes`` has the columns of ``SimulationResult.spikes``; the full result replaces
+        this view when the run pauses or ends (:meth:`show`).
+        """
+        doc, stamp = self._pending_document, self._pending
+        if doc is None or stamp is None or t_ms <= 0:
+            return
+        sizes = {n["id"]: int(n.get("size", 1)) for n in doc["network"]["nodes"]
+                 if n.get("kind") != "monitor" and n.get("model") not in CURRENT_ENCODERS}
+        recorded = recorded_populations(stamp.record_spikes, sizes)
+        sizes = {node: size for node, size in sizes.items() if node in recorded}
+        if len(self.activity) == 1:
+            self.activity.extend([self.raster, self.rates])
+        self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
+        self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
+
     def _name_exports(self, stamp: ResultStamp) -> None:
         """Downloads (CSV, plot images) are named after the project and the run."""
         def name(what: str) -> str:

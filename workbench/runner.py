@@ -58,14 +58,38 @@ class RunHandle:
 
     duration_ms: float
     cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"           # queued -> running -> done
+    state: str = "queued"           # queued -> running (<-> paused) -> done
     progress: Progress | None = None
-    result: Any = None              # engine.results.SimulationResult
+    result: Any = None              # engine.results.SimulationResult (partial while paused)
     error: str | None = None
+    pauses: int = 0                 # times it paused (the session sees each new pause)
+    pause_message: str | None = None  # why a Continue was refused (the run stays paused)
+    debug: dict | None = None       # a run that can pause: {"breakpoints": [...], ...}
+    #: With ``debug["live"]``: the spikes so far while it runs, in arrival order, as
+    #: (time_ms, node index, neuron) arrays, and the node ids the indices refer to.
+    live: list = field(default_factory=list)
+    live_nodes: list[str] = field(default_factory=list)
     submitted: float = field(default_factory=time.monotonic)
     worker_pid: int | None = None   # the process running it, once it started
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _claimed: bool = field(default=False, repr=False)
+    _commands: queue.Queue = field(default_factory=queue.Queue, repr=False)
+
+    @property
+    def paused(self) -> bool:
+        return self.state == "paused"
+
+    def pause(self) -> None:
+        """Pause a running run at its next chunk (its state stays in the worker)."""
+        if self.state == "running":
+            self._commands.put(("pause",))
+
+    def resume(self, ms: float | None = None, breakpoints: list[dict] | None = None) -> None:
+        """Continue a paused run for ``ms`` of model time (None: to the end of its duration)
+        with new breakpoints (None: keep them)."""
+        if self.state == "paused":
+            self.state = "running"
+            self._commands.put(("continue", ms, breakpoints))
 
     @property
     def done(self) -> bool:
@@ -250,7 +274,7 @@ class _Slot:
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
                                               "max_wall_s": limits.max_wall_s,
-                                              "checked": checked}))
+                                              "checked": checked, "debug": handle.debug}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
         sent = time.monotonic()
@@ -258,6 +282,7 @@ class _Slot:
         cancel_sent: float | None = None
         finishing = 0.0  # when the simulation returned (results on their way)
         stopping = False  # the worker saw the cancel request between two chunks
+        paused_at: float | None = None  # when the run paused (it waits for a command)
         while True:
             if self.conn.poll(_POLL_S):
                 try:
@@ -272,6 +297,14 @@ class _Slot:
                     handle.state = "running"
                 elif kind == "stopping":
                     stopping = True
+                elif kind == "live":
+                    handle.live_nodes = message[4]
+                    handle.live.append(message[1:4])
+                elif kind == "paused":
+                    handle.result, handle.pause_message = message[1], message[2]
+                    handle.state = "paused"
+                    handle.pauses += 1
+                    paused_at = time.monotonic()
                 elif kind == "finishing":
                     finishing = time.monotonic()
                 elif kind == "done":
@@ -281,6 +314,17 @@ class _Slot:
                     handle._finish(message[1], message[2])
                     return
             now = time.monotonic()
+            while not handle._commands.empty():
+                command = handle._commands.get()
+                if command[0] == "continue" and paused_at is not None:
+                    # The wall-time backstop counts running time only: a paused run's worker
+                    # ends it itself after its pause timeout.
+                    deadline = None if deadline is None else deadline + now - paused_at
+                    paused_at = None
+                try:
+                    self.conn.send(command)
+                except OSError:
+                    pass  # it died: the next poll reports how
             if handle.cancel.is_set() and cancel_sent is None:
                 cancel_sent = now
                 try:
@@ -294,7 +338,7 @@ class _Slot:
                 self._kill()
                 handle._finish(None, "Run stopped before it had results to show.")
                 return
-            if deadline is not None and now > deadline:
+            if deadline is not None and now > deadline and paused_at is None:
                 log.warning("worker %d exceeded the run's wall time: killing it", self.index)
                 self._kill()
                 handle._finish(None, f"The run was stopped: it took longer than "
@@ -325,15 +369,21 @@ class WorkerPool:
         for slot in self._slots:
             slot.thread.start()
 
-    def submit(self, project: Any) -> RunHandle:
-        """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once."""
+    def submit(self, project: Any, debug: dict | None = None) -> RunHandle:
+        """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once.
+
+        ``debug`` (``{"breakpoints": [...], "pause_timeout_s": s}``) makes a run that can
+        pause (:meth:`RunHandle.pause`, :meth:`RunHandle.resume`); a paused run holds its
+        worker until it is continued, stopped, or its pause timeout ends it.
+        """
         if self._closed:
             raise RuntimeError("the worker pool is closed")
         # A copy: the session may edit its document while the run waits for a worker.
         # A Project was validated when it was built: the worker does not validate it again.
         checked = hasattr(project, "to_dict")
         document = project.to_dict() if checked else copy.deepcopy(project)
-        handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]))
+        handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]),
+                           debug=debug)
         self._jobs.put((handle, document, checked))
         return handle
 
@@ -394,9 +444,9 @@ def warm_up_in_background() -> None:
     pool()
 
 
-def submit(project: Any) -> RunHandle:
+def submit(project: Any, debug: dict | None = None) -> RunHandle:
     """Queue a simulation of ``project`` on the server's pool; returns immediately."""
-    return pool().submit(project)
+    return pool().submit(project, debug)
 
 
 def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | None = None,

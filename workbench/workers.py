@@ -10,11 +10,24 @@ Protocol over the duplex connection ``FD`` (pickled tuples; both ends are our ow
 server -> worker
     ``("run", document, limits)``: simulate the project document (a JSON-able dict) with
     ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``;
-    ``("cancel",)``: stop the current run at its next chunk (ignored when idle);
+    ``("cancel",)``: stop the current run at its next chunk (ignored when idle; a paused
+    run ends with what it has);
+    ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
+    ``("continue", ms, breakpoints)``: continue a paused run for ``ms`` and pause again (a
+    step; it may go past the duration), or with ``ms`` None to the end of its duration, with
+    new breakpoints (None: keep them);
     ``None``: exit.
+
+    A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "pause_timeout_s": s}`` is an
+    :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request the
+    worker sends ``("paused", result, message)`` and keeps the run's state while it waits for
+    ``continue`` or ``cancel`` (a paused run holds its worker; after ``pause_timeout_s`` without
+    a command the run ends with what it has).
 worker -> server
     ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
     ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
+    with ``debug["live"]`` also ``("live", time_ms, node, neuron, node_ids)``: the spikes
+    recorded since the last such message (arrays; ``node`` indexes ``node_ids``),
     ``("stopping",)`` when it has seen a cancel request, ``("finishing",)`` once the
     simulation returned, and ``("done", result, error)`` with a
     :class:`~engine.results.SimulationResult` (or ``None``) and a message for the user (or
@@ -120,23 +133,49 @@ class _Channel:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.cancelled = False
+        self.paused = False
         self._last = 0.0
+
+    def _read(self, message: Any) -> Any:
+        if message is None:
+            raise SystemExit(0)
+        if message[0] == "cancel" and not self.cancelled:
+            self.cancelled = True
+            self.conn.send(("stopping",))  # the server need not replace us
+        elif message[0] == "pause":
+            self.paused = True
+        return message
 
     def cancel_requested(self) -> bool:
         while not self.cancelled and self.conn.poll():
-            message = self.conn.recv()
-            if message is None:
-                raise SystemExit(0)
-            if message[0] == "cancel":
-                self.cancelled = True
-                self.conn.send(("stopping",))  # the server need not replace us
+            self._read(self.conn.recv())
         return self.cancelled
 
-    def progress(self, p: Any) -> None:
+    def pause_requested(self) -> bool:
+        self.cancel_requested()
+        return self.paused
+
+    def wait_command(self, timeout_s: float) -> Any:
+        """The next ``continue`` or ``cancel`` of a paused run (None after ``timeout_s``)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.cancelled:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.conn.poll(left):
+                return None
+            message = self._read(self.conn.recv())
+            if message[0] == "continue":
+                self.paused = False
+                return message
+        return ("cancel",)
+
+    def progress(self, p: Any) -> bool:
+        """Send progress when the last was long enough ago; True when it was sent."""
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
             self.conn.send(("progress", p.t_ms, p.duration_ms, p.elapsed_s, p.spikes))
+            return True
+        return False
 
 
 def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
@@ -172,6 +211,8 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
                                  RunLimits(max_memory_mb=limits.get("max_memory_mb")))
     old = set_memory_limit(cap_mb)
     try:
+        if limits.get("debug") is not None:
+            return run_paused(channel, project, limits)
         result = simulate(project, progress=channel.progress, cancel=channel.cancel_requested,
                           **_simulate_kwargs(simulate, limits))
         return result, None
@@ -187,6 +228,68 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
                       f"The server log has the details.")
     finally:
         restore_memory_limit(old)
+
+
+def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
+    """A run that can pause, step and continue (see the module docstring)."""
+    from engine.errors import MemoryBudgetError
+    from engine.limits import RunLimits, RunStopped, StopCheck
+    from engine.simulator import Simulation, _unbuilt_result
+
+    debug = limits["debug"]
+    run_limits = RunLimits(max_memory_mb=limits.get("max_memory_mb"),
+                           max_wall_s=limits.get("max_wall_s"))
+    t0 = time.perf_counter()
+    try:
+        sim = Simulation(project, limits=run_limits,
+                         stop=StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0))
+    except RunStopped as exc:
+        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
+    sim.set_breakpoints(debug.get("breakpoints") or [])
+    live_from = 0  # spikes of the record already sent to live views
+
+    def progress(p: Any) -> None:
+        nonlocal live_from
+        if channel.progress(p) and debug.get("live"):
+            t, node, neuron = sim.new_spikes(live_from)
+            live_from += len(t)
+            channel.conn.send(("live", t, node, neuron, sim.net.node_ids))
+
+    end_ms = project.simulation.duration_ms
+    ms = end_ms
+    stepping = False  # a Continue for given ms (a step) pauses again after it; may go past
+    notes = []
+    if sim.net.memory.budget_mb < project.simulation.memory_budget_mb:
+        notes.append(f"Memory budget: {sim.net.memory.budget_source}.")
+    while True:
+        message = None
+        try:
+            result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
+                                 pause=channel.pause_requested)
+        except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
+            result, message = sim.result(), str(exc)
+            result.status = "paused"
+        result.messages[:0] = notes
+        if stepping and result.status == "completed":  # a step pauses again when done
+            result.status = "paused"
+        if channel.cancelled or sim.invalid or result.status != "paused":
+            return result, (sim.hit.message if sim.invalid else None)
+        channel.conn.send(("paused", result, message))
+        command = channel.wait_command(float(debug.get("pause_timeout_s", 300.0)))
+        if command is None or command[0] != "continue":
+            result = sim.result()
+            result.status, result.breakpoint = "cancelled", None  # said when it paused
+            if command is None:
+                result.messages.append(
+                    f"The paused run was ended after {debug.get('pause_timeout_s', 300.0):g} s "
+                    f"without Continue (a paused run holds a simulation worker).")
+            return result, None
+        _, ms, breakpoints = command
+        stepping = ms is not None
+        if ms is None:
+            ms = max(0.0, end_ms - sim.t_ms)
+        if breakpoints is not None:
+            sim.set_breakpoints(breakpoints)
 
 
 def _send_result(conn: Connection, result: Any, error: str | None) -> None:

@@ -297,6 +297,10 @@ def test_energy_heatmap_and_profile_switch(served, goto_app, wait_until, save_sc
     first_profile = totals.get_attribute("data-profile")
     first_total = float(totals.get_attribute("data-total-j"))
     assert first_total > 0
+    # The page says what idle neuron updates are counted per on this profile.
+    idle = totals.locator(".ss-energy-idle")
+    assert idle.get_attribute("data-idle-basis") == "per 1 ms hardware step"  # Loihi
+    assert "per 1 ms hardware step" in idle.inner_text()
     ratios = page.get_by_test_id("snn-ann")
     ratios.wait_for()
     assert float(ratios.get_attribute("data-ratio-memory")) > 0

@@ -1,0 +1,159 @@
+"""Issue 13 (1, 3): pause, step and continue a run from the page; a breakpoint pauses it and
+selects its neuron in the raster.
+
+Serves the real workbench (runs go through the worker pool) and drives Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_result_views import _open_sample, _ready, _set_duration
+
+pytestmark = pytest.mark.browser
+
+
+def _state(page) -> str:
+    return page.get_by_test_id("run-state").get_attribute("data-state")
+
+
+def test_pause_step_continue_from_the_page(served, goto_app, wait_until, save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, "CUBA balanced network")
+    _set_duration(page, app, wait_until, 100_000.0)  # runs until paused / stopped
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.handle is not None and app.handle.state == "running"
+               and app.handle.progress is not None, timeout=120, message="running")
+    page.locator(".ss-pause button").click()
+    wait_until(lambda: app.handle.paused and app.results.result is app.handle.result,
+               timeout=60, message="paused, partial result shown")
+    page.locator("[data-testid='run-state'][data-state='paused']").wait_for()
+    assert "holds a simulation worker" in page.get_by_test_id("run-state").inner_text()
+    first = app.handle.result
+    assert first.status == "paused" and 0 < first.duration_ms < 100_000.0
+    save_screenshot("paused")
+
+    # Step by one dt (the field's 0): the result grows by exactly dt.
+    page.locator(".ss-step button").click()
+    wait_until(lambda: app.handle.pauses == 2 and app.results.result is app.handle.result,
+               timeout=60, message="stepped one dt")
+    assert app.handle.result.duration_ms == pytest.approx(first.duration_ms + 0.1)
+    # Step 5 ms from the field.
+    field = page.locator(".ss-step-ms input")
+    field.fill("5")
+    field.press("Tab")
+    wait_until(lambda: app.step_ms.value == 5.0, message="step field applied")
+    page.locator(".ss-step button").click()
+    wait_until(lambda: app.handle.pauses == 3 and app.results.result is app.handle.result,
+               timeout=60, message="stepped 5 ms")
+    second = app.handle.result
+    assert second.duration_ms == pytest.approx(first.duration_ms + 5.1)
+    assert len(second.spikes) > len(first.spikes)
+
+    # Continue, pause again: it grew; Stop keeps what was simulated.
+    page.locator(".ss-continue button").click()
+    wait_until(lambda: app.handle.state == "running", message="continued")
+    wait_until(lambda: app.handle.progress is not None
+               and app.handle.progress.t_ms > second.duration_ms + 20, timeout=60,
+               message="ran on")
+    page.locator(".ss-stop button").click()
+    wait_until(lambda: app.handle.done and app.results.result is app.handle.result,
+               timeout=60, message="stopped")
+    assert app.handle.result.status == "cancelled"
+    assert app.handle.result.duration_ms > second.duration_ms + 20
+    assert not app.run_button.disabled and app.pause_button.disabled
+
+
+def test_a_spike_breakpoint_pauses_and_selects_the_neuron(served, goto_app, wait_until,
+                                                           save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, "CUBA balanced network")
+    _set_duration(page, app, wait_until, 300.0)
+    page.locator(".ss-break-kind select").select_option(label="neuron spikes")
+    wait_until(lambda: app.break_kind.value == "spike", message="kind chosen")
+    target = page.locator(".ss-break-target input")
+    target.fill("exc")
+    target.press("Tab")
+    neuron = page.locator(".ss-break-a input")
+    neuron.fill("1910")
+    neuron.press("Tab")
+    wait_until(lambda: app.break_target.value == "exc" and app.break_a.value == 1910,
+               message="breakpoint fields applied")
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.handle is not None and app.handle.paused
+               and app.results.result is app.handle.result, timeout=120,
+               message="paused at the breakpoint")
+    hit = app.handle.result.breakpoint
+    assert (hit["kind"], hit["population"], hit["neuron"]) == ("spike", "exc", 1910)
+    spikes = app.handle.result.spikes
+    last = spikes[(spikes["population"] == "exc") & (spikes["neuron"] == 1910)]
+    assert last["time_ms"].iloc[0] == pytest.approx(hit["t_ms"])  # its first spike
+    # (the session shows the pause on its own thread: wait for its last step)
+    page.locator("[data-testid='message'][data-level='warning']",
+                 has_text="neuron 1910 of 'exc' spiked").wait_for()
+    wait_until(lambda: app.results.raster.selected == {"population": "exc", "neuron": 1910},
+               message="the neuron is selected in the raster")
+    wait_until(lambda: "exc[1910]" in str(app.results.neuron.object),
+               message="the neuron detail shows it")
+    save_screenshot("breakpoint")
+    page.locator(".ss-continue button").click()  # on to its next spike
+    wait_until(lambda: app.handle.pauses == 2, timeout=60, message="its next spike")
+    # This neuron of the sample fires at 0.7 ms, then at 18.3 ms.
+    assert hit["t_ms"] == pytest.approx(0.7)
+    assert app.handle.result.breakpoint["t_ms"] == pytest.approx(18.3)
+
+
+def test_the_raster_grows_while_the_run_goes_on(served, goto_app, wait_until):
+    """Issue 13 (2): live view, the raster and rates are redrawn from the spikes so far."""
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, "CUBA balanced network")
+    _set_duration(page, app, wait_until, 100_000.0)
+    page.locator(".ss-run button").click()
+
+    def live_spikes() -> int:
+        spikes = app.results.raster.spikes
+        running = app.handle is not None and app.handle.state == "running"
+        return len(spikes) if running and spikes is not None else 0
+
+    wait_until(lambda: live_spikes() > 0, timeout=120, message="a live raster")
+    first = live_spikes()
+    wait_until(lambda: live_spikes() > first, timeout=30, message="the raster grew")
+    assert app.results.rates.rates is not None
+    page.locator(".ss-spike-count").first.wait_for(state="attached")
+    # (a generous timeout: redraws every 0.4 s keep a loaded 2-core machine's browser busy)
+    page.locator(".ss-stop button").click(timeout=60_000)
+    wait_until(lambda: app.handle.done and app.results.result is app.handle.result,
+               timeout=60, message="stopped")
+    assert len(app.results.raster.spikes) == len(app.handle.result.spikes) >= first
+
+
+def test_a_nan_state_pauses_names_and_selects_the_neuron(served, goto_app, wait_until,
+                                                         tmp_path):
+    """Issue 13 (3): the NaN breakpoint is always on; the page says which neuron, when."""
+    import json
+
+    from tests.helpers import connection, document, encoder
+
+    doc = document([encoder("drive", "constant_current", amplitude=-1e4),
+                    {"id": "z", "kind": "population", "model": "izhikevich", "size": 3,
+                     "params": {"preset": "regular_spiking"}}],
+                   [connection("in", "drive", "z", weight=1e4)], duration_ms=20.0)
+    doc["name"] = "Exploding"
+    path = tmp_path / "exploding.json"
+    path.write_text(json.dumps(doc))
+    page = _ready(goto_app(served.url))
+    app = served.last
+    page.locator(".ss-upload input[type='file']").set_input_files(str(path))
+    page.get_by_test_id("project-name").filter(has_text="Exploding").wait_for()
+    page.locator(".ss-run button").click()
+    page.locator("[data-testid='message'][data-level='error']",
+                 has_text="neuron 0 of 'z' reached an invalid (NaN or infinite)").wait_for()
+    hit = app.handle.result.breakpoint
+    assert hit["kind"] == "invalid_state" and app.handle.result.status == "error"
+    assert f"t = {hit['t_ms']:g} ms" in page.get_by_test_id("message").inner_text()
+    wait_until(lambda: app.results.raster.selected == {"population": "z", "neuron": 0},
+               message="the neuron is selected in the raster")
+    assert not app.run_button.disabled and app.continue_button.disabled
