@@ -25,6 +25,7 @@ import numba
 import numpy as np
 
 from engine import neurons, plasticity
+from engine.neurons.base import I_EXC, I_INH, V
 from engine.plasticity import stdp, teaching
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
@@ -294,11 +295,11 @@ def _make_run_chunk(models_digest: str):
                     for ch in range(mon_ch_ptr[m], mon_ch_ptr[m + 1]):
                         g = ch_gid[ch]
                         var = ch_var[ch]
-                        if var == 0:
+                        if var == V:
                             val = v[g]
-                        elif var == 1:
+                        elif var == I_EXC:
                             val = ie[g]
-                        elif var == 2:
+                        elif var == I_INH:
                             val = ii[g]
                         else:
                             val = u[g]
