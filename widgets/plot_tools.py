@@ -90,6 +90,16 @@ def legend_outside(fig) -> None:
             fig.add_layout(legend, "right")
 
 
+def legend_above(fig) -> None:
+    """Move the figure's legend above the plot area, in one row (for narrow figures)."""
+    for legend in list(fig.legend):
+        if legend in fig.center:
+            fig.center.remove(legend)
+            legend.update(orientation="horizontal", location="top_left", spacing=6,
+                          padding=2, margin=2, label_text_font_size="8pt")
+            fig.add_layout(legend, "above")
+
+
 def new_legend(fig) -> Legend:
     """An empty legend placed right of the plot area."""
     legend = Legend(items=[], location="top_left", click_policy="hide",

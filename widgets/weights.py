@@ -42,7 +42,14 @@ from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
-from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
+from widgets.plot_tools import (
+    apply_time_axis,
+    exportable,
+    legend_above,
+    legend_outside,
+    set_export_name,
+    set_range,
+)
 from widgets.session_thread import run_in_session
 from widgets.traces import decimate_minmax
 
@@ -348,9 +355,8 @@ class WeightEvolution(pn.viewable.Viewer):
         self._hist_first_src = ColumnDataSource({"x": [], "y": []})
         hist.step("x", "y", source=self._hist_first_src, mode="center", color="#999999",
                   line_dash="dashed", legend_label="first snapshot")
-        hist.legend.location = "top_right"
-        hist.legend.label_text_font_size = "8pt"
-        hist.legend.background_fill_alpha = 0.6
+        legend_above(hist)
+        hist.xaxis.ticker.desired_num_ticks = 3  # a narrow plot: counts stay readable
         self._hist_fig = hist
 
     def _make_stats(self) -> None:
@@ -364,9 +370,7 @@ class WeightEvolution(pn.viewable.Viewer):
                   fill_alpha=0.2, legend_label="± std")
         fig.line("t", "mean", source=self._stats_src, color="#3b528b", line_width=2,
                  legend_label="mean")
-        fig.legend.location = "top_right"
-        fig.legend.orientation = "horizontal"
-        fig.legend.background_fill_alpha = 0.6
+        legend_above(fig)
         fig.add_tools(HoverTool(tooltips=[("t", "@t{0.0} ms"), ("mean", "@mean{0.000}"),
                                           ("std", "@hi{0.000}")], mode="vline",
                                 renderers=[fig.renderers[-1]]))
@@ -382,9 +386,7 @@ class WeightEvolution(pn.viewable.Viewer):
                                            "dash": []})
         lines = fig.multi_line("xs", "ys", source=self._traj_src, line_color="color",
                                line_width=2, line_dash="dash", legend_field="label")
-        fig.legend.location = "top_left"
-        fig.legend.label_text_font_size = "8pt"
-        fig.legend.background_fill_alpha = 0.6
+        legend_outside(fig)
         fig.add_tools(HoverTool(tooltips=[("synapse", "@label")], renderers=[lines]))
         self._traj_fig = fig
         ticks = figure(height=120, title="Pre (|) and post (|) spikes of the selected pairs",
