@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import sample_projects
-from engine.project import Project, load_project
+from engine.project import Project
 from engine.simulator import simulate
 from tests.helpers import connection, document, encoder, lif, monitor
 from widgets.network_diagram import diagram_positions
@@ -124,37 +123,3 @@ def test_report_command_names_a_bad_file(tmp_path: Path):
     assert done.returncode == 2
     assert "network" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "r.html").exists()
-
-
-@pytest.mark.slow
-def test_report_of_every_sample_renders_offline_in_chromium(tmp_path: Path):
-    from playwright.sync_api import sync_playwright
-
-    pages = []
-    for path in sorted(sample_projects.directory().glob("*.json")):
-        project = load_project(path)
-        project.simulation.duration_ms = min(project.simulation.duration_ms, 2000.0)
-        out = tmp_path / f"{path.stem}.html"
-        out.write_text(report_html(project.to_dict(), simulate(project)))
-        pages.append(out)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                     args=["--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: problems.append(r.url)
-                    if not r.url.startswith(("file:", "data:", "blob:")) else None)
-            for out in pages:
-                page.goto(out.as_uri())
-                page.wait_for_function("document.querySelectorAll('*').length > 0")
-                page.locator("h2", has_text="Energy").wait_for(timeout=30_000)
-                titles = page.locator("h2").all_inner_texts()
-                assert {"Network", "Activity", "Summary", "Energy"} <= set(titles), out.name
-                assert page.locator("canvas").count() >= 4, out.name
-                assert page.get_by_test_id("report-summary").count() == 1
-            assert problems == []
-        finally:
-            browser.close()

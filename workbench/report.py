@@ -42,7 +42,10 @@ REPORT_PROFILE, ANN_PROFILE = "loihi", "cmos45_fp32"
 
 # Importing Panel registers its module shim with Bokeh as a script *file* (a path on a Panel
 # server) that every standalone page would then try to load: a report must not need it.
+# The report uses only Bokeh's own models, whose code is inline.
 _SCRIPT_FILE = re.compile(r'<script[^>]*\bsrc="[^"]*"[^>]*>\s*</script>\s*')
+# Likewise Panel's widget stylesheets (e.g. Tabulator's, from a CDN) once a session used them.
+_STYLESHEET_FILE = re.compile(r'<link[^>]*\bhref="[^"]*"[^>]*>\s*')
 
 
 _CSS = """
@@ -108,7 +111,7 @@ def report_html(document: Mapping[str, Any], result: SimulationResult, *,
         log.setLevel(level)
     # Only the tags of the head: the inline scripts' own text is left alone.
     head, sep, body = page.partition("<script>")
-    page = _SCRIPT_FILE.sub("", head) + sep + body
+    page = _STYLESHEET_FILE.sub("", _SCRIPT_FILE.sub("", head)) + sep + body
     return page
 
 
