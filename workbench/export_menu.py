@@ -7,6 +7,7 @@ Everything goes through the engine's exporters (:func:`engine.export.export_proj
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tempfile
 import zipfile
@@ -118,11 +119,14 @@ class ExportMenu(pn.viewable.Viewer):
         """The project's name changed: downloads are named after it."""
         self._name(name)
 
-    def _export(self) -> io.BytesIO | None:
+    async def _export(self) -> io.BytesIO | None:
         target = self.target.value
         try:
             project = self._project()
-            data, _ext, warnings = export_bytes(project, target)
+            # In a thread: building a large network's matrices takes seconds, and the
+            # server's event loop serves every other page meanwhile.
+            data, _ext, warnings = await asyncio.get_running_loop().run_in_executor(
+                None, export_bytes, project, target)
         except SpikeStudioError as exc:
             self._message(f"Export to {target} refused: {exc}", "error")
             return None
@@ -135,7 +139,7 @@ class ExportMenu(pn.viewable.Viewer):
                           + "\n".join(warnings), "warning")
         return io.BytesIO(data)
 
-    def _report(self) -> io.StringIO | None:
+    async def _report(self) -> io.StringIO | None:
         from workbench.report import report_html  # Bokeh's inline resources: only on demand
 
         shown = self._run()
@@ -144,4 +148,6 @@ class ExportMenu(pn.viewable.Viewer):
             return None
         document, result, run = shown
         label = f"run {run}" if run else None
-        return io.StringIO(report_html(document, result, run_label=label))
+        page = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: report_html(document, result, run_label=label))
+        return io.StringIO(page)
