@@ -24,6 +24,7 @@ __all__ = [
     "neuron_ids",
     "population_rates",
     "population_summary",
+    "population_synchrony",
     "neuron_spike_counts",
     "neuron_spike_times",
     "isi",
@@ -330,26 +331,95 @@ def _per_neuron_fano(times: np.ndarray, ids: np.ndarray, n_neurons: int, duratio
     """Fano factor of window counts per neuron; inputs sorted by (id, time)."""
     if window_ms <= 0:
         raise ValueError(f"fano_window_ms must be > 0, got {window_ms}")
-    n_win = int(np.floor(float(duration_ms) / window_ms + 1e-9))
+    n_win = _full_windows(duration_ms, window_ms)
     if n_win < 2:
         return np.full(n_neurons, np.nan)
-    win = np.floor(times / window_ms).astype(np.int64)
-    keep = (win >= 0) & (win < n_win)
-    key = ids[keep] * n_win + win[keep]  # sorted, since (id, time) is sorted
-    if len(key) == 0:
-        return np.full(n_neurons, np.nan)
-    # Run lengths of equal keys = counts of the non-empty (neuron, window) cells; empty cells
-    # add 0 to both sums, so memory stays O(spikes) instead of O(neurons * windows).
-    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    cell_counts = np.diff(np.append(starts, len(key))).astype(np.float64)
-    cell_owner = key[starts] // n_win
-    s1 = np.bincount(cell_owner, weights=cell_counts, minlength=n_neurons)
-    s2 = np.bincount(cell_owner, weights=cell_counts**2, minlength=n_neurons)
+    s1, s2 = _window_count_sums(times, ids, n_neurons, n_win, window_ms)
     mean = s1 / n_win
     var = (s2 - n_win * mean**2) / (n_win - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         fano = np.where(mean > 0, np.maximum(var, 0.0) / mean, np.nan)
     return fano
+
+
+def _full_windows(duration_ms: float, window_ms: float) -> int:
+    """Consecutive full windows of ``window_ms`` in the run (a partial last one is dropped)."""
+    return int(np.floor(float(duration_ms) / window_ms + 1e-9))
+
+
+def _window_count_sums(times: np.ndarray, ids: np.ndarray, n_neurons: int, n_win: int,
+                       window_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron, the sum and the sum of squares of its spike counts in ``n_win`` windows.
+
+    Inputs sorted by (id, time). Run lengths of equal (neuron, window) keys are the counts of
+    the non-empty cells; empty cells add 0 to both sums, so memory stays O(spikes) instead of
+    O(neurons * windows).
+    """
+    win = np.floor(times / window_ms).astype(np.int64)
+    keep = (win >= 0) & (win < n_win)
+    key = ids[keep] * n_win + win[keep]  # sorted, since (id, time) is sorted
+    if len(key) == 0:
+        return np.zeros(n_neurons), np.zeros(n_neurons)
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    cell_counts = np.diff(np.append(starts, len(key))).astype(np.float64)
+    cell_owner = key[starts] // n_win
+    s1 = np.bincount(cell_owner, weights=cell_counts, minlength=n_neurons)
+    s2 = np.bincount(cell_owner, weights=cell_counts**2, minlength=n_neurons)
+    return s1, s2
+
+
+def population_synchrony(
+    spikes: pd.DataFrame,
+    sizes: Mapping[str, int],
+    duration_ms: float,
+    bin_ms: float = 5.0,
+) -> np.ndarray:
+    """Synchrony of each population: the Golomb-Rinzel measure chi on binned spike counts.
+
+    Time is cut into ``floor(duration_ms / bin_ms)`` full bins. With ``n_i(t)`` the count of
+    neuron ``i`` in bin ``t`` and ``N(t)`` the population's mean count,
+    ``chi = sqrt(var_t(N) / mean_i(var_t(n_i)))`` (variances over bins, ddof = 0, the mean
+    over every neuron of the population, silent ones included). About ``1 / sqrt(size)`` for
+    independent neurons, 1 when every neuron fires in the same bins.
+
+    Parameters
+    ----------
+    spikes
+        Spikes DataFrame of the contract.
+    sizes
+        Node id -> number of neurons, in order.
+    duration_ms
+        Simulated time.
+    bin_ms
+        Bin width; synchrony on time scales shorter than this is not told apart.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 chi per population of ``sizes``; NaN with fewer than 2 bins or when no neuron's
+        count varies (a silent population).
+    """
+    if bin_ms <= 0:
+        raise ValueError(f"bin_ms must be > 0, got {bin_ms}")
+    times, ids, offsets = _grouped(spikes, sizes)
+    n_neurons, n_pop = int(offsets[-1]), len(offsets) - 1
+    n_win = _full_windows(duration_ms, bin_ms)
+    if n_win < 2 or n_neurons == 0:
+        return np.full(n_pop, np.nan)
+    s1, s2 = _window_count_sums(times, ids, n_neurons, n_win, bin_ms)
+    neuron_var = s2 / n_win - (s1 / n_win) ** 2
+    # Population mean count per bin: spikes of each (population, bin), over the size.
+    pop = np.searchsorted(offsets, ids, side="right") - 1
+    win = np.floor(times / bin_ms).astype(np.int64)
+    keep = (win >= 0) & (win < n_win)
+    counts = np.bincount(pop[keep] * n_win + win[keep], minlength=n_pop * n_win)
+    size_arr = (offsets[1:] - offsets[:-1]).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_count = counts.reshape(n_pop, n_win) / size_arr[:, None]
+        pop_var = mean_count.var(axis=1)
+        neuron_mean_var = _per_population(np.maximum(neuron_var, 0.0), offsets, _mean_or_nan)
+        chi = np.sqrt(pop_var / neuron_mean_var)
+    return np.where(neuron_mean_var > 0, chi, np.nan)
 
 
 def _neuron_mask(spikes: pd.DataFrame, population: str, neuron: int | None) -> np.ndarray:

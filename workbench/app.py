@@ -159,7 +159,8 @@ class Workbench(pn.viewable.Viewer):
         self.results_anchor = ScrollAnchor()
         self.results = ResultsView()
         context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
-                              get_project=self.session.project)
+                              get_project=self.session.project,
+                              shown_run=self.results.shown_run)
         self.views: dict[str, ResultView] = {}
         for view in build_views(context):
             self.results.add_view(view)

@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-# Parts of the document that do not change what a run computes.
-_NOT_MODEL = ("layout", "lab", "description", "name")
+from engine.project_diff import NOT_MODEL
 
 
 def document_revision(document: dict | None) -> str:
@@ -25,7 +24,7 @@ def document_revision(document: dict | None) -> str:
     """
     if not document:
         return ""
-    model = {k: v for k, v in document.items() if k not in _NOT_MODEL}
+    model = {k: v for k, v in document.items() if k not in NOT_MODEL}
     text = json.dumps(model, sort_keys=True, default=str, allow_nan=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 

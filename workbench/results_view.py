@@ -27,6 +27,7 @@ from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
 from workbench.result_stamp import ResultStamp, document_revision, header_html
+from workbench.run_snapshot import result_populations
 from workbench.style import html_pane, markdown_html, text_html
 from workbench.view_protocol import ResultView
 
@@ -54,6 +55,9 @@ class ResultsView(pn.viewable.Viewer):
         self._document: dict | None = None
         self.run_count = 0  # runs started for the current project
         self.header = html_pane(header_html(None, None), sizing_mode="stretch_width")
+        # The header line, then the controls views put beside it (ResultView.header_tools).
+        self._header_row = pn.Row(self.header, sizing_mode="stretch_width",
+                                  css_classes=["ss-result-header-row"])
         self.raster = RasterPlot(height=360, title="Spike raster")
         self.rates = RatePlot(x_range=self.raster.x_range, height=200)
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
@@ -99,7 +103,7 @@ class ResultsView(pn.viewable.Viewer):
         self.tabs.param.watch(self._on_tab, "active")
 
     def __panel__(self):
-        return pn.Column(self.header, self.tabs, sizing_mode="stretch_width")
+        return pn.Column(self._header_row, self.tabs, sizing_mode="stretch_width")
 
     @property
     def document(self) -> dict | None:
@@ -128,6 +132,9 @@ class ResultsView(pn.viewable.Viewer):
         """
         self.views.append(view)
         self.tabs.insert(len(self.tabs) - 1, (view.title, view))
+        tools = view.header_tools()
+        if tools is not None:
+            self._header_row.append(tools)
         if self._document is not None:
             view.set_project(self._document)
 
@@ -164,6 +171,12 @@ class ResultsView(pn.viewable.Viewer):
         if self.result is not None and self._shown.get(id(view)) is not self.result:
             self._shown[id(view)] = self.result
             view.set_result(self.result)
+
+    def shown_run(self) -> tuple[SimulationResult, ResultStamp, dict] | None:
+        """``(result, stamp, project document)`` of the run shown, or None (no result yet)."""
+        if self.result is None or self.stamp is None or self.run_document is None:
+            return None
+        return self.result, self.stamp, self.run_document
 
     # ------------------------------------------------------------------ updates
     def show_document(self, document: dict) -> None:
@@ -228,10 +241,8 @@ class ResultsView(pn.viewable.Viewer):
             self.run_document = self._pending_document
         if len(self.activity) == 1:
             self.activity.extend([self.raster, self.rates])
-        recorded = recorded_populations(stamp.record_spikes, result.sizes)
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
-        sizes = {node: size for node, size in result.sizes.items()
-                 if node not in self._current_nodes(result) and node in recorded}
+        sizes, every = result_populations(result, stamp.record_spikes)
         self.pick_population.options = list(sizes)
         self._name_exports(stamp)
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
@@ -240,10 +251,8 @@ class ResultsView(pn.viewable.Viewer):
             bin_ms = max(1.0, result.duration_ms / 200)
             self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
                                                 bin_ms=bin_ms)
-            every = {node: size for node, size in result.sizes.items()
-                     if node not in self._current_nodes(result)}
             summary = population_summary(result.spikes, every, result.duration_ms)
-            summary["recorded"] = summary["population"].astype(str).isin(recorded)
+            summary["recorded"] = summary["population"].astype(str).isin(sizes)
             self.summary.summary = summary
         if self.tabs.active == _TRACES_TAB:
             self._show_traces()

@@ -29,11 +29,15 @@ class ViewContext:
         ``apply(edit_function, *args)``: an undoable edit of the project (``workbench.edits``).
     get_project
         Returns the validated ``engine.project.Project`` (raises ``ProjectError``).
+    shown_run
+        Returns ``(result, stamp, document)`` of the run the result tabs show (its
+        ``SimulationResult``, ``ResultStamp`` and the project document that was run), or None.
     """
 
     x_range: Any = None
     apply: Callable[..., Any] | None = None
     get_project: Callable[[], Any] | None = None
+    shown_run: Callable[[], tuple[Any, Any, dict] | None] | None = None
 
 
 class ResultView(pn.viewable.Viewer):
@@ -50,6 +54,10 @@ class ResultView(pn.viewable.Viewer):
     def __init__(self, context: ViewContext | None = None, **params: Any):
         super().__init__(**params)
         self.context = context or ViewContext()
+
+    def header_tools(self) -> Any:
+        """Controls shown beside the results' header line whatever tab is open (None: none)."""
+        return None
 
     def set_result(self, result: Any) -> None:
         """Show a run's ``SimulationResult``."""
