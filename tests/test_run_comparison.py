@@ -13,7 +13,7 @@ import pytest
 
 from engine.analysis import population_synchrony
 from engine.project import Project
-from engine.run_comparison import comparison_table, common_bin_ms, run_statistics
+from engine.run_comparison import common_bin_ms, comparison_table, run_statistics
 from engine.simulator import simulate
 from widgets.run_comparison import comparison_table_html, format_stat, relative_change
 

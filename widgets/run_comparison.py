@@ -46,8 +46,8 @@ table.ss-compare-table { border-collapse: collapse; font-size: 13px; margin: 4px
 .ss-compare-table td.ss-pop, .ss-compare-table th.ss-pop { text-align: left; }
 .ss-compare-table td.ss-first { border-left: 2px solid #d0d0d0; }
 .ss-compare-table td.ss-change { font-weight: 600; }
-.ss-compare-table .ss-up { color: #1b6e20; }
-.ss-compare-table .ss-down { color: #a12622; }
+.ss-compare-table .ss-up { color: #1a5fb4; }
+.ss-compare-table .ss-down { color: #b5540f; }
 .ss-compare-table .ss-na { color: #888; font-weight: normal; }
 """
 _SIDES = ("pinned", "current", "change")
