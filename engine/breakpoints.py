@@ -94,4 +94,67 @@ class BreakpointHit:
         return asdict(self)
 
 
-__all__ = ["KINDS", "Breakpoint", "BreakpointHit"]
+def breakpoint_targets(document: dict, kind: str) -> list[tuple[str, str]]:
+    """What a breakpoint of ``kind`` can watch in a project document: ``(id, label)`` pairs.
+
+    Populations and encoders (every node but monitors) for the spike and rate kinds,
+    projections for ``weight_range``; the label is the item's ``label`` or ``""``.
+    """
+    network = document.get("network") if isinstance(document, dict) else None
+    network = network if isinstance(network, dict) else {}
+    if kind == "weight_range":
+        items = network.get("projections") or []
+    else:
+        items = [n for n in network.get("nodes") or []
+                 if isinstance(n, dict) and n.get("kind") != "monitor"]
+    return [(str(i["id"]), str(i.get("label") or "")) for i in items
+            if isinstance(i, dict) and "id" in i]
+
+
+def resolve_target(text: str, targets: list[tuple[str, str]], what: str = "population",
+                   where: str = "breakpoint") -> str:
+    """The id of the item a user named by its id or its label (as shown in the editor).
+
+    An exact id wins, then an exact label, then a case-insensitive match of either.
+
+    Parameters
+    ----------
+    text
+        What the user typed.
+    targets
+        ``(id, label)`` pairs (:func:`breakpoint_targets`).
+    what
+        ``"population"`` or ``"projection"``, for the messages.
+    where
+        Field name the messages start with.
+
+    Raises
+    ------
+    SpikeStudioError
+        For an empty, unknown or ambiguous name; the message lists the names to choose from.
+    """
+    name = str(text or "").strip()
+    if not name:
+        raise SpikeStudioError(f"{where}: name the {what} to watch ({_choices(targets)}).")
+    folded = name.casefold()
+    for match in (lambda i, lab: i == name, lambda i, lab: lab == name,
+                  lambda i, lab: folded in (i.casefold(), lab.casefold())):
+        found = sorted({i for i, lab in targets if match(i, lab)})
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise SpikeStudioError(f"{where}: {name!r} names {len(found)} {what}s "
+                                   f"({', '.join(found)}): type the id of the one to watch.")
+    raise SpikeStudioError(f"{where}: no {what} named {name!r} ({_choices(targets)}).")
+
+
+def _choices(targets: list[tuple[str, str]], most: int = 12) -> str:
+    """``choose from Excitatory (exc), Inhibitory (inh)`` (or says there is none)."""
+    if not targets:
+        return "this project has none"
+    names = [f"{lab} ({i})" if lab and lab != i else i for i, lab in targets]
+    more = f", ... ({len(names) - most} more)" if len(names) > most else ""
+    return "choose from " + ", ".join(names[:most]) + more
+
+
+__all__ = ["KINDS", "Breakpoint", "BreakpointHit", "breakpoint_targets", "resolve_target"]

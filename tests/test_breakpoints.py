@@ -120,3 +120,44 @@ def test_bad_breakpoints_name_their_field(bp, field):
     sim = Simulation(network(duration_ms=10.0))
     with pytest.raises(SpikeStudioError, match=field):
         sim.set_breakpoints([bp])
+
+
+# ---------------------------------------------------------------------------- naming the target
+def test_targets_are_named_by_label_or_id():
+    from engine.breakpoints import breakpoint_targets, resolve_target
+
+    doc = {"network": {"nodes": [
+        {"id": "exc", "kind": "population", "label": "Excitatory"},
+        {"id": "inh", "kind": "population", "label": "Inhibitory"},
+        {"id": "in", "kind": "encoder", "label": ""},
+        {"id": "mon", "kind": "monitor", "label": "Probe"},
+        {"id": "a", "kind": "population", "label": "Twin"},
+        {"id": "b", "kind": "population", "label": "Twin"},
+    ], "projections": [{"id": "ee", "label": "recurrent"}]}}
+    nodes = breakpoint_targets(doc, "spike")
+    assert [i for i, _ in nodes] == ["exc", "inh", "in", "a", "b"]  # no monitors
+    assert resolve_target("exc", nodes) == "exc"
+    assert resolve_target("Excitatory", nodes) == "exc"
+    assert resolve_target("  inhibitory ", nodes) == "inh"  # spaces and case forgiven
+    assert resolve_target("IN", nodes) == "in"
+    with pytest.raises(SpikeStudioError, match=r"'Twin' names 2 populations \(a, b\)"):
+        resolve_target("Twin", nodes)
+    with pytest.raises(SpikeStudioError) as err:
+        resolve_target("Exitatory", nodes, where="Pause when")
+    assert str(err.value) == ("Pause when: no population named 'Exitatory' (choose from "
+                              "Excitatory (exc), Inhibitory (inh), in, Twin (a), Twin (b)).")
+    with pytest.raises(SpikeStudioError, match="name the population to watch"):
+        resolve_target("", nodes)
+    projections = breakpoint_targets(doc, "weight_range")
+    assert resolve_target("Recurrent", projections, "projection") == "ee"
+    with pytest.raises(SpikeStudioError, match="no projection named 'exc'"):
+        resolve_target("exc", projections, "projection")
+    assert "this project has none" in _message(lambda: resolve_target("x", []))
+
+
+def _message(fn) -> str:
+    try:
+        fn()
+    except SpikeStudioError as exc:
+        return str(exc)
+    return ""

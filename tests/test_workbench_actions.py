@@ -67,3 +67,19 @@ def test_an_edit_json_cannot_hold_is_refused_and_the_document_really_is_unchange
     assert "simulation.duration_ms" in text and "unchanged" not in text
     workbench.save("still saveable")  # the next save works
     assert workbench.session.path is not None
+
+
+def test_pause_when_takes_a_label_or_an_id_and_names_the_choices(workbench):
+    workbench.break_kind.value = "spike"
+    workbench.break_target.value = "lif neuron"  # the label the editor shows
+    workbench.break_a.value = 0
+    assert workbench._breakpoints(workbench.session.document) == [
+        {"kind": "spike", "population": "neuron", "neuron": 0}]
+    workbench.break_target.value = "neuron"  # its id
+    assert workbench._breakpoints(workbench.session.document)[0]["population"] == "neuron"
+    workbench.break_target.value = "Excitatory"
+    assert workbench._breakpoints(workbench.session.document) is None
+    message = _message(workbench)
+    assert 'data-level="error"' in message
+    assert ("Pause when: no population named &#x27;Excitatory&#x27; (choose from Constant "
+            "input (input), LIF neuron (neuron))") in message

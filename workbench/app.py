@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from engine.breakpoints import Breakpoint
+from engine.breakpoints import Breakpoint, breakpoint_targets, resolve_target
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
@@ -133,8 +133,9 @@ class Workbench(pn.viewable.Viewer):
         self.step_button.on_click(lambda e: self.resume(self._step_length()))
         self.break_kind = pn.widgets.Select(label="Pause when", options=BREAK_KINDS, value="",
                                             width=170, css_classes=["ss-break-kind"])
-        self.break_target = pn.widgets.TextInput(label="population / projection", width=150,
-                                                 css_classes=["ss-break-target"])
+        self.break_target = pn.widgets.TextInput(
+            label="population / projection", width=150, css_classes=["ss-break-target"],
+            description="Its label (as in the editor) or its id")
         self.break_a = pn.widgets.FloatInput(label="neuron", value=0.0, width=90,
                                              css_classes=["ss-break-a"])
         self.break_b = pn.widgets.FloatInput(label="window ms", value=10.0, width=90,
@@ -584,7 +585,7 @@ class Workbench(pn.viewable.Viewer):
         project = self._guard(self.session.project)
         if project is None:
             return
-        breakpoints = self._breakpoints()
+        breakpoints = self._breakpoints(self.session.document)
         if breakpoints is None:
             return
         self.results_anchor.armed += 1
@@ -624,12 +625,22 @@ class Workbench(pn.viewable.Viewer):
         self.break_target.label = ("projection" if self.break_kind.value == "weight_range"
                                   else "population")
 
-    def _breakpoints(self) -> list[dict] | None:
-        """The run bar's breakpoint as engine data ([] for none; None after a message)."""
+    def _breakpoints(self, document: dict) -> list[dict] | None:
+        """The run bar's breakpoint as engine data ([] for none; None after a message).
+
+        The target may be typed as a label or an id of ``document``'s network.
+        """
         kind = self.break_kind.value
         if not kind:
             return []
-        target = (self.break_target.value or "").strip()
+        what = "projection" if kind == "weight_range" else "population"
+        try:
+            # Labels (what the editor shows) and ids both name a target.
+            target = resolve_target(self.break_target.value,
+                                    breakpoint_targets(document, kind), what, "Pause when")
+        except SpikeStudioError as exc:
+            self.message(str(exc), "error")
+            return None
         a, b = self.break_a.value, self.break_b.value
         if kind == "spike":
             data = {"kind": kind, "population": target, "neuron": int(a or 0)}
@@ -641,9 +652,6 @@ class Workbench(pn.viewable.Viewer):
             Breakpoint.from_dict(data, "Pause when")
         except SpikeStudioError as exc:
             self.message(str(exc), "error")
-            return None
-        if not target:
-            self.message(f"Pause when: name the {self.break_target.label} to watch.", "error")
             return None
         return [data]
 
@@ -665,7 +673,8 @@ class Workbench(pn.viewable.Viewer):
         """Continue the paused run for ``ms`` (a step), or to its end (None)."""
         if self.handle is None or not self.handle.paused:
             return
-        breakpoints = self._breakpoints()
+        # Named in the network that is running (the project may have been edited since).
+        breakpoints = self._breakpoints(self.results.run_document or self.session.document)
         if breakpoints is None:
             return
         self.handle.resume(ms, breakpoints)
