@@ -433,6 +433,37 @@ def edit_profile(profile: HardwareProfile, figure: str, value: float | None, *,
     return _revalidated(replace(profile, figures=figures))
 
 
+#: The note a user-set "every simulation step" time step gets when none is given.
+PER_SIMULATION_STEP_NOTE = ("set by the user: idle neuron updates are counted at every "
+                            "simulation step (a GPU/CPU simulator's schedule)")
+
+
+def edit_time_step(profile: HardwareProfile, value: float | str | None, *, source: str = "",
+                   note: str = "") -> HardwareProfile:
+    """A copy of ``profile`` with its hardware time step replaced, tagged ``user-edited``.
+
+    Parameters
+    ----------
+    value
+        The step in ms (a clocked chip updates every neuron once per step: idle updates are
+        priced per hardware step), ``None`` (every simulation step) or :data:`EVENT_DRIVEN`
+        (no idle updates).
+    source
+        Required for a number or ``"event-driven"`` (never an unsourced figure).
+    note
+        Optional; ``None`` gets :data:`PER_SIMULATION_STEP_NOTE`.
+
+    Raises
+    ------
+    ProjectError
+        Naming ``profiles.<id>.time_step_ms`` (or its ``.source``) when invalid.
+    """
+    if value is None and not note.strip():
+        note = PER_SIMULATION_STEP_NOTE
+    step = TimeStep(value=value, source=source, note=note, flags=("user-edited",))
+    return _revalidated(replace(profile, time_step=step))
+
+
 def _revalidated(profile: HardwareProfile) -> HardwareProfile:
     # Round-trip through the JSON form so edits obey exactly the rules files obey.
     return profile_from_dict(profile.to_dict(), profile.id)

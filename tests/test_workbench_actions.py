@@ -83,3 +83,46 @@ def test_pause_when_takes_a_label_or_an_id_and_names_the_choices(workbench):
     assert 'data-level="error"' in message
     assert ("Pause when: no population named &#x27;Excitatory&#x27; (choose from Constant "
             "input (input), LIF neuron (neuron))") in message
+
+
+def test_a_cloned_profile_time_step_is_edited_with_validation(workbench):
+    energy = workbench.views["energy"]
+    energy.heatmap.profile = "loihi"
+    assert not energy.step_row.visible  # built-in profiles are not edited
+    energy._clone()
+    assert energy.heatmap.profile == "loihi_custom" and energy.step_row.visible
+    assert (energy.step_mode.value, energy.step_value.value) == ("hardware", 1.0)
+    stored = lambda: workbench.session.document["energy"]["profiles"]["loihi_custom"][  # noqa: E731
+        "time_step_ms"]
+
+    energy.step_value.value = 0.0
+    energy._apply_step()
+    assert "profiles.loihi_custom.time_step_ms: must be a time step in ms (&gt; 0" in \
+        energy.editor_note.object
+    assert stored()["value"] == 1.0  # unchanged
+    energy.step_value.value = None
+    energy._apply_step()
+    assert "enter the hardware time step in ms" in energy.editor_note.object
+
+    energy.step_value.value = 2.0
+    energy.step_source.value = "own measurement"
+    energy._apply_step()
+    assert stored() == {"value": 2.0, "source": "own measurement", "note": "",
+                        "flags": ["user-edited"]}
+    assert energy.profiles["loihi_custom"].time_step.label() == "per 2 ms hardware step"
+
+    energy.step_mode.value = "event"
+    energy.step_source.value = ""
+    energy._apply_step()
+    assert "time_step_ms.source: is required" in energy.editor_note.object
+    energy.step_source.value = "datasheet"
+    energy._apply_step()
+    assert stored()["value"] == "event-driven"
+
+    energy.step_mode.value = "simulation"
+    energy._apply_step()
+    assert stored()["value"] is None and "every simulation step" in stored()["note"]
+    # The project still validates with every edit (the engine's own rules).
+    assert workbench.session.project().energy["profiles"]["loihi_custom"]
+    energy._show_figure()
+    assert energy.step_mode.value == "simulation" and not energy.step_value.visible

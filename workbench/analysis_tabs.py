@@ -48,6 +48,19 @@ RATIO_TEXT = """
 """
 
 
+#: How a profile counts idle neuron updates (its ``time_step_ms``), as the editor offers it.
+STEP_MODES = {"per hardware step of ...": "hardware", "per simulation step": "simulation",
+              "none (event-driven chip)": "event"}
+STEP_NOTE = (
+    "<b>Time step</b> decides how <i>idle</i> neuron updates (neurons that got no input) are "
+    "priced: a clocked chip (e.g. Loihi, 1 ms) updates every neuron once per hardware step; "
+    "a GPU/CPU simulator once per simulation step; an asynchronous, event-driven chip never "
+    "(a hardware step is rounded to whole simulation steps, at least one). "
+    "Synaptic events and active updates do not change. A run counts updates per hardware "
+    "step while it simulates, so after a new step <b>run again</b>: until then this run is "
+    "priced per simulation step (the line under each total says so).")
+
+
 class WeightsTab(ResultView):
     """Weight evolution of the plastic (or recorded) projections of the last run."""
 
@@ -185,8 +198,27 @@ class EnergyTab(ResultView):
         self.heatmap.param.watch(lambda e: self._show_figure(), "profile")
         self.edit_row = pn.Row(self.figure, self.value, self.source, self.apply_button,
                                self.delete_button, visible=False)
+        self._build_step_editor()
         self.editor = pn.Column(pn.Row(self.clone_button, self.editor_note), self.edit_row,
-                                sizing_mode="stretch_width")
+                                self.step_row, sizing_mode="stretch_width")
+
+    def _build_step_editor(self) -> None:
+        """The profile's hardware time step: how idle neuron updates are priced."""
+        self.step_mode = pn.widgets.Select(label="Idle neuron updates", options=STEP_MODES,
+                                           width=230, css_classes=["ss-step-mode"])
+        self.step_value = pn.widgets.FloatInput(label="Hardware time step (ms)", value=1.0,
+                                                width=160, css_classes=["ss-step-value"])
+        self.step_source = pn.widgets.TextInput(label="Source (for a step or event-driven)",
+                                                width=240, css_classes=["ss-step-source"],
+                                                placeholder="e.g. chip datasheet, 2026")
+        self.step_apply = pn.widgets.Button(label="Apply time step", width=140,
+                                            css_classes=["ss-step-apply"])
+        self.step_apply.on_click(lambda e: self._apply_step())
+        self.step_mode.param.watch(
+            lambda e: setattr(self.step_value, "visible", e.new == "hardware"), "value")
+        self.step_row = pn.Column(
+            pn.Row(self.step_mode, self.step_value, self.step_source, self.step_apply),
+            html_pane(_note(STEP_NOTE)), visible=False, sizing_mode="stretch_width")
 
     def set_project(self, document: dict) -> None:
         """Offer the project's own profiles beside the built-in ones."""
@@ -214,9 +246,11 @@ class EnergyTab(ResultView):
     def _show_figure(self) -> None:
         profile = self._selected()
         editable = profile is not None and profile.id not in self.builtin
-        self.edit_row.visible = editable
+        self.edit_row.visible = self.step_row.visible = editable
         if profile is None:
             return
+        if editable:
+            self._show_step(profile.time_step)
         fig = profile.figures.get(self.figure.value)
         if editable and fig is not None:
             self.value.value = fig.value
@@ -245,12 +279,44 @@ class EnergyTab(ResultView):
             edited = E.edit_profile(profile, self.figure.value, self.value.value,
                                     source=self.source.value.strip())
         except Exception as exc:  # noqa: BLE001 - a ProjectError naming the field
-            self.editor_note.object = f'<p class="ss-hint" data-testid="profile-error">' \
-                                      f'{lines_html(exc)}</p>'
+            self._profile_error(str(exc))
             return
         self.apply(set_energy_profile, profile.id, edited.to_dict())
         if self.result is not None:
             self._compare()
+
+    def _show_step(self, step: E.TimeStep) -> None:
+        mode = {"hardware step": "hardware", "event-driven": "event"}.get(step.idle_basis,
+                                                                          "simulation")
+        self.step_mode.value = mode
+        self.step_value.visible = mode == "hardware"
+        if mode == "hardware":
+            self.step_value.value = float(step.value)
+        self.step_source.value = step.source or ""
+
+    def _apply_step(self) -> None:
+        """Store the edited time step in the project (validated by the engine)."""
+        profile = self._selected()
+        if profile is None or self.apply is None:
+            return
+        mode = self.step_mode.value
+        if mode == "hardware" and self.step_value.value is None:
+            self._profile_error(f"profiles.{profile.id}.time_step_ms: enter the hardware time "
+                                f"step in ms (or choose another way to count idle updates)")
+            return
+        value = {"hardware": self.step_value.value, "event": E.EVENT_DRIVEN}.get(mode)
+        try:
+            edited = E.edit_time_step(profile, value, source=self.step_source.value.strip())
+        except Exception as exc:  # noqa: BLE001 - a ProjectError naming the field
+            self._profile_error(str(exc))
+            return
+        self.apply(set_energy_profile, profile.id, edited.to_dict())
+        if self.result is not None:
+            self._compare()
+
+    def _profile_error(self, text: str) -> None:
+        self.editor_note.object = (f'<p class="ss-hint" data-testid="profile-error">'
+                                   f'{lines_html(text)}</p>')
 
     def _delete(self) -> None:
         profile = self._selected()
