@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import panel as pn
 
 from engine.breakpoints import Breakpoint, breakpoint_targets, resolve_target
@@ -685,13 +683,7 @@ class Workbench(pn.viewable.Viewer):
     def _show_live(self, handle: runner.RunHandle, t_ms: float) -> None:
         """Redraw the raster and rates from the spikes the running run sent so far."""
         self._live_at = time.monotonic()
-        parts = list(handle.live)  # the supervisor thread appends meanwhile
-        self._live_shown = len(parts)
-        times, nodes, neurons = (np.concatenate([part[i] for part in parts]) for i in range(3))
-        spikes = pd.DataFrame({
-            "time_ms": times,
-            "population": pd.Categorical.from_codes(nodes, categories=handle.live_nodes),
-            "neuron": neurons})
+        spikes, self._live_shown = handle.live_spikes()
         self._guard(self.results.show_live, spikes, t_ms)
 
     def _show_pause(self, handle: runner.RunHandle) -> None:
@@ -754,7 +746,9 @@ class Workbench(pn.viewable.Viewer):
         self.run_button.disabled = False
         self.stop_button.disabled = True
         self._running_buttons(paused=None)
-        if handle.result is not None:
+        if handle.result is None:
+            self.results.end_live()  # the live raster goes back to the result the tabs show
+        else:
             t0 = time.perf_counter()
             if self._guard(self.results.show, handle.result) and self.results.stamp:
                 self.export_menu.result_shown(self.results.stamp.project,

@@ -80,3 +80,27 @@ def header_html(stamp: ResultStamp | None, document: dict | None,
             f'data-project="{html.escape(stamp.project, quote=True)}" '
             f'data-stale="{str(stale).lower()}"><b>{html.escape(stamp.header(duration_ms, status))}'
             f'</b> {badge}</div>')
+
+
+def live_header_html(running: ResultStamp, t_ms: float, requested_ms: float | None,
+                     spikes: int, shown: ResultStamp | None,
+                     shown_ms: float | None = None) -> str:
+    """The header while a run goes on: what the live raster shows, and what the other tabs do.
+
+    The raster and rates are redrawn from ``running``'s spikes so far; every other view still
+    holds the result of ``shown`` (None: no result yet) until ``running`` pauses or ends.
+    ``data-run`` stays the shown result's run, ``data-live-run`` is the running one.
+    """
+    end = f" of {requested_ms:g}" if requested_ms else ""
+    others = (f"Summary, Traces and the other tabs still show {shown.header(shown_ms)} until "
+              f"it ends." if shown is not None else
+              "the other tabs fill in when it ends.")
+    text = (f"{running.header()}: running, t = {t_ms:,.1f}{end} ms. The raster and rates show "
+            f"its {spikes:,} spikes so far; {others}")
+    return (f'<div class="ss-result-header" data-testid="result-header" '
+            f'data-run="{shown.run if shown is not None else ""}" data-live="true" '
+            f'data-live-run="{running.run}" data-stale="false" '
+            f'data-project="{html.escape(running.project, quote=True)}">'
+            f'<span class="ss-live-badge" data-testid="live-badge" style="background:#e7f3ff;'
+            f'color:#134e8a;border:1px solid #9cc3ee;border-radius:10px;padding:1px 8px;'
+            f'margin-right:8px;font-size:12px">live</span>{html.escape(text)}</div>')

@@ -26,7 +26,12 @@ from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
-from workbench.result_stamp import ResultStamp, document_revision, header_html
+from workbench.result_stamp import (
+    ResultStamp,
+    document_revision,
+    header_html,
+    live_header_html,
+)
 from workbench.run_snapshot import result_populations
 from workbench.style import html_pane, markdown_html, text_html
 from workbench.view_protocol import ResultView
@@ -50,6 +55,8 @@ class ResultsView(pn.viewable.Viewer):
         self.stamp: ResultStamp | None = None
         self._pending: ResultStamp | None = None
         self._pending_document: dict | None = None
+        #: While a run is drawn live: (its stamp, t_ms, spikes so far, requested ms).
+        self._live: tuple[ResultStamp, float, int, float | None] | None = None
         #: The project document the shown result was run from (the report describes it).
         self.run_document: dict | None = None
         self._document: dict | None = None
@@ -120,6 +127,11 @@ class ResultsView(pn.viewable.Viewer):
 
     def _show_header(self) -> None:
         r = self.result
+        if self._live is not None:
+            stamp, t_ms, spikes, requested = self._live
+            self.header.object = live_header_html(stamp, t_ms, requested, spikes, self.stamp,
+                                                  r.duration_ms if r is not None else None)
+            return
         self.header.object = header_html(self.stamp, self._document,
                                          r.duration_ms if r is not None else None,
                                          r.status if r is not None else "completed")
@@ -204,7 +216,7 @@ class ResultsView(pn.viewable.Viewer):
         emptied on the session's next tick, because a button callback does not hold the
         document lock that changes of plain Bokeh models need.
         """
-        self.result = self.stamp = self._pending = None
+        self.result = self.stamp = self._pending = self._live = None
         self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
@@ -237,20 +249,13 @@ class ResultsView(pn.viewable.Viewer):
         if stamp is None:
             return False
         self.result, self.stamp = result, stamp
+        self._live = None
         if stamp is self._pending:
             self.run_document = self._pending_document
-        if len(self.activity) == 1:
-            self.activity.extend([self.raster, self.rates])
-        # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
-        sizes, every = result_populations(result, stamp.record_spikes)
+        sizes, every = self._draw_activity(result, stamp)
         self.pick_population.options = list(sizes)
         self._name_exports(stamp)
-        self.raster.param.update(spikes=result.spikes, sizes=sizes,
-                                 duration_ms=max(result.duration_ms, result.dt_ms))
         if result.duration_ms > 0:
-            bin_ms = max(1.0, result.duration_ms / 200)
-            self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
-                                                bin_ms=bin_ms)
             summary = population_summary(result.spikes, every, result.duration_ms)
             summary["recorded"] = summary["population"].astype(str).isin(sizes)
             self.summary.summary = summary
@@ -265,6 +270,36 @@ class ResultsView(pn.viewable.Viewer):
                 self._give(view)
         self._show_lazy(self.tabs.active)
         return True
+
+    def _draw_activity(self, result: SimulationResult, stamp: ResultStamp
+                       ) -> tuple[dict[str, int], dict[str, int]]:
+        """Raster and rates of ``result``; returns its raster and spiking populations."""
+        if len(self.activity) == 1:
+            self.activity.extend([self.raster, self.rates])
+        # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
+        sizes, every = result_populations(result, stamp.record_spikes)
+        self.raster.param.update(spikes=result.spikes, sizes=sizes,
+                                 duration_ms=max(result.duration_ms, result.dt_ms))
+        if result.duration_ms > 0:
+            bin_ms = max(1.0, result.duration_ms / 200)
+            self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
+                                                bin_ms=bin_ms)
+        return sizes, every
+
+    def end_live(self) -> None:
+        """The run shown live ended without a result to show (it failed or was refused):
+        the raster and rates go back to the result the other tabs show."""
+        if self._live is None:
+            return
+        self._live = None
+        if self.result is not None and self.stamp is not None:
+            self._draw_activity(self.result, self.stamp)
+            self._name_exports(self.stamp)
+        else:
+            self.raster.param.update(spikes=None, sizes={}, duration_ms=None)
+            self.rates.rates = None
+        self.status.object = self._status_html()
+        self._show_header()
 
     def show_live(self, spikes, t_ms: float) -> None:
         """While the run started last goes on: the raster and rates of its spikes so far.
@@ -283,6 +318,14 @@ class ResultsView(pn.viewable.Viewer):
             self.activity.extend([self.raster, self.rates])
         self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
         self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
+        # The header and the status line say the raster is this run's so far, and that the
+        # other tabs still hold the previous result.
+        self.raster.export_name = file_stem(stamp.project, stamp.run, "raster-so-far")
+        self.rates.export_name = file_stem(stamp.project, stamp.run, "rates-so-far")
+        self._live = (stamp, float(t_ms), len(spikes),
+                      doc.get("simulation", {}).get("duration_ms"))
+        self.status.object = self._live_status_html()
+        self._show_header()
 
     def _name_exports(self, stamp: ResultStamp) -> None:
         """Downloads (CSV, plot images) are named after the project and the run."""
@@ -336,6 +379,14 @@ class ResultsView(pn.viewable.Viewer):
                 f'<b><span class="ss-result-spikes">{len(r.spikes):,}</span> spikes</b> in '
                 f'{r.duration_ms:g} ms of model time{state.get(r.status, "")} &middot; '
                 f'{per_pop} &middot; computed in {r.wall_time_s:.2f} s</div>')
+
+    def _live_status_html(self) -> str:
+        stamp, t_ms, spikes, _ = self._live
+        return (f'<div class="ss-result" data-testid="result-status" data-spikes="{spikes}" '
+                f'data-status="running" data-live-run="{stamp.run}"><b>'
+                f'<span class="ss-result-spikes">{spikes:,}</span> spikes</b> so far in run '
+                f'{stamp.run} (t = {t_ms:,.1f} ms), drawn live while it runs: the full '
+                f'result replaces them when it pauses or ends.</div>')
 
     @staticmethod
     def _neuron_hint() -> str:

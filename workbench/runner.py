@@ -32,6 +32,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from engine.analysis import empty_spikes
 from engine.limits import RunLimits
 from engine.progress import Progress
 
@@ -78,6 +82,21 @@ class RunHandle:
     @property
     def paused(self) -> bool:
         return self.state == "paused"
+
+    def live_spikes(self) -> tuple[pd.DataFrame, int]:
+        """The spikes streamed so far as a spikes DataFrame, and how many parts it holds.
+
+        The supervisor thread appends parts meanwhile: the parts counted are the ones in the
+        frame, so a caller can tell whether new ones arrived since.
+        """
+        parts = list(self.live)
+        if not parts:
+            return empty_spikes(self.live_nodes), 0
+        times, nodes, neurons = (np.concatenate([part[i] for part in parts]) for i in range(3))
+        return pd.DataFrame({
+            "time_ms": times,
+            "population": pd.Categorical.from_codes(nodes, categories=self.live_nodes),
+            "neuron": neurons}), len(parts)
 
     def pause(self) -> None:
         """Pause a running run at its next chunk (its state stays in the worker)."""
