@@ -242,6 +242,21 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
         page.wait_for_timeout(300)
         watch.check(f"tab {title}")
 
+    # Pin the run, run again and compare: the project's name is in every run's header.
+    page.locator(".ss-pin button").click()
+    page.locator("[data-testid='pin-status'][data-run='1']").wait_for()
+    assert NAME in page.get_by_test_id("pin-status").inner_text()
+    before = app.handle
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.handle is not before and app.handle.done
+               and app.results.result is app.handle.result, timeout=120,
+               message="second run shown")
+    _tab(page, "Compare")
+    status = page.locator("[data-testid='compare-status'][data-state='compared']")
+    status.wait_for()
+    assert NAME in status.inner_text()
+    watch.check("compare tab")
+
     _tab(page, "Energy")
     profile_select = page.locator(".ss-energy-controls select").first
     profile_select.wait_for()
