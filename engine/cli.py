@@ -229,7 +229,8 @@ def _compress(args: argparse.Namespace) -> int:
     from engine.project import save_project
 
     project = load_project(args.project)
-    settings = CompressionSettings(weight_bits=args.weight_bits, prune=args.prune,
+    settings = CompressionSettings(weight_bits=args.weight_bits,
+                                   weight_scale=args.weight_scale, prune=args.prune,
                                    prune_idle=args.prune_idle,
                                    spike_time_bits=args.spike_time_bits)
     calibration = load_dataset(args.calibration) if args.calibration else None
@@ -351,6 +352,9 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     comp.add_argument("--out", required=True, help="compressed project JSON file to write")
     comp.add_argument("--weight-bits", type=int, default=None,
                       help="per-layer symmetric weight quantisation to K bits (2..8)")
+    comp.add_argument("--weight-scale", default="max",
+                      help="scale of a quantised layer: max (the largest weight kept exactly) "
+                           "or mse (least squared rounding error; clips the largest)")
     comp.add_argument("--prune", type=float, default=0.0,
                       help="fraction in [0, 1) of each projection's synapses to remove, "
                            "smallest |w| first")

@@ -25,6 +25,7 @@ from engine.compression import (
     size_breakdown,
 )
 from engine.compression.layers import block_pairs, layers_of
+from engine.compression.quantise import layer_scale, quantise
 from engine.datasets import Dataset, digits_split
 from engine.energy import FIGURE_NAMES, edit_profile, load_profiles
 from engine.errors import SpikeStudioError
@@ -73,9 +74,11 @@ def _tiny(samples: np.ndarray, hidden: np.ndarray, out: np.ndarray, *,
 
 
 # ------------------------------------------------------------------ quantisation
-@pytest.mark.parametrize("bits", [2, 3, 4, 6, 8])
-def test_quantised_weights_lie_on_a_symmetric_grid_of_at_most_2k_values(mlp, bits):
-    compressed, report = compress(mlp, CompressionSettings(weight_bits=bits))
+@pytest.mark.parametrize("bits, scale", [(2, "max"), (3, "max"), (4, "max"), (6, "max"),
+                                         (8, "max"), (2, "mse"), (4, "mse")])
+def test_quantised_weights_lie_on_a_symmetric_grid_of_at_most_2k_values(mlp, bits, scale):
+    compressed, report = compress(mlp, CompressionSettings(weight_bits=bits,
+                                                           weight_scale=scale))
     top = q_max(bits)
     for layer, row in zip(layers_of(compressed), report.layers, strict=True):
         values = np.concatenate([v.ravel() for v in _layer_values(compressed, layer)])
@@ -91,6 +94,17 @@ def test_quantised_weights_lie_on_a_symmetric_grid_of_at_most_2k_values(mlp, bit
         assert np.unique(run).size == row.distinct_values <= 2 ** bits - 1
         assert grid_bits(run) is not None and grid_bits(run) <= bits
     assert report.synapses_after < report.synapses_before  # small weights rounded to 0
+
+
+def test_the_mse_scale_clips_the_largest_weights_for_a_smaller_error(mlp):
+    w = np.asarray(mlp.network.projection("input_layer1_exc").connectivity["weights"])
+    w = w[w != 0]
+    for bits in (2, 3, 4):
+        top, mse = layer_scale([w], bits), layer_scale([w], bits, "mse")
+        assert mse <= top
+        assert np.sum((quantise(w, mse, bits) - w) ** 2) <= np.sum(
+            (quantise(w, top, bits) - w) ** 2)
+    assert layer_scale([w], 2, "mse") < 0.9 * layer_scale([w], 2)
 
 
 def test_unquantised_weights_are_on_no_grid(mlp):
@@ -290,6 +304,7 @@ def test_pareto_front_keeps_the_undominated_points():
     ({"prune": 1.0}, "--prune"), ({"prune": -0.1}, "--prune"),
     ({"prune": float("nan")}, "--prune"), ({"spike_time_bits": 0}, "--spike-time-bits"),
     ({"spike_time_bits": 9}, "--spike-time-bits"), ({"prune_idle": 1}, "--prune-idle"),
+    ({"weight_scale": "min"}, "--weight-scale"),
 ])
 def test_bad_settings_name_their_flag(kwargs, flag):
     with pytest.raises(SpikeStudioError, match=flag):

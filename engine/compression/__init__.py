@@ -18,6 +18,7 @@ from engine.compression.quantise import grid_bits, q_max
 from engine.compression.settings import (
     SPIKE_TIME_BITS,
     WEIGHT_BITS,
+    WEIGHT_SCALES,
     CompressionReport,
     CompressionSettings,
     LayerRow,
@@ -33,8 +34,9 @@ from engine.compression.sweep import (
 )
 
 __all__ = [
-    "DEFAULT_SWEEP", "SPIKE_TIME_BITS", "WEIGHT_BITS", "CompressionPoint", "CompressionReport",
-    "CompressionSettings", "LayerRow", "LayerSize", "PopulationRow", "ProgressCallback",
-    "compress", "default_calibration", "evaluate_settings", "grid_bits", "hidden_populations",
-    "measure", "model_size_bytes", "pareto_front", "q_max", "size_breakdown",
+    "DEFAULT_SWEEP", "SPIKE_TIME_BITS", "WEIGHT_BITS", "WEIGHT_SCALES", "CompressionPoint",
+    "CompressionReport", "CompressionSettings", "LayerRow", "LayerSize", "PopulationRow",
+    "ProgressCallback", "compress", "default_calibration", "evaluate_settings", "grid_bits",
+    "hidden_populations", "measure", "model_size_bytes", "pareto_front", "q_max",
+    "size_breakdown",
 ]

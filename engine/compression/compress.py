@@ -165,7 +165,7 @@ def _compress_weights(doc: dict, project: Project, blocks: dict, settings: Compr
                 scalars[j] = float(p.weight)
         if bits:
             scale = layer_scale([*matrices.values(), np.asarray(list(scalars.values()))],
-                                bits)
+                                bits, settings.weight_scale)
             scales[layer.label] = (bits, scale)
             matrices = {j: quantise(w, scale, bits) for j, w in matrices.items()}
             scalars = {j: float(quantise(np.asarray(w), scale, bits)) for j, w in

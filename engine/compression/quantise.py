@@ -2,9 +2,10 @@
 
 K bits hold the integers ``q`` in ``[-(2**(K-1) - 1), 2**(K-1) - 1]`` (the symmetric range:
 -2**(K-1) is left out so that +w and -w are both representable); a weight is ``q * scale``
-with one ``scale = max|w| / (2**(K-1) - 1)`` per layer, so the layer's largest weight is
-kept exactly and the layer holds at most ``2**K - 1`` distinct values, 0 (no synapse)
-included.
+with one scale per layer, so the layer holds at most ``2**K - 1`` distinct values, 0 (no
+synapse) included. The ``max`` scale ``max|w| / (2**(K-1) - 1)`` keeps the largest weight
+exactly; the ``mse`` scale trades clipping of the largest weights for finer steps (at 2
+bits, the max scale rounds every weight below half the largest to 0).
 """
 
 from __future__ import annotations
@@ -24,10 +25,28 @@ def q_max(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
-def layer_scale(arrays: list[np.ndarray], bits: int) -> float:
-    """The layer's step: its largest magnitude over the largest code (0: an empty layer)."""
-    largest = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
-    return largest / q_max(bits)
+#: Candidate ``mse`` scales, as fractions of the ``max`` scale.
+MSE_FRACTIONS = np.linspace(0.05, 1.0, 96)
+
+
+def layer_scale(arrays: list[np.ndarray], bits: int, method: str = "max") -> float:
+    """The layer's step (0: an empty layer).
+
+    ``max``: the largest magnitude over the largest code. ``mse``: of the
+    :data:`MSE_FRACTIONS` of that, the one whose quantisation of the layer's synapses (its
+    non-zero weights) has the least squared error (the largest fraction on a tie).
+    """
+    weights = np.concatenate([np.ravel(a) for a in arrays] + [np.empty(0)])
+    weights = weights[weights != 0]
+    if not weights.size:
+        return 0.0
+    top = float(np.max(np.abs(weights))) / q_max(bits)
+    if method == "max":
+        return top
+    errors = [float(np.sum((quantise(weights, f * top, bits) - weights) ** 2))
+              for f in MSE_FRACTIONS]
+    best = min(range(len(errors)), key=lambda i: (errors[i], -i))
+    return float(MSE_FRACTIONS[best] * top)
 
 
 def quantise(values: np.ndarray, scale: float, bits: int) -> np.ndarray:

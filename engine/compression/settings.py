@@ -16,6 +16,9 @@ from engine.errors import SpikeStudioError
 WEIGHT_BITS = range(2, 9)
 #: Latency-code precisions (2**K spike times per window).
 SPIKE_TIME_BITS = range(1, 9)
+#: How a layer's scale is chosen: ``max`` keeps the largest weight exactly, ``mse`` clips
+#: the largest weights to minimise the squared rounding error of the layer.
+WEIGHT_SCALES = ("max", "mse")
 
 
 def _flag(name: str) -> str:
@@ -36,9 +39,13 @@ class CompressionSettings:
     weight_bits
         Per-layer symmetric quantisation to K bits (2..8): every weight of a layer (the
         projections from one node to one population) becomes ``q * scale`` with integer
-        ``q`` in ``[-(2**(K-1) - 1), 2**(K-1) - 1]`` and ``scale = max|w| / (2**(K-1) - 1)``,
-        so a layer holds at most ``2**K - 1`` distinct values (0 included). None keeps the
-        weights as they are (float32 in a run).
+        ``q`` in ``[-(2**(K-1) - 1), 2**(K-1) - 1]``, so a layer holds at most ``2**K - 1``
+        distinct values (0 included). None keeps the weights as they are (float32 in a run).
+    weight_scale
+        ``max``: ``scale = max|w| / (2**(K-1) - 1)`` (the largest weight is kept exactly,
+        weights below half a step become 0); ``mse``: the scale (a fraction of that one)
+        that minimises the layer's squared rounding error, clipping the largest weights to
+        the top code (:func:`engine.compression.quantise.layer_scale`).
     prune
         Fraction of each projection's synapses removed, smallest ``|w|`` first, in [0, 1).
     prune_idle
@@ -49,6 +56,7 @@ class CompressionSettings:
     """
 
     weight_bits: int | None = None
+    weight_scale: str = "max"
     prune: float = 0.0
     prune_idle: bool = False
     spike_time_bits: int | None = None
@@ -58,6 +66,9 @@ class CompressionSettings:
         if bits is not None and not (_whole(bits) and bits in WEIGHT_BITS):
             raise SpikeStudioError(f"{_flag('weight_bits')}: must be a whole number from "
                                    f"{WEIGHT_BITS[0]} to {WEIGHT_BITS[-1]}, got {bits!r}")
+        if self.weight_scale not in WEIGHT_SCALES:
+            raise SpikeStudioError(f"{_flag('weight_scale')}: must be one of "
+                                   f"{', '.join(WEIGHT_SCALES)}, got {self.weight_scale!r}")
         prune = self.prune
         if isinstance(prune, bool) or not isinstance(prune, (int, float)) \
                 or not math.isfinite(prune) or not 0.0 <= prune < 1.0:
@@ -80,8 +91,10 @@ class CompressionSettings:
                 and self.spike_time_bits is None)
 
     def label(self) -> str:
-        """Short text for plots and tables, e.g. ``4-bit, prune 50 %, idle``."""
-        parts = [f"{self.weight_bits}-bit" if self.weight_bits else "float32"]
+        """Short text for plots and tables, e.g. ``4-bit, prune 50 %, idle`` (``4-bit mse``
+        with the ``mse`` scale)."""
+        scale = " mse" if self.weight_scale == "mse" else ""
+        parts = [f"{self.weight_bits}-bit{scale}" if self.weight_bits else "float32"]
         if self.prune:
             parts.append(f"prune {self.prune * 100:g} %")
         if self.prune_idle:

@@ -24,10 +24,11 @@ from engine.limits import RunLimits, RunStopped, StopCheck
 from engine.project import Project
 from engine.simulator import CancelCheck, simulate
 
-#: The sweep of the benchmark and the workbench's default: precision alone, pruning alone,
-#: idle-neuron pruning, and combinations.
+#: The sweep of the benchmark and the workbench's default: precision alone (both scales),
+#: pruning alone, idle-neuron pruning, and combinations.
 DEFAULT_SWEEP: tuple[CompressionSettings, ...] = (
     *(CompressionSettings(weight_bits=b) for b in (8, 6, 4, 3, 2)),
+    *(CompressionSettings(weight_bits=b, weight_scale="mse") for b in (4, 3, 2)),
     *(CompressionSettings(prune=f) for f in (0.5, 0.8, 0.9)),
     CompressionSettings(prune_idle=True),
     *(CompressionSettings(weight_bits=4, prune=f) for f in (0.5, 0.8, 0.9)),
