@@ -129,14 +129,18 @@ def markdown(points: list[CompressionPoint], load: float, wall: float, n_test: i
         f"{wall:.0f} s. The converted sample MLP (64-100-10 IF, rate input, 100 ms per image, "
         f"dt = 1 ms) on the first {n_test:,} held-out digits; idle pruning calibrated on the "
         f"797 training digits. Quantisation: per layer (source -> target), symmetric, "
-        f"scale = max|w| / (2^(K-1) - 1), biases (constant-current projections) included. "
+        f"biases (constant-current projections) included; scale max|w| / (2^(K-1) - 1) "
+        f"(\"K-bit\": the largest weight exact, smaller ones may round to 0) or the scale "
+        f"of least squared rounding error (\"K-bit mse\": clips the largest weights). "
         f"Pruning: per projection, smallest |w| first. Size: what a deployment stores "
         f"(`engine/compression/size.py`: weights at their bits plus a 32-bit scale per "
         f"quantised layer, dense or sparse (CSR with index costs), whichever is smaller, "
         f"plus neuron parameters). Energy: the run's counts x each profile's per-operation "
         f"figures (`engine.evaluation.evaluate`); the per-operation figures do not depend on "
         f"the weight precision, so quantisation saves energy here only through fewer "
-        f"events (weights rounded to 0 are no synapses).", "",
+        f"events (weights rounded to 0 are no synapses). Every run presents the same "
+        f"Poisson input spikes (one seed): differences of a few tenths of a point are "
+        f"real for this seed but would move with another.", "",
         *table(points), "",
         *targets(points), "",
         f"Pareto front (accuracy vs energy on {FRONT_PROFILE}): "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -287,6 +288,19 @@ def test_sweep_points_are_counts_times_per_operation_energies(mlp):
     json.dumps([p.to_dict() for p in points])
 
 
+def test_a_cancelled_sweep_returns_the_points_finished(mlp):
+    stop = threading.Event()
+
+    def progress(fraction, text):
+        if text.startswith("4-bit"):
+            stop.set()
+
+    points = evaluate_settings(mlp, [CompressionSettings(weight_bits=4),
+                                     CompressionSettings(weight_bits=3)], digits_split()[1],
+                               samples=10, progress=progress, cancel=stop)
+    assert [p.label for p in points] == ["float32"]
+
+
 def test_pareto_front_keeps_the_undominated_points():
     def point(acc, energy):
         return CompressionPoint(CompressionSettings(), acc, 0.0, {"p": energy}, 1, 1, 1)
@@ -320,6 +334,12 @@ def test_settings_that_do_not_apply_are_refused(mlp):
         compress(mlp, CompressionSettings(spike_time_bits=3))
     with pytest.raises(SpikeStudioError, match="--samples"):
         compress(mlp, CompressionSettings(prune_idle=True), samples=0)
+    runs = []
+    with pytest.raises(SpikeStudioError, match="--spike-time-bits"):  # before any run
+        evaluate_settings(mlp, [CompressionSettings(weight_bits=4),
+                                CompressionSettings(spike_time_bits=2)], digits_split()[1],
+                          samples=5, progress=lambda f, t: runs.append(t))
+    assert runs == []
 
 
 def test_a_too_large_matrix_is_refused_naming_the_projection():

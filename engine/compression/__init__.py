@@ -13,7 +13,7 @@ runs like any other.
 """
 
 from engine.compression.calibration import default_calibration, hidden_populations
-from engine.compression.compress import ProgressCallback, compress
+from engine.compression.compress import ProgressCallback, check_applicable, compress
 from engine.compression.quantise import grid_bits, q_max
 from engine.compression.settings import (
     SPIKE_TIME_BITS,
@@ -36,7 +36,7 @@ from engine.compression.sweep import (
 __all__ = [
     "DEFAULT_SWEEP", "SPIKE_TIME_BITS", "WEIGHT_BITS", "WEIGHT_SCALES", "CompressionPoint",
     "CompressionReport", "CompressionSettings", "LayerRow", "LayerSize", "PopulationRow",
-    "ProgressCallback", "compress", "default_calibration", "evaluate_settings", "grid_bits",
-    "hidden_populations", "measure", "model_size_bytes", "pareto_front", "q_max",
-    "size_breakdown",
+    "ProgressCallback", "check_applicable", "compress", "default_calibration",
+    "evaluate_settings", "grid_bits", "hidden_populations", "measure", "model_size_bytes",
+    "pareto_front", "q_max", "size_breakdown",
 ]

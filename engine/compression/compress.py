@@ -81,7 +81,7 @@ def compress(project: Project, settings: CompressionSettings, *,
     engine.limits.RunStopped
         When a calibration run was cancelled or ran out of time.
     """
-    _check_applicable(project, settings, samples)
+    check_applicable(project, settings, samples)
     report = CompressionReport(settings)
     blocks0 = synapse_blocks(project)
     doc = project.to_dict()
@@ -112,8 +112,17 @@ def _notify(progress: ProgressCallback | None, fraction: float, text: str) -> No
         progress(fraction, text)
 
 
-def _check_applicable(project: Project, settings: CompressionSettings,
-                      samples: int | None) -> None:
+def check_applicable(project: Project, settings: CompressionSettings,
+                     samples: int | None = None) -> None:
+    """Refuse settings this project cannot take (before any work is done).
+
+    Raises
+    ------
+    SpikeStudioError
+        Naming the setting and its CLI flag: ``samples`` below 1, ``spike_time_bits``
+        without a latency encoder, ``prune_idle`` without exactly one dataset encoder or
+        without a hidden population.
+    """
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int)
                                 or samples < 1):
         raise SpikeStudioError(f"samples (--samples): must be a whole number >= 1, got "

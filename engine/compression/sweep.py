@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.build import synapse_blocks
-from engine.compression.compress import ProgressCallback, compress
+from engine.compression.compress import ProgressCallback, check_applicable, compress
 from engine.compression.layers import synapse_count
 from engine.compression.settings import CompressionReport, CompressionSettings
 from engine.compression.size import model_size_bytes
@@ -147,8 +147,18 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
     list of CompressionPoint
         The uncompressed baseline first, then one point per setting, in order (fewer when
         cancelled).
+
+    Raises
+    ------
+    SpikeStudioError
+        Before anything runs, when a setting does not apply to the project
+        (:func:`~engine.compression.compress.check_applicable`).
+    engine.limits.RunStopped
+        When a run hit the time or memory limit.
     """
     settings_list = [CompressionSettings(), *settings_list]
+    for settings in settings_list:  # refuse a setting that does not apply before any run
+        check_applicable(project, settings, samples)
     output = output or output_population(project)
     total = len(settings_list)
     points: list[CompressionPoint] = []
