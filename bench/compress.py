@@ -108,7 +108,7 @@ def targets(points: list[CompressionPoint]) -> list[str]:
         f"price a synaptic event per presynaptic spike and synapse, delivered to the target; "
         f"a silent neuron's outgoing synapses never carried an event, so removing it saves "
         f"only the events *into* it (its share of its layer's fan-in) and its neuron "
-        f"updates: the saving is about the fraction of silent neurons ({silent / hidden:.0%} "
+        f"updates: the saving is about the fraction of silent neurons ({_pct(silent / hidden)} "
         f"of the hidden layer here). A 63 % saving would need about 63 % of the neurons "
         f"silent on the whole calibration set, which a converted ReLU network with 100 "
         f"hidden units trained on digits does not have.",
