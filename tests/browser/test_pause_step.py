@@ -123,11 +123,13 @@ def test_the_raster_grows_while_the_run_goes_on(served, goto_app, wait_until):
     wait_until(lambda: live_spikes() > first, timeout=30, message="the raster grew")
     assert app.results.rates.rates is not None
     page.locator(".ss-spike-count").first.wait_for(state="attached")
-    # The header says the raster is this run so far (no other result exists yet).
+    # The header says the raster is this run so far (no other result exists yet); generous
+    # timeouts for the same reason as below.
     live = page.locator("[data-testid='result-header'][data-live='true'][data-live-run='1']")
-    live.wait_for()
-    assert "fill in when it ends" in live.inner_text()
-    page.locator("[data-testid='result-status'][data-status='running']").wait_for()
+    live.wait_for(timeout=60_000)
+    assert "fill in when it ends" in live.inner_text(timeout=60_000)
+    page.locator("[data-testid='result-status'][data-status='running']").wait_for(
+        timeout=60_000)
     # (a generous timeout: redraws every 0.4 s keep a loaded 2-core machine's browser busy)
     page.locator(".ss-stop button").click(timeout=60_000)
     wait_until(lambda: app.handle.done and app.results.result is app.handle.result,
