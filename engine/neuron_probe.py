@@ -30,7 +30,7 @@ from engine.results import TraceRecord
 from engine.simulator import CancelCheck, ProgressCallback, Simulation
 
 __all__ = ["NeuronProbe", "arrived_spikes", "current_inputs", "incoming_synapses",
-           "outgoing_synapses", "probe_neuron", "probe_traces"]
+           "outgoing_synapses", "probe_neuron", "probe_traces", "synapse_summary"]
 
 PROBE_MONITOR = "probe"
 
@@ -278,6 +278,37 @@ def arrived_spikes(incoming: pd.DataFrame, spikes: pd.DataFrame, duration_ms: fl
                              "pre": np.empty(0, np.int64), "weight": np.empty(0)})
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values("time_ms", kind="stable", ignore_index=True)
+
+
+def synapse_summary(synapses: pd.DataFrame,
+                    arrivals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per projection of a neuron's incoming or outgoing synapses.
+
+    Parameters
+    ----------
+    synapses
+        :func:`incoming_synapses` or :func:`outgoing_synapses`.
+    arrivals
+        :func:`arrived_spikes` of the incoming synapses, to count them per projection.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``projection``, ``source`` (incoming) or ``target`` (outgoing), ``receptor``,
+        ``plastic``, ``synapses``, ``weight_mean``, ``weight_min``, ``weight_max``,
+        ``delay_min_ms``, ``delay_max_ms`` and, with ``arrivals``, ``spikes`` (arrived).
+    """
+    end = "source" if "source" in synapses else "target"
+    out = synapses.groupby("projection", sort=False).agg(
+        **{end: (end, "first")}, receptor=("receptor", "first"), plastic=("plastic", "first"),
+        synapses=("synapse", "size"), weight_mean=("weight", "mean"),
+        weight_min=("weight", "min"), weight_max=("weight", "max"),
+        delay_min_ms=("delay_ms", "min"), delay_max_ms=("delay_ms", "max"),
+    ).reset_index()
+    if arrivals is not None:
+        counts = arrivals.groupby("projection", sort=False).size()
+        out["spikes"] = out["projection"].map(counts).fillna(0).astype(np.int64)
+    return out
 
 
 def _variables(project: Project, population: str, variables) -> tuple[str, list[str]]:

@@ -20,6 +20,7 @@ from engine.neuron_probe import (
     outgoing_synapses,
     probe_neuron,
     probe_traces,
+    synapse_summary,
 )
 from engine.neuron_stats import (
     input_current,
@@ -189,6 +190,24 @@ def test_spikes_arrive_one_step_after_their_delay_and_move_the_current_then():
     # Arrivals after the end of the run are left out.
     assert arrived_spikes(probe.incoming, result.spikes, 3.5, 0.1)["time_ms"].tolist() == \
         pytest.approx([2.1, 3.1])
+
+
+def test_synapse_summary_per_projection_by_hand():
+    proj = _hand()
+    result = simulate(proj)
+    probe = probe_neuron(proj, "p", 1)
+    arrived = arrived_spikes(probe.incoming, result.spikes, result.duration_ms, result.dt_ms)
+    inc = synapse_summary(probe.incoming, arrived)
+    assert inc["projection"].tolist() == ["a_p", "b_p"]
+    assert inc["source"].tolist() == ["a", "b"] and inc["synapses"].tolist() == [2, 1]
+    assert inc["weight_mean"].tolist() == [1.75, -3.0]
+    assert inc["weight_min"].tolist() == [1.5, -3.0] and inc["weight_max"].tolist() == [2.0, -3.0]
+    assert inc["delay_min_ms"].tolist() == pytest.approx([1.0, 0.5])
+    assert inc["spikes"].tolist() == [3, 1]
+    out = synapse_summary(probe.outgoing)
+    assert out["target"].tolist() == ["q"] and out["synapses"].tolist() == [2]
+    assert out["weight_mean"].iloc[0] == pytest.approx(0.45) and "spikes" not in out
+    assert synapse_summary(incoming_synapses(build(proj), "p", 0)).empty
 
 
 def test_an_encoder_has_synapses_but_no_traces():

@@ -1,4 +1,4 @@
-"""The result tabs: raster + rates, traces, summary, neuron detail, weights, energy, lab notes.
+"""The result tabs: raster + rates with the neuron panel, traces, summary, weights, energy, notes.
 
 Every view takes plain data from a :class:`~engine.results.SimulationResult`; analyses come
 from ``engine.analysis`` / ``engine.energy`` (no logic is re-implemented here). The raster owns
@@ -13,12 +13,7 @@ from typing import Any
 
 import panel as pn
 
-from engine.analysis import (
-    neuron_spike_times,
-    population_rates,
-    population_summary,
-    spike_train_cv,
-)
+from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
@@ -26,6 +21,7 @@ from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.traces import TracePlot, trace_items_from_frame
+from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import ResultStamp, document_revision, header_html
 from workbench.style import html_pane, markdown_html, text_html
 from workbench.view_protocol import ResultView
@@ -41,9 +37,12 @@ class ResultsView(pn.viewable.Viewer):
     :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line and
     the downloads) when the project is replaced; a header line names the run and says when the
     project has been edited since.
+
+    ``probe`` records a neuron again for the neuron panel (default: in a simulation worker,
+    :func:`workbench.runner.probe`).
     """
 
-    def __init__(self, **params: Any):
+    def __init__(self, probe: Prober | None = None, **params: Any):
         super().__init__(**params)
         self.result: SimulationResult | None = None
         self.stamp: ResultStamp | None = None
@@ -59,15 +58,10 @@ class ResultsView(pn.viewable.Viewer):
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
                                 title="Recorded traces (state monitors)")
         self.summary = SummaryTable()
-        self.neuron = html_pane(self._neuron_hint(), sizing_mode="stretch_width",
-                                css_classes=["ss-neuron"])
-        self.pick_population = pn.widgets.Select(label="Population", options=[], width=180,
-                                                 css_classes=["ss-pick-population"])
-        self.pick_neuron = pn.widgets.IntInput(label="Neuron index", value=0, start=0,
-                                               width=120, css_classes=["ss-pick-neuron"])
-        self.pick_button = pn.widgets.Button(label="Show neuron", width=120,
-                                             css_classes=["ss-pick-show"])
-        self.pick_button.on_click(lambda e: self._pick())
+        # The neuron panel sits beside the raster; choosing a neuron there selects it in
+        # the raster, and every selection (click, breakpoint, ranking) shows it there.
+        self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
+        self.neuron_panel.on_pick = self.raster.reveal
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
         self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
@@ -84,11 +78,12 @@ class ResultsView(pn.viewable.Viewer):
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
                                   sizing_mode="stretch_width")
+        self._activity_body = pn.Row(pn.Column(self.raster, self.rates,
+                                               sizing_mode="stretch_width"),
+                                     self.neuron_panel, sizing_mode="stretch_width")
         self.tabs = pn.Tabs(
             ("Activity", self.activity),
-            ("Traces", pn.Column(self.traces, pn.Row(self.pick_population, self.pick_neuron,
-                                                     self.pick_button, align="end"),
-                                 self.neuron, sizing_mode="stretch_width")),
+            ("Traces", pn.Column(self.traces, sizing_mode="stretch_width")),
             ("Summary", pn.Column(self.summary, sizing_mode="stretch_width")),
             ("Lab notes", pn.Column(self.lab, sizing_mode="stretch_width")),
             # Only the visible tab is laid out in the browser: rendering every result view at
@@ -209,8 +204,7 @@ class ResultsView(pn.viewable.Viewer):
         self.rates.rates = None
         self.summary.summary = None
         self.traces.traces = []
-        self.pick_population.options = []
-        self.neuron.object = self._neuron_hint()
+        self.neuron_panel.clear()
         for view in self.views:
             view.clear()
 
@@ -227,12 +221,12 @@ class ResultsView(pn.viewable.Viewer):
         if stamp is self._pending:
             self.run_document = self._pending_document
         if len(self.activity) == 1:
-            self.activity.extend([self.raster, self.rates])
+            self.activity.append(self._activity_body)
         recorded = recorded_populations(stamp.record_spikes, result.sizes)
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes = {node: size for node, size in result.sizes.items()
                  if node not in self._current_nodes(result) and node in recorded}
-        self.pick_population.options = list(sizes)
+        self.neuron_panel.set_result(result, self.run_document, sizes)
         self._name_exports(stamp)
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
@@ -248,7 +242,6 @@ class ResultsView(pn.viewable.Viewer):
         if self.tabs.active == _TRACES_TAB:
             self._show_traces()
         self.status.object = self._status_html()
-        self.neuron.object = self._neuron_hint()
         self.download_spikes.disabled = False
         self._show_header()
         for view in self.views:
@@ -271,7 +264,7 @@ class ResultsView(pn.viewable.Viewer):
         recorded = recorded_populations(stamp.record_spikes, sizes)
         sizes = {node: size for node, size in sizes.items() if node in recorded}
         if len(self.activity) == 1:
-            self.activity.extend([self.raster, self.rates])
+            self.activity.append(self._activity_body)
         self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
         self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
 
@@ -328,45 +321,7 @@ class ResultsView(pn.viewable.Viewer):
                 f'{r.duration_ms:g} ms of model time{state.get(r.status, "")} &middot; '
                 f'{per_pop} &middot; computed in {r.wall_time_s:.2f} s</div>')
 
-    @staticmethod
-    def _neuron_hint() -> str:
-        return ('<p class="ss-hint">Click a row of the raster to inspect a neuron: its spikes, '
-                'rate and incoming projections. Traces exist for neurons recorded by a state '
-                'monitor (add one from the palette).</p>')
-
-    def _pick(self) -> None:
-        """Select a neuron by typed index (the same as clicking its raster row)."""
-        pop, n = self.pick_population.value, self.pick_neuron.value
-        size = (self.result.sizes.get(pop) if self.result is not None else None) or 0
-        if pop is None or n is None or not 0 <= n < size:
-            self.neuron.object = (f'<p class="ss-hint" data-testid="neuron-detail">Neuron '
-                                  f'index must be in [0, {max(size - 1, 0)}] for '
-                                  f'{text_html(str(pop))}.</p>')
-            return
-        self.raster.selected = {"population": pop, "neuron": int(n)}
-
     def _on_select(self, event) -> None:
         sel = event.new
-        r = self.result
-        if not sel or r is None:
-            return
-        pop, n = str(sel["population"]), int(sel["neuron"])
-        times = neuron_spike_times(r.spikes, pop, n)
-        rate = len(times) / max(r.duration_ms, 1e-9) * 1000.0
-        cv = spike_train_cv(times)
-        incoming = []
-        if self.document is not None:
-            for p in self.document["network"].get("projections", []):
-                if p["target"] == pop:
-                    incoming.append(f"<li><b>{text_html(p['id'])}</b> from "
-                                    f"{text_html(p['source'])} "
-                                    f"({text_html(p.get('receptor', 'exc'))}, "
-                                    f"{text_html(p['connectivity'].get('rule', ''))})</li>")
-        recorded = any(rec.population == pop and n in rec.neurons for rec in r.traces.values())
-        shown = ", ".join(f"{t:g}" for t in times[:30]) + (" ..." if len(times) > 30 else "")
-        self.neuron.object = (
-            f'<div data-testid="neuron-detail"><h4>{text_html(pop)}[{n}]</h4>'
-            f'<p>{len(times)} spikes, {rate:.2f} Hz, CV of ISI {cv:.2f}</p>'
-            f'<p>Spike times (ms): {shown or "none"}</p>'
-            f'<p>Incoming projections:</p><ul>{"".join(incoming) or "<li>none</li>"}</ul>'
-            f'<p>{"Its trace is shown above." if recorded else "Not recorded by a monitor: add it to a state monitor to see its trace."}</p></div>')  # noqa: E501
+        if sel and self.result is not None:
+            self.neuron_panel.show_neuron(str(sel["population"]), int(sel["neuron"]))

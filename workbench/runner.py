@@ -475,7 +475,8 @@ def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | No
 
 
 def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
-          cancel: threading.Event | None = None, pool_: WorkerPool | None = None) -> Any:
+          variables: list[str] | None = None, cancel: threading.Event | None = None,
+          pool_: WorkerPool | None = None) -> Any:
     """Record one neuron of a run again, in a worker (:func:`engine.neuron_probe.probe_neuron`).
 
     Blocks the calling thread (not a core) until the probe is back.
@@ -488,6 +489,8 @@ def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
         The neuron.
     duration_ms
         The model time that run reached.
+    variables
+        State variables to record (None: all of its model; ``[]``: only its synapses).
     cancel
         Set it to give up (the worker stops at its next chunk).
 
@@ -501,7 +504,7 @@ def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
         The probe failed or was stopped; the message is the user's.
     """
     request = {"population": str(population), "neuron": int(neuron),
-               "duration_ms": float(duration_ms)}
+               "duration_ms": float(duration_ms), "variables": variables}
     return _wait((pool_ or pool()).submit(document, probe=request), None, cancel)
 
 

@@ -10,8 +10,9 @@ Protocol over the duplex connection ``FD`` (pickled tuples; both ends are our ow
 server -> worker
     ``("run", document, limits)``: simulate the project document (a JSON-able dict) with
     ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``; with
-    ``limits["probe"]`` = ``{"population", "neuron", "duration_ms"}`` record that neuron
-    again instead (the result is an :class:`engine.neuron_probe.NeuronProbe`);
+    ``limits["probe"]`` = ``{"population", "neuron", "duration_ms", "variables"}``
+    record that neuron again instead (the result is an
+    :class:`engine.neuron_probe.NeuronProbe`);
     ``("cancel",)``: stop the current run at its next chunk (ignored when idle; a paused
     run ends with what it has);
     ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
@@ -241,7 +242,7 @@ def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str |
 
     request = limits["probe"]
     probe = probe_neuron(project, request["population"], int(request["neuron"]),
-                         duration_ms=request.get("duration_ms"),
+                         request.get("variables"), duration_ms=request.get("duration_ms"),
                          limits=RunLimits(max_memory_mb=limits.get("max_memory_mb"),
                                           max_wall_s=limits.get("max_wall_s")),
                          cancel=channel.cancel_requested, progress=channel.progress)
