@@ -221,10 +221,11 @@ def arrived_spikes(incoming: pd.DataFrame, spikes: pd.DataFrame, duration_ms: fl
                    dt_ms: float) -> pd.DataFrame:
     """The spikes that reached a neuron through its synapses, in time order.
 
-    A spike of a source neuron emitted at step ``k`` enters the target's synaptic current in
-    step ``k + d + 1`` (``d`` the synapse's delay in steps): that step's time is its arrival.
-    Only arrivals up to ``duration_ms`` count; sources whose spikes were not recorded
-    contribute nothing (see ``simulation.record_spikes``).
+    A spike emitted at ``t`` over a synapse with delay ``d`` increments the target's synaptic
+    current at ``t + d`` (docs/architecture.md): that is its arrival time. The step from
+    ``t + d`` to ``t + d + dt`` takes it in, so a recorded trace shows it from the sample at
+    ``t + d + dt`` on. Only arrivals the run took in (before ``duration_ms``) count; sources
+    whose spikes were not recorded contribute nothing (see ``simulation.record_spikes``).
 
     Parameters
     ----------
@@ -263,8 +264,8 @@ def arrived_spikes(incoming: pd.DataFrame, spikes: pd.DataFrame, duration_ms: fl
                                                                  count)
         sent_k = np.rint(t[idx] / dt_ms).astype(np.int64)
         delay_k = np.rint(syn["delay_ms"].to_numpy(np.float64) / dt_ms).astype(np.int64)
-        arrive_k = sent_k + delay_k[each] + 1
-        keep = arrive_k <= end_k
+        arrive_k = sent_k + delay_k[each]
+        keep = arrive_k < end_k
         parts.append(pd.DataFrame({
             "time_ms": arrive_k[keep] * dt_ms, "spike_ms": t[idx][keep],
             "projection": syn["projection"].to_numpy(object)[each][keep],

@@ -171,25 +171,26 @@ def test_incoming_and_outgoing_synapses_of_a_hand_built_network():
     assert current_inputs(proj, compiled, "q", 0).empty
 
 
-def test_spikes_arrive_one_step_after_their_delay_and_move_the_current_then():
+def test_spikes_arrive_after_their_delay_and_show_in_the_next_sample():
     proj = _hand()
     result = simulate(proj)
     probe = probe_neuron(proj, "p", 1)
     arrived = arrived_spikes(probe.incoming, result.spikes, result.duration_ms, result.dt_ms)
-    # a0 at 1.0 and a1 at 2.0, 5.0 (delay 1.0); b0 at 3.0 (delay 0.5): one step more each.
-    assert arrived["time_ms"].tolist() == pytest.approx([2.1, 3.1, 3.6, 6.1])
+    # a0 at 1.0 and a1 at 2.0, 5.0 (delay 1.0); b0 at 3.0 (delay 0.5).
+    assert arrived["time_ms"].tolist() == pytest.approx([2.0, 3.0, 3.5, 6.0])
     assert arrived["spike_ms"].tolist() == pytest.approx([1.0, 2.0, 3.0, 5.0])
     assert arrived["source"].tolist() == ["a", "a", "b", "a"]
     assert arrived["pre"].tolist() == [0, 1, 0, 1]
     assert arrived["weight"].tolist() == [1.5, 2.0, -3.0, 2.0]
     i_exc = probe.traces.values["i_exc"][:, 0]
     i_inh = probe.traces.values["i_inh"][:, 0]
+    # The current jumps at the arrival; the first sample after it shows the jump.
     jumps = np.flatnonzero(np.diff(i_exc) > 0) + 1
     assert (jumps * 0.1).tolist() == pytest.approx([2.1, 3.1, 6.1])
     assert np.flatnonzero(i_inh < 0)[0] * 0.1 == pytest.approx(3.6)
-    # Arrivals after the end of the run are left out.
+    # Arrivals the run did not take in (at or after its end) are left out.
     assert arrived_spikes(probe.incoming, result.spikes, 3.5, 0.1)["time_ms"].tolist() == \
-        pytest.approx([2.1, 3.1])
+        pytest.approx([2.0, 3.0])
 
 
 def test_synapse_summary_per_projection_by_hand():
