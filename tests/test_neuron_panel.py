@@ -130,3 +130,17 @@ def test_clearing_the_result_forgets_the_neuron(shown):
     panel = view.neuron_panel
     assert not panel._cache and panel.result is None and panel.ranking.objects == []
     assert "ss-hint" in panel.header.object and len(panel.plots.lines["v"].data["t"]) == 0
+
+
+def test_a_new_live_run_empties_the_panel_until_its_result(shown):
+    view, result, _, doc = shown
+    view.raster.select_at(view.raster.index.row_y("pop", 4))
+    wait(lambda: 'data-state="recorded"' in _state(view))
+    view.run_started(doc)
+    view.show_live(result.spikes.iloc[:50], 20.0)
+    panel = view.neuron_panel
+    assert "The run is going on" in panel.header.object and panel.result is None
+    view.raster.select_at(view.raster.index.row_y("pop", 3))  # nothing to show yet
+    assert "The run is going on" in panel.header.object
+    assert view.show(result)
+    assert panel.result is result and len(panel.ranking.objects) > 0

@@ -43,8 +43,10 @@ from workbench.style import html_pane, text_html
 
 log = logging.getLogger(__name__)
 
-#: Probes kept per result (a long run's traces are large; older neurons are recorded again).
+#: Probes kept per result, and the most memory their traces may hold (a 100 s run's neuron
+#: is about 30 MB): older neurons are recorded again when shown again.
 CACHE_SIZE = 8
+CACHE_BYTES = 64 * 2**20
 #: Window of the spike-triggered average.
 STA_WINDOW_MS = 20.0
 #: Spike times listed in the header.
@@ -154,10 +156,19 @@ class NeuronPanel(pn.viewable.Viewer):
             self._cancel.set()
             self._cancel = None
 
-    def _show_hint(self) -> None:
-        self.header.object = self._hint()
+    def _show_hint(self, text: str | None = None) -> None:
+        self.header.object = text or self._hint()
         self.note.object = self.tables.object = ""
         self.plots.clear()
+
+    def run_going_on(self) -> None:
+        """A new run is drawn live: the panel waits for it (the spikes it would analyse are
+        the new run's, and its result is not there yet)."""
+        if self.result is None and self.shown is None:
+            return
+        self.clear()
+        self._show_hint('<p class="ss-hint" data-testid="neuron-detail">The run is going on: '
+                        'pause it, or wait for it to finish, to look at a neuron.</p>')
 
     @staticmethod
     def _hint() -> str:
@@ -283,7 +294,8 @@ class NeuronPanel(pn.viewable.Viewer):
             return  # another run is shown now
         if probe is not None:
             self._cache[key] = probe
-            while len(self._cache) > CACHE_SIZE:
+            while len(self._cache) > 1 and (len(self._cache) > CACHE_SIZE
+                                            or _cached_bytes(self._cache) > CACHE_BYTES):
                 self._cache.popitem(last=False)
         if token is not self._token or key != self.shown:
             return  # the user moved on (it is cached for when they come back)
@@ -389,6 +401,11 @@ def _table(summary, end: str, testid: str, count: str | None = None) -> str:
             + (f"<td>{row.spikes}</td>" if count else "") + "</tr>")
     return (f'<table class="ss-neuron-table" data-testid="{testid}">{head}{"".join(rows)}'
             f'</table>')
+
+
+def _cached_bytes(cache: OrderedDict) -> int:
+    return sum(sum(v.nbytes for v in p.traces.values.values()) + p.traces.time_ms.nbytes
+               for p in cache.values() if p.traces is not None)
 
 
 def _runner_probe(*args: Any, **kwargs: Any) -> NeuronProbe:

@@ -265,6 +265,7 @@ class ResultsView(pn.viewable.Viewer):
         sizes = {node: size for node, size in sizes.items() if node in recorded}
         if len(self.activity) == 1:
             self.activity.append(self._activity_body)
+        self.neuron_panel.run_going_on()
         self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
         self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
 
