@@ -148,6 +148,8 @@ def test_neuron_ticks_follow_the_zoom(spikes):
     ticks = raster.neuron_axis.major_label_overrides
     assert set(ticks.values()) <= {str(n) for n in range(29, 38)} and len(ticks) >= 4
     assert all(49 - float(k) == int(v) for k, v in ticks.items())
+    # The population's name stays in view, at the middle of its visible rows.
+    assert raster.population_axis.major_label_overrides == {16.0: "exc"}
 
 
 def test_reveal_selects_and_scrolls_to_a_hidden_row(spikes):

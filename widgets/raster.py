@@ -266,9 +266,6 @@ class RasterPlot(pn.viewable.Viewer):
         self.refresh()
 
     def _layout_rows(self, fig, index: RasterIndex) -> None:
-        centres = index.block_centres()
-        self._population_axis.ticker = FixedTicker(ticks=list(centres.values()))
-        self._population_axis.major_label_overrides = {v: k for k, v in centres.items()}
         for span in self._spans:
             span.visible = False
         for k, edge in enumerate(index.block_edges()):
@@ -293,11 +290,15 @@ class RasterPlot(pn.viewable.Viewer):
             self._quiet = False
 
     def _label_neurons(self, window) -> None:
-        """Neuron index ticks for the visible rows (after every zoom, with the redraw)."""
+        """Neuron index ticks for the visible rows, population names at the middle of what
+        shows of their bands (after every zoom, with the redraw)."""
         ticks = self._index.neuron_ticks(window[2], window[3],
                                          target=max(2, self.height // _TICK_PX))
         self._neuron_axis.update(ticker=FixedTicker(ticks=list(ticks)),
                                  major_label_overrides=ticks)
+        centres = self._index.block_centres(window[2], window[3])
+        self._population_axis.update(ticker=FixedTicker(ticks=list(centres.values())),
+                                     major_label_overrides={v: k for k, v in centres.items()})
 
     # ------------------------------------------------------------------ events
     def _schedule(self, *_args) -> None:

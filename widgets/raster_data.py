@@ -266,11 +266,17 @@ class RasterIndex:
         y, half = self.row_y(population, neuron), float(self.layout.row_heights[k]) / 2
         return y - half, y + half
 
-    def block_centres(self) -> dict[str, float]:
-        """y coordinate of the centre of each population's band (for axis labels)."""
+    def block_centres(self, y0: float | None = None,
+                      y1: float | None = None) -> dict[str, float]:
+        """y coordinate of the centre of each population's band (for axis labels); with a
+        window ``[y0, y1]``, of the visible part of each band that shows."""
         lay = self.layout
-        centres = lay.lows + lay.heights / 2
-        return {name: float(c) for name, c in zip(self.names, centres, strict=True)}
+        low, top = lay.lows, lay.lows + lay.heights
+        if y0 is not None and y1 is not None:
+            low, top = np.maximum(low, min(y0, y1)), np.minimum(top, max(y0, y1))
+        centres = (low + top) / 2
+        return {name: float(c) for name, c, lo, hi in zip(self.names, centres, low, top,
+                                                          strict=True) if hi > lo}
 
     def neuron_ticks(self, y0: float, y1: float, target: int = 8) -> dict[float, str]:
         """Axis ticks at round neuron indices of the rows visible in ``[y0, y1]``.
