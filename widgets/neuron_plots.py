@@ -17,7 +17,7 @@ from widgets.palette import PALETTE
 from widgets.traces import decimate_minmax
 
 #: Samples of a trace line sent to the browser (min/max decimated beyond).
-MAX_TRACE_POINTS = 8_000
+MAX_TRACE_POINTS = 3_000
 #: Incoming spikes drawn at most (evenly thinned beyond; the tables count them all).
 MAX_ARRIVALS = 20_000
 #: Lines of the currents plot: variable -> (label, colour).
