@@ -38,6 +38,27 @@ def dataset_node(project: Project, encoder: str | None = None):
     return nodes[0]
 
 
+def project_samples(project: Project, encoder: str | None = None) -> Dataset:
+    """The samples (and labels, -1 without) the project's dataset encoder presents."""
+    values = dataset_node(project, encoder).resolved_params()
+    x = np.asarray(values["samples"], np.float64)
+    return Dataset("project", x, np.asarray(values["labels"] or [-1] * len(x), np.int64))
+
+
+def output_population(project: Project) -> str:
+    """The readout population: the one named ``output``, else the only population nothing
+    projects from."""
+    net = project.network
+    if any(n.id == "output" and n.kind == "population" for n in net.nodes):
+        return "output"
+    sources = {p.source for p in net.projections}
+    sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
+    if len(sinks) != 1:
+        raise SpikeStudioError("output (--output): name the output population (neuron i = "
+                               "class i)")
+    return sinks[0]
+
+
 def windows_of(project: Project, encoder: str | None = None) -> DatasetWindows:
     """Presentation windows of the project's dataset encoder in its configured run."""
     node = dataset_node(project, encoder)
