@@ -38,7 +38,7 @@ from engine.neuron_stats import (
 )
 from engine.results import SimulationResult, TraceRecord
 from widgets.neuron_plots import NeuronPlots
-from widgets.session_thread import run_in_session
+from widgets.session_thread import held, run_in_session
 from workbench.style import html_pane, text_html
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,11 @@ class NeuronPanel(pn.viewable.Viewer):
     # ------------------------------------------------------------------ one neuron
     def show_neuron(self, population: str, neuron: int) -> None:
         """Show one neuron: statistics now, traces and synapses once recorded."""
+        # One patch for the browser (widgets.session_thread explains why).
+        with held(pn.state.curdoc):
+            self._show_neuron(population, neuron)
+
+    def _show_neuron(self, population: str, neuron: int) -> None:
         r = self.result
         if r is None or population not in r.sizes:
             return
