@@ -92,7 +92,7 @@ def test_hover_a_spike_click_it_and_see_its_neuron(served, goto_app, wait_until,
         page.mouse.up()
         wait_until(lambda span=span: raster.y_range.end - raster.y_range.start < span[1] / 2
                    and raster.x_range.end - raster.x_range.start < span[0] / 2,
-                   message="box zoom narrowed both axes")
+                   timeout=30, message="box zoom narrowed both axes")
     wait_until(lambda: raster.y_range.end - raster.y_range.start < 40, message="zoomed in")
     xs, x_end, ys, y_end = _ranges(page, raster)
     assert xs <= t <= x_end and ys <= y <= y_end
@@ -104,7 +104,8 @@ def test_hover_a_spike_click_it_and_see_its_neuron(served, goto_app, wait_until,
     assert all(raster.index.locate(float(k)) == (pop, int(v)) for k, v in labels.items())
 
     # Hover the spike: its population, index and time.
-    wait_until(lambda: len(raster.points_source.data["x"]) > 0, message="points redrawn")
+    wait_until(lambda: len(raster.points_source.data["x"]) > 0, timeout=30,
+               message="points redrawn")
     page.wait_for_timeout(400)  # the browser draws the new points
     sx, sy = _screen(page, fig, t, y)
     page.mouse.move(sx - 3, sy)
