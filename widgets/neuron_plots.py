@@ -2,7 +2,8 @@
 
 Plain data in (arrays and the DataFrames of :mod:`engine.neuron_probe`), Bokeh figures out.
 The figures are built once; new data replaces their sources, so a new neuron is one small
-patch for the browser. The time plots share the raster's time range.
+patch for the browser, and what would make the browser lay a figure out again (axis labels,
+tickers, titles) changes only when it must. The time plots share the raster's time range.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import panel as pn
-from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d
+from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Label, Range1d
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
@@ -124,6 +125,10 @@ class NeuronPlots(pn.viewable.Viewer):
         fig = _figure("Spike-triggered average of the net input", self.width, 150,
                       x_axis_label="time before the spike (ms)", y_axis_label="net input")
         fig.line("t", "v", source=self.sta_source, color="#333333", line_width=1.5)
+        # An annotation, not the title: changing it redraws the plot without a new layout.
+        self.sta_count = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
+                               text_font_size="8pt", text_color="#6b7685")
+        fig.add_layout(self.sta_count)
         fig.add_tools(HoverTool(tooltips=[("lag", "@t{0.0[0]} ms"), ("mean", "@v{0.000}")],
                                 mode="vline"))
         return fig
@@ -152,24 +157,28 @@ class NeuronPlots(pn.viewable.Viewer):
         top = float(np.nanmax(v)) if v is not None and len(v) else 0.0
         spikes = np.asarray(spike_times, dtype=np.float64)
         self.spike_marks.data = {"t": spikes, "y": np.full(len(spikes), top + 1.0)}
-        self.currents.yaxis.axis_label = f"current ({unit})" if unit else "current"
+        label = f"current ({unit})" if unit else "current"
+        if self.currents.yaxis[0].axis_label != label:
+            self.currents.yaxis[0].axis_label = label
 
     def set_incoming(self, arrivals: pd.DataFrame | None,
                      synapses: pd.DataFrame | None = None) -> None:
         """Spikes that reached the neuron (:func:`engine.neuron_probe.arrived_spikes`), one
         row per incoming synapse (``synapses``, grouped by projection), coloured by
-        projection and sized by |weight|."""
+        projection and sized by |weight|. Without ``synapses`` only the spikes are cleared."""
         self.incoming_source.data = self._arrival_columns(arrivals, synapses)
-        n_rows = 0 if synapses is None else len(synapses)
+        if synapses is None:
+            return
+        n_rows = len(synapses)
         self.incoming.y_range.update(start=-0.5, end=max(n_rows, 1) - 0.5)
         ticks: dict[float, str] = {}
-        if synapses is not None and n_rows:
-            rows = np.arange(n_rows)
-            for name, group in pd.Series(rows).groupby(synapses["projection"].to_numpy(),
-                                                       sort=False):
-                ticks[float(n_rows - 1 - group.mean())] = str(name)
-        self.incoming.yaxis.ticker = FixedTicker(ticks=list(ticks))
-        self.incoming.yaxis.major_label_overrides = ticks
+        for name, group in pd.Series(np.arange(n_rows)).groupby(
+                synapses["projection"].to_numpy(), sort=False):
+            ticks[float(n_rows - 1 - group.mean())] = str(name)
+        axis = self.incoming.yaxis[0]
+        if axis.ticker.ticks != list(ticks) or axis.major_label_overrides != ticks:
+            axis.ticker.ticks = list(ticks)
+            axis.major_label_overrides = ticks
 
     @staticmethod
     def _arrival_columns(arrivals: pd.DataFrame | None,
@@ -205,4 +214,4 @@ class NeuronPlots(pn.viewable.Viewer):
         """The spike-triggered average (:func:`engine.neuron_stats.spike_triggered_average`)
         of ``n`` spikes."""
         self.sta_source.data = {"t": lags_ms, "v": mean}
-        self.sta.title.text = f"Spike-triggered average of the net input ({n} spikes)"
+        self.sta_count.text = f"{n} spikes" if n else ""
