@@ -112,6 +112,13 @@ def test_ranking_entries_jump_to_their_neuron(shown):
     entries[1].clicks += 1
     assert view.raster.selected == {"population": "pop", "neuron": expected[1]}
     assert f'data-neuron="{expected[1]}"' in panel.header.object
+    # Ranked by first spike, the jump also brings that spike into view.
+    view.raster.x_range.update(start=100.0, end=120.0)
+    panel.rank_by.value = "first_spike"
+    first = rank_neurons(result, "pop", "first_spike", top=1)
+    panel.ranking.objects[0].clicks += 1
+    assert view.raster.selected == {"population": "pop", "neuron": int(first["neuron"][0])}
+    assert view.raster.x_range.start <= first["value"][0] <= view.raster.x_range.end
     # A typed index does the same; an index out of range says which are valid.
     panel.index.value = 11
     panel.show_button.clicks += 1

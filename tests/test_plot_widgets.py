@@ -161,6 +161,10 @@ def test_reveal_selects_and_scrolls_to_a_hidden_row(spikes):
     assert raster.y_range.end - raster.y_range.start == pytest.approx(10.0)
     raster.reveal("inh", 3)  # visible now: nothing moves
     assert (raster.y_range.start, raster.y_range.end) == (2.0, 12.0)
+    raster.x_range.update(start=100.0, end=200.0)
+    raster.reveal("inh", 3, time_ms=950.0)  # a time out of view: there, same zoom
+    assert raster.x_range.start == pytest.approx(min(900.0, raster.x_range.bounds[1] - 100))
+    assert raster.x_range.end - raster.x_range.start == pytest.approx(100.0)
 
 
 def test_tap_outside_rows_keeps_selection(spikes):

@@ -150,19 +150,22 @@ class RasterPlot(pn.viewable.Viewer):
         """The y axis next to the plot, labelled with neuron indices."""
         return self._neuron_axis
 
-    def reveal(self, population: str, neuron: int) -> None:
-        """Select a neuron and, when its row is outside the visible rows, move them to it
-        (keeping the zoom)."""
+    def reveal(self, population: str, neuron: int, time_ms: float | None = None) -> None:
+        """Select a neuron and, when its row (or ``time_ms``) is out of view, move the view
+        to it, keeping the zoom."""
         self.selected = {"population": population, "neuron": int(neuron)}
         if population not in self._index.names:
             return
-        y = self._index.row_y(population, int(neuron))
-        y0, y1 = sorted((self.y_range.start, self.y_range.end))
-        if y0 <= y <= y1:
-            return
-        half = (y1 - y0) / 2
-        lo = min(max(y - half, -0.5), max(self._index.height, 1) - 0.5 - 2 * half)
-        self._run(lambda: self.y_range.update(start=lo, end=lo + 2 * half))
+        moves = [(self.y_range, self._index.row_y(population, int(neuron)), -0.5,
+                  max(self._index.height, 1) - 0.5)]
+        if time_ms is not None and self.x_range.bounds is not None:
+            moves.append((self.x_range, float(time_ms), *self.x_range.bounds))
+        for rng, at, low, high in moves:
+            a, b = sorted((rng.start, rng.end))
+            if not a <= at <= b:
+                start = min(max(at - (b - a) / 2, low), high - (b - a))
+                self._run(lambda rng=rng, start=start, span=b - a:
+                          rng.update(start=start, end=start + span))
 
     def window(self) -> Window:
         """The visible ``(x0, x1, y0, y1)`` window."""

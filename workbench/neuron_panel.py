@@ -80,14 +80,15 @@ class NeuronPanel(pn.viewable.Viewer):
 
     Notes
     -----
-    ``on_pick(population, neuron)`` is called when a neuron is chosen here (ranking entry,
-    typed index); the owner selects it in the raster, which calls :meth:`show_neuron`.
+    ``on_pick(population, neuron, time_ms)`` is called when a neuron is chosen here (ranking
+    entry, typed index; ``time_ms`` its first spike when ranked by it, else None); the owner
+    selects it in the raster, which calls :meth:`show_neuron`.
     """
 
     def __init__(self, x_range=None, probe: Prober | None = None, width: int = 440):
         super().__init__()
         self._probe = probe
-        self.on_pick: Callable[[str, int], None] | None = None
+        self.on_pick: Callable[[str, int, float | None], None] | None = None
         self.result: SimulationResult | None = None
         self.document: dict | None = None
         self.sizes: dict[str, int] = {}
@@ -176,9 +177,9 @@ class NeuronPanel(pn.viewable.Viewer):
                 'here, to see its membrane, input currents, incoming spikes and ISIs.</p>')
 
     # ------------------------------------------------------------------ choosing
-    def _pick(self, population: str, neuron: int) -> None:
+    def _pick(self, population: str, neuron: int, time_ms: float | None = None) -> None:
         if self.on_pick is not None:
-            self.on_pick(population, neuron)
+            self.on_pick(population, neuron, time_ms)
         else:
             self.show_neuron(population, neuron)
 
@@ -209,7 +210,8 @@ class NeuronPanel(pn.viewable.Viewer):
                                        margin=(2, 2), css_classes=["ss-rank-entry"],
                                        description=f"{pop}[{row.neuron}]: "
                                                    f"{RANKINGS[by][2]} {_num(row.value, 6)}")
-            button.on_click(lambda e, n=int(row.neuron): self._pick(pop, n))
+            at = float(row.first_spike_ms) if by == "first_spike" else None
+            button.on_click(lambda e, n=int(row.neuron), at=at: self._pick(pop, n, at))
             buttons.append(button)
         if not buttons:
             buttons = [html_pane(f'<span class="ss-hint">No neuron of {text_html(pop)} has '
