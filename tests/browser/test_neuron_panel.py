@@ -156,7 +156,8 @@ def test_hover_a_spike_click_it_and_see_its_neuron(served, goto_app, wait_until,
     page.locator(".ss-rank-by select").select_option(label="first spike")
     wait_until(lambda: app.results.neuron_panel.rank_by.value == "first_spike"
                and app.results.neuron_panel.population.value == "inh", message="ranking set")
-    first = int(rank_neurons(result, "inh", "first_spike", top=1)["neuron"].iloc[0])
+    ranked = rank_neurons(result, "inh", "first_spike", top=1)
+    first, first_ms = int(ranked["neuron"].iloc[0]), float(ranked["value"].iloc[0])
     entry = page.locator(".ss-rank-entry button").first
     entry.filter(has_text=f"[{first}]").wait_for()
     entry.click()
@@ -165,5 +166,10 @@ def test_hover_a_spike_click_it_and_see_its_neuron(served, goto_app, wait_until,
     page.locator(f"[data-testid='neuron-detail'][data-population='inh']"
                  f"[data-neuron='{first}']").wait_for()
     row = raster.index.row_y("inh", first)
-    wait_until(lambda: raster.y_range.start <= row <= raster.y_range.end,
-               message="the raster scrolled to its row")
+    wait_until(lambda: raster.y_range.start <= row <= raster.y_range.end
+               and raster.x_range.start <= first_ms <= raster.x_range.end,
+               message="the raster moved to its row and first spike")
+    page.wait_for_function(
+        "([id, t]) => { for (const d of Bokeh.documents) { const m = d.get_model_by_id(id);"
+        " if (m) return m.start <= t && t <= m.end; } return false; }",
+        arg=[raster.x_range.id, first_ms])
