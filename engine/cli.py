@@ -177,10 +177,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    import numpy as np
-
-    from engine.datasets import Dataset, load_dataset
-    from engine.evaluation import dataset_node, evaluate, readout, with_dataset
+    from engine.datasets import load_dataset
+    from engine.evaluation import evaluate, project_samples, readout, with_dataset
     from engine.simulator import simulate
 
     project = load_project(args.project)
@@ -189,10 +187,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.dataset is not None or args.samples is not None or args.present_ms is not None:
         if args.dataset is not None:
             data = load_dataset(args.dataset)
-        else:  # the project's own samples
-            values = dataset_node(project).resolved_params()
-            data = Dataset("project", np.asarray(values["samples"], np.float64),
-                           np.asarray(values["labels"] or [-1] * len(values["samples"])))
+        else:
+            data = project_samples(project)
         project = with_dataset(project, data, n_samples=args.samples,
                                present_ms=args.present_ms)
     output = args.output or _output_population(project)
@@ -220,15 +216,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _output_population(project) -> str:
-    """The population named ``output``, else the only population nothing projects from."""
-    net = project.network
-    if net.node("output") is not None:
-        return "output"
-    sources = {p.source for p in net.projections}
-    sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
-    if len(sinks) != 1:
-        raise SpikeStudioError("--output: name the output population (neuron i = class i)")
-    return sinks[0]
+    from engine.evaluation import output_population
+
+    try:
+        return output_population(project)
+    except SpikeStudioError:
+        raise SpikeStudioError("--output: name the output population (neuron i = class i)") \
+            from None
 
 
 def _convert(args: argparse.Namespace) -> int:
