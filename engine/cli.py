@@ -178,20 +178,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.datasets import load_dataset
-    from engine.evaluation import evaluate, project_samples, readout, with_dataset
+    from engine.evaluation import (
+        evaluate,
+        output_population,
+        project_samples,
+        readout,
+        with_dataset,
+    )
     from engine.simulator import simulate
 
     project = load_project(args.project)
     if args.samples is not None and args.samples < 1:
         raise SpikeStudioError(f"--samples: must be at least 1, got {args.samples}")
     if args.dataset is not None or args.samples is not None or args.present_ms is not None:
-        if args.dataset is not None:
-            data = load_dataset(args.dataset)
-        else:
-            data = project_samples(project)
+        data = (load_dataset(args.dataset) if args.dataset is not None
+                else project_samples(project))
         project = with_dataset(project, data, n_samples=args.samples,
                                present_ms=args.present_ms)
-    output = args.output or _output_population(project)
+    output = args.output or output_population(project)
     t0 = time.perf_counter()
     with _Interrupt() as interrupt:
         result = simulate(project, limits=limits_from_args(args), cancel=interrupt.event)
@@ -213,16 +217,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     if result.status != "completed":
         return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_LIMIT
     return 0
-
-
-def _output_population(project) -> str:
-    from engine.evaluation import output_population
-
-    try:
-        return output_population(project)
-    except SpikeStudioError:
-        raise SpikeStudioError("--output: name the output population (neuron i = class i)") \
-            from None
 
 
 def _convert(args: argparse.Namespace) -> int:

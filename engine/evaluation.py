@@ -39,28 +39,23 @@ def dataset_node(project: Project, encoder: str | None = None):
 
 
 def project_samples(project: Project, encoder: str | None = None) -> Dataset:
-    """The samples (and labels; -1 where there are none) the dataset encoder presents."""
+    """The samples (and labels, -1 without) the project's dataset encoder presents."""
     values = dataset_node(project, encoder).resolved_params()
     x = np.asarray(values["samples"], np.float64)
-    labels = values.get("labels") or [-1] * len(x)
-    return Dataset("project", x.reshape(len(x), -1), np.asarray(labels, np.int64))
+    return Dataset("project", x, np.asarray(values["labels"] or [-1] * len(x), np.int64))
 
 
 def output_population(project: Project) -> str:
-    """The population named ``output``, else the only population nothing projects from.
-
-    Raises
-    ------
-    SpikeStudioError
-        When neither exists (the output population must then be named).
-    """
+    """The readout population: the one named ``output``, else the only population nothing
+    projects from."""
     net = project.network
     if any(n.id == "output" and n.kind == "population" for n in net.nodes):
         return "output"
     sources = {p.source for p in net.projections}
     sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
     if len(sinks) != 1:
-        raise SpikeStudioError("output: name the output population (neuron i = class i)")
+        raise SpikeStudioError("output (--output): name the output population (neuron i = "
+                               "class i)")
     return sinks[0]
 
 
