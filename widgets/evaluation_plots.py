@@ -1,5 +1,6 @@
 """Plots of a classification evaluation: accuracy against presentation time, the confusion
-matrix, firing rate per population and energy per inference, SNN against ANN.
+matrix, firing rate per population, energy per inference (SNN against ANN), and the Pareto
+plot of a compression sweep (accuracy against energy, marker size = model size).
 
 Each widget takes plain data (a DataFrame or a matrix, built by
 :mod:`workbench.evaluation_data` from an :class:`engine.presentation_sweep.PresentationSweep`)
@@ -20,6 +21,7 @@ from bokeh.models import (
     BasicTicker,
     ColorBar,
     ColumnDataSource,
+    CustomJSTickFormatter,
     FixedTicker,
     HoverTool,
     LinearColorMapper,
@@ -33,6 +35,20 @@ from widgets.plot_format import value_axis_end
 from widgets.plot_tools import export_buttons, legend_outside, set_export_name
 
 SNN_COLOR, ANN_COLOR = PALETTE[0], PALETTE[1]
+# Joules on a log axis as "4.3 µJ" (three significant digits), never "4.300e-6".
+_JOULES = """
+const units = [[1, "J"], [1e-3, "mJ"], [1e-6, "µJ"], [1e-9, "nJ"], [1e-12, "pJ"],
+               [1e-15, "fJ"]];
+for (const [scale, unit] of units) {
+  if (tick >= scale * 0.9995) { return Number((tick / scale).toPrecision(3)) + " " + unit; }
+}
+return tick.toExponential(1) + " J";
+"""
+
+
+def _joule_axis(fig) -> None:
+    for axis in fig.xaxis:
+        axis.formatter = CustomJSTickFormatter(code=_JOULES)
 
 
 class _Plot(pn.viewable.Viewer):
@@ -260,7 +276,7 @@ class EnergyBars(_Plot):
             "basis": list(frame["basis"])})
         fig = figure(height=max(self.height, 26 * len(labels) + 90), title=self.title,
                      x_axis_type="log", x_range=Range1d(lo, hi),
-                     y_range=list(reversed(labels)), x_axis_label="energy per inference (J)",
+                     y_range=list(reversed(labels)), x_axis_label="energy per inference",
                      tools="save", toolbar_location="above", sizing_mode="stretch_width")
         bars = fig.hbar(y="label", left="left", right="total_j", height=0.7, source=source,
                         color="color", alpha=0.85)
@@ -270,8 +286,98 @@ class EnergyBars(_Plot):
                 ("part", "@part_text"), ("counted", "@basis")]
         fig.add_tools(HoverTool(renderers=[bars, marks], tooltips=tips))
         fig.ygrid.visible = False
+        _joule_axis(fig)
         self._show(fig)
 
 
+class ParetoPlot(_Plot):
+    """Accuracy (%) against energy per inference (J, log axis) of compression settings.
+
+    Marker area grows with the model size; the Pareto front (no other point is both more
+    accurate and cheaper) is drawn as a line through its points, the uncompressed baseline
+    as a square. Tapping a point sets ``selected`` (its row index in ``points``).
+
+    Parameters
+    ----------
+    points
+        ``label, accuracy`` (0..1), ``energy_j``, ``size_bytes``, ``synaptic_events``,
+        ``on_front`` (bool), ``baseline`` (bool), and ``energy_text``, ``size_text`` for
+        the hover.
+    profile_name
+        The hardware profile the energy is priced on (axis label).
+    selected
+        Index of the highlighted point (None: none).
+    """
+
+    points = param.DataFrame(default=None, allow_None=True)
+    profile_name = param.String(default="")
+    selected = param.Integer(default=None, allow_None=True)
+    title = param.String(default="Compression: accuracy against energy per inference")
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self._source: ColumnDataSource | None = None
+        self._draw()
+
+    @param.depends("points", "profile_name", "title", "height", watch=True)
+    def _draw(self) -> None:
+        frame = self.points
+        if frame is None or frame.empty or not (frame["energy_j"] > 0).any():
+            self._source = None
+            return self._show(None)
+        energy = frame["energy_j"].to_numpy(float)
+        acc = 100.0 * frame["accuracy"].to_numpy(float)
+        size = frame["size_bytes"].to_numpy(float)
+        positive = energy[energy > 0]
+        lo = 10.0 ** np.floor(np.log10(positive.min()) - 0.15)
+        hi = 10.0 ** np.ceil(np.log10(positive.max()) + 0.05)
+        # Area proportional to bytes: the largest model 30 px across, none under 7 px.
+        diameter = 7.0 + 23.0 * np.sqrt(size / max(size.max(), 1.0))
+        self._source = source = ColumnDataSource({
+            "energy_j": energy, "accuracy": acc, "diameter": diameter,
+            "label": [str(v) for v in frame["label"]],
+            "energy_text": list(frame["energy_text"]), "size_text": list(frame["size_text"]),
+            "events": frame["synaptic_events"].to_numpy(float),
+            "color": [ANN_COLOR if f else SNN_COLOR for f in frame["on_front"]],
+            "marker": ["square" if b else "circle" for b in frame["baseline"]]})
+        low = max(0.0, 10.0 * np.floor(acc.min() / 10.0) - 5.0)
+        fig = figure(height=self.height, title=self.title, x_axis_type="log",
+                     x_range=Range1d(lo, hi), y_range=Range1d(low, 101.0),
+                     x_axis_label=f"energy per inference on {self.profile_name}",
+                     y_axis_label="accuracy (%)", tools="tap,save,reset",
+                     toolbar_location="above", sizing_mode="stretch_width")
+        on_front = frame["on_front"].to_numpy(bool)
+        order = np.argsort(energy[on_front])
+        fig.step(energy[on_front][order], acc[on_front][order], mode="after",
+                 color=ANN_COLOR, line_width=2, line_alpha=0.7, legend_label="Pareto front")
+        dots = fig.scatter("energy_j", "accuracy", source=source, size="diameter",
+                           marker="marker", fill_color="color", fill_alpha=0.55,
+                           line_color="color", legend_label="settings (size = bytes)")
+        dots.selection_glyph = dots.glyph.clone(fill_alpha=0.95, line_color="#111827",
+                                                line_width=2)
+        dots.nonselection_glyph = dots.glyph.clone(fill_alpha=0.35, line_alpha=0.5)
+        fig.add_tools(HoverTool(renderers=[dots], tooltips=[
+            ("settings", "@label"), ("accuracy", "@accuracy{0.0} %"),
+            ("energy / inference", "@energy_text"), ("model size", "@size_text"),
+            ("synaptic events / inference", "@events{0,0}")]))
+        if self.selected is not None and 0 <= self.selected < len(frame):
+            source.selected.indices = [self.selected]
+        source.selected.on_change("indices", self._tapped)
+        _joule_axis(fig)
+        legend_outside(fig)
+        self._show(fig)
+
+    def _tapped(self, attr, old, new) -> None:
+        if new:
+            self.selected = int(new[-1])
+
+    @param.depends("selected", watch=True)
+    def _select(self) -> None:
+        if self._source is not None:
+            want = [] if self.selected is None else [self.selected]
+            if list(self._source.selected.indices) != want:
+                self._source.selected.indices = want
+
+
 __all__ = ["ANN_COLOR", "SNN_COLOR", "AccuracyCurve", "ConfusionMatrix", "EnergyBars",
-           "LayerRates"]
+           "LayerRates", "ParetoPlot"]
