@@ -15,7 +15,7 @@ from engine.presentation_sweep import sweep_presentation
 from engine.project import load_project
 from engine.simulator import simulate
 from widgets.evaluation_plots import AccuracyCurve, ConfusionMatrix, EnergyBars, LayerRates
-from workbench import evaluation_tab
+from workbench import compression_section, evaluation_tab
 from workbench.evaluation_data import (
     NO_ENCODER,
     choose_dataset,
@@ -117,18 +117,45 @@ def test_plots_draw_the_data_and_nothing_without_it(sweep):
     assert EnergyBars(energy=None).figure is None
 
 
+def test_plots_update_in_place_for_data_of_the_same_shape(sweep):
+    """Another presentation time: same figure, new data (no new figure for the browser)."""
+    at = {t: sweep.point(t) for t in (10.0, 30.0)}
+    matrix = ConfusionMatrix(matrix=at[10.0].report["confusion"], title="at 10")
+    first = matrix.figure
+    matrix.param.update(matrix=at[30.0].report["confusion"], title="at 30")
+    assert matrix.figure is first and first.title.text == "at 30"
+    cells = next(r.data_source for r in first.renderers)
+    assert list(cells.data["count"]) == np.ravel(at[30.0].report["confusion"]).tolist()
+    bars = EnergyBars(energy=energy_frame(at[10.0], sweep.ann, load_profiles()))
+    first = bars.figure
+    bars.energy = energy_frame(at[30.0], sweep.ann, load_profiles())
+    totals = next(r.data_source for r in first.renderers).data["total_j"]
+    assert bars.figure is first and totals[0] == \
+        at[30.0].report["energy_per_inference_j"]["cmos45_fp32"]["total"]
+    curve = AccuracyCurve(curve=sweep.curve(), selected=10.0)
+    first = curve.figure
+    curve.selected = 30.0
+    ring = [r.data_source for r in first.renderers if "x" in r.data_source.data][0]
+    assert curve.figure is first and list(ring.data["x"]) == [30.0]
+    curve.ann_accuracy = 0.5  # a new line: a new figure
+    assert curve.figure is not first
+
+
 # ---------------------------------------------------------------------------- the view
 class _Poller:
     def stop(self) -> None:
         pass
 
 
+def _simulate(project, cancel=None, progress=None):
+    return simulate(project, cancel=cancel, progress=progress)
+
+
 @pytest.fixture
 def in_process(monkeypatch):
-    """The tab's runs in this process (no worker pool), its poller driven by the test."""
-    monkeypatch.setattr(evaluation_tab.runner, "simulate",
-                        lambda project, cancel=None, progress=None:
-                        simulate(project, cancel=cancel, progress=progress))
+    """The tab's runs in this process (no worker pool), its pollers driven by the test."""
+    for module in (evaluation_tab, compression_section):
+        monkeypatch.setattr(module.runner, "simulate", _simulate)
     monkeypatch.setattr(evaluation_tab.pn.state, "add_periodic_callback",
                         lambda callback, period: _Poller())
 

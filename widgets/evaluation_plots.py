@@ -32,7 +32,7 @@ from bokeh.plotting import figure
 
 from widgets.palette import PALETTE, population_colors
 from widgets.plot_format import value_axis_end
-from widgets.plot_tools import export_buttons, legend_outside, set_export_name
+from widgets.plot_tools import export_buttons, legend_outside, set_export_name, set_range
 
 SNN_COLOR, ANN_COLOR = PALETTE[0], PALETTE[1]
 # Joules on a log axis as "4.3 µJ" (three significant digits), never "4.300e-6".
@@ -62,13 +62,23 @@ class _Plot(pn.viewable.Viewer):
         self._pane = pn.pane.Bokeh(sizing_mode="stretch_width", visible=False)
         self._buttons = pn.Row(margin=0)
         self._layout = pn.Column(self._buttons, self._pane, sizing_mode="stretch_width")
+        # What the current figure was built for: new data of the same shape (another
+        # presentation time, a re-run) go into its sources. A new figure per update cost the
+        # server a quarter of a second and the browser a full layout of the plot.
+        self._shape: tuple | None = None
+        self._sources: dict[str, ColumnDataSource] = {}
+
+    def _reuse(self, shape: tuple) -> bool:
+        """True when the figure on show was built for data of this ``shape``."""
+        return self.figure is not None and shape == self._shape
 
     @property
     def figure(self):
         """The current Bokeh figure (None without data)."""
         return self._pane.object
 
-    def _show(self, fig) -> None:
+    def _show(self, fig, shape: tuple | None = None) -> None:
+        self._shape = shape if fig is not None else None
         if fig is not None:
             fig.toolbar.logo = None
             set_export_name(fig, self.export_name)
@@ -113,9 +123,25 @@ class AccuracyCurve(_Plot):
             return self._show(None)
         t = frame["present_ms"].to_numpy(float)
         acc = 100.0 * frame["accuracy"].to_numpy(float)
-        lows = [*acc, 100.0 * self.ann_accuracy] if self.ann_accuracy is not None else list(acc)
-        y0 = max(0.0, 10.0 * np.floor(min(lows) / 10.0) - 5.0)
+        ann = None if self.ann_accuracy is None else 100.0 * self.ann_accuracy
+        y0 = max(0.0, 10.0 * np.floor(min([*acc, *([ann] if ann is not None else [])])
+                                      / 10.0) - 5.0)
         x0, x1 = float(t.min()) / 1.4, float(t.max()) * 1.4
+        hit = np.isclose(t, self.selected) if self.selected is not None else t < 0
+        data = {
+            "points": {"present_ms": t, "accuracy": acc,
+                       "undecided": frame.get("undecided",
+                                              pd.Series(np.zeros(len(t)))).to_numpy(),
+                       "events": frame.get("synaptic_events_per_inference",
+                                           pd.Series(np.full(len(t), np.nan))).to_numpy(float)},
+            "ring": {"x": t[hit], "y": acc[hit]},
+            "ann": {"x": [x0, x1], "y": [ann, ann] if ann is not None else [np.nan] * 2}}
+        shape = (tuple(t.tolist()), ann is not None, self.height)
+        if self._reuse(shape):
+            for name, columns in data.items():
+                self._sources[name].data = columns
+            set_range(self.figure.y_range, y0, 101.0)
+            return
         fig = figure(height=self.height, title="Accuracy against presentation time",
                      x_axis_type="log", x_axis_label="presentation time per sample (ms)",
                      y_axis_label="accuracy (%)", x_range=Range1d(x0, x1),
@@ -123,28 +149,23 @@ class AccuracyCurve(_Plot):
                      sizing_mode="stretch_width")
         fig.xaxis.ticker = FixedTicker(ticks=sorted(set(t.tolist())))
         fig.xaxis.major_label_overrides = {float(v): f"{v:g}" for v in t}
-        source = ColumnDataSource({
-            "present_ms": t, "accuracy": acc,
-            "undecided": frame.get("undecided", pd.Series(np.zeros(len(t)))).to_numpy(),
-            "events": frame.get("synaptic_events_per_inference",
-                                pd.Series(np.full(len(t), np.nan))).to_numpy(float)})
-        fig.line("present_ms", "accuracy", source=source, color=SNN_COLOR, line_width=2,
+        self._sources = {name: ColumnDataSource(columns) for name, columns in data.items()}
+        points = self._sources["points"]
+        fig.line("present_ms", "accuracy", source=points, color=SNN_COLOR, line_width=2,
                  legend_label="SNN")
-        dots = fig.scatter("present_ms", "accuracy", source=source, color=SNN_COLOR, size=8,
+        dots = fig.scatter("present_ms", "accuracy", source=points, color=SNN_COLOR, size=8,
                            legend_label="SNN")
         fig.add_tools(HoverTool(renderers=[dots], tooltips=[
             ("presentation", "@present_ms{0.[0]} ms"), ("accuracy", "@accuracy{0.0} %"),
             ("no output spike", "@undecided samples"),
             ("synaptic events / inference", "@events{0,0}")]))
-        if self.selected is not None:
-            hit = np.isclose(t, self.selected)
-            fig.scatter(t[hit], acc[hit], size=16, fill_alpha=0.0, line_color="#111827",
-                        line_width=2)
-        if self.ann_accuracy is not None:
-            fig.line([x0, x1], [100.0 * self.ann_accuracy] * 2, color=ANN_COLOR, line_width=2,
+        fig.scatter("x", "y", source=self._sources["ring"], size=16, fill_alpha=0.0,
+                    line_color="#111827", line_width=2)
+        if ann is not None:
+            fig.line("x", "y", source=self._sources["ann"], color=ANN_COLOR, line_width=2,
                      line_dash="dashed", legend_label="ANN (same samples)")
         legend_outside(fig)
-        self._show(fig)
+        self._show(fig, shape)
 
 
 class ConfusionMatrix(_Plot):
@@ -175,12 +196,18 @@ class ConfusionMatrix(_Plot):
         row_total = np.maximum(m.sum(axis=1, keepdims=True), 1)
         share = m / row_total
         names = [str(k) for k in range(n)]
-        source = ColumnDataSource({
-            "label": [names[i] for i in labels.ravel()],
-            "predicted": [names[j] for j in preds.ravel()],
-            "count": m.ravel(), "share": 100.0 * share.ravel(),
-            "text": [str(v) if v else "" for v in m.ravel()],
-            "text_color": ["#ffffff" if s > 0.5 else "#111827" for s in share.ravel()]})
+        data = {"label": [names[i] for i in labels.ravel()],
+                "predicted": [names[j] for j in preds.ravel()],
+                "count": m.ravel(), "share": 100.0 * share.ravel(),
+                "text": [str(v) if v else "" for v in m.ravel()],
+                "text_color": ["#ffffff" if s > 0.5 else "#111827" for s in share.ravel()]}
+        shape = (n, self.height)
+        if self._reuse(shape):
+            self._sources["cells"].data = data
+            self.figure.title.text = self.title
+            return
+        self._sources = {"cells": ColumnDataSource(data)}
+        source = self._sources["cells"]
         mapper = LinearColorMapper(palette=list(reversed(Blues256)), low=0.0, high=100.0)
         fig = figure(height=self.height, width=self.height + 60, title=self.title,
                      x_range=names, y_range=list(reversed(names)), x_axis_label="predicted",
@@ -196,7 +223,7 @@ class ConfusionMatrix(_Plot):
                                 title="% of label", width=10), "right")
         fig.grid.visible = False
         fig.axis.major_tick_line_color = None
-        self._show(fig)
+        self._show(fig, shape)
 
 
 class LayerRates(_Plot):
@@ -223,8 +250,15 @@ class LayerRates(_Plot):
         names = [str(p) for p in frame["population"]]
         colors = population_colors(names)
         rates = frame["rate_hz"].to_numpy(float)
-        source = ColumnDataSource({"population": names, "rate_hz": rates,
-                                   "color": [colors[p] for p in names]})
+        data = {"population": names, "rate_hz": rates, "color": [colors[p] for p in names]}
+        shape = (tuple(names), self.height)
+        if self._reuse(shape):
+            self._sources["bars"].data = data
+            set_range(self.figure.y_range, 0.0, value_axis_end(rates))
+            self.figure.title.text = self.title
+            return
+        self._sources = {"bars": ColumnDataSource(data)}
+        source = self._sources["bars"]
         fig = figure(height=self.height, title=self.title, x_range=names,
                      y_range=Range1d(0.0, value_axis_end(rates)),
                      y_axis_label="mean rate per neuron (Hz)", x_axis_label="population",
@@ -233,7 +267,7 @@ class LayerRates(_Plot):
         fig.add_tools(HoverTool(renderers=[bars], tooltips=[
             ("population", "@population"), ("rate", "@rate_hz{0.0} Hz")]))
         fig.xgrid.visible = False
-        self._show(fig)
+        self._show(fig, shape)
 
 
 class EnergyBars(_Plot):
@@ -268,12 +302,20 @@ class EnergyBars(_Plot):
         positive = np.concatenate([totals, parts[parts > 0]])
         lo = 10.0 ** np.floor(np.log10(positive.min()) - 0.3)
         hi = 10.0 ** np.ceil(np.log10(positive.max()) + 0.1)
-        source = ColumnDataSource({
-            "label": labels, "total_j": totals, "part_j": np.where(parts > 0, parts, np.nan),
-            "left": np.full(len(labels), lo), "side": [str(s) for s in frame["side"]],
-            "color": [SNN_COLOR if s == "SNN" else ANN_COLOR for s in frame["side"]],
-            "total_text": list(frame["total_text"]), "part_text": list(frame["part_text"]),
-            "basis": list(frame["basis"])})
+        data = {"label": labels, "total_j": totals,
+                "part_j": np.where(parts > 0, parts, np.nan),
+                "left": np.full(len(labels), lo), "side": [str(s) for s in frame["side"]],
+                "color": [SNN_COLOR if s == "SNN" else ANN_COLOR for s in frame["side"]],
+                "total_text": list(frame["total_text"]),
+                "part_text": list(frame["part_text"]), "basis": list(frame["basis"])}
+        shape = (tuple(labels), self.height)
+        if self._reuse(shape):
+            self._sources["bars"].data = data
+            set_range(self.figure.x_range, lo, hi)
+            self.figure.title.text = self.title
+            return
+        self._sources = {"bars": ColumnDataSource(data)}
+        source = self._sources["bars"]
         fig = figure(height=max(self.height, 26 * len(labels) + 90), title=self.title,
                      x_axis_type="log", x_range=Range1d(lo, hi),
                      y_range=list(reversed(labels)), x_axis_label="energy per inference",
@@ -287,7 +329,7 @@ class EnergyBars(_Plot):
         fig.add_tools(HoverTool(renderers=[bars, marks], tooltips=tips))
         fig.ygrid.visible = False
         _joule_axis(fig)
-        self._show(fig)
+        self._show(fig, shape)
 
 
 class ParetoPlot(_Plot):

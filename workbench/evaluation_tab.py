@@ -17,6 +17,7 @@ from typing import Any
 import panel as pn
 
 from engine.datasets import Dataset, load_dataset_bytes
+from engine.energy import load_profiles
 from engine.errors import SpikeStudioError
 from engine.presentation_sweep import (
     PresentationSweep,
@@ -28,6 +29,7 @@ from engine.project import Project
 from widgets.evaluation_plots import AccuracyCurve, ConfusionMatrix, EnergyBars, LayerRates
 from widgets.plot_format import file_stem
 from workbench import runner
+from workbench.compression_section import CompressionSection
 from workbench.evaluation_data import (
     DATASETS,
     DEFAULT_TIMES,
@@ -67,6 +69,7 @@ class EvaluationTab(ResultView):
         self._revision: str | None = None
         self._document: dict | None = None
         self._choosing = False
+        self._energy_seen: Any = None
         self.cancel = threading.Event()
         self._latest: SweepProgress | None = None
         self._outcome: dict[str, Any] = {}
@@ -118,7 +121,9 @@ class EvaluationTab(ResultView):
             self.summary, self.accuracy, self.shown_time,
             pn.Row(self.confusion, self.rates, sizing_mode="stretch_width"),
             self.energy, self.energy_note, sizing_mode="stretch_width", visible=False)
-        self._layout = pn.Column(self.why_not, self.controls, self.results,
+        self.compression = CompressionSection(self._prepare, self.context.open_project,
+                                              self._profiles)
+        self._layout = pn.Column(self.why_not, self.controls, self.results, self.compression,
                                  sizing_mode="stretch_width")
         self._show_dataset_choice()
 
@@ -143,7 +148,11 @@ class EvaluationTab(ResultView):
         self.why_not.object = (f'<div class="ss-msg ss-msg-warning" data-testid='
                                f'"eval-why-not">{lines_html(reason)}</div>' if reason else "")
         self.why_not.visible = reason is not None
-        self.controls.visible = reason is None
+        self.controls.visible = self.compression.visible = reason is None
+        energy = document.get("energy")
+        if energy != self._energy_seen:  # the project's own profiles changed
+            self._energy_seen = energy
+            self.compression.refresh_profiles()
         if self.setup is not None and reason is None:
             keep = self.output.value if self.output.value in self.setup.populations else None
             self.output.options = list(self.setup.populations)
@@ -161,6 +170,7 @@ class EvaluationTab(ResultView):
     def clear(self) -> None:
         """Forget the shown evaluation and stop a running one (the project was replaced)."""
         self.cancel.set()
+        self.compression.clear()
         self._outcome, self._latest = {}, None
         self.sweep, self._evaluated = None, {}
         self.results.visible = False
@@ -169,6 +179,26 @@ class EvaluationTab(ResultView):
 
     def close(self) -> None:
         self.cancel.set()
+        self.compression.close()
+
+    def _profiles(self) -> dict:
+        """The built-in profiles and the project's own (the built-in ones alone while the
+        project is invalid)."""
+        try:
+            return project_profiles(self.get_project())
+        except Exception:  # noqa: BLE001 - an invalid project: its problems are listed
+            return load_profiles()
+
+    def _prepare(self) -> tuple[Project, Any, int, str]:
+        """What the compression sweep classifies: the project, a loader of the chosen test
+        set, the number of samples and the output population."""
+        project: Project = self.get_project()
+        setup = eval_setup(project)
+        if self.samples.value is None or self.samples.value < 1:
+            raise SpikeStudioError("test samples: must be at least 1")
+        kind, upload = self.dataset.value, self.upload
+        return (project, lambda: choose_dataset(kind, project, upload),
+                int(self.samples.value), self.output.value or setup.default_output)
 
     def _show_stale(self) -> None:
         if self.sweep is None:

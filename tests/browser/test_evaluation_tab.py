@@ -124,3 +124,41 @@ def test_wait_for_200_samples_at_three_presentation_times(served, goto_app, wait
           f"(fresh server), {again:.1f} s (again)")
     assert len(app.views["evaluation"].sweep.points) == 3
     assert first < 120 and again < 120
+
+
+def test_compression_sweep_pareto_table_and_open(served, goto_app, wait_until,
+                                                 save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, DIGITS)
+    _tab(page, "Evaluation")
+    view = app.views["evaluation"]
+    section = view.compression
+    _set(page, ".ss-eval-samples", "30")
+    wait_until(lambda: view.samples.value == 30, message="samples applied")
+    _set(page, ".ss-comp-bits", "4")
+    _set(page, ".ss-comp-prune", "")
+    wait_until(lambda: section.bits.value == "4" and section.prune.value == "",
+               message="sweep inputs applied")
+    page.locator(".ss-comp-run button").click()
+    page.locator("[data-testid='compression-state'][data-state='completed']").wait_for(
+        timeout=240_000)
+    rows = page.locator("[data-testid='compression-table'] tr[data-index]")
+    assert rows.count() == 2
+    before, after = (int(r.get_attribute("data-size-bytes")) for r in rows.all())
+    assert after < before
+    table = page.get_by_test_id("compression-before-after")
+    assert "after (4-bit)" in table.inner_text()
+    wait_until(lambda: _drawn(page, section.pareto), message="Pareto plot drawn")
+    save_screenshot("compression-sweep", full_page=True)
+    # Open the 4-bit project: the editor gets it (unsaved), after confirming the discard
+    # of unsaved changes if there are any.
+    page.locator(".ss-comp-open button").click()
+    wait_until(lambda: app.session.document.get("name") == "Digits MLP (converted) (4-bit)"
+               or app._pending is not None, timeout=60, message="opened or asked first")
+    if app._pending is not None:
+        page.locator(".ss-confirm-yes button").click()
+    wait_until(lambda: app.session.document.get("name") == "Digits MLP (converted) (4-bit)",
+               timeout=30, message="compressed project opened")
+    assert app.session.dirty
+    page.get_by_test_id("project-name").filter(has_text="(4-bit)").wait_for()
