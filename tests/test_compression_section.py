@@ -88,8 +88,8 @@ def _section():
 
 
 def _wait(section) -> None:
-    section._thread.join(timeout=300)
-    section._poll()
+    section.job._thread.join(timeout=300)
+    section.job._poll()
 
 
 def test_a_two_point_sweep_shows_before_and_after_and_opens_the_point(in_process):  # noqa: F811
@@ -124,7 +124,7 @@ def test_bad_sweep_input_is_reported_before_anything_runs(in_process):  # noqa: 
     section.bits.value = "4, 99"
     section.start()
     assert 'data-state="error"' in section.status.object and "99" in section.status.object
-    assert section._thread is None
+    assert section.job._thread is None
 
 
 def test_every_simulation_of_a_sweep_goes_through_the_injected_runner():

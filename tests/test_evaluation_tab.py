@@ -171,8 +171,8 @@ def _tab(project_file: str):
 
 def _evaluate(tab) -> None:
     tab.start()
-    tab._thread.join(timeout=120)
-    tab._poll()
+    tab.job._thread.join(timeout=120)
+    tab.job._poll()
 
 
 def test_the_tab_evaluates_shows_and_marks_stale_results(in_process):
@@ -204,7 +204,7 @@ def test_the_tab_reports_bad_input_and_explains_a_project_it_cannot_evaluate(in_
     tab.times.value = "10, soon"
     tab.start()
     assert 'data-state="error"' in tab.status.object and "soon" in tab.status.object
-    assert tab._thread is None
+    assert tab.job._thread is None
     cuba, _ = _tab("sample_projects/cuba_balanced.json")
     assert cuba.why_not.visible and "dataset encoder" in cuba.why_not.object
     assert not cuba.controls.visible and cuba.run_button.disabled

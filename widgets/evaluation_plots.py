@@ -46,6 +46,14 @@ return tick.toExponential(1) + " J";
 """
 
 
+def _log_range(values: np.ndarray, below: float, above: float) -> tuple[float, float]:
+    """Whole decades around the positive ``values``, with ``below`` / ``above`` decades of
+    room (a log axis from 1e-7 to 1e-5, say)."""
+    positive = values[values > 0]
+    return (10.0 ** np.floor(np.log10(positive.min()) - below),
+            10.0 ** np.ceil(np.log10(positive.max()) + above))
+
+
 def _joule_axis(fig) -> None:
     for axis in fig.xaxis:
         axis.formatter = CustomJSTickFormatter(code=_JOULES)
@@ -299,9 +307,7 @@ class EnergyBars(_Plot):
         labels = [str(v) for v in frame["label"]]
         totals = frame["total_j"].to_numpy(float)
         parts = frame["part_j"].to_numpy(float)
-        positive = np.concatenate([totals, parts[parts > 0]])
-        lo = 10.0 ** np.floor(np.log10(positive.min()) - 0.3)
-        hi = 10.0 ** np.ceil(np.log10(positive.max()) + 0.1)
+        lo, hi = _log_range(np.concatenate([totals, parts]), 0.3, 0.1)
         data = {"label": labels, "total_j": totals,
                 "part_j": np.where(parts > 0, parts, np.nan),
                 "left": np.full(len(labels), lo), "side": [str(s) for s in frame["side"]],
@@ -370,9 +376,7 @@ class ParetoPlot(_Plot):
         energy = frame["energy_j"].to_numpy(float)
         acc = 100.0 * frame["accuracy"].to_numpy(float)
         size = frame["size_bytes"].to_numpy(float)
-        positive = energy[energy > 0]
-        lo = 10.0 ** np.floor(np.log10(positive.min()) - 0.15)
-        hi = 10.0 ** np.ceil(np.log10(positive.max()) + 0.05)
+        lo, hi = _log_range(energy, 0.15, 0.05)
         # Area proportional to bytes: the largest model 30 px across, none under 7 px.
         diameter = 7.0 + 23.0 * np.sqrt(size / max(size.max(), 1.0))
         self._source = source = ColumnDataSource({

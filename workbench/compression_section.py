@@ -21,6 +21,7 @@ from engine.compression import CompressionPoint, compress, evaluate_settings
 from widgets.evaluation_plots import ParetoPlot
 from widgets.plot_format import file_stem
 from workbench import runner
+from workbench.background import BackgroundJob, Work
 from workbench.compression_data import (
     DEFAULT_BITS,
     DEFAULT_PRUNE,
@@ -54,11 +55,7 @@ class CompressionSection(pn.viewable.Viewer):
         self.prepare, self.open_project, self.profiles = prepare, open_project, profiles
         self.points: list[CompressionPoint] = []
         self._swept: dict[str, Any] = {}  # project, samples, output of the shown sweep
-        self.cancel = threading.Event()
-        self._latest: tuple[float, str] | None = None
-        self._outcome: dict[str, Any] = {}
-        self._thread: threading.Thread | None = None
-        self._poller = None
+        self.job = BackgroundJob("spikestudio-compression", self._show_progress, self._done)
         self.bits = pn.widgets.TextInput(label="Weight bits (2..8)", value=DEFAULT_BITS,
                                          width=150, css_classes=["ss-comp-bits"])
         self.prune = pn.widgets.TextInput(label="Prune fractions", value=DEFAULT_PRUNE,
@@ -82,7 +79,7 @@ class CompressionSection(pn.viewable.Viewer):
         self.before_after = html_pane("")
         self.table = html_pane("")
         self.run_button.on_click(lambda e: self.start())
-        self.stop_button.on_click(lambda e: self.cancel.set())
+        self.stop_button.on_click(lambda e: self.job.cancel())
         self.open_button.on_click(lambda e: self.open_selected())
         self.profile.param.watch(lambda e: self._show(), "value")
         self.choice.param.watch(lambda e: self._chosen(), "value")
@@ -111,24 +108,20 @@ class CompressionSection(pn.viewable.Viewer):
 
     def clear(self) -> None:
         """Forget the sweep and stop a running one (the project was replaced)."""
-        self.cancel.set()
-        self._outcome, self._latest, self.points, self._swept = {}, None, [], {}
+        self.job.forget()
+        self.points, self._swept = [], {}
         self.results.visible = False
         self.open_button.disabled = True
         self.progress.value = 0
         self.status.object = _state("idle", "No sweep yet.")
 
     def close(self) -> None:
-        self.cancel.set()
-
-    @property
-    def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        self.job.cancel()
 
     # ------------------------------------------------------------------ running
     def start(self) -> None:
         """Run the sweep the inputs describe."""
-        if self.busy:
+        if self.job.busy:
             return
         try:
             settings = sweep_settings(parse_bits(self.bits.value),
@@ -142,7 +135,8 @@ class CompressionSection(pn.viewable.Viewer):
         def work(outcome: dict, cancel: threading.Event) -> None:
             outcome["points"] = evaluate_settings(
                 project, settings, load(), samples=n, output=output, profiles=profiles,
-                progress=self._on_progress, cancel=cancel, simulate=runner.simulate)
+                progress=lambda f, t: self.job.report((f, t)), cancel=cancel,
+                simulate=runner.simulate)
             outcome["swept"] = {"project": project, "samples": n, "output": output,
                                 "total": len(settings) + 1}
 
@@ -153,7 +147,7 @@ class CompressionSection(pn.viewable.Viewer):
         """Compress the project again with the chosen point's settings and open it (asking
         before unsaved changes are discarded)."""
         i = self.choice.value
-        if self.busy or i is None or not 0 < i < len(self.points) or \
+        if self.job.busy or i is None or not 0 < i < len(self.points) or \
                 self.open_project is None:
             return
         settings = self.points[i].settings
@@ -165,43 +159,22 @@ class CompressionSection(pn.viewable.Viewer):
 
         self._run(work, f"Compressing with {text_html(settings.label())}...")
 
-    def _run(self, work: Callable[[dict, threading.Event], None], text: str) -> None:
-        self.cancel = cancel = threading.Event()
-        self._outcome = outcome = {}
-        self._latest = None
-
-        def guarded() -> None:
-            try:
-                work(outcome, cancel)
-            except Exception as exc:  # noqa: BLE001 - reported in the section
-                outcome["error"] = str(exc)
-
-        self._thread = threading.Thread(target=guarded, daemon=True,
-                                        name="spikestudio-compression")
-        self._thread.start()
+    def _run(self, work: Work, text: str) -> None:
+        if not self.job.start(work):
+            return
         self.run_button.disabled = self.open_button.disabled = True
         self.stop_button.disabled = False
         self.progress.value = 0
         self.status.object = _state("running", text)
-        self._poller = pn.state.add_periodic_callback(self._poll, period=200)
 
-    def _on_progress(self, fraction: float, text: str) -> None:
-        self._latest = (fraction, text)  # worker thread: only stored here, shown by _poll
+    def _show_progress(self, latest: tuple[float, str]) -> None:
+        fraction, text = latest
+        self.progress.value = int(1000 * min(max(fraction, 0.0), 1.0))
+        self.status.object = _state("running", text_html(text))
 
-    def _poll(self) -> None:
-        if self._latest is not None:
-            fraction, text = self._latest
-            self.progress.value = int(1000 * min(max(fraction, 0.0), 1.0))
-            self.status.object = _state("running", text_html(text))
-        if self._thread is not None and not self._thread.is_alive():
-            self._poller.stop()
-            self._poller = None
-            self.run_button.disabled = False
-            self.stop_button.disabled = True
-            self._finish()
-
-    def _finish(self) -> None:
-        outcome = self._outcome
+    def _done(self, outcome: dict, cancelled: bool) -> None:
+        self.run_button.disabled = False
+        self.stop_button.disabled = True
         self.open_button.disabled = not self.points
         if "error" in outcome:
             self.status.object = _state("error", lines_html(outcome["error"]))
@@ -215,7 +188,6 @@ class CompressionSection(pn.viewable.Viewer):
         points = outcome.get("points")
         if points is None:
             return  # cleared: the project was replaced while it ran
-        cancelled = self.cancel.is_set()
         if not points:
             self.status.object = _state("cancelled" if cancelled else "error",
                                         "No point was measured.")
@@ -248,7 +220,7 @@ class CompressionSection(pn.viewable.Viewer):
 
     def _chosen(self) -> None:
         i = self.choice.value
-        self.open_button.disabled = self.busy or i is None or i == 0
+        self.open_button.disabled = self.job.busy or i is None or i == 0
         if self.points and i is not None:
             self.pareto.selected = i
             self._tables(points_frame(self.points, self.profile.value))

@@ -122,30 +122,29 @@ def energy_frame(point: PresentationPoint, ann: AnnReference | None,
     idle neuron updates are counted (per hardware step, per simulation step or not at all);
     for the ANN ``part_j`` is the arithmetic alone and ``basis`` how its MACs were counted.
     """
+    def row(side: str, pid: str, total: float, part: float, part_text: str,
+            basis: str) -> dict:
+        profile = profiles.get(pid)
+        return {"side": side, "profile": pid,
+                "label": f"{side} · {profile.name if profile is not None else pid}",
+                "total_j": total, "part_j": part, "total_text": format_si(total, "J"),
+                "part_text": part_text, "basis": basis}
+
     rows = []
     for pid, e in point.report["energy_per_inference_j"].items():
         profile = profiles.get(pid)
-        name = profile.name if profile is not None else pid
-        basis = (f"idle neuron updates {profile.time_step.label()}" if profile is not None
-                 else "")
         rest = e["total"] - e["event_driven"]
-        rows.append({"side": "SNN", "profile": pid, "label": f"SNN · {name}",
-                     "total_j": e["total"], "part_j": e["event_driven"],
-                     "total_text": format_si(e["total"], "J"),
-                     "part_text": f"event-driven {format_si(e['event_driven'], 'J')}, "
-                                  f"idle updates and static power {format_si(rest, 'J')}",
-                     "basis": basis})
+        rows.append(row("SNN", pid, e["total"], e["event_driven"],
+                        f"event-driven {format_si(e['event_driven'], 'J')}, idle updates and "
+                        f"static power {format_si(rest, 'J')}",
+                        f"idle neuron updates {profile.time_step.label()}"
+                        if profile is not None else ""))
     if ann is not None:
         macs = f"{ann.macs_per_inference:,.0f} MACs ({ann.macs_basis})"
         for pid, e in ann.energy_per_inference_j.items():
-            profile = profiles.get(pid)
-            name = profile.name if profile is not None else pid
-            rows.append({"side": "ANN", "profile": pid, "label": f"ANN · {name}",
-                         "total_j": e["total"], "part_j": e["compute"],
-                         "total_text": format_si(e["total"], "J"),
-                         "part_text": f"arithmetic {format_si(e['compute'], 'J')}, memory "
-                                      f"{format_si(e['memory'], 'J')}",
-                         "basis": macs})
+            rows.append(row("ANN", pid, e["total"], e["compute"],
+                            f"arithmetic {format_si(e['compute'], 'J')}, memory "
+                            f"{format_si(e['memory'], 'J')}", macs))
     return pd.DataFrame(rows, columns=["side", "profile", "label", "total_j", "part_j",
                                        "total_text", "part_text", "basis"])
 

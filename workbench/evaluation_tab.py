@@ -11,7 +11,6 @@ Computations are :mod:`engine.presentation_sweep`'s; tables for the plots come f
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import panel as pn
@@ -29,6 +28,7 @@ from engine.project import Project
 from widgets.evaluation_plots import AccuracyCurve, ConfusionMatrix, EnergyBars, LayerRates
 from widgets.plot_format import file_stem
 from workbench import runner
+from workbench.background import BackgroundJob
 from workbench.compression_section import CompressionSection
 from workbench.evaluation_data import (
     DATASETS,
@@ -70,11 +70,7 @@ class EvaluationTab(ResultView):
         self._document: dict | None = None
         self._choosing = False
         self._energy_seen: Any = None
-        self.cancel = threading.Event()
-        self._latest: SweepProgress | None = None
-        self._outcome: dict[str, Any] = {}
-        self._thread: threading.Thread | None = None
-        self._poller = None
+        self.job = BackgroundJob("spikestudio-evaluation", self._show_progress, self._done)
         self._build()
 
     # ------------------------------------------------------------------ layout
@@ -101,7 +97,7 @@ class EvaluationTab(ResultView):
         self.dataset.param.watch(lambda e: self._show_dataset_choice(), "value")
         self.file.param.watch(self._on_file, "value")
         self.run_button.on_click(lambda e: self.start())
-        self.stop_button.on_click(lambda e: self.cancel.set())
+        self.stop_button.on_click(lambda e: self.job.cancel())
         self.summary = html_pane("")
         self.shown_time = pn.widgets.Select(label="Show presentation time (ms)", options=[],
                                             width=200, visible=False,
@@ -164,12 +160,11 @@ class EvaluationTab(ResultView):
         self._check_busy()
 
     def _check_busy(self) -> None:
-        busy = self._thread is not None and self._thread.is_alive()
-        self.run_button.disabled = busy or self.setup is None
+        self.run_button.disabled = self.job.busy or self.setup is None
 
     def clear(self) -> None:
         """Forget the shown evaluation and stop a running one (the project was replaced)."""
-        self.cancel.set()
+        self.job.forget()
         self.compression.clear()
         self._outcome, self._latest = {}, None
         self.sweep, self._evaluated = None, {}
@@ -178,7 +173,7 @@ class EvaluationTab(ResultView):
         self.status.object = _state("idle", text_html(_IDLE))
 
     def close(self) -> None:
-        self.cancel.set()
+        self.job.cancel()
         self.compression.close()
 
     def _profiles(self) -> dict:
@@ -234,7 +229,7 @@ class EvaluationTab(ResultView):
 
     # ------------------------------------------------------------------ running
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self.job.busy:
             return
         try:
             project: Project = self.get_project()
@@ -245,58 +240,41 @@ class EvaluationTab(ResultView):
         except Exception as exc:  # noqa: BLE001 - a ProjectError / SpikeStudioError, shown
             self.status.object = _state("error", lines_html(exc))
             return
-        self.cancel = cancel = threading.Event()
-        self._outcome = outcome = {}
-        self._latest = None
         kind, upload, n = self.dataset.value, self.upload, int(self.samples.value)
         output = self.output.value or setup.default_output
         workers = min(2, runner.server_config()[0])
         profiles = project_profiles(project)
         revision = document_revision(self._document)
 
-        def work() -> None:
-            try:
-                data = choose_dataset(kind, project, upload)
-                outcome["sweep"] = sweep_presentation(
-                    project, data, times, n_samples=n, output=output, profiles=profiles,
-                    simulate=runner.simulate, progress=self._on_progress, cancel=cancel,
-                    max_workers=workers)
-                outcome["evaluated"] = {"project": project, "revision": revision,
-                                        "profiles": profiles, "setup": setup}
-            except Exception as exc:  # noqa: BLE001 - reported in the tab
-                outcome["error"] = str(exc)
+        def work(outcome: dict, cancel) -> None:
+            data = choose_dataset(kind, project, upload)
+            outcome["sweep"] = sweep_presentation(
+                project, data, times, n_samples=n, output=output, profiles=profiles,
+                simulate=runner.simulate, progress=self.job.report, cancel=cancel,
+                max_workers=workers)
+            outcome["evaluated"] = {"project": project, "revision": revision,
+                                    "profiles": profiles, "setup": setup}
 
-        self._thread = threading.Thread(target=work, daemon=True, name="spikestudio-evaluation")
-        self._thread.start()
+        self.job.start(work)
         self.run_button.disabled = True
         self.stop_button.disabled = False
         self.progress.value = 0
         self.status.object = _state("running", f"Evaluating {n:,} samples at "
                                                f"{len(times)} presentation times...")
-        self._poller = pn.state.add_periodic_callback(self._poll, period=200)
 
-    def _on_progress(self, p: SweepProgress) -> None:
-        self._latest = p  # worker thread: only stored here, shown by _poll
+    def _show_progress(self, p: SweepProgress) -> None:
+        self.progress.value = int(1000 * p.fraction)
+        self.status.object = _state("running", f"{p.done} of {p.total} presentation times "
+                                               f"done &middot; {100 * p.fraction:.0f}% "
+                                               f"simulated")
 
-    def _poll(self) -> None:
-        p = self._latest
-        if p is not None:
-            self.progress.value = int(1000 * p.fraction)
-            self.status.object = _state("running", f"{p.done} of {p.total} presentation "
-                                                   f"times done &middot; "
-                                                   f"{100 * p.fraction:.0f}% simulated")
-        if self._thread is not None and not self._thread.is_alive():
-            self._poller.stop()
-            self._poller = None
-            self.stop_button.disabled = True
-            self._check_busy()
-            self._finish()
-
-    def _finish(self) -> None:
-        if "error" in self._outcome:
-            self.status.object = _state("error", lines_html(self._outcome["error"]))
+    def _done(self, outcome: dict, cancelled: bool) -> None:
+        self.stop_button.disabled = True
+        self._check_busy()
+        if "error" in outcome:
+            self.status.object = _state("error", lines_html(outcome["error"]))
             return
-        sweep = self._outcome.get("sweep")
+        sweep = outcome.get("sweep")
         if sweep is None:
             return  # cleared: the project was replaced while it ran
         failed = "".join(f"<br>{t:g} ms: {lines_html(why)}"
@@ -305,7 +283,7 @@ class EvaluationTab(ResultView):
             state = "cancelled" if sweep.cancelled else "error"
             self.status.object = _state(state, f"No presentation time was evaluated.{failed}")
             return
-        self.sweep, self._evaluated = sweep, self._outcome["evaluated"]
+        self.sweep, self._evaluated = sweep, outcome["evaluated"]
         self._revision = self._evaluated["revision"]
         state = "cancelled" if sweep.cancelled else "completed"
         self.progress.value = 1000 if state == "completed" else self.progress.value
