@@ -31,7 +31,7 @@ from workbench.compression_data import (
     sweep_settings,
 )
 from workbench.evaluation_data import percent
-from workbench.style import html_pane, lines_html, text_html
+from workbench.style import html_pane, lines_html, state_html, text_html
 
 _INTRO = ("Each setting compresses a copy of the project and classifies the test samples "
           "chosen above with it, at the project's own presentation time (one simulation per "
@@ -272,7 +272,4 @@ class CompressionSection(pn.viewable.Viewer):
 
 
 def _state(state: str, markup: str) -> str:
-    """The section's run state; ``markup`` has any user text already escaped."""
-    return f'<div data-testid="compression-state" data-state="{text_html(state)}">{markup}' \
-           f'</div>'
-
+    return state_html(state, markup, "compression-state")

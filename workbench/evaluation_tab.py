@@ -42,7 +42,14 @@ from workbench.evaluation_data import (
     rates_frame,
 )
 from workbench.result_stamp import document_revision
-from workbench.style import html_pane, lines_html, text_html
+from workbench.style import (
+    error_html,
+    hint_html,
+    html_pane,
+    lines_html,
+    state_html,
+    text_html,
+)
 from workbench.view_protocol import ResultView, ViewContext
 
 _IDLE = ("Each presentation time is one simulation of all chosen samples, shown one after "
@@ -392,16 +399,12 @@ class EvaluationTab(ResultView):
                 f'presentation time.</p>')
 
 
-def _note(markup: str) -> str:
-    """A hint; ``markup`` is our own HTML with any user text already escaped."""
-    return f'<p class="ss-hint">{markup}</p>'
+_note = hint_html
 
 
 def _error(text: str) -> str:
-    """An error message (plain text, escaped here)."""
-    return f'<p class="ss-msg ss-msg-error" data-testid="eval-error">{lines_html(text)}</p>'
+    return error_html(text, "eval-error")
 
 
 def _state(state: str, markup: str) -> str:
-    """The evaluation's run state; ``markup`` has any user text already escaped."""
-    return f'<div data-testid="eval-state" data-state="{text_html(state)}">{markup}</div>'
+    return state_html(state, markup, "eval-state")
