@@ -162,3 +162,29 @@ def test_compression_sweep_pareto_table_and_open(served, goto_app, wait_until,
                timeout=30, message="compressed project opened")
     assert app.session.dirty
     page.get_by_test_id("project-name").filter(has_text="(4-bit)").wait_for()
+
+
+@pytest.mark.slow
+def test_evaluation_and_compression_plots_download_as_png_and_svg(served, goto_app,
+                                                                 wait_until):
+    from tests.browser.test_plot_exports import _download_all
+    from widgets.plot_format import file_stem
+
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, DIGITS)
+    _tab(page, "Evaluation")
+    view = app.views["evaluation"]
+    _evaluate(page, app, wait_until, 20, "20")
+    for plot in (view.accuracy, view.confusion, view.rates, view.energy):
+        wait_until(lambda plot=plot: _drawn(page, plot), message=f"{plot} drawn")
+    _set(page, ".ss-comp-bits", "4")
+    _set(page, ".ss-comp-prune", "")
+    wait_until(lambda: view.compression.prune.value == "", message="sweep inputs applied")
+    page.locator(".ss-comp-run button").click()
+    page.locator("[data-testid='compression-state'][data-state='completed']").wait_for(
+        timeout=240_000)
+    wait_until(lambda: _drawn(page, view.compression.pareto), message="Pareto plot drawn")
+    _download_all(page, [file_stem(DIGITS, None, f"evaluation-{what}") for what in (
+        "accuracy", "confusion", "rates", "energy-per-inference")]
+        + [file_stem(DIGITS, None, "compression-pareto")])
