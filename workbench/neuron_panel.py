@@ -39,7 +39,7 @@ from engine.neuron_stats import (
 from engine.results import SimulationResult, TraceRecord
 from widgets.neuron_plots import NeuronPlots
 from widgets.session_thread import held, run_in_session
-from workbench.style import html_pane, text_html
+from workbench.style import hint_html, html_pane, text_html
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +173,8 @@ class NeuronPanel(pn.viewable.Viewer):
 
     @staticmethod
     def _hint() -> str:
-        return ('<p class="ss-hint">Click a spike or a row of the raster, or pick a neuron '
-                'here, to see its membrane, input currents, incoming spikes and ISIs.</p>')
+        return hint_html("Click a spike or a row of the raster, or pick a neuron here, to see "
+                         "its membrane, input currents, incoming spikes and ISIs.")
 
     # ------------------------------------------------------------------ choosing
     def _pick(self, population: str, neuron: int, time_ms: float | None = None) -> None:
@@ -214,8 +214,8 @@ class NeuronPanel(pn.viewable.Viewer):
             button.on_click(lambda e, n=int(row.neuron), at=at: self._pick(pop, n, at))
             buttons.append(button)
         if not buttons:
-            buttons = [html_pane(f'<span class="ss-hint">No neuron of {text_html(pop)} has '
-                                 f'a {text_html(RANKINGS[by][2])}.</span>')]
+            buttons = [html_pane(hint_html(f"No neuron of {text_html(pop)} has a "
+                                           f"{text_html(RANKINGS[by][2])}."))]
         self.ranking.objects = buttons
 
     # ------------------------------------------------------------------ one neuron
