@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["NetworkActivity", "activity_window_ms", "network_activity"]
+from engine.results import SimulationResult
+
+__all__ = ["NetworkActivity", "activity_window_ms", "network_activity", "run_activity"]
 
 #: Shortest window: a few inter-spike intervals of a cortical neuron at 10-100 Hz.
 MIN_WINDOW_MS = 10.0
@@ -55,6 +57,8 @@ class NetworkActivity:
         Projection id -> (F,) int64 presynaptic spikes (source node) in each frame's window.
     sizes
         Node id -> number of neurons.
+    sources
+        Projection id -> its source node id.
     """
 
     times_ms: np.ndarray
@@ -64,6 +68,7 @@ class NetworkActivity:
     events: dict[str, np.ndarray] = field(default_factory=dict)
     spikes: dict[str, np.ndarray] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def frame_at(self, t_ms: float) -> int:
         """Index of the frame whose time is nearest to ``t_ms`` (clipped to the run)."""
@@ -172,7 +177,16 @@ def network_activity(counts: pd.DataFrame, projection_counts: pd.DataFrame,
     times = np.minimum(centre * bin_ms, duration_ms)
     return NetworkActivity(times_ms=times.astype(np.float64), window_ms=window,
                            step_ms=step_bins * bin_ms, rates_hz=rates, events=events,
-                           spikes=carried, sizes={k: int(v) for k, v in sizes.items()})
+                           spikes=carried, sizes={k: int(v) for k, v in sizes.items()},
+                           sources=sources)
+
+
+def run_activity(result: SimulationResult, window_ms: float | None = None) -> NetworkActivity:
+    """:func:`network_activity` of a ``SimulationResult`` (every node and projection)."""
+    info = result.network_info
+    sources = dict(zip(info["projection"].astype(str), info["source"].astype(str), strict=True))
+    return network_activity(result.counts, result.projection_counts, result.sizes,
+                            result.duration_ms, result.bin_ms, sources, window_ms)
 
 
 def _per_bin(frame: pd.DataFrame, key: str, column: str, names: list[str], n_bins: int,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.activity import activity_window_ms, network_activity
+from engine.activity import activity_window_ms, network_activity, run_activity
 from engine.simulator import simulate
 from tests.helpers import connection, encoder, lif, project
 
@@ -93,10 +93,7 @@ def test_a_simulated_run_agrees_with_its_spikes():
                    [connection("p", "src", "dst", weight=0.5)], duration_ms=80.0,
                    count_bin_ms=1.0)
     result = simulate(proj)
-    act = network_activity(result.counts, result.projection_counts, result.sizes,
-                           result.duration_ms, result.bin_ms,
-                           dict(zip(result.network_info["projection"],
-                                    result.network_info["source"], strict=True)))
+    act = run_activity(result)
     assert act.window_ms == 10.0
     spikes = result.spikes
     for t in (0.0, 5.0, 32.5, 35.0, 70.0, 80.0):
@@ -110,3 +107,4 @@ def test_a_simulated_run_agrees_with_its_spikes():
         # all_to_all onto 3 neurons: every presynaptic spike is 3 synaptic events.
         assert act.events["p"][k] == 3 * len(inside), t
     assert act.rates_hz["src"][act.frame_at(32.5)] > act.rates_hz["src"][act.frame_at(50.0)]
+    assert act.sources == {"p": "src"}

@@ -29,11 +29,15 @@ class ViewContext:
         ``apply(edit_function, *args)``: an undoable edit of the project (``workbench.edits``).
     get_project
         Returns the validated ``engine.project.Project`` (raises ``ProjectError``).
+    cursor
+        The run's ``widgets.time_cursor.TimeCursor``: its ``value`` is the time the user
+        looks at (plots get its line from ``widgets.time_cursor.cursor_line``).
     """
 
     x_range: Any = None
     apply: Callable[..., Any] | None = None
     get_project: Callable[[], Any] | None = None
+    cursor: Any = None
 
 
 class ResultView(pn.viewable.Viewer):
