@@ -511,13 +511,15 @@ export function render({ model, el }) {
   // around the cursor time; only when the frame changes (DOM writes are the cost here).
   function paintActivity() {
     if (!activity) { clearActivity(); return; }
-    root.classList.toggle("ss-playing", !!cursor.playing);
+    // Every DOM write costs a repaint of the editor: write only what changed.
+    if (root.classList.contains("ss-playing") !== !!cursor.playing) {
+      root.classList.toggle("ss-playing", !!cursor.playing);
+    }
     const k = frameAt(cursor.t);
-    legend.style.display = "block";
-    legend.dataset.timeMs = String(cursor.t);
-    legend.dataset.frame = String(k);
     if (k === shownFrame) return;
     shownFrame = k;
+    legend.style.display = "block";
+    legend.dataset.frame = String(k);
     const a = activity, t = a.times_ms[k], half = a.window_ms / 2;
     const when = `at t = ${formatMs(t)} (\u00B1${formatMs(half)})`;
     const top = Number(a.max_rate_hz) || 0;

@@ -1,11 +1,19 @@
 // The time cursor of a run: a slider with play/pause, steps and a speed choice.
 //
 // Playback runs here, in the browser: every animation frame moves the slider, the cursor
-// lines of the page's plots (Bokeh Spans named LINE, moved without telling the server) and
-// tells the graph editor (a window event on this cursor's channel). Python hears the time
-// only when the user lets go of the slider, pauses, steps, and every `sync_ms` while playing.
+// lines of the page's plots and tells the graph editor (a window event on this cursor's
+// channel). Python hears the time only when the user lets go of the slider, pauses, steps,
+// and every `sync_ms` while playing.
+//
+// A plot asks for a cursor line with a Bokeh Span named LINE (widgets/time_cursor.py). The
+// line drawn is an HTML element laid over the plot's canvas and moved with a CSS transform:
+// having Bokeh paint the Span on every frame made it rewrite a stylesheet and recompute the
+// page's styles several times per frame (about 100 ms a frame on the workbench page). Where
+// the plot's view cannot be found, the Span itself is moved (without telling the server).
 const LINE = "ss-time-cursor";
 const EVENT = "ss-time-cursor";
+const LINE_STYLE = "position:absolute;left:0;top:0;width:2px;background:#d62728;opacity:.8;" +
+  "pointer-events:none;will-change:transform;z-index:3;display:none";
 
 function htmlEl(tag, cls, parent, text) {
   const e = document.createElement(tag);
@@ -91,10 +99,75 @@ export function render({ model, el }) {
     }
   }
 
+  // Span model -> {el, pv} of the HTML line over its plot (see the top of this file).
+  const drawn = new Map();
+  const watched = new WeakSet();  // plot views whose repaints re-place their line
+
+  const bokehIndex = () => {
+    const index = window.Bokeh && window.Bokeh.index;
+    return index && typeof index.find_one === "function" ? index : null;
+  };
+
+  // The line of a Span's plot; null while the plot is not drawn yet (a hidden tab).
+  function overlay(line) {
+    let entry = drawn.get(line);
+    if (entry && entry.el.isConnected) return entry;
+    const view = bokehIndex().find_one(line);
+    const pv = view && view.plot_view;
+    const canvas = pv && pv.canvas_view && pv.canvas_view.el;
+    // The canvas view draws in its shadow root: a plain child of its element is not shown.
+    const host = canvas && (canvas.shadowRoot || canvas);
+    if (!host || !pv.frame || !pv.frame.x_scale) return null;
+    if (!entry) {
+      const el = document.createElement("div");
+      el.className = "ss-time-cursor-line";
+      el.style.cssText = LINE_STYLE;
+      entry = { el, pv, shown: null };
+      drawn.set(line, entry);
+    }
+    entry.pv = pv;
+    host.appendChild(entry.el);
+    if (!watched.has(pv) && pv.repainted && pv.repainted.connect) {
+      watched.add(pv);  // panned, zoomed or resized: the line follows its axis
+      pv.repainted.connect(() => {
+        for (const e of drawn.values()) if (e.pv === pv) place(e);
+      }, entry.el);
+    }
+    return entry;
+  }
+
+  function place(entry) {
+    const frame = entry.pv.frame, box = frame.bbox;
+    const x = frame.x_scale.compute(t);
+    const inside = box && box.width > 0 && Number.isFinite(x) && x >= box.left - 1 &&
+      x <= box.right + 1;
+    if (inside) {
+      entry.el.style.transform = `translate(${x - 1}px, ${box.top}px)`;
+      if (entry.height !== box.height) {
+        entry.height = box.height;
+        entry.el.style.height = `${box.height}px`;
+      }
+    }
+    if (entry.shown !== inside) {
+      entry.shown = inside;
+      entry.el.style.display = inside ? "block" : "none";
+    }
+    entry.el.dataset.timeMs = String(t);
+  }
+
   function moveLines(force) {
     scan(false);
+    const overlays = bokehIndex() !== null;
     for (const line of lines) {
-      if (force || line.location !== t) line.setv({ location: t }, { sync: false });
+      if (!overlays) {
+        if (force || line.location !== t) line.setv({ location: t }, { sync: false });
+        continue;
+      }
+      const entry = overlay(line);
+      if (entry) place(entry);
+    }
+    for (const [line, entry] of drawn) {  // plots gone: their lines go too
+      if (!lines.includes(line)) { entry.el.remove(); drawn.delete(line); }
     }
   }
 
@@ -105,13 +178,18 @@ export function render({ model, el }) {
       detail: { channel: model.channel, t, playing } }));
   }
 
+  let shownPlaying = null;
+
   function show() {
     slider.value = String(t);
     label.textContent = `t = ${formatTime(t, duration())} of ${formatTime(duration(), duration())}`;
     root.dataset.timeMs = String(t);
-    root.dataset.playing = playing ? "1" : "0";
-    play.textContent = playing ? "\u275A\u275A" : "\u25B6";
-    play.title = playing ? "Pause" : "Play the run";
+    if (shownPlaying !== playing) {  // only on change: every DOM write costs a repaint
+      shownPlaying = playing;
+      root.dataset.playing = playing ? "1" : "0";
+      play.textContent = playing ? "\u275A\u275A" : "\u25B6";
+      play.title = playing ? "Pause" : "Play the run";
+    }
     moveLines(false);
     publish();
   }
@@ -206,11 +284,15 @@ export function render({ model, el }) {
   // for the cursor to move; while playing, each frame does this anyway.
   const watch = setInterval(() => {
     if (playing || !model.document) return;
-    if (modelCount(model.document) !== seenModels) moveLines(true);
+    if (modelCount(model.document) !== seenModels ||
+        lines.some((line) => !drawn.has(line) || !drawn.get(line).el.isConnected)) {
+      moveLines(true);
+    }
   }, 300);
   model.on("remove", () => {
     clearInterval(watch);
     if (raf !== null) cancelAnimationFrame(raf);
+    for (const entry of drawn.values()) entry.el.remove();
   });
 
   configure();

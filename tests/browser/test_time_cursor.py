@@ -29,11 +29,27 @@ SET_SLIDER = """([t]) => {
   slider.dispatchEvent(new Event("change", {bubbles: true}));
 }"""
 
-LINE_AT = """([ids]) => { const out = [];
-  for (const id of ids) { let loc = null;
-    for (const d of Bokeh.documents) { const m = d.get_model_by_id(id); if (m) loc = m.location; }
-    out.push(loc); }
-  return out; }"""
+# The time of each plot's cursor line (an HTML element over the plot, see time_cursor.js),
+# null while the plot has none, and whether it sits where the plot's x axis puts that time.
+LINE_AT = """([ids]) => ids.map((id) => {
+  let model = null;
+  for (const d of Bokeh.documents) model = model || d.get_model_by_id(id);
+  const view = model && Bokeh.index.find_one(model);
+  const canvas = view && view.plot_view.canvas_view.el;
+  const el = canvas && (canvas.shadowRoot || canvas).querySelector(".ss-time-cursor-line");
+  const box = el && el.getBoundingClientRect();
+  if (!el || !box.width || !box.height) return null;  // not drawn
+  const t = Number(el.dataset.timeMs);
+  const x = Number(/translate\\(([-0-9.e]+)px/.exec(el.style.transform)[1]) + 1;
+  const want = view.plot_view.frame.x_scale.compute(t);
+  return Math.abs(x - want) < 0.5 ? t : -1;
+})"""
+
+
+def _lines_at(page, ids: list[str], t: float) -> None:
+    """Wait until the cursor lines of the plots with these Span ids are drawn at ``t``."""
+    page.wait_for_function(f"([ids, t]) => ({LINE_AT})([ids]).every(x => x === t)",
+                           arg=[ids, t])
 
 
 def _node(page, node_id: str) -> dict:
@@ -83,8 +99,7 @@ def test_cursor_moves_lines_and_graph_activity(served, goto_app, wait_until, sav
 
     # The cursor line of the raster and the rate plot sits at the cursor time.
     lines = [cursor_line(app.results.raster.figure).id, cursor_line(app.results.rates.figure).id]
-    page.wait_for_function(f"([ids, t]) => ({LINE_AT})([ids]).every(x => x === t)",
-                           arg=[lines, t_high])
+    _lines_at(page, lines, t_high)
 
     # Play: the cursor runs through the run in the browser and the graph's tint moves with it.
     page.evaluate(SET_SLIDER, [0.0])
@@ -111,16 +126,14 @@ def test_cursor_moves_lines_and_graph_activity(served, goto_app, wait_until, sav
     assert page.evaluate("window.__fills.size") >= 3, "the tint changed while playing"
     wait_until(lambda: app.results.cursor.value == pytest.approx(500.0) and
                not app.results.cursor.playing, message="the server heard the end")
-    page.wait_for_function(f"([ids, t]) => ({LINE_AT})([ids]).every(x => x === t)",
-                           arg=[lines, 500.0])
+    _lines_at(page, lines, 500.0)
 
     # A tab drawn after the cursor moved gets its line at the cursor time too.
     _tab(page, "Energy")
     wait_until(lambda: app.views["energy"].heatmap.figures.get("heatmap_a") is not None,
                timeout=30, message="energy drawn")
     energy_line = cursor_line(app.views["energy"].heatmap.figures["heatmap_a"]).id
-    page.wait_for_function(f"([ids, t]) => ({LINE_AT})([ids]).every(x => x === t)",
-                           arg=[[energy_line], 500.0])
+    _lines_at(page, [energy_line], 500.0)
 
 
 def test_the_activity_belongs_to_the_shown_run(served, goto_app, wait_until):
