@@ -224,12 +224,15 @@ export function render({ model, el }) {
     if (raf === null) raf = requestAnimationFrame(frame);
   }
 
-  function stop() {
+  // `report`: tell Python where playback stopped (not when Python itself stopped it, e.g.
+  // for a new run: its own time would be overwritten by the old one).
+  function stop(report = true) {
     playing = false;
     if (raf !== null) cancelAnimationFrame(raf);
     raf = null;
+    if (!report) t = clamp(Number(model.value) || 0);
     show();
-    sync();
+    if (report) sync();
     if (model.playing) model.playing = false;
   }
 
@@ -252,7 +255,7 @@ export function render({ model, el }) {
       o.value = String(x);
     }
     speed.value = String(model.speed);
-    t = clamp(t);
+    t = clamp(playing ? t : Number(model.value) || 0);
     show();
   }
 
@@ -278,7 +281,7 @@ export function render({ model, el }) {
   model.on("speed", () => { speed.value = String(model.speed); });
   model.on("playing", () => {
     if (model.playing && !playing) start();
-    else if (!model.playing && playing) stop();
+    else if (!model.playing && playing) stop(false);
   });
   // A plot drawn later (another tab opened, a figure rebuilt) gets its line without waiting
   // for the cursor to move; while playing, each frame does this anyway.

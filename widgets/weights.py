@@ -2,10 +2,10 @@
 
 :class:`WeightEvolution` shows a :class:`~engine.results.WeightRecord` (plain arrays) as
 
-- the weight matrix (pre on x, post on y) at the snapshot chosen with a time slider and a
-  play button, coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is
+- the weight matrix (pre on x, post on y) at the snapshot chosen with its own player, or with
+  the page's time cursor (:meth:`WeightEvolution.show_time`, ``show_player=False``), coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is
   visible as change of colour;
-- the histogram evolution (time x weight bin) and the histogram at the slider's time;
+- the histogram evolution (time x weight bin) and the histogram at the snapshot shown;
 - mean ± std of all weights over time;
 - the trajectories of selected synapses (click matrix cells to add them) above tick rows with
   the pre and post spikes of each selected pair, on one shared time axis.
@@ -361,7 +361,7 @@ class WeightEvolution(pn.viewable.Viewer):
         fig.add_layout(ColorBar(color_mapper=self._count_mapper, title="synapses",
                                 width=10), "right")
         self._evo_fig = fig
-        hist = figure(height=250, width=300, title="Histogram at the slider's time",
+        hist = figure(height=250, width=300, title="Histogram at the snapshot shown",
                       tools="save", y_range=fig.y_range, x_axis_label="synapses",
                       y_axis_label="weight (mV)")
         hist.toolbar.logo = None

@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.browser.test_result_views import _open_sample, _ready, _run_and_wait, _tab
+from tests.browser.test_result_views import (
+    _open_sample,
+    _ready,
+    _run_and_wait,
+    _set_duration,
+    _tab,
+)
 from widgets.time_cursor import cursor_line
 
 pytestmark = pytest.mark.browser
@@ -153,3 +159,33 @@ def test_the_activity_belongs_to_the_shown_run(served, goto_app, wait_until):
     _run_and_wait(page, app, wait_until)
     page.locator("[data-node-id='neuron'][data-rate-hz]").wait_for()
     assert page.locator("[data-node-id='input'][data-rate-hz]").count() == 0
+
+
+def test_weights_and_scrolling_follow_the_cursor(served, goto_app, wait_until,
+                                                 save_screenshot):
+    page = _ready(goto_app(served.url))
+    app = served.last
+    _open_sample(page, app, wait_until, "STDP: hidden pattern")
+    _set_duration(page, app, wait_until, 2000.0)
+    _run_and_wait(page, app, wait_until)
+    # The weight view has no player of its own: the page's cursor chooses the snapshot.
+    _tab(page, "Weights")
+    wait_until(lambda: app.views["weights"].view is not None
+               and app.views["weights"].view.record is not None, message="weights shown")
+    view = app.views["weights"].view
+    assert page.locator(".ss-weight-player").count() == 0 or \
+        not page.locator(".ss-weight-player").first.is_visible()
+    times = [float(t) for t in view.record.times_ms]
+    assert len(times) == 3
+    page.evaluate(SET_SLIDER, [times[1] + 1.0])
+    page.get_by_text(f"snapshot 2 of {len(times)}").wait_for()
+    wait_until(lambda: view.snapshot == 1, message="the server showed snapshot 2")
+    page.evaluate(SET_SLIDER, [0.0])
+    page.get_by_text(f"snapshot 1 of {len(times)}").wait_for()
+    # Scrolled down to the plots, the cursor stays in view (sticky at the top).
+    page.locator(".ss-weights-header").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 600)
+    page.wait_for_timeout(300)
+    box = page.get_by_test_id("time-cursor").bounding_box()
+    assert box is not None and 0 <= box["y"] <= 5, box
+    save_screenshot("weights-at-cursor")
