@@ -47,11 +47,11 @@ def test_every_time_plot_has_a_cursor_line():
         assert len(_lines(fig)) == 1, fig.title.text
 
 
-def test_show_run_keeps_the_time_when_it_fits():
+def test_a_run_is_shown_at_its_end():
     cursor = TimeCursor()
     assert cursor.channel and cursor.channel != TimeCursor().channel
     cursor.show_run(1000.0, 2.5)
-    assert (cursor.duration_ms, cursor.step_ms, cursor.value) == (1000.0, 2.5, 0.0)
+    assert (cursor.duration_ms, cursor.step_ms, cursor.value) == (1000.0, 2.5, 1000.0)
     cursor.value = 700.0
     cursor.show_run(500.0)
     assert cursor.value == 500.0 and cursor.step_ms == 5.0  # no step given: 1 % of the run

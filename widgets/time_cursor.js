@@ -155,8 +155,16 @@ export function render({ model, el }) {
     entry.el.dataset.timeMs = String(t);
   }
 
+  function hideLines() {
+    for (const entry of drawn.values()) {
+      if (entry.shown !== false) { entry.shown = false; entry.el.style.display = "none"; }
+    }
+    for (const line of lines) if (line.location != null) line.setv({ location: null }, { sync: false });
+  }
+
   function moveLines(force) {
     scan(false);
+    if (!(duration() > 0) || model.visible === false) { hideLines(); return; }  // no run
     const overlays = bokehIndex() !== null;
     for (const line of lines) {
       if (!overlays) {
@@ -278,6 +286,7 @@ export function render({ model, el }) {
     }
   });
   model.on(["duration_ms", "step_ms", "speeds"], configure);
+  model.on("visible", () => moveLines(true));
   model.on("speed", () => { speed.value = String(model.speed); });
   model.on("playing", () => {
     if (model.playing && !playing) start();
@@ -287,6 +296,7 @@ export function render({ model, el }) {
   // for the cursor to move; while playing, each frame does this anyway.
   const watch = setInterval(() => {
     if (playing || !model.document) return;
+    if (!(duration() > 0)) return;
     if (modelCount(model.document) !== seenModels ||
         lines.some((line) => !drawn.has(line) || !drawn.get(line).el.isConnected)) {
       moveLines(true);

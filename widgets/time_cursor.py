@@ -112,11 +112,14 @@ class TimeCursor(pn.custom.JSComponent):
         super().__init__(**params)
 
     def show_run(self, duration_ms: float, step_ms: float | None = None) -> None:
-        """Set the cursor to a run of ``duration_ms`` (the time is kept when it still fits)."""
+        """Set the cursor to a run of ``duration_ms``, at its end.
+
+        The end is the state the run finished (or paused) in: the learned weights, the
+        activity of a paused run's last step. Play starts over from 0.
+        """
         duration = max(float(duration_ms), 0.0)
         step = float(step_ms) if step_ms and step_ms > 0 else max(duration / 100, 1e-3)
-        self.param.update(playing=False, duration_ms=duration, step_ms=step,
-                          value=min(max(self.value, 0.0), duration))
+        self.param.update(playing=False, duration_ms=duration, step_ms=step, value=duration)
 
     def clear(self) -> None:
         """No run: stop and disable the controls."""

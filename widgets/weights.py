@@ -3,8 +3,9 @@
 :class:`WeightEvolution` shows a :class:`~engine.results.WeightRecord` (plain arrays) as
 
 - the weight matrix (pre on x, post on y) at the snapshot chosen with its own player, or with
-  the page's time cursor (:meth:`WeightEvolution.show_time`, ``show_player=False``), coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is
-  visible as change of colour;
+  the page's time cursor (:meth:`WeightEvolution.show_time`, ``show_player=False``),
+  coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is visible as
+  change of colour;
 - the histogram evolution (time x weight bin) and the histogram at the snapshot shown;
 - mean ± std of all weights over time;
 - the trajectories of selected synapses (click matrix cells to add them) above tick rows with

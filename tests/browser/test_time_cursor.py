@@ -148,12 +148,16 @@ def test_the_activity_belongs_to_the_shown_run(served, goto_app, wait_until):
     _open_sample(page, app, wait_until, "Energy: sparse events vs dense frames")
     _run_and_wait(page, app, wait_until)
     page.locator("[data-node-id='hidden'][data-rate-hz]").wait_for()
+    # A new run is shown at its end (the state the run ended in).
+    assert app.results.cursor.value == 500.0
+    page.locator(".ss-time-cursor-line:visible").first.wait_for()
     # Another project: no cursor, no tint, no legend.
     _open_sample(page, app, wait_until, "Single LIF neuron")
     page.get_by_test_id("time-cursor").wait_for(state="hidden")
     assert app.results.network_activity is None and app.editor.activity == {}
     page.locator("[data-node-id='neuron']").wait_for()
     assert page.locator("[data-rate-hz]").count() == 0
+    assert page.locator(".ss-time-cursor-line:visible").count() == 0, "no line without a run"
     assert not page.get_by_test_id("activity-legend").is_visible()
     # Its run: the constant-current input carries no spikes and gets no rate; the neuron does.
     _run_and_wait(page, app, wait_until)
