@@ -139,8 +139,8 @@ export function render({ model, el }) {
   function place(entry) {
     const frame = entry.pv.frame, box = frame.bbox;
     const x = frame.x_scale.compute(t);
-    const inside = box && box.width > 0 && Number.isFinite(x) && x >= box.left - 1 &&
-      x <= box.right + 1;
+    const inside = duration() > 0 && model.visible !== false && box && box.width > 0 &&
+      Number.isFinite(x) && x >= box.left - 1 && x <= box.right + 1;
     if (inside) {
       entry.el.style.transform = `translate(${x - 1}px, ${box.top}px)`;
       if (entry.height !== box.height) {
@@ -159,12 +159,17 @@ export function render({ model, el }) {
     for (const entry of drawn.values()) {
       if (entry.shown !== false) { entry.shown = false; entry.el.style.display = "none"; }
     }
-    for (const line of lines) if (line.location != null) line.setv({ location: null }, { sync: false });
+    for (const line of lines) {
+      if (line.location != null) line.setv({ location: null }, { sync: false });
+    }
   }
 
   function moveLines(force) {
     scan(false);
-    if (!(duration() > 0) || model.visible === false) { hideLines(); return; }  // no run
+    if (!(duration() > 0) || model.visible === false) {  // no run to show
+      hideLines();
+      return;
+    }
     const overlays = bokehIndex() !== null;
     for (const line of lines) {
       if (!overlays) {
