@@ -30,7 +30,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -44,6 +43,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results_section import update_section  # noqa: E402
 from engine.datasets import digits_split  # noqa: E402
 from engine.evaluation import evaluate, readout, with_dataset  # noqa: E402
 from engine.export.onnx_import import import_file, read_onnx  # noqa: E402
@@ -170,19 +170,9 @@ def main() -> None:
     text = markdown(ann_acc, curves, e2e, report, fresh, conv, args.present_ms, load)
     print(text)
     if args.results:
-        path = Path(args.results)
-        old = path.read_text()
-        if MARK in old:  # replace the section, up to the next heading
-            start = old.index(MARK)
-            nxt = re.search(r"^#{1,2} ", old[start + len(MARK):], re.M)
-            end = start + len(MARK) + nxt.start() if nxt else len(old)
-            new = old[:start] + text + "\n" + old[end:]
-        elif "\n# History" in old:  # before the history of earlier runs
-            new = old.replace("\n# History", "\n" + text + "\n# History", 1)
-        else:
-            new = old + "\n" + text
-        path.write_text(new)
-        print(f"updated {path}")
+        update_section(Path(args.results), MARK, text)
+        print(f"updated {args.results}")
+
 
 if __name__ == "__main__":
     main()

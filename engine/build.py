@@ -19,6 +19,7 @@ import numpy as np
 from engine import plasticity as plasticity_rules
 from engine.connectivity import connect, expected_synapses
 from engine.encoders import (
+    BLOCK_STEPS,
     CurrentSchedule,
     EventBounds,
     SpikeSource,
@@ -253,6 +254,8 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     n_current = sum(1 for n in net.nodes if n.kind == "encoder" and n.model in CURRENT_ENCODERS)
     if n_current:
         est.add("current input gains", 8 * n_current * n_neurons)
+    for node in net.encoders:
+        _add_dataset_inputs(est, project, node, n_steps)
     est.add("delay buffers", 2 * 8 * ring * n_neurons)
     n_bins = n_steps // max(1, int(round(sim.count_bin_ms / sim.dt_ms))) + 1
     est.add("operation counts", n_bins * (COUNT_ROW_BYTES * len(sizes)
@@ -292,6 +295,34 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
     est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est
+
+
+def _add_dataset_inputs(est: MemoryEstimate, project: Project, node, n_steps: int) -> None:
+    """The arrays of a dataset encoder that grow with samples x channels.
+
+    ``dataset_current`` schedules every sample (an amplitude row per channel at its start
+    and a zero row at its end) and keeps (channel, target, weight) per synapse of its
+    projections; ``dataset`` keeps a spike probability per channel of each shown sample and
+    draws a random number per channel and step of a block.
+    """
+    module = encoder_module(node.model)
+    if not hasattr(module, "windows"):
+        return
+    values = node.resolved_params()
+    if node.model in CURRENT_ENCODERS:
+        cells = node.size * len(values["samples"])
+        est.add(f"per-channel schedule of {node.id}", 16 * cells)
+        est.add(f"computing the schedule of {node.id}", 48 * cells, "build")
+        synapses = sum(expected_synapses(p.connectivity.get("rule", "all_to_all"),
+                                         p.connectivity, node.size,
+                                         project.network.node(p.target).size, False)
+                       for p in project.network.projections if p.source == node.id)
+        est.add(f"per-channel synapses of {node.id}", 24 * synapses)
+        return
+    cells = node.size * len(module.windows(values, project.simulation.dt_ms, n_steps).start)
+    est.add(f"spike probabilities of {node.id}", 8 * cells)
+    est.add(f"computing the spike probabilities of {node.id}", 16 * cells, "build")
+    est.add(f"random numbers of {node.id} (one block)", 24 * BLOCK_STEPS * node.size, "run")
 
 
 def _n_steps(sim) -> int:
@@ -535,16 +566,21 @@ def _weights(p, n_syn: int, rng: np.random.Generator, matrix_w: np.ndarray | Non
     at :data:`DRAW_BLOCK` values and Stop is honoured between blocks.
     """
     out = np.empty(n_syn, dtype)
-    bounds = plasticity_rules.bounds(p.plasticity) if p.plasticity else None
     for lo in range(0, n_syn, DRAW_BLOCK):
         stop.check("drawing synapse weights")
         hi = min(n_syn, lo + DRAW_BLOCK)
         w = matrix_w[lo:hi] if matrix_w is not None else _draw(p.weight, hi - lo, rng)
-        w = np.minimum(w, 0.0) if p.receptor == "inh" else np.maximum(w, 0.0)
-        if bounds is not None:  # learning starts inside its bounds (normal draws, matrix values)
-            w = np.clip(w, *bounds)
-        out[lo:hi] = w
+        out[lo:hi] = clamp_weights(p, w)
     return out
+
+
+def clamp_weights(p, w: np.ndarray) -> np.ndarray:
+    """Weights as a run holds them: sign-clamped by receptor (exc >= 0, inh <= 0) and,
+    for a plastic projection, clipped to its bounds (learning starts inside them)."""
+    w = np.minimum(w, 0.0) if p.receptor == "inh" else np.maximum(w, 0.0)
+    if p.plasticity:
+        w = np.clip(w, *plasticity_rules.bounds(p.plasticity))
+    return w
 
 
 def _all_to_all(n_pre: int, n_post: int, autapses: bool,

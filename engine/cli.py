@@ -1,9 +1,9 @@
 """The engine's commands: run projects headless, validate them, warm the numba cache,
-export and import models.
+export, import and convert models, evaluate and compress classifiers.
 
-``python -m engine.cli run|validate|warm|export|import``. The ``spikestudio`` console script is
-:mod:`workbench.cli`, which adds the workbench's ``serve`` and ``publish`` to these; engine/
-imports nothing of the workbench.
+``python -m engine.cli run|validate|warm|export|import|evaluate|convert|compress``. The
+``spikestudio`` console script is :mod:`workbench.cli`, which adds the workbench's ``serve``
+and ``publish`` to these; engine/ imports nothing of the workbench.
 """
 
 from __future__ import annotations
@@ -177,25 +177,25 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    import numpy as np
-
-    from engine.datasets import Dataset, load_dataset
-    from engine.evaluation import dataset_node, evaluate, readout, with_dataset
+    from engine.datasets import load_dataset
+    from engine.evaluation import (
+        evaluate,
+        output_population,
+        project_samples,
+        readout,
+        with_dataset,
+    )
     from engine.simulator import simulate
 
     project = load_project(args.project)
     if args.samples is not None and args.samples < 1:
         raise SpikeStudioError(f"--samples: must be at least 1, got {args.samples}")
     if args.dataset is not None or args.samples is not None or args.present_ms is not None:
-        if args.dataset is not None:
-            data = load_dataset(args.dataset)
-        else:  # the project's own samples
-            values = dataset_node(project).resolved_params()
-            data = Dataset("project", np.asarray(values["samples"], np.float64),
-                           np.asarray(values["labels"] or [-1] * len(values["samples"])))
+        data = (load_dataset(args.dataset) if args.dataset is not None
+                else project_samples(project))
         project = with_dataset(project, data, n_samples=args.samples,
                                present_ms=args.present_ms)
-    output = args.output or _output_population(project)
+    output = args.output or output_population(project)
     t0 = time.perf_counter()
     with _Interrupt() as interrupt:
         result = simulate(project, limits=limits_from_args(args), cancel=interrupt.event)
@@ -219,16 +219,50 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_population(project) -> str:
-    """The population named ``output``, else the only population nothing projects from."""
-    net = project.network
-    if net.node("output") is not None:
-        return "output"
-    sources = {p.source for p in net.projections}
-    sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
-    if len(sinks) != 1:
-        raise SpikeStudioError("--output: name the output population (neuron i = class i)")
-    return sinks[0]
+def _compress(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.compression import CompressionSettings, compress, measure
+    from engine.datasets import load_dataset
+    from engine.evaluation import project_samples
+    from engine.limits import RunStopped
+    from engine.project import save_project
+
+    project = load_project(args.project)
+    settings = CompressionSettings(weight_bits=args.weight_bits,
+                                   weight_scale=args.weight_scale, prune=args.prune,
+                                   prune_idle=args.prune_idle,
+                                   spike_time_bits=args.spike_time_bits)
+    calibration = load_dataset(args.calibration) if args.calibration else None
+    test = None
+    if args.evaluate:
+        test = load_dataset(args.dataset) if args.dataset else project_samples(project)
+    limits = limits_from_args(args)
+    t0 = time.perf_counter()
+    with _Interrupt() as interrupt:
+        try:
+            compressed, report = compress(project, settings, calibration=calibration,
+                                          samples=args.samples, limits=limits,
+                                          cancel=interrupt.event)
+            save_project(compressed, args.out)
+            line = {"project": project.name, "out": args.out, **report.to_dict()}
+            if test is not None:
+                for key, model, done in (("before", project, None),
+                                         ("after", compressed, report)):
+                    point = measure(model, settings, test, samples=args.samples,
+                                    output=args.output, limits=limits, cancel=interrupt.event,
+                                    report=done).to_dict()
+                    point.pop("report")
+                    line[key] = point
+        except RunStopped as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INTERRUPTED if exc.status == "cancelled" else EXIT_LIMIT
+    line["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    print(json.dumps(line))
+    for message in report.messages:
+        print(f"note: {message}", file=sys.stderr)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -312,6 +346,37 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     conv.add_argument("--samples", type=int, default=200,
                       help="samples the project presents")
     conv.set_defaults(func=_convert)
+    comp = sub.add_parser("compress", help="quantise and prune a project's weights, remove "
+                                           "idle neurons, quantise latency codes")
+    comp.add_argument("project", help="project JSON file")
+    comp.add_argument("--out", required=True, help="compressed project JSON file to write")
+    comp.add_argument("--weight-bits", type=int, default=None,
+                      help="per-layer symmetric weight quantisation to K bits (2..8)")
+    comp.add_argument("--weight-scale", default="max",
+                      help="scale of a quantised layer: max (the largest weight kept exactly) "
+                           "or mse (least squared rounding error; clips the largest)")
+    comp.add_argument("--prune", type=float, default=0.0,
+                      help="fraction in [0, 1) of each projection's synapses to remove, "
+                           "smallest |w| first")
+    comp.add_argument("--prune-idle", action="store_true",
+                      help="remove hidden neurons that never spike on the calibration set")
+    comp.add_argument("--spike-time-bits", type=int, default=None,
+                      help="quantise latency encoders to 2**K spike times per window (1..8)")
+    comp.add_argument("--calibration", default=None,
+                      help="calibration set of --prune-idle: digits-train, digits or a .csv / "
+                           ".npz file (default: the digits training split for a digits "
+                           "project, else the project's own samples)")
+    comp.add_argument("--evaluate", action="store_true",
+                      help="also classify --dataset before and after: accuracy, events, "
+                           "energy per inference")
+    comp.add_argument("--dataset", default=None,
+                      help="test set of --evaluate: digits (held-out split), digits-train or "
+                           "a .csv / .npz file (default: the project's own samples)")
+    comp.add_argument("--samples", type=int, default=None,
+                      help="use the first N calibration and test samples")
+    comp.add_argument("--output", default=None, help="output population (default: 'output')")
+    add_limit_flags(comp)
+    comp.set_defaults(func=_compress)
     for extend in extensions:
         extend(sub)
     return parser

@@ -38,6 +38,27 @@ def dataset_node(project: Project, encoder: str | None = None):
     return nodes[0]
 
 
+def project_samples(project: Project, encoder: str | None = None) -> Dataset:
+    """The samples (and labels, -1 without) the project's dataset encoder presents."""
+    values = dataset_node(project, encoder).resolved_params()
+    x = np.asarray(values["samples"], np.float64)
+    return Dataset("project", x, np.asarray(values["labels"] or [-1] * len(x), np.int64))
+
+
+def output_population(project: Project) -> str:
+    """The readout population: the one named ``output``, else the only population nothing
+    projects from."""
+    net = project.network
+    if any(n.id == "output" and n.kind == "population" for n in net.nodes):
+        return "output"
+    sources = {p.source for p in net.projections}
+    sinks = [n.id for n in net.nodes if n.kind == "population" and n.id not in sources]
+    if len(sinks) != 1:
+        raise SpikeStudioError("output (--output): name the output population (neuron i = "
+                               "class i)")
+    return sinks[0]
+
+
 def windows_of(project: Project, encoder: str | None = None) -> DatasetWindows:
     """Presentation windows of the project's dataset encoder in its configured run."""
     node = dataset_node(project, encoder)
@@ -87,6 +108,24 @@ def _gcd_ms(a: float, b: float, dt: float) -> float:
     return float(np.gcd(int(round(a / dt)), int(round(b / dt)))) * dt
 
 
+def check_output(project: Project, output: str, mode: ReadoutMode = "count"):
+    """The output population ``output``, checked for a readout in ``mode``.
+
+    Raises
+    ------
+    SpikeStudioError
+        When it is not a population, or (``count``) its spikes are not recorded.
+    """
+    pop = next((n for n in project.network.nodes if n.id == output), None)
+    if pop is None or pop.kind != "population":
+        raise SpikeStudioError(f"output: {output!r} is not a population")
+    record = project.simulation.record_spikes
+    if mode == "count" and record != "all" and output not in record:
+        raise SpikeStudioError(f"simulation.record_spikes: must include the output population "
+                               f"{output!r} to count its spikes")
+    return pop
+
+
 @dataclass
 class Readout:
     """Per presented sample: scores (n, classes), predicted class, label, and the time
@@ -126,13 +165,7 @@ def readout(result, project: Project, output: str, *, mode: ReadoutMode = "count
     encoder
         The dataset encoder (default: the only one).
     """
-    pop = project.network.node(output)
-    if pop is None or pop.kind != "population":
-        raise SpikeStudioError(f"output: {output!r} is not a population")
-    record = project.simulation.record_spikes
-    if mode == "count" and record != "all" and output not in record:
-        raise SpikeStudioError(f"simulation.record_spikes: must include the output population "
-                               f"{output!r} to count its spikes")
+    pop = check_output(project, output, mode)
     w = windows_of(project, encoder)
     dt = result.dt_ms
     n_done = int(np.sum(w.end <= int(round(result.duration_ms / dt))))
@@ -231,10 +264,14 @@ def evaluate(result, project: Project, out: Readout, *, profiles=None) -> dict:
     np.add.at(confusion, (labels, out.predictions), 1)
     # Energy is linear in the counts, and static power in the time: one bin spanning the
     # run prices the same as the per-bin breakdown, much faster.
+    sums = ["spikes", "neuron_updates", "active_updates", "syn_events", "plasticity_updates",
+            # per hardware step: without them a clocked chip's idle updates would be
+            # counted per simulation step
+            *(c for c in result.counts.columns if str(c).startswith(("hw_updates_",
+                                                                     "hw_active_")))]
     counts = (result.counts.groupby("node", observed=True, sort=False)
-              .agg({"kind": "first", "size": "first", "spikes": "sum", "neuron_updates": "sum",
-                    "active_updates": "sum", "syn_events": "sum",
-                    "plasticity_updates": "sum"}).reset_index())
+              .agg({"kind": "first", "size": "first", **dict.fromkeys(sums, "sum")})
+              .reset_index())
     counts.insert(0, "bin_start_ms", 0.0)
     pops = counts["kind"] == "population"
     decided = out.decided

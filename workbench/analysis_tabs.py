@@ -31,7 +31,15 @@ from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench import runner
 from workbench.edits import set_energy_profile, set_scenarios
-from workbench.style import html_pane, lines_html, markdown_html, text_html
+from workbench.style import (
+    error_html,
+    hint_html,
+    html_pane,
+    lines_html,
+    markdown_html,
+    state_html,
+    text_html,
+)
 from workbench.view_protocol import ResultView, ViewContext
 
 RATIO_TEXT = """
@@ -505,18 +513,14 @@ _IDLE = "Each scenario replaces the project's spike inputs with a workload and s
 
 
 def _error(text: str) -> str:
-    """An error message (plain text, escaped here)."""
-    return f'<p class="ss-msg ss-msg-error" data-testid="scenario-error">{lines_html(text)}</p>'
+    return error_html(text, "scenario-error")
 
 
-def _note(markup: str) -> str:
-    """A hint; ``markup`` is our own HTML with any user text already escaped."""
-    return f'<p class="ss-hint">{markup}</p>'
+_note = hint_html
 
 
 def _state(state: str, markup: str) -> str:
-    """The scenario run state; ``markup`` has any user text already escaped."""
-    return f'<div data-testid="scenario-state" data-state="{text_html(state)}">{markup}</div>'
+    return state_html(state, markup, "scenario-state")
 
 
 def _names(profiles: dict) -> dict[str, str]:

@@ -160,7 +160,8 @@ class Workbench(pn.viewable.Viewer):
         self.results = ResultsView()
         self.results.link_graph(self.editor)
         context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
-                              get_project=self.session.project, cursor=self.results.cursor)
+                              get_project=self.session.project,
+                              open_project=self.open_project, cursor=self.results.cursor)
         self.views: dict[str, ResultView] = {}
         for view in build_views(context):
             self.results.add_view(view)
@@ -549,6 +550,12 @@ class Workbench(pn.viewable.Viewer):
         if project is not None:
             self._unless_unsaved(f"Open {filename}",
                                  lambda: self._open_upload(data, filename, project))
+
+    def open_project(self, project: Project, name: str) -> None:
+        """Open a project a result view built (e.g. a compressed copy) as an upload named
+        ``name`` is opened: unsaved, asking first when unsaved changes would be lost."""
+        data = dumps_project(project)
+        self._unless_unsaved(f"Open {name}", lambda: self._open_upload(data, name, project))
 
     def _open_upload(self, data: bytes, filename: str, project=None) -> None:
         if self._succeeds(self.session.open_text, data, project):

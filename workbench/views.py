@@ -8,9 +8,10 @@ how to add one.
 from __future__ import annotations
 
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
+from workbench.evaluation_tab import EvaluationTab
 from workbench.view_protocol import ResultView, ViewContext
 
-VIEWS: list[type[ResultView]] = [WeightsTab, EnergyTab, ScenariosTab]
+VIEWS: list[type[ResultView]] = [WeightsTab, EnergyTab, ScenariosTab, EvaluationTab]
 
 
 def build_views(context: ViewContext) -> list[ResultView]:
