@@ -35,6 +35,7 @@ from widgets.palette import hex_to_rgb, population_colors
 from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
 from widgets.raster_data import RasterIndex, Window
 from widgets.session_thread import held, run_in_session
+from widgets.time_cursor import cursor_line
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
 _EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0), "pop": np.empty(0, np.int32),
@@ -233,6 +234,7 @@ class RasterPlot(pn.viewable.Viewer):
                                     visible=False)
         fig.add_layout(self._highlight_line)
         self._spans: list[Span] = []
+        cursor_line(fig)
         self._neuron_axis = fig.yaxis[0]
         self._neuron_axis.update(ticker=FixedTicker(ticks=[]), minor_tick_line_color=None)
         self._population_axis = LinearAxis(ticker=FixedTicker(ticks=[]),

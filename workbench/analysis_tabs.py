@@ -73,6 +73,9 @@ class WeightsTab(ResultView):
         self.result: SimulationResult | None = None
         self._name = None
         self.choice.param.watch(self._show, "value")
+        self.cursor = self.context.cursor
+        if self.cursor is not None:  # the page's time cursor chooses the snapshot
+            self.cursor.param.watch(lambda e: self._follow_cursor(), "value")
         self._layout = pn.Column(self.note, self.choice, sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -100,7 +103,8 @@ class WeightsTab(ResultView):
         self.result = result
         ids = list(result.weights)
         if ids and self.view is None:
-            self.view = WeightEvolution(x_range=self.x_range)
+            self.view = WeightEvolution(x_range=self.x_range,
+                                        show_player=self.cursor is None)
             self._layout.append(self.view)
         self.note.visible = not ids
         self.choice.visible = bool(ids)
@@ -122,8 +126,14 @@ class WeightsTab(ResultView):
         recorded = [int(s) for s in record.synapse_index[: self.view.max_selected]]
         self.view.param.update(record=record, spikes=r.spikes, source=info["source"],
                                target=info["target"], selected=recorded)
+        self._follow_cursor()
         self._name_view()
         self.view.refit()
+
+    def _follow_cursor(self) -> None:
+        """Show the weights at the time cursor (the last snapshot at or before it)."""
+        if self.cursor is not None and self.view is not None and self.view.record is not None:
+            self.view.show_time(self.cursor.value)
 
 
 class EnergyTab(ResultView):

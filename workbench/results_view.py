@@ -13,13 +13,16 @@ from typing import Any
 
 import panel as pn
 
+from engine.activity import NetworkActivity, run_activity
 from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
+from widgets.graph_editor import activity_data
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
+from widgets.time_cursor import TimeCursor
 from widgets.traces import TracePlot, trace_items_from_frame
 from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import ResultStamp, document_revision, header_html
@@ -28,18 +31,22 @@ from workbench.view_protocol import ResultView
 
 _TRACES_TAB = 1  # index of the Traces tab
 _FIRST_VIEW_TAB = 3  # Activity, Traces, Summary, then the views of workbench.views
+#: The time cursor stays in view while the page scrolls between the graph and the plots.
+_CURSOR_STYLES = {"position": "sticky", "top": "0", "bottom": "0", "z-index": "20"}
 
 
 class ResultsView(pn.viewable.Viewer):
     """Tabs showing the last result of a session, and whose result it is.
 
     A result belongs to one run of one project version (a :class:`ResultStamp`, taken by
-    :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line and
-    the downloads) when the project is replaced; a header line names the run and says when the
-    project has been edited since.
+    :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line, the
+    downloads, the time cursor and the graph's activity) when the project is replaced; a
+    header line names the run and says when the project has been edited since.
 
-    ``probe`` records a neuron again for the neuron panel (default: in a simulation worker,
-    :func:`workbench.runner.probe`).
+    ``cursor`` is the run's :class:`~widgets.time_cursor.TimeCursor` (the app places it); its
+    line is drawn in every time plot, and a graph editor linked with :meth:`link_graph` shows
+    the run's activity at the cursor. ``probe`` records a neuron again for the neuron panel
+    (default: in a simulation worker, :func:`workbench.runner.probe`).
     """
 
     def __init__(self, probe: Prober | None = None, **params: Any):
@@ -58,6 +65,11 @@ class ResultsView(pn.viewable.Viewer):
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
                                 title="Recorded traces (state monitors)")
         self.summary = SummaryTable()
+        self.cursor = TimeCursor(visible=False, css_classes=["ss-cursor-bar"],
+                                 styles=_CURSOR_STYLES)
+        #: Activity frames of the shown result (engine.activity), None without a result.
+        self.network_activity: NetworkActivity | None = None
+        self._graph: Any = None  # a GraphEditor showing the activity (link_graph)
         # The neuron panel sits beside the raster; choosing a neuron there selects it in
         # the raster, and every selection (click, breakpoint, ranking) shows it there.
         self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
@@ -108,6 +120,24 @@ class ResultsView(pn.viewable.Viewer):
         if document is not None:
             for view in self.views:
                 view.set_project(document)
+
+    def link_graph(self, editor: Any) -> None:
+        """Show the shown run's activity at the time cursor on ``editor`` (a GraphEditor)."""
+        self._graph = editor
+        editor.cursor_channel = self.cursor.channel
+        self._show_activity()
+
+    def _show_activity(self) -> None:
+        """Hand the graph the activity of the shown result (nothing without one)."""
+        if self._graph is None:
+            return
+        act, r = self.network_activity, self.result
+        if act is None or r is None:
+            self._graph.activity = {}
+            return
+        current = self._current_nodes(r)
+        self._graph.activity = activity_data(act, [n for n in act.rates_hz
+                                                   if n not in current])
 
     def _show_header(self) -> None:
         r = self.result
@@ -177,6 +207,8 @@ class ResultsView(pn.viewable.Viewer):
                                     document_revision(document), self.run_count,
                                     datetime.now(), tuple(record) if isinstance(
                                         record, list) else str(record))
+        # The raster now shows the new run as it goes: the old run's playback goes away.
+        self._forget_activity()
         return self._pending
 
     def clear(self) -> None:
@@ -190,11 +222,19 @@ class ResultsView(pn.viewable.Viewer):
         self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
+        self._forget_activity()
         self._show_header()
         self.status.object = self._status_html()
         self.download_spikes.param.update(disabled=True, filename="spikes.csv")
         # schedule=True: on the next tick, with this session as Panel's current document.
         pn.state.execute(self._clear_views, schedule=True)
+
+    def _forget_activity(self) -> None:
+        """No run to play back: the cursor hides, the graph shows no activity."""
+        self.network_activity = None
+        self.cursor.clear()
+        self.cursor.visible = False
+        self._show_activity()
 
     def _clear_views(self) -> None:
         if self.result is not None:
@@ -239,6 +279,7 @@ class ResultsView(pn.viewable.Viewer):
             summary = population_summary(result.spikes, every, result.duration_ms)
             summary["recorded"] = summary["population"].astype(str).isin(recorded)
             self.summary.summary = summary
+        self._show_cursor(result)
         if self.tabs.active == _TRACES_TAB:
             self._show_traces()
         self.status.object = self._status_html()
@@ -249,6 +290,16 @@ class ResultsView(pn.viewable.Viewer):
                 self._give(view)
         self._show_lazy(self.tabs.active)
         return True
+
+    def _show_cursor(self, result: SimulationResult) -> None:
+        """Play back ``result``: the cursor spans it, the graph gets its activity frames."""
+        if result.duration_ms <= 0:
+            self._forget_activity()
+            return
+        self.network_activity = run_activity(result)
+        self.cursor.show_run(result.duration_ms, self.network_activity.step_ms)
+        self.cursor.visible = True
+        self._show_activity()
 
     def show_live(self, spikes, t_ms: float) -> None:
         """While the run started last goes on: the raster and rates of its spikes so far.
