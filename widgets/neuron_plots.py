@@ -15,6 +15,7 @@ from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Label, Range1
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
+from widgets.time_cursor import cursor_line
 from widgets.traces import decimate_minmax
 
 #: Samples of a trace line sent to the browser (min/max decimated beyond).
@@ -37,6 +38,8 @@ def _figure(title: str, width: int, height: int, x_range=None, **kwargs):
                  **ranged, **kwargs)
     fig.toolbar.logo = None
     fig.title.text_font_size = "10pt"
+    if x_range is not None:  # a time plot: the page's time cursor shows in it too
+        cursor_line(fig)
     return fig
 
 
