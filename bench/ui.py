@@ -30,6 +30,16 @@ Measured (targets from the performance issue):
    shows the expected mode, plus two animation frames for the paint; the canvas is then
    checked to hold non-white pixels.
 
+4. **Cursor playback on a 1M-spike raster** (issue 13, item 4). In the workbench page of the
+   runs above, ``cuba_balanced`` is run for ``--cursor-ms`` (40 s: about a million spikes,
+   drawn as the raster's density image), then the time cursor plays it at 5x (every frame
+   moves the line of the raster and rate plot and the graph editor's activity). Measured in
+   the page: the intervals between animation frames (``requestAnimationFrame``) for
+   ``--cursor-s`` seconds of playback, against the same page idle, median / p95 / max, the
+   cursor positions drawn per frame, and the WebSocket messages the page sent meanwhile
+   (playback runs in the browser; the server hears the time every 400 ms). Written to its
+   own section, "## Cursor playback (bench/ui.py)"; ``--cursor-only`` measures just this.
+
 Every request to a host other than 127.0.0.1 is aborted and reported. The 1-minute load
 average is recorded at the start of each measurement (the 2-core machine is shared).
 Writes/updates the "## Browser (bench/ui.py)" section of bench/RESULTS.md (``--no-write`` to
@@ -38,6 +48,7 @@ skip).
 Usage::
 
     .venv/bin/python bench/ui.py [--no-write] [--runs 3] [--others 9] [--skip-raster]
+                                 [--cursor-only] [--cursor-ms 40000] [--cursor-s 4]
 """
 
 from __future__ import annotations
@@ -73,6 +84,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1280, "height": 800}
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Browser (bench/ui.py)"
+CURSOR_SECTION = "## Cursor playback (bench/ui.py)"
 TARGETS = {"start": 3.0, "run": 1.0, "draw": 1.0, "pan": 1.0}
 
 N_POPS, POP_SIZE, DURATION_MS, N_SPIKES = 10, 10_000, 10_000.0, 1_000_000
@@ -187,6 +199,27 @@ INIT_JS = r"""
     }
     return best;
   };
+  // WebSocket messages the page sends (to see that cursor playback stays in the browser).
+  // Bokeh sends a message as three frames: header, metadata ("{}") and content.
+  ss.wsLog = null;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (ss.wsLog) ss.wsLog.push(typeof data === 'string' ? data.slice(0, 100) : '<binary>');
+    return send.call(this, data); };
+  // Intervals between animation frames for `ms`, with the cursor time at each frame.
+  ss.frames = (ms) => new Promise((resolve) => {
+    const out = [], cursor = [];
+    const root = ss.deep("[data-testid='time-cursor']");
+    const start = performance.now();
+    let last = start;
+    const tick = (now) => {
+      out.push(now - last);
+      last = now;
+      cursor.push(root ? Number(root.dataset.timeMs) : NaN);
+      if (now - start < ms) requestAnimationFrame(tick); else resolve({intervals: out, cursor});
+    };
+    requestAnimationFrame((now) => { last = now; requestAnimationFrame(tick); });
+  });
   addEventListener('pointerdown', () => { ss.lastDown = ss.now(); }, true);
   addEventListener('pointerup', () => { ss.lastUp = ss.now(); }, true);
   addEventListener('wheel', () => { ss.lastWheel = ss.now(); }, true);
@@ -356,13 +389,16 @@ def measure_start(browser: Any, guard: Guard) -> tuple[dict, Server, Any]:
     return fig, server, page
 
 
+def open_cuba(page: Any) -> None:
+    page.locator("[data-testid='project-name']").wait_for()
+    page.locator(".ss-open-select select").select_option(label="Sample: CUBA balanced network")
+    page.locator(".ss-open button").click()
+    page.locator("[data-testid='project-name']").filter(has_text="CUBA").wait_for()
+
+
 def measure_runs(page: Any, runs: int, open_sample: bool = True) -> list[dict]:
     if open_sample:
-        page.locator("[data-testid='project-name']").wait_for()
-        page.locator(".ss-open-select select").select_option(
-            label="Sample: CUBA balanced network")
-        page.locator(".ss-open button").click()
-        page.locator("[data-testid='project-name']").filter(has_text="CUBA").wait_for()
+        open_cuba(page)
     page.wait_for_timeout(300)
     out = []
     for _ in range(runs):
@@ -377,6 +413,118 @@ def measure_runs(page: Any, runs: int, open_sample: bool = True) -> list[dict]:
     state = page.evaluate("window.__ss.raster()")
     out[-1]["browser_x"], out[-1]["browser_y"] = state["xr"], state["yr"]
     return out
+
+
+# ---------------------------------------------------------------------------- 4: cursor
+def _set_run_duration(page: Any, ms: float) -> None:
+    field = page.locator(".ss-runbar .param-duration_ms input").first
+    field.fill(f"{ms:g}")
+    field.press("Tab")
+    page.wait_for_timeout(500)  # the edit reaches the server (the next Run reads it)
+
+
+def _frame_stats(intervals: list[float]) -> dict:
+    xs = sorted(intervals)
+    p95 = xs[min(len(xs) - 1, int(0.95 * len(xs)))] if xs else float("nan")
+    return {"n": len(xs), "median_ms": statistics.median(xs) if xs else float("nan"),
+            "p95_ms": p95, "max_ms": xs[-1] if xs else float("nan"),
+            "fps": 1000 * len(xs) / sum(xs) if xs else float("nan")}
+
+
+def measure_cursor(page: Any, model_ms: float, play_s: float) -> dict:
+    """Cursor playback frame times on a ~1M-spike run (see the module docstring, item 4)."""
+    _set_run_duration(page, model_ms)
+    run = page.evaluate(RUN_JS, 600_000)
+    page.wait_for_timeout(1500)  # raster density image and rate plot drawn
+    raster = page.evaluate("window.__ss.raster()")
+    page.locator("[data-testid='time-cursor']").wait_for()
+    page.get_by_test_id("cursor-speed").select_option("5")
+    slider = page.get_by_test_id("cursor-slider")
+    slider.evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); "
+                    "s.dispatchEvent(new Event('change')); }")
+    page.wait_for_timeout(500)
+    load = load1()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    m0 = _metrics(cdp)
+    idle = page.evaluate("(ms) => window.__ss.frames(ms)", 2000)
+    m1 = _metrics(cdp)
+    page.evaluate("window.__ss.wsLog = []")
+    page.get_by_test_id("cursor-play").click()
+    m2 = _metrics(cdp)
+    played = page.evaluate("(ms) => window.__ss.frames(ms)", play_s * 1000)
+    m3 = _metrics(cdp)
+    sent = page.evaluate("window.__ss.wsLog").count("{}")  # one metadata frame per message
+    lines = page.evaluate(  # cursor lines drawn over plots (HTML, in the canvases' shadows)
+        "() => window.__ss.deepAll('.ss-time-cursor-line').filter(e => "
+        "e.getBoundingClientRect().height > 0).length")
+    page.get_by_test_id("cursor-play").click()  # pause
+    cursor = [c for c in played["cursor"] if c == c]
+    moves = sum(1 for a, b in zip(cursor, cursor[1:], strict=False) if b != a)
+    return {"load1": load, "spikes": run["spikes"], "mode": raster["mode"],
+            "model_ms": model_ms, "idle": _frame_stats(idle["intervals"]),
+            "playing": _frame_stats(played["intervals"]),
+            "cursor_from": cursor[0] if cursor else float("nan"),
+            "cursor_to": cursor[-1] if cursor else float("nan"),
+            "moves": moves, "frames": len(played["intervals"]), "ws_sent": sent,
+            "play_s": play_s, "busy_idle": _busy(m0, m1), "busy_playing": _busy(m2, m3),
+            "lines": lines}
+
+
+def _metrics(cdp: Any) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def _busy(a: dict, b: dict) -> dict[str, float]:
+    """Main-thread time per wall second between two metric readings: all tasks, scripts,
+    style recalculation and layout (Chromium's Performance domain; paint is in tasks only)."""
+    wall = max(b["Timestamp"] - a["Timestamp"], 1e-9)
+    return {k: (b[name] - a[name]) / wall for k, name in (
+        ("task", "TaskDuration"), ("script", "ScriptDuration"),
+        ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"))}
+
+
+def _busy_text(b: dict) -> str:
+    return (f"{b['task']:.0%} (script {b['script']:.0%}, style {b['style']:.0%}, layout "
+            f"{b['layout']:.0%})")
+
+
+def render_cursor(c: dict, chromium: str, info: dict, when: str) -> tuple[str, str]:
+    """(plain lines, markdown section) of the cursor playback measurement."""
+    i, p = c["idle"], c["playing"]
+    plain = [f"cursor playback: {c['spikes']:,} spikes ({c['mode']}), frames while playing: "
+             f"median {p['median_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms, max "
+             f"{p['max_ms']:.1f} ms ({p['fps']:.0f} fps); idle median {i['median_ms']:.1f} / "
+             f"p95 {i['p95_ms']:.1f} ms; cursor moved on {c['moves']} of {c['frames']} frames "
+             f"({c['cursor_from']:.0f} -> {c['cursor_to']:.0f} ms, {c['lines']} plot lines "
+             f"drawn); {c['ws_sent']} WebSocket "
+             f"messages sent in {c['play_s']:g} s; main thread busy (per wall s) idle "
+             f"{_busy_text(c['busy_idle'])}, playing {_busy_text(c['busy_playing'])}"]
+    md = [CURSOR_SECTION, "",
+          f"Produced by `bench/ui.py` (item 4 of its docstring). Headless Debian Chromium "
+          f"{chromium} (`--disable-gpu`: canvas and WebGL in software), viewport 1280x800; "
+          f"{info['nproc']} cores shared with other engineers, 1-minute load average "
+          f"{c['load1']:.1f} at the start. **Date:** {when}.", "",
+          f"`cuba_balanced` run for {c['model_ms'] / 1000:g} s of model time in the workbench: "
+          f"**{c['spikes']:,} spikes**, raster in {c['mode']} mode, rate plot and graph editor "
+          f"on the same page. The cursor plays at 5x for {c['play_s']:g} s (each frame moves "
+          "the cursor line of the raster and the rate plot and repaints the graph's activity "
+          "when its frame changes).", "",
+          "| page | frames | median frame ms | p95 frame ms | max frame ms | fps |",
+          "|---|---:|---:|---:|---:|---:|",
+          f"| idle (cursor paused) | {i['n']} | {i['median_ms']:.1f} | {i['p95_ms']:.1f} | "
+          f"{i['max_ms']:.1f} | {i['fps']:.0f} |",
+          f"| cursor playing | {p['n']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
+          f"{p['max_ms']:.1f} | {p['fps']:.0f} |", "",
+          f"The cursor moved on {c['moves']} of {c['frames']} frames (from "
+          f"{c['cursor_from']:.0f} to {c['cursor_to']:.0f} ms of model time; cursor lines "
+          f"drawn over {c['lines']} plots). The page sent "
+          f"{c['ws_sent']} WebSocket messages to the server in the {c['play_s']:g} s of "
+          "playback (the time, every 400 ms): frames never wait for the server.", "",
+          f"Main thread busy per wall second (Chromium's Performance metrics): idle "
+          f"{_busy_text(c['busy_idle'])}; playing {_busy_text(c['busy_playing'])}. The "
+          "rest of a task is mostly painting (canvas and WebGL in software here).", ""]
+    return "\n".join(plain), "\n".join(md)
 
 
 # ---------------------------------------------------------------------------- 3: 1M raster
@@ -679,10 +827,10 @@ def render(info: dict, warm_s: float, starts: list[dict], runs: list[dict],
     return "\n".join(plain), "\n".join(md)
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, title: str = SECTION) -> None:
     """Replace (or append) our section, re-reading the file just before writing."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## Browser \(bench/ui\.py\)\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section + "\n", text, count=1)
     else:
@@ -699,6 +847,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-raster", action="store_true",
                         help="skip the 1M-spike raster (implies --no-write)")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--cursor-only", action="store_true",
+                        help="only the cursor playback measurement (item 4)")
+    parser.add_argument("--cursor-ms", type=float, default=40_000.0,
+                        help="model time of the cursor run (default 40000: ~1M spikes)")
+    parser.add_argument("--cursor-s", type=float, default=4.0,
+                        help="seconds of playback measured (default 4)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found", file=sys.stderr)
@@ -718,10 +872,29 @@ def main(argv: list[str] | None = None) -> int:
 
     guard = Guard()
     servers: list[Server] = []
+    cursor = None
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                      headless=True)
         chromium = browser.version
+        if args.cursor_only:
+            try:
+                _fig, server, page = measure_start(browser, guard)
+                servers.append(server)
+                open_cuba(page)
+                cursor = measure_cursor(page, args.cursor_ms, args.cursor_s)
+            finally:
+                for server in servers:
+                    server.stop()
+                browser.close()
+            plain, md = render_cursor(cursor, chromium, info, when)
+            print(plain)
+            print(f"browser console errors: {len(guard.console_errors)} "
+                  f"{guard.console_errors[:3]}")
+            if not args.no_write:
+                write_results(md, CURSOR_SECTION)
+                print(f"updated {RESULTS.relative_to(ROOT)}")
+            return 0
         try:
             starts = []
             for k in range(2):
@@ -746,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run with {len(others)} other sessions: {r}")
             for other in others:
                 other.context.close()
+            cursor = measure_cursor(page, args.cursor_ms, args.cursor_s)
+            print(f"cursor: {cursor}")
             page.context.close()
             servers[-1].stop()
             shown = re.findall(r"results shown in ([0-9.]+) s", servers[-1].log_text)
@@ -763,8 +938,11 @@ def main(argv: list[str] | None = None) -> int:
                        runs_busy, args.others)
     print(plain)
     print(f"total bench time {time.time() - t_begin:.0f} s")
+    cursor_plain, cursor_md = render_cursor(cursor, chromium, info, when)
+    print(cursor_plain)
     if not args.no_write and raster is not None:
         write_results(md)
+        write_results(cursor_md, CURSOR_SECTION)
         print(f"updated {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -29,7 +29,14 @@ __all__ = [
     "neuron_spike_times",
     "isi",
     "spike_train_cv",
+    "spike_train_burstiness",
+    "neuron_statistics",
+    "BURST_FRACTION",
 ]
+
+#: An interval shorter than this fraction of its neuron's mean ISI counts as "in a burst"
+#: (see :func:`neuron_statistics`).
+BURST_FRACTION = 0.5
 
 
 def empty_spikes(populations: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
@@ -310,14 +317,25 @@ def _mean_or_nan(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else np.nan
 
 
-def _per_neuron_cv(times: np.ndarray, ids: np.ndarray, n_neurons: int) -> np.ndarray:
-    """ISI CV per neuron (NaN with fewer than 2 ISIs); inputs sorted by (id, time)."""
+def _intervals(times: np.ndarray, ids: np.ndarray, n_neurons: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(owner, interval, count, mean) of every ISI; inputs sorted by (id, time).
+
+    ``count`` and ``mean`` are per neuron (mean NaN without intervals).
+    """
     same = ids[1:] == ids[:-1]
     owner = ids[1:][same]
     intervals = np.diff(times)[same]
     n = np.bincount(owner, minlength=n_neurons).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.bincount(owner, weights=intervals, minlength=n_neurons) / n
+    return owner, intervals, n, mean
+
+
+def _per_neuron_cv(times: np.ndarray, ids: np.ndarray, n_neurons: int) -> np.ndarray:
+    """ISI CV per neuron (NaN with fewer than 2 ISIs); inputs sorted by (id, time)."""
+    owner, intervals, n, mean = _intervals(times, ids, n_neurons)
+    with np.errstate(divide="ignore", invalid="ignore"):
         # Two-pass variance: exact-zero deviations for regular trains, no cancellation.
         dev = intervals - mean[owner]
         std = np.sqrt(np.bincount(owner, weights=dev * dev, minlength=n_neurons) / n)
@@ -491,3 +509,76 @@ def isi(spikes: pd.DataFrame, population: str, neuron: int | None = None) -> np.
     times, local = times[order], local[order]
     same = local[1:] == local[:-1]
     return np.diff(times)[same]
+
+
+def _per_neuron_burstiness(times: np.ndarray, ids: np.ndarray, n_neurons: int) -> np.ndarray:
+    """Fraction of short ISIs per neuron (NaN with fewer than 2 ISIs); sorted by (id, time)."""
+    owner, intervals, n, mean = _intervals(times, ids, n_neurons)
+    short = intervals < BURST_FRACTION * mean[owner]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.bincount(owner, weights=short.astype(np.float64), minlength=n_neurons) / n
+    frac[n < 2] = np.nan
+    return frac
+
+
+def spike_train_burstiness(times: np.ndarray) -> float:
+    """Burstiness of one neuron's sorted spike times (see :func:`neuron_statistics`)."""
+    times = np.asarray(times, dtype=np.float64)
+    return float(_per_neuron_burstiness(times, np.zeros(len(times), np.int64), 1)[0])
+
+
+def neuron_statistics(spikes: pd.DataFrame, sizes: Mapping[str, int],
+                      duration_ms: float) -> pd.DataFrame:
+    """One row of firing statistics per neuron, for ranking neurons.
+
+    Columns
+    -------
+    population, neuron
+        Node id and local index (every neuron of ``sizes``, in order).
+    spikes
+        Spike count.
+    rate_hz
+        ``spikes / (duration_ms / 1000)`` (NaN when the duration is 0).
+    first_spike_ms
+        Time of the first spike (NaN when silent).
+    cv_isi
+        ISI coefficient of variation, as in :func:`population_summary` (NaN with fewer
+        than 2 intervals).
+    burstiness
+        Fraction of the neuron's ISIs shorter than :data:`BURST_FRACTION` (one half) of its
+        mean ISI; NaN with fewer than 2 intervals. 0 for a regular train, ``1 - e^-0.5``
+        (about 0.39) for a Poisson train, ``(n - 1) / n`` for bursts of ``n`` spikes whose
+        gaps are long. (The Goh-Barabasi ``B = (sigma - mu) / (sigma + mu)`` equals
+        ``(CV - 1) / (CV + 1)``, so it would only rank neurons as the CV does.)
+
+    Parameters
+    ----------
+    spikes
+        Spikes DataFrame of the contract.
+    sizes
+        Node id -> number of neurons, in row order.
+    duration_ms
+        Simulated time.
+    """
+    names = list(sizes)
+    times, ids, offsets = _grouped(spikes, sizes)
+    n_neurons = int(offsets[-1])
+    counts = np.bincount(ids, minlength=n_neurons)
+    first = np.full(n_neurons, np.nan)
+    if len(ids):
+        starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+        first[ids[starts]] = times[starts]
+    seconds = float(duration_ms) / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = counts / seconds if seconds > 0 else np.full(n_neurons, np.nan)
+    size_arr = np.diff(offsets)
+    return pd.DataFrame({
+        "population": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), size_arr),
+                                                categories=names),
+        "neuron": np.arange(n_neurons) - np.repeat(offsets[:-1], size_arr),
+        "spikes": counts.astype(np.int64),
+        "rate_hz": np.asarray(rate, np.float64),
+        "first_spike_ms": first,
+        "cv_isi": _per_neuron_cv(times, ids, n_neurons),
+        "burstiness": _per_neuron_burstiness(times, ids, n_neurons),
+    })

@@ -750,20 +750,26 @@ def _concatenate_blocks(blocks: list[dict], n_nodes: int, stop: StopCheck) -> di
     )
 
 
+def monitor_spec(monitor_id: str, population: str, node_i: int, neurons, variables,
+                 interval: int, n_steps: int, starts: np.ndarray) -> dict:
+    """What the simulator needs of one state monitor (``CompiledNetwork.monitors`` entries).
+
+    ``node_i`` is the population's node index, ``interval`` the sampling period in steps and
+    ``starts`` the nodes' global index ranges (``CompiledNetwork.node_start``).
+    """
+    neurons = np.asarray(neurons, dtype=np.int64)
+    return {"id": monitor_id, "node": node_i, "population": population, "neurons": neurons,
+            "variables": list(variables), "interval": int(interval),
+            "n_samples": n_steps // int(interval) + 1, "gids": starts[node_i] + neurons}
+
+
 def _build_monitors(net, index, starts, dt: float, n_steps: int) -> list[dict]:
     monitors = []
     for m in net.monitors:
         values = m.resolved_params()
-        node_i = index[m.target]
-        neurons = np.asarray(values["neurons"], dtype=np.int64)
         interval = max(1, int(round(values["interval_ms"] / dt)))
-        variables = [v for v in values["variables"]]
-        monitors.append({
-            "id": m.id, "node": node_i, "population": m.target, "neurons": neurons,
-            "variables": variables, "interval": interval,
-            "n_samples": n_steps // interval + 1,
-            "gids": starts[node_i] + neurons,
-        })
+        monitors.append(monitor_spec(m.id, m.target, index[m.target], values["neurons"],
+                                     values["variables"], interval, n_steps, starts))
     return monitors
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +84,23 @@ def load_dataset(spec: str, *, label_column: str = "label") -> Dataset:
     if path.suffix.lower() == ".csv":
         return _load_csv(path, label_column)
     raise SpikeStudioError(f"dataset: {path.name}: expected a .csv or .npz file")
+
+
+def load_dataset_bytes(data: bytes, filename: str, *, label_column: str = "label") -> Dataset:
+    """An uploaded .csv / .npz file (its bytes and the name it was uploaded as), read by the
+    same loaders as :func:`load_dataset`; the dataset is named after the file's stem."""
+    name = Path(str(filename or "")).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".npz"):
+        raise SpikeStudioError(f"dataset: {name or 'the upload'}: expected a .csv or .npz file")
+    if len(data) > 20 * MAX_DATASET_VALUES:
+        raise SpikeStudioError(f"{name}: larger than {20 * MAX_DATASET_VALUES:,} bytes")
+    # Inside our own folder, under a tame version of its name (messages name the file).
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem)[:80].strip("._") or "upload"
+    with tempfile.TemporaryDirectory(prefix="spikestudio-dataset-") as tmp:
+        path = Path(tmp) / f"{safe}{suffix}"
+        path.write_bytes(data)
+        return _load_npz(path) if suffix == ".npz" else _load_csv(path, label_column)
 
 
 def _load_npz(path: Path) -> Dataset:

@@ -386,7 +386,7 @@ def ann_baseline(network_info: pd.DataFrame, node_info: pd.DataFrame, duration_m
     chosen = dense_profiles(profiles if profiles is not None else load_profiles())
     return AnnBaseline(layers=layers, window_ms=window, recurrent_step_ms=step,
                        n_inferences=float(duration_ms) / window, dense_macs=dense_macs,
-                       energies=_ann_energies(dense_macs, chosen))
+                       energies=ann_energies(dense_macs, chosen))
 
 
 def _ann_layers(network_info: pd.DataFrame, node_info: pd.DataFrame, steps: float,
@@ -409,7 +409,16 @@ def _ann_layers(network_info: pd.DataFrame, node_info: pd.DataFrame, steps: floa
     return layers.reset_index(drop=True)
 
 
-def _ann_energies(dense_macs: float, profiles: Mapping[str, HardwareProfile]) -> pd.DataFrame:
+def ann_energies(dense_macs: float, profiles: Mapping[str, HardwareProfile]) -> pd.DataFrame:
+    """Energy of ``dense_macs`` MACs (one inference of a dense ANN) on each profile.
+
+    Returns
+    -------
+    pd.DataFrame
+        Per profile: ``profile, e_mac_j, e_mac_memory_j``, ``compute_j = dense_macs x
+        E_MAC``, ``memory_j = dense_macs x E_mac_memory`` and ``total_j`` (their sum). Pass
+        dense profiles (:func:`dense_profiles`): others have no MAC figures.
+    """
     rows = []
     for pid, p in profiles.items():
         compute = dense_macs * p.energy("mac")

@@ -108,6 +108,24 @@ def _gcd_ms(a: float, b: float, dt: float) -> float:
     return float(np.gcd(int(round(a / dt)), int(round(b / dt)))) * dt
 
 
+def check_output(project: Project, output: str, mode: ReadoutMode = "count"):
+    """The output population ``output``, checked for a readout in ``mode``.
+
+    Raises
+    ------
+    SpikeStudioError
+        When it is not a population, or (``count``) its spikes are not recorded.
+    """
+    pop = next((n for n in project.network.nodes if n.id == output), None)
+    if pop is None or pop.kind != "population":
+        raise SpikeStudioError(f"output: {output!r} is not a population")
+    record = project.simulation.record_spikes
+    if mode == "count" and record != "all" and output not in record:
+        raise SpikeStudioError(f"simulation.record_spikes: must include the output population "
+                               f"{output!r} to count its spikes")
+    return pop
+
+
 @dataclass
 class Readout:
     """Per presented sample: scores (n, classes), predicted class, label, and the time
@@ -147,13 +165,7 @@ def readout(result, project: Project, output: str, *, mode: ReadoutMode = "count
     encoder
         The dataset encoder (default: the only one).
     """
-    pop = project.network.node(output)
-    if pop is None or pop.kind != "population":
-        raise SpikeStudioError(f"output: {output!r} is not a population")
-    record = project.simulation.record_spikes
-    if mode == "count" and record != "all" and output not in record:
-        raise SpikeStudioError(f"simulation.record_spikes: must include the output population "
-                               f"{output!r} to count its spikes")
+    pop = check_output(project, output, mode)
     w = windows_of(project, encoder)
     dt = result.dt_ms
     n_done = int(np.sum(w.end <= int(round(result.duration_ms / dt))))
@@ -252,10 +264,14 @@ def evaluate(result, project: Project, out: Readout, *, profiles=None) -> dict:
     np.add.at(confusion, (labels, out.predictions), 1)
     # Energy is linear in the counts, and static power in the time: one bin spanning the
     # run prices the same as the per-bin breakdown, much faster.
+    sums = ["spikes", "neuron_updates", "active_updates", "syn_events", "plasticity_updates",
+            # per hardware step: without them a clocked chip's idle updates would be
+            # counted per simulation step
+            *(c for c in result.counts.columns if str(c).startswith(("hw_updates_",
+                                                                     "hw_active_")))]
     counts = (result.counts.groupby("node", observed=True, sort=False)
-              .agg({"kind": "first", "size": "first", "spikes": "sum", "neuron_updates": "sum",
-                    "active_updates": "sum", "syn_events": "sum",
-                    "plasticity_updates": "sum"}).reset_index())
+              .agg({"kind": "first", "size": "first", **dict.fromkeys(sums, "sum")})
+              .reset_index())
     counts.insert(0, "bin_start_ms", 0.0)
     pops = counts["kind"] == "population"
     decided = out.decided

@@ -505,6 +505,10 @@ class Simulation:
         return self._result(self.k, status, list(self.messages), self.wall_s,
                             self.build_time_s)
 
+    def traces(self) -> dict[str, TraceRecord]:
+        """The state monitors' traces recorded so far (what :meth:`result` holds, alone)."""
+        return self._traces(max(0, min(self.k - 1, self.net.n_steps)))
+
     def _advance(self, end: int, progress: ProgressCallback | None, stop: StopCheck,
                  chunk_wall_s: float, pause: StopCheck | None = None) -> None:
         """Run time indices ``self.k .. end`` (inclusive) in chunks; set status and hit."""

@@ -124,6 +124,49 @@ def test_tap_maps_y_to_population_and_neuron(spikes, y, expected):
         round(y) - 0.5)
 
 
+def test_raster_spikes_hover_with_population_neuron_and_time(spikes):
+    from bokeh.models import HoverTool
+
+    raster = RasterPlot(spikes=spikes, sizes=SIZES, max_points=100_000)
+    data = raster.points_source.data
+    rows = brute_rows(spikes)
+    # Every drawn spike carries its local neuron index, matching its row.
+    expected = np.where(rows >= 10, 49 - rows, 9 - rows)
+    order = np.argsort(spikes["time_ms"].to_numpy(), kind="stable")
+    np.testing.assert_array_equal(np.asarray(data["neuron"]), expected[order])
+    (hover,) = [t for t in raster.figure.tools if isinstance(t, HoverTool)]
+    assert hover.renderers[0].data_source is raster.points_source
+    assert [name for name, _ in hover.tooltips] == ["population", "neuron", "time"]
+    assert hover.formatters["@pop"].args["names"] == ["exc", "inh"]
+    assert raster.figure.toolbar.active_drag.dimensions == "both"  # box zoom
+    assert raster.figure.toolbar.active_scroll.dimensions == "both"
+
+
+def test_neuron_ticks_follow_the_zoom(spikes):
+    raster = RasterPlot(spikes=spikes, sizes=SIZES)
+    raster.y_range.update(start=12.0, end=20.0)  # exc neurons 29 .. 37
+    ticks = raster.neuron_axis.major_label_overrides
+    assert set(ticks.values()) <= {str(n) for n in range(29, 38)} and len(ticks) >= 4
+    assert all(49 - float(k) == int(v) for k, v in ticks.items())
+    # The population's name stays in view, at the middle of its visible rows.
+    assert raster.population_axis.major_label_overrides == {16.0: "exc"}
+
+
+def test_reveal_selects_and_scrolls_to_a_hidden_row(spikes):
+    raster = RasterPlot(spikes=spikes, sizes=SIZES)
+    raster.y_range.update(start=30.0, end=40.0)
+    raster.reveal("inh", 2)  # row y = 7
+    assert raster.selected == {"population": "inh", "neuron": 2}
+    assert raster.y_range.start <= 7.0 <= raster.y_range.end
+    assert raster.y_range.end - raster.y_range.start == pytest.approx(10.0)
+    raster.reveal("inh", 3)  # visible now: nothing moves
+    assert (raster.y_range.start, raster.y_range.end) == (2.0, 12.0)
+    raster.x_range.update(start=100.0, end=200.0)
+    raster.reveal("inh", 3, time_ms=950.0)  # a time out of view: there, same zoom
+    assert raster.x_range.start == pytest.approx(min(900.0, raster.x_range.bounds[1] - 100))
+    assert raster.x_range.end - raster.x_range.start == pytest.approx(100.0)
+
+
 def test_tap_outside_rows_keeps_selection(spikes):
     raster = RasterPlot(spikes=spikes, sizes=SIZES)
     raster.select_at(49.0)
@@ -133,9 +176,14 @@ def test_tap_outside_rows_keeps_selection(spikes):
 
 def test_raster_axis_labels_colours_and_count(spikes):
     raster = RasterPlot(spikes=spikes, sizes=SIZES, colors={"inh": "#ff0000"})
-    overrides = raster.figure.yaxis[0].major_label_overrides
+    overrides = raster.population_axis.major_label_overrides
     assert sorted(overrides.values()) == ["exc", "inh"]
-    assert raster.figure.yaxis[0].ticker.ticks == [29.5, 4.5]
+    assert raster.population_axis.ticker.ticks == [29.5, 4.5]
+    # The axis next to the plot: neuron indices within each population.
+    ticks = raster.neuron_axis.major_label_overrides
+    assert ticks == {float(49 - n): str(n) for n in (0, 10, 20, 30)} | {
+        float(9 - n): str(n) for n in (0, 5)}
+    assert raster.neuron_axis.ticker.ticks == list(ticks)
     assert raster._mapper.palette == list(population_colors(SIZES, {"inh": "#ff0000"}).values())
     html = raster._count.object
     assert re.search(r'class="ss-spike-count"[^>]*data-count="20000">20000<', html)

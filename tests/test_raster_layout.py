@@ -114,7 +114,7 @@ def test_density_rows_line_up_when_zoomed_into_a_small_band():
 def test_raster_click_and_highlight_use_the_bands():
     raster = RasterPlot(spikes=spikes_of(STDP), sizes=STDP)
     assert raster.y_range.start == -0.5 and raster.y_range.end == 1061.5
-    ticks = raster.figure.yaxis[0].ticker.ticks
+    ticks = raster.population_axis.ticker.ticks
     assert ticks == [561.5, 46.0, 15.0]
     assert raster.select_at(3.0) == {"population": "out", "neuron": 0}
     assert (raster._highlight.bottom, raster._highlight.top) == (-0.5, 30.5)

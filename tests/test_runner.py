@@ -104,6 +104,20 @@ def test_a_run_in_the_pool_gives_the_same_spikes_as_in_process(pool):
     assert handle.progress is None or handle.progress.t_ms <= 200.0
 
 
+def test_a_neuron_probe_runs_in_a_worker_and_equals_the_monitor(pool):
+    """Issue 13 (5): a neuron's traces are recorded again in a worker, not in the server."""
+    from engine.errors import SpikeStudioError
+
+    run = finish(pool.submit(cuba()))
+    probe = runner.probe(cuba(), "exc", 2, run.result.duration_ms, pool_=pool)
+    recorded = run.result.traces["exc_v"]
+    for var, values in recorded.values.items():
+        assert probe.traces.values[var][:, 0].tolist() == values[:, 2].tolist(), var
+    assert len(probe.incoming) > 0 and set(probe.incoming["source"]) == {"exc", "inh"}
+    with pytest.raises(SpikeStudioError, match="^neuron: 'exc' has neurons 0 to 3199"):
+        runner.probe(cuba(), "exc", 3200, 200.0, pool_=pool)
+
+
 def test_stop_while_queued_and_while_simulating(pool):
     long_runs = [pool.submit(long_cuba()) for _ in range(2)]
     wait(lambda: all(h.state == "running" and h.progress is not None for h in long_runs),

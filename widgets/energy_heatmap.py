@@ -45,6 +45,7 @@ from bokeh.plotting import figure
 from engine.scenarios import format_si
 from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
 from widgets.session_thread import run_in_session
+from widgets.time_cursor import cursor_line
 
 #: Components a cell can be coloured by (label -> breakdown column).
 COMPONENTS: dict[str, str] = {
@@ -312,6 +313,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
         fig.rect(x="mid", y="layer", width="width", height=0.9, source=source,
                  fill_color={"field": "value", "transform": mapper}, line_color=None)
         fig.add_tools(HoverTool(tooltips=_CELL_TOOLTIPS))
+        cursor_line(fig)
         ticker = LogTicker() if isinstance(mapper, LogColorMapper) else BasicTicker()
         bar = ColorBar(color_mapper=mapper, ticker=ticker, width=10, title="J",
                        formatter=_si_tick_formatter())

@@ -61,6 +61,27 @@ function bezierPoint(p0, c1, c2, p3, t) {
           a * p0[1] + b * c1[1] + c * c2[1] + d * p3[1]];
 }
 
+// Activity colours (pale to dark red) for a rate as a fraction of the run's highest rate. The
+// square root spreads low rates, which most populations have next to a fast input.
+const HEAT = [[255, 247, 236], [253, 212, 158], [252, 141, 89], [215, 48, 31], [127, 0, 0]];
+
+function heat(fraction) {
+  const x = Math.sqrt(Math.min(Math.max(fraction, 0), 1)) * (HEAT.length - 1);
+  const i = Math.min(Math.floor(x), HEAT.length - 2), f = x - i;
+  const c = HEAT[i].map((v, k) => Math.round(v + (HEAT[i + 1][k] - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function formatRate(hz) {
+  if (hz >= 100) return `${Math.round(hz)} Hz`;
+  if (hz >= 10) return `${hz.toFixed(1)} Hz`;
+  return `${hz.toFixed(2)} Hz`;
+}
+
+function formatMs(ms) {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
+}
+
 function isTextEntry(node) {
   if (!node || node.nodeType !== 1) return false;
   if (node.isContentEditable) return true;
@@ -95,6 +116,14 @@ export function render({ model, el }) {
     "Drag \u25CF (or Shift-drag a node) to connect \u00B7 Del deletes \u00B7 " +
     "Ctrl+Z / Ctrl+Shift+Z undo / redo \u00B7 wheel zooms");
   const zoomLabel = htmlEl("div", "ss-ge-zoom", main);
+  // Activity at the time cursor: what the tints mean, at which time.
+  const legend = htmlEl("div", "ss-ge-activity", main);
+  legend.setAttribute("data-testid", "activity-legend");
+  const legendText = htmlEl("div", "ss-ge-activity-text", legend);
+  const legendBar = htmlEl("div", "ss-ge-activity-bar", legend);
+  const legendTicks = htmlEl("div", "ss-ge-activity-ticks", legend);
+  legendBar.style.background = `linear-gradient(to right, ${
+    [0, 0.0625, 0.25, 0.5625, 1].map((f) => heat(f)).join(", ")})`;
 
   const tools = htmlEl("div", "ss-ge-tools", main);
   const tool = (text, testid, title, cls) => {
@@ -118,6 +147,12 @@ export function render({ model, el }) {
   let overrides = {};
   let overrideTimer = null;
   let data = null;
+  // Activity of the shown run (model.activity) and the cursor time it is shown at.
+  let activity = null;
+  let cursor = { t: 0, playing: false };
+  let shownFrame = -1;
+  const nodeEls = new Map();  // node id -> {g, body, rate, title, text}
+  const edgeEls = new Map();  // edge id -> {g, pulse, title, text}
 
   const send = (msg) => model.send_msg(msg);
   const canvasSize = () => [canvas.clientWidth, canvas.clientHeight];
@@ -271,7 +306,8 @@ export function render({ model, el }) {
       badge = `${shortModel(n.model || "state", item)} \u2192 ${n.target || "?"}`;
     } else badge = `${shortModel(n.model, item)} \u00B7 ${formatSize(n.size)}`;
     const b = svgEl("text", { class: "badge", x: left, y: h / 2 + 13 }, g);
-    b.textContent = clip(badge, textW, 6.4);
+    // Room on the right of the badge's line for the rate at the time cursor.
+    b.textContent = clip(badge, n.kind === "monitor" ? textW : textW - 46, 6.4);
     if (n.kind !== "encoder") svgEl("circle", { class: "port-in", cx: 0, cy: h / 2, r: 3.5 }, g);
     if (n.kind !== "monitor") {
       const hx = n.kind === "encoder" ? w + 2 : w;
@@ -283,6 +319,12 @@ export function render({ model, el }) {
       svgEl("circle", { class: "warn", cx: w - 8, cy: 0, r: 8 }, g);
       svgEl("text", { class: "warn-text", x: w - 8, y: 4, "text-anchor": "middle" }, g)
         .textContent = "!";
+    }
+    if (n.kind !== "monitor") {
+      const rate = svgEl("text", { class: "ss-rate", x: w - (n.kind === "encoder" ? 22 : 10),
+                                   y: h / 2 + 13, "text-anchor": "end" }, g);
+      nodeEls.set(n.id, { g, body: g.querySelector(".body"), rate, title: t,
+                          text: t.textContent });
     }
   }
 
@@ -359,6 +401,8 @@ export function render({ model, el }) {
     const d = pathD(c);
     svgEl("path", { class: "halo", d }, g);
     svgEl("path", { class: "line", d }, g);
+    // Spikes the projection carries at the time cursor (dashes that flow while playing).
+    const pulse = svgEl("path", { class: "pulse", d }, g);
     svgEl("path", { class: "hit", d }, g);
     const [ux, uy] = dir;
     if (inh) {
@@ -374,6 +418,7 @@ export function render({ model, el }) {
     t0.textContent = (problem ? `\u26A0 ${problem}\n` : "") +
       `${e.id}: ${e.source} \u2192 ${e.target} (${inh ? "inhibitory" : "excitatory"}` +
       (e.plastic ? `, plastic: ${e.rule || "rule"}` : "") + ")";
+    edgeEls.set(e.id, { g, pulse, title: t0, text: t0.textContent });
     const text = e.plastic ? (e.rule || "plastic") : (e.label || "");
     if (text) {
       const [mx, my] = bezierPoint(c[0], c[1], c[2], c[3], 0.5);
@@ -401,6 +446,8 @@ export function render({ model, el }) {
     edgesG.replaceChildren();
     nodesG.replaceChildren();
     linksG.replaceChildren();
+    nodeEls.clear();
+    edgeEls.clear();
     const seen = {};
     const pairs = new Set(data.edges.map((e) => `${e.source}\u0000${e.target}`));
     for (const e of data.edges) {
@@ -417,6 +464,122 @@ export function render({ model, el }) {
     empty.style.display = data.nodes.length ? "none" : "";
     help.style.display = data.nodes.length ? "" : "none";
     deleteBtn.disabled = !(data.selection.type && data.selection.id != null);
+    shownFrame = -1;
+    paintActivity();
+  }
+
+  // ------------------------------------------------------------------ activity at the cursor
+  function readActivity() {
+    const a = plain(model.activity) || {};
+    const times = a.times_ms || [];
+    activity = times.length && Number(a.step_ms) > 0 ? a : null;
+    if (activity) {
+      activity.peaks = {};
+      for (const [id, e] of Object.entries(activity.edges || {})) {
+        activity.peaks[id] = Math.max(0, ...(e.events || []));
+      }
+    }
+    shownFrame = -1;
+  }
+
+  function frameAt(t) {
+    const k = Math.floor(t / activity.step_ms + 0.5);
+    return Math.min(Math.max(k, 0), activity.times_ms.length - 1);
+  }
+
+  function clearActivity() {
+    for (const { g, body, rate, title, text } of nodeEls.values()) {
+      g.classList.remove("ss-active", "ss-hot");
+      delete g.dataset.rateHz;
+      if (body) body.style.fill = "";
+      rate.textContent = "";
+      title.textContent = text;
+    }
+    for (const { g, pulse, title, text } of edgeEls.values()) {
+      g.classList.remove("ss-carrying");
+      delete g.dataset.events;
+      delete g.dataset.spikes;
+      pulse.style.opacity = "";
+      pulse.style.strokeWidth = "";
+      title.textContent = text;
+    }
+    legend.style.display = "none";
+    root.classList.remove("ss-playing");
+  }
+
+  // Tint nodes by their rate and pulse projections by the spikes they carry, in the window
+  // around the cursor time; only when the frame changes (DOM writes are the cost here).
+  function paintActivity() {
+    if (!activity) { clearActivity(); return; }
+    // Every DOM write costs a repaint of the editor: write only what changed.
+    if (root.classList.contains("ss-playing") !== !!cursor.playing) {
+      root.classList.toggle("ss-playing", !!cursor.playing);
+    }
+    const k = frameAt(cursor.t);
+    if (k === shownFrame) return;
+    shownFrame = k;
+    legend.style.display = "block";
+    legend.dataset.frame = String(k);
+    const a = activity, t = a.times_ms[k], half = a.window_ms / 2;
+    const when = `at t = ${formatMs(t)} (\u00B1${formatMs(half)})`;
+    const top = Number(a.max_rate_hz) || 0;
+    legendText.textContent = `Activity ${when}`;
+    legendTicks.replaceChildren();
+    for (const f of [0, 0.25, 1]) {
+      htmlEl("span", null, legendTicks, formatRate(top * f)).style.left = `${Math.sqrt(f) * 100}%`;
+    }
+    const nodes = a.nodes || {};
+    for (const [id, el] of nodeEls) {
+      const series = nodes[id];
+      if (!series) {
+        el.g.classList.remove("ss-active", "ss-hot");
+        delete el.g.dataset.rateHz;
+        if (el.body) el.body.style.fill = "";
+        el.rate.textContent = "";
+        el.title.textContent = el.text;
+        continue;
+      }
+      const hz = Number(series[k]) || 0;
+      const fraction = top > 0 ? hz / top : 0;
+      el.g.classList.add("ss-active");
+      el.g.classList.toggle("ss-hot", fraction > 0.45);
+      el.g.dataset.rateHz = String(hz);
+      if (el.body) el.body.style.fill = heat(fraction);
+      el.rate.textContent = formatRate(hz);
+      el.title.textContent = `${el.text}\n${formatRate(hz)} per neuron ${when}`;
+    }
+    const edges = a.edges || {};
+    for (const [id, el] of edgeEls) {
+      const e = edges[id];
+      const events = e ? Number(e.events[k]) || 0 : 0;
+      const spikes = e ? Number(e.spikes[k]) || 0 : 0;
+      const peak = e ? a.peaks[id] : 0;
+      const x = peak > 0 ? events / peak : 0;
+      el.g.classList.toggle("ss-carrying", events > 0);
+      if (e) {
+        el.g.dataset.events = String(events);
+        el.g.dataset.spikes = String(spikes);
+      } else {
+        delete el.g.dataset.events;
+        delete el.g.dataset.spikes;
+      }
+      el.pulse.style.opacity = events > 0 ? String(0.25 + 0.75 * x) : "";
+      el.pulse.style.strokeWidth = events > 0 ? String(1.5 + 4.5 * x) : "";
+      el.title.textContent = e ? `${el.text}\n${spikes.toLocaleString("en-US")} spikes ` +
+        `carried, ${events.toLocaleString("en-US")} synaptic events ${when}` : el.text;
+    }
+  }
+
+  const onCursor = (ev) => {
+    if (!ev.detail || ev.detail.channel !== model.cursor_channel) return;
+    cursor = { t: Number(ev.detail.t) || 0, playing: !!ev.detail.playing };
+    if (activity) paintActivity();
+  };
+  window.addEventListener("ss-time-cursor", onCursor);
+
+  function readCursor() {
+    const known = (window.__ssTimeCursor || {})[model.cursor_channel];
+    if (known) cursor = { t: Number(known.t) || 0, playing: !!known.playing };
   }
 
   function refresh(full) {
@@ -687,6 +850,8 @@ export function render({ model, el }) {
     refresh(false);
   });
   model.on("palette", () => refresh(true));
+  model.on("activity", () => { readActivity(); paintActivity(); });
+  model.on("cursor_channel", () => { readCursor(); shownFrame = -1; paintActivity(); });
   // A new project was opened: fit it once, after this update's other changes have landed.
   // Fitted once: nodes added afterwards must not move the view (an empty project included).
   model.on("fit_request", () => {
@@ -707,9 +872,12 @@ export function render({ model, el }) {
     ro.disconnect();
     clearTimeout(overrideTimer);
     page.removeEventListener("keydown", onPageKey);
+    window.removeEventListener("ss-time-cursor", onCursor);
   });
 
   applyView();
+  readCursor();
+  readActivity();
   refresh(true);
   return root;
 }

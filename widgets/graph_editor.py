@@ -34,14 +34,18 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import panel as pn
 import param
 
 from engine.params import ModelSpec
 
-__all__ = ["ACTIONS", "GraphEditor", "editor_data", "palette_items"]
+if TYPE_CHECKING:  # plain data from the engine
+    from engine.activity import NetworkActivity
+
+__all__ = ["ACTIONS", "GraphEditor", "activity_data", "editor_data", "palette_items"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +171,36 @@ def editor_data(document: Mapping[str, Any]) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges, "positions": positions}
 
 
+def activity_data(activity: NetworkActivity, nodes: Iterable[str] | None = None) -> dict:
+    """:attr:`GraphEditor.activity` from an ``engine.activity.NetworkActivity``.
+
+    Parameters
+    ----------
+    activity
+        The run's frames (``engine.activity.network_activity``).
+    nodes
+        Nodes to tint (default: every node of ``activity``). Leave out nodes whose rate means
+        nothing, such as current inputs (they carry no spikes); their projections go too.
+
+    Returns
+    -------
+    dict
+        ``times_ms``, ``step_ms``, ``window_ms``, ``max_rate_hz``, ``nodes`` (id -> rate per
+        frame, Hz per neuron) and ``edges`` (projection id -> ``events`` and ``spikes`` per
+        frame): plain lists, rates rounded to 0.001 Hz.
+    """
+    keep = list(activity.rates_hz) if nodes is None else [n for n in nodes
+                                                          if n in activity.rates_hz]
+    rates = {n: np.round(activity.rates_hz[n], 3).tolist() for n in keep}
+    peak = max((max(r) for r in rates.values() if r), default=0.0)
+    edges = {pid: {"events": activity.events[pid].tolist(),
+                   "spikes": activity.spikes[pid].tolist()}
+             for pid in activity.events if activity.sources.get(pid) in rates}
+    return {"times_ms": activity.times_ms.tolist(), "step_ms": activity.step_ms,
+            "window_ms": activity.window_ms, "max_rate_hz": float(peak), "nodes": rates,
+            "edges": edges}
+
+
 # The editor's ES module and stylesheet live next to this file (package data; no build step).
 # Panel reads the module from the path and sends it inline; the stylesheet is read here so it
 # stays inline in the component too (no extra request, styled on first paint).
@@ -200,6 +234,11 @@ class GraphEditor(pn.custom.JSComponent):
         :func:`palette_items`); a node's short label and colour are its model's item's.
     problems
         ``{node_or_edge_id: message}`` drawn as a red outline with the message as tooltip.
+    activity, cursor_channel
+        A run's activity (:func:`activity_data`) and the time cursor to show it at: at the
+        cursor time each node is tinted by its rate (legend top left, the rate on the node
+        and in its tooltip) and each projection pulses with the spikes it carries (width and
+        opacity relative to its own busiest frame; the dashes flow while the cursor plays).
 
     Examples
     --------
@@ -216,6 +255,10 @@ class GraphEditor(pn.custom.JSComponent):
     problems = param.Dict(default={}, doc="Validation messages by node or edge id.")
     fit_request = param.Integer(default=0, doc="Increment to fit the whole graph into view "
                                 "(e.g. after opening another project).")
+    activity = param.Dict(default={}, doc="Per-frame activity of the shown run "
+                          "(:func:`activity_data`), drawn at the time cursor; {} for none.")
+    cursor_channel = param.String(default="", doc="Channel of the page's time cursor "
+                                  "(``widgets.time_cursor.TimeCursor.channel``) to follow.")
 
     _esm = _ESM_PATH
     _stylesheets = [_CSS]

@@ -4,6 +4,10 @@ The browser only ever receives what the visible window needs: individual spikes 
 scatter) when at most ``max_points`` are visible, otherwise a binned density image of the
 visible window, recomputed on the server after each pan/zoom (debounced). Aggregation lives in
 :mod:`widgets.raster_data`.
+
+Hovering a spike drawn as a glyph names its population, neuron index and time. A density
+image has no spikes to hover: the status line says to zoom in (the neuron index axis and a
+click on a row work the same in both modes).
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from bokeh.events import RangesUpdate, Tap
 from bokeh.models import (
     BoxAnnotation,
     ColumnDataSource,
+    CustomJSHover,
     FixedTicker,
+    HoverTool,
+    LinearAxis,
     LinearColorMapper,
     Range1d,
     Span,
@@ -28,9 +35,16 @@ from widgets.palette import hex_to_rgb, population_colors
 from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
 from widgets.raster_data import RasterIndex, Window
 from widgets.session_thread import held, run_in_session
+from widgets.time_cursor import cursor_line
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
-_EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0), "pop": np.empty(0, np.int32)}
+_EMPTY_POINTS = {"x": np.empty(0), "y": np.empty(0), "pop": np.empty(0, np.int32),
+                 "neuron": np.empty(0, np.int32)}
+#: Hover text of a spike: its population's name (looked up in the browser: one string per
+#: spike would multiply what each redraw sends), its index and time.
+_HOVER_TIPS = [("population", "@pop{custom}"), ("neuron", "@neuron"), ("time", "@x{0,0.0[00]} ms")]
+#: Neuron index ticks on the y axis (about one per 45 px of plot height).
+_TICK_PX = 45
 
 
 class RasterPlot(pn.viewable.Viewer):
@@ -54,8 +68,11 @@ class RasterPlot(pn.viewable.Viewer):
 
     Notes
     -----
-    ``selected`` is ``{"population": id, "neuron": int}`` after a click on a row (or set it
-    to highlight a row). The total spike count is rendered in an element with CSS class and
+    ``selected`` is ``{"population": id, "neuron": int}`` after a click on a row or on one of
+    its spikes (or set it to highlight a row; :meth:`reveal` also scrolls to it). The y axis
+    next to the plot shows neuron indices within each population, the outer one the
+    populations' names. Box zoom (the default drag) and the wheel zoom both axes. The total
+    spike count is rendered in an element with CSS class and
     ``data-testid`` ``ss-spike-count`` (text and ``data-count`` are the plain integer).
     Build one ``RasterPlot`` per session: Bokeh models cannot be shared between documents.
     """
@@ -121,8 +138,35 @@ class RasterPlot(pn.viewable.Viewer):
 
     @property
     def points_source(self) -> ColumnDataSource:
-        """Source of the individual spikes drawn (columns ``x``, ``y``, ``pop``)."""
+        """Source of the individual spikes drawn (columns ``x``, ``y``, ``pop``, ``neuron``)."""
         return self._points
+
+    @property
+    def population_axis(self) -> LinearAxis:
+        """The outer y axis, naming the population of each band."""
+        return self._population_axis
+
+    @property
+    def neuron_axis(self):
+        """The y axis next to the plot, labelled with neuron indices."""
+        return self._neuron_axis
+
+    def reveal(self, population: str, neuron: int, time_ms: float | None = None) -> None:
+        """Select a neuron and, when its row (or ``time_ms``) is out of view, move the view
+        to it, keeping the zoom."""
+        self.selected = {"population": population, "neuron": int(neuron)}
+        if population not in self._index.names:
+            return
+        moves = [(self.y_range, self._index.row_y(population, int(neuron)), -0.5,
+                  max(self._index.height, 1) - 0.5)]
+        if time_ms is not None and self.x_range.bounds is not None:
+            moves.append((self.x_range, float(time_ms), *self.x_range.bounds))
+        for rng, at, low, high in moves:
+            a, b = sorted((rng.start, rng.end))
+            if not a <= at <= b:
+                start = min(max(at - (b - a) / 2, low), high - (b - a))
+                self._run(lambda rng=rng, start=start, span=b - a:
+                          rng.update(start=start, end=start + span))
 
     def window(self) -> Window:
         """The visible ``(x0, x1, y0, y1)`` window."""
@@ -151,6 +195,7 @@ class RasterPlot(pn.viewable.Viewer):
             mode, points = "density", None
             image = self._index.density(window, self._rgb, nx=nx, ny=ny)
         self._density = image
+        self._label_neurons(window)
         self._points.data = points if points is not None else dict(_EMPTY_POINTS)
         if image is None:
             self._image.data = dict(_EMPTY_IMAGE)
@@ -163,10 +208,12 @@ class RasterPlot(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ figure
     def _make_figure(self):
+        # Zoom both axes by default (find a neuron, not only a time); time-only pan and zoom
+        # stay in the toolbar. The ranges' bounds keep zooming out within the data.
         fig = figure(height=self.height, title=self.title, x_range=self.x_range,
                      y_range=self.y_range, output_backend="webgl",
-                     tools="xpan,pan,xwheel_zoom,wheel_zoom,box_zoom,reset,save",
-                     active_scroll="xwheel_zoom", active_drag="xpan",
+                     tools="box_zoom,pan,xpan,wheel_zoom,xwheel_zoom,reset,save",
+                     active_scroll="wheel_zoom", active_drag="box_zoom",
                      x_axis_label="time (ms)", sizing_mode="stretch_width")
         fig.toolbar.logo = None
         fig.ygrid.visible = False
@@ -174,8 +221,11 @@ class RasterPlot(pn.viewable.Viewer):
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self._image)
         self._points = ColumnDataSource(dict(_EMPTY_POINTS))
         self._mapper = LinearColorMapper(palette=["#000000"], low=-0.5, high=0.5)
-        fig.scatter("x", "y", source=self._points, marker="square", size=3, line_color=None,
-                    fill_color={"field": "pop", "transform": self._mapper})
+        dots = fig.scatter("x", "y", source=self._points, marker="square", size=3,
+                           line_color=None, fill_color={"field": "pop", "transform": self._mapper})
+        self._names = CustomJSHover(args={"names": []}, code="return names[value] ?? value")
+        fig.add_tools(HoverTool(renderers=[dots], tooltips=_HOVER_TIPS,
+                                formatters={"@pop": self._names}, point_policy="snap_to_data"))
         self._highlight = BoxAnnotation(fill_color="#ffd54f", fill_alpha=0.35, visible=False,
                                         level="underlay")
         fig.add_layout(self._highlight)
@@ -184,7 +234,14 @@ class RasterPlot(pn.viewable.Viewer):
                                     visible=False)
         fig.add_layout(self._highlight_line)
         self._spans: list[Span] = []
-        fig.yaxis.ticker = FixedTicker(ticks=[])
+        cursor_line(fig)
+        self._neuron_axis = fig.yaxis[0]
+        self._neuron_axis.update(ticker=FixedTicker(ticks=[]), minor_tick_line_color=None)
+        self._population_axis = LinearAxis(ticker=FixedTicker(ticks=[]),
+                                           major_tick_line_color=None, axis_line_color=None,
+                                           minor_tick_line_color=None,
+                                           major_label_orientation="vertical")
+        fig.add_layout(self._population_axis, "left")
         fig.on_event(RangesUpdate, self._schedule)
         fig.on_event(Tap, self._on_tap)
         for rng in (self.x_range, self.y_range):
@@ -203,6 +260,7 @@ class RasterPlot(pn.viewable.Viewer):
         self._rgb = [hex_to_rgb(c) for c in colors.values()]
         self._mapper.update(palette=list(colors.values()) or ["#000000"],
                             low=-0.5, high=max(len(colors), 1) - 0.5)
+        self._names.args = {"names": list(sizes)}
         fig = self._figure
         self._quiet = True
         try:
@@ -213,9 +271,6 @@ class RasterPlot(pn.viewable.Viewer):
         self.refresh()
 
     def _layout_rows(self, fig, index: RasterIndex) -> None:
-        centres = index.block_centres()
-        fig.yaxis.ticker = FixedTicker(ticks=list(centres.values()))
-        fig.yaxis.major_label_overrides = {v: k for k, v in centres.items()}
         for span in self._spans:
             span.visible = False
         for k, edge in enumerate(index.block_edges()):
@@ -238,6 +293,17 @@ class RasterPlot(pn.viewable.Viewer):
             apply_time_axis(self._figure, duration)
         finally:
             self._quiet = False
+
+    def _label_neurons(self, window) -> None:
+        """Neuron index ticks for the visible rows, population names at the middle of what
+        shows of their bands (after every zoom, with the redraw)."""
+        ticks = self._index.neuron_ticks(window[2], window[3],
+                                         target=max(2, self.height // _TICK_PX))
+        self._neuron_axis.update(ticker=FixedTicker(ticks=list(ticks)),
+                                 major_label_overrides=ticks)
+        centres = self._index.block_centres(window[2], window[3])
+        self._population_axis.update(ticker=FixedTicker(ticks=list(centres.values())),
+                                     major_label_overrides={v: k for k, v in centres.items()})
 
     # ------------------------------------------------------------------ events
     def _schedule(self, *_args) -> None:
@@ -296,11 +362,13 @@ class RasterPlot(pn.viewable.Viewer):
     # ------------------------------------------------------------------ view
     def _count_html(self) -> str:
         total = len(self._index)
+        hint = (" · zoom in to see and hover single spikes" if self.mode == "density"
+                else "")
         return (f'<div class="ss-raster-status" data-mode="{self.mode}">'
                 f'<span class="ss-spike-count" data-testid="ss-spike-count" '
                 f'data-count="{total}">{total}</span> spikes · '
                 f'<span class="ss-visible-count" data-count="{self.visible_spikes}">'
-                f'{self.visible_spikes}</span> in view ({self.mode})</div>')
+                f'{self.visible_spikes}</span> in view ({self.mode}){hint}</div>')
 
     def __panel__(self):
         return self._layout

@@ -131,16 +131,18 @@ class RasterIndex:
             self.x = np.empty(0, dtype=np.float64)
             self.y = np.empty(0, dtype=np.float64)
             self.pop = np.empty(0, dtype=np.int32)
+            self.neuron = np.empty(0, dtype=np.int32)
             return
         ids, _ = neuron_ids(spikes, sizes)
         keep = ids >= 0
         x = spikes["time_ms"].to_numpy(dtype=np.float64)[keep]
         pop = population_codes(spikes, self.names)[keep].astype(np.int32)
-        y = self.neuron_y(pop, ids[keep] - self.offsets[pop])
+        neuron = (ids[keep] - self.offsets[pop]).astype(np.int32)
+        y = self.neuron_y(pop, neuron)
         if len(x) > 1 and np.any(x[1:] < x[:-1]):
             order = np.argsort(x, kind="stable")
-            x, y, pop = x[order], y[order], pop[order]
-        self.x, self.y, self.pop = x, y, pop
+            x, y, pop, neuron = x[order], y[order], pop[order], neuron[order]
+        self.x, self.y, self.pop, self.neuron = x, y, pop, neuron
 
     def __len__(self) -> int:
         return len(self.x)
@@ -162,9 +164,11 @@ class RasterIndex:
         return len(self.select(window))
 
     def points(self, window: Window) -> dict[str, np.ndarray]:
-        """Columns ``x`` (ms), ``y`` (row centre), ``pop`` (population index) in ``window``."""
+        """Columns ``x`` (ms), ``y`` (row centre), ``pop`` (population index) and ``neuron``
+        (local index) of the spikes in ``window``."""
         idx = self.select(window)
-        return {"x": self.x[idx], "y": self.y[idx], "pop": self.pop[idx]}
+        return {"x": self.x[idx], "y": self.y[idx], "pop": self.pop[idx],
+                "neuron": self.neuron[idx]}
 
     def density(self, window: Window, colors: list[tuple[int, int, int]],
                 nx: int = 600, ny: int = 300) -> Density:
@@ -262,15 +266,62 @@ class RasterIndex:
         y, half = self.row_y(population, neuron), float(self.layout.row_heights[k]) / 2
         return y - half, y + half
 
-    def block_centres(self) -> dict[str, float]:
-        """y coordinate of the centre of each population's band (for axis labels)."""
+    def block_centres(self, y0: float | None = None,
+                      y1: float | None = None) -> dict[str, float]:
+        """y coordinate of the centre of each population's band (for axis labels); with a
+        window ``[y0, y1]``, of the visible part of each band that shows."""
         lay = self.layout
-        centres = lay.lows + lay.heights / 2
-        return {name: float(c) for name, c in zip(self.names, centres, strict=True)}
+        low, top = lay.lows, lay.lows + lay.heights
+        if y0 is not None and y1 is not None:
+            low, top = np.maximum(low, min(y0, y1)), np.minimum(top, max(y0, y1))
+        centres = (low + top) / 2
+        return {name: float(c) for name, c, lo, hi in zip(self.names, centres, low, top,
+                                                          strict=True) if hi > lo}
+
+    def neuron_ticks(self, y0: float, y1: float, target: int = 8) -> dict[float, str]:
+        """Axis ticks at round neuron indices of the rows visible in ``[y0, y1]``.
+
+        Each visible population gets ticks in proportion to its visible height, at multiples
+        of 1, 2 or 5 times a power of ten of its own (local) indices, so labels read as
+        neuron indices within the population whatever the zoom.
+
+        Returns
+        -------
+        dict
+            ``y`` of the row centre -> label (the local index), about ``target`` of them.
+        """
+        y0, y1 = min(y0, y1), max(y0, y1)
+        lay = self.layout
+        span = max(y1 - y0, 1e-9)
+        ticks: dict[float, str] = {}
+        for k in np.flatnonzero(lay.sizes > 0):
+            low, top = float(lay.lows[k]), float(lay.lows[k] + lay.heights[k])
+            seen = min(top, y1) - max(low, y0)
+            if seen <= 0:
+                continue
+            size, row = int(lay.sizes[k]), float(lay.row_heights[k])
+            # Rows whose centre top - (n + 0.5) * row lies in the window.
+            first = max(0, int(np.ceil((top - y1) / row - 0.5)))
+            last = min(size - 1, int(np.floor((top - y0) / row - 0.5)))
+            if first > last:
+                continue
+            budget = max(1, int(round(target * seen / span)))
+            step = _nice_step((last - first) / budget)
+            for n in range(-(-first // step) * step, last + 1, step):
+                ticks[float(self.neuron_y(int(k), n))] = str(n)
+        return ticks
 
     def block_edges(self) -> list[float]:
         """y coordinates of the boundaries between population bands."""
         return [float(v) for v in self.layout.lows[:-1]]
+
+
+def _nice_step(raw: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... at least ``raw`` (and at least 1)."""
+    if raw <= 1:
+        return 1
+    power = 10 ** int(np.floor(np.log10(raw)))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
 def _normalise(window: Window) -> Window:

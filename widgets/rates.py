@@ -17,6 +17,7 @@ from widgets.plot_tools import (
     set_export_name,
     set_range,
 )
+from widgets.time_cursor import cursor_line
 
 
 class RatePlot(pn.viewable.Viewer):
@@ -97,6 +98,7 @@ class RatePlot(pn.viewable.Viewer):
                      active_scroll="xwheel_zoom", sizing_mode="stretch_width",
                      y_range=self.y_range, **kwargs)
         fig.toolbar.logo = None
+        cursor_line(fig)
         self._source = None
         if frame is not None and "time_ms" in frame:
             self._source = src = ColumnDataSource(_columns(frame, names))

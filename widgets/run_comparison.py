@@ -26,6 +26,7 @@ from widgets.plot_tools import (
     set_export_name,
     set_range,
 )
+from widgets.time_cursor import cursor_line
 
 #: Table columns: metric -> (title, decimals, tooltip).
 METRIC_COLUMNS: dict[str, tuple[str, int, str]] = {
@@ -112,6 +113,7 @@ class RateComparisonPlot(pn.viewable.Viewer):
                      tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                      sizing_mode="stretch_width")
         fig.toolbar.logo = None
+        cursor_line(fig)  # the page's time cursor draws here too
         top, duration = [], 0.0
         for side in ("pinned", "current"):  # the current run is drawn over the pinned one
             frame = frames[side]

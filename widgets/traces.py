@@ -14,6 +14,7 @@ from bokeh.plotting import figure
 from widgets.palette import PALETTE
 from widgets.plot_format import group_traces
 from widgets.plot_tools import apply_time_axis, exportable, legend_outside, set_export_name
+from widgets.time_cursor import cursor_line
 
 
 @dataclass
@@ -146,6 +147,7 @@ class TracePlot(pn.viewable.Viewer):
                      tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                      sizing_mode="stretch_width", **kwargs)
         fig.toolbar.logo = None
+        cursor_line(fig)
         for k, item in items:
             color = PALETTE[k % len(PALETTE)]
             t, v = decimate_minmax(item.time_ms, item.values, self.max_points)

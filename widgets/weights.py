@@ -2,10 +2,11 @@
 
 :class:`WeightEvolution` shows a :class:`~engine.results.WeightRecord` (plain arrays) as
 
-- the weight matrix (pre on x, post on y) at the snapshot chosen with a time slider and a
-  play button, coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is
-  visible as change of colour;
-- the histogram evolution (time x weight bin) and the histogram at the slider's time;
+- the weight matrix (pre on x, post on y) at the snapshot chosen with its own player, or with
+  the page's time cursor (:meth:`WeightEvolution.show_time`, ``show_player=False``),
+  coloured on a scale fixed to ``[w_min, w_max]`` so that change over time is visible as
+  change of colour;
+- the histogram evolution (time x weight bin) and the histogram at the snapshot shown;
 - mean ± std of all weights over time;
 - the trajectories of selected synapses (click matrix cells to add them) above tick rows with
   the pre and post spikes of each selected pair, on one shared time axis.
@@ -51,6 +52,7 @@ from widgets.plot_tools import (
     set_range,
 )
 from widgets.session_thread import run_in_session
+from widgets.time_cursor import cursor_line
 from widgets.traces import decimate_minmax
 
 if TYPE_CHECKING:  # plain data from the engine; widgets never run it
@@ -218,6 +220,8 @@ class WeightEvolution(pn.viewable.Viewer):
                                  doc="Oldest selections are dropped beyond this many.")
     play_interval_ms = param.Integer(default=300, bounds=(20, None),
                                      doc="Time between frames when playing.")
+    show_player = param.Boolean(default=True, doc="Show the snapshot player; off when the "
+                                "page's time cursor chooses the snapshot (:meth:`show_time`).")
 
     def __init__(self, x_range: Range1d | None = None, **params: Any):
         super().__init__(**params)
@@ -228,6 +232,7 @@ class WeightEvolution(pn.viewable.Viewer):
         self._time_label = pn.pane.HTML("", margin=(12, 10, 0, 10))
         self._player = pn.widgets.Player(label="Snapshot", start=0, end=1, value=0,
                                          css_classes=["ss-weight-player"],
+                                         visible=self.show_player,
                                          interval=self.play_interval_ms, loop_policy="once",
                                          show_loop_controls=False, width=330,
                                          visible_buttons=["first", "previous", "pause",
@@ -270,6 +275,18 @@ class WeightEvolution(pn.viewable.Viewer):
     def matrix_layout(self) -> MatrixLayout | None:
         """Cell layout of the matrix on show (None without full snapshots)."""
         return self._layout_data
+
+    def show_time(self, t_ms: float) -> None:
+        """Show the last snapshot taken at or before ``t_ms`` (the first one before it)."""
+        times = self._times()
+        if len(times):
+            k = int(np.searchsorted(times, float(t_ms) + 1e-9, side="right")) - 1
+            self.snapshot = min(max(k, 0), len(times) - 1)
+
+    @param.depends("show_player", watch=True)
+    def _player_shown(self) -> None:
+        self._player.visible = self.show_player
+        self._show_snapshot_label()
 
     @property
     def time_ms(self) -> float:
@@ -345,7 +362,7 @@ class WeightEvolution(pn.viewable.Viewer):
         fig.add_layout(ColorBar(color_mapper=self._count_mapper, title="synapses",
                                 width=10), "right")
         self._evo_fig = fig
-        hist = figure(height=250, width=300, title="Histogram at the slider's time",
+        hist = figure(height=250, width=300, title="Histogram at the snapshot shown",
                       tools="save", y_range=fig.y_range, x_axis_label="synapses",
                       y_axis_label="weight (mV)")
         hist.toolbar.logo = None
@@ -402,6 +419,7 @@ class WeightEvolution(pn.viewable.Viewer):
         for span_fig in (self._evo_fig, self._stats_fig, self._traj_fig, self._tick_fig):
             span_fig.add_layout(Span(dimension="height", line_color="#d62728", line_width=1,
                                      line_dash="dotted", name="now"))
+            cursor_line(span_fig)  # the page's time cursor, if it has one
 
     def _make_layout(self) -> pn.viewable.Viewable:
         controls = pn.Row(self._player, self._time_label,
@@ -552,9 +570,7 @@ class WeightEvolution(pn.viewable.Viewer):
             return
         m = min(self.snapshot, len(times) - 1)
         t = float(times[m])
-        self._time_label.object = (f'<span class="ss-weight-time" data-time-ms="{t:g}">'
-                                   f"t = {_fmt_time(t)}</span> · snapshot {m + 1} of "
-                                   f"{len(times)}")
+        self._show_snapshot_label()
         edges = np.asarray(rec.hist_edges, np.float64)
         self._hist_src.data = {"bottom": edges[:-1], "top": edges[1:],
                                "right": np.asarray(rec.hist[m], np.float64)}
@@ -565,6 +581,18 @@ class WeightEvolution(pn.viewable.Viewer):
             self._matrix_src.data = {"image": [lay.image(rec.snapshots[m])], "x": [-0.5],
                                      "y": [-0.5], "dw": [lay.nx * lay.fx],
                                      "dh": [lay.ny * lay.fy]}
+
+    def _show_snapshot_label(self) -> None:
+        times = self._times()
+        if not len(times):
+            self._time_label.object = ""
+            return
+        m = min(self.snapshot, len(times) - 1)
+        t = float(times[m])
+        how = "" if self.show_player else " (the last at or before the time cursor)"
+        self._time_label.object = (f'<span class="ss-weight-time" data-time-ms="{t:g}">'
+                                   f"t = {_fmt_time(t)}</span> · snapshot {m + 1} of "
+                                   f"{len(times)}{how}")
 
     # ------------------------------------------------------------------ selection
     def _on_tap(self, event: Tap) -> None:

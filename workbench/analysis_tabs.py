@@ -31,7 +31,15 @@ from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench import runner
 from workbench.edits import set_energy_profile, set_scenarios
-from workbench.style import html_pane, lines_html, markdown_html, text_html
+from workbench.style import (
+    error_html,
+    hint_html,
+    html_pane,
+    lines_html,
+    markdown_html,
+    state_html,
+    text_html,
+)
 from workbench.view_protocol import ResultView, ViewContext
 
 RATIO_TEXT = """
@@ -78,6 +86,9 @@ class WeightsTab(ResultView):
         self.result: SimulationResult | None = None
         self._name = None
         self.choice.param.watch(self._show, "value")
+        self.cursor = self.context.cursor
+        if self.cursor is not None:  # the page's time cursor chooses the snapshot
+            self.cursor.param.watch(lambda e: self._follow_cursor(), "value")
         self._layout = pn.Column(self.note, self.choice, sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -105,7 +116,8 @@ class WeightsTab(ResultView):
         self.result = result
         ids = list(result.weights)
         if ids and self.view is None:
-            self.view = WeightEvolution(x_range=self.x_range)
+            self.view = WeightEvolution(x_range=self.x_range,
+                                        show_player=self.cursor is None)
             self._layout.append(self.view)
         self.note.visible = not ids
         self.choice.visible = bool(ids)
@@ -127,8 +139,14 @@ class WeightsTab(ResultView):
         recorded = [int(s) for s in record.synapse_index[: self.view.max_selected]]
         self.view.param.update(record=record, spikes=r.spikes, source=info["source"],
                                target=info["target"], selected=recorded)
+        self._follow_cursor()
         self._name_view()
         self.view.refit()
+
+    def _follow_cursor(self) -> None:
+        """Show the weights at the time cursor (the last snapshot at or before it)."""
+        if self.cursor is not None and self.view is not None and self.view.record is not None:
+            self.view.show_time(self.cursor.value)
 
 
 class EnergyTab(ResultView):
@@ -561,18 +579,14 @@ _IDLE = "Each scenario replaces the project's spike inputs with a workload and s
 
 
 def _error(text: str) -> str:
-    """An error message (plain text, escaped here)."""
-    return f'<p class="ss-msg ss-msg-error" data-testid="scenario-error">{lines_html(text)}</p>'
+    return error_html(text, "scenario-error")
 
 
-def _note(markup: str) -> str:
-    """A hint; ``markup`` is our own HTML with any user text already escaped."""
-    return f'<p class="ss-hint">{markup}</p>'
+_note = hint_html
 
 
 def _state(state: str, markup: str) -> str:
-    """The scenario run state; ``markup`` has any user text already escaped."""
-    return f'<div data-testid="scenario-state" data-state="{text_html(state)}">{markup}</div>'
+    return state_html(state, markup, "scenario-state")
 
 
 def _names(profiles: dict) -> dict[str, str]:

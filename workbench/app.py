@@ -157,8 +157,10 @@ class Workbench(pn.viewable.Viewer):
         # Brings the results into view when a run finishes (unless the user scrolled away).
         self.results_anchor = ScrollAnchor()
         self.results = ResultsView()
+        self.results.link_graph(self.editor)
         context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
                               get_project=self.session.project,
+                              open_project=self.open_project, cursor=self.results.cursor,
                               shown_run=self.results.shown_run)
         self.views: dict[str, ResultView] = {}
         for view in build_views(context):
@@ -231,8 +233,10 @@ class Workbench(pn.viewable.Viewer):
             css_classes=["ss-runbar"])
         left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
         body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
-        return pn.Column(header, self.confirm_bar, self.message_bar, body, self.results_anchor,
-                         self.results,
+        # The time cursor sits between the graph and the result plots it drives, and stays
+        # in view (sticky) while the page scrolls from one to the other.
+        return pn.Column(header, self.confirm_bar, self.message_bar, body, self.results.cursor,
+                         self.results_anchor, self.results,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 
@@ -546,6 +550,12 @@ class Workbench(pn.viewable.Viewer):
         if project is not None:
             self._unless_unsaved(f"Open {filename}",
                                  lambda: self._open_upload(data, filename, project))
+
+    def open_project(self, project: Project, name: str) -> None:
+        """Open a project a result view built (e.g. a compressed copy) as an upload named
+        ``name`` is opened: unsaved, asking first when unsaved changes would be lost."""
+        data = dumps_project(project)
+        self._unless_unsaved(f"Open {name}", lambda: self._open_upload(data, name, project))
 
     def _open_upload(self, data: bytes, filename: str, project=None) -> None:
         if self._succeeds(self.session.open_text, data, project):

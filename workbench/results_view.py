@@ -1,4 +1,4 @@
-"""The result tabs: raster + rates, traces, summary, neuron detail, weights, energy, lab notes.
+"""The result tabs: raster + rates with the neuron panel, traces, summary, weights, energy, notes.
 
 Every view takes plain data from a :class:`~engine.results.SimulationResult`; analyses come
 from ``engine.analysis`` / ``engine.energy`` (no logic is re-implemented here). The raster owns
@@ -13,19 +13,18 @@ from typing import Any
 
 import panel as pn
 
-from engine.analysis import (
-    neuron_spike_times,
-    population_rates,
-    population_summary,
-    spike_train_cv,
-)
+from engine.activity import NetworkActivity, run_activity
+from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
+from widgets.graph_editor import activity_data
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
+from widgets.time_cursor import TimeCursor
 from widgets.traces import TracePlot, trace_items_from_frame
+from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import (
     ResultStamp,
     document_revision,
@@ -38,18 +37,25 @@ from workbench.view_protocol import ResultView
 
 _TRACES_TAB = 1  # index of the Traces tab
 _FIRST_VIEW_TAB = 3  # Activity, Traces, Summary, then the views of workbench.views
+#: The time cursor stays in view while the page scrolls between the graph and the plots.
+_CURSOR_STYLES = {"position": "sticky", "top": "0", "bottom": "0", "z-index": "20"}
 
 
 class ResultsView(pn.viewable.Viewer):
     """Tabs showing the last result of a session, and whose result it is.
 
     A result belongs to one run of one project version (a :class:`ResultStamp`, taken by
-    :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line and
-    the downloads) when the project is replaced; a header line names the run and says when the
-    project has been edited since.
+    :meth:`run_started`). :meth:`clear` forgets it everywhere (every tab, the status line, the
+    downloads, the time cursor and the graph's activity) when the project is replaced; a
+    header line names the run and says when the project has been edited since.
+
+    ``cursor`` is the run's :class:`~widgets.time_cursor.TimeCursor` (the app places it); its
+    line is drawn in every time plot, and a graph editor linked with :meth:`link_graph` shows
+    the run's activity at the cursor. ``probe`` records a neuron again for the neuron panel
+    (default: in a simulation worker, :func:`workbench.runner.probe`).
     """
 
-    def __init__(self, **params: Any):
+    def __init__(self, probe: Prober | None = None, **params: Any):
         super().__init__(**params)
         self.result: SimulationResult | None = None
         self.stamp: ResultStamp | None = None
@@ -70,15 +76,15 @@ class ResultsView(pn.viewable.Viewer):
         self.traces = TracePlot(x_range=self.raster.x_range, height=260,
                                 title="Recorded traces (state monitors)")
         self.summary = SummaryTable()
-        self.neuron = html_pane(self._neuron_hint(), sizing_mode="stretch_width",
-                                css_classes=["ss-neuron"])
-        self.pick_population = pn.widgets.Select(label="Population", options=[], width=180,
-                                                 css_classes=["ss-pick-population"])
-        self.pick_neuron = pn.widgets.IntInput(label="Neuron index", value=0, start=0,
-                                               width=120, css_classes=["ss-pick-neuron"])
-        self.pick_button = pn.widgets.Button(label="Show neuron", width=120,
-                                             css_classes=["ss-pick-show"])
-        self.pick_button.on_click(lambda e: self._pick())
+        self.cursor = TimeCursor(visible=False, css_classes=["ss-cursor-bar"],
+                                 styles=_CURSOR_STYLES)
+        #: Activity frames of the shown result (engine.activity), None without a result.
+        self.network_activity: NetworkActivity | None = None
+        self._graph: Any = None  # a GraphEditor showing the activity (link_graph)
+        # The neuron panel sits beside the raster; choosing a neuron there selects it in
+        # the raster, and every selection (click, breakpoint, ranking) shows it there.
+        self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
+        self.neuron_panel.on_pick = self.raster.reveal
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
         self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
@@ -95,11 +101,12 @@ class ResultsView(pn.viewable.Viewer):
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
                                   sizing_mode="stretch_width")
+        self._activity_body = pn.Row(pn.Column(self.raster, self.rates,
+                                               sizing_mode="stretch_width"),
+                                     self.neuron_panel, sizing_mode="stretch_width")
         self.tabs = pn.Tabs(
             ("Activity", self.activity),
-            ("Traces", pn.Column(self.traces, pn.Row(self.pick_population, self.pick_neuron,
-                                                     self.pick_button, align="end"),
-                                 self.neuron, sizing_mode="stretch_width")),
+            ("Traces", pn.Column(self.traces, sizing_mode="stretch_width")),
             ("Summary", pn.Column(self.summary, sizing_mode="stretch_width")),
             ("Lab notes", pn.Column(self.lab, sizing_mode="stretch_width")),
             # Only the visible tab is laid out in the browser: rendering every result view at
@@ -124,6 +131,24 @@ class ResultsView(pn.viewable.Viewer):
         if document is not None:
             for view in self.views:
                 view.set_project(document)
+
+    def link_graph(self, editor: Any) -> None:
+        """Show the shown run's activity at the time cursor on ``editor`` (a GraphEditor)."""
+        self._graph = editor
+        editor.cursor_channel = self.cursor.channel
+        self._show_activity()
+
+    def _show_activity(self) -> None:
+        """Hand the graph the activity of the shown result (nothing without one)."""
+        if self._graph is None:
+            return
+        act, r = self.network_activity, self.result
+        if act is None or r is None:
+            self._graph.activity = {}
+            return
+        current = self._current_nodes(r)
+        self._graph.activity = activity_data(act, [n for n in act.rates_hz
+                                                   if n not in current])
 
     def _show_header(self) -> None:
         r = self.result
@@ -207,6 +232,8 @@ class ResultsView(pn.viewable.Viewer):
                                     document_revision(document), self.run_count,
                                     datetime.now(), tuple(record) if isinstance(
                                         record, list) else str(record))
+        # The raster now shows the new run as it goes: the old run's playback goes away.
+        self._forget_activity()
         return self._pending
 
     def clear(self) -> None:
@@ -220,11 +247,19 @@ class ResultsView(pn.viewable.Viewer):
         self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
+        self._forget_activity()
         self._show_header()
         self.status.object = self._status_html()
         self.download_spikes.param.update(disabled=True, filename="spikes.csv")
         # schedule=True: on the next tick, with this session as Panel's current document.
         pn.state.execute(self._clear_views, schedule=True)
+
+    def _forget_activity(self) -> None:
+        """No run to play back: the cursor hides, the graph shows no activity."""
+        self.network_activity = None
+        self.cursor.clear()
+        self.cursor.visible = False
+        self._show_activity()
 
     def _clear_views(self) -> None:
         if self.result is not None:
@@ -234,8 +269,7 @@ class ResultsView(pn.viewable.Viewer):
         self.rates.rates = None
         self.summary.summary = None
         self.traces.traces = []
-        self.pick_population.options = []
-        self.neuron.object = self._neuron_hint()
+        self.neuron_panel.clear()
         for view in self.views:
             view.clear()
 
@@ -253,7 +287,6 @@ class ResultsView(pn.viewable.Viewer):
         if stamp is self._pending:
             self.run_document = self._pending_document
         sizes, every = self._draw_activity(result, stamp)
-        self.pick_population.options = list(sizes)
         self._name_exports(stamp)
         if result.duration_ms > 0:
             summary = population_summary(result.spikes, every, result.duration_ms)
@@ -262,7 +295,6 @@ class ResultsView(pn.viewable.Viewer):
         if self.tabs.active == _TRACES_TAB:
             self._show_traces()
         self.status.object = self._status_html()
-        self.neuron.object = self._neuron_hint()
         self.download_spikes.disabled = False
         self._show_header()
         for view in self.views:
@@ -273,22 +305,25 @@ class ResultsView(pn.viewable.Viewer):
 
     def _draw_activity(self, result: SimulationResult, stamp: ResultStamp
                        ) -> tuple[dict[str, int], dict[str, int]]:
-        """Raster and rates of ``result``; returns its raster and spiking populations."""
+        """Raster, rates, neuron panel and time cursor of ``result``; returns its raster
+        populations and every spiking population."""
         if len(self.activity) == 1:
-            self.activity.extend([self.raster, self.rates])
+            self.activity.append(self._activity_body)
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes, every = result_populations(result, stamp.record_spikes)
+        self.neuron_panel.set_result(result, self.run_document, sizes)
         self.raster.param.update(spikes=result.spikes, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
         if result.duration_ms > 0:
             bin_ms = max(1.0, result.duration_ms / 200)
             self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
                                                 bin_ms=bin_ms)
+        self._show_cursor(result)
         return sizes, every
 
     def end_live(self) -> None:
         """The run shown live ended without a result to show (it failed or was refused):
-        the raster and rates go back to the result the other tabs show."""
+        the raster, rates, neuron panel and cursor go back to the result the tabs show."""
         if self._live is None:
             return
         self._live = None
@@ -300,6 +335,16 @@ class ResultsView(pn.viewable.Viewer):
             self.rates.rates = None
         self.status.object = self._status_html()
         self._show_header()
+
+    def _show_cursor(self, result: SimulationResult) -> None:
+        """Play back ``result``: the cursor spans it, the graph gets its activity frames."""
+        if result.duration_ms <= 0:
+            self._forget_activity()
+            return
+        self.network_activity = run_activity(result)
+        self.cursor.show_run(result.duration_ms, self.network_activity.step_ms)
+        self.cursor.visible = True
+        self._show_activity()
 
     def show_live(self, spikes, t_ms: float) -> None:
         """While the run started last goes on: the raster and rates of its spikes so far.
@@ -315,7 +360,8 @@ class ResultsView(pn.viewable.Viewer):
         recorded = recorded_populations(stamp.record_spikes, sizes)
         sizes = {node: size for node, size in sizes.items() if node in recorded}
         if len(self.activity) == 1:
-            self.activity.extend([self.raster, self.rates])
+            self.activity.append(self._activity_body)
+        self.neuron_panel.run_going_on()
         self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
         self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
         # The header and the status line say the raster is this run's so far, and that the
@@ -388,45 +434,7 @@ class ResultsView(pn.viewable.Viewer):
                 f'{stamp.run} (t = {t_ms:,.1f} ms), drawn live while it runs: the full '
                 f'result replaces them when it pauses or ends.</div>')
 
-    @staticmethod
-    def _neuron_hint() -> str:
-        return ('<p class="ss-hint">Click a row of the raster to inspect a neuron: its spikes, '
-                'rate and incoming projections. Traces exist for neurons recorded by a state '
-                'monitor (add one from the palette).</p>')
-
-    def _pick(self) -> None:
-        """Select a neuron by typed index (the same as clicking its raster row)."""
-        pop, n = self.pick_population.value, self.pick_neuron.value
-        size = (self.result.sizes.get(pop) if self.result is not None else None) or 0
-        if pop is None or n is None or not 0 <= n < size:
-            self.neuron.object = (f'<p class="ss-hint" data-testid="neuron-detail">Neuron '
-                                  f'index must be in [0, {max(size - 1, 0)}] for '
-                                  f'{text_html(str(pop))}.</p>')
-            return
-        self.raster.selected = {"population": pop, "neuron": int(n)}
-
     def _on_select(self, event) -> None:
         sel = event.new
-        r = self.result
-        if not sel or r is None:
-            return
-        pop, n = str(sel["population"]), int(sel["neuron"])
-        times = neuron_spike_times(r.spikes, pop, n)
-        rate = len(times) / max(r.duration_ms, 1e-9) * 1000.0
-        cv = spike_train_cv(times)
-        incoming = []
-        if self.document is not None:
-            for p in self.document["network"].get("projections", []):
-                if p["target"] == pop:
-                    incoming.append(f"<li><b>{text_html(p['id'])}</b> from "
-                                    f"{text_html(p['source'])} "
-                                    f"({text_html(p.get('receptor', 'exc'))}, "
-                                    f"{text_html(p['connectivity'].get('rule', ''))})</li>")
-        recorded = any(rec.population == pop and n in rec.neurons for rec in r.traces.values())
-        shown = ", ".join(f"{t:g}" for t in times[:30]) + (" ..." if len(times) > 30 else "")
-        self.neuron.object = (
-            f'<div data-testid="neuron-detail"><h4>{text_html(pop)}[{n}]</h4>'
-            f'<p>{len(times)} spikes, {rate:.2f} Hz, CV of ISI {cv:.2f}</p>'
-            f'<p>Spike times (ms): {shown or "none"}</p>'
-            f'<p>Incoming projections:</p><ul>{"".join(incoming) or "<li>none</li>"}</ul>'
-            f'<p>{"Its trace is shown above." if recorded else "Not recorded by a monitor: add it to a state monitor to see its trace."}</p></div>')  # noqa: E501
+        if sel and self.result is not None:
+            self.neuron_panel.show_neuron(str(sel["population"]), int(sel["neuron"]))

@@ -69,6 +69,9 @@ class RunHandle:
     pauses: int = 0                 # times it paused (the session sees each new pause)
     pause_message: str | None = None  # why a Continue was refused (the run stays paused)
     debug: dict | None = None       # a run that can pause: {"breakpoints": [...], ...}
+    #: A neuron probe instead of a run (engine.neuron_probe.probe_neuron): {"population",
+    #: "neuron", "duration_ms"}; ``result`` is then a NeuronProbe.
+    probe: dict | None = None
     #: With ``debug["live"]``: the spikes so far while it runs, in arrival order, as
     #: (time_ms, node index, neuron) arrays, and the node ids the indices refer to.
     live: list = field(default_factory=list)
@@ -293,7 +296,8 @@ class _Slot:
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
                                               "max_wall_s": limits.max_wall_s,
-                                              "checked": checked, "debug": handle.debug}))
+                                              "checked": checked, "debug": handle.debug,
+                                              "probe": handle.probe}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
         sent = time.monotonic()
@@ -388,12 +392,15 @@ class WorkerPool:
         for slot in self._slots:
             slot.thread.start()
 
-    def submit(self, project: Any, debug: dict | None = None) -> RunHandle:
+    def submit(self, project: Any, debug: dict | None = None,
+               probe: dict | None = None) -> RunHandle:
         """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once.
 
         ``debug`` (``{"breakpoints": [...], "pause_timeout_s": s}``) makes a run that can
         pause (:meth:`RunHandle.pause`, :meth:`RunHandle.resume`); a paused run holds its
-        worker until it is continued, stopped, or its pause timeout ends it.
+        worker until it is continued, stopped, or its pause timeout ends it. ``probe``
+        (``{"population": id, "neuron": i, "duration_ms": t}``) re-runs the project to record
+        one neuron (:func:`engine.neuron_probe.probe_neuron`) instead.
         """
         if self._closed:
             raise RuntimeError("the worker pool is closed")
@@ -402,7 +409,7 @@ class WorkerPool:
         checked = hasattr(project, "to_dict")
         document = project.to_dict() if checked else copy.deepcopy(project)
         handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]),
-                           debug=debug)
+                           debug=debug, probe=probe)
         self._jobs.put((handle, document, checked))
         return handle
 
@@ -483,9 +490,47 @@ def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | No
         The run failed without results (limits, crash, invalid project, stopped while
         queued); the message is the user's.
     """
+    return _wait((pool_ or pool()).submit(project), progress, cancel)
+
+
+def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
+          variables: list[str] | None = None, cancel: threading.Event | None = None,
+          pool_: WorkerPool | None = None) -> Any:
+    """Record one neuron of a run again, in a worker (:func:`engine.neuron_probe.probe_neuron`).
+
+    Blocks the calling thread (not a core) until the probe is back.
+
+    Parameters
+    ----------
+    document
+        The project document exactly as it was run.
+    population, neuron
+        The neuron.
+    duration_ms
+        The model time that run reached.
+    variables
+        State variables to record (None: all of its model; ``[]``: only its synapses).
+    cancel
+        Set it to give up (the worker stops at its next chunk).
+
+    Returns
+    -------
+    engine.neuron_probe.NeuronProbe
+
+    Raises
+    ------
+    SpikeStudioError
+        The probe failed or was stopped; the message is the user's.
+    """
+    request = {"population": str(population), "neuron": int(neuron),
+               "duration_ms": float(duration_ms), "variables": variables}
+    return _wait((pool_ or pool()).submit(document, probe=request), None, cancel)
+
+
+def _wait(handle: RunHandle, progress: Any, cancel: threading.Event | None) -> Any:
+    """Wait for a submitted job; its result, or its error raised (see :func:`simulate`)."""
     from engine.errors import SimulationError, SpikeStudioError
 
-    handle = (pool_ or pool()).submit(project)
     reported = None
     while not handle.done:
         if cancel is not None and cancel.is_set():

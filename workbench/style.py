@@ -78,6 +78,24 @@ def markdown_html(text: Any) -> str:
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
 
 
+def hint_html(markup: str) -> str:
+    """A hint paragraph; ``markup`` is our own HTML with any user text already escaped."""
+    return f'<p class="ss-hint">{markup}</p>'
+
+
+def error_html(text: Any, testid: str) -> str:
+    """An error message (plain text, escaped here) with ``data-testid``."""
+    return (f'<p class="ss-msg ss-msg-error" data-testid="{text_html(testid)}">'
+            f'{lines_html(text)}</p>')
+
+
+def state_html(state: str, markup: str, testid: str) -> str:
+    """A batch's state line (``data-state`` idle / running / completed / cancelled /
+    error); ``markup`` has any user text already escaped."""
+    return (f'<div data-testid="{text_html(testid)}" data-state="{text_html(state)}">'
+            f'{markup}</div>')
+
+
 def html_pane(text: str = "", **params: Any) -> pn.pane.HTML:
     """An HTML pane styled by workbench.css (``text`` must already be safe HTML)."""
     params.setdefault("sizing_mode", "stretch_width")

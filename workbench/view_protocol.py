@@ -32,12 +32,21 @@ class ViewContext:
     shown_run
         Returns ``(result, stamp, document)`` of the run the result tabs show (its
         ``SimulationResult``, ``ResultStamp`` and the project document that was run), or None.
+    open_project
+        ``open_project(project, name)``: make a ``Project`` the view built (a compressed
+        copy, say) the session's project, as an uploaded file named ``name`` is opened:
+        unsaved, after asking before unsaved changes are discarded.
+    cursor
+        The run's ``widgets.time_cursor.TimeCursor``: its ``value`` is the time the user
+        looks at (plots get its line from ``widgets.time_cursor.cursor_line``).
     """
 
     x_range: Any = None
     apply: Callable[..., Any] | None = None
     get_project: Callable[[], Any] | None = None
     shown_run: Callable[[], tuple[Any, Any, dict] | None] | None = None
+    open_project: Callable[[Any, str], None] | None = None
+    cursor: Any = None
 
 
 class ResultView(pn.viewable.Viewer):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.compare_view import CompareTab
+from workbench.evaluation_tab import EvaluationTab
 from workbench.view_protocol import ResultView, ViewContext
 
-VIEWS: list[type[ResultView]] = [CompareTab, WeightsTab, EnergyTab, ScenariosTab]
+VIEWS: list[type[ResultView]] = [CompareTab, WeightsTab, EnergyTab, ScenariosTab,
+                                 EvaluationTab]
 
 
 def build_views(context: ViewContext) -> list[ResultView]:

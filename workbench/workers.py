@@ -9,7 +9,10 @@ Protocol over the duplex connection ``FD`` (pickled tuples; both ends are our ow
 
 server -> worker
     ``("run", document, limits)``: simulate the project document (a JSON-able dict) with
-    ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``;
+    ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``; with
+    ``limits["probe"]`` = ``{"population", "neuron", "duration_ms", "variables"}``
+    record that neuron again instead (the result is an
+    :class:`engine.neuron_probe.NeuronProbe`);
     ``("cancel",)``: stop the current run at its next chunk (ignored when idle; a paused
     run ends with what it has);
     ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
@@ -211,6 +214,8 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
                                  RunLimits(max_memory_mb=limits.get("max_memory_mb")))
     old = set_memory_limit(cap_mb)
     try:
+        if limits.get("probe") is not None:
+            return run_probe(channel, project, limits)
         if limits.get("debug") is not None:
             return run_paused(channel, project, limits)
         result = simulate(project, progress=channel.progress, cancel=channel.cancel_requested,
@@ -228,6 +233,25 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
                       f"The server log has the details.")
     finally:
         restore_memory_limit(old)
+
+
+def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
+    """Record one neuron of a run again (``limits["probe"]``): a NeuronProbe, or a message."""
+    from engine.limits import RunLimits
+    from engine.neuron_probe import probe_neuron
+
+    request = limits["probe"]
+    probe = probe_neuron(project, request["population"], int(request["neuron"]),
+                         request.get("variables"), duration_ms=request.get("duration_ms"),
+                         limits=RunLimits(max_memory_mb=limits.get("max_memory_mb"),
+                                          max_wall_s=limits.get("max_wall_s")),
+                         cancel=channel.cancel_requested, progress=channel.progress)
+    if probe.status == "completed":
+        return probe, None
+    if probe.status == "cancelled":
+        return None, "Recording the neuron was cancelled."
+    return None, (" ".join(probe.messages)
+                  or f"Recording the neuron stopped early ({probe.status}).")
 
 
 def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.compression.running import Simulate, run
 from engine.datasets import Dataset, digits, digits_split
 from engine.errors import SpikeStudioError
 from engine.evaluation import project_samples, windows_of, with_dataset
 from engine.limits import RunLimits, RunStopped
 from engine.project import Project
-from engine.simulator import CancelCheck, simulate
+from engine.simulator import CancelCheck
 
 
 def hidden_populations(project: Project) -> list[str]:
@@ -66,9 +67,10 @@ class CalibrationRun:
     outputs: pd.DataFrame
 
 
-def _run(project: Project, record: list[str], limits: RunLimits | None, cancel: CancelCheck):
+def _run(project: Project, record: list[str], limits: RunLimits | None, cancel: CancelCheck,
+         simulate: Simulate | None = None):
     project.simulation.record_spikes = record
-    result = simulate(project, limits=limits, cancel=cancel)
+    result = run(project, limits=limits, cancel=cancel, simulate=simulate)
     if result.status not in ("completed", "memory_limit"):
         raise RunStopped(result.status, f"calibration run stopped ({result.status}): "
                                         f"{'; '.join(result.messages) or 'no result'}")
@@ -84,7 +86,8 @@ def _totals(result) -> dict[str, float]:
 
 
 def calibrate(project: Project, data: Dataset, *, watch: list[str] | None = None,
-              limits: RunLimits | None = None, cancel: CancelCheck = None) -> CalibrationRun:
+              limits: RunLimits | None = None, cancel: CancelCheck = None,
+              simulate: Simulate | None = None) -> CalibrationRun:
     """Present ``data`` and record which neurons of ``watch`` spike.
 
     Recording every spike of a busy hidden layer can fill the spike record (the run then
@@ -104,7 +107,7 @@ def calibrate(project: Project, data: Dataset, *, watch: list[str] | None = None
     n, start, whole = len(data.y), 0, None
     while start < n:
         run_project = with_dataset(project, data.subset(slice(start, n)))
-        result = _run(run_project, watch + outputs, limits, cancel)
+        result = _run(run_project, watch + outputs, limits, cancel, simulate)
         spikes = result.spikes
         for pid in watch:
             spiked[pid][spikes.loc[spikes["population"] == pid, "neuron"].to_numpy()] = True
@@ -119,7 +122,7 @@ def calibrate(project: Project, data: Dataset, *, watch: list[str] | None = None
                                    "the network fires too much to calibrate")
         start += done
     if whole is None:  # split: one more run, recording the outputs only
-        whole = _run(with_dataset(project, data), outputs, limits, cancel)
+        whole = _run(with_dataset(project, data), outputs, limits, cancel, simulate)
     spikes = whole.spikes
     out = spikes[spikes["population"].isin(outputs)].reset_index(drop=True)
     return CalibrationRun(n, spiked, _totals(whole), out)

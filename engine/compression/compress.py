@@ -31,6 +31,7 @@ from engine.compression.layers import (
 )
 from engine.compression.pruning import prune_smallest, remove_neurons
 from engine.compression.quantise import layer_scale, quantise
+from engine.compression.running import Simulate
 from engine.compression.settings import (
     CompressionReport,
     CompressionSettings,
@@ -53,7 +54,8 @@ ProgressCallback = Callable[[float, str], None]
 def compress(project: Project, settings: CompressionSettings, *,
              calibration: Dataset | None = None, samples: int | None = None,
              limits: RunLimits | None = None, cancel: CancelCheck = None,
-             progress: ProgressCallback | None = None) -> tuple[Project, CompressionReport]:
+             progress: ProgressCallback | None = None,
+             simulate: Simulate | None = None) -> tuple[Project, CompressionReport]:
     """A compressed copy of ``project`` and a report of what changed.
 
     Parameters
@@ -70,6 +72,9 @@ def compress(project: Project, settings: CompressionSettings, *,
         Use only the first ``samples`` calibration samples.
     limits, cancel
         Passed to the calibration runs (:func:`engine.simulator.simulate`).
+    simulate
+        Runs the calibration runs instead (``simulate(project, cancel=..., progress=...)``,
+        e.g. the workbench's worker pool, which applies its own limits).
     progress
         Called with (fraction done, what is being done).
 
@@ -99,7 +104,7 @@ def compress(project: Project, settings: CompressionSettings, *,
     final, blocks = mid, blocks_mid
     if settings.prune_idle:
         final = _prune_idle(mid, blocks_mid, calibration, samples, report, limits, cancel,
-                            progress)
+                            progress, simulate)
         blocks = synapse_blocks(final)
     final = _drop_missing_recorded(final, blocks, report.messages)
     _fill_rows(report, project, final, blocks0, blocks_mid, blocks, pruned, scales)
@@ -208,7 +213,8 @@ def _write_matrix(doc: dict, project: Project, j: int, weights: np.ndarray) -> N
 
 
 def _prune_idle(mid: Project, blocks: dict, calibration: Dataset | None, samples: int | None,
-                report: CompressionReport, limits, cancel, progress) -> Project:
+                report: CompressionReport, limits, cancel, progress,
+                simulate: Simulate | None = None) -> Project:
     """Remove the hidden neurons that never spike on the calibration set."""
     if calibration is None:
         calibration, source = default_calibration(mid)
@@ -217,7 +223,8 @@ def _prune_idle(mid: Project, blocks: dict, calibration: Dataset | None, samples
     data = calibration.subset(slice(0, samples)) if samples else calibration
     hidden = hidden_populations(mid)
     _notify(progress, 0.05, f"calibrating on {len(data.y)} samples")
-    before = calibrate(mid, data, watch=hidden, limits=limits, cancel=cancel)
+    before = calibrate(mid, data, watch=hidden, limits=limits, cancel=cancel,
+                       simulate=simulate)
     keep: dict[str, np.ndarray] = {}
     for node in mid.network.populations:
         spiked = before.spiked.get(node.id)
@@ -237,7 +244,7 @@ def _prune_idle(mid: Project, blocks: dict, calibration: Dataset | None, samples
     report.messages.extend(remove_neurons(doc, mid, keep, blocks))
     final = _validated(doc)
     _notify(progress, 0.5, "measuring the pruned network on the calibration set")
-    after = calibrate(final, data, limits=limits, cancel=cancel)
+    after = calibrate(final, data, limits=limits, cancel=cancel, simulate=simulate)
     report.calibration = {"dataset": source, "samples": int(len(data.y))}
     report.computation = _computation(before.totals, after.totals, len(data.y))
     report.computation["outputs_unchanged"] = same_outputs(before, after)

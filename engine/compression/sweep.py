@@ -16,13 +16,14 @@ import numpy as np
 from engine.build import synapse_blocks
 from engine.compression.compress import ProgressCallback, check_applicable, compress
 from engine.compression.layers import synapse_count
+from engine.compression.running import Simulate, run
 from engine.compression.settings import CompressionReport, CompressionSettings
 from engine.compression.size import model_size_bytes
 from engine.datasets import Dataset
 from engine.evaluation import evaluate, output_population, readout, with_dataset
 from engine.limits import RunLimits, RunStopped, StopCheck
 from engine.project import Project
-from engine.simulator import CancelCheck, simulate
+from engine.simulator import CancelCheck
 
 #: The sweep of the benchmark and the workbench's default: precision alone (both scales),
 #: pruning alone, idle-neuron pruning, and combinations.
@@ -80,7 +81,8 @@ def measure(project: Project, settings: CompressionSettings, test: Dataset, *,
             samples: int | None = None, output: str | None = None,
             limits: RunLimits | None = None, cancel: CancelCheck = None, profiles=None,
             report: CompressionReport | None = None,
-            progress: ProgressCallback | None = None) -> CompressionPoint:
+            progress: ProgressCallback | None = None,
+            simulate: Simulate | None = None) -> CompressionPoint:
     """Classify the first ``samples`` of ``test`` with ``project`` (already compressed
     with ``settings``) and measure it.
 
@@ -89,7 +91,7 @@ def measure(project: Project, settings: CompressionSettings, test: Dataset, *,
     RunStopped
         When the run was cancelled or stopped at a limit.
     """
-    run = with_dataset(project, test, n_samples=samples)
+    shown = with_dataset(project, test, n_samples=samples)
     output = output or output_population(project)
 
     def step(p) -> None:
@@ -97,11 +99,11 @@ def measure(project: Project, settings: CompressionSettings, test: Dataset, *,
             progress(p.fraction, f"classifying {len(test.y) if samples is None else samples} "
                                  f"samples")
 
-    result = simulate(run, limits=limits, cancel=cancel, progress=step)
+    result = run(shown, limits=limits, cancel=cancel, progress=step, simulate=simulate)
     if result.status != "completed":
         raise RunStopped(result.status, f"test run stopped ({result.status}): "
                                         f"{'; '.join(result.messages) or 'no result'}")
-    ev = evaluate(result, run, readout(result, run, output), profiles=profiles)
+    ev = evaluate(result, shown, readout(result, shown, output), profiles=profiles)
     pops = result.counts["kind"] == "population"
     blocks = synapse_blocks(project)
     return CompressionPoint(
@@ -120,7 +122,8 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
                       calibration: Dataset | None = None, samples: int | None = None,
                       progress: ProgressCallback | None = None, cancel: CancelCheck = None,
                       limits: RunLimits | None = None, output: str | None = None,
-                      profiles=None) -> list[CompressionPoint]:
+                      profiles=None, simulate: Simulate | None = None
+                      ) -> list[CompressionPoint]:
     """Compress ``project`` with each of ``settings_list`` and measure it on ``test``.
 
     Parameters
@@ -139,6 +142,9 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
         An Event or a callable: when set, the sweep stops and returns the points finished.
     limits, profiles
         Run limits; hardware profiles (default: the built-in ones).
+    simulate
+        Runs every simulation instead of this process (``simulate(project, cancel=...,
+        progress=...)``: the workbench's worker pool, which applies its own limits).
     output
         The output population (default: the one named ``output``, else the only sink).
 
@@ -177,11 +183,11 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
             else:
                 compressed, report = compress(
                     project, settings, calibration=calibration, samples=samples,
-                    limits=limits, cancel=cancel,
+                    limits=limits, cancel=cancel, simulate=simulate,
                     progress=lambda f, t, part=part, share=share: part(f * share, t))
             points.append(measure(compressed, settings, test, samples=samples, output=output,
                                   limits=limits, cancel=cancel, profiles=profiles,
-                                  report=report,
+                                  report=report, simulate=simulate,
                                   progress=lambda f, t, part=part, share=share:
                                   part(share + f * (1 - share), t)))
         except RunStopped as exc:

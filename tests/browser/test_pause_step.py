@@ -95,7 +95,7 @@ def test_a_spike_breakpoint_pauses_and_selects_the_neuron(served, goto_app, wait
                  has_text="neuron 1910 of 'exc' spiked").wait_for()
     wait_until(lambda: app.results.raster.selected == {"population": "exc", "neuron": 1910},
                message="the neuron is selected in the raster")
-    wait_until(lambda: "exc[1910]" in str(app.results.neuron.object),
+    wait_until(lambda: "exc[1910]" in str(app.results.neuron_panel.header.object),
                message="the neuron detail shows it")
     save_screenshot("breakpoint")
     page.locator(".ss-continue button").click()  # on to its next spike

@@ -89,7 +89,7 @@ def test_2_hidden_tabs_are_fitted_to_the_new_result(served, goto_app, wait_until
     _wait_browser(page, raster.y_range.id, ["start", "end"], [-0.5, raster.index.height - 0.5])
     ticks = page.evaluate(
         "(id) => { for (const d of Bokeh.documents) { const m = d.get_model_by_id(id);"
-        " if (m) return m.ticks; } return null; }", raster.figure.yaxis[0].ticker.id)
+        " if (m) return m.ticks; } return null; }", raster.population_axis.ticker.id)
     assert ticks is not None and len(ticks) == 2, "population labels on the y axis"
     save_screenshot("activity-after-hidden-run")
     # The Weights tab was hidden during the run: its matrix shows every input and the

@@ -278,6 +278,10 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     assert f"tag {IMG}" in row.inner_text()
     watch.check("scenarios tab with the payload scenario")
 
+    _tab(page, "Evaluation")  # no dataset encoder: it says what to add
+    page.get_by_test_id("eval-why-not").wait_for()
+    watch.check("evaluation tab")
+
     _tab(page, "Lab notes")
     notes = _text(page, "lab-notes")
     for part in (f"Lab {IMG}", f"Part {SCRIPT}", f"item {SVG}", LINK, "md link"):

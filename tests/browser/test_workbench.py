@@ -403,7 +403,7 @@ def test_pick_neuron_by_typed_index(served, goto_app, wait_until):
     wait_until(lambda: app.session.document["network"]["nodes"][0]["params"]["amplitude"]
                == 15.0, message="amplitude applied")
     _run_and_wait(page, app, wait_until)
-    _tab(page, "Traces")
+    # The neuron panel is beside the raster (issue 13 (5)), not on another tab.
     page.locator(".ss-pick-population select").select_option("neuron")
     page.locator(".ss-pick-neuron input").fill("0")
     page.locator(".ss-pick-neuron input").press("Tab")
@@ -412,7 +412,8 @@ def test_pick_neuron_by_typed_index(served, goto_app, wait_until):
     detail.filter(has_text="neuron[0]").wait_for()
     n_spikes = int((app.results.result.spikes["population"] == "neuron").sum())
     assert f"{n_spikes} spikes" in detail.inner_text() and n_spikes > 0
-    assert "drive" in detail.inner_text()  # its incoming projection
+    # its input: the current projection "drive" from the encoder "input"
+    page.get_by_test_id("neuron-currents").filter(has_text="drive").wait_for()
 
 
 def test_user_defined_scenarios(served, goto_app, wait_until):

@@ -1,0 +1,258 @@
+"""Accuracy against presentation time: the same test samples shown for each of several times.
+
+Each presentation time is one dataset run (:func:`engine.evaluation.with_dataset`) scored by
+:func:`engine.evaluation.readout` and :func:`engine.evaluation.evaluate`; the sweep adds the
+populations' firing rates and the dense ANN the network stands for
+(:mod:`engine.ann_reference`). Runs go through an injectable ``simulate`` (the workbench
+passes its worker pool's), a few at a time, and stop on ``cancel``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from engine import energy as E
+from engine.ann_reference import AnnReference, ann_reference
+from engine.datasets import Dataset
+from engine.errors import SpikeStudioError
+from engine.evaluation import (
+    check_output,
+    dataset_node,
+    evaluate,
+    output_population,
+    readout,
+    with_dataset,
+)
+from engine.project import Project
+
+#: Longest presentation time offered (ms): a sample shown longer teaches nothing new.
+MAX_PRESENT_MS = 10_000.0
+#: Most presentation times in one sweep.
+MAX_TIMES = 12
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """``fraction`` of the sweep's model time simulated; ``done`` of ``total`` runs ended."""
+
+    fraction: float
+    done: int
+    total: int
+
+
+@dataclass
+class PresentationPoint:
+    """One presentation time's evaluation.
+
+    Attributes
+    ----------
+    report
+        :func:`engine.evaluation.evaluate`'s dict (accuracy, confusion, energy, ...).
+    rates_hz
+        Mean firing rate per neuron of each population over the run (Hz).
+    wall_s
+        Wall time of the run, queueing included.
+    """
+
+    present_ms: float
+    report: dict
+    rates_hz: dict[str, float]
+    wall_s: float
+
+
+@dataclass
+class PresentationSweep:
+    """The points of a sweep, what failed, and the ANN reference."""
+
+    dataset: str
+    samples: int
+    output: str
+    points: list[PresentationPoint] = field(default_factory=list)
+    problems: dict[float, str] = field(default_factory=dict)
+    cancelled: bool = False
+    ann: AnnReference | None = None
+
+    def curve(self) -> pd.DataFrame:
+        """One row per point: ``present_ms, accuracy, undecided, spikes_per_inference,
+        synaptic_events_per_inference, latency_ms`` (mean over decided samples)."""
+        rows = [{"present_ms": p.present_ms, "accuracy": p.report["accuracy"],
+                 "undecided": p.report["undecided"],
+                 "spikes_per_inference": p.report["spikes_per_inference"],
+                 "synaptic_events_per_inference": p.report["synaptic_events_per_inference"],
+                 "latency_ms": p.report["latency_ms"]["mean"]} for p in self.points]
+        return pd.DataFrame(rows, columns=["present_ms", "accuracy", "undecided",
+                                           "spikes_per_inference",
+                                           "synaptic_events_per_inference", "latency_ms"])
+
+    def point(self, present_ms: float) -> PresentationPoint | None:
+        return next((p for p in self.points if math.isclose(p.present_ms, present_ms)), None)
+
+
+def project_profiles(project: Project) -> dict[str, E.HardwareProfile]:
+    """The built-in hardware profiles and the project's own (which win on equal ids)."""
+    own = project.energy.get("profiles") if project.energy else None
+    return {**E.load_profiles(),
+            **(E.profiles_from_document({"profiles": own}) if own else {})}
+
+
+def check_present_times(times: Sequence[float], dt_ms: float) -> list[float]:
+    """Distinct presentation times in increasing order, each a positive multiple of dt.
+
+    Raises
+    ------
+    SpikeStudioError
+        Naming the offending time.
+    """
+    out: list[float] = []
+    for t in times:
+        t = float(t)
+        if not (math.isfinite(t) and 0 < t <= MAX_PRESENT_MS):
+            raise SpikeStudioError(f"presentation times: {t:g} ms is not in (0, "
+                                   f"{MAX_PRESENT_MS:g}] ms")
+        steps = t / dt_ms
+        if abs(steps - round(steps)) > 1e-6:
+            raise SpikeStudioError(f"presentation times: {t:g} ms is not a whole number of "
+                                   f"time steps (dt = {dt_ms:g} ms)")
+        if not any(math.isclose(t, u) for u in out):
+            out.append(t)
+    if not out:
+        raise SpikeStudioError("presentation times: give at least one")
+    if len(out) > MAX_TIMES:
+        raise SpikeStudioError(f"presentation times: at most {MAX_TIMES}, got {len(out)}")
+    return sorted(out)
+
+
+def evaluation_project(project: Project, data: Dataset, *, n_samples: int, present_ms: float,
+                       output: str, encoder: str | None = None) -> Project:
+    """``project`` presenting the first ``n_samples`` of ``data`` for ``present_ms`` each,
+    recording the output population's spikes (only those, unless the project records more:
+    the rates come from the counts every run keeps)."""
+    check_output(project, output, mode="membrane")  # a population; its spikes are added
+    shown = with_dataset(project, data, n_samples=n_samples, encoder=encoder,
+                         present_ms=present_ms)
+    record = shown.simulation.record_spikes
+    if record != "all" and output not in record:
+        doc = shown.to_dict()
+        doc["simulation"]["record_spikes"] = [*record, output]
+        shown = Project.from_dict(doc)
+    return shown
+
+
+def layer_rates(result) -> dict[str, float]:
+    """Mean firing rate per neuron (Hz) of each population over the run, from its counts."""
+    counts = result.counts[result.counts["kind"] == "population"]
+    spikes = counts.groupby("node", observed=True, sort=False)["spikes"].sum()
+    sizes = result.sizes
+    seconds = max(result.duration_ms, 1e-12) / 1000.0
+    return {str(node): float(n) / max(int(sizes.get(node, 1)), 1) / seconds
+            for node, n in spikes.items()}
+
+
+def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[float], *,
+                       n_samples: int, output: str | None = None, encoder: str | None = None,
+                       profiles: Mapping[str, E.HardwareProfile] | None = None,
+                       simulate: Callable[..., object] | None = None,
+                       progress: Callable[[SweepProgress], None] | None = None,
+                       cancel: threading.Event | None = None,
+                       max_workers: int = 2) -> PresentationSweep:
+    """Evaluate ``project`` on the first ``n_samples`` of ``data`` at every presentation time.
+
+    Parameters
+    ----------
+    output
+        The output population (neuron i = class i); default
+        :func:`engine.evaluation.output_population`.
+    simulate
+        ``simulate(project, cancel=..., progress=...)`` (default: the engine's, in this
+        process).
+    progress
+        Called from the worker threads with a :class:`SweepProgress`.
+    cancel
+        When set, running simulations stop at their next chunk and queued ones do not
+        start; the sweep keeps the points that finished.
+    max_workers
+        Runs at the same time.
+
+    Raises
+    ------
+    SpikeStudioError
+        Before any run: bad times, samples that do not fit the input, an unknown output.
+    """
+    if simulate is None:
+        from engine.simulator import simulate  # deferred: building a sweep needs no numba
+    output = output or output_population(project)
+    times = check_present_times(present_times, project.simulation.dt_ms)
+    # Build (and so validate) every run's project before the first one starts.
+    runs = {t: evaluation_project(project, data, n_samples=n_samples, present_ms=t,
+                                  output=output, encoder=encoder) for t in times}
+    check_output(runs[times[0]], output)
+    profiles = dict(profiles) if profiles is not None else project_profiles(project)
+    cancel = cancel or threading.Event()
+    total_ms = sum(p.simulation.duration_ms for p in runs.values())
+    simulated = dict.fromkeys(times, 0.0)
+    finished: list[float] = []
+    lock = threading.Lock()
+    n = min(int(n_samples), len(data.y))
+
+    def report() -> None:
+        if progress is not None:
+            progress(SweepProgress(sum(simulated.values()) / total_ms, len(finished),
+                                   len(times)))
+
+    def one(t: float):
+        run = runs[t]
+        start = time.perf_counter()
+
+        def moved(p) -> None:
+            with lock:
+                simulated[t] = p.fraction * run.simulation.duration_ms
+            report()
+
+        try:
+            if cancel.is_set():
+                return t, None, "stopped before it started"
+            result = simulate(run, cancel=cancel, progress=moved)
+            if result.status != "completed":
+                why = "; ".join(result.messages) or "stopped"
+                return t, None, f"run {result.status}: {why}"
+            out = readout(result, run, output, encoder=encoder)
+            point = PresentationPoint(t, evaluate(result, run, out, profiles=profiles),
+                                      layer_rates(result), time.perf_counter() - start)
+            return t, (point, result), None
+        except SpikeStudioError as exc:  # SimulationError too: a partial run is no point
+            return t, None, str(exc)
+        finally:
+            with lock:
+                simulated[t] = run.simulation.duration_ms
+                finished.append(t)
+            report()
+
+    with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
+        outcomes = list(pool.map(one, times))
+    sweep = PresentationSweep(dataset=data.name, samples=n, output=output,
+                              cancelled=cancel.is_set())
+    last_result = None
+    for t, done, problem in outcomes:
+        if done is None:
+            sweep.problems[t] = problem
+        else:
+            sweep.points.append(done[0])
+            last_result = done[1]
+    sweep.ann = ann_reference(project, data, n_samples=n, result=last_result,
+                              window_ms=_period(runs[times[-1]], encoder), profiles=profiles,
+                              encoder=encoder)
+    return sweep
+
+
+def _period(project: Project, encoder: str | None) -> float:
+    """One sample's window (presentation + pause), ms."""
+    values = dataset_node(project, encoder).resolved_params()
+    return float(values["present_ms"]) + float(values["pause_ms"])
+
