@@ -30,6 +30,7 @@ from widgets.plot_format import file_stem
 from widgets.scenario_matrix import ScenarioMatrix
 from widgets.weights import WeightEvolution
 from workbench import runner
+from workbench.background import BackgroundJob
 from workbench.edits import set_energy_profile, set_scenarios
 from workbench.style import (
     error_html,
@@ -429,12 +430,8 @@ class ScenariosTab(ResultView):
         self.progress = pn.indicators.Progress(value=0, max=1000, width=300, height=14)
         self.status = html_pane(_state("idle", _IDLE))
         self.run_button.on_click(lambda e: self.start())
-        self.stop_button.on_click(lambda e: self.cancel.set())
-        self.cancel = threading.Event()
-        self._latest: ScenarioProgress | None = None
-        self._outcome: dict[str, Any] = {}
-        self._thread: threading.Thread | None = None
-        self._poller = None
+        self.job = BackgroundJob("spikestudio-scenarios", self._show_progress, self._done)
+        self.stop_button.on_click(lambda e: self.job.cancel())
         self.why_not = html_pane("", sizing_mode="stretch_width", visible=False)
         self._layout = pn.Column(
             self.why_not,
@@ -446,12 +443,11 @@ class ScenariosTab(ResultView):
             sizing_mode="stretch_width")
 
     def close(self) -> None:
-        self.cancel.set()
+        self.job.cancel()
 
     def clear(self) -> None:
         """Forget the matrices and stop a batch (the project was replaced)."""
-        self.cancel.set()
-        self._outcome, self._latest = {}, None
+        self.job.forget()
         self.matrix.report = None
         self.progress.value = 0
         self.status.object = _state("idle", _IDLE)
@@ -493,7 +489,7 @@ class ScenariosTab(ResultView):
             reason = why_not_ratable(project, self._scenarios(project))
         except Exception:  # noqa: BLE001 - an invalid project: Run all reports its problems
             reason = None
-        busy = self._thread is not None and self._thread.is_alive()
+        busy = self.job.busy
         self.why_not.object = (f'<div class="ss-msg ss-msg-warning" data-testid='
                                f'"scenario-why-not">{lines_html(reason)}</div>' if reason else "")
         self.why_not.visible = reason is not None
@@ -509,7 +505,7 @@ class ScenariosTab(ResultView):
         return self._layout
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self.job.busy:
             return
         try:
             project: Project = self.get_project()
@@ -518,60 +514,45 @@ class ScenariosTab(ResultView):
             return
         if self._check_ratable() is not None:
             return
-        self.cancel = threading.Event()
-        self._outcome = outcome = {}
-        self._latest = None
         scenarios = self._scenarios(project)
         self.matrix.report = None
         self.matrix.export_name = file_stem(project.name, None, "scenarios")
-        cancel = self.cancel
 
-        def work() -> None:
-            try:
-                outcome["report"] = run_scenarios(
-                    project, scenarios, progress=self._on_progress, cancel=cancel,
-                    simulate=runner.simulate)
-            except Exception as exc:  # noqa: BLE001 - reported in the tab
-                outcome["error"] = str(exc)
+        def work(outcome: dict, cancel: threading.Event) -> None:
+            outcome["report"] = run_scenarios(
+                project, scenarios, progress=self.job.report, cancel=cancel,
+                simulate=runner.simulate)
 
-        self._thread = threading.Thread(target=work, daemon=True, name="spikestudio-scenarios")
-        self._thread.start()
+        self.job.start(work)
         self.run_button.disabled = True
         self.stop_button.disabled = False
         self.status.object = _state("running", f"Simulating {len(scenarios)} scenarios...")
-        self._poller = pn.state.add_periodic_callback(self._poll, period=200)
 
-    def _on_progress(self, p: ScenarioProgress) -> None:
-        self._latest = p  # worker thread: only stored here, shown by _poll
+    def _show_progress(self, p: ScenarioProgress) -> None:
+        self.progress.value = int(1000 * p.overall)
+        self.status.object = _state("running", f"{p.done} of {p.total} scenarios done "
+                                               f"&middot; {text_html(p.scenario)}: "
+                                               f"{text_html(p.status)}")
 
-    def _poll(self) -> None:
-        p = self._latest
-        if p is not None:
-            self.progress.value = int(1000 * p.overall)
-            self.status.object = _state("running", f"{p.done} of {p.total} scenarios done "
-                                                   f"&middot; {text_html(p.scenario)}: "
-                                                   f"{text_html(p.status)}")
-        if self._thread is not None and not self._thread.is_alive():
-            self._poller.stop()
-            self._poller = None
-            self.run_button.disabled = False
-            self.stop_button.disabled = True
-            if "error" in self._outcome:
-                self.status.object = _state("error", lines_html(self._outcome["error"]))
-                return
-            report = self._outcome.get("report")
-            if report is None:
-                return  # cleared: the project was replaced while the batch ran
-            self.matrix.report = report
-            done = len(report.completed)
-            if not done and not self.cancel.is_set():
-                self.status.object = _state("error", "No scenario could be simulated: see the "
-                                                     "reasons below.")
-                return
-            state = "cancelled" if self.cancel.is_set() else "completed"
-            self.progress.value = 1000 if state == "completed" else self.progress.value
-            self.status.object = _state(state, f"{done} scenarios simulated"
-                                               f"{' (stopped early)' if state == 'cancelled' else ''}.")  # noqa: E501
+    def _done(self, outcome: dict, cancelled: bool) -> None:
+        self.run_button.disabled = False
+        self.stop_button.disabled = True
+        if "error" in outcome:
+            self.status.object = _state("error", lines_html(outcome["error"]))
+            return
+        report = outcome.get("report")
+        if report is None:
+            return  # cleared: the project was replaced while the batch ran
+        self.matrix.report = report
+        done = len(report.completed)
+        if not done and not cancelled:
+            self.status.object = _state("error", "No scenario could be simulated: see the "
+                                                 "reasons below.")
+            return
+        state = "cancelled" if cancelled else "completed"
+        self.progress.value = 1000 if state == "completed" else self.progress.value
+        self.status.object = _state(state, f"{done} scenarios simulated"
+                                           f"{' (stopped early)' if cancelled else ''}.")
 
 
 _IDLE = "Each scenario replaces the project's spike inputs with a workload and simulates it."
