@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import SpikeStudioError
+from engine.spike_store import SpikeStore
 
 
 @dataclass
@@ -76,6 +77,37 @@ class SimulationResult:
     messages: list[str] = field(default_factory=list)
     #: Why a paused run stopped (engine.breakpoints.BreakpointHit as a dict), else None.
     breakpoint: dict | None = None
+    #: Where the spikes are when they were moved to disk (:meth:`spill_spikes`): ``spikes``
+    #: is then empty (with the same categories) and every spike is in the store.
+    spike_store: SpikeStore | None = None
+
+    @property
+    def n_spikes(self) -> int:
+        """Number of spikes of the run, in memory or in its store."""
+        return self.spike_store.n_spikes if self.spike_store is not None else len(self.spikes)
+
+    def spill_spikes(self, path: str | Path) -> SpikeStore:
+        """Move the spikes to a :class:`~engine.spike_store.SpikeStore` at ``path``.
+
+        Afterwards ``spikes`` is an empty frame with the same columns and categories, and
+        ``spike_store``, :attr:`n_spikes`, :meth:`spike_counts`, :meth:`summary` and
+        :meth:`write` use the store. For results too large to keep in memory (a server holds
+        many pages' results); headless use does not need it.
+
+        Returns
+        -------
+        SpikeStore
+        """
+        if self.spike_store is not None:
+            raise ValueError("the spikes of this result are already in a store")
+        store = SpikeStore.write(path, self.spikes)
+        self.spike_store = store
+        self.spikes = self.spikes.iloc[0:0].copy()
+        return store
+
+    def all_spikes(self) -> pd.DataFrame:
+        """Every spike as a DataFrame (read back from the store when spilled)."""
+        return self.spike_store.frame() if self.spike_store is not None else self.spikes
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -85,7 +117,10 @@ class SimulationResult:
 
     def spike_counts(self) -> pd.Series:
         """Spikes per node (every node listed, zero when silent)."""
-        counts = self.spikes["population"].value_counts()
+        if self.spike_store is not None:
+            counts = pd.Series(self.spike_store.counts, dtype=np.int64)
+        else:
+            counts = self.spikes["population"].value_counts()
         return counts.reindex(self.node_info["node"], fill_value=0).astype(int)
 
     def summary(self) -> pd.DataFrame:
@@ -123,7 +158,7 @@ class SimulationResult:
             "dt_ms": self.dt_ms,
             "wall_time_s": round(self.wall_time_s, 4),
             "build_time_s": round(self.build_time_s, 4),
-            "total_spikes": int(len(self.spikes)),
+            "total_spikes": int(self.n_spikes),
             "synaptic_events": int(self.projection_counts["syn_events"].sum())
             if len(self.projection_counts) else 0,
             "populations": [
@@ -140,7 +175,7 @@ class SimulationResult:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         if parquet:
-            spikes = self.spikes.astype({"population": str})
+            spikes = self.all_spikes().astype({"population": str})
             try:
                 import pyarrow  # noqa: F401 - only to give a clear message when missing
             except ImportError:
@@ -150,9 +185,13 @@ class SimulationResult:
             spikes.to_parquet(path, index=False)
         else:
             path = out / "spikes.csv"
-            # The categorical column writes its labels as they are: no copy of the table.
-            self.spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
-                          float_format="%.10g")
+            if self.spike_store is not None:  # chunk by chunk: never all in memory
+                with path.open("w", newline="") as stream:
+                    self.spike_store.write_csv(stream)
+            else:
+                # The categorical column writes its labels as they are: no copy of the table.
+                self.spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
+                                   float_format="%.10g")
         written.append(path)
         counts_path = out / "counts.csv"
         self.counts.to_csv(counts_path, index=False)
