@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.analysis import population_summary
 from engine.errors import SpikeStudioError
 from engine.spike_store import SpikeStore
 
@@ -80,6 +81,9 @@ class SimulationResult:
     #: Where the spikes are when they were moved to disk (:meth:`spill_spikes`): ``spikes``
     #: is then empty (with the same categories) and every spike is in the store.
     spike_store: SpikeStore | None = None
+    #: With ``spike_store``: engine.analysis.population_summary of every node, computed
+    #: before the spikes went to disk (it needs each neuron's whole spike train).
+    population_stats: pd.DataFrame | None = None
 
     @property
     def n_spikes(self) -> int:
@@ -91,8 +95,9 @@ class SimulationResult:
 
         Afterwards ``spikes`` is an empty frame with the same columns and categories, and
         ``spike_store``, :attr:`n_spikes`, :meth:`spike_counts`, :meth:`summary` and
-        :meth:`write` use the store. For results too large to keep in memory (a server holds
-        many pages' results); headless use does not need it.
+        :meth:`write` use the store, and ``population_stats`` holds the firing statistics of
+        every node (:func:`engine.analysis.population_summary`). For results too large to
+        keep in memory (a server holds many pages' results); headless use does not need it.
 
         Returns
         -------
@@ -101,6 +106,7 @@ class SimulationResult:
         if self.spike_store is not None:
             raise ValueError("the spikes of this result are already in a store")
         store = SpikeStore.write(path, self.spikes)
+        self.population_stats = population_summary(self.spikes, self.sizes, self.duration_ms)
         self.spike_store = store
         self.spikes = self.spikes.iloc[0:0].copy()
         return store

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from engine.analysis import empty_spikes, population_rates
 
 #: Spikes per chunk read or written (16 bytes each: 16 MB per chunk).
 CHUNK_ROWS = 1 << 20
@@ -185,6 +187,13 @@ class SpikeStore:
             "population": pd.Categorical.from_codes(node, categories=list(self.node_ids)),
             "neuron": neuron})
 
+    def frames(self, start_ms: float | None = None, end_ms: float | None = None,
+               rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """:meth:`chunks` as spikes DataFrames of the contract."""
+        for t, node, neuron in self.chunks(start_ms, end_ms, rows):
+            yield pd.DataFrame({"time_ms": t, "population": pd.Categorical.from_codes(
+                node, categories=list(self.node_ids)), "neuron": neuron})
+
     def neuron_times(self, population: str, neuron: int) -> np.ndarray:
         """Spike times of one neuron (a chunked scan of the store)."""
         if population not in self.node_ids:
@@ -196,10 +205,18 @@ class SpikeStore:
     def write_csv(self, out, float_format: str = "%.10g") -> None:
         """Write ``time_ms,population,neuron`` CSV to the text stream ``out``, chunk by chunk."""
         out.write("time_ms,population,neuron\n")
-        for t, node, neuron in self.chunks():
-            frame = pd.DataFrame({"time_ms": t, "population": pd.Categorical.from_codes(
-                node, categories=list(self.node_ids)), "neuron": neuron})
+        for frame in self.frames():
             frame.to_csv(out, index=False, header=False, float_format=float_format)
+
+    def population_rates(self, sizes: Mapping[str, int], duration_ms: float,
+                         bin_ms: float = 5.0) -> pd.DataFrame:
+        """:func:`engine.analysis.population_rates` of the stored spikes, chunk by chunk
+        (the counts add up; no smoothing)."""
+        names = list(sizes)
+        total = population_rates(empty_spikes(self.node_ids), sizes, duration_ms, bin_ms)
+        for frame in self.frames():
+            total[names] += population_rates(frame, sizes, duration_ms, bin_ms)[names]
+        return total
 
     def remove(self) -> None:
         """Delete the store's directory (its files are gone; the object stays readable as
