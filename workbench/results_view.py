@@ -24,8 +24,8 @@ from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.time_cursor import TimeCursor
 from widgets.traces import TracePlot, trace_items_from_frame
-from workbench.neuron_panel import NeuronPanel, Prober
 from workbench import runner
+from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import (
     ResultStamp,
     document_revision,
@@ -254,6 +254,15 @@ class ResultsView(pn.viewable.Viewer):
         self.download_spikes.param.update(disabled=True, filename="spikes.csv")
         # schedule=True: on the next tick, with this session as Panel's current document.
         pn.state.execute(self._clear_views, schedule=True)
+
+    def release(self) -> None:
+        """The page closed: drop every reference to its results so the server frees them
+        (no redraw: the page is gone)."""
+        self.result = self.stamp = self._pending = self._live = None
+        self.run_document = self._pending_document = None
+        self._traces_of = None
+        self._shown.clear()
+        self.network_activity = None
 
     def _forget_activity(self) -> None:
         """No run to play back: the cursor hides, the graph shows no activity."""
