@@ -27,8 +27,9 @@ import pandas as pd
 
 from engine.analysis import empty_spikes, population_rates
 
-#: Spikes per chunk read or written (16 bytes each: 16 MB per chunk).
-CHUNK_ROWS = 1 << 20
+#: Spikes per chunk read or written (16 bytes each: 4 MB per chunk; binning a chunk for a
+#: density image needs a few times that).
+CHUNK_ROWS = 1 << 18
 #: Bytes one stored spike takes (time, node, neuron).
 BYTES_PER_SPIKE = 16
 _COLUMNS = (("time_ms", "time_ms.f8", np.dtype("<f8")),

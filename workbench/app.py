@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -81,6 +80,9 @@ class Workbench(pn.viewable.Viewer):
         #: per run, removed when a later run is shown and when the page closes.
         self._runs_dir = self.workspace.root / "runs" / uuid.uuid4().hex
         self._runs = 0
+        # Bound now: Bokeh empties this script's module when a session ends, before
+        # _on_session_destroyed runs.
+        self._discard_runs = runner.discard_run_files
         self._poller = None
         self._pending: Callable[[], Any] | None = None
         self._inspected: tuple | None = None  # the selection the inspector shows
@@ -110,7 +112,7 @@ class Workbench(pn.viewable.Viewer):
         # The page's results leave the server's memory and its run files the disk.
         self.handle = None
         self.results.release()
-        _remove_when_done(handle, self._runs_dir)
+        self._discard_runs(handle, self._runs_dir)
 
     # ------------------------------------------------------------------ layout
     def _build_widgets(self) -> None:
@@ -810,22 +812,6 @@ class Workbench(pn.viewable.Viewer):
         """The run state line; ``text`` is plain text (escaped here)."""
         return (f'<div class="ss-progress-text" data-testid="run-state" '
                 f'data-state="{text_html(state)}">{text_html(text)}</div>')
-
-
-def _remove_when_done(handle: runner.RunHandle | None, runs_dir: Path) -> None:
-    """Remove a closed page's run files, once its last run (stopped) has ended: its worker
-    may still be writing them."""
-    def remove() -> None:
-        deadline = time.monotonic() + runner.CANCEL_GRACE_S + 60.0
-        while handle is not None and not handle.done and time.monotonic() < deadline:
-            time.sleep(0.1)
-        shutil.rmtree(runs_dir, ignore_errors=True)
-        runner.release_memory()
-
-    if handle is None or handle.done:
-        remove()
-    else:
-        threading.Thread(target=remove, daemon=True, name="spikestudio-run-files").start()
 
 
 def _escape(text: str) -> str:

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +53,9 @@ SESSION_MEMORY_FRACTION = 1 / 16
 #: worker, the frame, the raster's index, the live frame, a pinned run): a result keeps its
 #: spikes in memory only up to this fraction of the session's cap, else they go to disk.
 IN_MEMORY_SHARE = 1 / 4
+#: Server memory per live spike while a run is drawn live: the streamed parts, the frame made
+#: of them, the raster's index and rates (measured, about 5 x 16 bytes).
+LIVE_BYTES_PER_SPIKE = 80
 
 #: After Stop, a worker that has not acknowledged it within this many seconds (it is busy
 #: building a large network, say) is replaced.
@@ -202,11 +206,9 @@ def result_transport(store_dir: Path | None, session_mb: float | None) -> dict:
     """
     if store_dir is None or session_mb is None:
         return {"store_dir": None, "keep_spikes_mb": None, "live_max_spikes": None}
-    from engine.spike_store import BYTES_PER_SPIKE
-
     keep_mb = float(session_mb) * IN_MEMORY_SHARE
     return {"store_dir": str(store_dir), "keep_spikes_mb": keep_mb,
-            "live_max_spikes": int(keep_mb * 2**20 // BYTES_PER_SPIKE)}
+            "live_max_spikes": int(keep_mb * 2**20 // LIVE_BYTES_PER_SPIKE)}
 
 
 def release_memory() -> None:
@@ -219,6 +221,22 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def discard_run_files(handle: RunHandle | None, runs_dir: Path) -> None:
+    """Remove a closed page's run files (``runs_dir``) and give its memory back, once its
+    last run (stopped by the caller) has ended: its worker may still be writing them."""
+    def remove() -> None:
+        deadline = time.monotonic() + CANCEL_GRACE_S + WALL_GRACE_S
+        while handle is not None and not handle.done and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+        shutil.rmtree(runs_dir, ignore_errors=True)
+        release_memory()
+
+    if handle is None or handle.done:
+        remove()
+    else:
+        threading.Thread(target=remove, daemon=True, name="spikestudio-run-files").start()
 
 
 def server_config() -> tuple[int, RunLimits]:
