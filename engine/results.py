@@ -124,7 +124,7 @@ class SimulationResult:
     def spike_counts(self) -> pd.Series:
         """Spikes per node (every node listed, zero when silent)."""
         if self.spike_store is not None:
-            counts = pd.Series(self.spike_store.counts, dtype=np.int64)
+            counts = pd.Series(self.spike_store.counts, dtype=np.int64, name="count")
         else:
             counts = self.spikes["population"].value_counts()
         return counts.reindex(self.node_info["node"], fill_value=0).astype(int)

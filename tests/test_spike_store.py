@@ -108,3 +108,105 @@ def test_stored_density_reads_in_chunks(tmp_path, spikes, monkeypatch):
     monkeypatch.setattr(SpikeStore.chunks, "__defaults__", (None, None, 4096))
     StoredRasterIndex(store, SIZES).density((0, 1000, -0.5, 1e9), COLORS)
     assert seen and max(seen) <= 4096 and sum(seen) == len(spikes)
+
+
+# ---------------------------------------------------------------------------- results
+@pytest.fixture(scope="module")
+def cuba():
+    """A short CUBA run (its document and result)."""
+    import dataclasses
+
+    from engine.project import load_project
+    from engine.simulator import simulate
+
+    project = load_project("sample_projects/cuba_balanced.json")
+    project = dataclasses.replace(project, simulation=dataclasses.replace(
+        project.simulation, duration_ms=200.0))
+    return project.to_dict(), simulate(project)
+
+
+def _copy(result):
+    import copy
+
+    return copy.deepcopy(result)
+
+
+def test_spilled_result_keeps_its_public_api(tmp_path, cuba):
+    from engine.analysis import population_summary
+
+    _, result = cuba
+    spilled = _copy(result)
+    store = spilled.spill_spikes(tmp_path / "run")
+    assert len(spilled.spikes) == 0 and spilled.spike_store is store
+    assert spilled.n_spikes == len(result.spikes) > 0
+    pd.testing.assert_series_equal(spilled.spike_counts(), result.spike_counts())
+    pd.testing.assert_frame_equal(spilled.summary(), result.summary())
+    assert spilled.to_summary_dict() == result.to_summary_dict()
+    pd.testing.assert_frame_equal(spilled.all_spikes(), result.spikes)
+    pd.testing.assert_frame_equal(
+        spilled.population_stats,
+        population_summary(result.spikes, result.sizes, result.duration_ms))
+    for parquet in (False, True):
+        a = spilled.write(tmp_path / f"a{parquet}", parquet=parquet)
+        b = result.write(tmp_path / f"b{parquet}", parquet=parquet)
+        assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    with pytest.raises(ValueError, match="already"):
+        spilled.spill_spikes(tmp_path / "again")
+
+
+def test_stored_rates_equal_the_in_memory_rates(tmp_path, cuba, monkeypatch):
+    import engine.spike_store as spike_store
+    from engine.analysis import population_rates
+
+    _, result = cuba
+    monkeypatch.setattr(SpikeStore.chunks, "__defaults__", (None, None, 1000))
+    store = SpikeStore.write(tmp_path / "run", result.spikes)
+    sizes = {"exc": result.sizes["exc"], "inh": result.sizes["inh"]}
+    got = store.population_rates(sizes, result.duration_ms, 2.0)
+    want = population_rates(result.spikes, sizes, result.duration_ms, bin_ms=2.0)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    assert spike_store.CHUNK_ROWS > 1000  # the test did read in more, smaller chunks
+
+
+def test_worker_spills_only_results_above_the_share(tmp_path, cuba):
+    from workbench.runner import result_transport
+    from workbench.workers import spill_if_large
+
+    _, result = cuba
+    n_bytes = len(result.spikes) * 16
+    small = spill_if_large(_copy(result), result_transport(tmp_path, 4 * n_bytes / 2**20 * 2),
+                           "result")
+    assert small.spike_store is None and len(small.spikes) == len(result.spikes)
+    limits = result_transport(tmp_path, 4 * n_bytes / 2**20 / 2)
+    assert limits["keep_spikes_mb"] * 2**20 < n_bytes
+    big = spill_if_large(_copy(result), limits, "result")
+    assert big.spike_store is not None and big.spike_store.path == tmp_path / "result"
+    pd.testing.assert_frame_equal(big.spike_store.frame(), result.spikes)
+    # Without a store directory (headless pools) results are always sent whole.
+    kept = spill_if_large(_copy(result), result_transport(None, 1.0), "result")
+    assert kept.spike_store is None
+
+
+def test_results_view_shows_a_stored_result(tmp_path, cuba):
+    from workbench.results_view import ResultsView
+
+    document, result = cuba
+    spilled = _copy(result)
+    spilled.spill_spikes(tmp_path / "run")
+    memory, stored = ResultsView(), ResultsView()
+    for view, shown in ((memory, result), (stored, spilled)):
+        view.run_started(document)
+        assert view.show(shown)
+    assert 'data-testid="result-on-disk"' in stored.status.object
+    assert 'data-testid="result-on-disk"' not in memory.status.object
+    assert f'data-spikes="{len(result.spikes)}"' in stored.status.object
+    assert isinstance(stored.raster.index, StoredRasterIndex)
+    assert len(stored.raster.index) == len(memory.raster.index)
+    assert stored.raster.visible_spikes == memory.raster.visible_spikes
+    assert stored.raster.mode == memory.raster.mode
+    pd.testing.assert_frame_equal(stored.summary.summary, memory.summary.summary)
+    pd.testing.assert_frame_equal(stored.rates.rates, memory.rates.rates, check_exact=False,
+                                  rtol=1e-12)
+    assert stored._spikes_csv().getvalue() == memory._spikes_csv().getvalue()
+    stored.release()
+    assert stored.result is None

@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 import panel as pn
 
 from engine.activity import NetworkActivity, run_activity
@@ -464,8 +465,9 @@ def _population_summary(result: SimulationResult, populations: dict[str, int]):
     statistics the worker computed before writing them (engine.results.spill_spikes)."""
     if result.spike_store is None or result.population_stats is None:
         return population_summary(result.spikes, populations, result.duration_ms)
-    stats = result.population_stats.astype({"population": str}).set_index("population")
-    return stats.loc[list(populations)].reset_index()
+    stats = result.population_stats  # one row per node of the result, in network order
+    rows = pd.Index(stats["population"].astype(str)).get_indexer(list(populations))
+    return stats.iloc[rows].reset_index(drop=True)
 
 
 #: Bytes a spike takes in the page's CSV download while it is sent (text, then base64).
