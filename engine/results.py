@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis import population_summary
+from engine.analysis import neuron_spike_times, population_summary
 from engine.errors import SpikeStudioError
 from engine.spike_store import SpikeStore
 
@@ -110,6 +110,13 @@ class SimulationResult:
         self.spike_store = store
         self.spikes = self.spikes.iloc[0:0].copy()
         return store
+
+    def neuron_spike_times(self, population: str, neuron: int) -> np.ndarray:
+        """Spike times of one neuron (:func:`engine.analysis.neuron_spike_times`; a chunked
+        scan of the store when the spikes were spilled)."""
+        if self.spike_store is not None:
+            return self.spike_store.neuron_times(population, neuron)
+        return neuron_spike_times(self.spikes, population, neuron)
 
     def all_spikes(self) -> pd.DataFrame:
         """Every spike as a DataFrame (read back from the store when spilled)."""

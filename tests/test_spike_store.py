@@ -143,6 +143,10 @@ def test_spilled_result_keeps_its_public_api(tmp_path, cuba):
     pd.testing.assert_frame_equal(spilled.summary(), result.summary())
     assert spilled.to_summary_dict() == result.to_summary_dict()
     pd.testing.assert_frame_equal(spilled.all_spikes(), result.spikes)
+    first = result.spikes.iloc[0]
+    np.testing.assert_array_equal(
+        spilled.neuron_spike_times(first["population"], int(first["neuron"])),
+        result.neuron_spike_times(first["population"], int(first["neuron"])))
     pd.testing.assert_frame_equal(
         spilled.population_stats,
         population_summary(result.spikes, result.sizes, result.duration_ms))

@@ -15,7 +15,7 @@ import pandas as pd
 import panel as pn
 
 from engine.activity import NetworkActivity, run_activity
-from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.analysis import population_rates, population_summary
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.graph_editor import activity_data
@@ -421,10 +421,8 @@ class ResultsView(pn.viewable.Viewer):
         marks = {}
         for rec in result.traces.values():
             for n in rec.neurons:
-                marks[(rec.population, int(n))] = (
-                    neuron_spike_times(result.spikes, rec.population, int(n))
-                    if result.spike_store is None
-                    else result.spike_store.neuron_times(rec.population, int(n)))
+                marks[(rec.population, int(n))] = result.neuron_spike_times(rec.population,
+                                                                            int(n))
         return marks
 
     def _status_html(self) -> str:
@@ -497,5 +495,6 @@ def _on_disk_html(result: SimulationResult) -> str:
             f'({store.nbytes / 2**20:,.0f} MB) are more than this server keeps in memory for '
             f'one page, so they stay in files on the server. The raster draws the visible '
             f'window (a density image when zoomed out); the rates and statistics were '
-            f'computed from all of them; {download}. The neuron panel, Compare and the '
-            f'analysis tabs do not see them.</div>')
+            f'computed from all of them; {download}. The neuron panel shows a neuron\'s own '
+            f'spikes but not the spikes arriving at it; Compare and the analysis tabs do not '
+            f'see them.</div>')
