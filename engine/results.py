@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis import neuron_spike_times, population_summary
+from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.errors import SpikeStudioError
 from engine.spike_store import SpikeStore
 
@@ -117,6 +117,22 @@ class SimulationResult:
         if self.spike_store is not None:
             return self.spike_store.neuron_times(population, neuron)
         return neuron_spike_times(self.spikes, population, neuron)
+
+    def population_rates(self, sizes: dict[str, int], bin_ms: float) -> pd.DataFrame:
+        """:func:`engine.analysis.population_rates` of this run (chunked from the store when
+        the spikes were spilled)."""
+        if self.spike_store is not None:
+            return self.spike_store.population_rates(sizes, self.duration_ms, bin_ms)
+        return population_rates(self.spikes, sizes, self.duration_ms, bin_ms=bin_ms)
+
+    def population_summary(self, sizes: dict[str, int]) -> pd.DataFrame:
+        """:func:`engine.analysis.population_summary` of the populations ``sizes`` (from
+        ``population_stats`` when the spikes were spilled)."""
+        if self.spike_store is None or self.population_stats is None:
+            return population_summary(self.spikes, sizes, self.duration_ms)
+        stats = self.population_stats  # one row per node, in network order
+        rows = pd.Index(stats["population"].astype(str)).get_indexer(list(sizes))
+        return stats.iloc[rows].reset_index(drop=True)
 
     def all_spikes(self) -> pd.DataFrame:
         """Every spike as a DataFrame (read back from the store when spilled)."""

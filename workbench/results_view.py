@@ -11,11 +11,10 @@ import io
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 import panel as pn
 
 from engine.activity import NetworkActivity, run_activity
-from engine.analysis import population_rates, population_summary
+from engine.analysis import population_rates
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.graph_editor import activity_data
@@ -301,7 +300,7 @@ class ResultsView(pn.viewable.Viewer):
         sizes, every = self._draw_activity(result, stamp)
         self._name_exports(stamp)
         if result.duration_ms > 0:
-            summary = _population_summary(result, every)
+            summary = result.population_summary(every)
             summary["recorded"] = summary["population"].astype(str).isin(sizes)
             self.summary.summary = summary
         if self.tabs.active == _TRACES_TAB:
@@ -325,14 +324,11 @@ class ResultsView(pn.viewable.Viewer):
         sizes, every = result_populations(result, stamp.record_spikes)
         self.neuron_panel.set_result(result, self.run_document, sizes)
         # Spikes kept on disk (too many for the server's memory) are drawn from the store.
-        store = result.spike_store
-        self.raster.param.update(spikes=result.spikes, store=store, sizes=sizes,
+        self.raster.param.update(spikes=result.spikes, store=result.spike_store, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
         if result.duration_ms > 0:
             bin_ms = max(1.0, result.duration_ms / 200)
-            self.rates.rates = (
-                population_rates(result.spikes, sizes, result.duration_ms, bin_ms=bin_ms)
-                if store is None else store.population_rates(sizes, result.duration_ms, bin_ms))
+            self.rates.rates = result.population_rates(sizes, bin_ms)
         self._show_cursor(result)
         return sizes, every
 
@@ -456,16 +452,6 @@ class ResultsView(pn.viewable.Viewer):
         sel = event.new
         if sel and self.result is not None:
             self.neuron_panel.show_neuron(str(sel["population"]), int(sel["neuron"]))
-
-
-def _population_summary(result: SimulationResult, populations: dict[str, int]):
-    """Firing statistics of ``populations``: from the spikes, or for spikes kept on disk the
-    statistics the worker computed before writing them (engine.results.spill_spikes)."""
-    if result.spike_store is None or result.population_stats is None:
-        return population_summary(result.spikes, populations, result.duration_ms)
-    stats = result.population_stats  # one row per node of the result, in network order
-    rows = pd.Index(stats["population"].astype(str)).get_indexer(list(populations))
-    return stats.iloc[rows].reset_index(drop=True)
 
 
 #: Bytes a spike takes in the page's CSV download while it is sent (text, then base64).
