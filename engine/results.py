@@ -106,7 +106,11 @@ class SimulationResult:
         if self.spike_store is not None:
             raise ValueError("the spikes of this result are already in a store")
         store = SpikeStore.write(path, self.spikes)
-        self.population_stats = population_summary(self.spikes, self.sizes, self.duration_ms)
+        try:
+            self.population_stats = population_summary(self.spikes, self.sizes,
+                                                       self.duration_ms)
+        except MemoryError:  # a run at its memory cap: counts and rates only (see below)
+            self.population_stats = None
         self.spike_store = store
         self.spikes = self.spikes.iloc[0:0].copy()
         return store
@@ -128,9 +132,16 @@ class SimulationResult:
     def population_summary(self, sizes: dict[str, int]) -> pd.DataFrame:
         """:func:`engine.analysis.population_summary` of the populations ``sizes`` (from
         ``population_stats`` when the spikes were spilled)."""
-        if self.spike_store is None or self.population_stats is None:
+        if self.spike_store is None:
             return population_summary(self.spikes, sizes, self.duration_ms)
         stats = self.population_stats  # one row per node, in network order
+        if stats is None:  # not computable: spikes and mean rates from the counts, no others
+            stats = population_summary(self.spikes, self.sizes, self.duration_ms)
+            stats["spikes"] = self.spike_counts().to_numpy()
+            seconds = self.duration_ms / 1000.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stats["mean_rate_hz"] = stats["spikes"] / (stats["size"] * seconds)
+            stats[["active_fraction", "cv_isi", "fano_factor"]] = np.nan
         rows = pd.Index(stats["population"].astype(str)).get_indexer(list(sizes))
         return stats.iloc[rows].reset_index(drop=True)
 

@@ -158,6 +158,18 @@ def test_spilled_result_keeps_its_public_api(tmp_path, cuba):
         spilled.spill_spikes(tmp_path / "again")
 
 
+def test_summary_without_statistics_falls_back_to_counts(tmp_path, cuba):
+    _, result = cuba
+    spilled = _copy(result)
+    spilled.spill_spikes(tmp_path / "run")
+    spilled.population_stats = None  # what a worker at its memory cap could not compute
+    sizes = {"exc": result.sizes["exc"], "inh": result.sizes["inh"]}
+    got, want = spilled.population_summary(sizes), result.population_summary(sizes)
+    pd.testing.assert_frame_equal(got[["population", "size", "spikes", "mean_rate_hz"]],
+                                  want[["population", "size", "spikes", "mean_rate_hz"]])
+    assert got[["active_fraction", "cv_isi", "fano_factor"]].isna().all().all()
+
+
 def test_stored_rates_equal_the_in_memory_rates(tmp_path, cuba, monkeypatch):
     import engine.spike_store as spike_store
     from engine.analysis import population_rates

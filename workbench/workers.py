@@ -278,17 +278,18 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
         return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     sim.set_breakpoints(debug.get("breakpoints") or [])
     live_from = 0  # spikes of the record already sent to live views
-    live_max = limits.get("live_max_spikes")
+    live_max = limits.get("live_max_spikes")  # None: no cap
+    live_capped = False
     pauses = 0
 
     def progress(p: Any) -> None:
-        nonlocal live_from, live_max
-        if not (channel.progress(p) and debug.get("live")) or live_max is False:
+        nonlocal live_from, live_capped
+        if not (channel.progress(p) and debug.get("live")) or live_capped:
             return
         t, node, neuron = sim.new_spikes(live_from)
         if live_max is not None and live_from + len(t) > live_max:
             # The server keeps live spikes in memory: past the session's share, stop.
-            live_max = False
+            live_capped = True
             channel.conn.send(("live_capped",))
             return
         live_from += len(t)
