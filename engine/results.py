@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.errors import SpikeStudioError
+from engine.spike_store import SpikeStore
 
 
 @dataclass
@@ -76,6 +78,76 @@ class SimulationResult:
     messages: list[str] = field(default_factory=list)
     #: Why a paused run stopped (engine.breakpoints.BreakpointHit as a dict), else None.
     breakpoint: dict | None = None
+    #: Where the spikes are when they were moved to disk (:meth:`spill_spikes`): ``spikes``
+    #: is then empty (with the same categories) and every spike is in the store.
+    spike_store: SpikeStore | None = None
+    #: With ``spike_store``: engine.analysis.population_summary of every node, computed
+    #: before the spikes went to disk (it needs each neuron's whole spike train).
+    population_stats: pd.DataFrame | None = None
+
+    @property
+    def n_spikes(self) -> int:
+        """Number of spikes of the run, in memory or in its store."""
+        return self.spike_store.n_spikes if self.spike_store is not None else len(self.spikes)
+
+    def spill_spikes(self, path: str | Path) -> SpikeStore:
+        """Move the spikes to a :class:`~engine.spike_store.SpikeStore` at ``path``.
+
+        Afterwards ``spikes`` is an empty frame with the same columns and categories, and
+        ``spike_store``, :attr:`n_spikes`, :meth:`spike_counts`, :meth:`summary` and
+        :meth:`write` use the store, and ``population_stats`` holds the firing statistics of
+        every node (:func:`engine.analysis.population_summary`). For results too large to
+        keep in memory (a server holds many pages' results); headless use does not need it.
+
+        Returns
+        -------
+        SpikeStore
+        """
+        if self.spike_store is not None:
+            raise ValueError("the spikes of this result are already in a store")
+        store = SpikeStore.write(path, self.spikes)
+        try:
+            self.population_stats = population_summary(self.spikes, self.sizes,
+                                                       self.duration_ms)
+        except MemoryError:  # a run at its memory cap: counts and rates only (see below)
+            self.population_stats = None
+        self.spike_store = store
+        self.spikes = self.spikes.iloc[0:0].copy()
+        return store
+
+    def neuron_spike_times(self, population: str, neuron: int) -> np.ndarray:
+        """Spike times of one neuron (:func:`engine.analysis.neuron_spike_times`; a chunked
+        scan of the store when the spikes were spilled)."""
+        if self.spike_store is not None:
+            return self.spike_store.neuron_times(population, neuron)
+        return neuron_spike_times(self.spikes, population, neuron)
+
+    def population_rates(self, sizes: dict[str, int], bin_ms: float) -> pd.DataFrame:
+        """:func:`engine.analysis.population_rates` of this run (chunked from the store when
+        the spikes were spilled)."""
+        if self.spike_store is not None:
+            return self.spike_store.population_rates(sizes, self.duration_ms, bin_ms)
+        return population_rates(self.spikes, sizes, self.duration_ms, bin_ms=bin_ms)
+
+    def population_summary(self, sizes: dict[str, int]) -> pd.DataFrame:
+        """:func:`engine.analysis.population_summary` of the populations ``sizes`` (from
+        ``population_stats`` when the spikes were spilled)."""
+        if self.spike_store is None:
+            return population_summary(self.spikes, sizes, self.duration_ms)
+        stats = self.population_stats  # one row per node, in network order
+        if stats is None:  # not computable: spikes and mean rates from the counts, no others
+            stats = population_summary(self.spikes, self.sizes, self.duration_ms)
+            stats["spikes"] = self.spike_counts().to_numpy()
+            seconds = self.duration_ms / 1000.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stats["mean_rate_hz"] = stats["spikes"] / (stats["size"] * seconds)
+            stats[["active_fraction", "cv_isi", "fano_factor"]] = np.nan
+        rows = pd.Index(stats["population"].astype(str)).get_indexer(list(sizes))
+        return stats.iloc[rows].reset_index(drop=True)
+
+    def all_spikes(self) -> pd.DataFrame:
+        """Every spike as a DataFrame (read back from the store when spilled)."""
+        return self.spike_store.frame() if self.spike_store is not None else self.spikes
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -85,7 +157,10 @@ class SimulationResult:
 
     def spike_counts(self) -> pd.Series:
         """Spikes per node (every node listed, zero when silent)."""
-        counts = self.spikes["population"].value_counts()
+        if self.spike_store is not None:
+            counts = pd.Series(self.spike_store.counts, dtype=np.int64, name="count")
+        else:
+            counts = self.spikes["population"].value_counts()
         return counts.reindex(self.node_info["node"], fill_value=0).astype(int)
 
     def summary(self) -> pd.DataFrame:
@@ -123,7 +198,7 @@ class SimulationResult:
             "dt_ms": self.dt_ms,
             "wall_time_s": round(self.wall_time_s, 4),
             "build_time_s": round(self.build_time_s, 4),
-            "total_spikes": int(len(self.spikes)),
+            "total_spikes": int(self.n_spikes),
             "synaptic_events": int(self.projection_counts["syn_events"].sum())
             if len(self.projection_counts) else 0,
             "populations": [
@@ -140,7 +215,7 @@ class SimulationResult:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         if parquet:
-            spikes = self.spikes.astype({"population": str})
+            spikes = self.all_spikes().astype({"population": str})
             try:
                 import pyarrow  # noqa: F401 - only to give a clear message when missing
             except ImportError:
@@ -150,9 +225,13 @@ class SimulationResult:
             spikes.to_parquet(path, index=False)
         else:
             path = out / "spikes.csv"
-            # The categorical column writes its labels as they are: no copy of the table.
-            self.spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
-                          float_format="%.10g")
+            if self.spike_store is not None:  # chunk by chunk: never all in memory
+                with path.open("w", newline="") as stream:
+                    self.spike_store.write_csv(stream)
+            else:
+                # The categorical column writes its labels as they are: no copy of the table.
+                self.spikes.to_csv(path, index=False, columns=["time_ms", "population", "neuron"],
+                                   float_format="%.10g")
         written.append(path)
         counts_path = out / "counts.csv"
         self.counts.to_csv(counts_path, index=False)

@@ -283,6 +283,24 @@ def test_serve_passes_its_caps_to_the_server(monkeypatch):
     assert len(calls) == 1
 
 
+def test_serve_caps_the_memory_of_a_page(monkeypatch):
+    from workbench import cli
+
+    calls = []
+    monkeypatch.setattr(os, "execve", lambda exe, argv, env: calls.append(argv))
+    monkeypatch.delenv(runner.ENV_MAX_SESSION_MEMORY_MB, raising=False)
+    assert runner.session_memory_mb() == runner.default_session_memory_mb() >= 128
+    assert cli.main(["serve", "--max-session-memory-mb", "300"]) == 0
+    assert runner.session_memory_mb() == 300.0
+    # A quarter of it for a result's spikes, less for live spikes (held several times).
+    transport = runner.result_transport(Path("/runs/1"), runner.session_memory_mb())
+    assert transport["keep_spikes_mb"] == 75.0
+    assert transport["live_max_spikes"] == 75 * 2**20 // runner.LIVE_BYTES_PER_SPIKE
+    assert runner.result_transport(None, 300.0)["store_dir"] is None
+    assert cli.main(["serve", "--max-session-memory-mb", "-5"]) == 2
+    assert len(calls) == 1
+
+
 def test_handle_of_a_document_copy_is_independent(pool):
     doc = cuba(50.0)
     handle = pool.submit(doc)

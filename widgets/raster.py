@@ -33,7 +33,7 @@ from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
 from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
-from widgets.raster_data import RasterIndex, Window
+from widgets.raster_data import RasterIndex, StoredRasterIndex, Window
 from widgets.session_thread import held, run_in_session
 from widgets.time_cursor import cursor_line
 
@@ -78,6 +78,8 @@ class RasterPlot(pn.viewable.Viewer):
     """
 
     spikes = param.DataFrame(default=None, allow_None=True, doc="Spikes DataFrame.")
+    store = param.Parameter(default=None, doc="An engine.spike_store.SpikeStore to draw "
+                                              "instead of ``spikes`` (read in chunks).")
     sizes = param.Dict(default={}, doc="Population id -> size, top to bottom.")
     colors = param.Dict(default=None, allow_None=True, doc="Colour overrides per population.")
     duration_ms = param.Number(default=None, allow_None=True, bounds=(0, None))
@@ -249,13 +251,14 @@ class RasterPlot(pn.viewable.Viewer):
             rng.on_change("end", self._range_changed)
         return fig
 
-    @param.depends("spikes", "sizes", "colors", "duration_ms", watch=True)
+    @param.depends("spikes", "store", "sizes", "colors", "duration_ms", watch=True)
     def _set_data(self) -> None:
         self._run(self._apply_data)
 
     def _apply_data(self) -> None:
         sizes = {str(k): int(v) for k, v in (self.sizes or {}).items()}
-        self._index = index = RasterIndex(self.spikes, sizes)
+        self._index = index = (RasterIndex(self.spikes, sizes) if self.store is None
+                               else StoredRasterIndex(self.store, sizes))
         colors = population_colors(sizes, self.colors)
         self._rgb = [hex_to_rgb(c) for c in colors.values()]
         self._mapper.update(palette=list(colors.values()) or ["#000000"],

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import neuron_ids, population_codes
+from engine.spike_store import SpikeStore
 
 Window = tuple[float, float, float, float]
 
@@ -181,9 +182,15 @@ class RasterIndex:
         centre, boundary spikes into the last bin. Without rows taller than a pixel,
         ``counts.sum() == count(window)``.
         """
-        x0, x1, y0, y1 = _normalise(window)
         idx = self.select(window)
-        x, y, pop = self.x[idx], self.y[idx], self.pop[idx]
+        return self._density_of([(self.x[idx], self.y[idx], self.pop[idx])], window, colors,
+                                nx, ny)
+
+    def _density_of(self, parts, window: Window, colors: list[tuple[int, int, int]],
+                    nx: int, ny: int) -> Density:
+        """The density image of the spikes ``parts`` (an iterable of ``(x, y, pop)`` arrays,
+        all inside ``window``), binned part by part so memory stays that of one part."""
+        x0, x1, y0, y1 = _normalise(window)
         nx = max(1, int(nx))
         row_lo, row_hi = int(np.ceil(y0)), int(np.floor(y1))
         if row_hi - row_lo + 1 <= ny:
@@ -191,10 +198,26 @@ class RasterIndex:
             img_y, img_dh = row_lo - 0.5, float(ny)
         else:
             img_y, img_dh = y0, y1 - y0
-        pixel = img_dh / ny
+        span = x1 - x0
+        size = nx * ny
+        counts = np.zeros(size, dtype=np.int64)
+        totals = np.zeros((3, size), dtype=np.float64)
+        table = np.array(colors or [(0, 0, 0)], dtype=np.float64)
+        for x, y, pop in parts:
+            flat, pop = self._bin(x, y, pop, x0, span, img_y, img_dh / ny, nx, ny)
+            counts += np.bincount(flat, minlength=size)
+            for channel in range(3):
+                totals[channel] += np.bincount(flat, weights=table[pop % len(table), channel],
+                                               minlength=size)
+        rgba = _shade(totals, counts).reshape(ny, nx)
+        return Density(counts.reshape(ny, nx), rgba, x0, img_y, max(span, 1e-9), img_dh)
+
+    def _bin(self, x: np.ndarray, y: np.ndarray, pop: np.ndarray, x0: float, span: float,
+             img_y: float, pixel: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat pixel index and population of each spike (a tall row's spike once per pixel
+        row it covers, see :meth:`density`)."""
         iy = np.floor((y - img_y) / pixel).astype(np.int64)
         np.clip(iy, 0, ny - 1, out=iy)
-        span = x1 - x0
         ix = np.floor((x - x0) * (nx / span)).astype(np.int64) if span > 0 else np.zeros(len(x),
                                                                                         np.int64)
         np.clip(ix, 0, nx - 1, out=ix)
@@ -212,10 +235,7 @@ class RasterIndex:
             iy = np.concatenate([iy[~tall], starts + steps])
             ix = np.concatenate([ix[~tall], np.repeat(ix[tall], reps)])
             pop = np.concatenate([pop[~tall], np.repeat(pop[tall], reps)])
-        flat = iy * nx + ix
-        counts = np.bincount(flat, minlength=nx * ny)
-        rgba = _shade(flat, pop, counts, colors, nx * ny).reshape(ny, nx)
-        return Density(counts.reshape(ny, nx), rgba, x0, img_y, max(span, 1e-9), img_dh)
+        return iy * nx + ix, pop
 
     # ------------------------------------------------------------------ layout
     def neuron_y(self, pop: np.ndarray | int, neuron: np.ndarray | int) -> np.ndarray:
@@ -316,6 +336,72 @@ class RasterIndex:
         return [float(v) for v in self.layout.lows[:-1]]
 
 
+class StoredRasterIndex(RasterIndex):
+    """A :class:`RasterIndex` over spikes kept on disk (:class:`engine.spike_store.SpikeStore`).
+
+    Window queries read the store in chunks of the window's time range, so memory is that of
+    one chunk plus what is drawn (at most ``max_points`` spikes, or one density image),
+    however many spikes the run recorded. Results equal those of a ``RasterIndex`` built from
+    the same spikes in memory.
+
+    Parameters
+    ----------
+    store
+        The run's spike store.
+    sizes, min_fraction
+        As for :class:`RasterIndex`.
+    """
+
+    def __init__(self, store: SpikeStore, sizes: Mapping[str, int],
+                 min_fraction: float = MIN_BAND_FRACTION):
+        super().__init__(None, sizes, min_fraction)
+        self.store = store
+        # Store node code -> raster population index (-1: not drawn).
+        self._lookup = np.array([self.names.index(n) if n in self.names else -1
+                                 for n in store.node_ids] + [-1], dtype=np.int64)
+        self._n = sum(int(store.counts.get(n, 0)) for n in self.names)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def select(self, window: Window) -> np.ndarray:
+        raise TypeError("a stored raster index has no rows in memory: use points() or "
+                        "density() for a window")
+
+    def _parts(self, window: Window):
+        """(x, y, pop, neuron) of the spikes inside ``window``, chunk by chunk."""
+        x0, x1, y0, y1 = _normalise(window)
+        for t, node, neuron in self.store.chunks(x0, x1):
+            pop = self._lookup[np.where(node >= 0, node, len(self._lookup) - 1)]
+            keep = pop >= 0
+            keep[keep] = neuron[keep] < self.layout.sizes[pop[keep]]
+            t, pop, neuron = t[keep], pop[keep], neuron[keep]
+            y = self.neuron_y(pop, neuron)
+            inside = (y >= y0) & (y <= y1)
+            yield t[inside], y[inside], pop[inside].astype(np.int32), \
+                neuron[inside].astype(np.int32)
+
+    def count(self, window: Window) -> int:
+        x0, x1, y0, y1 = _normalise(window)
+        every_row = y0 <= -0.5 and y1 >= self.height - 0.5
+        if every_row and self._n == self.store.n_spikes:  # every stored spike is drawn
+            lo, hi = self.store.row_range(x0, x1)
+            return hi - lo
+        return sum(len(part[0]) for part in self._parts(window))
+
+    def points(self, window: Window) -> dict[str, np.ndarray]:
+        parts = list(self._parts(window))
+        if not parts:
+            return {"x": np.empty(0), "y": np.empty(0), "pop": np.empty(0, np.int32),
+                    "neuron": np.empty(0, np.int32)}
+        return {key: np.concatenate([p[i] for p in parts])
+                for i, key in enumerate(("x", "y", "pop", "neuron"))}
+
+    def density(self, window: Window, colors: list[tuple[int, int, int]],
+                nx: int = 600, ny: int = 300) -> Density:
+        return self._density_of((p[:3] for p in self._parts(window)), window, colors, nx, ny)
+
+
 def _nice_step(raw: float) -> int:
     """The smallest of 1, 2, 5, 10, 20, 50, ... at least ``raw`` (and at least 1)."""
     if raw <= 1:
@@ -329,17 +415,16 @@ def _normalise(window: Window) -> Window:
     return min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
 
 
-def _shade(flat: np.ndarray, pop: np.ndarray, counts: np.ndarray,
-           colors: list[tuple[int, int, int]], size: int) -> np.ndarray:
-    """Packed RGBA: spike-weighted mean population colour, alpha ~ log(1 + count)."""
+def _shade(totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Packed RGBA from per-pixel colour ``totals`` (3, size) and spike ``counts``:
+    spike-weighted mean population colour, alpha ~ log(1 + count)."""
+    size = len(counts)
     out = np.zeros((size, 4), dtype=np.uint8)
     filled = counts > 0
     if not filled.any():
         return out.view(np.uint32).reshape(size)
-    table = np.array(colors or [(0, 0, 0)], dtype=np.float64)
     for channel in range(3):
-        total = np.bincount(flat, weights=table[pop % len(table), channel], minlength=size)
-        out[filled, channel] = np.round(total[filled] / counts[filled]).astype(np.uint8)
+        out[filled, channel] = np.round(totals[channel][filled] / counts[filled]).astype(np.uint8)
     level = np.log1p(counts[filled]) / np.log1p(counts.max())
     out[filled, 3] = np.round(255 * (0.25 + 0.75 * level)).astype(np.uint8)
     return out.view(np.uint32).reshape(size)

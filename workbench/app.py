@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,13 @@ class Workbench(pn.viewable.Viewer):
         self.session_id = session_id or self.workspace.issue_session_id()
         self.session = ProjectSession(self.session_id, self.workspace)
         self.handle: runner.RunHandle | None = None
+        #: This page's run files (spikes too many for the server's memory): one directory
+        #: per run, removed when a later run is shown and when the page closes.
+        self._runs_dir = self.workspace.root / "runs" / uuid.uuid4().hex
+        self._runs = 0
+        # Bound now: Bokeh empties this script's module when a session ends, before
+        # _on_session_destroyed runs.
+        self._discard_runs = runner.discard_run_files
         self._poller = None
         self._pending: Callable[[], Any] | None = None
         self._inspected: tuple | None = None  # the selection the inspector shows
@@ -95,10 +104,15 @@ class Workbench(pn.viewable.Viewer):
             runner.warm_up_in_background()
 
     def _on_session_destroyed(self, session_context) -> None:
-        if self.handle is not None:
-            self.handle.stop()
+        handle = self.handle
+        if handle is not None:
+            handle.stop()
         for view in self.views.values():
             view.close()
+        # The page's results leave the server's memory and its run files the disk.
+        self.handle = None
+        self.results.release()
+        self._discard_runs(handle, self._runs_dir)
 
     # ------------------------------------------------------------------ layout
     def _build_widgets(self) -> None:
@@ -597,9 +611,11 @@ class Workbench(pn.viewable.Viewer):
         if breakpoints is None:
             return
         self.results_anchor.armed += 1
+        self._runs += 1
         self.handle = runner.submit(project, debug={"breakpoints": breakpoints,
                                                     "pause_timeout_s": PAUSE_TIMEOUT_S,
-                                                    "live": True})
+                                                    "live": True},
+                                    store_dir=self._runs_dir / f"run-{self._runs}")
         self._live_shown, self._live_at = 0, 0.0
         self._shown_pauses = 0
         self.results.run_started(self.session.document)
@@ -705,7 +721,7 @@ class Workbench(pn.viewable.Viewer):
         self.progress.value = int(1000 * r.duration_ms / max(r.requested_ms, 1e-9))
         self.progress_text.object = self._progress_html(
             "paused", f"Paused at t = {r.duration_ms:g} of {r.requested_ms:g} ms, "
-                      f"{len(r.spikes):,} spikes. A paused run holds a simulation worker: "
+                      f"{r.n_spikes:,} spikes. A paused run holds a simulation worker: "
                       f"Continue, Step or Stop (it ends by itself after "
                       f"{PAUSE_TIMEOUT_S:g} s).")
         if handle.pause_message:
@@ -766,12 +782,13 @@ class Workbench(pn.viewable.Viewer):
             self.results.show_document(self.session.document)
             self.results_anchor.reveal += 1
             log.info("results shown in %.2f s", time.perf_counter() - t0)
+            self._drop_run_files(keep=handle.store_dir)
             r = handle.result
             self.progress.value = int(1000 * r.duration_ms / max(r.requested_ms, 1e-9))
             done = "Stopped" if r.status == "cancelled" else "Done"
             self.progress_text.object = self._progress_html(
                 r.status, f"{done}: {r.duration_ms:g} of {r.requested_ms:g} ms in "
-                          f"{r.wall_time_s:.2f} s, {len(r.spikes):,} spikes")
+                          f"{r.wall_time_s:.2f} s, {r.n_spikes:,} spikes")
             for note in r.messages:
                 self.message(note, "warning")
         if handle.result is not None and handle.result.breakpoint:
@@ -781,6 +798,14 @@ class Workbench(pn.viewable.Viewer):
         if handle.error:
             if handle.result is None:
                 self.progress_text.object = self._progress_html("error", "Run failed.")
+
+    def _drop_run_files(self, keep: Path | None) -> None:
+        """Remove the files of this page's earlier runs (the run ``keep`` is shown)."""
+        if not self._runs_dir.is_dir():
+            return
+        for run_dir in self._runs_dir.iterdir():
+            if run_dir != keep:
+                shutil.rmtree(run_dir, ignore_errors=True)
 
     @staticmethod
     def _progress_html(state: str, text: str) -> str:

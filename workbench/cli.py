@@ -23,7 +23,7 @@ from engine.limits import RunLimits
 
 def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
     """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
-    for name in ("workers", "max_run_memory_mb", "max_run_seconds"):
+    for name in ("workers", "max_run_memory_mb", "max_run_seconds", "max_session_memory_mb"):
         value = getattr(args, name)
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
@@ -41,14 +41,19 @@ def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from workbench.runner import ENV_MAX_SESSION_MEMORY_MB, default_session_memory_mb
+
     app = Path(__file__).resolve().parent / "app.py"
     workers, limits = _serve_limits(args)
     # The server's runner reads its caps from the environment; no page can change them.
     os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
     os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
     os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    session_mb = args.max_session_memory_mb or default_session_memory_mb()
+    os.environ[ENV_MAX_SESSION_MEMORY_MB] = f"{session_mb:g}"
     print(f"spikestudio: {workers} simulation workers; per run at most "
-          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
+          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s; per page "
+          f"{session_mb:,.0f} MB of the server")
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
                                                         f"localhost:{args.port}"]
@@ -134,6 +139,10 @@ def add_commands(sub: Any) -> None:
                             "half the machine's memory shared by the workers)")
     serve.add_argument("--max-run-seconds", type=float, default=None,
                        help="wall-time cap of one run (default: 300)")
+    serve.add_argument("--max-session-memory-mb", type=float, default=None,
+                       help="memory the server keeps for one page's results; a run's spikes "
+                            "beyond a quarter of it stay in files on disk and are read in "
+                            "chunks (default: 1/16 of the machine's memory)")
     serve.set_defaults(func=_serve)
     pub = sub.add_parser("publish", help="publish a project read-only to every student")
     pub.add_argument("project", help="project JSON file (validated first)")

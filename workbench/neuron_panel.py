@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import panel as pn
 
-from engine.analysis import neuron_spike_times, spike_train_burstiness, spike_train_cv
+from engine.analysis import spike_train_burstiness, spike_train_cv
 from engine.errors import SpikeStudioError
 from engine.neuron_probe import NeuronProbe, arrived_spikes, synapse_summary
 from engine.neuron_stats import (
@@ -234,7 +234,7 @@ class NeuronPanel(pn.viewable.Viewer):
         if self.population.value != population and population in self.sizes:
             self.population.value = population
         self.index.value = int(neuron)
-        times = neuron_spike_times(r.spikes, population, neuron)
+        times = r.neuron_spike_times(population, neuron)
         self.header.object = self._header_html(population, neuron, times)
         self.plots.set_isi(*isi_histogram(times))
         key = (population, int(neuron))
@@ -310,7 +310,7 @@ class NeuronPanel(pn.viewable.Viewer):
         if probe is None:
             self._note("error", f"Could not record this neuron: {error}")
             return
-        self._apply(probe, neuron_spike_times(result.spikes, *key))
+        self._apply(probe, result.neuron_spike_times(*key))
         self.timing = {"probe_s": wall, "click_to_plot_s": time.perf_counter() - clicked}
         log.info("neuron %s[%d] recorded in %.2f s (%.2f s from the click)", key[0], key[1],
                  wall, self.timing["click_to_plot_s"])

@@ -23,7 +23,6 @@ from bokeh.models import Div, InlineStyleSheet
 from bokeh.resources import INLINE
 
 import engine.energy as E
-from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.energy_tables import energy_table
 from engine.hardware_profiles import profiles_from_document
 from engine.models import CURRENT_ENCODERS
@@ -154,7 +153,7 @@ def _header(document: Mapping[str, Any], result: SimulationResult, name: str,
         "": ["run", "status", "model time", "time step", "seed", "spikes", "computed in"],
         "value": [run_label or f"{dt.datetime.now():%Y-%m-%d %H:%M}", status,
                   f"{result.duration_ms:g} of {result.requested_ms:g} ms",
-                  f"{result.dt_ms:g} ms", str(sim.get("seed", "")), f"{len(result.spikes):,}",
+                  f"{result.dt_ms:g} ms", str(sim.get("seed", "")), f"{result.n_spikes:,}",
                   f"{result.wall_time_s:.2f} s (build {result.build_time_s:.2f} s)"]})
     description = document.get("description") or ""
     notes = "".join(f"<li>{text_html(m)}</li>" for m in result.messages)
@@ -202,12 +201,11 @@ def _activity(document: Mapping[str, Any], result: SimulationResult) -> list[Any
     if result.duration_ms <= 0:
         return parts + [_div("<p class='ss-note'>The run stopped before the first step: "
                                  "no activity.</p>")]
-    raster = RasterPlot(spikes=result.spikes, sizes=shown,
+    raster = RasterPlot(spikes=result.spikes, store=result.spike_store, sizes=shown,
                         duration_ms=max(result.duration_ms, result.dt_ms), height=360)
     rates = RatePlot(x_range=raster.x_range, height=200,
-                     rates=population_rates(result.spikes, shown, result.duration_ms,
-                                            bin_ms=max(1.0, result.duration_ms / 200)))
-    summary = population_summary(result.spikes, sizes, result.duration_ms)
+                     rates=result.population_rates(shown, max(1.0, result.duration_ms / 200)))
+    summary = result.population_summary(sizes)
     summary.insert(1, "recorded", ["yes" if n in recorded else "no"
                                    for n in summary["population"]])
     for column_name in ("spikes", "mean_rate_hz", "active_fraction", "cv_isi", "fano_factor"):
@@ -222,8 +220,7 @@ def _activity(document: Mapping[str, Any], result: SimulationResult) -> list[Any
 def _traces(result: SimulationResult) -> list[Any]:
     if not result.traces:
         return []
-    marks = {(rec.population, int(n)): neuron_spike_times(result.spikes, rec.population,
-                                                          int(n))
+    marks = {(rec.population, int(n)): result.neuron_spike_times(rec.population, int(n))
              for rec in result.traces.values() for n in rec.neurons}
     units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
     plot = TracePlot(height=260, title="Recorded traces",

@@ -14,7 +14,7 @@ from typing import Any
 import panel as pn
 
 from engine.activity import NetworkActivity, run_activity
-from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.analysis import population_rates
 from engine.models import CURRENT_ENCODERS
 from engine.results import SimulationResult
 from widgets.graph_editor import activity_data
@@ -24,6 +24,7 @@ from widgets.rates import RatePlot
 from widgets.summary import SummaryTable
 from widgets.time_cursor import TimeCursor
 from widgets.traces import TracePlot, trace_items_from_frame
+from workbench import runner
 from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import (
     ResultStamp,
@@ -254,6 +255,15 @@ class ResultsView(pn.viewable.Viewer):
         # schedule=True: on the next tick, with this session as Panel's current document.
         pn.state.execute(self._clear_views, schedule=True)
 
+    def release(self) -> None:
+        """The page closed: drop every reference to its results so the server frees them
+        (no redraw: the page is gone)."""
+        self.result = self.stamp = self._pending = self._live = None
+        self.run_document = self._pending_document = None
+        self._traces_of = None
+        self._shown.clear()
+        self.network_activity = None
+
     def _forget_activity(self) -> None:
         """No run to play back: the cursor hides, the graph shows no activity."""
         self.network_activity = None
@@ -265,7 +275,8 @@ class ResultsView(pn.viewable.Viewer):
         if self.result is not None:
             return  # a new run was shown in the meantime
         self.activity[:] = [self.activity[0]]
-        self.raster.param.update(spikes=None, sizes={}, duration_ms=None, selected=None)
+        self.raster.param.update(spikes=None, store=None, sizes={}, duration_ms=None,
+                                 selected=None)
         self.rates.rates = None
         self.summary.summary = None
         self.traces.traces = []
@@ -289,13 +300,13 @@ class ResultsView(pn.viewable.Viewer):
         sizes, every = self._draw_activity(result, stamp)
         self._name_exports(stamp)
         if result.duration_ms > 0:
-            summary = population_summary(result.spikes, every, result.duration_ms)
+            summary = result.population_summary(every)
             summary["recorded"] = summary["population"].astype(str).isin(sizes)
             self.summary.summary = summary
         if self.tabs.active == _TRACES_TAB:
             self._show_traces()
         self.status.object = self._status_html()
-        self.download_spikes.disabled = False
+        self.download_spikes.disabled = not _downloadable(result)
         self._show_header()
         for view in self.views:
             if not view.lazy:
@@ -312,12 +323,12 @@ class ResultsView(pn.viewable.Viewer):
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes, every = result_populations(result, stamp.record_spikes)
         self.neuron_panel.set_result(result, self.run_document, sizes)
-        self.raster.param.update(spikes=result.spikes, sizes=sizes,
+        # Spikes kept on disk (too many for the server's memory) are drawn from the store.
+        self.raster.param.update(spikes=result.spikes, store=result.spike_store, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
         if result.duration_ms > 0:
             bin_ms = max(1.0, result.duration_ms / 200)
-            self.rates.rates = population_rates(result.spikes, sizes, result.duration_ms,
-                                                bin_ms=bin_ms)
+            self.rates.rates = result.population_rates(sizes, bin_ms)
         self._show_cursor(result)
         return sizes, every
 
@@ -331,7 +342,7 @@ class ResultsView(pn.viewable.Viewer):
             self._draw_activity(self.result, self.stamp)
             self._name_exports(self.stamp)
         else:
-            self.raster.param.update(spikes=None, sizes={}, duration_ms=None)
+            self.raster.param.update(spikes=None, store=None, sizes={}, duration_ms=None)
             self.rates.rates = None
         self.status.object = self._status_html()
         self._show_header()
@@ -362,7 +373,7 @@ class ResultsView(pn.viewable.Viewer):
         if len(self.activity) == 1:
             self.activity.append(self._activity_body)
         self.neuron_panel.run_going_on()
-        self.raster.param.update(spikes=spikes, sizes=sizes, duration_ms=t_ms)
+        self.raster.param.update(spikes=spikes, store=None, sizes=sizes, duration_ms=t_ms)
         self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
         # The header and the status line say the raster is this run's so far, and that the
         # other tabs still hold the previous result.
@@ -388,7 +399,9 @@ class ResultsView(pn.viewable.Viewer):
     def _spikes_csv(self) -> io.StringIO:
         """The spikes of the shown result, columns time_ms,population,neuron (as the CLI)."""
         out = io.StringIO()
-        if self.result is not None:
+        if self.result is not None and self.result.spike_store is not None:
+            self.result.spike_store.write_csv(out)
+        elif self.result is not None:
             self.result.spikes.astype({"population": str}).to_csv(
                 out, index=False, columns=["time_ms", "population", "neuron"],
                 float_format="%.10g")
@@ -404,8 +417,8 @@ class ResultsView(pn.viewable.Viewer):
         marks = {}
         for rec in result.traces.values():
             for n in rec.neurons:
-                marks[(rec.population, int(n))] = neuron_spike_times(result.spikes,
-                                                                     rec.population, int(n))
+                marks[(rec.population, int(n))] = result.neuron_spike_times(rec.population,
+                                                                            int(n))
         return marks
 
     def _status_html(self) -> str:
@@ -421,10 +434,11 @@ class ResultsView(pn.viewable.Viewer):
         state = {"completed": "", "cancelled": " (stopped early)",
                  "memory_limit": " (stopped: memory budget)", "error": " (stopped: error)"}
         return (f'<div class="ss-result" data-testid="result-status" '
-                f'data-spikes="{len(r.spikes)}" data-status="{r.status}">'
-                f'<b><span class="ss-result-spikes">{len(r.spikes):,}</span> spikes</b> in '
+                f'data-spikes="{r.n_spikes}" data-status="{r.status}">'
+                f'<b><span class="ss-result-spikes">{r.n_spikes:,}</span> spikes</b> in '
                 f'{r.duration_ms:g} ms of model time{state.get(r.status, "")} &middot; '
-                f'{per_pop} &middot; computed in {r.wall_time_s:.2f} s</div>')
+                f'{per_pop} &middot; computed in {r.wall_time_s:.2f} s'
+                f'{_on_disk_html(r)}</div>')
 
     def _live_status_html(self) -> str:
         stamp, t_ms, spikes, _ = self._live
@@ -438,3 +452,35 @@ class ResultsView(pn.viewable.Viewer):
         sel = event.new
         if sel and self.result is not None:
             self.neuron_panel.show_neuron(str(sel["population"]), int(sel["neuron"]))
+
+
+#: Bytes a spike takes in the page's CSV download while it is sent (text, then base64).
+_CSV_BYTES_PER_SPIKE = 40
+
+
+def _downloadable(result: SimulationResult) -> bool:
+    """Whether the spikes CSV fits in the page's share of the server while it is sent (the
+    download goes through the page as one message)."""
+    store = result.spike_store
+    if store is None:
+        return True
+    budget = runner.session_memory_mb() * runner.IN_MEMORY_SHARE * 2**20
+    return store.n_spikes * _CSV_BYTES_PER_SPIKE <= budget
+
+
+def _on_disk_html(result: SimulationResult) -> str:
+    """What a result whose spikes are kept on disk cannot show, for its status line."""
+    store = result.spike_store
+    if store is None:
+        return ""
+    download = ("Download spikes writes them from those files" if _downloadable(result) else
+                "they are too many to download through the page: they are kept in the "
+                "workspace on the server while this page is open")
+    return (f'<div class="ss-result-on-disk" data-testid="result-on-disk">'
+            f'Too large to show whole: its {store.n_spikes:,} spikes '
+            f'({store.nbytes / 2**20:,.0f} MB) are more than this server keeps in memory for '
+            f'one page, so they stay in files on the server. The raster draws the visible '
+            f'window (a density image when zoomed out); the rates and statistics were '
+            f'computed from all of them; {download}. The neuron panel shows a neuron\'s own '
+            f'spikes but not the spikes arriving at it; Compare and the analysis tabs do not '
+            f'see them.</div>')

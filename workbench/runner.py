@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,6 +46,16 @@ log = logging.getLogger(__name__)
 ENV_WORKERS = "SPIKESTUDIO_WORKERS"
 ENV_MAX_MEMORY_MB = "SPIKESTUDIO_MAX_RUN_MEMORY_MB"
 ENV_MAX_SECONDS = "SPIKESTUDIO_MAX_RUN_SECONDS"
+ENV_MAX_SESSION_MEMORY_MB = "SPIKESTUDIO_MAX_SESSION_MEMORY_MB"
+#: Default share of one page (session) in the server: this fraction of the machine's memory.
+SESSION_MEMORY_FRACTION = 1 / 16
+#: The server holds a page's spikes several times over for a moment (the message from the
+#: worker, the frame, the raster's index, the live frame, a pinned run): a result keeps its
+#: spikes in memory only up to this fraction of the session's cap, else they go to disk.
+IN_MEMORY_SHARE = 1 / 4
+#: Server memory per live spike while a run is drawn live: the streamed parts, the frame made
+#: of them, the raster's index and rates (measured, about 5 x 16 bytes).
+LIVE_BYTES_PER_SPIKE = 80
 
 #: After Stop, a worker that has not acknowledged it within this many seconds (it is busy
 #: building a large network, say) is replaced.
@@ -72,6 +83,12 @@ class RunHandle:
     #: A neuron probe instead of a run (engine.neuron_probe.probe_neuron): {"population",
     #: "neuron", "duration_ms"}; ``result`` is then a NeuronProbe.
     probe: dict | None = None
+    #: Directory where the worker may put the run's spikes on disk (engine.spike_store) when
+    #: they are too large to send; the result's ``spike_store`` then points into it.
+    store_dir: Path | None = None
+    #: True once the live spikes reached the session's share: the rest are not streamed (the
+    #: result, when it arrives, has them all).
+    live_capped: bool = False
     #: With ``debug["live"]``: the spikes so far while it runs, in arrival order, as
     #: (time_ms, node index, neuron) arrays, and the node ids the indices refer to.
     live: list = field(default_factory=list)
@@ -159,6 +176,67 @@ def _env_number(name: str, cast: type) -> Any:
         log.warning("ignoring %s=%r: expected a positive number", name, raw)
         return None
     return value
+
+
+def default_session_memory_mb() -> float:
+    """The default cap of one page's share of the server: a fraction of physical memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume a small machine
+        total = 4096.0
+    return max(128.0, total * SESSION_MEMORY_FRACTION)
+
+
+def session_memory_mb() -> float:
+    """Cap of one page's share of the server's memory, from ``spikestudio serve
+    --max-session-memory-mb`` (else :func:`default_session_memory_mb`)."""
+    return _env_number(ENV_MAX_SESSION_MEMORY_MB, float) or default_session_memory_mb()
+
+
+def result_transport(store_dir: Path | None, session_mb: float | None) -> dict:
+    """What a worker needs to keep a run's result within a session's share of the server.
+
+    Returns
+    -------
+    dict
+        ``store_dir``: where spikes go when there are too many (None: always sent);
+        ``keep_spikes_mb``: spikes up to this size are sent whole, larger ones are written to
+        ``store_dir`` and only a handle is sent; ``live_max_spikes``: live streaming stops
+        after this many spikes.
+    """
+    if store_dir is None or session_mb is None:
+        return {"store_dir": None, "keep_spikes_mb": None, "live_max_spikes": None}
+    keep_mb = float(session_mb) * IN_MEMORY_SHARE
+    return {"store_dir": str(store_dir), "keep_spikes_mb": keep_mb,
+            "live_max_spikes": int(keep_mb * 2**20 // LIVE_BYTES_PER_SPIKE)}
+
+
+def release_memory() -> None:
+    """Give memory freed by dropped results back to the OS (glibc keeps it otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def discard_run_files(handle: RunHandle | None, runs_dir: Path) -> None:
+    """Remove a closed page's run files (``runs_dir``) and give its memory back, once its
+    last run (stopped by the caller) has ended: its worker may still be writing them."""
+    def remove() -> None:
+        deadline = time.monotonic() + CANCEL_GRACE_S + WALL_GRACE_S
+        while handle is not None and not handle.done and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+        shutil.rmtree(runs_dir, ignore_errors=True)
+        release_memory()
+
+    if handle is None or handle.done:
+        remove()
+    else:
+        threading.Thread(target=remove, daemon=True, name="spikestudio-run-files").start()
 
 
 def server_config() -> tuple[int, RunLimits]:
@@ -293,11 +371,12 @@ class _Slot:
         if not self._alive():  # it died while idle: the run has not started, so start one
             self._spawn()
         assert self.conn is not None
+        transport = result_transport(handle.store_dir, self.pool.session_memory_mb)
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
                                               "max_wall_s": limits.max_wall_s,
                                               "checked": checked, "debug": handle.debug,
-                                              "probe": handle.probe}))
+                                              "probe": handle.probe, **transport}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
         sent = time.monotonic()
@@ -323,6 +402,8 @@ class _Slot:
                 elif kind == "live":
                     handle.live_nodes = message[4]
                     handle.live.append(message[1:4])
+                elif kind == "live_capped":
+                    handle.live_capped = True
                 elif kind == "paused":
                     handle.result, handle.pause_message = message[1], message[2]
                     handle.state = "paused"
@@ -381,11 +462,17 @@ class WorkerPool:
     limits
         Caps on every run (default: :meth:`engine.limits.RunLimits.for_server`). A project's
         ``simulation.memory_budget_mb`` can only lower the memory cap.
+    session_memory_mb
+        Cap of one page's share of the server (None: no cap). A run submitted with a
+        ``store_dir`` keeps its spikes on disk when they exceed a fraction of it
+        (:func:`result_transport`).
     """
 
-    def __init__(self, workers: int | None = None, limits: RunLimits | None = None):
+    def __init__(self, workers: int | None = None, limits: RunLimits | None = None,
+                 session_memory_mb: float | None = None):
         self.workers = max(1, int(workers or default_workers()))
         self.limits = limits if limits is not None else RunLimits.for_server(self.workers)
+        self.session_memory_mb = session_memory_mb
         self._jobs: queue.Queue = queue.Queue()
         self._slots = [_Slot(self, i) for i in range(self.workers)]
         self._closed = False
@@ -393,14 +480,16 @@ class WorkerPool:
             slot.thread.start()
 
     def submit(self, project: Any, debug: dict | None = None,
-               probe: dict | None = None) -> RunHandle:
+               probe: dict | None = None, store_dir: Path | None = None) -> RunHandle:
         """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once.
 
         ``debug`` (``{"breakpoints": [...], "pause_timeout_s": s}``) makes a run that can
         pause (:meth:`RunHandle.pause`, :meth:`RunHandle.resume`); a paused run holds its
         worker until it is continued, stopped, or its pause timeout ends it. ``probe``
         (``{"population": id, "neuron": i, "duration_ms": t}``) re-runs the project to record
-        one neuron (:func:`engine.neuron_probe.probe_neuron`) instead.
+        one neuron (:func:`engine.neuron_probe.probe_neuron`) instead. ``store_dir`` (a
+        directory of the session's workspace) receives the run's spikes when they are too
+        large to hold in the server (the result's ``spike_store``); the caller removes it.
         """
         if self._closed:
             raise RuntimeError("the worker pool is closed")
@@ -409,7 +498,8 @@ class WorkerPool:
         checked = hasattr(project, "to_dict")
         document = project.to_dict() if checked else copy.deepcopy(project)
         handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]),
-                           debug=debug, probe=probe)
+                           debug=debug, probe=probe,
+                           store_dir=None if store_dir is None else Path(store_dir))
         self._jobs.put((handle, document, checked))
         return handle
 
@@ -458,10 +548,13 @@ def pool() -> WorkerPool:
     with _pool_lock:
         if _pool is None:
             workers, limits = server_config()
-            log.info("starting %d simulation workers (per run: %s MB, %s s)", workers,
+            session_mb = session_memory_mb()
+            log.info("starting %d simulation workers (per run: %s MB, %s s; per page %s MB)",
+                     workers,
                      f"{limits.max_memory_mb:,.0f}" if limits.max_memory_mb else "no cap",
-                     f"{limits.max_wall_s:g}" if limits.max_wall_s else "no limit")
-            _pool = WorkerPool(workers, limits)
+                     f"{limits.max_wall_s:g}" if limits.max_wall_s else "no limit",
+                     f"{session_mb:,.0f}")
+            _pool = WorkerPool(workers, limits, session_memory_mb=session_mb)
         return _pool
 
 
@@ -470,9 +563,11 @@ def warm_up_in_background() -> None:
     pool()
 
 
-def submit(project: Any, debug: dict | None = None) -> RunHandle:
-    """Queue a simulation of ``project`` on the server's pool; returns immediately."""
-    return pool().submit(project, debug)
+def submit(project: Any, debug: dict | None = None,
+           store_dir: Path | None = None) -> RunHandle:
+    """Queue a simulation of ``project`` on the server's pool; returns immediately (see
+    :meth:`WorkerPool.submit`)."""
+    return pool().submit(project, debug, store_dir=store_dir)
 
 
 def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | None = None,

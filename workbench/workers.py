@@ -21,6 +21,13 @@ server -> worker
     new breakpoints (None: keep them);
     ``None``: exit.
 
+    ``limits`` may also hold ``store_dir``, ``keep_spikes_mb`` and ``live_max_spikes``
+    (:func:`workbench.runner.result_transport`): a result (or paused result) whose spikes
+    take more than ``keep_spikes_mb`` has them written to a
+    :class:`~engine.spike_store.SpikeStore` under ``store_dir`` and is sent without them
+    (its ``spike_store`` says where they are), so the server never holds them whole; live
+    spikes stop after ``live_max_spikes`` (then ``("live_capped",)`` is sent once).
+
     A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "pause_timeout_s": s}`` is an
     :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request the
     worker sends ``("paused", result, message)`` and keeps the run's state while it waits for
@@ -271,13 +278,22 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
         return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     sim.set_breakpoints(debug.get("breakpoints") or [])
     live_from = 0  # spikes of the record already sent to live views
+    live_max = limits.get("live_max_spikes")  # None: no cap
+    live_capped = False
+    pauses = 0
 
     def progress(p: Any) -> None:
-        nonlocal live_from
-        if channel.progress(p) and debug.get("live"):
-            t, node, neuron = sim.new_spikes(live_from)
-            live_from += len(t)
-            channel.conn.send(("live", t, node, neuron, sim.net.node_ids))
+        nonlocal live_from, live_capped
+        if not (channel.progress(p) and debug.get("live")) or live_capped:
+            return
+        t, node, neuron = sim.new_spikes(live_from)
+        if live_max is not None and live_from + len(t) > live_max:
+            # The server keeps live spikes in memory: past the session's share, stop.
+            live_capped = True
+            channel.conn.send(("live_capped",))
+            return
+        live_from += len(t)
+        channel.conn.send(("live", t, node, neuron, sim.net.node_ids))
 
     end_ms = project.simulation.duration_ms
     ms = end_ms
@@ -298,7 +314,9 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
             result.status = "paused"
         if channel.cancelled or sim.invalid or result.status != "paused":
             return result, (sim.hit.message if sim.invalid else None)
-        channel.conn.send(("paused", result, message))
+        pauses += 1
+        channel.conn.send(("paused", spill_if_large(result, limits, f"pause-{pauses}"),
+                           message))
         command = channel.wait_command(float(debug.get("pause_timeout_s", 300.0)))
         if command is None or command[0] != "continue":
             result = sim.result()
@@ -316,7 +334,31 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
             sim.set_breakpoints(breakpoints)
 
 
-def _send_result(conn: Connection, result: Any, error: str | None) -> None:
+def spill_if_large(result: Any, limits: dict, name: str) -> Any:
+    """``result`` with its spikes moved to ``limits["store_dir"]/name`` when they take more
+    than ``limits["keep_spikes_mb"]`` (see the module docstring); else unchanged."""
+    from engine.results import SimulationResult
+    from engine.spike_store import BYTES_PER_SPIKE
+
+    store_dir, keep_mb = limits.get("store_dir"), limits.get("keep_spikes_mb")
+    if (store_dir is None or keep_mb is None or not isinstance(result, SimulationResult)
+            or result.spike_store is not None
+            or len(result.spikes) * BYTES_PER_SPIKE <= keep_mb * 2**20):
+        return result
+    try:
+        result.spill_spikes(os.path.join(store_dir, name))
+    except OSError as exc:  # disk full, say: the page is told, the spikes are not sent
+        log.error("could not write the spikes of a run to %s: %s", store_dir, exc)
+        count = len(result.spikes)
+        result.spikes = result.spikes.iloc[0:0].copy()
+        result.messages.append(f"The run's {count:,} spikes were too many to keep in the "
+                               f"server's memory and could not be written to disk "
+                               f"({exc.strerror or exc}); they are not shown.")
+    return result
+
+
+def _send_result(conn: Connection, result: Any, error: str | None, limits: dict) -> None:
+    result = spill_if_large(result, limits, "result")
     try:
         conn.send(("done", result, error))
     except MemoryError:  # pickling a huge result: report it instead of dying
@@ -346,7 +388,7 @@ def serve(conn: Connection) -> None:
         conn.send(("started", os.getpid()))
         result, error = run_job(channel, document, limits)
         conn.send(("finishing",))
-        _send_result(conn, result, error)
+        _send_result(conn, result, error, limits)
         del result
         _trim_heap()
 
