@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -328,3 +329,69 @@ def test_pynn_brian2_script_matches_spike_for_spike(tmp_path):
     ours = _spike_set(_ours(project))
     assert len(ours) > 40
     assert _spike_set(theirs, shift=DT) == ours
+
+
+# ---------------------------------------------------------------------------- every model
+def _if_project() -> Project:
+    """Non-leaky IF neurons, one population per reset mode, driven by a step current and
+    spike-time inputs, with recurrent inhibition and a refractory period."""
+    common = dict(tau_m=8.0, v_reset=0.0, v_thresh=10.0, tau_syn_exc=4.0, tau_syn_inh=6.0,
+                  v_init=0.0, v_init_spread=4.0)
+    nodes = [
+        {"id": "drive", "kind": "encoder", "model": "step_current", "size": 1,
+         "params": {"amplitude": 3.0, "start_ms": 10.0, "stop_ms": 160.0}},
+        {"id": "pre", "kind": "encoder", "model": "spike_times", "size": 3,
+         "params": {"times_ms": [[5.0, 6, 7, 8, 30, 31.5], [5.5, 6.5, 31, 32.7, 33.9],
+                                 [31.0, 61.2, 80.4]]}},
+        {"id": "value", "kind": "population", "model": "if", "size": 3,
+         "params": {**common, "t_ref": 1.5, "reset_mode": "value"}},
+        {"id": "subtract", "kind": "population", "model": "if", "size": 3,
+         "params": {**common, "t_ref": 0.0, "reset_mode": "subtract"}},
+    ]
+    projections = [
+        _projection("d_value", "drive", "value", 1.0, 0.0),
+        _projection("d_subtract", "drive", "subtract", 1.3, 0.0),
+        _projection("p_value", "pre", "value", {"dist": "uniform", "low": 1.0, "high": 4.0},
+                    {"dist": "uniform", "low": 0.5, "high": 3.0}),
+        _projection("p_subtract", "pre", "subtract", 2.5, 1.0),
+        _projection("inh", "value", "subtract", -1.5, 0.7, "inh"),
+    ]
+    return Project.from_dict(_document(nodes, projections, 200.0, seed=4))
+
+
+@pytest.mark.slow
+@_needs("brian2")
+def test_brian2_if_reset_and_subtract_match_spike_for_spike(tmp_path):
+    project = _if_project()
+    theirs = _run_script(project, "brian2", tmp_path)
+    ours = _ours(project)
+    assert {"value", "subtract"} <= set(ours["population"])
+    assert len(ours) > 40
+    assert _spike_set(theirs, shift=DT) == _spike_set(ours)  # Brian2 labels one dt earlier
+
+
+@pytest.mark.parametrize("target", ["brian2", "nest", "pynn"])
+@pytest.mark.parametrize("model", ["if", "adaptive_lif", "li"])
+def test_a_model_a_script_lacks_is_refused_by_name(target, model, tmp_path):
+    from engine.export import brian2_script, nest_script, pynn_script
+
+    missing = {"brian2": brian2_script, "nest": nest_script,
+               "pynn": pynn_script}[target].MISSING_MODELS
+    doc = _if_project().to_dict()
+    doc["network"]["nodes"][2].update(model="lif", params={})  # every script has the LIF
+    doc["network"]["nodes"][3].update(model=model, params={})  # "subtract": drives nothing
+    project = Project.from_dict(doc)
+    if model not in missing:  # the script writes this model: checked spike for spike
+        assert export_project(project, target, tmp_path).files
+        return
+    with pytest.raises(SpikeStudioError, match=rf"population 'subtract': the \w+ script has "
+                                               rf"no .+ neuron: {re.escape(missing[model])}"):
+        export_project(project, target, tmp_path)
+    assert not (tmp_path / "network.npz").exists()
+
+
+def test_brian2_refuses_delta_synapses_by_name(tmp_path):
+    doc = _if_project().to_dict()
+    doc["network"]["nodes"][3]["params"]["tau_syn_inh"] = 0.0
+    with pytest.raises(SpikeStudioError, match=r"population 'subtract': tau_syn_inh = 0"):
+        export_project(Project.from_dict(doc), "brian2", tmp_path)

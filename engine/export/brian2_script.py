@@ -6,6 +6,8 @@ for spike):
 - LIF: the same linear ODEs, integrated exactly (``method="exact"``). Our refractory clamp
   holds v for round(t_ref/dt) steps *after* the spike step; Brian2 counts from its own spike
   label, one step earlier, so the script uses ``refractory = t_ref + dt``.
+- IF (non-leaky): the LIF's equations without the leak, exact; reset to v_reset or, with
+  ``reset_mode = "subtract"``, lowered by v_thresh - v_reset.
 - Izhikevich: forward Euler for v and u (as ours); the synaptic currents decay exactly
   (multiplied by exp(-dt/tau) after each step, a ``run_regularly`` operation).
 - Input spikes act on the membrane from the step in which they arrive (ours): their
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import SpikeStudioError
 from engine.export import ExportReport
 from engine.export.network_data import (
     WRITE_SPIKES,
@@ -31,14 +34,27 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_brian2.py"
+#: Our neuron models the Brian2 script does not write yet, and why (refused by name).
+MISSING_MODELS = {
+    "adaptive_lif": "not written for Brian2 yet",
+    "li": "the never-spiking leaky readout is not written for Brian2 yet (the scripts record "
+          "spikes only; record its v in SpikeStudio)",
+}
 
 _LIF_EQS = '''"""
     dv/dt = (v_rest - v + I_ext + I_exc + I_inh) / tau_m : volt (unless refractory)
+    dI_exc/dt = -I_exc / tau_syn_exc : volt
+    dI_inh/dt = -I_inh / tau_syn_inh : volt
+    I_ext : volt  # bias and current inputs (R*I)
+    """'''
+_IF_EQS = '''"""
+    v : volt  # stepped exactly by a run_regularly operation (see _if_population)
     dI_exc/dt = -I_exc / tau_syn_exc : volt
     dI_inh/dt = -I_inh / tau_syn_inh : volt
     I_ext : volt  # bias and current inputs (R*I)
@@ -54,6 +70,14 @@ _IZH_EQS = '''"""
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_brian2.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "Brian2", MISSING_MODELS)
+    for node in project.network.populations:
+        values = node.resolved_params()
+        delta = [k for k in ("tau_syn_exc", "tau_syn_inh") if values.get(k) == 0]
+        if delta:
+            raise SpikeStudioError(f"population {node.id!r}: {delta[0]} = 0 (delta synapses) "
+                                   f"is not written for Brian2 yet; give it a synaptic time "
+                                   f"constant > 0 to export")
     data = gather(project)
     warnings = list(data.warnings)
     for p in data.populations:
@@ -130,6 +154,8 @@ def _population(p: Population, data: NetworkData) -> str:
 {p.name}.v = data["{p.name}__v_init"] * mV
 {p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
 {currents}objects.append({p.name})'''
+    if p.model == "if":
+        return _if_population(p, data, eqs, ns, currents)
     return f'''
 # ---------------------------------------------------------------- population {p.id!r}
 # {p.size} Izhikevich neurons (time in ms, forward Euler as in Izhikevich 2003).
@@ -146,6 +172,47 @@ objects.append({p.name}.run_regularly(
     "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; "
     "I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
     when="after_groups"))
+{currents}objects.append({p.name})'''
+
+
+def _if_population(p: Population, data: NetworkData, eqs: str, ns: str, currents: str) -> str:
+    """Non-leaky integrate-and-fire neurons: the LIF's equations without the leak.
+
+    Brian2's exact solver refuses this system (its matrix is singular), so v is stepped by
+    its exact one-step integral, as ours: before the state update (which decays the
+    currents exactly), v += (I_ext dt + I tau_syn (1 - exp(-dt / tau_syn))) / tau_m for
+    each synaptic current I, unless refractory.
+    """
+    v, dt = p.params, data.dt_ms
+    if v["reset_mode"] == "subtract":
+        reset = "v = v - (v_thresh - v_reset)"
+        how = "lowered by v_thresh - v_reset (the overshoot is kept)"
+    else:
+        reset, how = "v = v_reset", "reset to v_reset"
+    gain = {k: fmt(v[k] / v["tau_m"] * (1.0 - np.exp(-dt / v[k])))
+            for k in ("tau_syn_exc", "tau_syn_inh")}
+    return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} non-leaky integrate-and-fire neurons with exponential current synapses; after a
+# spike v is {how}.
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_IF_EQS[:-3] + eqs + '    """'},
+    threshold="v >= v_thresh", reset="{reset}",
+    # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
+    # the refractory period from the step's start, one dt earlier.
+    refractory="t_hold", method="exact", name="{p.name}",
+    namespace=dict(t_hold={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
+                   v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
+                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
+                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+# The exact step of v with the currents at the step's start (before they decay); held while
+# refractory (the state updater's own test, which runs after this).
+objects.append({p.name}.run_regularly(
+    "v += int(timestep(t - lastspike, dt) >= timestep(t_hold, dt)) * ("
+    "I_ext * {fmt(dt / v["tau_m"])} + I_exc * {gain["tau_syn_exc"]} "
+    "+ I_inh * {gain["tau_syn_inh"]})", when="groups", order=-1))
 {currents}objects.append({p.name})'''
 
 

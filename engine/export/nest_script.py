@@ -32,11 +32,21 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_nest.py"
+#: Our neuron models NEST has no exact counterpart for, and why (refused by name).
+MISSING_MODELS = {
+    "if": "NEST has no non-leaky integrate-and-fire neuron with exponential current "
+          "synapses (iaf_psc_exp always leaks; a long tau_m would only approximate it)",
+    "adaptive_lif": "NEST has no LIF whose threshold jumps at each spike and decays while v "
+                    "is reset (amat2_psc_exp does not reset v)",
+    "li": "the never-spiking leaky readout is not exported to NEST yet (the scripts record "
+          "spikes only; record its v in SpikeStudio)",
+}
 
 _EXTRA = """
 NEST units: currents in pA, capacitances in pF. With C_m = tau_m (pF, the number of ms)
@@ -48,6 +58,7 @@ crossed threshold, as SpikeStudio does.
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_nest.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "NEST", MISSING_MODELS)
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     npz = write_npz(data, out)

@@ -28,11 +28,20 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_pynn.py"
+#: Our neuron models PyNN's standard cells have no exact counterpart for, and why.
+MISSING_MODELS = {
+    "if": "PyNN has no non-leaky integrate-and-fire cell (IF_curr_exp always leaks)",
+    "adaptive_lif": "PyNN's standard cells have no LIF whose threshold jumps at each spike "
+                    "and decays while v is reset",
+    "li": "the never-spiking leaky readout is not exported to PyNN yet (the scripts record "
+          "spikes only; record its v in SpikeStudio)",
+}
 
 _EXTRA = """
 PyNN units: currents and current-based weights in nA, capacitances in nF. With cm = tau_m
@@ -43,6 +52,7 @@ NEST labels spikes as SpikeStudio does; Brian2 one dt earlier.
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_pynn.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "PyNN", MISSING_MODELS)
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     for p in data.populations:
