@@ -6,6 +6,8 @@ for spike):
 - LIF: the same linear ODEs, integrated exactly (``method="exact"``). Our refractory clamp
   holds v for round(t_ref/dt) steps *after* the spike step; Brian2 counts from its own spike
   label, one step earlier, so the script uses ``refractory = t_ref + dt``.
+- Adaptive LIF: the LIF plus the threshold's rise theta (exact decay, even while v is
+  held; += delta_thresh at each spike, after the comparison with v_thresh + theta).
 - IF (non-leaky): the LIF's equations without the leak, exact; reset to v_reset or, with
   ``reset_mode = "subtract"``, lowered by v_thresh - v_reset.
 - Izhikevich: forward Euler for v and u (as ours); the synaptic currents decay exactly
@@ -42,7 +44,6 @@ from engine.project import Project
 SCRIPT = "run_brian2.py"
 #: Our neuron models the Brian2 script does not write yet, and why (refused by name).
 MISSING_MODELS = {
-    "adaptive_lif": "not written for Brian2 yet",
     "li": "the never-spiking leaky readout is not written for Brian2 yet (the scripts record "
           "spikes only; record its v in SpikeStudio)",
 }
@@ -134,15 +135,25 @@ SpikeStudio (and NEST) at its end: spike times here are SpikeStudio's minus one 
 def _population(p: Population, data: NetworkData) -> str:
     v, dt = p.params, data.dt_ms
     eqs, ns, currents = _currents(p, data)
-    if p.model == "lif":
+    if p.model in ("lif", "adaptive_lif"):
         taus = {k: v[k] if abs(v[k] - v["tau_m"]) >= 1e-9 * v["tau_m"] else v[k] + 1e-6
                 for k in ("tau_syn_exc", "tau_syn_inh")}
+        adaptive = p.model == "adaptive_lif"
+        what = ("leaky integrate-and-fire neurons whose threshold v_thresh + theta jumps by "
+                "delta_thresh at each spike and decays with tau_adapt (theta decays while v "
+                "is held)" if adaptive else "leaky integrate-and-fire neurons")
+        if adaptive:
+            eqs = "    dtheta/dt = -theta / tau_adapt : volt\n" + eqs
+            ns = (f", tau_adapt={fmt(v['tau_adapt'])} * ms, "
+                  f"delta_thresh={fmt(v['delta_thresh'])} * mV{ns}")
+        threshold = "v >= v_thresh + theta" if adaptive else "v >= v_thresh"
+        reset = "v = v_reset; theta += delta_thresh" if adaptive else "v = v_reset"
         return f'''
 # ---------------------------------------------------------------- population {p.id!r}
-# {p.size} leaky integrate-and-fire neurons with exponential current synapses.
+# {p.size} {what} with exponential current synapses.
 {p.name} = b2.NeuronGroup(
     {p.size}, {_LIF_EQS[:-3] + eqs + '    """'},
-    threshold="v >= v_thresh", reset="v = v_reset",
+    threshold="{threshold}", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
     # the refractory period from the step's start, one dt earlier.
     refractory={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
