@@ -429,3 +429,51 @@ def test_brian2_adaptive_lif_matches_spike_for_spike(tmp_path):
     times = np.sort(ours[ours["neuron"] == 0]["time_ms"].to_numpy())
     assert len(times) > 5 and np.diff(times)[-1] > np.diff(times)[0]  # it adapts
     assert _spike_set(theirs, shift=DT) == _spike_set(ours)  # Brian2 labels one dt earlier
+
+
+def _readout_project() -> Project:
+    """A leaky-integrator readout driven by a step current, spike-time inputs (drawn weights
+    and delays) and the inhibition of a spiking LIF population, with a bias."""
+    nodes = [
+        {"id": "drive", "kind": "encoder", "model": "step_current", "size": 1,
+         "params": {"amplitude": 20.0, "start_ms": 10.0, "stop_ms": 60.0}},
+        {"id": "pre", "kind": "encoder", "model": "spike_times", "size": 3,
+         "params": {"times_ms": [[5.0, 6, 7, 8, 30, 31.5], [5.5, 6.5, 31, 32.7, 33.9],
+                                 [31.0, 61.2, 80.4]]}},
+        {"id": "lif", "kind": "population", "model": "lif", "size": 2,
+         "params": {"tau_m": 10.0, "v_init_spread": 5.0}},
+        {"id": "out", "kind": "population", "model": "li", "size": 3,
+         "params": {"tau_m": 15.0, "v_rest": -60.0, "tau_syn_exc": 4.0, "tau_syn_inh": 9.0,
+                    "i_offset": 1.5, "v_init_spread": 2.0}},
+        {"id": "mon", "kind": "monitor", "model": "state", "target": "out",
+         "params": {"variables": ["v"], "neurons": [0, 1, 2]}},
+    ]
+    projections = [
+        _projection("d_lif", "drive", "lif", 1.0, 0.0),
+        _projection("d_out", "drive", "out", 0.4, 0.0),
+        _projection("p_out", "pre", "out", {"dist": "uniform", "low": 1.0, "high": 4.0},
+                    {"dist": "uniform", "low": 0.5, "high": 3.0}),
+        _projection("l_out", "lif", "out", -3.0, 1.2, "inh"),
+    ]
+    return Project.from_dict(_document(nodes, projections, 100.0, seed=3))
+
+
+@pytest.mark.slow
+@_needs("brian2")
+def test_brian2_leaky_readout_matches_our_trace(tmp_path):
+    project = _readout_project()
+    theirs = _run_script(project, "brian2", tmp_path)
+    result = simulate(project)
+    ours_lif = result.spikes[result.spikes["population"] == "lif"]
+    assert len(ours_lif) > 3  # the inhibition from the LIF reaches the readout
+    assert _spike_set(theirs, shift=DT) == _spike_set(ours_lif.astype({"population": str}))
+    trace = result.traces["mon"]
+    readout = pd.read_csv(tmp_path / "readout_out.csv")
+    # Ours at k dt is v after k steps (row 0: the initial v); Brian2 records at the end of
+    # the step it labels with its start, (k - 1) dt.
+    n = len(readout)
+    assert n == len(trace.time_ms) - 1
+    np.testing.assert_allclose(readout["time_ms"] + DT, trace.time_ms[1:], atol=1e-9)
+    np.testing.assert_allclose(readout[["v0", "v1", "v2"]].to_numpy(), trace.values["v"][1:],
+                               rtol=0, atol=1e-6)
+    assert np.ptp(trace.values["v"]) > 5.0  # the readout moves

@@ -8,6 +8,8 @@ for spike):
   label, one step earlier, so the script uses ``refractory = t_ref + dt``.
 - Adaptive LIF: the LIF plus the threshold's rise theta (exact decay, even while v is
   held; += delta_thresh at each spike, after the comparison with v_thresh + theta).
+- Leaky integrator (readout): the LIF's equations without threshold; its v is written to
+  ``readout_<id>.csv`` (recorded at the end of each step).
 - IF (non-leaky): the LIF's equations without the leak, exact; reset to v_reset or, with
   ``reset_mode = "subtract"``, lowered by v_thresh - v_reset.
 - Izhikevich: forward Euler for v and u (as ours); the synaptic currents decay exactly
@@ -44,8 +46,6 @@ from engine.project import Project
 SCRIPT = "run_brian2.py"
 #: Our neuron models the Brian2 script does not write yet, and why (refused by name).
 MISSING_MODELS = {
-    "li": "the never-spiking leaky readout is not written for Brian2 yet (the scripts record "
-          "spikes only; record its v in SpikeStudio)",
 }
 
 _LIF_EQS = '''"""
@@ -54,6 +54,7 @@ _LIF_EQS = '''"""
     dI_inh/dt = -I_inh / tau_syn_inh : volt
     I_ext : volt  # bias and current inputs (R*I)
     """'''
+_LI_EQS = _LIF_EQS.replace(" (unless refractory)", "")
 _IF_EQS = '''"""
     v : volt  # stepped exactly by a run_regularly operation (see _if_population)
     dI_exc/dt = -I_exc / tau_syn_exc : volt
@@ -167,6 +168,19 @@ def _population(p: Population, data: NetworkData) -> str:
 {currents}objects.append({p.name})'''
     if p.model == "if":
         return _if_population(p, data, eqs, ns, currents)
+    if p.model == "li":
+        return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} leaky integrators (a readout: no threshold, never spikes) with exponential current
+# synapses; their v is written to readout_{p.id}.csv.
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_LI_EQS[:-3] + eqs + '    """'}, method="exact", name="{p.name}",
+    namespace=dict(tau_m={fmt(v["tau_m"])} * ms, v_rest={fmt(v["v_rest"])} * mV,
+                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
+                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+{currents}objects.append({p.name})'''
     return f'''
 # ---------------------------------------------------------------- population {p.id!r}
 # {p.size} Izhikevich neurons (time in ms, forward Euler as in Izhikevich 2003).
@@ -309,13 +323,25 @@ objects.append({c.name})'''
 
 
 def _run(data: NetworkData) -> str:
-    pops = [p for p in data.populations if p.record]
+    pops = [p for p in data.populations if p.record and p.model != "li"]
+    readouts = [p for p in data.populations if p.model == "li"]
     plastic = [c for c in data.connections if c.plasticity]
     lines = ["\n# ---------------------------------------------------------------- run"]
     for p in pops:
         lines.append(f"spikes_{p.name} = b2.SpikeMonitor({p.name})")
         lines.append(f"objects.append(spikes_{p.name})")
+    for p in readouts:  # recorded at the end of each step, as SpikeStudio's monitors
+        lines.append(f'v_{p.name} = b2.StateMonitor({p.name}, "v", record=True, '
+                     f'when="end")')
+        lines.append(f"objects.append(v_{p.name})")
     lines.append("b2.Network(*objects).run(DURATION)")
+    for p in readouts:
+        lines.append(f"# v of the readout {p.id!r}: one row per step, one column per neuron")
+        lines.append(f'with open(HERE / "readout_{p.id}.csv", "w") as f:')
+        lines.append(f'    f.write("time_ms," + ",".join(f"v{{i}}" for i in range({p.size})) '
+                     f'+ "\\n")')
+        lines.append(f"    for t, row in zip(v_{p.name}.t / ms, v_{p.name}.v.T / mV):")
+        lines.append('        f.write(f"{t:.6g}," + ",".join(f"{x:.9g}" for x in row) + "\\n")')
     rows = ", ".join(f'(spikes_{p.name}.t / ms, "{p.id}", spikes_{p.name}.i)' for p in pops)
     lines.append(f"write_spikes([{rows}])")
     if plastic:
