@@ -44,8 +44,8 @@ MISSING_MODELS = {
           "synapses (iaf_psc_exp always leaks; a long tau_m would only approximate it)",
     "adaptive_lif": "NEST has no LIF whose threshold jumps at each spike and decays while v "
                     "is reset (amat2_psc_exp does not reset v)",
-    "li": "the never-spiking leaky readout is not exported to NEST yet (the scripts record "
-          "spikes only; record its v in SpikeStudio)",
+    "li": "the never-spiking leaky readout is not exported to NEST yet (the NEST script "
+          "records spikes only; record its v in SpikeStudio or export to Brian2)",
 }
 
 _EXTRA = """

@@ -39,8 +39,8 @@ MISSING_MODELS = {
     "if": "PyNN has no non-leaky integrate-and-fire cell (IF_curr_exp always leaks)",
     "adaptive_lif": "PyNN's standard cells have no LIF whose threshold jumps at each spike "
                     "and decays while v is reset",
-    "li": "the never-spiking leaky readout is not exported to PyNN yet (the scripts record "
-          "spikes only; record its v in SpikeStudio)",
+    "li": "the never-spiking leaky readout is not exported to PyNN yet (the PyNN script "
+          "records spikes only; record its v in SpikeStudio or export to Brian2)",
 }
 
 _EXTRA = """
