@@ -459,21 +459,26 @@ def _readout_project() -> Project:
 
 
 @pytest.mark.slow
-@_needs("brian2")
-def test_brian2_leaky_readout_matches_our_trace(tmp_path):
+@pytest.mark.parametrize("target", [pytest.param("brian2", marks=_needs("brian2")),
+                                    pytest.param("nest", marks=_needs("nest"))])
+def test_leaky_readout_matches_our_trace(target, tmp_path):
     project = _readout_project()
-    theirs = _run_script(project, "brian2", tmp_path)
+    theirs = _run_script(project, target, tmp_path)
+    # Brian2 labels a step with its start, NEST (and we) with its end.
+    shift = DT if target == "brian2" else 0.0
     result = simulate(project)
     ours_lif = result.spikes[result.spikes["population"] == "lif"]
     assert len(ours_lif) > 3  # the inhibition from the LIF reaches the readout
-    assert _spike_set(theirs, shift=DT) == _spike_set(ours_lif.astype({"population": str}))
+    assert _spike_set(theirs, shift=shift) == _spike_set(ours_lif.astype({"population": str}))
     trace = result.traces["mon"]
     readout = pd.read_csv(tmp_path / "readout_out.csv")
-    # Ours at k dt is v after k steps (row 0: the initial v); Brian2 records at the end of
-    # the step it labels with its start, (k - 1) dt.
+    # Ours at k dt is v after k steps (row 0: the initial v); so is theirs, once shifted.
+    # NEST's multimeter hands over its last samples one minimum delay late, after the run:
+    # up to 1 ms (the smallest delay here) of the end is missing there.
     n = len(readout)
-    assert n == len(trace.time_ms) - 1
-    np.testing.assert_allclose(readout["time_ms"] + DT, trace.time_ms[1:], atol=1e-9)
-    np.testing.assert_allclose(readout[["v0", "v1", "v2"]].to_numpy(), trace.values["v"][1:],
-                               rtol=0, atol=1e-6)
+    steps = len(trace.time_ms) - 1
+    assert n == steps if target == "brian2" else steps - round(1.0 / DT) <= n <= steps
+    np.testing.assert_allclose(readout["time_ms"] + shift, trace.time_ms[1:n + 1], atol=1e-9)
+    np.testing.assert_allclose(readout[["v0", "v1", "v2"]].to_numpy(),
+                               trace.values["v"][1:n + 1], rtol=0, atol=1e-6)
     assert np.ptp(trace.values["v"]) > 5.0  # the readout moves
