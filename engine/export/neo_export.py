@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from engine.errors import SpikeStudioError
 
-if TYPE_CHECKING:
-    from engine.results import SimulationResult, TraceRecord
+# The run is typed Any: engine.results imports this module (SimulationResult.to_neo), and
+# engine modules must not import each other both ways (tests/test_architecture.py).
 
 
 def require_neo() -> tuple[Any, Any]:
@@ -50,7 +50,7 @@ def _unit(pq: Any, name: str) -> Any:
         return pq.dimensionless
 
 
-def _spike_trains(result: SimulationResult, node: str, size: int, neo: Any,
+def _spike_trains(result: Any, node: str, size: int, neo: Any,
                   pq: Any) -> list[Any]:
     """One SpikeTrain per neuron of ``node`` (empty trains for silent neurons)."""
     spikes = result.spikes
@@ -67,7 +67,7 @@ def _spike_trains(result: SimulationResult, node: str, size: int, neo: Any,
             for i in range(size)]
 
 
-def _signals(record: TraceRecord, neo: Any, pq: Any) -> list[Any]:
+def _signals(record: Any, neo: Any, pq: Any) -> list[Any]:
     """The AnalogSignals (regular sampling) or IrregularlySampledSignals of one monitor."""
     out = []
     t = np.asarray(record.time_ms, dtype=np.float64)
@@ -88,14 +88,14 @@ def _signals(record: TraceRecord, neo: Any, pq: Any) -> list[Any]:
     return out
 
 
-def to_neo(result: SimulationResult, recorded: Iterable[str] | None = None,
+def to_neo(result: Any, recorded: Iterable[str] | None = None,
            name: str = "SpikeStudio run") -> Any:
     """Convert a run into a ``neo.Block`` (see the module docstring for the layout).
 
     Parameters
     ----------
     result
-        A finished (or partial) run.
+        A finished (or partial) run (:class:`engine.results.SimulationResult`).
     recorded
         Nodes whose spikes were recorded (``simulation.record_spikes``); ``None``: every
         population and input of the run. Other nodes get no spike trains: an unrecorded
