@@ -16,7 +16,7 @@ install: $(PY)
 	$(PY) -m pip install --quiet -e .
 
 install-test: $(PY)
-	$(PY) -m pip install --quiet -e '.[test,nir]'
+	$(PY) -m pip install --quiet -e '.[test,nir,neo]'
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 chromium:

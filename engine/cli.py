@@ -15,11 +15,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import SimulationError, SpikeStudioError
 from engine.limits import RunLimits
-from engine.project import load_project
+from engine.project import Project, load_project
+
+if TYPE_CHECKING:
+    from engine.results import SimulationResult
 
 #: Exit codes of ``spikestudio run`` besides 0 (completed) and 2 (bad input / refused).
 EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
@@ -94,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
             partial = getattr(exc, "partial_result", None)
             if partial is not None and args.out:
                 partial.write(args.out, parquet=args.parquet)
+            if partial is not None and args.neo:
+                _write_neo(partial, project, args.neo)
             return EXIT_SIMULATION_ERROR
         if result.status == "cancelled" and interrupt.event.is_set():
             result.messages.append(
@@ -112,9 +118,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         for path in result.write(args.out, parquet=args.parquet):
             print(f"wrote {path}")
+    if args.neo:
+        print(f"wrote {_write_neo(result, project, args.neo)}")
     if result.status == "cancelled":
         return EXIT_INTERRUPTED
     return EXIT_LIMIT if result.status in ("memory_limit", "time_limit") else 0
+
+
+def _write_neo(result: SimulationResult, project: Project, path: str) -> Path:
+    """Write ``result`` as a Neo block (NixIO) with the nodes the project records."""
+    from engine.export.neo_export import write_nix
+
+    record = project.simulation.record_spikes
+    block = result.to_neo(recorded=None if record == "all" else record, name=project.name)
+    return write_nix(block, path)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -295,6 +312,8 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="override the seed")
     run.add_argument("--out", default=None, help="write spikes.csv, counts.csv, summary.json")
     run.add_argument("--parquet", action="store_true", help="write spikes as Parquet")
+    run.add_argument("--neo", default=None, metavar="OUT.nix",
+                     help="write spikes and traces as a Neo block (NixIO, for Elephant)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     add_limit_flags(run)
     run.set_defaults(func=_run)

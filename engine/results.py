@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,25 @@ class SimulationResult:
             ],
             "messages": list(self.messages),
         }
+
+    def to_neo(self, recorded: Iterable[str] | None = None, name: str = "SpikeStudio run"
+               ) -> Any:
+        """The run as a ``neo.Block`` for Elephant and the Neo ecosystem.
+
+        One ``Segment``, a ``SpikeTrain`` per neuron (ms), a ``Group`` per population and
+        input, recorded traces as ``AnalogSignal``s: see :mod:`engine.export.neo_export`,
+        which does the conversion (imported here so ``neo`` stays optional).
+
+        Parameters
+        ----------
+        recorded
+            Nodes whose spikes were recorded (``simulation.record_spikes``); ``None``: all.
+        name
+            Name of the block.
+        """
+        from engine.export.neo_export import to_neo
+
+        return to_neo(self, recorded=recorded, name=name)
 
     def write(self, out_dir: str | Path, parquet: bool = False) -> list[Path]:
         """Write spikes (CSV, or Parquet), counts and summary.json into ``out_dir``."""

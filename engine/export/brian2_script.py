@@ -6,6 +6,12 @@ for spike):
 - LIF: the same linear ODEs, integrated exactly (``method="exact"``). Our refractory clamp
   holds v for round(t_ref/dt) steps *after* the spike step; Brian2 counts from its own spike
   label, one step earlier, so the script uses ``refractory = t_ref + dt``.
+- Adaptive LIF: the LIF plus the threshold's rise theta (exact decay, even while v is
+  held; += delta_thresh at each spike, after the comparison with v_thresh + theta).
+- Leaky integrator (readout): the LIF's equations without threshold; its v is written to
+  ``readout_<id>.csv`` (recorded at the end of each step).
+- IF (non-leaky): the LIF's equations without the leak, exact; reset to v_reset or, with
+  ``reset_mode = "subtract"``, lowered by v_thresh - v_reset.
 - Izhikevich: forward Euler for v and u (as ours); the synaptic currents decay exactly
   (multiplied by exp(-dt/tau) after each step, a ``run_regularly`` operation).
 - Input spikes act on the membrane from the step in which they arrive (ours): their
@@ -22,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import SpikeStudioError
 from engine.export import ExportReport
 from engine.export.network_data import (
     WRITE_SPIKES,
@@ -31,14 +38,25 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_brian2.py"
+#: Our neuron models the Brian2 script does not write yet, and why (refused by name).
+MISSING_MODELS = {
+}
 
 _LIF_EQS = '''"""
     dv/dt = (v_rest - v + I_ext + I_exc + I_inh) / tau_m : volt (unless refractory)
+    dI_exc/dt = -I_exc / tau_syn_exc : volt
+    dI_inh/dt = -I_inh / tau_syn_inh : volt
+    I_ext : volt  # bias and current inputs (R*I)
+    """'''
+_LI_EQS = _LIF_EQS.replace(" (unless refractory)", "")
+_IF_EQS = '''"""
+    v : volt  # stepped exactly by a run_regularly operation (see _if_population)
     dI_exc/dt = -I_exc / tau_syn_exc : volt
     dI_inh/dt = -I_inh / tau_syn_inh : volt
     I_ext : volt  # bias and current inputs (R*I)
@@ -54,6 +72,14 @@ _IZH_EQS = '''"""
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_brian2.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "Brian2", MISSING_MODELS)
+    for node in project.network.populations:
+        values = node.resolved_params()
+        delta = [k for k in ("tau_syn_exc", "tau_syn_inh") if values.get(k) == 0]
+        if delta:
+            raise SpikeStudioError(f"population {node.id!r}: {delta[0]} = 0 (delta synapses) "
+                                   f"is not written for Brian2 yet; give it a synaptic time "
+                                   f"constant > 0 to export")
     data = gather(project)
     warnings = list(data.warnings)
     for p in data.populations:
@@ -110,15 +136,25 @@ SpikeStudio (and NEST) at its end: spike times here are SpikeStudio's minus one 
 def _population(p: Population, data: NetworkData) -> str:
     v, dt = p.params, data.dt_ms
     eqs, ns, currents = _currents(p, data)
-    if p.model == "lif":
+    if p.model in ("lif", "adaptive_lif"):
         taus = {k: v[k] if abs(v[k] - v["tau_m"]) >= 1e-9 * v["tau_m"] else v[k] + 1e-6
                 for k in ("tau_syn_exc", "tau_syn_inh")}
+        adaptive = p.model == "adaptive_lif"
+        what = ("leaky integrate-and-fire neurons whose threshold v_thresh + theta jumps by "
+                "delta_thresh at each spike and decays with tau_adapt (theta decays while v "
+                "is held)" if adaptive else "leaky integrate-and-fire neurons")
+        if adaptive:
+            eqs = "    dtheta/dt = -theta / tau_adapt : volt\n" + eqs
+            ns = (f", tau_adapt={fmt(v['tau_adapt'])} * ms, "
+                  f"delta_thresh={fmt(v['delta_thresh'])} * mV{ns}")
+        threshold = "v >= v_thresh + theta" if adaptive else "v >= v_thresh"
+        reset = "v = v_reset; theta += delta_thresh" if adaptive else "v = v_reset"
         return f'''
 # ---------------------------------------------------------------- population {p.id!r}
-# {p.size} leaky integrate-and-fire neurons with exponential current synapses.
+# {p.size} {what} with exponential current synapses.
 {p.name} = b2.NeuronGroup(
     {p.size}, {_LIF_EQS[:-3] + eqs + '    """'},
-    threshold="v >= v_thresh", reset="v = v_reset",
+    threshold="{threshold}", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
     # the refractory period from the step's start, one dt earlier.
     refractory={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
@@ -127,6 +163,21 @@ def _population(p: Population, data: NetworkData) -> str:
                    v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
                    tau_syn_exc={fmt(taus["tau_syn_exc"])} * ms,
                    tau_syn_inh={fmt(taus["tau_syn_inh"])} * ms{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+{currents}objects.append({p.name})'''
+    if p.model == "if":
+        return _if_population(p, data, eqs, ns, currents)
+    if p.model == "li":
+        return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} leaky integrators (a readout: no threshold, never spikes) with exponential current
+# synapses; their v is written to readout_{p.id}.csv.
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_LI_EQS[:-3] + eqs + '    """'}, method="exact", name="{p.name}",
+    namespace=dict(tau_m={fmt(v["tau_m"])} * ms, v_rest={fmt(v["v_rest"])} * mV,
+                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
+                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
 {p.name}.v = data["{p.name}__v_init"] * mV
 {p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
 {currents}objects.append({p.name})'''
@@ -146,6 +197,47 @@ objects.append({p.name}.run_regularly(
     "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; "
     "I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
     when="after_groups"))
+{currents}objects.append({p.name})'''
+
+
+def _if_population(p: Population, data: NetworkData, eqs: str, ns: str, currents: str) -> str:
+    """Non-leaky integrate-and-fire neurons: the LIF's equations without the leak.
+
+    Brian2's exact solver refuses this system (its matrix is singular), so v is stepped by
+    its exact one-step integral, as ours: before the state update (which decays the
+    currents exactly), v += (I_ext dt + I tau_syn (1 - exp(-dt / tau_syn))) / tau_m for
+    each synaptic current I, unless refractory.
+    """
+    v, dt = p.params, data.dt_ms
+    if v["reset_mode"] == "subtract":
+        reset = "v = v - (v_thresh - v_reset)"
+        how = "lowered by v_thresh - v_reset (the overshoot is kept)"
+    else:
+        reset, how = "v = v_reset", "reset to v_reset"
+    gain = {k: fmt(v[k] / v["tau_m"] * (1.0 - np.exp(-dt / v[k])))
+            for k in ("tau_syn_exc", "tau_syn_inh")}
+    return f'''
+# ---------------------------------------------------------------- population {p.id!r}
+# {p.size} non-leaky integrate-and-fire neurons with exponential current synapses; after a
+# spike v is {how}.
+{p.name} = b2.NeuronGroup(
+    {p.size}, {_IF_EQS[:-3] + eqs + '    """'},
+    threshold="v >= v_thresh", reset="{reset}",
+    # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
+    # the refractory period from the step's start, one dt earlier.
+    refractory="t_hold", method="exact", name="{p.name}",
+    namespace=dict(t_hold={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
+                   v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
+                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
+                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
+{p.name}.v = data["{p.name}__v_init"] * mV
+{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
+# The exact step of v with the currents at the step's start (before they decay); held while
+# refractory (the state updater's own test, which runs after this).
+objects.append({p.name}.run_regularly(
+    "v += int(timestep(t - lastspike, dt) >= timestep(t_hold, dt)) * ("
+    "I_ext * {fmt(dt / v["tau_m"])} + I_exc * {gain["tau_syn_exc"]} "
+    "+ I_inh * {gain["tau_syn_inh"]})", when="groups", order=-1))
 {currents}objects.append({p.name})'''
 
 
@@ -231,13 +323,25 @@ objects.append({c.name})'''
 
 
 def _run(data: NetworkData) -> str:
-    pops = [p for p in data.populations if p.record]
+    pops = [p for p in data.populations if p.record and p.model != "li"]
+    readouts = [p for p in data.populations if p.model == "li"]
     plastic = [c for c in data.connections if c.plasticity]
     lines = ["\n# ---------------------------------------------------------------- run"]
     for p in pops:
         lines.append(f"spikes_{p.name} = b2.SpikeMonitor({p.name})")
         lines.append(f"objects.append(spikes_{p.name})")
+    for p in readouts:  # recorded at the end of each step, as SpikeStudio's monitors
+        lines.append(f'v_{p.name} = b2.StateMonitor({p.name}, "v", record=True, '
+                     f'when="end")')
+        lines.append(f"objects.append(v_{p.name})")
     lines.append("b2.Network(*objects).run(DURATION)")
+    for p in readouts:
+        lines.append(f"# v of the readout {p.id!r}: one row per step, one column per neuron")
+        lines.append(f'with open(HERE / "readout_{p.id}.csv", "w") as f:')
+        lines.append(f'    f.write("time_ms," + ",".join(f"v{{i}}" for i in range({p.size})) '
+                     f'+ "\\n")')
+        lines.append(f"    for t, row in zip(v_{p.name}.t / ms, v_{p.name}.v.T / mV):")
+        lines.append('        f.write(f"{t:.6g}," + ",".join(f"{x:.9g}" for x in row) + "\\n")')
     rows = ", ".join(f'(spikes_{p.name}.t / ms, "{p.id}", spikes_{p.name}.i)' for p in pops)
     lines.append(f"write_spikes([{rows}])")
     if plastic:

@@ -32,11 +32,19 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_nest.py"
+#: Our neuron models NEST has no exact counterpart for, and why (refused by name).
+MISSING_MODELS = {
+    "if": "NEST has no non-leaky integrate-and-fire neuron with exponential current "
+          "synapses (iaf_psc_exp always leaks; a long tau_m would only approximate it)",
+    "adaptive_lif": "NEST has no LIF whose threshold jumps at each spike and decays while v "
+                    "is reset (amat2_psc_exp does not reset v)",
+}
 
 _EXTRA = """
 NEST units: currents in pA, capacitances in pF. With C_m = tau_m (pF, the number of ms)
@@ -48,6 +56,7 @@ crossed threshold, as SpikeStudio does.
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_nest.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "NEST", MISSING_MODELS)
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     npz = write_npz(data, out)
@@ -127,6 +136,19 @@ def _population(p: Population, data: NetworkData) -> str:
     "V_reset": {fmt(v["v_reset"])},    # mV
     "V_th": {fmt(v["v_thresh"])},      # mV
     "t_ref": {fmt(v["t_ref"])},        # ms, v clamped to V_reset
+    "tau_syn_ex": {fmt(v["tau_syn_exc"])},  # ms
+    "tau_syn_in": {fmt(v["tau_syn_inh"])},  # ms
+    "I_e": {fmt(v["i_offset"])},       # pA (bias)
+}})
+{p.name}.V_m = data["{p.name}__v_init"]'''
+    elif p.model == "li":
+        body = f'''# {p.size} leaky integrators (a readout: it never spikes): iaf_psc_exp with a
+# threshold out of reach; their v is written to readout_{p.id}.csv.
+{p.name} = nest.Create("iaf_psc_exp", {p.size}, params={{
+    "C_m": {fmt(v["tau_m"])},          # pF = tau_m: R = 1 GOhm, so 1 pA = 1 mV of R*I
+    "tau_m": {fmt(v["tau_m"])},        # ms
+    "E_L": {fmt(v["v_rest"])},         # mV
+    "V_th": 1e30,                      # never reached
     "tau_syn_ex": {fmt(v["tau_syn_exc"])},  # ms
     "tau_syn_in": {fmt(v["tau_syn_inh"])},  # ms
     "I_e": {fmt(v["i_offset"])},       # pA (bias)
@@ -235,10 +257,27 @@ def _run(data: NetworkData) -> str:
     pops = [p for p in data.populations if p.record]
     plastic = [c for c in data.connections if c.plasticity]
     lines = ["\n# ---------------------------------------------------------------- run"]
+    readouts = [p for p in data.populations if p.model == "li"]
     for p in pops:
         lines.append(f'recorder_{p.name} = nest.Create("spike_recorder")')
         lines.append(f"nest.Connect({p.name}, recorder_{p.name})")
+    for p in readouts:  # v after each step, labelled with the step's end (as ours)
+        lines.append(f'meter_{p.name} = nest.Create("multimeter", params={{"record_from": '
+                     f'["V_m"], "interval": {fmt(data.dt_ms)}}})')
+        lines.append(f"nest.Connect(meter_{p.name}, {p.name})")
     lines.append(_current_segments(data))
+    for p in readouts:
+        ev = f"meter_{p.name}.events"
+        lines.append(f"# v of the readout {p.id!r}: one row per step, one column per neuron")
+        lines.append(f'times = np.unique({ev}["times"])')
+        lines.append(f"v = np.full((times.size, {p.size}), np.nan)")
+        lines.append(f'v[np.searchsorted(times, {ev}["times"]), '
+                     f'{ev}["senders"] - {p.name}[0].global_id] = {ev}["V_m"]')
+        lines.append(f'with open(HERE / "readout_{p.id}.csv", "w") as f:')
+        lines.append(f'    f.write("time_ms," + ",".join(f"v{{i}}" for i in range({p.size})) '
+                     f'+ "\\n")')
+        lines.append("    for t, row in zip(times, v):")
+        lines.append('        f.write(f"{t:.6g}," + ",".join(f"{x:.9g}" for x in row) + "\\n")')
     rows = []
     for p in pops:
         ev = f"recorder_{p.name}.events"

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from engine.build import build
+from engine.errors import SpikeStudioError
 from engine.models import PLASTICITY_RULES
 from engine.plasticity import bounds as plasticity_bounds
-from engine.project import Project
+from engine.project import Project, model_spec
 
 #: The data file every exported script reads (next to the script).
 DATA_FILE = "network.npz"
@@ -35,7 +36,7 @@ class Population:
 
     id: str
     name: str                      # a Python identifier for the script
-    model: str                     # "lif" | "izhikevich"
+    model: str                     # a model the exporter accepts (see refuse_models)
     size: int
     params: dict
     v_init: np.ndarray             # mV, one per neuron (as drawn by our build)
@@ -128,6 +129,30 @@ def script_names(ids: list[str]) -> dict[str, str]:
         taken.add(name)
         names[node_id] = name
     return names
+
+
+def refuse_models(project: Project, target: str, missing: dict[str, str]) -> None:
+    """Refuse a project with a population whose model the ``target`` script cannot run.
+
+    Parameters
+    ----------
+    project
+        The project to export.
+    target
+        The tool, for the message ("NEST").
+    missing
+        Model name -> why the script has no such neuron (said in the message).
+
+    Raises
+    ------
+    SpikeStudioError
+        Naming the first such population, its model and the reason.
+    """
+    for node in project.network.populations:
+        if node.model in missing:
+            title = model_spec("population", node.model).title
+            raise SpikeStudioError(f"population {node.id!r}: the {target} script has no "
+                                   f"{title} neuron: {missing[node.model]}")
 
 
 def gather(project: Project) -> NetworkData:

@@ -8,7 +8,9 @@ Mapping (docs/export.md has the full table and what NIR cannot hold):
   kept in SpikeStudio's metadata, and a warning says other tools get only the port).
 - projection -> ``Linear`` (dense ``(n_target, n_source)`` weights, exactly the synapses a run
   draws), followed by ``Delay`` when its delay is not 0.
-- recorded population -> ``Output``.
+- recorded population -> ``Output`` (every population when none is recorded).
+- a network without encoders (self-driven) gets an ``Input`` port of one channel joined to
+  its first population by zero weights: ``nir.read`` at its defaults needs an ``Input``.
 
 Units: time in seconds (``tau``, ``Delay.delay``), voltages and weights in the project's mV
 with ``r = 1`` (weights are R*I). A spike is read as a unit pulse lasting one time step
@@ -39,6 +41,8 @@ MAX_TOTAL_DENSE_ENTRIES = 2**26
 META_KEY = "spikestudio"
 #: Version of the metadata layout under :data:`META_KEY`.
 META_VERSION = 1
+#: Metadata ``kind`` of the input port (and its zero Linear) a self-driven network gets.
+PORT = "self_driven_port"
 
 CONVENTIONS = (
     "Written by SpikeStudio. Time in seconds; voltages in mV; r = 1, so input currents and "
@@ -210,10 +214,15 @@ _NEURON_EXPORTS = {"lif": _lif_node, "if": _if_node, "li": _li_node}
 
 
 def _node_meta(node: Node, order: int) -> dict[str, Any]:
-    """SpikeStudio's own description of a node (restores what NIR cannot hold)."""
+    """SpikeStudio's own description of a node (restores what NIR cannot hold).
+
+    Populations keep their resolved parameters: a default left out of the project (t_ref)
+    must come back as the value the export ran with, not the importer's default.
+    """
+    params = node.resolved_params() if node.kind == "population" else node.params
     return {META_KEY: json.dumps({"id": node.id, "kind": node.kind, "model": node.model,
                                   "size": node.size, "label": node.label,
-                                  "params": node.params, "order": order})}
+                                  "params": params, "order": order})}
 
 
 def _dense(block: dict, n_pre: int, n_post: int, scale: float) -> np.ndarray:
@@ -238,6 +247,25 @@ def _delay_steps(block: dict, p: Projection, warnings: list[str], dt_ms: float) 
                     f"of {mean * dt_ms:g} ms, their mean (NIR's Delay is per projection "
                     f"channel, not per synapse)")
     return mean
+
+
+def _add_port(nodes: dict[str, Any], edges: list[tuple[str, str]], fresh: Any,
+              first: Node) -> None:
+    """Give a self-driven network (no encoder) an input port of one channel.
+
+    ``nir.read`` at its defaults (as Norse, snnTorch and Lava call it) infers types from the
+    graph's ``Input`` nodes and refuses a graph without one. The port reaches the first
+    population through a ``Linear`` of zero weights, so it changes nothing; both carry
+    :data:`PORT` in their metadata and the importer drops them.
+    """
+    nir = require_nir()
+
+    meta = {META_KEY: json.dumps({"kind": PORT})}
+    port, linear = fresh("input"), fresh(f"input_to_{first.id}")
+    nodes[port] = nir.Input(input_type={"input": np.array([1])}, metadata=meta)
+    nodes[linear] = nir.Linear(weight=np.zeros((first.size, 1), dtype=np.float32),
+                               metadata=dict(meta))
+    edges += [(port, linear), (linear, first.id)]
 
 
 def to_nir(project: Project) -> tuple[Any, list[str]]:
@@ -311,27 +339,31 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
             edges += [(linear, delay), (delay, tgt.id)]
         else:
             edges.append((linear, tgt.id))
+    if not net.encoders and net.populations:
+        _add_port(nodes, edges, fresh, net.populations[0])
     recorded = sim.record_spikes
-    for node in net.populations:
-        if recorded == "all" or node.id in recorded:
-            out = fresh(f"{node.id}_out")
-            nodes[out] = nir.Output(output_type={"output": np.array([node.size])})
-            edges.append((node.id, out))
+    outputs = [n for n in net.populations if recorded == "all" or n.id in recorded]
+    for node in outputs or net.populations:  # nothing recorded: NIR still needs an exit
+        out = fresh(f"{node.id}_out")
+        nodes[out] = nir.Output(output_type={"output": np.array([node.size])})
+        edges.append((node.id, out))
     for node in net.monitors:
         warnings.append(f"node {node.id!r}: state monitors are not part of NIR (kept in "
                         f"SpikeStudio's metadata)")
     document = project.to_dict()
+    # "document" is the whole project: an import whose graph equals the export of this
+    # document (nothing edited in another tool) restores it exactly, with what NIR cannot
+    # hold (plasticity, per-synapse delays, connectivity rules); the other keys restore the
+    # rest when the graph was edited.
     extra = {"version": META_VERSION, "name": project.name,
              "description": project.description, "simulation": document["simulation"],
              "monitors": [n for n in document["network"]["nodes"] if n["kind"] == "monitor"],
-             "layout": document["layout"], "lab": project.lab}
+             "layout": document["layout"], "lab": project.lab, "document": document}
     metadata = {"source": "SpikeStudio", "time_unit": "s", "voltage_unit": "mV",
                 "dt": dt_s, "conventions": CONVENTIONS, META_KEY: json.dumps(extra)}
     try:
-        # Type inference starts at Input nodes; a network without inputs (self-driven,
-        # recurrent) has none, and every node's shape is explicit anyway.
-        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata,
-                             type_check=any(n.kind == "encoder" for n in net.nodes))
+        # Type checked as nir.read checks it at its defaults: every graph has an Input.
+        graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
     except (ValueError, AssertionError) as exc:  # a shape the nir package rejects
         raise SpikeStudioError(f"the NIR graph could not be built: {exc}") from None
     return graph, warnings

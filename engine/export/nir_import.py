@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ProjectError, SpikeStudioError
-from engine.export.nir_export import META_KEY, require_nir
+from engine.export.nir_export import META_KEY, PORT, require_nir
 from engine.models import CURRENT_ENCODERS
 from engine.project import Project
 from engine.validation import MAX_VALUES
@@ -549,7 +549,13 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     pulse_s = float(file_dt) if isinstance(file_dt, (int, float, np.floating)) and \
         float(file_dt) > 0 else dt_ms * 1e-3
 
+    unedited = _unedited_original(graph, extra, dt_ms)
+    if unedited is not None:
+        return unedited
     nodes, edges = _flatten(graph)
+    port = {k for k, n in nodes.items() if _meta(n).get("kind") == PORT}
+    nodes = {k: n for k, n in nodes.items() if k not in port}
+    edges = [(a, b) for a, b in edges if a not in port and b not in port]
     linear_meta = {k: _meta(n) for k, n in nodes.items()
                    if type(n).__name__ in ("Linear", "Affine")}
     succ: dict[str, list[str]] = defaultdict(list)
@@ -663,6 +669,64 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     except ProjectError as exc:
         raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
                                f"{exc}") from None
+
+
+def _unedited_original(graph: Any, extra: dict[str, Any], dt_ms: float) -> Project | None:
+    """The project a SpikeStudio export was written from, when the graph is unedited.
+
+    The export keeps the whole project in the graph's metadata. When exporting that project
+    again gives exactly this graph (node types, shapes, parameter arrays, edges), nothing
+    NIR holds was changed in another tool, and the project itself is the exact import: it
+    keeps what NIR cannot hold (plasticity, per-synapse delays, connectivity rules, sizes
+    beyond a project file's explicit matrices). Otherwise ``None``: the graph is mapped.
+    """
+    from engine.export.nir_export import to_nir
+
+    document = extra.get("document")
+    if not isinstance(document, dict):
+        return None
+    try:
+        original = Project.from_dict(document)
+        if original.simulation.dt_ms != dt_ms:
+            return None
+        again, _ = to_nir(original)
+    except (ProjectError, SpikeStudioError):
+        return None
+    return original if _same_graph(graph, again) else None
+
+
+def _same_graph(a: Any, b: Any) -> bool:
+    """Whether two NIR graphs have the same nodes (types and values, metadata aside)."""
+    if sorted(a.nodes) != sorted(b.nodes) or sorted(map(tuple, a.edges)) != sorted(
+            map(tuple, b.edges)):
+        return False
+    return all(_same_value(_node_values(a.nodes[k]), _node_values(b.nodes[k]))
+               for k in a.nodes)
+
+
+def _node_values(node: Any) -> Any:
+    nir = require_nir()
+
+    if isinstance(node, nir.NIRGraph):
+        return {"type": "NIRGraph", "nodes": {k: _node_values(v) for k, v in node.nodes.items()},
+                "edges": sorted(map(tuple, node.edges))}
+    values = {k: v for k, v in vars(node).items() if k != "metadata"}
+    values["type"] = type(node).__name__
+    return values
+
+
+def _same_value(x: Any, y: Any) -> bool:
+    if isinstance(x, dict) and isinstance(y, dict):
+        return sorted(x) == sorted(y) and all(_same_value(x[k], y[k]) for k in x)
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return len(x) == len(y) and all(_same_value(i, j) for i, j in zip(x, y, strict=True))
+    if isinstance(x, str) or isinstance(y, str) or x is None or y is None:
+        return x == y
+    try:
+        ax, ay = np.asarray(x), np.asarray(y)
+        return ax.shape == ay.shape and bool(np.array_equal(ax, ay))
+    except (TypeError, ValueError):
+        return x == y
 
 
 def _weight_factor(src: _Unit, tgt: _Unit, pulse_s: float) -> tuple[np.ndarray, bool]:

@@ -28,11 +28,18 @@ from engine.export.network_data import (
     fmt,
     gather,
     header,
+    refuse_models,
     write_npz,
 )
 from engine.project import Project
 
 SCRIPT = "run_pynn.py"
+#: Our neuron models PyNN's standard cells have no exact counterpart for, and why.
+MISSING_MODELS = {
+    "if": "PyNN has no non-leaky integrate-and-fire cell (IF_curr_exp always leaks)",
+    "adaptive_lif": "PyNN's standard cells have no LIF whose threshold jumps at each spike "
+                    "and decays while v is reset",
+}
 
 _EXTRA = """
 PyNN units: currents and current-based weights in nA, capacitances in nF. With cm = tau_m
@@ -43,6 +50,7 @@ NEST labels spikes as SpikeStudio does; Brian2 one dt earlier.
 
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_pynn.py`` and ``out/network.npz`` for ``project``."""
+    refuse_models(project, "PyNN", MISSING_MODELS)
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     for p in data.populations:
@@ -119,6 +127,18 @@ def _population(p: Population) -> str:
     i_offset={fmt(v["i_offset"])},     # nA (bias)
 )'''
         init = ""
+    elif p.model == "li":
+        cell = f'''sim.IF_curr_exp(  # a leaky integrator: a threshold out of reach, never spikes
+    cm={fmt(v["tau_m"])},              # nF = tau_m: R = 1 MOhm, so 1 nA = 1 mV of R*I
+    tau_m={fmt(v["tau_m"])},           # ms
+    v_rest={fmt(v["v_rest"])},         # mV
+    v_reset={fmt(v["v_rest"])},        # mV (never used)
+    v_thresh=1e30,                     # never reached
+    tau_syn_E={fmt(v["tau_syn_exc"])},  # ms
+    tau_syn_I={fmt(v["tau_syn_inh"])},  # ms
+    i_offset={fmt(v["i_offset"])},     # nA (bias)
+)'''
+        init = ""
     else:
         cell = f'''sim.Izhikevich(
     a={fmt(v["a"])}, b={fmt(v["b"])}, c={fmt(v["c"])}, d={fmt(v["d"])},
@@ -172,7 +192,9 @@ def _run(data: NetworkData) -> str:
     pops = [p for p in data.populations if p.record]
     plastic = [c for c in data.connections if c.plasticity]
     lines = ["\n# ---------------------------------------------------------------- run"]
+    readouts = [p for p in data.populations if p.model == "li"]
     lines += [f'{p.name}.record("spikes")' for p in pops]
+    lines += [f'{p.name}.record("v", sampling_interval=DT)' for p in readouts]
     if data.current_inputs:
         lines.append('''# Current inputs are piecewise constant: the run is cut where they change
 # and each target's i_offset (nA = mV; Izhikevich / 1000) is set for the next piece.
@@ -193,7 +215,7 @@ for start, stop in zip(changes[:-1], changes[1:]):''' % [c.name for c in data.cu
         for p in data.populations:
             inputs = [c for c in data.current_inputs if p.name in c.gains]
             if inputs:
-                scale = "" if p.model == "lif" else " / 1000"
+                scale = " / 1000" if p.model == "izhikevich" else ""
                 terms = " + ".join(f'level("{c.name}", start) * data["{c.name}__gain__{p.name}"]'
                                    for c in inputs)
                 lines.append(f"    {p.name}.set(i_offset=({fmt(p.params['i_offset'])} + "
@@ -208,6 +230,15 @@ for start, stop in zip(changes[:-1], changes[1:]):''' % [c.name for c in data.cu
                     f'"{p.id}", np.concatenate([np.full(len(s), s.annotations["source_index"]) '
                     f'for s in trains_{p.name}]))')
     lines.append(f"write_spikes([{', '.join(rows)}])")
+    for p in readouts:
+        lines.append(f"# v of the readout {p.id!r}: one row per sample, one column per neuron")
+        lines.append(f"signal = {p.name}.get_data().segments[0].filter(name='v')[0]")
+        lines.append(f'with open(HERE / "readout_{p.id}.csv", "w") as f:')
+        lines.append(f'    f.write("time_ms," + ",".join(f"v{{i}}" for i in range({p.size})) '
+                     f'+ "\\n")')
+        lines.append("    for t, row in zip(signal.times.rescale('ms').magnitude, "
+                     "signal.magnitude):")
+        lines.append('        f.write(f"{t:.6g}," + ",".join(f"{x:.9g}" for x in row) + "\\n")')
     if plastic:
         lines.append('with open(HERE / "final_weights.csv", "w") as f:  # nA = mV')
         lines.append('    f.write("projection,pre,post,weight_mV\\n")')
