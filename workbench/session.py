@@ -19,7 +19,7 @@ import param
 
 from engine.errors import Problem, ProjectError, SpikeStudioError
 from engine.migrations import migrate
-from engine.project import Project, validate_document
+from engine.project import Project, name_problem, validate_document
 from engine.validation import scan_document
 from workbench import edits, storage
 
@@ -235,6 +235,9 @@ class ProjectSession(param.Parameterized):
             name = storage.normal_name(name)
             if not name:
                 raise SpikeStudioError("Save as: type a name for the project first.")
+            problem = name_problem(name)
+            if problem:  # the rule Open applies: never save what cannot be opened again
+                raise SpikeStudioError(f"Save as: the name {problem}.")
             document["name"] = name
         self.project()  # refuses an invalid document, listing its problems
         own = self.path if self.workspace.owns(self.path) else None
