@@ -70,7 +70,6 @@ class Workbench(pn.viewable.Viewer):
         serve_resources_locally()  # before any model of this page exists (see workbench.offline)
         who = who or identity.current()
         self.workspace = who.workspace
-        self.cookie = identity.CookieWriter(token=who.cookie_token)
         self.session_id = session_id or self.workspace.issue_session_id()
         self.session = ProjectSession(self.session_id, self.workspace)
         self.handle: runner.RunHandle | None = None
@@ -219,7 +218,7 @@ class Workbench(pn.viewable.Viewer):
                             self.save_button, self.save_as_name, self.save_as_button,
                             self.download, self.upload, self.export_menu, self.undo_button,
                             self.redo_button,
-                            self.workspace_label, self.cookie, flex_wrap="wrap",
+                            self.workspace_label, flex_wrap="wrap",
                             align_items="center", css_classes=["ss-header"],
                             sizing_mode="stretch_width")
         run_bar = pn.Column(
