@@ -253,7 +253,7 @@ class Workbench(pn.viewable.Viewer):
         try:
             result = fn(*args)
         except (SpikeStudioError, edits.EditError) as exc:
-            self.message(str(exc), "error")
+            self.message(self.session.error_text(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a UI action must never kill the session
             log.exception("workbench action failed")
             self.message(f"Something went wrong ({type(exc).__name__}: {exc}); your project "
