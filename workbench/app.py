@@ -1,4 +1,4 @@
-"""The SpikeStudio workbench: ``panel serve workbench/app.py`` (or ``spikestudio serve``).
+"""The SpikeStudio workbench: ``spikestudio serve`` (workbench/server.py) serves it.
 
 One :class:`Workbench` per browser session wires the engine to the widgets: the graph editor
 and inspector edit the session's project document (undoable, validated by the engine,
