@@ -12,6 +12,7 @@ import importlib.util
 import math
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +104,52 @@ def load_dataset_bytes(data: bytes, filename: str, *, label_column: str = "label
         return _load_npz(path) if suffix == ".npz" else _load_csv(path, label_column)
 
 
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of each ``.npy`` member of an .npz, read from the headers only.
+
+    Raises a SpikeStudioError for a member whose header declares more than
+    :data:`MAX_DATASET_VALUES` values or whose size in the archive does not match its
+    header (a (10^9, 10^9) array declared in a few bytes, or a zip bomb): nothing it declares
+    is allocated.
+    """
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                name = info.filename[:-4]
+                with archive.open(info) as member:
+                    read_header = (np.lib.format.read_array_header_1_0
+                                   if np.lib.format.read_magic(member) == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member, max_header_size=10_000)
+                    header_end = member.tell()
+                if dtype.hasobject:
+                    raise SpikeStudioError(f"{path.name}: not a readable .npz of numbers "
+                                           f"(array {name!r} holds Python objects; nothing "
+                                           f"is unpickled)")
+                count = math.prod(shape)
+                if count > MAX_DATASET_VALUES:
+                    dims = " x ".join(f"{d:,}" for d in shape)
+                    raise SpikeStudioError(f"{path.name}: array {name!r} declares {dims} = "
+                                           f"{count:,} values, more than "
+                                           f"{MAX_DATASET_VALUES:,}")
+                if info.file_size != header_end + count * dtype.itemsize:
+                    raise SpikeStudioError(f"{path.name}: array {name!r} declares shape "
+                                           f"{shape} ({count * dtype.itemsize:,} bytes of "
+                                           f"data) but the archive holds "
+                                           f"{info.file_size - header_end:,}")
+                out[name] = (shape, dtype)
+    except SpikeStudioError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise SpikeStudioError(f"{path.name}: not a readable .npz of numbers ({exc})") from None
+    return out
+
+
 def _load_npz(path: Path) -> Dataset:
+    _npz_headers(path)  # sizes checked before anything is allocated
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("x", "y") if k not in archive.files]

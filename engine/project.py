@@ -68,7 +68,7 @@ from engine.validation import (
     ID_RULE,
     MAX_FILE_BYTES,
     Scan,
-    has_control_characters,
+    one_line_problem,
     parse_and_scan,
     scan_document,
 )
@@ -356,6 +356,15 @@ def read_limited(path: str | os.PathLike[str]) -> bytes:
     return data
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a project's name, or None when it can.
+
+    The same rule as opening a file applies (:func:`engine.validation.one_line_problem`
+    with :data:`MAX_NAME_CHARS`), so Save as never writes a name that Open then refuses.
+    """
+    return one_line_problem(name, MAX_NAME_CHARS)
+
+
 def dumps_project(project: Project) -> str:
     """Serialise a project to pretty-printed JSON text."""
     return json.dumps(project.to_dict(), indent=2, allow_nan=False) + "\n"
@@ -397,12 +406,14 @@ class _Checker:
         if not isinstance(value, str):
             self.add(path, f"must be a string, got {_type_name(value)}")
             return False
-        if len(value) > max_len:
-            self.add(path, f"must be at most {max_len:,} characters, got {len(value):,}")
-            return False
-        if one_line and (has_control_characters(value) or "\n" in value or "\r" in value
-                         or "\t" in value):
-            self.add(path, "must be one line of text without control characters")
+        if one_line:
+            problem = one_line_problem(value, max_len)
+        elif len(value) > max_len:
+            problem = f"must be at most {max_len:,} characters, got {len(value):,}"
+        else:
+            problem = None
+        if problem is not None:
+            self.add(path, problem)
             return False
         return True
 

@@ -9,6 +9,7 @@ acts within a fraction of a second.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -104,6 +105,36 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     if compiled.memory.budget_mb < project.simulation.memory_budget_mb:
         result.messages.append(f"Memory budget: {compiled.memory.budget_source}.")
     return result
+
+
+def salvaged_result(project: Project, spikes: pd.DataFrame, t_ms: float, status: str,
+                    message: str) -> SimulationResult:
+    """What is left of a run whose process died: the spikes it had streamed, up to ``t_ms``.
+
+    Parameters
+    ----------
+    project
+        The project that was running.
+    spikes
+        The spikes received before the process died (the spikes frame's columns; the
+        ``population`` categories may be any superset or subset of the node ids).
+    t_ms
+        Model time the run had reached (its last progress report).
+    status, message
+        The result's status (one of :data:`engine.limits.STATUSES`) and why it ended.
+
+    Counts, traces and weights are empty: they lived in the dead process.
+    """
+    result = _unbuilt_result(project, status, message, 0.0)
+    ids = list(result.node_info["node"])
+    known = spikes[spikes["population"].astype(object).isin(ids)]
+    salvaged = pd.DataFrame({
+        "time_ms": known["time_ms"].to_numpy(np.float64),
+        "population": pd.Categorical(known["population"].astype(object), categories=ids),
+        "neuron": known["neuron"].to_numpy(np.int32)})
+    last = float(salvaged["time_ms"].max()) + result.dt_ms if len(salvaged) else 0.0
+    duration = min(max(float(t_ms), last), result.requested_ms)
+    return dataclasses.replace(result, spikes=salvaged, duration_ms=duration)
 
 
 def _unbuilt_result(project: Project, status: str, message: str,

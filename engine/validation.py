@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from typing import Any, NamedTuple
 
 from engine.errors import Problem, ProjectError
@@ -43,6 +44,12 @@ MAX_MAGNITUDE = 1e15
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}\Z")
 ID_RULE = "must be 1-64 characters: a letter or _ first, then letters, digits, _ or -"
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters a one-line name or label may not hold: every control character (C0, DEL, C1,
+#: line and paragraph separators), bidi embeddings, overrides, isolates and marks (they show
+#: a name reversed) and zero-width characters (they make names look blank or equal).
+_NAME_REFUSED_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029"
+                              "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+                              "\u200b-\u200d\u2060\ufeff]")
 
 
 def join(path: str, key: Any) -> str:
@@ -93,6 +100,27 @@ def short_repr(value: Any, limit: int = 60) -> str:
 def has_control_characters(text: str) -> bool:
     """``text`` holds a control character other than tab, newline and carriage return."""
     return _CONTROL_RE.search(text) is not None
+
+
+def one_line_problem(text: str, max_len: int) -> str | None:
+    """Why ``text`` cannot be a one-line name or label, or None when it can.
+
+    The one rule for project names and node / projection labels, wherever they come from
+    (a file being opened, Save as, the inspector): at most ``max_len`` characters, no
+    control, bidi-control or zero-width character (the first one found is named).
+    """
+    if len(text) > max_len:
+        return f"must be at most {max_len:,} characters, got {len(text):,}"
+    found = _NAME_REFUSED_RE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = unicodedata.name(char, "a control character")
+    kind = ("a control character" if unicodedata.category(char) in ("Cc", "Zl", "Zp")
+            else "an invisible or direction-changing character")
+    return (f"must be one line of text without control, invisible or direction-changing "
+            f"characters; it holds {kind} (U+{ord(char):04X} {what}) at position "
+            f"{found.start() + 1}")
 
 
 class NonFinite:

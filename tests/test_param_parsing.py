@@ -127,9 +127,10 @@ def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
     assert submitted == [] and app.handle is None
     text = app.messages.object
     assert 'data-level="error"' in text and "fix 3 field(s)" in text
-    assert "network.nodes[neuron].params.tau_m: must be &gt; 0 ms" in text
-    assert "simulation.dt_ms: must be" in text
-    assert "simulation.duration_ms" in text and "use a dot" in text
+    # Labels as the page shows them, not the document's field paths.
+    assert "Node “LIF neuron”, tau m (ms): must be &gt; 0 ms" in text
+    assert "Simulation, dt ms (ms): must be" in text
+    assert "use a dot" in text and "network.nodes[" not in text and "simulation." not in text
     # Fixing them lets the run through.
     _field(app, "tau_m").value = "12"
     app.run_form.widget("dt_ms").value = "0.05"

@@ -187,8 +187,9 @@ def test_a_killed_worker_reports_it_and_is_replaced(pool):
          message="victim simulating")
     os.kill(victim.worker_pid, signal.SIGKILL)
     finish(victim, timeout=10)
-    assert victim.result is None
-    assert "killed" in victim.error and "memory" in victim.error
+    assert victim.result is None  # not a live run: nothing streamed to keep
+    assert "killed by signal 9, SIGKILL" in victim.error
+    assert "not by the memory cap" in victim.error and "most likely" not in victim.error
     assert finish(other).result.status == "completed"
     after = finish(pool.submit(cuba(50.0)))
     assert after.error is None and after.result.status == "completed"
@@ -215,8 +216,70 @@ def test_a_crashing_worker_reports_a_crash(pool):
     wait(lambda: victim.state == "running", message="victim started")
     os.kill(victim.worker_pid, signal.SIGSEGV)
     finish(victim, timeout=10)
-    assert "crashed" in victim.error and "SIGSEGV" in victim.error
+    assert "crashed" in victim.error and "signal 11, SIGSEGV" in victim.error
     assert finish(pool.submit(cuba(50.0))).result.status == "completed"
+
+
+@pytest.mark.slow
+def test_a_killed_live_run_keeps_the_spikes_it_streamed(pool):
+    victim = pool.submit(long_cuba(), debug={"breakpoints": [], "live": True,
+                                             "pause_timeout_s": 60.0})
+    wait(lambda: len(victim.live) >= 3 and victim.progress is not None,
+         message="live spikes streamed")
+    os.kill(victim.worker_pid, signal.SIGKILL)
+    finish(victim, timeout=10)
+    assert "signal 9, SIGKILL" in victim.error
+    partial = victim.result
+    assert partial is not None and partial.status == "cancelled"
+    assert partial.messages[-1] == victim.error
+    streamed, _ = victim.live_spikes()
+    assert len(partial.spikes) == len(streamed) > 0
+    assert list(partial.spikes["population"].cat.categories) == list(partial.node_info["node"])
+    assert 0 < partial.duration_ms < partial.requested_ms
+    assert partial.spikes["time_ms"].max() < partial.duration_ms
+
+
+@pytest.mark.slow
+def test_a_paused_run_whose_worker_dies_keeps_its_paused_result(pool):
+    victim = pool.submit(long_cuba(), debug={"breakpoints": [], "pause_timeout_s": 60.0})
+    wait(lambda: victim.state == "running" and victim.progress is not None,
+         message="victim simulating")
+    victim.pause()
+    wait(lambda: victim.paused, message="paused")
+    paused_ms = victim.result.duration_ms
+    os.kill(victim.worker_pid, signal.SIGTERM)
+    finish(victim, timeout=10)
+    assert "killed by signal 15, SIGTERM" in victim.error
+    assert victim.result.duration_ms == paused_ms and victim.result.status == "cancelled"
+    assert victim.result.breakpoint is None
+
+
+def _watch(peak_mb: float, limit_mb: float | None, oom_before: int | None = None):
+    return runner._DeathWatch(oom_kills=oom_before, peak_bytes=int(peak_mb * 2**20),
+                              limit_bytes=None if limit_mb is None else int(limit_mb * 2**20))
+
+
+def test_the_death_message_names_the_signal_and_blames_memory_only_on_evidence(monkeypatch):
+    monkeypatch.setattr(runner, "_oom_kills", lambda: 7)
+    far = runner.death_message(-signal.SIGKILL, 1024.0, _watch(2500, 4000, oom_before=7))
+    assert "killed by signal 9, SIGKILL after using 2,500 MB" in far
+    assert "not by the memory cap" in far and "memory ran out" not in far
+    near = runner.death_message(-signal.SIGABRT, 1024.0, _watch(3800, 4000, oom_before=7))
+    assert near.startswith("The run was stopped at the memory cap") and "SIGABRT" in near
+    assert "1,024 MB per run" in near
+    oom = runner.death_message(-signal.SIGKILL, 1024.0, _watch(2500, 4000, oom_before=6))
+    assert "out-of-memory killer" in oom and "signal 9, SIGKILL" in oom
+    assert "signal 42" in runner.death_message(-42, None, None)
+    assert "exit code 3" in runner.death_message(3, 1024.0, _watch(100, None))
+
+
+def test_the_address_space_of_a_process_is_read_with_its_cap():
+    peak, limit = runner._address_space(os.getpid())
+    assert peak > 10 * 2**20
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    assert limit == (None if soft == resource.RLIM_INFINITY else soft)
+    assert runner._address_space(2**22 + 12345) is None  # no such process
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import SpikeStudioError
+from engine.errors import ProjectError, SpikeStudioError
+from engine.project import MAX_NAME_CHARS, name_problem
 from workbench import edits, storage
 from workbench.session import SAVED_HISTORY, ProjectSession
 
@@ -63,9 +64,57 @@ def test_distinct_unicode_names_never_share_a_file():
 
 def test_a_very_long_name_gives_a_short_file_name():
     ws = storage.Workspace.for_user("ana")
-    path = ws.save_project(_doc("é" * 300))
+    longest = "é" * MAX_NAME_CHARS  # 400 bytes of UTF-8
+    path = ws.save_project(_doc(longest))
     assert len(path.name.encode()) <= 100
-    assert ws.list_projects()[0].name == "é" * 300
+    assert ws.list_projects()[0].name == longest
+
+
+BAD_NAMES = {
+    "a\x00b": "U+0000",
+    "x" * 5000: "at most 200 characters, got 5,000",
+    "Lab\u202e1 bal": "U+202E RIGHT-TO-LEFT OVERRIDE",
+    "Lab\u2066x\u2069": "U+2066 LEFT-TO-RIGHT ISOLATE",
+    "a\u200eb": "U+200E LEFT-TO-RIGHT MARK",
+    "a\u061cb": "U+061C ARABIC LETTER MARK",
+    "\u200b": "U+200B ZERO WIDTH SPACE",
+    "a\u200db": "U+200D ZERO WIDTH JOINER",
+    "a\u2060b": "U+2060 WORD JOINER",
+    "\ufeffLab": "U+FEFF ZERO WIDTH NO-BREAK SPACE",
+    "a\x85b": "U+0085",
+    "a\u2028b": "U+2028 LINE SEPARATOR",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_NAMES), ids=lambda n: repr(n[:12]))
+def test_save_as_refuses_every_name_that_open_refuses_with_the_same_reason(name, tmp_path):
+    ws = storage.Workspace.for_user("ana")
+    session = ProjectSession("s", ws)
+    session.new()
+    with pytest.raises(SpikeStudioError) as refused:
+        session.save(name)
+    reason = name_problem(name)
+    assert reason and BAD_NAMES[name] in reason
+    assert str(refused.value) == f"Save as: the name {reason}."
+    with pytest.raises(SpikeStudioError, match="Project name: "):
+        ws.save_project(_doc(name))
+    assert ws.list_projects() == [] and not ws.projects_dir.exists()
+    # Open refuses a file holding that name for the very same reason.
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(_doc(name)), encoding="utf-8")
+    with pytest.raises(ProjectError) as opened:
+        storage.read_document(path)
+    assert f"name: {reason}" in str(opened.value)
+
+
+@pytest.mark.parametrize("name", ["été ☃", "神经网络", "שלום עולם", "مرحبا", "a - b (2)",
+                                  "👩‍🔬"[:1] + " lab", "é" * MAX_NAME_CHARS])
+def test_names_in_any_script_save_and_open_again(name):
+    ws = storage.Workspace.for_user("ana")
+    session = ProjectSession("s", ws)
+    session.new()
+    path = session.save(name)
+    assert storage.read_document(path)["name"] == name
 
 
 # ---------------------------------------------------------------------------- no overwrite

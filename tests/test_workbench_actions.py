@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,27 @@ def test_a_cloned_profile_time_step_is_edited_with_validation(workbench):
     assert workbench.session.project().energy["profiles"]["loihi_custom"]
     energy._show_figure()
     assert energy.step_mode.value == "simulation" and not energy.step_value.visible
+
+
+def test_the_partial_result_of_a_dead_worker_is_shown_with_what_happened(workbench):
+    from engine.project import Project
+    from engine.simulator import salvaged_result, simulate
+    from workbench.runner import RunHandle, death_message
+
+    document = json.loads((Path(__file__).parent.parent / "sample_projects"
+                           / "cuba_balanced.json").read_text())
+    document["simulation"]["duration_ms"] = 50.0
+    project = Project.from_dict(document)
+    full = simulate(project)
+    assert len(full.spikes) > 2
+    half_ms = full.duration_ms / 2
+    error = death_message(-9, 1024.0, None)
+    partial = salvaged_result(project, full.spikes[full.spikes["time_ms"] < half_ms], half_ms,
+                              "cancelled", error)
+    handle = RunHandle(duration_ms=full.requested_ms, state="done", result=partial,
+                       error=error)
+    workbench.results.run_started(document)
+    workbench._finish(handle)
+    assert workbench.results.result is partial
+    assert error in _message(workbench) and 'data-level="error"' in _message(workbench)
+    assert f"Stopped: {half_ms:g} of {full.requested_ms:g} ms" in workbench.progress_text.object

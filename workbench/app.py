@@ -1,4 +1,4 @@
-"""The SpikeStudio workbench: ``panel serve workbench/app.py`` (or ``spikestudio serve``).
+"""The SpikeStudio workbench: ``spikestudio serve`` (workbench/server.py) serves it.
 
 One :class:`Workbench` per browser session wires the engine to the widgets: the graph editor
 and inspector edit the session's project document (undoable, validated by the engine,
@@ -72,7 +72,6 @@ class Workbench(pn.viewable.Viewer):
         serve_resources_locally()  # before any model of this page exists (see workbench.offline)
         who = who or identity.current()
         self.workspace = who.workspace
-        self.cookie = identity.CookieWriter(token=who.cookie_token)
         self.session_id = session_id or self.workspace.issue_session_id()
         self.session = ProjectSession(self.session_id, self.workspace)
         self.handle: runner.RunHandle | None = None
@@ -233,7 +232,7 @@ class Workbench(pn.viewable.Viewer):
                             self.save_button, self.save_as_name, self.save_as_button,
                             self.download, self.upload, self.export_menu, self.undo_button,
                             self.redo_button,
-                            self.workspace_label, self.cookie, flex_wrap="wrap",
+                            self.workspace_label, flex_wrap="wrap",
                             align_items="center", css_classes=["ss-header"],
                             sizing_mode="stretch_width")
         run_bar = pn.Column(
@@ -268,7 +267,7 @@ class Workbench(pn.viewable.Viewer):
         try:
             result = fn(*args)
         except (SpikeStudioError, edits.EditError) as exc:
-            self.message(str(exc), "error")
+            self.message(self.session.error_text(exc), "error")
         except Exception as exc:  # noqa: BLE001 - a UI action must never kill the session
             log.exception("workbench action failed")
             self.message(f"Something went wrong ({type(exc).__name__}: {exc}); your project "

@@ -43,7 +43,7 @@ def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
 def _serve(args: argparse.Namespace) -> int:
     from workbench.runner import ENV_MAX_SESSION_MEMORY_MB, default_session_memory_mb
 
-    app = Path(__file__).resolve().parent / "app.py"
+    app = Path(__file__).resolve().parent / "app.py"  # its folder holds login.html
     workers, limits = _serve_limits(args)
     # The server's runner reads its caps from the environment; no page can change them.
     os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
@@ -57,7 +57,8 @@ def _serve(args: argparse.Namespace) -> int:
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
                                                         f"localhost:{args.port}"]
-    command = [sys.executable, "-m", "panel", "serve", str(app), "--port", str(args.port),
+    # workbench.server, not ``panel serve``: it sets the workspace cookie from the server.
+    command = [sys.executable, "-m", "workbench.server", "--port", str(args.port),
                "--address", args.address]
     for origin in origins:
         command += ["--allow-websocket-origin", origin]

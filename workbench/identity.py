@@ -2,8 +2,10 @@
 
 With Panel's authentication on (``spikestudio serve --basic-auth ...`` or OAuth) the workspace
 is the logged-in user (``pn.state.user``). Without it, the server issues each browser a random
-workspace id, signed, which the page keeps in a cookie; a cookie the server did not sign is
-ignored (the browser gets a new, empty workspace). Tab ids (``?session=``) are issued by the
+workspace id, signed, in a cookie it sets itself on the page's HTTP response
+(:class:`WorkspaceCookie`: HttpOnly, so no script of the page can read it; SameSite=Lax;
+Secure over https); a cookie the server did not sign is ignored (the browser gets a new, empty
+workspace). Tab ids (``?session=``) are issued by the
 server too and signed for their workspace, so a forged or copied id never opens another
 person's autosave.
 """
@@ -14,7 +16,8 @@ import weakref
 from dataclasses import dataclass
 
 import panel as pn
-import param
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.web import OutputTransform
 
 from workbench import storage
 
@@ -24,10 +27,9 @@ COOKIE_MAX_AGE_S = 400 * 86400  # the longest that browsers keep a cookie
 
 @dataclass(frozen=True)
 class Identity:
-    """The workspace of one browser session and the cookie token to (re)store, if any."""
+    """The workspace of one browser session."""
 
     workspace: storage.Workspace
-    cookie_token: str = ""
 
 
 _by_document: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -61,11 +63,12 @@ def _resolve() -> Identity:
     # Panel's "guest" comes from an unsigned cookie: never a workspace of its own.
     if user and user != "guest":
         return Identity(storage.Workspace.for_user(user))
-    token = (pn.state.cookies or {}).get(COOKIE)
-    ident = storage.browser_id_from_token(token)
+    ident = storage.browser_id_from_token((pn.state.cookies or {}).get(COOKIE))
     if ident is None:
-        ident, token = storage.issue_browser_token()
-    return Identity(storage.Workspace.for_browser(ident), token)
+        # Served without WorkspaceCookie (a plain ``pn.serve``): a workspace for this session
+        # only, as nothing stores it in the browser.
+        ident, _ = storage.issue_browser_token()
+    return Identity(storage.Workspace.for_browser(ident))
 
 
 def session_id(workspace: storage.Workspace) -> str:
@@ -86,35 +89,42 @@ def session_id(workspace: storage.Workspace) -> str:
     return sid
 
 
-class CookieWriter(pn.custom.JSComponent):
-    """Stores the workspace token in the browser (an invisible element of the page).
+class WorkspaceCookie(OutputTransform):
+    """Sets the workspace cookie from the server, on the HTTP response of a page request.
 
-    The token is signed by the server, so the browser can keep it but not invent one.
+    Installed in the Tornado application (``transforms=[WorkspaceCookie]``, see
+    :func:`workbench.server.serve`); Tornado makes one per request, before the request's
+    handler runs. A page request without a valid signed token gets a new one: it is put into
+    the request's cookies, so the session built for this very request finds the workspace as
+    a returning browser's would, and sent back in ``Set-Cookie`` with HttpOnly, SameSite=Lax
+    (not Strict: a Strict cookie is not sent when a student follows a link from another site,
+    and the server would hand out a new, empty workspace) and Secure when served over https.
     """
 
-    token = param.String(default="", doc="Signed workspace token ('' writes nothing).")
-    max_age_s = param.Integer(default=COOKIE_MAX_AGE_S)
+    def __init__(self, request: HTTPServerRequest):
+        super().__init__(request)
+        self.token: str | None = None
+        self.secure = False
+        if request.method != "GET" or "upgrade" in request.headers.get("Connection", "").lower():
+            return  # websockets and form posts: the page request sets the cookie
+        if "/static/" in request.path or auth_enabled():
+            return
+        held = request.cookies.get(COOKIE)
+        if storage.browser_id_from_token(held.value if held else None) is not None:
+            return
+        _, self.token = storage.issue_browser_token()
+        request.cookies[COOKIE] = self.token
+        self.secure = (request.protocol == "https"
+                       or request.headers.get("X-Forwarded-Proto", "") == "https")
 
-    _esm = """
-export function render({ model }) {
-  // Lax, not Strict: a Strict cookie is not sent when a student follows a link from another
-  // site, and the server would then hand out (and store) a new, empty workspace.
-  const write = () => {
-    if (!model.token) return;
-    const secure = window.location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = `__COOKIE__=${model.token}; path=/; max-age=${model.max_age_s}` +
-                      `; SameSite=Lax${secure}`;
-  };
-  write();
-  model.on("token", write);
-  const el = document.createElement("span");
-  el.className = "ss-workspace-cookie";
-  return el;
-}
-""".replace("__COOKIE__", COOKIE)
+    def transform_first_chunk(self, status_code: int, headers: HTTPHeaders, chunk: bytes,
+                              finishing: bool) -> tuple[int, HTTPHeaders, bytes]:
+        if self.token is not None:
+            headers.add("Set-Cookie", cookie_header(self.token, self.secure))
+        return status_code, headers, chunk
 
-    def __init__(self, **params):
-        params.setdefault("width", 0)
-        params.setdefault("height", 0)
-        params.setdefault("margin", 0)
-        super().__init__(**params)
+
+def cookie_header(token: str, secure: bool) -> str:
+    """The ``Set-Cookie`` value that stores ``token`` in the browser."""
+    return (f"{COOKIE}={token}; Path=/; Max-Age={COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax"
+            + ("; Secure" if secure else ""))

@@ -248,11 +248,125 @@ def server_config() -> tuple[int, RunLimits]:
     return workers, RunLimits(max_memory_mb=memory, max_wall_s=seconds)
 
 
+# ---------------------------------------------------------------------------- deaths
+def _oom_kills() -> int | None:
+    """Processes the kernel's out-of-memory killer has killed since boot (Linux), or None."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            for line in vmstat:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _address_space(pid: int) -> tuple[int, int | None] | None:
+    """``(peak, soft limit)`` of a process's address space in bytes (the limit None when
+    unlimited), what the worker's RLIMIT_AS memory cap counts; None when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            peak = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmPeak:"))
+        with open(f"/proc/{pid}/limits") as limits:
+            soft = next(line.split()[3] for line in limits
+                        if line.startswith("Max address space"))
+    except (OSError, ValueError, StopIteration, IndexError):
+        return None
+    return peak, None if soft == "unlimited" else int(soft)
+
+
+@dataclass
+class _DeathWatch:
+    """What the supervisor knows of a running worker to say later why it died."""
+
+    oom_kills: int | None = field(default_factory=_oom_kills)  # the kernel's count at start
+    peak_bytes: int = 0            # the worker's largest address space seen while it ran
+    limit_bytes: int | None = None  # its address-space cap (the run's memory cap + baseline)
+
+    def sample(self, pid: int | None) -> None:
+        seen = _address_space(pid) if pid else None
+        if seen is not None:
+            self.peak_bytes, self.limit_bytes = max(self.peak_bytes, seen[0]), seen[1]
+
+    def near_cap(self) -> bool:
+        """The worker was within the slack of its cap (a failed allocation there kills
+        native code with SIGABRT or SIGSEGV instead of raising MemoryError)."""
+        return (self.limit_bytes is not None
+                and self.limit_bytes - self.peak_bytes < _NEAR_CAP_MB * 2**20)
+
+    def oom_killed(self) -> bool:
+        now = _oom_kills()
+        return self.oom_kills is not None and now is not None and now > self.oom_kills
+
+
+#: A worker dead by a signal within this much of its address-space cap hit the memory cap.
+_NEAR_CAP_MB = 512.0
+
+
+def death_message(code: int | None, cap_mb: float | None, watch: _DeathWatch | None) -> str:
+    """Why a worker process ended (its exit code: ``-N`` for signal N), for the user.
+
+    The memory cap is named only when there is evidence: the kernel's out-of-memory killer
+    acted during the run, or the worker had come within :data:`_NEAR_CAP_MB` of its cap.
+    """
+    cap = f" (this server allows {cap_mb:,.0f} MB per run)" if cap_mb else ""
+    advice = " Use fewer neurons or synapses, record less or simulate less time."
+    if code is None or code >= 0:
+        return (f"The run crashed: its worker process exited unexpectedly (exit code "
+                f"{code}). The server log may have details.")
+    try:
+        name = f"signal {-code}, {signal.Signals(-code).name}"
+    except ValueError:
+        name = f"signal {-code}"
+    if watch is not None and watch.oom_killed():
+        return (f"The run was stopped: the operating system's out-of-memory killer ended its "
+                f"worker process ({name}) because the machine ran out of memory{cap}."
+                + advice)
+    if watch is not None and watch.near_cap():
+        return (f"The run was stopped at the memory cap: its worker process died ({name}) "
+                f"when it reached the memory allowed for one run{cap}." + advice)
+    used = (f" after using {watch.peak_bytes / 2**20:,.0f} MB of address space"
+            if watch is not None and watch.peak_bytes else "")
+    what = ("crashed: its worker process died of" if -code in _CRASH_SIGNALS
+            else "was stopped: its worker process was killed by")
+    return (f"The run {what} {name}{used}, not by the memory cap. Other runs are not "
+            f"affected; the server log may have details.")
+
+
+#: Signals a process gets from its own faults (the others come from another process).
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
+
+
+def _salvage(handle: RunHandle, document: dict, message: str, memory: bool) -> Any:
+    """The partial result of a run whose worker died: the last paused result, else the
+    spikes it streamed live (None when there is nothing)."""
+    from engine.project import Project
+    from engine.simulator import salvaged_result
+
+    status = "memory_limit" if memory else "cancelled"
+    if handle.result is not None:  # its result at its last pause
+        result = copy.copy(handle.result)
+        result.status, result.breakpoint = status, None
+        result.messages = [*result.messages, message]
+        return result
+    spikes, parts = handle.live_spikes()
+    if not parts or handle.probe is not None:
+        return None
+    t_ms = handle.progress.t_ms if handle.progress is not None else 0.0
+    try:
+        project = Project.from_checked(document)
+    except Exception:  # noqa: BLE001 - a salvage must never hide the death message
+        log.exception("could not rebuild the project of a dead run")
+        return None
+    return salvaged_result(project, spikes, t_ms, status, message)
+
+
 # ---------------------------------------------------------------------------- one worker
 class _WorkerDied(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, memory: bool = False):
         super().__init__(message)
-        self.message = message
+        self.message, self.memory = message, memory
 
 
 class _Slot:
@@ -306,29 +420,16 @@ class _Slot:
         if conn is not None:
             conn.close()
 
-    def _death_message(self) -> str:
-        """Why the worker process ended, for the user."""
+    def _death_message(self, watch: _DeathWatch | None = None) -> str:
+        """Why the worker process ended, for the user (``watch``: what was seen of it while
+        it ran)."""
         proc = self.proc
         try:
             code = proc.wait(timeout=5) if proc is not None else None
         except subprocess.TimeoutExpired:
             code = None
         self._kill()
-        cap = self.pool.limits.max_memory_mb
-        if code == -signal.SIGKILL:
-            return ("The run was stopped: its worker process was killed, most likely by the "
-                    "operating system because memory ran out"
-                    + (f" (this server allows {cap:,.0f} MB per run)" if cap else "")
-                    + ". Use fewer neurons or synapses, record less or simulate less time.")
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return (f"The run crashed: its worker process died ({name}). Other runs are not "
-                    f"affected; the server log may have details.")
-        return (f"The run crashed: its worker process exited unexpectedly (exit code {code}). "
-                f"The server log may have details.")
+        return death_message(code, self.pool.limits.max_memory_mb, watch)
 
     # -------------------------------------------------------------- jobs
     def _loop(self) -> None:
@@ -357,7 +458,8 @@ class _Slot:
             try:
                 self._execute(handle, document, checked)
             except _WorkerDied as exc:
-                handle._finish(None, exc.message)
+                handle._finish(_salvage(handle, document, exc.message, exc.memory),
+                               exc.message)
             except Exception as exc:  # noqa: BLE001 - a supervisor must never die
                 log.exception("supervising a run failed")
                 self._kill()
@@ -379,6 +481,12 @@ class _Slot:
                                               "probe": handle.probe, **transport}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
+        watch = _DeathWatch()
+
+        def died() -> _WorkerDied:
+            message = self._death_message(watch)
+            return _WorkerDied(message, memory=watch.oom_killed() or watch.near_cap())
+
         sent = time.monotonic()
         deadline = None if limits.max_wall_s is None else sent + limits.max_wall_s + WALL_GRACE_S
         cancel_sent: float | None = None
@@ -390,10 +498,11 @@ class _Slot:
                 try:
                     message = self.conn.recv()
                 except (EOFError, OSError):
-                    raise _WorkerDied(self._death_message()) from None
+                    raise died() from None
                 kind = message[0]
                 if kind == "progress":
                     handle.progress = Progress(*message[1:])
+                    watch.sample(handle.worker_pid)
                 elif kind == "started":
                     handle.worker_pid = message[1]
                     handle.state = "running"

@@ -18,8 +18,9 @@ from typing import Any
 import param
 
 from engine.errors import Problem, ProjectError, SpikeStudioError
+from engine.field_labels import field_label, problem_text
 from engine.migrations import migrate
-from engine.project import Project, validate_document
+from engine.project import Project, name_problem, validate_document
 from engine.validation import scan_document
 from workbench import edits, storage
 
@@ -235,6 +236,9 @@ class ProjectSession(param.Parameterized):
             name = storage.normal_name(name)
             if not name:
                 raise SpikeStudioError("Save as: type a name for the project first.")
+            problem = name_problem(name)
+            if problem:  # the rule Open applies: never save what cannot be opened again
+                raise SpikeStudioError(f"Save as: the name {problem}.")
             document["name"] = name
         self.project()  # refuses an invalid document, listing its problems
         own = self.path if self.workspace.owns(self.path) else None
@@ -255,14 +259,27 @@ class ProjectSession(param.Parameterized):
     def project(self) -> Project:
         """The validated Project (raises ProjectError listing the current problems)."""
         if self.problems:
-            raise ProjectError(list(self.problems))
+            error = ProjectError(list(self.problems))
+            error.document = self.document  # the page names its fields by their labels
+            raise error
         if self._project is None:
             # Validated when it changed (_after_change): built without validating again.
             self._project = Project.from_checked(self.document)
         return self._project
 
     def problem_lines(self) -> list[str]:
-        return [str(p) for p in self.problems if isinstance(p, Problem)]
+        """The document's problems as the page shows them (labels, not field paths)."""
+        return [problem_text(self.document, p) for p in self.problems if isinstance(p, Problem)]
+
+    @staticmethod
+    def error_text(error: Exception) -> str:
+        """An error as the page shows it: the problems of a document this session validated
+        (:meth:`project`) with labels, not field paths. Problems of an uploaded file keep
+        their paths: they say where to fix that file."""
+        document = getattr(error, "document", None)
+        if isinstance(error, ProjectError) and error.problems and document is not None:
+            return "\n".join(problem_text(document, p) for p in error.problems)
+        return str(error)
 
     # ------------------------------------------------------------------ invalid inputs
     def set_field_error(self, path: str, text: str | None, message: str | None) -> None:
@@ -284,6 +301,6 @@ class ProjectSession(param.Parameterized):
 
     def run_blockers(self) -> list[str]:
         """Why the project cannot run now: invalid inputs, then the document's problems."""
-        inputs = [f"{path}: {message} (typed {text!r})"
+        inputs = [f"{field_label(self.document, path)}: {message} (typed {text!r})"
                   for path, (text, message) in sorted(self.field_errors.items())]
         return inputs + self.problem_lines()

@@ -31,7 +31,7 @@ from typing import Any
 
 import sample_projects
 from engine.errors import SpikeStudioError
-from engine.project import atomic_write_text, loads_project, read_limited
+from engine.project import atomic_write_text, loads_project, name_problem, read_limited
 
 SAMPLES_DIR = sample_projects.directory()  # package data: also found in an installed wheel
 DEFAULT_SAMPLE = "lif_single_neuron.json"
@@ -266,6 +266,9 @@ class Workspace:
             raise SpikeStudioError(f"{Path(path).name} is not a project of your workspace; "
                                    "use Save as.")
         name = normal_name(document.get("name", "")) or "Untitled"
+        problem = name_problem(str(document.get("name", "")))
+        if problem:  # Open refuses such a file: never write one
+            raise SpikeStudioError(f"Project name: {problem}.")
         if path is None:
             existing = self.find(name)
             if existing is not None and not replace:

@@ -83,6 +83,7 @@ def _scan_file(path: Path) -> None:
         raise SpikeStudioError(f"{str(path)!r} is not a readable NIR (HDF5) file: "
                                f"{exc}") from None
     with handle:
+        _refuse_links(path, handle)
         if "node" not in handle or not isinstance(handle["node"], h5py.Group):
             raise SpikeStudioError(f"{str(path)!r} is an HDF5 file but holds no NIR graph "
                                    f"(no 'node' group)")
@@ -130,6 +131,38 @@ def _scan_file(path: Path) -> None:
                 for child, sub in group["nodes"].items():
                     if isinstance(sub, h5py.Group):
                         stack.append((f"{name}.{child}" if name else child, sub))
+
+
+def _refuse_links(path: Path, handle: Any) -> None:
+    """Refuse anything that makes HDF5 read outside the file or wander inside it.
+
+    External links, external storage and virtual datasets read other files (``/etc/passwd``,
+    ``/dev/zero``); soft links can dangle or loop. ``nir.write`` makes none of them, so a
+    file holding one is refused before any node is opened. The walk follows hard links only.
+    """
+    import h5py
+
+    found: list[str] = []
+
+    def visit(name: str, link: Any) -> None:
+        if isinstance(link, h5py.ExternalLink):
+            found.append(f"an HDF5 external link at {name!r} (to {link.filename!r})")
+        elif isinstance(link, h5py.SoftLink):
+            found.append(f"an HDF5 soft link at {name!r} (to {link.path!r})")
+        else:
+            item = handle.get(name)
+            if isinstance(item, h5py.Dataset) and (item.external or item.is_virtual):
+                found.append(f"a dataset at {name!r} whose data is stored in external "
+                             f"files")
+        return True if found else None  # a true value stops the walk at the first one
+
+    try:
+        handle.visititems_links(visit)
+    except Exception as exc:  # a corrupt link table
+        raise SpikeStudioError(f"{str(path)!r}: unreadable HDF5 structure ({exc})") from None
+    if found:
+        raise SpikeStudioError(f"{str(path)!r} holds {found[0]}; links and data outside the "
+                               f"file are refused (NIR files hold their arrays directly)")
 
 
 def _required_fields(node_type: str) -> list[str]:

@@ -109,19 +109,28 @@ def read_onnx(path: str | Path) -> AnnModel:
     graph = model.graph
     if not graph.node:
         raise SpikeStudioError(f"{path.name}: not a valid ONNX model (the graph has no nodes)")
-    total = sum(math.prod(t.dims) for t in graph.initializer)
-    if total > MAX_PARAMETERS:
-        raise SpikeStudioError(f"{path.name}: {total:,} parameters; a project holds at most "
-                               f"{MAX_PARAMETERS:,} values")
-    for t in graph.initializer:
-        if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise SpikeStudioError(f"{path.name}: initializer {t.name!r} keeps its data in an "
-                                   f"external file; save the model with its weights inside")
-    params = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in graph.initializer}
-    for node in graph.node:  # Constant nodes hold shapes (Reshape) and the like
-        if node.op_type == "Constant":
-            params[node.output[0]] = numpy_helper.to_array(node.attribute[0].t).astype(
-                np.float64)
+    # Every tensor is checked (external data, type, declared size against the data it
+    # holds) before any is converted: a hostile file is refused without reading a byte
+    # outside it or allocating what it declares.
+    constants = {node.output[0] if node.output else "": _constant_tensor(path.name, node)
+                 for node in graph.node if node.op_type == "Constant"}
+    tensors = [(f"initializer {t.name!r}", t) for t in graph.initializer]
+    tensors += [(f"Constant {name!r}", t) for name, t in constants.items()
+                if not isinstance(t, np.ndarray)]
+    total = 0
+    for where, tensor in tensors:
+        total += _check_tensor(path.name, where, tensor)
+        if total > MAX_PARAMETERS:
+            raise SpikeStudioError(f"{path.name}: more than {MAX_PARAMETERS:,} parameters; "
+                                   f"a project holds at most {MAX_PARAMETERS:,} values")
+    try:
+        params = {t.name: numpy_helper.to_array(t).astype(np.float64)
+                  for t in graph.initializer}
+        params.update((name, t if isinstance(t, np.ndarray)
+                       else numpy_helper.to_array(t).astype(np.float64))
+                      for name, t in constants.items())
+    except (ValueError, TypeError) as exc:  # a tensor the checks above let through
+        raise SpikeStudioError(f"{path.name}: unreadable tensor ({exc})") from None
     inputs = [i for i in graph.input if i.name not in params]
     if len(inputs) != 1:
         raise SpikeStudioError(f"{path.name}: expected one input, found {len(inputs)}")
@@ -130,7 +139,76 @@ def read_onnx(path: str | Path) -> AnnModel:
     if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
         raise SpikeStudioError(f"{path.name}: input {inputs[0].name!r} must have a known "
                                f"shape after the batch dimension, got {dims}")
-    return _Tracer(path.name, inputs[0].name, tuple(dims[1:]), params).run(graph)
+    if math.prod(dims[1:]) > MAX_PARAMETERS:
+        raise SpikeStudioError(f"{path.name}: input {inputs[0].name!r} has "
+                               f"{math.prod(dims[1:]):,} values per sample; a project holds "
+                               f"at most {MAX_PARAMETERS:,} values")
+    try:
+        return _Tracer(path.name, inputs[0].name, tuple(dims[1:]), params).run(graph)
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+        # A node whose attributes or inputs the checks of each op did not foresee.
+        raise SpikeStudioError(f"{path.name}: malformed model ({type(exc).__name__}: "
+                               f"{str(exc)[:200]})") from None
+
+
+#: Tensor types read as numbers, with the ``TensorProto`` field that holds them when the
+#: data is not ``raw_data`` and their size in bytes.
+_NUMERIC = {"FLOAT": ("float_data", 4), "DOUBLE": ("double_data", 8),
+            "FLOAT16": ("int32_data", 2), "INT8": ("int32_data", 1),
+            "INT16": ("int32_data", 2), "INT32": ("int32_data", 4),
+            "INT64": ("int64_data", 8), "UINT8": ("int32_data", 1),
+            "UINT16": ("int32_data", 2), "UINT32": ("uint64_data", 4),
+            "UINT64": ("uint64_data", 8), "BOOL": ("int32_data", 1)}
+
+
+def _check_tensor(file: str, where: str, tensor) -> int:
+    """Refuse external data, non-numeric types and a declared shape the data does not fill;
+    return the number of values. Nothing is read or allocated."""
+    from onnx import TensorProto
+
+    if tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data):
+        raise SpikeStudioError(f"{file}: {where} keeps its data in an external file; "
+                               f"external data is refused (save the model with its weights "
+                               f"inside)")
+    type_name = TensorProto.DataType.Name(tensor.data_type) if (
+        tensor.data_type in TensorProto.DataType.values()) else str(tensor.data_type)
+    if type_name not in _NUMERIC:
+        raise SpikeStudioError(f"{file}: {where} holds {type_name} values; only numbers "
+                               f"({', '.join(_NUMERIC)}) can be converted")
+    if any(d < 0 for d in tensor.dims):
+        raise SpikeStudioError(f"{file}: {where} has a negative dimension in its shape "
+                               f"{list(tensor.dims)}")
+    count = math.prod(tensor.dims)
+    if count > MAX_PARAMETERS:
+        raise SpikeStudioError(f"{file}: {where} declares {count:,} parameters; a project holds "
+                               f"at most {MAX_PARAMETERS:,}")
+    field_name, itemsize = _NUMERIC[type_name]
+    held = (len(tensor.raw_data) / itemsize if tensor.HasField("raw_data")
+            else len(getattr(tensor, field_name)))
+    if held != count:
+        raise SpikeStudioError(f"{file}: {where} declares shape {list(tensor.dims)} "
+                               f"({count:,} values) but holds {held:g} values")
+    return count
+
+
+def _constant_tensor(file: str, node):
+    """The tensor (``value``) or the numbers (``value_float(s)``, ``value_int(s)``) of a
+    Constant node; anything else is refused."""
+    import onnx
+
+    attrs = {a.name: a for a in node.attribute}
+    where = f"Constant node {node.name or '(unnamed)'!r}"
+    if len(attrs) != 1 or len(node.output) != 1:
+        raise SpikeStudioError(f"{file}: {where} must have one output and one value "
+                               f"attribute, got {len(node.output)} and "
+                               f"{', '.join(attrs) or 'no attribute'}")
+    (name, attr), = attrs.items()
+    if name == "value" and attr.type == onnx.AttributeProto.TENSOR:
+        return attr.t
+    if name in ("value_float", "value_floats", "value_int", "value_ints"):
+        return np.asarray(onnx.helper.get_attribute_value(attr), np.float64)
+    raise SpikeStudioError(f"{file}: {where}: its {name!r} attribute is not supported "
+                           f"(a tensor 'value' or numbers are)")
 
 
 class _Tracer:
@@ -245,6 +323,8 @@ class _Tracer:
         rest = target[1:]
         if -1 in rest:
             known = int(np.prod([d for d in rest if d != -1]))
+            if known < 1:
+                raise self.fail(node, f"cannot reshape {n} values to {target}")
             rest = [n // known if d == -1 else d for d in rest]
         if int(np.prod(rest)) != n or any(d < 1 for d in rest):
             raise self.fail(node, f"cannot reshape {n} values to {target}")

@@ -256,10 +256,12 @@ def serve_app() -> Iterator[Callable[..., str]]:
             # (e.g. an object with __call__) would be rendered as a static object.
             return factory()
 
+        from workbench.server import TORNADO_SETTINGS  # the workspace cookie, as served
+
         server = pn.serve(
             {"/": app}, port=port, address="127.0.0.1", threaded=True, show=False,
             start=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-            title="SpikeStudio test")
+            title="SpikeStudio test", **TORNADO_SETTINGS)
         servers.append(server)
         url = f"http://127.0.0.1:{port}/"
         _wait_until_serving(port, timeout)

@@ -87,8 +87,9 @@ def test_malformed_and_out_of_range_values_block_run(served, goto_app, wait_unti
     message.wait_for()
     text = message.inner_text()
     assert message.get_attribute("data-level") == "error"
-    assert "simulation.duration_ms" in text and "network.nodes[neuron].params.tau_m" in text
-    assert "network.nodes[neuron].params.v_thresh" in text
+    # Labels as the page shows them, not the document's field paths.
+    assert "Simulation, duration ms (ms)" in text and "Node “LIF neuron”, tau m (ms)" in text
+    assert "Node “LIF neuron”, v thresh (mV)" in text and "network.nodes[" not in text
     save_screenshot("run-refused")
     page.wait_for_timeout(300)
     assert app.handle is None

@@ -1,7 +1,7 @@
 """Offline for real: the workbench served by ``spikestudio serve`` never reaches off the host.
 
 The other browser tests serve the app in-process with ``pn.serve``; this one starts the real
-command (``python -m workbench.cli serve``, which becomes ``panel serve workbench/app.py``) in a
+command (``python -m workbench.cli serve``, which becomes ``python -m workbench.server``) in a
 subprocess, because resources are resolved differently there. Chromium then opens the page and
 uses every control and tab (Open, Save, Upload, Download, the inspector, Run, every result tab,
 a cloned energy profile, the scenario editor and a scenario run). The harness aborts and

@@ -145,7 +145,11 @@ def _document_cases() -> dict[str, Case]:
         "name_newline.json": (s(lambda d: d.update(name="two\nlines")), "error", "name"),
         "name_lone_surrogate.json": (json.dumps(BASE).replace('"Hostile base"', '"\\ud800x"'),
                                      "error", "name"),
-        "name_unicode_ok.json": (s(lambda d: d.update(name="Réseau 脉冲 🧠 ‮rtl")), "ok", None),
+        "name_unicode_ok.json": (s(lambda d: d.update(name="Réseau 脉冲 🧠 שלום")), "ok", None),
+        # Bidi overrides and zero-width characters show a name reversed or blank.
+        "name_bidi_override.json": (s(lambda d: d.update(name="Réseau \u202ertl")), "error",
+                                    "name"),
+        "name_zero_width.json": (s(lambda d: d.update(name="\u200b\u200b")), "error", "name"),
         "name_script.json": (s(lambda d: d.update(name=SCRIPT)), "ok", None),
         "description_script.json": (s(lambda d: d.update(description=SCRIPT * 3)), "ok",
                                     None),
