@@ -51,7 +51,7 @@ class RestoreOffer(pn.viewable.Viewer):
                                    sizing_mode="stretch_width")
         self._layout = pn.Row(
             html_pane('<span class="ss-restore-text">Unsaved work from another tab:</span>',
-                      sizing_mode=None),
+                      sizing_mode=None, align="center"),
             self._buttons, self.dismiss_button, visible=False,
             css_classes=["ss-restore-offer"], sizing_mode="stretch_width",
             styles={"background": "#eef4ff", "border-radius": "6px", "align-items": "center",

@@ -97,7 +97,8 @@ def test_breakpoint_pauses_follow_the_neuron_and_their_banners_end_with_them(
     wait_until(lambda: app.handle is not None and app.handle.pauses == 1
                and app.results.result is app.handle.result, timeout=120,
                message="paused at the breakpoint")
-    wait_until(lambda: panel.shown == ("exc", 1910), message="the panel shows the neuron")
+    wait_until(lambda: panel.shown == ("exc", 1910), timeout=60,
+               message="the panel shows the neuron")
     pause_banner = page.locator("[data-testid='message'][data-lasts='pause']",
                                 has_text="neuron 1910 of 'exc' spike")
     pause_banner.wait_for(timeout=60_000)  # (generous: a loaded 2-core machine)
@@ -115,7 +116,7 @@ def test_breakpoint_pauses_follow_the_neuron_and_their_banners_end_with_them(
     assert app.results.raster.selected == {"population": "exc", "neuron": 1910}
     page.locator("[data-testid='neuron-detail'][data-population='exc'][data-neuron='1910']"
                  ).wait_for(state="attached", timeout=60_000)
-    save_screenshot("second-pause")
+    save_screenshot("second-pause", full_page=True)
 
     # No breakpoint any more, Continue to the end: the pause and its banner end; the
     # breakpoint was reached, so nothing says it was not.
