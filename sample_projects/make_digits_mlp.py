@@ -35,8 +35,12 @@ def dense_onnx(layers: list[tuple[np.ndarray, np.ndarray]], path: Path, *,
     for i, (w, b) in enumerate(layers):
         inits += [numpy_helper.from_array(w.astype(np.float32), f"W{i}"),
                   numpy_helper.from_array(b.astype(np.float32), f"B{i}")]
+        # Named as the converter names their populations (layer1, ..., output): the layer
+        # name becomes the node's label, so the graph, "Record spikes of", the raster and
+        # the CLI's --readout all use one name.
+        layer = "output" if i == len(layers) - 1 else f"layer{i + 1}"
         nodes.append(helper.make_node("Gemm", [current, f"W{i}", f"B{i}"], [f"h{i}"],
-                                      name=f"dense{i}"))
+                                      name=layer))
         current = f"h{i}"
         if i < len(layers) - 1:
             nodes.append(helper.make_node("Relu", [current], [f"r{i}"], name=f"relu{i}"))

@@ -68,8 +68,32 @@ const HEAT = [[255, 247, 236], [253, 212, 158], [252, 141, 89], [215, 48, 31], [
 function heat(fraction) {
   const x = Math.sqrt(Math.min(Math.max(fraction, 0), 1)) * (HEAT.length - 1);
   const i = Math.min(Math.floor(x), HEAT.length - 2), f = x - i;
-  const c = HEAT[i].map((v, k) => Math.round(v + (HEAT[i + 1][k] - v) * f));
+  return HEAT[i].map((v, k) => Math.round(v + (HEAT[i + 1][k] - v) * f));
+}
+
+function cssRgb(c) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+// WCAG relative luminance of an sRGB colour [r, g, b] (0..255).
+function luminance(rgb) {
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+// Text on a tint is black or white (graph_editor.css, .ss-active), as luminances: with pure
+// black the worse of the two best choices, where the tint is mid-way, still has a WCAG
+// contrast ratio of 4.58 (the --text grey would leave 3.9 there).
+const DARK_TEXT = 0, WHITE = 1;
+
+// True when white text reads better than black on a tint (the higher WCAG contrast ratio):
+// the text colour follows the tint's luminance, not its place on the scale.
+function lightTextOn(rgb) {
+  const l = luminance(rgb);
+  return (WHITE + 0.05) / (l + 0.05) > (l + 0.05) / (DARK_TEXT + 0.05);
 }
 
 function formatRate(hz) {
@@ -123,7 +147,7 @@ export function render({ model, el }) {
   const legendBar = htmlEl("div", "ss-ge-activity-bar", legend);
   const legendTicks = htmlEl("div", "ss-ge-activity-ticks", legend);
   legendBar.style.background = `linear-gradient(to right, ${
-    [0, 0.0625, 0.25, 0.5625, 1].map((f) => heat(f)).join(", ")})`;
+    [0, 0.0625, 0.25, 0.5625, 1].map((f) => cssRgb(heat(f))).join(", ")})`;
 
   const tools = htmlEl("div", "ss-ge-tools", main);
   const tool = (text, testid, title, cls) => {
@@ -541,10 +565,11 @@ export function render({ model, el }) {
       }
       const hz = Number(series[k]) || 0;
       const fraction = top > 0 ? hz / top : 0;
+      const tint = heat(fraction);
       el.g.classList.add("ss-active");
-      el.g.classList.toggle("ss-hot", fraction > 0.45);
+      el.g.classList.toggle("ss-hot", lightTextOn(tint));
       el.g.dataset.rateHz = String(hz);
-      if (el.body) el.body.style.fill = heat(fraction);
+      if (el.body) el.body.style.fill = cssRgb(tint);
       el.rate.textContent = formatRate(hz);
       el.title.textContent = `${el.text}\n${formatRate(hz)} per neuron ${when}`;
     }

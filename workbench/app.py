@@ -38,7 +38,9 @@ from workbench.inspector import (
     projection_inspector,
     simulation_inspector,
 )
+from workbench.lifetimes import Lifetimes
 from workbench.offline import serve_resources_locally
+from workbench.restore_offer import RestoreOffer
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
@@ -86,6 +88,11 @@ class Workbench(pn.viewable.Viewer):
         self._pending: Callable[[], Any] | None = None
         self._inspected: tuple | None = None  # the selection the inspector shows
         self._message_level: str | None = None
+        # Banners and notes last as long as the state they describe (workbench.lifetimes).
+        self.lifetimes = Lifetimes()
+        self._watching: list[dict] = []  # the breakpoints of the run going on
+        self._reached = False  # one of them paused it
+        self._hit_shown: dict | None = None
         self._progress_at = 0.0
         self._build_widgets()
         restored = self._guard(self.session.restore_or_open_default)
@@ -95,6 +102,8 @@ class Workbench(pn.viewable.Viewer):
         self._after_project_replaced()
         if restored:
             self.message("Restored your last session.", "info")
+        else:  # a fresh tab (a bookmark): other tabs' unsaved work is offered
+            self.restore_offer.offer(self.workspace.unsaved_work(exclude=self.session_id))
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             # A closed tab must not keep a shared worker busy.
             pn.state.on_session_destroyed(self._on_session_destroyed)
@@ -174,7 +183,7 @@ class Workbench(pn.viewable.Viewer):
         context = ViewContext(x_range=self.results.raster.x_range, apply=self._edit,
                               get_project=self.session.project,
                               open_project=self.open_project, cursor=self.results.cursor,
-                              shown_run=self.results.shown_run)
+                              shown_run=self.results.shown_run, lifetimes=self.lifetimes)
         self.views: dict[str, ResultView] = {}
         for view in build_views(context):
             self.results.add_view(view)
@@ -220,6 +229,7 @@ class Workbench(pn.viewable.Viewer):
         self.confirm_no = pn.widgets.Button(label="Cancel", css_classes=["ss-confirm-no"])
         self.confirm_yes.on_click(lambda e: self._confirm())
         self.confirm_no.on_click(lambda e: self._cancel())
+        self.restore_offer = RestoreOffer(on_restore=self.restore_unsaved)
         self.confirm_bar = pn.Row(self.confirm_text, self.confirm_yes, self.confirm_no,
                                   visible=False, css_classes=["ss-confirm"],
                                   styles={"background": "#fff4e5", "border-radius": "6px",
@@ -248,7 +258,8 @@ class Workbench(pn.viewable.Viewer):
         body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
         # The time cursor sits between the graph and the result plots it drives, and stays
         # in view (sticky) while the page scrolls from one to the other.
-        return pn.Column(header, self.confirm_bar, self.message_bar, body, self.results.cursor,
+        return pn.Column(header, self.confirm_bar, self.restore_offer, self.message_bar, body,
+                         self.results.cursor,
                          self.results_anchor, self.results,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
@@ -281,12 +292,19 @@ class Workbench(pn.viewable.Viewer):
     def _edit(self, fn, *args):
         return self._guard(self.session.apply, fn, *args)
 
-    def message(self, text: str, level: str = "info") -> None:
-        """Show a notification and keep it readable in the page."""
+    def message(self, text: str, level: str = "info", lasts: str = "run") -> None:
+        """Show a notification and keep it readable in the page.
+
+        The banner stays until a later message, Dismiss, or the end of the state ``lasts``
+        (``"pause"``, ``"run"`` or ``"project"``, see :mod:`workbench.lifetimes`) it describes:
+        by default the next run (or project) makes it stale.
+        """
         level = level if level in ("info", "warning", "error") else "info"
         self.messages.object = (f'<div class="ss-msg ss-msg-{level}" data-testid="message" '
-                                f'data-level="{level}">{lines_html(text)}</div>')
+                                f'data-level="{level}" data-lasts="{text_html(lasts)}">'
+                                f'{lines_html(text)}</div>')
         self._message_level = level
+        self.lifetimes.hold("banner", lasts, self.clear_message)
         self.dismiss_button.visible = True
         notifications = pn.state.notifications
         if notifications is not None:
@@ -370,6 +388,7 @@ class Workbench(pn.viewable.Viewer):
         """
         if self.handle is not None and not self.handle.done:
             self.handle.stop()
+        self.lifetimes.end("project")  # before the views, which may note what was dropped
         self.results.clear()
         self.export_menu.result_shown(None, None)
         self.progress.value = 0
@@ -527,6 +546,23 @@ class Workbench(pn.viewable.Viewer):
             self._unless_unsaved("Open another project",
                                  lambda: self._open(Path(path), document))
 
+    def restore_unsaved(self, work: storage.UnsavedWork) -> None:
+        """Take over another tab's unsaved work (asking first over unsaved changes here)."""
+        self._unless_unsaved("Restore that work", lambda: self._restore(work))
+
+    def _restore(self, work: storage.UnsavedWork) -> None:
+        restored = self._guard(self.session.restore_unsaved, work.session_id)
+        self.restore_offer.offer(self.workspace.unsaved_work(exclude=self.session_id))
+        if restored is None:
+            return  # the error is shown
+        if not restored:
+            self.message(f"The unsaved work of {work.name} is no longer there (another tab "
+                         f"restored or saved it).", "warning")
+            return
+        self._after_project_replaced()
+        self.message(f"Restored the unsaved work of {work.name}: Undo goes back through its "
+                     f"edits.")
+
     def _open(self, path: Path, document: dict | None = None) -> None:
         if self._succeeds(self.session.open_path, path, document):
             self._after_project_replaced()
@@ -597,6 +633,7 @@ class Workbench(pn.viewable.Viewer):
         if self.handle is not None and not self.handle.done:
             self.message("A run is already in progress: press Stop first.")
             return
+        self.lifetimes.end("run")  # what was said about the last run is stale now
         blockers = self.session.run_blockers()
         if blockers:
             # One message listing every field to fix; nothing runs with stale values.
@@ -617,6 +654,7 @@ class Workbench(pn.viewable.Viewer):
                                     store_dir=self._runs_dir / f"run-{self._runs}")
         self._live_shown, self._live_at = 0, 0.0
         self._shown_pauses = 0
+        self._watch(breakpoints)
         self.results.run_started(self.session.document)
         self.run_button.disabled = True
         self.stop_button.disabled = False
@@ -701,6 +739,9 @@ class Workbench(pn.viewable.Viewer):
         if breakpoints is None:
             return
         self.handle.resume(ms, breakpoints)
+        self.lifetimes.end("pause")
+        if breakpoints != self._watching:
+            self._watch(breakpoints)
         self._running_buttons(paused=False)
         self.progress_text.object = self._progress_html(
             "running", "Continuing..." if ms is None else f"Stepping {ms:g} ms...")
@@ -724,13 +765,20 @@ class Workbench(pn.viewable.Viewer):
                       f"Continue, Step or Stop (it ends by itself after "
                       f"{PAUSE_TIMEOUT_S:g} s).")
         if handle.pause_message:
-            self.message(handle.pause_message, "error")
+            self.message(handle.pause_message, "error", lasts="pause")
         elif r.breakpoint:
-            self._show_hit(r.breakpoint)
+            self._show_hit(r.breakpoint, lasts="pause")
 
-    def _show_hit(self, hit: dict) -> None:
+    def _watch(self, breakpoints: list[dict]) -> None:
+        """The run goes on with ``breakpoints``: none of them reached yet."""
+        self._watching, self._reached, self._hit_shown = list(breakpoints), False, None
+
+    def _show_hit(self, hit: dict, lasts: str = "run") -> None:
         """Say which condition fired and select its neuron in the raster."""
-        self.message(hit["message"], "error" if hit["kind"] == "invalid_state" else "warning")
+        self._hit_shown = hit
+        self._reached = self._reached or hit["kind"] != "invalid_state"
+        self.message(hit["message"], "error" if hit["kind"] == "invalid_state" else "warning",
+                     lasts=lasts)
         if hit["kind"] in ("spike", "weight_range", "invalid_state"):
             self.results.raster.selected = {"population": hit["population"],
                                             "neuron": int(hit["neuron"])}
@@ -768,6 +816,7 @@ class Workbench(pn.viewable.Viewer):
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
+        self.lifetimes.end("pause")  # a pause's banner does not outlive its run
         self.run_button.disabled = False
         self.stop_button.disabled = True
         self._running_buttons(paused=None)
@@ -790,9 +839,12 @@ class Workbench(pn.viewable.Viewer):
                           f"{r.wall_time_s:.2f} s, {r.n_spikes:,} spikes")
             for note in r.messages:
                 self.message(note, "warning")
-        if handle.result is not None and handle.result.breakpoint:
-            self._show_hit(handle.result.breakpoint)
-        elif handle.error:
+        hit = handle.result.breakpoint if handle.result is not None else None
+        if hit and hit != self._hit_shown:  # (a paused run that was stopped: said already)
+            self._show_hit(hit)
+        elif handle.result is not None and not hit and not handle.error:
+            self._say_unreached(handle.result)
+        if handle.error and not hit:
             self.message(handle.error, "error")
         if handle.error:
             if handle.result is None:
@@ -805,6 +857,24 @@ class Workbench(pn.viewable.Viewer):
         for run_dir in self._runs_dir.iterdir():
             if run_dir != keep:
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _say_unreached(self, r) -> None:
+        """A run that ended with a breakpoint set that never paused it says so."""
+        if not self._watching or self._reached or r.status not in ("completed", "cancelled"):
+            return
+        names = [self._breakpoint_words(bp) for bp in self._watching]
+        ended = ("ended" if r.status == "completed" else "was stopped")
+        self.message(f"Breakpoint never reached: {'; '.join(names)} did not happen before "
+                     f"the run {ended} at t = {r.duration_ms:g} ms.", "warning")
+
+    def _breakpoint_words(self, data: dict) -> str:
+        """A breakpoint in words, naming its population or projection by its label."""
+        document = self.results.run_document or self.session.document
+        kind = data.get("kind", "")
+        labels = {i: (label or i) for i, label in breakpoint_targets(document, kind)}
+        key = "projection" if kind == "weight_range" else "population"
+        named = {**data, key: labels.get(data.get(key), data.get(key, ""))}
+        return f"“{Breakpoint.from_dict(named).describe()}”"
 
     @staticmethod
     def _progress_html(state: str, text: str) -> str:

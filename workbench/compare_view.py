@@ -104,9 +104,19 @@ class CompareTab(ResultView):
         """Another project was opened: its runs are not comparable with the pinned one."""
         if self.pinned is not None:
             self._dropped = self.pinned.header
+            if self.context.lifetimes is not None:
+                # Said until the next run or project: then it is old news.
+                self.context.lifetimes.hold("compare-dropped-pin", "run",
+                                           self._forget_dropped)
         self.pinned = self.current = self._current_of = None
         self._show_pin()
         self._render()
+
+    def _forget_dropped(self) -> None:
+        if self._dropped is not None:
+            self._dropped = None
+            self._show_pin()
+            self._render()
 
     def set_export_name(self, name: Callable[[str], str]) -> None:
         # Named after both runs' stamps instead (see _name_exports).

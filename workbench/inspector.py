@@ -295,7 +295,10 @@ def projection_inspector(document: dict, proj: dict, issues: list[tuple[str, str
 def _record_spikes_choice(document: dict, apply: Apply) -> pn.Column:
     """One checkbox per population / spike encoder: whose spikes a run records."""
     every = edits.spike_nodes(document)
-    choice = pn.widgets.CheckBoxGroup(options=every, value=edits.recorded_nodes(document),
+    # Named as the graph names them (the label), with the id the results use when it differs.
+    labels = {n["id"]: str(n.get("label") or "") for n in document["network"]["nodes"]}
+    options = {(f"{labels[i]} ({i})" if labels[i] and labels[i] != i else i): i for i in every}
+    choice = pn.widgets.CheckBoxGroup(options=options, value=edits.recorded_nodes(document),
                                       inline=False, css_classes=["ss-record-spikes"])
     choice.param.watch(lambda e: apply(edits.set_record_spikes, list(e.new)), "value")
     hint = ("Unrecorded nodes still run; the results list them as \"not recorded\". "

@@ -85,7 +85,7 @@ class ResultsView(pn.viewable.Viewer):
         # The neuron panel sits beside the raster; choosing a neuron there selects it in
         # the raster, and every selection (click, breakpoint, ranking) shows it there.
         self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
-        self.neuron_panel.on_pick = self.raster.reveal
+        self.neuron_panel.on_pick = self._pick
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
         # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
         self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
@@ -323,6 +323,7 @@ class ResultsView(pn.viewable.Viewer):
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes, every = result_populations(result, stamp.record_spikes)
         self.neuron_panel.set_result(result, self.run_document, sizes)
+        self._follow_selection()  # e.g. the neuron selected before a pause, or at it
         # Spikes kept on disk (too many for the server's memory) are drawn from the store.
         self.raster.param.update(spikes=result.spikes, store=result.spike_store, sizes=sizes,
                                  duration_ms=max(result.duration_ms, result.dt_ms))
@@ -448,10 +449,28 @@ class ResultsView(pn.viewable.Viewer):
                 f'{stamp.run} (t = {t_ms:,.1f} ms), drawn live while it runs: the full '
                 f'result replaces them when it pauses or ends.</div>')
 
+    def _pick(self, population: str, neuron: int, time_ms: float | None = None) -> None:
+        """A neuron chosen in the neuron panel: selected (and shown) in the raster."""
+        self.raster.reveal(population, neuron, time_ms)
+        # Choosing the neuron that is selected already changes no selection (no event),
+        # yet the panel may have been emptied since (a live run): show it anyway.
+        self._follow_selection()
+
     def _on_select(self, event) -> None:
-        sel = event.new
-        if sel and self.result is not None:
-            self.neuron_panel.show_neuron(str(sel["population"]), int(sel["neuron"]))
+        self._follow_selection()
+
+    def _follow_selection(self) -> None:
+        """The neuron panel shows the raster's selected neuron (if it shows another, or none).
+
+        A breakpoint selects the neuron it paused at, often the one selected before the run,
+        which changes nothing: the panel follows the selection, not only its changes.
+        """
+        sel = self.raster.selected
+        if not sel or self.result is None:
+            return
+        key = (str(sel["population"]), int(sel["neuron"]))
+        if self.neuron_panel.shown != key or self.neuron_panel.result is not self.result:
+            self.neuron_panel.show_neuron(*key)
 
 
 #: Bytes a spike takes in the page's CSV download while it is sent (text, then base64).

@@ -103,7 +103,28 @@ class ProjectSession(param.Parameterized):
 
         Neither writes anything: a page that is only looked at leaves no file behind.
         """
-        saved = self.workspace.load_autosave(self.session_id)
+        if self._load_state(self.workspace.load_autosave(self.session_id)):
+            return True
+        self._open_path(storage.SAMPLES_DIR / storage.DEFAULT_SAMPLE, autosave=False)
+        return False
+
+    def restore_unsaved(self, session_id: str) -> bool:
+        """Take over another tab's autosave (its document, file and undo history).
+
+        The work moves to this tab: it is autosaved here at once and the other tab's file
+        is deleted, so it is not offered twice. False (nothing changed) when that autosave
+        is gone or unreadable.
+        """
+        if session_id == self.session_id:
+            return False
+        if not self._load_state(self.workspace.load_autosave(session_id)):
+            return False
+        self.autosave()
+        self.workspace.drop_autosave(session_id)
+        return True
+
+    def _load_state(self, saved: dict | None) -> bool:
+        """Make an autosaved state the session's; True if it held a usable document."""
         if saved and _is_document(saved.get("document")):
             try:
                 document = migrate(copy.deepcopy(saved["document"]))
@@ -120,7 +141,6 @@ class ProjectSession(param.Parameterized):
                                   can_redo=self.history.can_redo)
                 self._autosaving = True
                 return True
-        self._open_path(storage.SAMPLES_DIR / storage.DEFAULT_SAMPLE, autosave=False)
         return False
 
     def open_path(self, path: Path, document: dict | None = None) -> None:

@@ -40,6 +40,10 @@ DEFAULT_SAMPLE = "lif_single_neuron.json"
 AUTOSAVE_DAYS = 30.0
 #: A ``*.tmp`` file this old is a leftover of a killed write, never one in progress.
 TMP_MIN_AGE_S = 60.0
+#: A fresh tab offers at most this many autosaves with unsaved work, found among the newest
+#: this many autosave files of the workspace.
+UNSAVED_OFFERED = 5
+UNSAVED_SCANNED = 20
 _STEM_BYTES = 80  # file names stay far below the 255-byte limit of common file systems
 _SIG_HEX = 16
 
@@ -51,6 +55,15 @@ class NameTaken(SpikeStudioError):
         super().__init__(f"A project named “{name}” already exists in your workspace. "
                          f"Replace it, or save as “{suggestion}”.")
         self.name, self.path, self.suggestion = name, path, suggestion
+
+
+@dataclass(frozen=True)
+class UnsavedWork:
+    """A tab's autosave with unsaved changes: which tab, which project, when last edited."""
+
+    session_id: str
+    name: str
+    modified: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -320,6 +333,37 @@ class Workspace:
         except (OSError, ValueError):
             return None
         return state if isinstance(state, dict) else None
+
+    def unsaved_work(self, exclude: str | None = None, most: int = UNSAVED_OFFERED
+                     ) -> list[UnsavedWork]:
+        """Autosaves of other tabs holding unsaved changes, newest first (at most ``most``).
+
+        ``exclude`` is this tab's session id. Only the newest :data:`UNSAVED_SCANNED` files
+        are read, so a workspace with many old autosaves does not slow a page down.
+        """
+        paths = []
+        for path in self.autosave_dir.glob("*.json"):
+            try:
+                paths.append((path.stat().st_mtime, path))
+            except OSError:
+                continue  # deleted meanwhile
+        found = []
+        for mtime, path in sorted(paths, reverse=True)[:UNSAVED_SCANNED]:
+            if exclude is not None and path == self._autosave_path(exclude):
+                continue
+            state = self.load_autosave(path.stem)
+            document = state.get("document") if state else None
+            if not (state and state.get("dirty") and isinstance(document, dict)):
+                continue
+            found.append(UnsavedWork(path.stem, str(document.get("name") or "Untitled"),
+                                     mtime))
+            if len(found) >= most:
+                break
+        return found
+
+    def drop_autosave(self, session_id: str) -> None:
+        """Delete a tab's autosave (its work was taken over by another tab)."""
+        self._autosave_path(session_id).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- class folder

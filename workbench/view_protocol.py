@@ -39,6 +39,9 @@ class ViewContext:
     cursor
         The run's ``widgets.time_cursor.TimeCursor``: its ``value`` is the time the user
         looks at (plots get its line from ``widgets.time_cursor.cursor_line``).
+    lifetimes
+        The session's ``workbench.lifetimes.Lifetimes``: a note about a state (a run, the
+        project) is held in it, and goes when that state ends.
     """
 
     x_range: Any = None
@@ -47,6 +50,7 @@ class ViewContext:
     shown_run: Callable[[], tuple[Any, Any, dict] | None] | None = None
     open_project: Callable[[Any, str], None] | None = None
     cursor: Any = None
+    lifetimes: Any = None
 
 
 class ResultView(pn.viewable.Viewer):

@@ -264,3 +264,47 @@ def test_guard_records_off_host_requests_and_console_errors(
     # The aborted request also logs "ERR_BLOCKED_BY_CLIENT" to the console.
     assert len(browser_guard.take_new()) == 3
     browser_guard.reset()  # provoked on purpose: do not fail this test
+
+
+# WCAG contrast ratio of each tinted node's texts (title, badge, rate) on its tint.
+TEXT_CONTRAST = """() => {
+  const rgb = (s) => (s.match(/[0-9.]+/g) || []).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => {
+      const x = v / 255;
+      return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const find = (root, out) => {
+    out.push(...root.querySelectorAll("g.ss-node.ss-active"));
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) find(el.shadowRoot, out);
+    return out;
+  };
+  return find(document, []).map((g) => {
+    const tint = lum(rgb(getComputedStyle(g.querySelector(".body")).fill));
+    const texts = [...g.querySelectorAll(".title, .badge, .ss-rate")];
+    return {id: g.dataset.nodeId,
+            worst: Math.min(...texts.map((t) => ratio(tint, lum(rgb(getComputedStyle(t).fill)))))};
+  });
+}"""
+
+
+def test_node_text_is_readable_on_every_activity_tint(serve_app, goto_app, save_screenshot):
+    """Issue 18: the text of a node tinted by its rate keeps a contrast ratio of 4.5 (WCAG
+    AA) on every tint of the scale, the grey badge and the rate included."""
+    rates = [0.0, 3.0, 10.0, 20.0, 30.0, 40.0, 45.0, 50.0, 60.0, 80.0, 100.0]
+    nodes = [{"id": f"p{i}", "kind": "population", "model": "lif", "size": 100,
+              "label": f"Population {i}"} for i in range(len(rates))]
+    positions = {f"p{i}": [150 + 230 * (i % 4), 60 + 110 * (i // 4)] for i in range(len(rates))}
+    activity = {"times_ms": [0.0], "step_ms": 1.0, "window_ms": 1.0, "max_rate_hz": 100.0,
+                "nodes": {f"p{i}": [r] for i, r in enumerate(rates)}, "edges": {}}
+    app = EditorApp(nodes=nodes, positions=positions, activity=activity)
+    page = goto_app(serve_app(app))
+    page.locator("[data-node-id='p10'].ss-active").wait_for()
+    contrast = page.evaluate(TEXT_CONTRAST)
+    assert len(contrast) == len(rates)
+    too_low = [c for c in contrast if c["worst"] < 4.5]
+    assert not too_low, too_low
+    save_screenshot("tints")
