@@ -13,19 +13,20 @@ server -> worker
     ``limits["probe"]`` = ``{"population", "neuron", "duration_ms", "variables"}``
     record that neuron again instead (the result is an
     :class:`engine.neuron_probe.NeuronProbe`);
-    ``("cancel",)``: stop the current run at its next chunk (ignored when idle; a paused
-    run ends with what it has);
+    ``("cancel",)``: stop the current run at its next chunk (ignored when idle);
     ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
-    ``("continue", ms, breakpoints)``: continue a paused run for ``ms`` and pause again (a
-    step; it may go past the duration), or with ``ms`` None to the end of its duration, with
-    new breakpoints (None: keep them);
     ``None``: exit.
 
-    A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "pause_timeout_s": s}`` is an
-    :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request the
-    worker sends ``("paused", result, message)`` and keeps the run's state while it waits for
-    ``continue`` or ``cancel`` (a paused run holds its worker; after ``pause_timeout_s`` without
-    a command the run ends with what it has).
+    A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "checkpoint": path,
+    "resume": None | {"ms", "breakpoints", "live_from"}}`` is an
+    :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request
+    the worker saves it to ``path`` (:func:`engine.checkpoint.save_checkpoint`), sends
+    ``("paused", result, message)`` and is free for the next job (no ``done`` follows). A
+    Continue or Step is a new ``run`` of the same document with ``resume`` set: the worker
+    restores the run from ``path`` and continues it for ``resume["ms"]`` and pauses again (a
+    step; it may go past the duration), or with ``ms`` None to the end of its duration, with
+    new breakpoints (None: keep them); live spikes are sent from record index
+    ``resume["live_from"]`` on (the ones the server already has).
 worker -> server
     ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
     ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
@@ -158,19 +159,6 @@ class _Channel:
         self.cancel_requested()
         return self.paused
 
-    def wait_command(self, timeout_s: float) -> Any:
-        """The next ``continue`` or ``cancel`` of a paused run (None after ``timeout_s``)."""
-        deadline = time.monotonic() + timeout_s
-        while not self.cancelled:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.conn.poll(left):
-                return None
-            message = self._read(self.conn.recv())
-            if message[0] == "continue":
-                self.paused = False
-                return message
-        return ("cancel",)
-
     def progress(self, p: Any) -> bool:
         """Send progress when the last was long enough ago; True when it was sent."""
         now = time.monotonic()
@@ -254,23 +242,38 @@ def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str |
                   or f"Recording the neuron stopped early ({probe.status}).")
 
 
+#: What :func:`run_paused` returns for a run it saved to its checkpoint (no ``done`` is sent).
+RELEASED = object()
+
+
 def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
-    """A run that can pause, step and continue (see the module docstring)."""
+    """A run that can pause, step and continue (see the module docstring).
+
+    Returns ``(RELEASED, None)`` once the run paused and was saved to its checkpoint.
+    """
+    from engine.checkpoint import load_checkpoint, save_checkpoint
     from engine.errors import MemoryBudgetError
     from engine.limits import RunLimits, RunStopped, StopCheck
     from engine.simulator import Simulation, _unbuilt_result
 
     debug = limits["debug"]
+    resume = debug.get("resume")
     run_limits = RunLimits(max_memory_mb=limits.get("max_memory_mb"),
                            max_wall_s=limits.get("max_wall_s"))
     t0 = time.perf_counter()
-    try:
-        sim = Simulation(project, limits=run_limits,
-                         stop=StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0))
-    except RunStopped as exc:
-        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
-    sim.set_breakpoints(debug.get("breakpoints") or [])
-    live_from = 0  # spikes of the record already sent to live views
+    if resume is not None:
+        sim = load_checkpoint(debug["checkpoint"], limits=run_limits)
+    else:
+        try:
+            sim = Simulation(project, limits=run_limits,
+                             stop=StopCheck(channel.cancel_requested, run_limits.max_wall_s,
+                                            t0))
+        except RunStopped as exc:
+            return _unbuilt_result(project, exc.status, str(exc),
+                                   time.perf_counter() - t0), None
+        sim.set_breakpoints(debug.get("breakpoints") or [])
+    # spikes of the record already sent to live views (by this worker or an earlier one)
+    live_from = 0 if resume is None else int(resume["live_from"])
 
     def progress(p: Any) -> None:
         nonlocal live_from
@@ -282,38 +285,34 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     end_ms = project.simulation.duration_ms
     ms = end_ms
     stepping = False  # a Continue for given ms (a step) pauses again after it; may go past
+    if resume is not None:
+        stepping = resume["ms"] is not None
+        ms = resume["ms"] if stepping else max(0.0, end_ms - sim.t_ms)
+        if resume["breakpoints"] is not None:
+            sim.set_breakpoints(resume["breakpoints"])
     notes = []
     if sim.net.memory.budget_mb < project.simulation.memory_budget_mb:
         notes.append(f"Memory budget: {sim.net.memory.budget_source}.")
-    while True:
-        message = None
-        try:
-            result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
-                                 pause=channel.pause_requested)
-        except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
-            result, message = sim.result(), str(exc)
-            result.status = "paused"
-        result.messages[:0] = notes
-        if stepping and result.status == "completed":  # a step pauses again when done
-            result.status = "paused"
-        if channel.cancelled or sim.invalid or result.status != "paused":
-            return result, (sim.hit.message if sim.invalid else None)
-        channel.conn.send(("paused", result, message))
-        command = channel.wait_command(float(debug.get("pause_timeout_s", 300.0)))
-        if command is None or command[0] != "continue":
-            result = sim.result()
-            result.status, result.breakpoint = "cancelled", None  # said when it paused
-            if command is None:
-                result.messages.append(
-                    f"The paused run was ended after {debug.get('pause_timeout_s', 300.0):g} s "
-                    f"without Continue (a paused run holds a simulation worker).")
-            return result, None
-        _, ms, breakpoints = command
-        stepping = ms is not None
-        if ms is None:
-            ms = max(0.0, end_ms - sim.t_ms)
-        if breakpoints is not None:
-            sim.set_breakpoints(breakpoints)
+    message = None
+    try:
+        result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
+                             pause=channel.pause_requested)
+    except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
+        result, message = sim.result(), str(exc)
+        result.status = "paused"
+    result.messages[:0] = notes
+    if stepping and result.status == "completed":  # a step pauses again when done
+        result.status = "paused"
+    if channel.cancelled or sim.invalid or result.status != "paused":
+        return result, (sim.hit.message if sim.invalid else None)
+    # Paused: the run goes to disk and this worker to the next job; any worker continues it.
+    try:
+        save_checkpoint(sim, debug["checkpoint"])
+    except OSError as exc:  # a full disk, say: the run ends with what it has
+        result.status, result.breakpoint = "cancelled", None
+        return result, f"The paused run could not be saved to continue it later ({exc})."
+    channel.conn.send(("paused", result, message))
+    return RELEASED, None
 
 
 def _send_result(conn: Connection, result: Any, error: str | None) -> None:
@@ -345,8 +344,9 @@ def serve(conn: Connection) -> None:
             continue
         conn.send(("started", os.getpid()))
         result, error = run_job(channel, document, limits)
-        conn.send(("finishing",))
-        _send_result(conn, result, error)
+        if result is not RELEASED:  # (a paused run was saved and said so itself)
+            conn.send(("finishing",))
+            _send_result(conn, result, error)
         del result
         _trim_heap()
 
