@@ -25,9 +25,9 @@ import numpy as np
 
 from engine.breakpoints import BreakpointHit
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits
+from engine.limits import RunLimits, StopCheck
 from engine.project import Project
-from engine.simulator import Simulation
+from engine.simulator import Simulation, _rss_bytes
 
 FORMAT = "spikestudio-checkpoint"
 VERSION = 1
@@ -105,7 +105,8 @@ def save_checkpoint(sim: Simulation, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None) -> Simulation:
+def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None,
+                    stop: StopCheck | None = None) -> Simulation:
     """A new Simulation in the state saved by :func:`save_checkpoint`.
 
     Parameters
@@ -115,6 +116,8 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None)
     limits
         The caps of the run from here on (the memory budget is checked when the network is
         built again; wall time already spent counts against ``max_wall_s``).
+    stop
+        Cancel / time check while the network is built again (see :class:`Simulation`).
 
     Returns
     -------
@@ -127,7 +130,10 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None)
         When the file is not a checkpoint of this version.
     MemoryBudgetError
         When the network or its recordings no longer fit the memory budget.
+    engine.limits.RunStopped
+        When ``stop`` fired while building.
     """
+    rss0 = _rss_bytes()  # the restored state counts against the budget, as it did before
     with np.load(path, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
     try:
@@ -137,7 +143,8 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None)
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise SpikeStudioError(f"{path}: not a version {VERSION} simulation checkpoint")
     project = Project.from_dict(meta["project"])
-    sim = Simulation(project, limits=limits)
+    sim = Simulation(project, limits=limits, stop=stop)
+    sim._rss0 = rss0
     sim._extend(int(meta["n_steps"]))  # recordings and input streams as far as the saved run
     sim.k = int(meta["k"])
     sim.set_breakpoints(meta["breakpoints"])  # conditions first: they size the window arrays

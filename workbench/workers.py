@@ -261,17 +261,17 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     run_limits = RunLimits(max_memory_mb=limits.get("max_memory_mb"),
                            max_wall_s=limits.get("max_wall_s"))
     t0 = time.perf_counter()
-    if resume is not None:
-        sim = load_checkpoint(debug["checkpoint"], limits=run_limits)
-    else:
-        try:
-            sim = Simulation(project, limits=run_limits,
-                             stop=StopCheck(channel.cancel_requested, run_limits.max_wall_s,
-                                            t0))
-        except RunStopped as exc:
-            return _unbuilt_result(project, exc.status, str(exc),
-                                   time.perf_counter() - t0), None
-        sim.set_breakpoints(debug.get("breakpoints") or [])
+    stop = StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0)
+    try:
+        if resume is not None:
+            sim = load_checkpoint(debug["checkpoint"], limits=run_limits, stop=stop)
+        else:
+            sim = Simulation(project, limits=run_limits, stop=stop)
+            sim.set_breakpoints(debug.get("breakpoints") or [])
+    except RunStopped as exc:
+        if resume is not None:  # (the server still shows what it had when it paused)
+            return None, f"The paused run was stopped while it was being restored: {exc}"
+        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     # spikes of the record already sent to live views (by this worker or an earlier one)
     live_from = 0 if resume is None else int(resume["live_from"])
 
