@@ -116,7 +116,7 @@ def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
 
     submitted = []
     monkeypatch.setattr(runner, "submit",
-                        lambda project, debug=None: submitted.append(project))
+                        lambda project, debug=None, owner=None: submitted.append(project))
     _select(app, "node", "neuron")
     before = app.session.document
     _field(app, "tau_m").value = "-5"

@@ -199,3 +199,114 @@ def test_a_pause_request_stops_between_chunks_and_the_run_continues_exactly():
     sim.run_for(DURATION - sim.t_ms)
     assert sim.result().status == "completed"
     assert_same(whole, sim.result())
+
+
+# ---------------------------------------------------------------------------- checkpoints
+def izhikevich_network(duration_ms: float = DURATION) -> Project:
+    nodes = [encoder("in", "poisson", 6, rate_hz=60.0),
+             {"id": "z", "kind": "population", "model": "izhikevich", "size": 20,
+              "params": {"preset": "regular_spiking"}},
+             monitor("mz", "z", variables=("v", "u"), neurons=(0, 5), interval_ms=1.0)]
+    projections = [connection("in_z", "in", "z", weight=8.0, delay_ms=1.0),
+                   connection("z_z", "z", "z", weight=2.0, rule="fixed_probability",
+                              connectivity={"p": 0.2}, delay_ms=2.0)]
+    return Project.from_dict(document(nodes, projections, duration_ms=duration_ms, seed=3))
+
+
+def dataset_network(model: str, duration_ms: float = DURATION) -> Project:
+    """A dataset encoder (samples presented in turn, state reset between them) onto LIF."""
+    samples = [[0.0, 0.5, 1.0, 0.2], [1.0, 0.0, 0.25, 0.8], [0.3, 0.9, 0.1, 0.6]]
+    params = {"samples": samples, "labels": [0, 1, 2], "present_ms": 40.0, "pause_ms": 7.0}
+    if model == "dataset":
+        params["max_rate_hz"] = 300.0
+    nodes = [{"id": "in", "kind": "encoder", "model": model, "size": 4, "params": params},
+             lif("E", 12), monitor("mE", "E", neurons=(0, 1), interval_ms=0.5)]
+    projections = [connection("in_E", "in", "E", weight=6.0 if model == "dataset" else 30.0)]
+    return Project.from_dict(document(nodes, projections, duration_ms=duration_ms, seed=5))
+
+
+CHECKPOINTED = {
+    "lif_poisson": lambda: network("poisson"),
+    "lif_regular": lambda: network("regular"),
+    "lif_step_current": lambda: network("step_current"),
+    "stdp_delays": lambda: network("poisson", delay=1.5, plasticity=STDP),
+    "stdp_per_synapse_delays": lambda: network(
+        "poisson", delay={"dist": "uniform", "low": 0.1, "high": 4.0}, plasticity=STDP),
+    "teaching": lambda: network("poisson", delay=0.5, plasticity=TEACH),
+    "izhikevich": izhikevich_network,
+    "poisson_dataset": lambda: dataset_network("dataset"),
+    "current_dataset": lambda: dataset_network("dataset_current"),
+}
+
+
+def restored(sim: Simulation, tmp_path, name: str = "run.npz") -> Simulation:
+    """``sim`` saved and loaded into a fresh Simulation (the original is left alone)."""
+    from engine.checkpoint import load_checkpoint, save_checkpoint
+
+    return load_checkpoint(save_checkpoint(sim, tmp_path / name))
+
+
+@pytest.mark.parametrize("name", sorted(CHECKPOINTED))
+def test_a_run_restored_from_checkpoints_equals_one_run(name, tmp_path):
+    whole = simulate(CHECKPOINTED[name]())
+    assert len(whole.spikes) > 50  # active: the comparison means something
+    sim = Simulation(CHECKPOINTED[name]())
+    reached = 0.0
+    for at in (0.1, 37.3, 120.0, 260.5):  # pause at several times, each time in a new process
+        sim.run_for(at - reached)
+        reached = at
+        sim = restored(sim, tmp_path)
+    sim.run_for(DURATION - reached)
+    assert sim.result().status == "completed"
+    assert_same(whole, sim.result())
+
+
+def test_a_checkpoint_holds_every_state_array(tmp_path):
+    """Guards engine.checkpoint.STATE_ARRAYS: every array of the restored run equals the
+    original's (the spike record up to its count; ``spk_now`` is scratch)."""
+    sim = Simulation(network("poisson", delay={"dist": "uniform", "low": 0.1, "high": 4.0},
+                             plasticity=TEACH))
+    sim.set_breakpoints([{"kind": "rate_above", "population": "E", "rate_hz": 1e6,
+                          "window_ms": 7.0}])
+    sim.run_for(91.7)
+    sim.run_for(DURATION)  # extended past the project's duration
+    again = restored(sim, tmp_path)
+    n = int(sim.n_spk[0])
+    arrays = {k: v for k, v in vars(sim).items() if isinstance(v, np.ndarray)}
+    assert set(arrays) == {k for k, v in vars(again).items() if isinstance(v, np.ndarray)}
+    for key, value in arrays.items():
+        if key == "spk_now":
+            continue
+        if key in ("spk_k", "spk_gid"):
+            value, other = value[:n], getattr(again, key)[:n]
+        else:
+            other = getattr(again, key)
+        np.testing.assert_array_equal(value, other, err_msg=key)
+    assert (again.k, again.net.n_steps, again.t_ms) == (sim.k, sim.net.n_steps, sim.t_ms)
+
+
+def test_a_breakpoint_pause_restores_and_continues_exactly(tmp_path):
+    whole = simulate(network("poisson", plasticity=STDP))
+    sim = Simulation(network("poisson", plasticity=STDP))
+    sim.set_breakpoints([{"kind": "spike", "population": "E", "neuron": 3},
+                         {"kind": "rate_above", "population": "E", "rate_hz": 5.0,
+                          "window_ms": 20.0}])
+    paused = sim.run_for(DURATION)
+    assert paused.status == "paused" and paused.breakpoint is not None
+    again = restored(sim, tmp_path)
+    assert again.result().status == "paused"
+    assert again.result().breakpoint == paused.breakpoint
+    assert_same(paused, again.result())
+    while again.t_ms < DURATION:  # the spike breakpoint stays set: pause at each spike
+        again.run_for(DURATION - again.t_ms)
+        again = restored(again, tmp_path)
+    assert_same(whole, again.result())
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    from engine.checkpoint import load_checkpoint
+
+    path = tmp_path / "other.npz"
+    np.savez(path, meta=np.array('{"format": "something else"}'))
+    with pytest.raises(SpikeStudioError, match="not a version 1 simulation checkpoint"):
+        load_checkpoint(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import queue
 import re
 import signal
 import time
@@ -429,8 +430,9 @@ def test_the_os_memory_limit_is_relative_to_the_workers_size():
 
 
 def test_pause_step_continue_in_a_worker_equal_one_run(pool):
-    """A paused run keeps its state in the worker: pause, step, continue give the one run;
-    a breakpoint pauses it, Stop on a paused run ends it with what it has."""
+    """A paused run is saved to its checkpoint and continued from it: pause, step, continue
+    give the one run; a breakpoint pauses it, Stop on a paused run ends it with what it has
+    and deletes its checkpoint."""
     import pandas as pd
 
     from engine.project import Project
@@ -464,6 +466,86 @@ def test_pause_step_continue_in_a_worker_equal_one_run(pool):
     wait(lambda: stopped.paused, message="paused on request")
     assert stopped.result.status == "paused" and stopped.result.breakpoint is None
     at = stopped.result.duration_ms
+    assert stopped.checkpoint.is_file()
     stopped.stop()
     finish(stopped, timeout=30)
     assert stopped.result.status == "cancelled" and stopped.result.duration_ms == at
+    assert not stopped.checkpoint.exists()
+
+
+def test_a_paused_run_frees_its_worker_and_continues_exactly_elsewhere(tmp_path):
+    """With one worker, a paused run lets another run complete; continued from its checkpoint
+    (a worker holding nothing of it), it gives the spikes of an uninterrupted run."""
+    import pandas as pd
+
+    from engine.project import Project
+    from engine.simulator import simulate
+
+    expected = simulate(Project.from_dict(cuba(300.0)))
+    single = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=120.0))
+    try:
+        assert single.wait_ready(timeout=600)
+        paused = single.submit(cuba(300.0), owner="a", debug={
+            "checkpoint_dir": str(tmp_path), "live": True, "breakpoints": [
+                {"kind": "rate_above", "population": "exc", "rate_hz": 0.0,
+                 "window_ms": 50.0}]})
+        wait(lambda: paused.paused, message="paused at the breakpoint")
+        assert paused.checkpoint.parent == tmp_path and paused.checkpoint.is_file()
+        other = finish(single.submit(cuba(50.0), owner="b"))  # the only worker is free
+        assert other.error is None and other.result.status == "completed"
+        at = paused.result.duration_ms
+        assert paused.result.breakpoint["kind"] == "rate_above" and 0 < at < 300.0
+        paused.resume(20.0)  # a step, then the rest
+        wait(lambda: paused.pauses == 2 or paused.done, message="stepped")
+        assert paused.paused and paused.result.duration_ms == pytest.approx(at + 20.0)
+        paused.resume(None)
+        finish(paused)
+        assert paused.error is None and paused.result.status == "completed"
+        pd.testing.assert_frame_equal(paused.result.spikes, expected.spikes)
+        pd.testing.assert_frame_equal(paused.result.counts, expected.counts)
+        assert list(tmp_path.iterdir()) == []  # the checkpoint went with the run
+        # The live spikes streamed over the three turns are the run's, each once and in order
+        # (a prefix: what ran after the last progress message arrives with the result only).
+        live, _ = paused.live_spikes()
+        pd.testing.assert_frame_equal(live, expected.spikes.iloc[:len(live)],
+                                      check_categorical=False)
+    finally:
+        single.close()
+
+
+def test_fair_queue_serves_owners_in_turn():
+    from workbench.runner import FairQueue
+
+    jobs = FairQueue()
+    for i in range(4):
+        jobs.put(f"a{i}", "alice")
+    jobs.put("b0", "bob")
+    jobs.put("b1", "bob")
+    jobs.put("c0", "carol")
+    order = [jobs.get() for _ in range(7)]
+    assert order == ["a0", "b0", "c0", "a1", "b1", "a2", "a3"]
+    with pytest.raises(queue.Empty):
+        jobs.get_nowait()
+
+
+def test_one_users_queued_runs_do_not_starve_anothers():
+    """One worker busy; alice queues four runs, then bob one: bob's runs second, not last."""
+    single = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=120.0))
+    try:
+        assert single.wait_ready(timeout=600)
+        blocker = single.submit(long_cuba(), owner="carol")
+        wait(lambda: blocker.state == "running", message="the worker is busy")
+        alice = [single.submit(cuba(20.0), owner="alice") for _ in range(4)]
+        bob = single.submit(cuba(20.0), owner="bob")
+        blocker.stop()
+        finished: list[str] = []
+        named = {id(h): f"alice{i}" for i, h in enumerate(alice)} | {id(bob): "bob"}
+        while len(finished) < 5:
+            for handle in [*alice, bob]:
+                if handle.done and named[id(handle)] not in finished:
+                    finished.append(named[id(handle)])
+            time.sleep(0.002)
+        assert finished.index("bob") <= 1, finished
+        assert all(h.error is None for h in [*alice, bob])
+    finally:
+        single.close()

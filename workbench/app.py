@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
 PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
 OPEN_PROMPT = "Open..."
-#: A paused run holds a simulation worker: it ends after this many seconds without Continue.
-PAUSE_TIMEOUT_S = 300.0
+#: Where this browser's paused runs wait (workbench.runner: a paused run holds no worker).
+PAUSED_DIR = "paused"
 #: How often the raster and rates of a running run are redrawn from its live spikes.
 LIVE_EVERY_S = 0.4
 #: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
@@ -648,10 +648,11 @@ class Workbench(pn.viewable.Viewer):
             return
         self.results_anchor.armed += 1
         self._runs += 1
-        self.handle = runner.submit(project, debug={"breakpoints": breakpoints,
-                                                    "pause_timeout_s": PAUSE_TIMEOUT_S,
-                                                    "live": True},
-                                    store_dir=self._runs_dir / f"run-{self._runs}")
+        self.handle = runner.submit(
+            project, owner=self.workspace.key,
+            debug={"breakpoints": breakpoints, "live": True,
+                   "checkpoint_dir": str(self.workspace.root / PAUSED_DIR)},
+            store_dir=self._runs_dir / f"run-{self._runs}")
         self._live_shown, self._live_at = 0, 0.0
         self._shown_pauses = 0
         self._watch(breakpoints)
@@ -725,7 +726,9 @@ class Workbench(pn.viewable.Viewer):
         return float(r.dt_ms) if r is not None else 0.1
 
     def pause(self) -> None:
-        if self.handle is not None and self.handle.state == "running":
+        # (A Continue still waiting for a worker can be paused too: it is withdrawn.)
+        if self.handle is not None and (self.handle.state == "running" or (
+                self.handle.state == "queued" and self.handle.result is not None)):
             self.handle.pause()
             self.pause_button.disabled = True
             self.progress_text.object = self._progress_html("pausing", "Pausing...")
@@ -761,9 +764,8 @@ class Workbench(pn.viewable.Viewer):
         self.progress.value = int(1000 * r.duration_ms / max(r.requested_ms, 1e-9))
         self.progress_text.object = self._progress_html(
             "paused", f"Paused at t = {r.duration_ms:g} of {r.requested_ms:g} ms, "
-                      f"{r.n_spikes:,} spikes. A paused run holds a simulation worker: "
-                      f"Continue, Step or Stop (it ends by itself after "
-                      f"{PAUSE_TIMEOUT_S:g} s).")
+                      f"{r.n_spikes:,} spikes. The paused run is kept on disk (it holds "
+                      f"no simulation worker): Continue, Step or Stop.")
         if handle.pause_message:
             self.message(handle.pause_message, "error", lasts="pause")
         elif r.breakpoint:

@@ -11,12 +11,18 @@ For each worker a supervising thread in the server sends it the project document
 Stop, enforces the wall-time backstop and fills in the run's :class:`RunHandle`, whose fields
 the session polls from its own event loop (a periodic callback), so no UI object is ever
 touched from another thread.
+
+A paused run holds no worker: the worker saves the paused simulation to a checkpoint file
+(:mod:`engine.checkpoint`) and takes the next job; Continue and Step queue the run again and
+any free worker restores it from the file. Waiting runs are served round-robin across their
+owners (one per browser workspace), so one user's queued runs cannot starve another's.
 """
 
 from __future__ import annotations
 
 import atexit
 import copy
+import dataclasses
 import logging
 import math
 import os
@@ -25,8 +31,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
@@ -73,7 +82,7 @@ class RunHandle:
 
     duration_ms: float
     cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"           # queued -> running (<-> paused) -> done
+    state: str = "queued"           # queued -> running (-> paused -> queued -> running) -> done
     progress: Progress | None = None
     result: Any = None              # engine.results.SimulationResult (partial while paused)
     error: str | None = None
@@ -95,9 +104,17 @@ class RunHandle:
     live_nodes: list[str] = field(default_factory=list)
     submitted: float = field(default_factory=time.monotonic)
     worker_pid: int | None = None   # the process running it, once it started
+    #: Where a paused run's simulation is saved (its worker is then free); deleted when done.
+    checkpoint: Path | None = None
+    owner: Any = None               # whose run it is: queued runs are served fairly per owner
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _claimed: bool = field(default=False, repr=False)
     _commands: queue.Queue = field(default_factory=queue.Queue, repr=False)
+    #: (pool, document, checked) to queue the run again on Continue / Step.
+    _job: tuple | None = field(default=None, repr=False)
+    #: The pending Continue / Step ({"ms", "breakpoints", "live_from"}); a queued job runs only
+    #: while it is still this one (a Pause before it started withdraws it).
+    _resume: dict | None = field(default=None, repr=False)
 
     @property
     def paused(self) -> bool:
@@ -119,40 +136,78 @@ class RunHandle:
             "neuron": neurons}), len(parts)
 
     def pause(self) -> None:
-        """Pause a running run at its next chunk (its state stays in the worker)."""
-        if self.state == "running":
-            self._commands.put(("pause",))
+        """Pause a running run at its next chunk (its state goes to a checkpoint file and the
+        worker is freed); a Continue still waiting for a worker is withdrawn."""
+        with self._lock:
+            if self.state == "running":
+                self._commands.put(("pause",))
+            elif self.state == "queued" and self._resume is not None and not self._claimed:
+                self._resume = None
+                self.state = "paused"
+                self.pauses += 1
 
     def resume(self, ms: float | None = None, breakpoints: list[dict] | None = None) -> None:
         """Continue a paused run for ``ms`` of model time (None: to the end of its duration)
-        with new breakpoints (None: keep them)."""
-        if self.state == "paused":
-            self.state = "running"
-            self._commands.put(("continue", ms, breakpoints))
+        with new breakpoints (None: keep them). It queues for a free worker, which restores
+        it from its checkpoint."""
+        with self._lock:
+            if self.state != "paused" or self._job is None:
+                return
+            pool, document, checked = self._job
+            live_from = sum(len(part[0]) for part in self.live)  # spikes the page has
+            self._resume = {"ms": ms, "breakpoints": breakpoints, "live_from": live_from}
+            self.state = "queued"
+            self.pause_message = None
+        pool._jobs.put((self, document, checked, self._resume), self.owner)
 
     @property
     def done(self) -> bool:
         return self.state == "done"
 
     def stop(self) -> None:
-        """Stop the run: at once while queued, else at its next chunk (well under a second)."""
+        """Stop the run: at once while queued or paused (a paused run ends with what it has),
+        else at its next chunk (well under a second)."""
         with self._lock:
             self.cancel.set()
-            if not self._claimed and not self.done:
+            if self._claimed or self.done:
+                return
+            if self.result is None:
                 self.error = "Run cancelled before it started."
-                self.state = "done"
+            else:  # paused, or waiting for a worker to continue it
+                self.result = dataclasses.replace(self.result, status="cancelled",
+                                                  breakpoint=None)
+            self._discard_checkpoint()
+            self.state = "done"
 
-    def _claim(self) -> bool:
-        """Taken by a worker; False when it was stopped while queued."""
+    def _claim(self, resume: dict | None = None) -> bool:
+        """Taken by a worker; False when it was stopped (or paused again) while queued."""
         with self._lock:
-            if self.done:
+            if self.done or resume is not self._resume:
                 return False
             self._claimed = True
             return True
 
+    def _paused(self, result: Any, message: str | None) -> None:
+        """The worker saved the paused run to its checkpoint and took the next job."""
+        with self._lock:
+            self._claimed = False
+            while not self._commands.empty():  # a late Pause was for the part that ran
+                self._commands.get()
+            self.result, self.pause_message = result, message
+            self.state = "paused"
+            self.pauses += 1
+        if self.cancel.is_set():  # Stop arrived as it paused
+            self.stop()
+
     def _finish(self, result: Any, error: str | None) -> None:
-        self.result, self.error = result, error
-        self.state = "done"
+        with self._lock:
+            self.result, self.error = result, error
+            self._discard_checkpoint()
+            self.state = "done"
+
+    def _discard_checkpoint(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- limits
@@ -444,11 +499,11 @@ class _Slot:
                         log.error("simulation worker %d could not start: %s", self.index,
                                   failure)
                     self._kill()
-            handle, document, checked = self.pool._jobs.get()
+            handle, document, checked, resume = self.pool._jobs.get()
             if handle is None:
                 self._kill()
                 return
-            if not handle._claim():
+            if not handle._claim(resume):
                 continue
             if failure is not None:
                 handle._finish(None, f"No simulation worker could be started ({failure}).")
@@ -456,7 +511,7 @@ class _Slot:
                 continue
             self.current = handle
             try:
-                self._execute(handle, document, checked)
+                self._execute(handle, document, checked, resume)
             except _WorkerDied as exc:
                 handle._finish(_salvage(handle, document, exc.message, exc.memory),
                                exc.message)
@@ -468,16 +523,20 @@ class _Slot:
             finally:
                 self.current = None
 
-    def _execute(self, handle: RunHandle, document: dict, checked: bool = False) -> None:
+    def _execute(self, handle: RunHandle, document: dict, checked: bool = False,
+                 resume: dict | None = None) -> None:
         limits = self.pool.limits
         if not self._alive():  # it died while idle: the run has not started, so start one
             self._spawn()
         assert self.conn is not None
         transport = result_transport(handle.store_dir, self.pool.session_memory_mb)
+        debug = handle.debug
+        if debug is not None:  # where a pause saves the run, and what a Continue asks
+            debug = {**debug, "checkpoint": str(handle.checkpoint), "resume": resume}
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
                                               "max_wall_s": limits.max_wall_s,
-                                              "checked": checked, "debug": handle.debug,
+                                              "checked": checked, "debug": debug,
                                               "probe": handle.probe, **transport}))
         except OSError:
             raise _WorkerDied(self._death_message()) from None
@@ -492,7 +551,6 @@ class _Slot:
         cancel_sent: float | None = None
         finishing = 0.0  # when the simulation returned (results on their way)
         stopping = False  # the worker saw the cancel request between two chunks
-        paused_at: float | None = None  # when the run paused (it waits for a command)
         while True:
             if self.conn.poll(_POLL_S):
                 try:
@@ -513,11 +571,9 @@ class _Slot:
                     handle.live.append(message[1:4])
                 elif kind == "live_capped":
                     handle.live_capped = True
-                elif kind == "paused":
-                    handle.result, handle.pause_message = message[1], message[2]
-                    handle.state = "paused"
-                    handle.pauses += 1
-                    paused_at = time.monotonic()
+                elif kind == "paused":  # saved to its checkpoint: this worker is free
+                    handle._paused(message[1], message[2])
+                    return
                 elif kind == "finishing":
                     finishing = time.monotonic()
                 elif kind == "done":
@@ -529,11 +585,6 @@ class _Slot:
             now = time.monotonic()
             while not handle._commands.empty():
                 command = handle._commands.get()
-                if command[0] == "continue" and paused_at is not None:
-                    # The wall-time backstop counts running time only: a paused run's worker
-                    # ends it itself after its pause timeout.
-                    deadline = None if deadline is None else deadline + now - paused_at
-                    paused_at = None
                 try:
                     self.conn.send(command)
                 except OSError:
@@ -551,7 +602,7 @@ class _Slot:
                 self._kill()
                 handle._finish(None, "Run stopped before it had results to show.")
                 return
-            if deadline is not None and now > deadline and paused_at is None:
+            if deadline is not None and now > deadline:
                 log.warning("worker %d exceeded the run's wall time: killing it", self.index)
                 self._kill()
                 handle._finish(None, f"The run was stopped: it took longer than "
@@ -561,6 +612,47 @@ class _Slot:
 
 
 # ---------------------------------------------------------------------------- the pool
+class FairQueue:
+    """Jobs waiting for a worker, served round-robin across their owners.
+
+    Each owner (a browser workspace, say) has its own first-in first-out lane; :meth:`get`
+    takes the next job of the owner at the front and moves that owner to the back, so an
+    owner with many queued runs gets one worker turn for each turn of every other owner.
+    """
+
+    def __init__(self) -> None:
+        self._lanes: OrderedDict[Any, deque] = OrderedDict()
+        self._ready = threading.Condition()
+
+    def put(self, item: Any, owner: Any = None) -> None:
+        """Queue ``item`` at the back of ``owner``'s lane."""
+        with self._ready:
+            self._lanes.setdefault(owner, deque()).append(item)
+            self._ready.notify()
+
+    def get(self) -> Any:
+        """The next job, waiting for one."""
+        with self._ready:
+            while not self._lanes:
+                self._ready.wait()
+            return self._pop()
+
+    def get_nowait(self) -> Any:
+        """The next job; ``queue.Empty`` when there is none."""
+        with self._ready:
+            if not self._lanes:
+                raise queue.Empty
+            return self._pop()
+
+    def _pop(self) -> Any:
+        owner, lane = next(iter(self._lanes.items()))
+        item = lane.popleft()
+        del self._lanes[owner]
+        if lane:  # its next job waits for every other owner's turn
+            self._lanes[owner] = lane
+        return item
+
+
 class WorkerPool:
     """Worker processes shared by all sessions; runs wait in one queue for a free worker.
 
@@ -582,23 +674,36 @@ class WorkerPool:
         self.workers = max(1, int(workers or default_workers()))
         self.limits = limits if limits is not None else RunLimits.for_server(self.workers)
         self.session_memory_mb = session_memory_mb
-        self._jobs: queue.Queue = queue.Queue()
+        self._jobs = FairQueue()
+        self._checkpoints: Path | None = None  # for paused runs that name no directory
         self._slots = [_Slot(self, i) for i in range(self.workers)]
         self._closed = False
         for slot in self._slots:
             slot.thread.start()
 
-    def submit(self, project: Any, debug: dict | None = None,
-               probe: dict | None = None, store_dir: Path | None = None) -> RunHandle:
+    def submit(self, project: Any, debug: dict | None = None, probe: dict | None = None,
+               owner: Any = None, store_dir: Path | None = None) -> RunHandle:
         """Queue a simulation of ``project`` (a ``Project`` or its document); returns at once.
 
-        ``debug`` (``{"breakpoints": [...], "pause_timeout_s": s}``) makes a run that can
-        pause (:meth:`RunHandle.pause`, :meth:`RunHandle.resume`); a paused run holds its
-        worker until it is continued, stopped, or its pause timeout ends it. ``probe``
-        (``{"population": id, "neuron": i, "duration_ms": t}``) re-runs the project to record
-        one neuron (:func:`engine.neuron_probe.probe_neuron`) instead. ``store_dir`` (a
-        directory of the session's workspace) receives the run's spikes when they are too
-        large to hold in the server (the result's ``spike_store``); the caller removes it.
+        Parameters
+        ----------
+        project
+            A ``Project`` or its document.
+        debug
+            ``{"breakpoints": [...], "live": bool, "checkpoint_dir": path}`` makes a run that
+            can pause (:meth:`RunHandle.pause`, :meth:`RunHandle.resume`). A paused run is
+            saved to a checkpoint file in ``checkpoint_dir`` (default: a directory of this
+            pool) and frees its worker; the file is deleted when the run ends or is stopped.
+        probe
+            ``{"population": id, "neuron": i, "duration_ms": t}``: re-run the project to
+            record one neuron (:func:`engine.neuron_probe.probe_neuron`) instead.
+        owner
+            Whose run it is (a workspace key): while every worker is busy, queued runs are
+            served round-robin across owners (:class:`FairQueue`).
+        store_dir
+            A directory of the session's workspace that receives the run's spikes when they
+            are too large to hold in the server (the result's ``spike_store``); the caller
+            removes it.
         """
         if self._closed:
             raise RuntimeError("the worker pool is closed")
@@ -607,10 +712,21 @@ class WorkerPool:
         checked = hasattr(project, "to_dict")
         document = project.to_dict() if checked else copy.deepcopy(project)
         handle = RunHandle(duration_ms=float(document["simulation"]["duration_ms"]),
-                           debug=debug, probe=probe,
+                           debug=debug, probe=probe, owner=owner,
                            store_dir=None if store_dir is None else Path(store_dir))
-        self._jobs.put((handle, document, checked))
+        if debug is not None:
+            folder = (Path(debug["checkpoint_dir"]) if debug.get("checkpoint_dir")
+                      else self._own_checkpoints())
+            folder.mkdir(parents=True, exist_ok=True)
+            handle.checkpoint = folder / f"paused-{uuid.uuid4().hex}.npz"
+            handle._job = (self, document, checked)
+        self._jobs.put((handle, document, checked, None), owner)
         return handle
+
+    def _own_checkpoints(self) -> Path:
+        if self._checkpoints is None:
+            self._checkpoints = Path(tempfile.mkdtemp(prefix="spikestudio-paused-"))
+        return self._checkpoints
 
     def wait_ready(self, timeout: float = 120.0) -> bool:
         """Wait until every worker has loaded its kernels (benchmarks, tests); False on timeout."""
@@ -632,7 +748,7 @@ class WorkerPool:
         self._closed = True
         while True:
             try:
-                handle, _, _ = self._jobs.get_nowait()
+                handle = self._jobs.get_nowait()[0]
             except queue.Empty:
                 break
             if handle is not None:
@@ -640,11 +756,13 @@ class WorkerPool:
         for slot in self._slots:
             if slot.current is not None:
                 slot.current.stop()
-            self._jobs.put((None, None, False))
+            self._jobs.put((None, None, False, None), object())  # one per worker
         for slot in self._slots:
             slot.thread.join(timeout)
         for slot in self._slots:
             slot._kill()
+        if self._checkpoints is not None:
+            shutil.rmtree(self._checkpoints, ignore_errors=True)
 
 
 _pool: WorkerPool | None = None
@@ -672,11 +790,11 @@ def warm_up_in_background() -> None:
     pool()
 
 
-def submit(project: Any, debug: dict | None = None,
+def submit(project: Any, debug: dict | None = None, owner: Any = None,
            store_dir: Path | None = None) -> RunHandle:
-    """Queue a simulation of ``project`` on the server's pool; returns immediately (see
-    :meth:`WorkerPool.submit`)."""
-    return pool().submit(project, debug, store_dir=store_dir)
+    """Queue a simulation of ``project`` on the server's pool; returns immediately
+    (see :meth:`WorkerPool.submit`)."""
+    return pool().submit(project, debug, owner=owner, store_dir=store_dir)
 
 
 def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | None = None,

@@ -13,12 +13,8 @@ server -> worker
     ``limits["probe"]`` = ``{"population", "neuron", "duration_ms", "variables"}``
     record that neuron again instead (the result is an
     :class:`engine.neuron_probe.NeuronProbe`);
-    ``("cancel",)``: stop the current run at its next chunk (ignored when idle; a paused
-    run ends with what it has);
+    ``("cancel",)``: stop the current run at its next chunk (ignored when idle);
     ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
-    ``("continue", ms, breakpoints)``: continue a paused run for ``ms`` and pause again (a
-    step; it may go past the duration), or with ``ms`` None to the end of its duration, with
-    new breakpoints (None: keep them);
     ``None``: exit.
 
     ``limits`` may also hold ``store_dir``, ``keep_spikes_mb`` and ``live_max_spikes``
@@ -28,11 +24,16 @@ server -> worker
     (its ``spike_store`` says where they are), so the server never holds them whole; live
     spikes stop after ``live_max_spikes`` (then ``("live_capped",)`` is sent once).
 
-    A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "pause_timeout_s": s}`` is an
-    :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request the
-    worker sends ``("paused", result, message)`` and keeps the run's state while it waits for
-    ``continue`` or ``cancel`` (a paused run holds its worker; after ``pause_timeout_s`` without
-    a command the run ends with what it has).
+    A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "checkpoint": path,
+    "resume": None | {"ms", "breakpoints", "live_from"}}`` is an
+    :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request
+    the worker saves it to ``path`` (:func:`engine.checkpoint.save_checkpoint`), sends
+    ``("paused", result, message)`` and is free for the next job (no ``done`` follows). A
+    Continue or Step is a new ``run`` of the same document with ``resume`` set: the worker
+    restores the run from ``path`` and continues it for ``resume["ms"]`` and pauses again (a
+    step; it may go past the duration), or with ``ms`` None to the end of its duration, with
+    new breakpoints (None: keep them); live spikes are sent from record index
+    ``resume["live_from"]`` on (the ones the server already has).
 worker -> server
     ``("ready", warm_s)`` once the kernels are loaded; for each run ``("started", pid)``, then
     ``("progress", t_ms, duration_ms, elapsed_s, spikes)`` a few times a second,
@@ -55,6 +56,7 @@ import signal
 import sys
 import time
 import traceback
+import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -165,19 +167,6 @@ class _Channel:
         self.cancel_requested()
         return self.paused
 
-    def wait_command(self, timeout_s: float) -> Any:
-        """The next ``continue`` or ``cancel`` of a paused run (None after ``timeout_s``)."""
-        deadline = time.monotonic() + timeout_s
-        while not self.cancelled:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.conn.poll(left):
-                return None
-            message = self._read(self.conn.recv())
-            if message[0] == "continue":
-                self.paused = False
-                return message
-        return ("cancel",)
-
     def progress(self, p: Any) -> bool:
         """Send progress when the last was long enough ago; True when it was sent."""
         now = time.monotonic()
@@ -261,26 +250,40 @@ def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str |
                   or f"Recording the neuron stopped early ({probe.status}).")
 
 
+#: What :func:`run_paused` returns for a run it saved to its checkpoint (no ``done`` is sent).
+RELEASED = object()
+
+
 def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
-    """A run that can pause, step and continue (see the module docstring)."""
+    """A run that can pause, step and continue (see the module docstring).
+
+    Returns ``(RELEASED, None)`` once the run paused and was saved to its checkpoint.
+    """
+    from engine.checkpoint import load_checkpoint, save_checkpoint
     from engine.errors import MemoryBudgetError
     from engine.limits import RunLimits, RunStopped, StopCheck
     from engine.simulator import Simulation, _unbuilt_result
 
     debug = limits["debug"]
+    resume = debug.get("resume")
     run_limits = RunLimits(max_memory_mb=limits.get("max_memory_mb"),
                            max_wall_s=limits.get("max_wall_s"))
     t0 = time.perf_counter()
+    stop = StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0)
     try:
-        sim = Simulation(project, limits=run_limits,
-                         stop=StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0))
+        if resume is not None:
+            sim = load_checkpoint(debug["checkpoint"], limits=run_limits, stop=stop)
+        else:
+            sim = Simulation(project, limits=run_limits, stop=stop)
+            sim.set_breakpoints(debug.get("breakpoints") or [])
     except RunStopped as exc:
+        if resume is not None:  # (the server still shows what it had when it paused)
+            return None, f"The paused run was stopped while it was being restored: {exc}"
         return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
-    sim.set_breakpoints(debug.get("breakpoints") or [])
-    live_from = 0  # spikes of the record already sent to live views
+    # spikes of the record already sent to live views (by this worker or an earlier one)
+    live_from = 0 if resume is None else int(resume["live_from"])
     live_max = limits.get("live_max_spikes")  # None: no cap
     live_capped = False
-    pauses = 0
 
     def progress(p: Any) -> None:
         nonlocal live_from, live_capped
@@ -298,40 +301,35 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     end_ms = project.simulation.duration_ms
     ms = end_ms
     stepping = False  # a Continue for given ms (a step) pauses again after it; may go past
+    if resume is not None:
+        stepping = resume["ms"] is not None
+        ms = resume["ms"] if stepping else max(0.0, end_ms - sim.t_ms)
+        if resume["breakpoints"] is not None:
+            sim.set_breakpoints(resume["breakpoints"])
     notes = []
     if sim.net.memory.budget_mb < project.simulation.memory_budget_mb:
         notes.append(f"Memory budget: {sim.net.memory.budget_source}.")
-    while True:
-        message = None
-        try:
-            result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
-                                 pause=channel.pause_requested)
-        except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
-            result, message = sim.result(), str(exc)
-            result.status = "paused"
-        result.messages[:0] = notes
-        if stepping and result.status == "completed":  # a step pauses again when done
-            result.status = "paused"
-        if channel.cancelled or sim.invalid or result.status != "paused":
-            return result, (sim.hit.message if sim.invalid else None)
-        pauses += 1
-        channel.conn.send(("paused", spill_if_large(result, limits, f"pause-{pauses}"),
-                           message))
-        command = channel.wait_command(float(debug.get("pause_timeout_s", 300.0)))
-        if command is None or command[0] != "continue":
-            result = sim.result()
-            result.status, result.breakpoint = "cancelled", None  # said when it paused
-            if command is None:
-                result.messages.append(
-                    f"The paused run was ended after {debug.get('pause_timeout_s', 300.0):g} s "
-                    f"without Continue (a paused run holds a simulation worker).")
-            return result, None
-        _, ms, breakpoints = command
-        stepping = ms is not None
-        if ms is None:
-            ms = max(0.0, end_ms - sim.t_ms)
-        if breakpoints is not None:
-            sim.set_breakpoints(breakpoints)
+    message = None
+    try:
+        result = sim.run_for(ms, progress=progress, cancel=channel.cancel_requested,
+                             pause=channel.pause_requested)
+    except MemoryBudgetError as exc:  # continuing that far would not fit: stay paused
+        result, message = sim.result(), str(exc)
+        result.status = "paused"
+    result.messages[:0] = notes
+    if stepping and result.status == "completed":  # a step pauses again when done
+        result.status = "paused"
+    if channel.cancelled or sim.invalid or result.status != "paused":
+        return result, (sim.hit.message if sim.invalid else None)
+    # Paused: the run goes to disk and this worker to the next job; any worker continues it.
+    try:
+        save_checkpoint(sim, debug["checkpoint"])
+    except OSError as exc:  # a full disk, say: the run ends with what it has
+        result.status, result.breakpoint = "cancelled", None
+        return result, f"The paused run could not be saved to continue it later ({exc})."
+    channel.conn.send(("paused", spill_if_large(result, limits, f"pause-{uuid.uuid4().hex[:8]}"),
+                       message))
+    return RELEASED, None
 
 
 def spill_if_large(result: Any, limits: dict, name: str) -> Any:
@@ -387,8 +385,9 @@ def serve(conn: Connection) -> None:
             continue
         conn.send(("started", os.getpid()))
         result, error = run_job(channel, document, limits)
-        conn.send(("finishing",))
-        _send_result(conn, result, error, limits)
+        if result is not RELEASED:  # (a paused run was saved and said so itself)
+            conn.send(("finishing",))
+            _send_result(conn, result, error, limits)
         del result
         _trim_heap()
 
