@@ -41,7 +41,7 @@ def app(tmp_path, monkeypatch):
         def stop(self):
             pass
 
-    def submit(project, debug=None, owner=None):
+    def submit(project, debug=None, owner=None, store_dir=None):
         submitted.append(project)
         return Handle()
 

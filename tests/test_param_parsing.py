@@ -115,8 +115,8 @@ def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
     from workbench import runner
 
     submitted = []
-    monkeypatch.setattr(runner, "submit",
-                        lambda project, debug=None, owner=None: submitted.append(project))
+    monkeypatch.setattr(runner, "submit", lambda project, debug=None, owner=None,
+                        store_dir=None: submitted.append(project))
     _select(app, "node", "neuron")
     before = app.session.document
     _field(app, "tau_m").value = "-5"

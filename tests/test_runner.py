@@ -241,17 +241,34 @@ def test_a_killed_live_run_keeps_the_spikes_it_streamed(pool):
 
 
 @pytest.mark.slow
-def test_a_paused_run_whose_worker_dies_keeps_its_paused_result(pool):
-    victim = pool.submit(long_cuba(), debug={"breakpoints": [], "pause_timeout_s": 60.0})
+def test_a_paused_run_outlives_its_worker_and_keeps_its_pause_when_the_next_one_dies():
+    # A pool of its own: with one worker, the continued run needs the killed one replaced.
+    own = WorkerPool(workers=1, limits=RunLimits(max_memory_mb=CAP_MB, max_wall_s=120.0))
+    assert own.wait_ready(timeout=600)
+    try:
+        _outlive_and_die(own)
+    finally:
+        own.close()
+
+
+def _outlive_and_die(pool: WorkerPool) -> None:
+    victim = pool.submit(long_cuba(), debug={"breakpoints": []})
     wait(lambda: victim.state == "running" and victim.progress is not None,
          message="victim simulating")
     victim.pause()
     wait(lambda: victim.paused, message="paused")
     paused_ms = victim.result.duration_ms
+    # The paused run is on disk: the death of the worker it ran on does not touch it.
     os.kill(victim.worker_pid, signal.SIGTERM)
-    finish(victim, timeout=10)
+    victim.resume()
+    wait(lambda: victim.state == "running" and victim.progress is not None
+         and victim.progress.t_ms > paused_ms,
+         message="continued on a new worker")
+    # A worker that dies while it continues the run: the run keeps what it had.
+    os.kill(victim.worker_pid, signal.SIGTERM)
+    finish(victim, timeout=30)
     assert "killed by signal 15, SIGTERM" in victim.error
-    assert victim.result.duration_ms == paused_ms and victim.result.status == "cancelled"
+    assert victim.result.duration_ms >= paused_ms and victim.result.status == "cancelled"
     assert victim.result.breakpoint is None
 
 

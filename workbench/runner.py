@@ -419,9 +419,10 @@ def _salvage(handle: RunHandle, document: dict, message: str, memory: bool) -> A
 
 # ---------------------------------------------------------------------------- one worker
 class _WorkerDied(Exception):
-    def __init__(self, message: str, memory: bool = False):
+    def __init__(self, message: str, memory: bool = False, started: bool = True):
         super().__init__(message)
-        self.message, self.memory = message, memory
+        # started: False when it died before it took the run (e.g. killed while idle).
+        self.message, self.memory, self.started = message, memory, started
 
 
 class _Slot:
@@ -511,7 +512,17 @@ class _Slot:
                 continue
             self.current = handle
             try:
-                self._execute(handle, document, checked, resume)
+                try:
+                    self._execute(handle, document, checked, resume)
+                except _WorkerDied as exc:
+                    if exc.started:
+                        raise
+                    # The worker died before it took the run (killed while idle, its death
+                    # not yet seen): nothing of the run was lost, so a new worker runs it.
+                    log.info("simulation worker %d died before a run: replacing it",
+                             self.index)
+                    self._kill()
+                    self._execute(handle, document, checked, resume)
             except _WorkerDied as exc:
                 handle._finish(_salvage(handle, document, exc.message, exc.memory),
                                exc.message)
@@ -539,12 +550,14 @@ class _Slot:
                                               "checked": checked, "debug": debug,
                                               "probe": handle.probe, **transport}))
         except OSError:
-            raise _WorkerDied(self._death_message()) from None
+            raise _WorkerDied(self._death_message(), started=False) from None
         watch = _DeathWatch()
+        started = False  # the worker said it took the run
 
         def died() -> _WorkerDied:
             message = self._death_message(watch)
-            return _WorkerDied(message, memory=watch.oom_killed() or watch.near_cap())
+            return _WorkerDied(message, memory=watch.oom_killed() or watch.near_cap(),
+                               started=started)
 
         sent = time.monotonic()
         deadline = None if limits.max_wall_s is None else sent + limits.max_wall_s + WALL_GRACE_S
@@ -562,6 +575,7 @@ class _Slot:
                     handle.progress = Progress(*message[1:])
                     watch.sample(handle.worker_pid)
                 elif kind == "started":
+                    started = True
                     handle.worker_pid = message[1]
                     handle.state = "running"
                 elif kind == "stopping":
