@@ -4,8 +4,16 @@ Fixtures
 --------
 ``serve_app(factory) -> url``
     Serves ``factory`` (a callable returning a Panel object, called once per browser session)
-    on a free ``127.0.0.1`` port in a background thread and returns its URL once it answers.
-    Servers are stopped and joined at teardown.
+    and returns its URL. All the tests of a module share one Panel server (``app_server``, on
+    a free ``127.0.0.1`` port in a background thread, stopped at the module's end); each call
+    gets a route of its own (``/app3``), which answers only until its test ends. Starting a
+    server is cheap; what sharing saves is the sessions of earlier tests, which the server
+    drops within about a second of their page closing instead of at its own stop.
+``served``
+    The real workbench (as ``create_app`` builds it) on its own route, with a fresh
+    ``SPIKESTUDIO_HOME``: ``served.url``, ``served.home``, ``served.last`` (the Workbench of
+    the latest session) and ``served.apps``. With the fresh context of ``browser_page`` (no
+    workspace cookie) every test starts from an empty workspace and a new session.
 ``browser_page``
     A fresh Playwright ``Page`` (new context per test) of ``/usr/bin/chromium``. Every request
     to a host other than 127.0.0.1/localhost is aborted and recorded; console errors and
@@ -238,40 +246,103 @@ def browser_guard(browser_page: Any, request: pytest.FixtureRequest) -> BrowserG
     return request.node._ss_guard
 
 
-@pytest.fixture
-def serve_app() -> Iterator[Callable[..., str]]:
-    """``serve_app(factory, timeout=30) -> url``: serve a Panel app on a free local port."""
-    import panel as pn
+class AppServer:
+    """One threaded Panel server with ``ROUTES`` routes (``/app0`` ...), each bound on demand.
 
-    servers: list[Any] = []
+    A route serves the factory :meth:`bind` gave it until :meth:`release`; a page opened on a
+    released or unbound route shows an error instead of another test's app.
+    """
+
+    ROUTES = 64
+    # Bokeh keeps a session whose page has gone for ``unused_session_lifetime`` (default 15 s,
+    # checked every 17 s); a test's closed pages would go on polling into the next tests.
+    # 5 s still covers the gap between a loaded page and its websocket on a busy machine.
+    CHECK_UNUSED_MS = 1000
+    UNUSED_LIFETIME_MS = 5000
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        import panel as pn
+
+        self.port = _free_port()
+        self._factories: dict[int, Callable[[], Any]] = {}
+        self._next = 0
+        routes = {f"/app{i}": self._route(i) for i in range(self.ROUTES)}
+        origins = [f"127.0.0.1:{self.port}", f"localhost:{self.port}"]
+        self.server = pn.serve(
+            routes, port=self.port, address="127.0.0.1", threaded=True, show=False,
+            start=True, websocket_origin=origins, title="SpikeStudio test",
+            check_unused_sessions_milliseconds=self.CHECK_UNUSED_MS,
+            unused_session_lifetime_milliseconds=self.UNUSED_LIFETIME_MS)
+        _wait_until_serving(self.port, timeout)
+
+    def _route(self, index: int) -> Callable[[], Any]:
+        def app() -> Any:
+            # A plain function: Panel only calls *functions* per session; any other callable
+            # (e.g. an object with __call__) would be rendered as a static object.
+            factory = self._factories.get(index)
+            if factory is None:
+                raise RuntimeError(f"/app{index} is not bound to a test's app (any more)")
+            return factory()
+
+        return app
+
+    @property
+    def full(self) -> bool:
+        return self._next >= self.ROUTES
+
+    def bind(self, factory: Callable[[], Any]) -> tuple[int, str]:
+        """Serve ``factory`` on the next free route; returns the route's index and URL."""
+        index, self._next = self._next, self._next + 1
+        self._factories[index] = factory
+        return index, f"http://127.0.0.1:{self.port}/app{index}"
+
+    def release(self, index: int) -> None:
+        self._factories.pop(index, None)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[Callable[[], AppServer]]:
+    """The module's :class:`AppServer`, started on first use (a new one when it is full)."""
+    servers: list[AppServer] = []
+
+    def current() -> AppServer:
+        if not servers or servers[-1].full:
+            servers.append(AppServer())
+        return servers[-1]
+
+    try:
+        yield current
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def serve_app(app_server: Callable[[], AppServer]) -> Iterator[Callable[..., str]]:
+    """``serve_app(factory, timeout=30) -> url``: serve a Panel app for this test.
+
+    ``timeout`` bounds the start of the module's server when this is its first app.
+    """
+    bound: list[tuple[AppServer, int]] = []
 
     def serve(factory: Callable[[], Any], timeout: float = 30.0) -> str:
         if not callable(factory):
             raise TypeError("serve_app expects a callable returning a Panel object "
                             "(one fresh app per browser session)")
-        port = _free_port()
-
-        def app() -> Any:
-            # A plain function: Panel only calls *functions* per session; any other callable
-            # (e.g. an object with __call__) would be rendered as a static object.
-            return factory()
-
-        server = pn.serve(
-            {"/": app}, port=port, address="127.0.0.1", threaded=True, show=False,
-            start=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-            title="SpikeStudio test")
-        servers.append(server)
-        url = f"http://127.0.0.1:{port}/"
-        _wait_until_serving(port, timeout)
+        server = app_server()
+        index, url = server.bind(factory)
+        bound.append((server, index))
         return url
 
     try:
         yield serve
     finally:
-        for server in servers:
-            server.stop()
-        for server in servers:
-            server.join(timeout=10)
+        for server, index in bound:
+            server.release(index)
 
 
 @pytest.fixture
@@ -351,16 +422,23 @@ import workbench.app  # noqa: E402,F401
 
 class Served:
     """A workbench factory for ``serve_app`` that keeps each session's Workbench object, so a
-    test can read server-side state (``served.last``) next to what the page shows."""
+    test can read server-side state (``served.last``) next to what the page shows.
+
+    Each session is built as ``workbench.app.create_app`` builds it (without its housekeeping):
+    the session id is checked against the workspace of the browser's own identity.
+    """
 
     def __init__(self) -> None:
         self.apps: list[Any] = []
         self.url = ""
+        self.home: Path | None = None
 
     def __call__(self):
+        from workbench import identity
         from workbench.app import Workbench, session_id_from_url
 
-        app = Workbench(session_id=session_id_from_url())
+        who = identity.current()
+        app = Workbench(session_id=session_id_from_url(who.workspace), who=who)
         self.apps.append(app)
         return app.__panel__()
 
@@ -371,8 +449,15 @@ class Served:
 
 @pytest.fixture
 def served(serve_app, tmp_path, monkeypatch) -> Served:
-    """The workbench served with a fresh ``SPIKESTUDIO_HOME``; ``served.url`` is its address."""
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
+    """The workbench served with a fresh ``SPIKESTUDIO_HOME``; ``served.url`` is its address.
+
+    The module's server is shared; this test's route, home and (with ``browser_page``) browser
+    context are its own, so nothing of an earlier test's session reaches it.
+    """
+    home = tmp_path / "home"
+    # The served sessions run in this process: they read the variable when they are built.
+    monkeypatch.setenv("SPIKESTUDIO_HOME", str(home))
     app = Served()
+    app.home = home
     app.url = serve_app(app)
     return app
