@@ -6,9 +6,10 @@ Fixtures
     Serves ``factory`` (a callable returning a Panel object, called once per browser session)
     and returns its URL. All the tests of a module share one Panel server (``app_server``, on
     a free ``127.0.0.1`` port in a background thread, stopped at the module's end); each call
-    gets a route of its own (``/app3``), which answers only until its test ends. Starting a
-    server is cheap; what sharing saves is the sessions of earlier tests, which the server
-    drops within about a second of their page closing instead of at its own stop.
+    gets a route of its own (``/app3``), which answers only until its test ends. The server
+    destroys a session a few seconds after its page closed (``AppServer.UNUSED_LIFETIME_MS``),
+    so the run of an earlier test's page is stopped (``Workbench._on_session_destroyed``)
+    instead of keeping a worker busy; a server stopped per test never destroyed its sessions.
 ``served``
     The real workbench (as ``create_app`` builds it) on its own route, with a fresh
     ``SPIKESTUDIO_HOME``: ``served.url``, ``served.home``, ``served.last`` (the Workbench of
@@ -61,6 +62,10 @@ CHROMIUM_ARGS = (
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
+# Waits for an element or a condition; a (re)load of the whole workbench gets longer: on a
+# loaded 2-core machine (or with two test processes) its first load took over 15 s.
+TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 60_000
 
 #: Regexes of console errors that are known to be harmless for every test. Keep this empty;
 #: add an entry only with a comment explaining why the message is benign and cannot be fixed.
@@ -218,7 +223,8 @@ def browser_page(ss_browser: Any, request: pytest.FixtureRequest) -> Iterator[An
     context.route("**/*", guard.route)
     context.route_web_socket(_LOCAL_WS, guard.route_ws)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page.on("console", guard.on_console)
     page.on("pageerror", guard.on_page_error)
     request.node._ss_guard = guard
@@ -353,7 +359,8 @@ def goto_app(browser_page: Any) -> Callable[[str], Any]:
         browser_page.goto(url)
         browser_page.wait_for_function(
             "() => window.Bokeh && Bokeh.documents.length > 0 && "
-            "Bokeh.index && Object.keys(Bokeh.index).length > 0")
+            "Bokeh.index && Object.keys(Bokeh.index).length > 0",
+            timeout=NAVIGATION_TIMEOUT_MS)
         return browser_page
 
     return goto
