@@ -311,13 +311,14 @@ class AppServer:
 
 
 @pytest.fixture(scope="module")
-def app_server() -> Iterator[Callable[[], AppServer]]:
-    """The module's :class:`AppServer`, started on first use (a new one when it is full)."""
+def app_server() -> Iterator[Callable[[float], AppServer]]:
+    """``app_server(timeout) -> AppServer``: the module's server, started on first use (a new
+    one when it is full; ``timeout`` bounds its start)."""
     servers: list[AppServer] = []
 
-    def current() -> AppServer:
+    def current(timeout: float = 30.0) -> AppServer:
         if not servers or servers[-1].full:
-            servers.append(AppServer())
+            servers.append(AppServer(timeout))
         return servers[-1]
 
     try:
@@ -328,7 +329,7 @@ def app_server() -> Iterator[Callable[[], AppServer]]:
 
 
 @pytest.fixture
-def serve_app(app_server: Callable[[], AppServer]) -> Iterator[Callable[..., str]]:
+def serve_app(app_server: Callable[[float], AppServer]) -> Iterator[Callable[..., str]]:
     """``serve_app(factory, timeout=30) -> url``: serve a Panel app for this test.
 
     ``timeout`` bounds the start of the module's server when this is its first app.
@@ -339,7 +340,7 @@ def serve_app(app_server: Callable[[], AppServer]) -> Iterator[Callable[..., str
         if not callable(factory):
             raise TypeError("serve_app expects a callable returning a Panel object "
                             "(one fresh app per browser session)")
-        server = app_server()
+        server = app_server(timeout)
         index, url = server.bind(factory)
         bound.append((server, index))
         return url
