@@ -1,12 +1,17 @@
-# The two commands of the README:
-#   make start  - install SpikeStudio and start the workbench (opens a sample project)
-#   make test   - install everything (incl. Debian's Chromium) and run the whole test suite
+# The commands of the README:
+#   make start      - install SpikeStudio and start the workbench (opens a sample project)
+#   make test       - install everything (incl. Debian's Chromium) and run the whole test suite
+#   make test-fast  - the edit loop: engine and unit tests, no browser and no slow tests
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 5006
+# pytest-xdist processes; `auto` is one per core. TEST_WORKERS=0 runs the tests in one process.
+TEST_WORKERS ?= auto
+# Whole test files go to one process (`loadfile`), so a browser-test module serves one app.
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: start test install install-test chromium warm lint bench
+.PHONY: start test test-fast install install-test chromium warm lint bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +22,11 @@ install: $(PY)
 
 install-test: $(PY)
 	$(PY) -m pip install --quiet -e '.[test,nir,neo]'
+	touch $(VENV)/.test-installed
+
+# The edit loop installs only when pyproject.toml changed since the last install.
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(MAKE) install-test
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 chromium:
@@ -36,7 +46,10 @@ lint: install-test
 
 test: install-test chromium warm
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -p no:cacheprovider
+	$(PYTEST)
+
+test-fast: $(VENV)/.test-installed
+	$(PYTEST) -m "not browser and not slow"
 
 bench: install-test
 	$(PY) bench/cuba.py

@@ -13,6 +13,7 @@ check too. ``if TYPE_CHECKING:`` imports count as well (a type is a dependency).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +183,93 @@ def test_every_data_file_of_the_packages_is_package_data():
                 fnmatch.fnmatch(rest, p) for p in patterns.get(package, [])):
             missing.append(name)
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
+
+
+# ---------------------------------------------------------------- docs/architecture.md
+ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
+DOC_ROOTS = ("engine", "widgets", "workbench", "tests", "bench", "sample_projects", "docs")
+# `engine/neurons/<model>.py`: a path up to a template placeholder or the end of the name.
+_DOC_PATH = re.compile(rf"(?<![\w/.])(?:{'|'.join(DOC_ROOTS)})/[\w./-]*\w")
+# `engine.project.load_project`: a dotted module path, maybe ending in a name it defines.
+_DOC_DOTTED = re.compile(rf"(?<![\w/.])(?:{'|'.join(DOC_ROOTS[:4])})(?:\.\w+)+")
+
+
+def top_level_names(path: Path) -> set[str]:
+    """Names a module binds at its top level (definitions, assignments, imports), by ``ast``.
+
+    Statements nested in top-level ``if`` / ``try`` blocks count too (optional imports).
+    """
+    names: set[str] = set()
+    body = list(ast.parse(path.read_text(), filename=str(path)).body)
+    while body:
+        node = body.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.If | ast.Try):
+            body += node.body + node.orelse + getattr(node, "finalbody", [])
+            body += [s for h in getattr(node, "handlers", []) for s in h.body]
+    return names
+
+
+def doc_reference_problems(text: str, root: Path = ROOT) -> list[str]:
+    """What ``text`` names that is not in the repository under ``root``.
+
+    A path (``engine/neurons/base.py``, ``widgets/graph_editor.js``, ``engine/neurons/``) must
+    exist. A dotted name (``engine.results.SimulationResult``) must start with a module and
+    may go on with one name that module binds at its top level (further attributes, such as
+    a method, are not checked).
+    """
+    problems: list[str] = []
+    for ref in sorted(set(_DOC_PATH.findall(text))):
+        if not (root / ref).exists():
+            problems.append(f"{ref}: no such file or directory")
+    for ref in sorted(set(_DOC_DOTTED.findall(text))):
+        parts = ref.split(".")
+        # The longest prefix that is a module (file or package) of the repository.
+        for n in range(len(parts), 0, -1):
+            base = root.joinpath(*parts[:n])
+            source = base.with_suffix(".py") if base.with_suffix(".py").is_file() else (
+                base / "__init__.py")
+            if source.is_file():
+                break
+        else:
+            problems.append(f"{ref}: no such module")
+            continue
+        if n == 1:
+            problems.append(f"{ref}: {parts[1]} is not a module of {parts[0]}")
+        elif n < len(parts) and parts[n] not in top_level_names(source):
+            problems.append(f"{ref}: {'.'.join(parts[:n])} defines no {parts[n]}")
+    return problems
+
+
+def test_the_doc_checker_finds_missing_modules_files_and_names(tmp_path):
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "build.py").write_text(
+        "import numpy as np\nfrom x import y as z\nLIMIT: int = 3\n"
+        "try:\n    import nir\nexcept ImportError:\n    nir = None\n"
+        "def build():\n    inner = 1\n\nclass Net:\n    pass\n")
+    good = ("`engine.build`, `engine.build.build`, `engine.build.Net.method`, "
+            "`engine.build.LIMIT`, `engine.build.z`, `engine.build.nir`, "
+            "`engine/build.py`, `engine/<model>.py`, `engine/`. `engine.build`.")
+    assert doc_reference_problems(good, tmp_path) == []
+    bad = ("`engine.models` `engine.build.inner` `engine/gone.py` `engine/sub/` "
+           "`workbench.app`")
+    assert doc_reference_problems(bad, tmp_path) == [
+        "engine/gone.py: no such file or directory",
+        "engine/sub: no such file or directory",
+        "engine.build.inner: engine.build defines no inner",
+        "engine.models: models is not a module of engine",
+        "workbench.app: no such module",
+    ]
+
+
+def test_architecture_doc_names_only_modules_that_exist():
+    problems = doc_reference_problems(ARCHITECTURE_DOC.read_text())
+    assert not problems, "docs/architecture.md is out of date:\n  " + "\n  ".join(problems)

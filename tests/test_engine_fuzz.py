@@ -105,6 +105,7 @@ def _document(spec: dict) -> dict:
     return doc
 
 
+@pytest.mark.slow  # the longest of make test-fast; make test runs it
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=NETWORK)
 def test_random_valid_networks_run_and_keep_their_invariants(spec):

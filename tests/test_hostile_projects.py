@@ -225,6 +225,7 @@ _PLACES = (
 )
 
 
+@pytest.mark.slow  # the longest of make test-fast; make test runs it
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(place=st.sampled_from(_PLACES), value=_json_value)
 def test_validated_documents_always_serialise(place, value):

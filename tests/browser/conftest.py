@@ -4,8 +4,17 @@ Fixtures
 --------
 ``serve_app(factory) -> url``
     Serves ``factory`` (a callable returning a Panel object, called once per browser session)
-    on a free ``127.0.0.1`` port in a background thread and returns its URL once it answers.
-    Servers are stopped and joined at teardown.
+    and returns its URL. All the tests of a module share one Panel server (``app_server``, on
+    a free ``127.0.0.1`` port in a background thread, stopped at the module's end); each call
+    gets a route of its own (``/app3``), which answers only until its test ends. The server
+    destroys a session a few seconds after its page closed (``AppServer.UNUSED_LIFETIME_MS``),
+    so the run of an earlier test's page is stopped (``Workbench._on_session_destroyed``)
+    instead of keeping a worker busy; a server stopped per test never destroyed its sessions.
+``served``
+    The real workbench (as ``create_app`` builds it) on its own route, with a fresh
+    ``SPIKESTUDIO_HOME``: ``served.url``, ``served.home``, ``served.last`` (the Workbench of
+    the latest session) and ``served.apps``. With the fresh context of ``browser_page`` (no
+    workspace cookie) every test starts from an empty workspace and a new session.
 ``browser_page``
     A fresh Playwright ``Page`` (new context per test) of ``/usr/bin/chromium``. Every request
     to a host other than 127.0.0.1/localhost is aborted and recorded; console errors and
@@ -53,6 +62,10 @@ CHROMIUM_ARGS = (
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
+# Waits for an element or a condition; a (re)load of the whole workbench gets longer: on a
+# loaded 2-core machine (or with two test processes) its first load took over 15 s.
+TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 60_000
 
 #: Regexes of console errors that are known to be harmless for every test. Keep this empty;
 #: add an entry only with a comment explaining why the message is benign and cannot be fixed.
@@ -210,7 +223,8 @@ def browser_page(ss_browser: Any, request: pytest.FixtureRequest) -> Iterator[An
     context.route("**/*", guard.route)
     context.route_web_socket(_LOCAL_WS, guard.route_ws)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page.on("console", guard.on_console)
     page.on("pageerror", guard.on_page_error)
     request.node._ss_guard = guard
@@ -238,42 +252,106 @@ def browser_guard(browser_page: Any, request: pytest.FixtureRequest) -> BrowserG
     return request.node._ss_guard
 
 
-@pytest.fixture
-def serve_app() -> Iterator[Callable[..., str]]:
-    """``serve_app(factory, timeout=30) -> url``: serve a Panel app on a free local port."""
-    import panel as pn
+class AppServer:
+    """One threaded Panel server with ``ROUTES`` routes (``/app0`` ...), each bound on demand.
 
-    servers: list[Any] = []
+    A route serves the factory :meth:`bind` gave it until :meth:`release`; a page opened on a
+    released or unbound route shows an error instead of another test's app.
+    """
+
+    ROUTES = 64
+    # Bokeh keeps a session whose page has gone for ``unused_session_lifetime`` (default 15 s,
+    # checked every 17 s); a test's closed pages would go on polling into the next tests.
+    # 5 s still covers the gap between a loaded page and its websocket on a busy machine.
+    CHECK_UNUSED_MS = 1000
+    UNUSED_LIFETIME_MS = 5000
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        import panel as pn
+
+        self.port = _free_port()
+        self._factories: dict[int, Callable[[], Any]] = {}
+        self._next = 0
+        routes = {f"/app{i}": self._route(i) for i in range(self.ROUTES)}
+        origins = [f"127.0.0.1:{self.port}", f"localhost:{self.port}"]
+        from workbench.server import TORNADO_SETTINGS  # the workspace cookie, as served
+
+        self.server = pn.serve(
+            routes, port=self.port, address="127.0.0.1", threaded=True, show=False,
+            start=True, websocket_origin=origins, title="SpikeStudio test",
+            check_unused_sessions_milliseconds=self.CHECK_UNUSED_MS,
+            unused_session_lifetime_milliseconds=self.UNUSED_LIFETIME_MS, **TORNADO_SETTINGS)
+        _wait_until_serving(self.port, timeout)
+
+    def _route(self, index: int) -> Callable[[], Any]:
+        def app() -> Any:
+            # A plain function: Panel only calls *functions* per session; any other callable
+            # (e.g. an object with __call__) would be rendered as a static object.
+            factory = self._factories.get(index)
+            if factory is None:
+                raise RuntimeError(f"/app{index} is not bound to a test's app (any more)")
+            return factory()
+
+        return app
+
+    @property
+    def full(self) -> bool:
+        return self._next >= self.ROUTES
+
+    def bind(self, factory: Callable[[], Any]) -> tuple[int, str]:
+        """Serve ``factory`` on the next free route; returns the route's index and URL."""
+        index, self._next = self._next, self._next + 1
+        self._factories[index] = factory
+        return index, f"http://127.0.0.1:{self.port}/app{index}"
+
+    def release(self, index: int) -> None:
+        self._factories.pop(index, None)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[Callable[[float], AppServer]]:
+    """``app_server(timeout) -> AppServer``: the module's server, started on first use (a new
+    one when it is full; ``timeout`` bounds its start)."""
+    servers: list[AppServer] = []
+
+    def current(timeout: float = 30.0) -> AppServer:
+        if not servers or servers[-1].full:
+            servers.append(AppServer(timeout))
+        return servers[-1]
+
+    try:
+        yield current
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def serve_app(app_server: Callable[[float], AppServer]) -> Iterator[Callable[..., str]]:
+    """``serve_app(factory, timeout=30) -> url``: serve a Panel app for this test.
+
+    ``timeout`` bounds the start of the module's server when this is its first app.
+    """
+    bound: list[tuple[AppServer, int]] = []
 
     def serve(factory: Callable[[], Any], timeout: float = 30.0) -> str:
         if not callable(factory):
             raise TypeError("serve_app expects a callable returning a Panel object "
                             "(one fresh app per browser session)")
-        port = _free_port()
-
-        def app() -> Any:
-            # A plain function: Panel only calls *functions* per session; any other callable
-            # (e.g. an object with __call__) would be rendered as a static object.
-            return factory()
-
-        from workbench.server import TORNADO_SETTINGS  # the workspace cookie, as served
-
-        server = pn.serve(
-            {"/": app}, port=port, address="127.0.0.1", threaded=True, show=False,
-            start=True, websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-            title="SpikeStudio test", **TORNADO_SETTINGS)
-        servers.append(server)
-        url = f"http://127.0.0.1:{port}/"
-        _wait_until_serving(port, timeout)
+        server = app_server(timeout)
+        index, url = server.bind(factory)
+        bound.append((server, index))
         return url
 
     try:
         yield serve
     finally:
-        for server in servers:
-            server.stop()
-        for server in servers:
-            server.join(timeout=10)
+        for server, index in bound:
+            server.release(index)
 
 
 @pytest.fixture
@@ -284,7 +362,8 @@ def goto_app(browser_page: Any) -> Callable[[str], Any]:
         browser_page.goto(url)
         browser_page.wait_for_function(
             "() => window.Bokeh && Bokeh.documents.length > 0 && "
-            "Bokeh.index && Object.keys(Bokeh.index).length > 0")
+            "Bokeh.index && Object.keys(Bokeh.index).length > 0",
+            timeout=NAVIGATION_TIMEOUT_MS)
         return browser_page
 
     return goto
@@ -353,16 +432,23 @@ import workbench.app  # noqa: E402,F401
 
 class Served:
     """A workbench factory for ``serve_app`` that keeps each session's Workbench object, so a
-    test can read server-side state (``served.last``) next to what the page shows."""
+    test can read server-side state (``served.last``) next to what the page shows.
+
+    Each session is built as ``workbench.app.create_app`` builds it (without its housekeeping):
+    the session id is checked against the workspace of the browser's own identity.
+    """
 
     def __init__(self) -> None:
         self.apps: list[Any] = []
         self.url = ""
+        self.home: Path | None = None
 
     def __call__(self):
+        from workbench import identity
         from workbench.app import Workbench, session_id_from_url
 
-        app = Workbench(session_id=session_id_from_url())
+        who = identity.current()
+        app = Workbench(session_id=session_id_from_url(who.workspace), who=who)
         self.apps.append(app)
         return app.__panel__()
 
@@ -373,8 +459,15 @@ class Served:
 
 @pytest.fixture
 def served(serve_app, tmp_path, monkeypatch) -> Served:
-    """The workbench served with a fresh ``SPIKESTUDIO_HOME``; ``served.url`` is its address."""
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(tmp_path / "home"))
+    """The workbench served with a fresh ``SPIKESTUDIO_HOME``; ``served.url`` is its address.
+
+    The module's server is shared; this test's route, home and (with ``browser_page``) browser
+    context are its own, so nothing of an earlier test's session reaches it.
+    """
+    home = tmp_path / "home"
+    # The served sessions run in this process: they read the variable when they are built.
+    monkeypatch.setenv("SPIKESTUDIO_HOME", str(home))
     app = Served()
+    app.home = home
     app.url = serve_app(app)
     return app

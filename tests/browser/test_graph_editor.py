@@ -254,11 +254,12 @@ def test_palette_drag_zoom_and_monitor_connect(serve_app, goto_app, wait_until):
 
 
 def test_guard_records_off_host_requests_and_console_errors(
-        serve_app, goto_app, browser_guard):
+        serve_app, goto_app, browser_guard, wait_until):
     page = goto_app(serve_app(lambda: pn.pane.Markdown("guard check")))
     page.evaluate("() => fetch('http://example.com/x').catch(() => null)")
     page.evaluate("() => console.error('deliberate test error')")
-    page.wait_for_timeout(200)
+    wait_until(lambda: len(browser_guard.problems()) >= 3,
+               message="the off-host request, its console error and ours recorded")
     assert browser_guard.off_host == ["http://example.com/x"]
     assert any("deliberate test error" in m for m in browser_guard.console_errors)
     # The aborted request also logs "ERR_BLOCKED_BY_CLIENT" to the console.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,34 +14,8 @@ from workbench import storage
 pytestmark = pytest.mark.browser
 
 
-class Served:
-    """Serves the page as create_app does and keeps each session's Workbench."""
-
-    def __init__(self) -> None:
-        self.apps: list[Any] = []
-
-    def __call__(self):
-        from workbench import identity
-        from workbench.app import Workbench, session_id_from_url
-
-        who = identity.current()
-        app = Workbench(session_id=session_id_from_url(who.workspace), who=who)
-        self.apps.append(app)
-        return app.__panel__()
-
-    @property
-    def last(self):
-        return self.apps[-1]
-
-
-@pytest.fixture
-def served(serve_app, tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    monkeypatch.setenv("SPIKESTUDIO_HOME", str(home))
-    app = Served()
-    app.url = serve_app(app)
-    app.home = home
-    return app
+# ``served`` (tests/browser/conftest.py): the workbench as create_app builds it, with
+# ``served.home`` its fresh SPIKESTUDIO_HOME.
 
 
 def _ready(page):
