@@ -75,6 +75,9 @@ def set_range(rng: Range1d, start: float, end: float) -> None:
     clamps ``end`` to the *old* bounds, so a growing range sent in one update stays clamped
     (a weight matrix of 1000 inputs showed only the first 500).
     """
+    if rng.start == start and rng.end == end and rng.bounds is not None \
+            and tuple(rng.bounds) == (start, end):
+        return  # unchanged: three patches (and a re-layout in the browser) for nothing
     rng.bounds = None
     rng.update(start=start, end=end)
     rng.bounds = (start, end)

@@ -600,7 +600,7 @@ class Workbench(pn.viewable.Viewer):
         self.handle = runner.submit(project, debug={"breakpoints": breakpoints,
                                                     "pause_timeout_s": PAUSE_TIMEOUT_S,
                                                     "live": True})
-        self._live_shown, self._live_at = 0, 0.0
+        self._live_shown, self._live_at, self._live_every = 0, 0.0, LIVE_EVERY_S
         self._shown_pauses = 0
         self.results.run_started(self.session.document)
         self.run_button.disabled = True
@@ -692,9 +692,13 @@ class Workbench(pn.viewable.Viewer):
 
     def _show_live(self, handle: runner.RunHandle, t_ms: float) -> None:
         """Redraw the raster and rates from the spikes the running run sent so far."""
-        self._live_at = time.monotonic()
+        t0 = time.monotonic()
         spikes, self._live_shown = handle.live_spikes()
         self._guard(self.results.show_live, spikes, t_ms)
+        # Throttled by what a draw costs: a slow one (a loaded server, a density image)
+        # must not take the time the run's own end needs to reach the page.
+        self._live_at = time.monotonic()
+        self._live_every = max(LIVE_EVERY_S, 3 * (self._live_at - t0))
 
     def _show_pause(self, handle: runner.RunHandle) -> None:
         """Show a paused run's partial result, why it paused, and its neuron."""
@@ -742,7 +746,7 @@ class Workbench(pn.viewable.Viewer):
                 "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
         if (handle.state == "running" and len(handle.live) > self._live_shown
-                and now - self._live_at >= LIVE_EVERY_S and p is not None):
+                and now - self._live_at >= self._live_every and p is not None):
             self._show_live(handle, p.t_ms)
         if handle.paused and handle.pauses != self._shown_pauses:
             self._show_pause(handle)
