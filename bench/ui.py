@@ -426,15 +426,25 @@ def measure_runs(page: Any, runs: int, open_sample: bool = True) -> list[dict]:
     if open_sample:
         open_cuba(page)
     page.wait_for_timeout(300)
+    # The page's main-thread time during each run (Chromium's Performance domain): script,
+    # style and layout, and all tasks (paint included), in seconds.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
     out = []
     for _ in range(runs):
         load = load1()
+        before = _metrics(cdp)
         r = page.evaluate(RUN_JS, 120_000)
+        after = _metrics(cdp)
+        main_thread = {k: after[name] - before[name] for k, name in (
+            ("task", "TaskDuration"), ("script", "ScriptDuration"),
+            ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"))}
         m = re.search(r"computed in ([0-9.]+) s", r["text"])
         out.append({"load1": load, "data_s": (r["tData"] - r["t0"]) / 1000,
                     "total_s": (r["tPaint"] - r["t0"]) / 1000, "spikes": r["spikes"],
                     "live_s": (r["tLive"] - r["t0"]) / 1000,
                     "rx_kb": r["rxBytes"] / 1024, "rx_messages": r["rxMessages"],
+                    "page_main_s": main_thread,
                     "kernel_s": float(m.group(1)) if m else float("nan")})
         page.wait_for_timeout(500)
     # What the browser's raster shows after the runs (x: 0..1000 ms, y: the 4000 rows).
@@ -805,7 +815,10 @@ def run_rows(runs: list[dict], label: str) -> list[tuple[str, float, float, str,
              + " s, then two frames for the paint); shown as running at "
              + " / ".join(f"{r['live_s']:.2f}" for r in runs) + " s; received "
              + " / ".join(f"{r['rx_kb']:.0f} kB in {r['rx_messages']} messages"
-                          for r in runs) + "; kernel "
+                          for r in runs) + "; page main thread busy "
+             + " / ".join(f"{r['page_main_s']['task']:.2f} s (script "
+                          f"{r['page_main_s']['script']:.2f}, layout "
+                          f"{r['page_main_s']['layout']:.2f})" for r in runs) + "; kernel "
              + " / ".join(f"{r['kernel_s']:.2f}" for r in runs) + " s; "
              f"{runs[0]['spikes']:,} spikes; load "
              + " / ".join(f"{r['load1']:.1f}" for r in runs))
@@ -961,6 +974,8 @@ def main(argv: list[str] | None = None) -> int:
                 for server in servers:
                     server.stop()
                 browser.close()
+            shown = re.findall(r"results shown in ([0-9.]+) s", servers[-1].log_text)
+            print("server: results shown in " + " / ".join(shown) + " s")
             plain, md = render_runs(runs, runs_busy, args.others, guard, chromium, info, when)
             print(plain)
             if not args.no_write:

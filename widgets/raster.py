@@ -32,7 +32,13 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
-from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
+from widgets.plot_tools import (
+    apply_time_axis,
+    export_buttons,
+    scroll_with_page,
+    set_export_name,
+    set_range,
+)
 from widgets.raster_data import RasterIndex, Window
 from widgets.session_thread import held, run_in_session
 from widgets.time_cursor import cursor_line
@@ -265,6 +271,7 @@ class RasterPlot(pn.viewable.Viewer):
                      active_scroll="wheel_zoom", active_drag="box_zoom",
                      x_axis_label="time (ms)", sizing_mode="stretch_width")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         fig.ygrid.visible = False
         self._image = ColumnDataSource(dict(_EMPTY_IMAGE))
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self._image)

@@ -108,7 +108,7 @@ class Workbench(pn.viewable.Viewer):
         self.editor.on_action(self._on_editor_action)
         self.inspector = pn.Column(sizing_mode="stretch_width", css_classes=["ss-inspector"],
                                    scroll=True, height=560)
-        self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={})
+        self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={}, inline=True)
         self.run_form.on_change(lambda n, v: self._edit(edits.set_simulation, n, v))
         self.run_form.on_pending(
             lambda n, text, msg: self.session.set_field_error(f"simulation.{n}", text, msg))
@@ -231,12 +231,17 @@ class Workbench(pn.viewable.Viewer):
                    sizing_mode="stretch_width", css_classes=["ss-breakpoints"]),
             self.progress, self.progress_text, sizing_mode="stretch_width",
             css_classes=["ss-runbar"])
-        left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
-        body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
-        # The time cursor sits between the graph and the result plots it drives, and stays
-        # in view (sticky) while the page scrolls from one to the other.
-        return pn.Column(header, self.confirm_bar, self.message_bar, body, self.results.cursor,
-                         self.results_anchor, self.results,
+        # The graph (with the inspector under it) and the run bar with the results side by
+        # side: a run's results are in view where Run was pressed, with the graph beside them
+        # (below the graph they started 800 px down a 900 px window). The time cursor sits
+        # above the result plots it drives and stays in view (sticky) while the page scrolls.
+        left = pn.Column(self.editor, self.inspector, css_classes=["ss-model-column"],
+                         sizing_mode="stretch_width", styles={"flex": "5 1 0", "min-width": "0"})
+        right = pn.Column(run_bar, self.results.cursor, self.results_anchor, self.results,
+                          css_classes=["ss-results-column"], sizing_mode="stretch_width",
+                          styles={"flex": "6 1 0", "min-width": "0"})
+        body = pn.Row(left, right, sizing_mode="stretch_width", css_classes=["ss-body"])
+        return pn.Column(header, self.confirm_bar, self.message_bar, body,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 

@@ -103,9 +103,12 @@ class ResultsView(pn.viewable.Viewer):
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
                                   sizing_mode="stretch_width")
-        self._activity_body = pn.Row(pn.Column(self.raster, self.rates,
-                                               sizing_mode="stretch_width"),
-                                     self.neuron_panel, sizing_mode="stretch_width")
+        # The neuron panel wraps below the plots when the results column is narrow.
+        self._activity_body = pn.FlexBox(pn.Column(self.raster, self.rates,
+                                                   sizing_mode="stretch_width",
+                                                   styles={"flex": "1 1 520px"}),
+                                         self.neuron_panel, flex_wrap="wrap",
+                                         sizing_mode="stretch_width")
         self.tabs = pn.Tabs(
             ("Activity", self.activity),
             ("Traces", pn.Column(self.traces, sizing_mode="stretch_width")),
