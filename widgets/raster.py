@@ -272,6 +272,7 @@ class RasterPlot(pn.viewable.Viewer):
                      x_axis_label="time (ms)", sizing_mode="stretch_width")
         fig.toolbar.logo = None
         scroll_with_page(fig)  # the wheel scrolls the page
+        fig.css_classes = ["ss-raster-plot"]
         fig.ygrid.visible = False
         self._image = ColumnDataSource(dict(_EMPTY_IMAGE))
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self._image)
