@@ -438,7 +438,8 @@ def measure_runs(page: Any, runs: int, open_sample: bool = True) -> list[dict]:
         after = _metrics(cdp)
         main_thread = {k: after[name] - before[name] for k, name in (
             ("task", "TaskDuration"), ("script", "ScriptDuration"),
-            ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"))}
+            ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"),
+            ("style_n", "RecalcStyleCount"), ("layout_n", "LayoutCount"))}
         m = re.search(r"computed in ([0-9.]+) s", r["text"])
         out.append({"load1": load, "data_s": (r["tData"] - r["t0"]) / 1000,
                     "total_s": (r["tPaint"] - r["t0"]) / 1000, "spikes": r["spikes"],
@@ -817,8 +818,12 @@ def run_rows(runs: list[dict], label: str) -> list[tuple[str, float, float, str,
              + " / ".join(f"{r['rx_kb']:.0f} kB in {r['rx_messages']} messages"
                           for r in runs) + "; page main thread busy "
              + " / ".join(f"{r['page_main_s']['task']:.2f} s (script "
-                          f"{r['page_main_s']['script']:.2f}, layout "
-                          f"{r['page_main_s']['layout']:.2f})" for r in runs) + "; kernel "
+                          f"{r['page_main_s']['script']:.2f}, style "
+                          f"{r['page_main_s']['style']:.2f}, layout "
+                          f"{r['page_main_s']['layout']:.2f}; "
+                          f"{r['page_main_s']['style_n']:.0f} style recalculations, "
+                          f"{r['page_main_s']['layout_n']:.0f} layouts)" for r in runs)
+             + "; kernel "
              + " / ".join(f"{r['kernel_s']:.2f}" for r in runs) + " s; "
              f"{runs[0]['spikes']:,} spikes; load "
              + " / ".join(f"{r['load1']:.1f}" for r in runs))

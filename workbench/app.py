@@ -45,12 +45,18 @@ from workbench.views import build_views
 
 log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
-PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
+#: How often a running run's progress is sent to the page. Every text that changes on the
+#: page makes the browser lay the whole page out again (BokehJS re-renders the pane, then
+#: measures every plot): at 0.15 s, with the live raster, the page's main thread was busy for
+#: the whole run and the run's end reached it seconds late (issue 18, bench/ui.py --runs-only).
+PROGRESS_EVERY_S = 0.5
 OPEN_PROMPT = "Open..."
 #: A paused run holds a simulation worker: it ends after this many seconds without Continue.
 PAUSE_TIMEOUT_S = 300.0
-#: How often the raster and rates of a running run are redrawn from its live spikes.
-LIVE_EVERY_S = 0.4
+#: How often (at most) the raster and rates of a running run are redrawn from its live
+#: spikes: the first as soon as spikes arrive, then every second or three times what a draw
+#: costs the server, whichever is longer (see PROGRESS_EVERY_S for the browser's side).
+LIVE_EVERY_S = 1.0
 #: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
 #: fields mean for each.
 BREAK_KINDS = {"(no breakpoint)": "", "neuron spikes": "spike", "rate above": "rate_above",
