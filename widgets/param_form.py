@@ -329,7 +329,7 @@ class ParamForm(pn.viewable.Viewer):
         views = [fld.view for fld in self._fields.values()]
         if self._inline:
             for view in views:
-                view.styles = {"flex": "1 1 120px", "min-width": "0"}
+                view.styles = {"flex": "1 1 90px", "min-width": "0"}
             views = [pn.FlexBox(*views, flex_wrap="wrap", sizing_mode="stretch_width")]
         self._layout[:] = [self._header, self._general, *views]
         self._sync_values()

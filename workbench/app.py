@@ -238,15 +238,19 @@ class Workbench(pn.viewable.Viewer):
             self.progress, self.progress_text, sizing_mode="stretch_width",
             css_classes=["ss-runbar"])
         # The graph (with the inspector under it) and the run bar with the results side by
-        # side: a run's results are in view where Run was pressed, with the graph beside them
-        # (below the graph they started 800 px down a 900 px window). The time cursor sits
-        # above the result plots it drives and stays in view (sticky) while the page scrolls.
+        # side from about 1400 px: a run's results are in view where Run was pressed, with
+        # the graph beside them (below the graph they started 800 px down a 900 px window).
+        # Narrower, the two wrap one above the other (the editor keeps its width) and the
+        # results anchor scrolls to the results. The time cursor sits above the result plots
+        # it drives and stays in view (sticky) while the page scrolls.
         left = pn.Column(self.editor, self.inspector, css_classes=["ss-model-column"],
-                         sizing_mode="stretch_width", styles={"flex": "5 1 0", "min-width": "0"})
+                         sizing_mode="stretch_width",
+                         styles={"flex": "1 1 700px", "min-width": "0"})
         right = pn.Column(run_bar, self.results.cursor, self.results_anchor, self.results,
                           css_classes=["ss-results-column"], sizing_mode="stretch_width",
-                          styles={"flex": "6 1 0", "min-width": "0"})
-        body = pn.Row(left, right, sizing_mode="stretch_width", css_classes=["ss-body"])
+                          styles={"flex": "1 1 620px", "min-width": "0"})
+        body = pn.FlexBox(left, right, flex_wrap="wrap", sizing_mode="stretch_width",
+                          css_classes=["ss-body"])
         return pn.Column(header, self.confirm_bar, self.message_bar, body,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
