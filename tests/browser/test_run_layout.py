@@ -4,6 +4,7 @@ CUBA run (N = 4000, 1 s) reaches the page, raster drawn, within 1.5 s (median of
 
 from __future__ import annotations
 
+import os
 import statistics
 
 import pytest
@@ -135,7 +136,14 @@ def test_the_wheel_over_a_plot_scrolls_the_page_until_the_plot_is_clicked(
 def test_cuba_run_to_raster_drawn_median_under_1_5_s(served, goto_app, browser_page,
                                                      wait_until):
     """Issue 18, item 3: the page's live raster must not slow a run down (CUBA, N = 4000,
-    1 s of model time, three runs on a warm page)."""
+    1 s of model time, three runs on a warm page).
+
+    A wall-clock figure means nothing on an oversubscribed machine (load above the cores):
+    there the test is skipped, saying so, rather than failing on someone else's load.
+    """
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        pytest.skip(f"1-minute load {load:.1f} > {cores} cores: timing not measurable")
     page = goto_app(served.url)
     app = served.last
     _open_cuba(page)
