@@ -85,6 +85,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Browser (bench/ui.py)"
 CURSOR_SECTION = "## Cursor playback (bench/ui.py)"
+RUNS_SECTION = "## Run -> raster (bench/ui.py --runs-only)"
 TARGETS = {"start": 3.0, "run": 1.0, "draw": 1.0, "pan": 1.0}
 
 N_POPS, POP_SIZE, DURATION_MS, N_SPIKES = 10, 10_000, 10_000.0, 1_000_000
@@ -202,6 +203,20 @@ INIT_JS = r"""
   // WebSocket messages the page sends (to see that cursor playback stays in the browser).
   // Bokeh sends a message as three frames: header, metadata ("{}") and content.
   ss.wsLog = null;
+  // Bytes and messages the page receives (what the server sends for a run).
+  ss.wsRx = {bytes: 0, messages: 0};
+  const OrigWS = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new OrigWS(...args);
+    ws.addEventListener('message', (e) => {
+      ss.wsRx.messages++;
+      ss.wsRx.bytes += typeof e.data === 'string' ? e.data.length
+                       : (e.data.byteLength || e.data.size || 0);
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = OrigWS.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     if (ss.wsLog) ss.wsLog.push(typeof data === 'string' ? data.slice(0, 100) : '<binary>');
@@ -248,12 +263,23 @@ async (timeoutMs) => {
   const host = ss.deep('.ss-run');
   const button = host.querySelector('button') ||
                  (host.shadowRoot && ss.deep('button', host.shadowRoot));
+  // When the run first shows as running (the live raster's status line), for the report.
+  let tLive = null;
+  const watchLive = () => {
+    const st = status();
+    if (tLive === null && st && st.dataset.status === 'running') tLive = ss.now();
+    if (tLive === null) requestAnimationFrame(watchLive);
+  };
+  const rx0 = ss.wsRx.bytes, nrx0 = ss.wsRx.messages;
   const t0 = ss.now();
   button.click();
+  watchLive();
   const r = await ss.waitFor(pred, timeoutMs);
+  if (tLive === null) tLive = NaN;
   const st = status();
-  return {t0, tData: r.tData, tPaint: r.tPaint, spikes: Number(st.dataset.spikes),
-          text: st.innerText};
+  return {t0, tData: r.tData, tPaint: r.tPaint, tLive, spikes: Number(st.dataset.spikes),
+          text: st.innerText, rxBytes: ss.wsRx.bytes - rx0,
+          rxMessages: ss.wsRx.messages - nrx0};
 }
 """
 
@@ -400,19 +426,73 @@ def measure_runs(page: Any, runs: int, open_sample: bool = True) -> list[dict]:
     if open_sample:
         open_cuba(page)
     page.wait_for_timeout(300)
+    # The page's main-thread time during each run (Chromium's Performance domain): script,
+    # style and layout, and all tasks (paint included), in seconds.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
     out = []
     for _ in range(runs):
         load = load1()
+        before = _metrics(cdp)
         r = page.evaluate(RUN_JS, 120_000)
+        after = _metrics(cdp)
+        main_thread = {k: after[name] - before[name] for k, name in (
+            ("task", "TaskDuration"), ("script", "ScriptDuration"),
+            ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"),
+            ("style_n", "RecalcStyleCount"), ("layout_n", "LayoutCount"))}
         m = re.search(r"computed in ([0-9.]+) s", r["text"])
         out.append({"load1": load, "data_s": (r["tData"] - r["t0"]) / 1000,
                     "total_s": (r["tPaint"] - r["t0"]) / 1000, "spikes": r["spikes"],
+                    "live_s": (r["tLive"] - r["t0"]) / 1000,
+                    "rx_kb": r["rxBytes"] / 1024, "rx_messages": r["rxMessages"],
+                    "page_main_s": main_thread,
                     "kernel_s": float(m.group(1)) if m else float("nan")})
         page.wait_for_timeout(500)
     # What the browser's raster shows after the runs (x: 0..1000 ms, y: the 4000 rows).
     state = page.evaluate("window.__ss.raster()")
     out[-1]["browser_x"], out[-1]["browser_y"] = state["xr"], state["yr"]
     return out
+
+
+def measure_run_series(browser: Any, guard: Guard, page: Any, server: Server,
+                       args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """``--runs`` Run clicks in ``page``, then as many with ``--others`` idle sessions open."""
+    runs = measure_runs(page, args.runs)
+    for r in runs:
+        print(f"run: {r}")
+    others = []
+    for _ in range(args.others):
+        other = guard.attach(browser)
+        other.goto(server.url)
+        wait_page(other, "!!window.__ss.deep('[data-node-id]')")
+        others.append(other)
+    runs_busy = measure_runs(page, args.runs, open_sample=False) if others else []
+    for r in runs_busy:
+        print(f"run with {len(others)} other sessions: {r}")
+    for other in others:
+        other.context.close()
+    return runs, runs_busy
+
+
+def render_runs(runs: list[dict], runs_busy: list[dict], others: int, guard: Guard,
+                chromium: str, info: dict, when: str) -> tuple[str, str]:
+    """(plain table, markdown section) of the Run -> raster series alone (``--runs-only``)."""
+    rows = run_rows(runs, "")
+    if runs_busy:
+        rows += run_rows(runs_busy, f", {others} other sessions open")
+    plain = [f"{n:70s} {v:7.2f} {t:7.1f}  {m.strip('*'):4s} {x}" for n, v, t, m, x in rows]
+    plain.append(f"browser console errors: {len(guard.console_errors)} "
+                 f"{guard.console_errors[:3]}")
+    md = [RUNS_SECTION, "",
+          "Produced by `bench/ui.py --runs-only` (item 2 of its docstring alone): headless "
+          f"Debian Chromium {chromium}, viewport 1280x800, {info['nproc']} cores, CPU "
+          f"\"{info['cpu']}\", Panel {info['panel']}, Bokeh {info['bokeh']}. **Date:** "
+          f"{when}. The 1-minute load average of each run is in the notes: figures taken "
+          "on a loaded machine are not the quiet-machine figure.", "",
+          "| measurement | seconds | target | met | notes |", "|---|---:|---:|---|---|"]
+    md += [f"| {n} | {v:.2f} | <= {t:g} | {m} | {x} |" for n, v, t, m, x in rows]
+    md.append("")
+    return "\n".join(plain), "\n".join(md)
 
 
 # ---------------------------------------------------------------------------- 4: cursor
@@ -733,7 +813,17 @@ def run_rows(runs: list[dict], label: str) -> list[tuple[str, float, float, str,
     run_min, run_med = min(totals), statistics.median(totals)
     notes = ("runs " + " / ".join(f"{t:.2f}" for t in totals) + " s (status and raster "
              "data in the page at " + " / ".join(f"{r['data_s']:.2f}" for r in runs)
-             + " s, then two frames for the paint); kernel "
+             + " s, then two frames for the paint); shown as running at "
+             + " / ".join(f"{r['live_s']:.2f}" for r in runs) + " s; received "
+             + " / ".join(f"{r['rx_kb']:.0f} kB in {r['rx_messages']} messages"
+                          for r in runs) + "; page main thread busy "
+             + " / ".join(f"{r['page_main_s']['task']:.2f} s (script "
+                          f"{r['page_main_s']['script']:.2f}, style "
+                          f"{r['page_main_s']['style']:.2f}, layout "
+                          f"{r['page_main_s']['layout']:.2f}; "
+                          f"{r['page_main_s']['style_n']:.0f} style recalculations, "
+                          f"{r['page_main_s']['layout_n']:.0f} layouts)" for r in runs)
+             + "; kernel "
              + " / ".join(f"{r['kernel_s']:.2f}" for r in runs) + " s; "
              f"{runs[0]['spikes']:,} spikes; load "
              + " / ".join(f"{r['load1']:.1f}" for r in runs))
@@ -853,6 +943,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="model time of the cursor run (default 40000: ~1M spikes)")
     parser.add_argument("--cursor-s", type=float, default=4.0,
                         help="seconds of playback measured (default 4)")
+    parser.add_argument("--runs-only", action="store_true",
+                        help="only click Run -> raster drawn (item 2), --runs times, and "
+                             "with --others idle sessions when that is > 0")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found", file=sys.stderr)
@@ -877,6 +970,23 @@ def main(argv: list[str] | None = None) -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                      headless=True)
         chromium = browser.version
+        if args.runs_only:
+            try:
+                _fig, server, page = measure_start(browser, guard)
+                servers.append(server)
+                runs, runs_busy = measure_run_series(browser, guard, page, server, args)
+            finally:
+                for server in servers:
+                    server.stop()
+                browser.close()
+            shown = re.findall(r"results shown in ([0-9.]+) s", servers[-1].log_text)
+            print("server: results shown in " + " / ".join(shown) + " s")
+            plain, md = render_runs(runs, runs_busy, args.others, guard, chromium, info, when)
+            print(plain)
+            if not args.no_write:
+                write_results(md, RUNS_SECTION)
+                print(f"updated {RESULTS.relative_to(ROOT)}")
+            return 0
         if args.cursor_only:
             try:
                 _fig, server, page = measure_start(browser, guard)

@@ -58,9 +58,10 @@ def test_during_a_live_run_the_header_and_status_say_what_is_shown():
     second = _run(view, second_doc)
     partial = second.spikes[second.spikes["time_ms"] <= 100.0]
     view.show_live(partial, 100.0)
-    # The raster is run 2 so far; the header and status line say so, and that the other
-    # tabs are still run 1 (their data really are).
-    assert len(view.raster.spikes) == len(partial)
+    # The raster is run 2 so far (streamed: its index, not its spikes parameter); the header
+    # and status line say so, and that the other tabs are still run 1 (their data really are).
+    assert len(view.raster.index) == len(partial)
+    assert len(view.raster.points_source.data["x"]) == len(partial)
     assert 'data-live="true"' in view.header.object
     assert 'data-live-run="2"' in view.header.object and 'data-run="1"' in view.header.object
     assert "still show Run 1 of test, 200 ms" in view.header.object
@@ -78,7 +79,7 @@ def test_during_a_live_run_the_header_and_status_say_what_is_shown():
     # A third run fails after drawing live: the raster goes back to run 2, the tabs' result.
     view.run_started(first_doc)
     view.show_live(first.spikes, first.duration_ms)
-    assert len(view.raster.spikes) == len(first.spikes)
+    assert len(view.raster.index) == len(first.spikes)
     view.end_live()
     assert view.raster.spikes is second.spikes and view.result is second
     assert 'data-live' not in view.header.object and 'data-run="2"' in view.header.object

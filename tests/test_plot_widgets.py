@@ -125,7 +125,7 @@ def test_tap_maps_y_to_population_and_neuron(spikes, y, expected):
 
 
 def test_raster_spikes_hover_with_population_neuron_and_time(spikes):
-    from bokeh.models import HoverTool
+    from bokeh.models import HoverTool, WheelZoomTool
 
     raster = RasterPlot(spikes=spikes, sizes=SIZES, max_points=100_000)
     data = raster.points_source.data
@@ -139,7 +139,12 @@ def test_raster_spikes_hover_with_population_neuron_and_time(spikes):
     assert [name for name, _ in hover.tooltips] == ["population", "neuron", "time"]
     assert hover.formatters["@pop"].args["names"] == ["exc", "inh"]
     assert raster.figure.toolbar.active_drag.dimensions == "both"  # box zoom
-    assert raster.figure.toolbar.active_scroll.dimensions == "both"
+    # The wheel scrolls the page until the plot is clicked; then it zooms both axes.
+    assert raster.figure.toolbar.active_scroll is None
+    (wheel,) = [t for t in raster.figure.tools
+                if isinstance(t, WheelZoomTool) and t.dimensions == "both"]
+    (tap,) = raster.figure.js_event_callbacks["tap"]
+    assert tap.args["tool"] is wheel and tap.code == "tool.active = true"
 
 
 def test_neuron_ticks_follow_the_zoom(spikes):

@@ -223,8 +223,7 @@ def test_a_crashing_worker_reports_a_crash(pool):
 
 @pytest.mark.slow
 def test_a_killed_live_run_keeps_the_spikes_it_streamed(pool):
-    victim = pool.submit(long_cuba(), debug={"breakpoints": [], "live": True,
-                                             "pause_timeout_s": 60.0})
+    victim = pool.submit(long_cuba(), debug={"breakpoints": [], "live": True})
     wait(lambda: len(victim.live) >= 3 and victim.progress is not None,
          message="live spikes streamed")
     os.kill(victim.worker_pid, signal.SIGKILL)

@@ -43,7 +43,13 @@ from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from engine.scenarios import format_si
-from widgets.plot_tools import apply_time_axis, exportable, set_export_name, set_range
+from widgets.plot_tools import (
+    apply_time_axis,
+    exportable,
+    scroll_with_page,
+    set_export_name,
+    set_range,
+)
 from widgets.session_thread import run_in_session
 from widgets.time_cursor import cursor_line
 
@@ -305,6 +311,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
                      active_scroll="xwheel_zoom", sizing_mode="stretch_width",
                      min_width=320)
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         fig.grid.visible = False
         apply_time_axis(fig, self._duration())
         set_export_name(fig, f"{self.export_name}-{pid}")

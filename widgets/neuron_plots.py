@@ -15,6 +15,7 @@ from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Label, Range1
 from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
+from widgets.plot_tools import scroll_with_page
 from widgets.time_cursor import cursor_line
 from widgets.traces import decimate_minmax
 
@@ -37,6 +38,7 @@ def _figure(title: str, width: int, height: int, x_range=None, **kwargs):
                  tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                  **ranged, **kwargs)
     fig.toolbar.logo = None
+    scroll_with_page(fig)  # the wheel scrolls the page
     fig.title.text_font_size = "10pt"
     if x_range is not None:  # a time plot: the page's time cursor shows in it too
         cursor_line(fig)

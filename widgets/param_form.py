@@ -258,7 +258,8 @@ class ParamForm(pn.viewable.Viewer):
     title = param.String(default="", doc="Optional heading shown above the inputs.")
 
     def __init__(self, specs: Sequence[ParamSpec] | None = None,
-                 values: dict[str, Any] | None = None, **params: Any) -> None:
+                 values: dict[str, Any] | None = None, inline: bool = False,
+                 **params: Any) -> None:
         if specs is not None:
             params["specs"] = list(specs)
         if values is not None:
@@ -274,6 +275,8 @@ class ParamForm(pn.viewable.Viewer):
         self._general = pn.pane.HTML("", visible=False, stylesheets=[_ERROR_CSS],
                                      sizing_mode="stretch_width", margin=(0, 10))
         self._layout = pn.Column(sizing_mode="stretch_width", css_classes=["ss-param-form"])
+        # inline: the fields side by side, wrapping (a short form that must stay low).
+        self._inline = inline
         self._build()
 
     def __panel__(self) -> pn.viewable.Viewable:
@@ -323,8 +326,12 @@ class ParamForm(pn.viewable.Viewer):
             self._fields[spec.name] = _Field(spec, self._current(spec), self._on_input)
         self._header.object = f"<h4 style='margin:0'>{html.escape(self.title)}</h4>"
         self._header.visible = bool(self.title)
-        self._layout[:] = [self._header, self._general,
-                           *(fld.view for fld in self._fields.values())]
+        views = [fld.view for fld in self._fields.values()]
+        if self._inline:
+            for view in views:
+                view.styles = {"flex": "1 1 90px", "min-width": "0"}
+            views = [pn.FlexBox(*views, flex_wrap="wrap", sizing_mode="stretch_width")]
+        self._layout[:] = [self._header, self._general, *views]
         self._sync_values()
 
     @param.depends("title", watch=True)

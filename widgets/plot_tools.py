@@ -7,7 +7,16 @@ The decisions (which unit, which axis end, which file name) are made by the pure
 from __future__ import annotations
 
 import panel as pn
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Legend, Range1d, SaveTool
+from bokeh.events import MouseLeave, Tap
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    CustomJSTickFormatter,
+    Legend,
+    Range1d,
+    SaveTool,
+    Tool,
+)
 
 from widgets.plot_format import time_axis
 
@@ -68,6 +77,23 @@ def apply_time_axis(fig, duration_ms: float | None) -> None:
                                                     code=_TIME_FORMAT)
 
 
+def scroll_with_page(fig) -> Tool | None:
+    """The mouse wheel over ``fig`` scrolls the page until the plot is made active.
+
+    The figure's wheel tool (its ``active_scroll``) is not active at first: a wheel over a
+    plot zoomed it instead of scrolling a page of plots. A click in the plot activates it (so
+    does its toolbar button) until the pointer leaves the plot. Returns the wheel tool (None
+    when the figure has none).
+    """
+    tool = fig.toolbar.active_scroll
+    if not isinstance(tool, Tool):
+        return None
+    fig.toolbar.active_scroll = None
+    fig.js_on_event(Tap, CustomJS(args={"tool": tool}, code="tool.active = true"))
+    fig.js_on_event(MouseLeave, CustomJS(args={"tool": tool}, code="tool.active = false"))
+    return tool
+
+
 def set_range(rng: Range1d, start: float, end: float) -> None:
     """Move a range and its bounds to [start, end].
 
@@ -75,6 +101,9 @@ def set_range(rng: Range1d, start: float, end: float) -> None:
     clamps ``end`` to the *old* bounds, so a growing range sent in one update stays clamped
     (a weight matrix of 1000 inputs showed only the first 500).
     """
+    if rng.start == start and rng.end == end and rng.bounds is not None \
+            and tuple(rng.bounds) == (start, end):
+        return  # unchanged: three patches (and a re-layout in the browser) for nothing
     rng.bounds = None
     rng.update(start=start, end=end)
     rng.bounds = (start, end)

@@ -32,7 +32,13 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from widgets.palette import hex_to_rgb, population_colors
-from widgets.plot_tools import apply_time_axis, export_buttons, set_export_name, set_range
+from widgets.plot_tools import (
+    apply_time_axis,
+    export_buttons,
+    scroll_with_page,
+    set_export_name,
+    set_range,
+)
 from widgets.raster_data import RasterIndex, StoredRasterIndex, Window
 from widgets.session_thread import held, run_in_session
 from widgets.time_cursor import cursor_line
@@ -170,6 +176,52 @@ class RasterPlot(pn.viewable.Viewer):
                 self._run(lambda rng=rng, start=start, span=b - a:
                           rng.update(start=start, end=start + span))
 
+    def start_stream(self, sizes: dict[str, int], duration_ms: float) -> None:
+        """Get ready for a run whose spikes arrive while it goes on (:meth:`stream`).
+
+        The rows of ``sizes`` and a time axis over the run's whole ``duration_ms`` are laid
+        out once, with no spikes: what follows only adds points, so the browser does not lay
+        the plot out again at each update of a live run.
+        """
+        with param.parameterized.discard_events(self):
+            self.param.update(spikes=None, store=None, sizes=dict(sizes),
+                              duration_ms=duration_ms)
+        self._run(self._apply_data)
+
+    def stream(self, spikes) -> None:
+        """Add the spikes that arrived since the last call (a spikes DataFrame of the
+        populations given to :meth:`start_stream`).
+
+        While the raster shows points and everything new fits under ``max_points``, only the
+        new spikes in view are sent (``ColumnDataSource.stream``: one small patch); otherwise
+        the window is aggregated again as after a zoom. The ``spikes`` parameter is left as
+        it is: the full result replaces the streamed spikes when the run ends.
+        """
+        self._run(lambda: self._append(spikes))
+
+    def _append(self, spikes) -> None:
+        old = self._index
+        sizes = dict(zip(old.names, (int(v) for v in np.diff(old.offsets)), strict=True))
+        more = RasterIndex(spikes, sizes)
+        self._index = index = old.extended(more)
+        window = self.window()
+        # The source holds exactly old.points(window) when the last draw was of `old` in this
+        # window: then adding more.points(window) makes it index.points(window).
+        in_step = self._drawn is not None and self._drawn[0] is old and \
+            self._drawn[1] == window and self.mode != "density"
+        n = index.count(window)
+        if not in_step or n > self.max_points:
+            self.refresh()
+            return
+        with held(self._figure.document):
+            self._drawn = (index, window)
+            new = more.points(window)
+            if len(new["x"]):
+                self._points.stream(new)
+            with param.edit_constant(self):
+                self.param.update(mode="points" if len(index) else "empty", visible_spikes=n)
+            self._count.object = self._count_html()
+
     def window(self) -> Window:
         """The visible ``(x0, x1, y0, y1)`` window."""
         return (self.x_range.start, self.x_range.end, self.y_range.start, self.y_range.end)
@@ -198,7 +250,11 @@ class RasterPlot(pn.viewable.Viewer):
             image = self._index.density(window, self._rgb, nx=nx, ny=ny)
         self._density = image
         self._label_neurons(window)
-        self._points.data = points if points is not None else dict(_EMPTY_POINTS)
+        points = points if points is not None else dict(_EMPTY_POINTS)
+        # The final result of a run drawn live holds the spikes already streamed: sending
+        # them again would make the browser receive and draw the whole raster twice.
+        if not _same_rows(self._points.data, points):
+            self._points.data = points
         if image is None:
             self._image.data = dict(_EMPTY_IMAGE)
         else:
@@ -218,6 +274,8 @@ class RasterPlot(pn.viewable.Viewer):
                      active_scroll="wheel_zoom", active_drag="box_zoom",
                      x_axis_label="time (ms)", sizing_mode="stretch_width")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
+        fig.css_classes = ["ss-raster-plot"]
         fig.ygrid.visible = False
         self._image = ColumnDataSource(dict(_EMPTY_IMAGE))
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self._image)
@@ -302,11 +360,13 @@ class RasterPlot(pn.viewable.Viewer):
         shows of their bands (after every zoom, with the redraw)."""
         ticks = self._index.neuron_ticks(window[2], window[3],
                                          target=max(2, self.height // _TICK_PX))
-        self._neuron_axis.update(ticker=FixedTicker(ticks=list(ticks)),
-                                 major_label_overrides=ticks)
+        # The tickers' ticks change in place: a new ticker model per redraw was sent to the
+        # browser (and laid out) even when the rows in view were the same.
+        self._neuron_axis.ticker.ticks = list(ticks)
+        self._neuron_axis.major_label_overrides = ticks
         centres = self._index.block_centres(window[2], window[3])
-        self._population_axis.update(ticker=FixedTicker(ticks=list(centres.values())),
-                                     major_label_overrides={v: k for k, v in centres.items()})
+        self._population_axis.ticker.ticks = list(centres.values())
+        self._population_axis.major_label_overrides = {v: k for k, v in centres.items()}
 
     # ------------------------------------------------------------------ events
     def _schedule(self, *_args) -> None:
@@ -376,3 +436,15 @@ class RasterPlot(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
+
+def _same_rows(held_data, points: dict) -> bool:
+    """Do the columns ``held_data`` (a source's) hold the same spikes as ``points``, in any
+    order?"""
+    cols = ("x", "y", "pop", "neuron")
+    a = {c: np.asarray(held_data.get(c, [])) for c in cols}
+    b = {c: np.asarray(points[c]) for c in cols}
+    if any(len(a[c]) != len(b["x"]) for c in cols):
+        return False
+    order_a = np.lexsort((a["neuron"], a["pop"], a["x"]))
+    order_b = np.lexsort((b["neuron"], b["pop"], b["x"]))
+    return all(np.array_equal(a[c][order_a], b[c][order_b]) for c in cols)

@@ -11,6 +11,7 @@ window ``(x0, x1, y0, y1)`` holds the spikes with ``x0 <= time <= x1`` and ``y0 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -147,6 +148,25 @@ class RasterIndex:
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def extended(self, more: RasterIndex) -> RasterIndex:
+        """A new index holding the spikes of this one and of ``more`` (same populations), in
+        time order; this one is left as it is.
+
+        For spikes that arrive while a run goes on: only ``more`` is laid out, and a re-sort
+        happens only when ``more`` starts before this index ends.
+        """
+        if more.names != self.names or more.height != self.height:
+            raise ValueError("extended() needs an index of the same populations and sizes")
+        out = copy.copy(self)
+        x, y, pop, neuron = (np.concatenate([a, b]) for a, b in
+                             ((self.x, more.x), (self.y, more.y), (self.pop, more.pop),
+                              (self.neuron, more.neuron)))
+        if len(self) and len(more) and more.x[0] < self.x[-1]:
+            order = np.argsort(x, kind="stable")
+            x, y, pop, neuron = x[order], y[order], pop[order], neuron[order]
+        out.x, out.y, out.pop, out.neuron = x, y, pop, neuron
+        return out
 
     # ------------------------------------------------------------------ queries
     def select(self, window: Window) -> np.ndarray:

@@ -14,6 +14,7 @@ from widgets.plot_tools import (
     apply_time_axis,
     export_buttons,
     legend_outside,
+    scroll_with_page,
     set_export_name,
     set_range,
 )
@@ -98,6 +99,7 @@ class RatePlot(pn.viewable.Viewer):
                      active_scroll="xwheel_zoom", sizing_mode="stretch_width",
                      y_range=self.y_range, **kwargs)
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         cursor_line(fig)
         self._source = None
         if frame is not None and "time_ms" in frame:

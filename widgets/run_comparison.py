@@ -23,6 +23,7 @@ from widgets.plot_tools import (
     apply_time_axis,
     export_buttons,
     legend_outside,
+    scroll_with_page,
     set_export_name,
     set_range,
 )
@@ -113,6 +114,7 @@ class RateComparisonPlot(pn.viewable.Viewer):
                      tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                      sizing_mode="stretch_width")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         cursor_line(fig)  # the page's time cursor draws here too
         top, duration = [], 0.0
         for side in ("pinned", "current"):  # the current run is drawn over the pinned one

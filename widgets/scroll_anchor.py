@@ -43,6 +43,10 @@ export function render({ model, el }) {
     let placed = null;
     const place = () => {
       if (placed !== null && Math.abs(scroller.scrollTop - placed) > MOVED_PX) return;
+      // Results that start in the upper 60 % of the window are in view already: the page
+      // stays put (a scroll would only hide what is above them).
+      const top = mark.getBoundingClientRect().top;
+      if (placed === null && top >= 0 && top < 0.6 * window.innerHeight) return;
       mark.scrollIntoView({ block: "start" });
       placed = scroller.scrollTop;
     };

@@ -13,7 +13,13 @@ from bokeh.plotting import figure
 
 from widgets.palette import PALETTE
 from widgets.plot_format import group_traces
-from widgets.plot_tools import apply_time_axis, exportable, legend_outside, set_export_name
+from widgets.plot_tools import (
+    apply_time_axis,
+    exportable,
+    legend_outside,
+    scroll_with_page,
+    set_export_name,
+)
 from widgets.time_cursor import cursor_line
 
 
@@ -147,6 +153,7 @@ class TracePlot(pn.viewable.Viewer):
                      tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                      sizing_mode="stretch_width", **kwargs)
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         cursor_line(fig)
         for k, item in items:
             color = PALETTE[k % len(PALETTE)]

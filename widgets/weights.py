@@ -48,6 +48,7 @@ from widgets.plot_tools import (
     exportable,
     legend_above,
     legend_outside,
+    scroll_with_page,
     set_export_name,
     set_range,
 )
@@ -356,6 +357,7 @@ class WeightEvolution(pn.viewable.Viewer):
                      x_axis_label="time (ms)", y_axis_label="weight (mV)",
                      sizing_mode="stretch_width", active_scroll="xwheel_zoom")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         self._evo_src = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self._evo_src,
                   color_mapper=self._count_mapper)
@@ -382,6 +384,7 @@ class WeightEvolution(pn.viewable.Viewer):
                      y_axis_label="weight (mV)", sizing_mode="stretch_width",
                      active_scroll="xwheel_zoom")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         self._stats_src = ColumnDataSource({"t": [], "mean": [], "lo": [], "hi": []})
         fig.varea(x="t", y1="lo", y2="hi", source=self._stats_src, fill_color="#3b528b",
                   fill_alpha=0.2, legend_label="± std")
@@ -399,6 +402,7 @@ class WeightEvolution(pn.viewable.Viewer):
                      y_axis_label="weight (mV)", sizing_mode="stretch_width",
                      active_scroll="xwheel_zoom")
         fig.toolbar.logo = None
+        scroll_with_page(fig)  # the wheel scrolls the page
         self._traj_src = ColumnDataSource({"xs": [], "ys": [], "label": [], "color": [],
                                            "dash": []})
         lines = fig.multi_line("xs", "ys", source=self._traj_src, line_color="color",
@@ -411,6 +415,7 @@ class WeightEvolution(pn.viewable.Viewer):
                        x_axis_label="time (ms)", sizing_mode="stretch_width",
                        active_scroll="xwheel_zoom")
         ticks.toolbar.logo = None
+        scroll_with_page(ticks)  # the wheel scrolls the page
         ticks.ygrid.visible = False
         self._tick_src = ColumnDataSource({"x": [], "y": [], "color": []})
         ticks.scatter("x", "y", source=self._tick_src, marker="dash", angle=math.pi / 2,

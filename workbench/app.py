@@ -49,12 +49,18 @@ from workbench.views import build_views
 
 log = logging.getLogger(__name__)
 POLL_MS = 50           # how soon a finished run is noticed
-PROGRESS_EVERY_S = 0.15  # how often a running run's progress is sent to the page
+#: How often a running run's progress is sent to the page. Every text that changes on the
+#: page makes the browser lay the whole page out again (BokehJS re-renders the pane, then
+#: measures every plot): at 0.15 s, with the live raster, the page's main thread was busy for
+#: the whole run and the run's end reached it seconds late (issue 18, bench/ui.py --runs-only).
+PROGRESS_EVERY_S = 0.5
 OPEN_PROMPT = "Open..."
 #: Where this browser's paused runs wait (workbench.runner: a paused run holds no worker).
 PAUSED_DIR = "paused"
-#: How often the raster and rates of a running run are redrawn from its live spikes.
-LIVE_EVERY_S = 0.4
+#: How often (at most) the raster and rates of a running run are redrawn from its live
+#: spikes: the first as soon as spikes arrive, then every second or three times what a draw
+#: costs the server, whichever is longer (see PROGRESS_EVERY_S for the browser's side).
+LIVE_EVERY_S = 1.0
 #: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
 #: fields mean for each.
 BREAK_KINDS = {"(no breakpoint)": "", "neuron spikes": "spike", "rate above": "rate_above",
@@ -130,7 +136,7 @@ class Workbench(pn.viewable.Viewer):
         self.editor.on_action(self._on_editor_action)
         self.inspector = pn.Column(sizing_mode="stretch_width", css_classes=["ss-inspector"],
                                    scroll=True, height=560)
-        self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={})
+        self.run_form = ParamForm(specs=list(SIMULATION_SPECS[:3]), values={}, inline=True)
         self.run_form.on_change(lambda n, v: self._edit(edits.set_simulation, n, v))
         self.run_form.on_pending(
             lambda n, text, msg: self.session.set_field_error(f"simulation.{n}", text, msg))
@@ -254,13 +260,21 @@ class Workbench(pn.viewable.Viewer):
                    sizing_mode="stretch_width", css_classes=["ss-breakpoints"]),
             self.progress, self.progress_text, sizing_mode="stretch_width",
             css_classes=["ss-runbar"])
-        left = pn.Column(self.editor, run_bar, sizing_mode="stretch_width")
-        body = pn.Row(left, pn.Column(self.inspector, width=380), sizing_mode="stretch_width")
-        # The time cursor sits between the graph and the result plots it drives, and stays
-        # in view (sticky) while the page scrolls from one to the other.
+        # The graph (with the inspector under it) and the run bar with the results side by
+        # side from about 1400 px: a run's results are in view where Run was pressed, with
+        # the graph beside them (below the graph they started 800 px down a 900 px window).
+        # Narrower, the two wrap one above the other (the editor keeps its width) and the
+        # results anchor scrolls to the results. The time cursor sits above the result plots
+        # it drives and stays in view (sticky) while the page scrolls.
+        left = pn.Column(self.editor, self.inspector, css_classes=["ss-model-column"],
+                         sizing_mode="stretch_width",
+                         styles={"flex": "1 1 700px", "min-width": "0"})
+        right = pn.Column(run_bar, self.results.cursor, self.results_anchor, self.results,
+                          css_classes=["ss-results-column"], sizing_mode="stretch_width",
+                          styles={"flex": "1 1 620px", "min-width": "0"})
+        body = pn.FlexBox(left, right, flex_wrap="wrap", sizing_mode="stretch_width",
+                          css_classes=["ss-body"])
         return pn.Column(header, self.confirm_bar, self.restore_offer, self.message_bar, body,
-                         self.results.cursor,
-                         self.results_anchor, self.results,
                          sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 
@@ -653,7 +667,7 @@ class Workbench(pn.viewable.Viewer):
             debug={"breakpoints": breakpoints, "live": True,
                    "checkpoint_dir": str(self.workspace.root / PAUSED_DIR)},
             store_dir=self._runs_dir / f"run-{self._runs}")
-        self._live_shown, self._live_at = 0, 0.0
+        self._live_shown, self._live_at, self._live_every = 0, 0.0, LIVE_EVERY_S
         self._shown_pauses = 0
         self._watch(breakpoints)
         self.results.run_started(self.session.document)
@@ -751,9 +765,13 @@ class Workbench(pn.viewable.Viewer):
 
     def _show_live(self, handle: runner.RunHandle, t_ms: float) -> None:
         """Redraw the raster and rates from the spikes the running run sent so far."""
-        self._live_at = time.monotonic()
+        t0 = time.monotonic()
         spikes, self._live_shown = handle.live_spikes()
         self._guard(self.results.show_live, spikes, t_ms)
+        # Throttled by what a draw costs: a slow one (a loaded server, a density image)
+        # must not take the time the run's own end needs to reach the page.
+        self._live_at = time.monotonic()
+        self._live_every = max(LIVE_EVERY_S, 3 * (self._live_at - t0))
 
     def _show_pause(self, handle: runner.RunHandle) -> None:
         """Show a paused run's partial result, why it paused, and its neuron."""
@@ -807,7 +825,7 @@ class Workbench(pn.viewable.Viewer):
                 "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
         if (handle.state == "running" and len(handle.live) > self._live_shown
-                and now - self._live_at >= LIVE_EVERY_S and p is not None):
+                and now - self._live_at >= self._live_every and p is not None):
             self._show_live(handle, p.t_ms)
         if handle.paused and handle.pauses != self._shown_pauses:
             self._show_pause(handle)

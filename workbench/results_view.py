@@ -64,6 +64,8 @@ class ResultsView(pn.viewable.Viewer):
         self._pending_document: dict | None = None
         #: While a run is drawn live: (its stamp, t_ms, spikes so far, requested ms).
         self._live: tuple[ResultStamp, float, int, float | None] | None = None
+        #: (stamp, live spikes the raster holds) while the raster is streamed a live run.
+        self._streamed: tuple[ResultStamp, int] | None = None
         #: The project document the shown result was run from (the report describes it).
         self.run_document: dict | None = None
         self._document: dict | None = None
@@ -102,9 +104,12 @@ class ResultsView(pn.viewable.Viewer):
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
                                   sizing_mode="stretch_width")
-        self._activity_body = pn.Row(pn.Column(self.raster, self.rates,
-                                               sizing_mode="stretch_width"),
-                                     self.neuron_panel, sizing_mode="stretch_width")
+        # The neuron panel wraps below the plots when the results column is narrow.
+        self._activity_body = pn.FlexBox(pn.Column(self.raster, self.rates,
+                                                   sizing_mode="stretch_width",
+                                                   styles={"flex": "1 1 520px"}),
+                                         self.neuron_panel, flex_wrap="wrap",
+                                         sizing_mode="stretch_width")
         self.tabs = pn.Tabs(
             ("Activity", self.activity),
             ("Traces", pn.Column(self.traces, sizing_mode="stretch_width")),
@@ -244,7 +249,7 @@ class ResultsView(pn.viewable.Viewer):
         emptied on the session's next tick, because a button callback does not hold the
         document lock that changes of plain Bokeh models need.
         """
-        self.result = self.stamp = self._pending = self._live = None
+        self.result = self.stamp = self._pending = self._live = self._streamed = None
         self.run_document = self._pending_document = None
         self.run_count = 0
         self._shown.clear()
@@ -320,6 +325,7 @@ class ResultsView(pn.viewable.Viewer):
         populations and every spiking population."""
         if len(self.activity) == 1:
             self.activity.append(self._activity_body)
+        self._streamed = None  # the raster now holds this result, not a live stream
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
         sizes, every = result_populations(result, stamp.record_spikes)
         self.neuron_panel.set_result(result, self.run_document, sizes)
@@ -343,6 +349,7 @@ class ResultsView(pn.viewable.Viewer):
             self._draw_activity(self.result, self.stamp)
             self._name_exports(self.stamp)
         else:
+            self._streamed = None
             self.raster.param.update(spikes=None, store=None, sizes={}, duration_ms=None)
             self.rates.rates = None
         self.status.object = self._status_html()
@@ -361,8 +368,10 @@ class ResultsView(pn.viewable.Viewer):
     def show_live(self, spikes, t_ms: float) -> None:
         """While the run started last goes on: the raster and rates of its spikes so far.
 
-        ``spikes`` has the columns of ``SimulationResult.spikes``; the full result replaces
-        this view when the run pauses or ends (:meth:`show`).
+        ``spikes`` has the columns of ``SimulationResult.spikes`` and holds every spike so
+        far, in arrival order (the rows given before come first); the raster is sent only the
+        rows it has not drawn yet. The full result replaces this view when the run pauses or
+        ends (:meth:`show`).
         """
         doc, stamp = self._pending_document, self._pending
         if doc is None or stamp is None or t_ms <= 0:
@@ -374,16 +383,34 @@ class ResultsView(pn.viewable.Viewer):
         if len(self.activity) == 1:
             self.activity.append(self._activity_body)
         self.neuron_panel.run_going_on()
-        self.raster.param.update(spikes=spikes, store=None, sizes=sizes, duration_ms=t_ms)
-        self.rates.rates = population_rates(spikes, sizes, t_ms, bin_ms=max(1.0, t_ms / 200))
+        requested = doc.get("simulation", {}).get("duration_ms")
+        self._stream_live(stamp, spikes, sizes, t_ms, requested)
+        # Bins of the whole run's length: they stay put while the curve grows.
+        self.rates.rates = population_rates(spikes, sizes, t_ms,
+                                            bin_ms=max(1.0, (requested or t_ms) / 200))
         # The header and the status line say the raster is this run's so far, and that the
         # other tabs still hold the previous result.
         self.raster.export_name = file_stem(stamp.project, stamp.run, "raster-so-far")
         self.rates.export_name = file_stem(stamp.project, stamp.run, "rates-so-far")
-        self._live = (stamp, float(t_ms), len(spikes),
-                      doc.get("simulation", {}).get("duration_ms"))
+        self._live = (stamp, float(t_ms), len(spikes), requested)
         self.status.object = self._live_status_html()
         self._show_header()
+
+    def _stream_live(self, stamp: ResultStamp, spikes, sizes: dict[str, int], t_ms: float,
+                     requested: float | None) -> None:
+        """Send the raster the live spikes it has not drawn yet.
+
+        The time axis spans the whole run from its first update on (a growing axis meant a
+        re-layout in the browser at every update); it is laid out again only when the run
+        goes past it (a step beyond the end) or after a pause drew the partial result.
+        """
+        streamed = self._streamed
+        if (streamed is None or streamed[0] is not stamp or streamed[1] > len(spikes)
+                or t_ms > (self.raster.duration_ms or 0.0)):
+            self.raster.start_stream(sizes, max(float(requested or 0.0), float(t_ms)))
+            streamed = (stamp, 0)
+        self.raster.stream(spikes.iloc[streamed[1]:])
+        self._streamed = (stamp, len(spikes))
 
     def _name_exports(self, stamp: ResultStamp) -> None:
         """Downloads (CSV, plot images) are named after the project and the run."""

@@ -189,7 +189,10 @@ def test_redo_key_works_after_clicking_undo_button(served, goto_app, wait_until)
 
 
 def test_results_are_brought_into_view_after_run(served, goto_app, wait_until,
-                                                 save_screenshot):
+                                                 save_screenshot, browser_page):
+    # A small window, where the results start below the fold (at 1440x900 they are in view
+    # beside the graph and the page stays put: tests/browser/test_run_layout.py).
+    browser_page.set_viewport_size({"width": 1000, "height": 560})
     page = _ready(goto_app(served.url))
     app = served.last
     assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
