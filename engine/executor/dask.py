@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from engine.errors import SpikeStudioError
-from engine.executor import Cancel, ExecutorLost, is_cancelled
+from engine.executor.base import Cancel, ExecutorLost, is_cancelled
 
 #: Seconds between two looks at the cancel request while tasks run.
 POLL_S = 0.1

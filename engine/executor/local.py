@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from engine.executor import Cancel, ExecutorLost, is_cancelled
+from engine.executor.base import Cancel, ExecutorLost, is_cancelled
 
 #: Seconds between two looks at the cancel request while tasks run.
 POLL_S = 0.1
