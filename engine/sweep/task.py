@@ -87,7 +87,7 @@ def run_point(task: dict) -> dict[str, Any]:
 def measure(result: Any, project: Any) -> dict[str, Any]:
     """The metrics of one finished run (see :func:`run_point`)."""
     from engine.analysis import population_summary
-    from engine.energy import energy_of_result, energy_totals
+    from engine.energy import energy_breakdown, energy_totals, whole_run_counts
     from engine.presentation_sweep import project_profiles
 
     pops = [n.id for n in project.network.populations]
@@ -103,9 +103,11 @@ def measure(result: Any, project: Any) -> dict[str, Any]:
         metrics.update({f"{pop}.rate_hz": float(s["mean_rate_hz"]),
                         f"{pop}.cv_isi": float(s["cv_isi"]), f"{pop}.fano": float(s["fano_factor"]),
                         f"{pop}.spikes": int(s["spikes"])})
+    counts = whole_run_counts(result.counts)
+    span_ms = max(result.duration_ms, 1e-9)
     for pid, profile in project_profiles(project).items():
-        total = energy_totals(energy_of_result(result, profile))["total_j"]
-        metrics[f"energy_j.{pid}"] = float(total)
+        breakdown = energy_breakdown(counts, profile, span_ms, result.duration_ms)
+        metrics[f"energy_j.{pid}"] = float(energy_totals(breakdown)["total_j"])
     accuracy = _accuracy(result, project)
     if accuracy is not None:
         metrics["accuracy"] = accuracy
