@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
 from engine.errors import SpikeStudioError
@@ -104,6 +105,8 @@ class DaskExecutor:
                                                 return_when="FIRST_COMPLETED").done
                 except TimeoutError:
                     done = set()
+                except CancelledError as exc:  # Dask cancels every future when it loses
+                    raise self._lost(len(pending)) from exc  # the scheduler
                 if not done and self.client.status not in ("running", "connecting"):
                     raise self._lost(len(pending))
                 for future in done:
