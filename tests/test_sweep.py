@@ -7,13 +7,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import signal
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 
@@ -26,13 +21,10 @@ from engine.simulator import simulate
 from engine.sweep import SweepSpecError, parse_sets, plan_sweep, rows_frame, run_sweep
 from engine.sweep.run import RUN_COLUMNS
 from engine.sweep.task import measure
+from tests.dask_cluster import Cluster, wait_until
 from tests.helpers import document, encoder, lif
 
 pytest.importorskip("distributed")
-
-#: Upper bound of any wait on a cluster (a loaded CI machine; never a sleep).
-DEADLINE_S = 180.0
-
 
 def small_network(duration_ms: float = 100.0) -> dict:
     """A Poisson-driven excitatory/inhibitory pair: fast, irregular, every metric defined."""
@@ -51,14 +43,6 @@ def small_network(duration_ms: float = 100.0) -> dict:
 def metrics_csv(frame) -> str:
     """The CSV text of a sweep without the columns that say where and how long it ran."""
     return frame.drop(columns=[c for c in RUN_COLUMNS if c in frame]).to_csv(index=False)
-
-
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------- fields
@@ -195,44 +179,6 @@ def test_local_pool_reruns_the_tasks_of_a_killed_worker(tmp_path, expected):
 
 
 # ---------------------------------------------------------------------------- a scheduler
-class Cluster:
-    """``dask scheduler --port 0`` and ``dask worker`` processes on 127.0.0.1 (cleaned up)."""
-
-    def __init__(self, workers: int = 2):
-        self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"dask-scheduler-{os.getpid()}.log"
-        self.processes: list[subprocess.Popen] = []
-        bin_dir = Path(sys.executable).parent
-        env = {**os.environ, "PYTHONPATH": os.getcwd()}
-        with open(self.log, "w") as log:
-            self.scheduler = subprocess.Popen(
-                [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                 "--dashboard-address", "127.0.0.1:0"], stdout=log, stderr=log, env=env)
-        self.processes.append(self.scheduler)
-        wait_until(lambda: self._address() is not None, "the scheduler's address")
-        self.address = self._address()
-        for _ in range(workers):
-            self.processes.append(subprocess.Popen(
-                [str(bin_dir / "dask"), "worker", self.address, "--host", "127.0.0.1",
-                 "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-
-    def _address(self) -> str | None:
-        match = re.search(r"Scheduler at:\s+(tcp://127\.0\.0\.1:\d+)", self.log.read_text())
-        return match.group(1) if match else None
-
-    def close(self) -> None:
-        for p in reversed(self.processes):
-            if p.poll() is None:
-                p.terminate()
-        for p in self.processes:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.log.unlink(missing_ok=True)
-
-
 @pytest.fixture
 def cluster():
     c = Cluster(workers=2)
