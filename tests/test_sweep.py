@@ -231,3 +231,28 @@ def test_a_scheduler_that_goes_away_ends_the_sweep_with_the_rows_written(tmp_pat
     assert 1 <= len(outcome.rows) < plan.size
     lines = (tmp_path / "sweep.csv").read_text().splitlines()
     assert len(lines) == len(outcome.rows) + 1
+
+
+# ---------------------------------------------------------------------------- the command
+@pytest.mark.slow
+def test_sweep_command_writes_the_rows(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(small_network(50.0)))
+    code = engine_cli.main(["sweep", str(path), "--set", "exc.tau_m=10,20", "--seeds", "2",
+                            "--workers", "1", "--quiet", "--out", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    lines = (tmp_path / "out" / "sweep.csv").read_text().splitlines()
+    assert lines[0].startswith("point,seed,exc.tau_m,status,error,spikes,syn_events,")
+    assert len(lines) == 5
+    assert "4 of 4 rows (0 not completed)" in capsys.readouterr().out
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(small_network(50.0)))
+    code = engine_cli.main(["sweep", str(path), "--set", "exc.tau_m=10,20", "--quiet",
+                            "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert "Traceback" not in err
