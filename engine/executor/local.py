@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,9 @@ def _init_worker() -> None:
         os.nice(NICENESS)
     except OSError:
         pass
+    # Ctrl-C in a terminal reaches the whole process group: stopping is the parent's
+    # decision (it drops the queued tasks), not each worker's.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from engine.warmup import warm_up
 
     warm_up()
