@@ -47,6 +47,12 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
     os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
     os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    if args.max_sweep_workers is not None:
+        if args.max_sweep_workers < 1:
+            raise SpikeStudioError(f"--max-sweep-workers: must be at least 1, got "
+                                   f"{args.max_sweep_workers}")
+        # Read by workbench.sweep_tab: the worker processes one person's sweep may use.
+        os.environ["SPIKESTUDIO_MAX_SWEEP_WORKERS"] = str(args.max_sweep_workers)
     print(f"spikestudio: {workers} simulation workers; per run at most "
           f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s")
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
@@ -134,6 +140,9 @@ def add_commands(sub: Any) -> None:
                             "half the machine's memory shared by the workers)")
     serve.add_argument("--max-run-seconds", type=float, default=None,
                        help="wall-time cap of one run (default: 300)")
+    serve.add_argument("--max-sweep-workers", type=int, default=None,
+                       help="worker processes one sweep of the Sweep tab may use (default 1, "
+                            "so one person's sweep cannot take a class server's cores)")
     serve.set_defaults(func=_serve)
     pub = sub.add_parser("publish", help="publish a project read-only to every student")
     pub.add_argument("project", help="project JSON file (validated first)")

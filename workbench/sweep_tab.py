@@ -61,6 +61,15 @@ def sweepable_fields(project: Project) -> list[str]:
     return names
 
 
+def sweep_this_parameter(names: list[str], on_sweep: Any) -> pn.Row:
+    """The inspector's "Sweep this parameter": a choice of the shown item's sweepable
+    ``names`` and a button calling ``on_sweep(name)``."""
+    choice = pn.widgets.Select(options=names, width=170, css_classes=["ss-sweep-this-field"])
+    button = pn.widgets.Button(name="Sweep this parameter", css_classes=["ss-sweep-this"])
+    button.on_click(lambda _: on_sweep(choice.value))
+    return pn.Row(choice, button, sizing_mode="stretch_width")
+
+
 class SweepTab(ResultView):
     """Parameter sweep of the session's project (it does not use a run's result)."""
 
