@@ -144,10 +144,10 @@ def section(f: dict) -> str:
             f"{f['thousand_completed']:,} completed) | {f['thousand_s']:.0f} s | < 120 s | "
             f"{f['thousand_load_before']} -> {f['thousand_load_after']} |",
         ]
-    lines += ["", "A task's time inside its worker includes pricing the run on every hardware "
-              "profile (pandas, about 20 ms a profile when the machine is idle) and the "
-              "population statistics; with the machine loaded by other engineers every "
-              "figure here is several times what an idle 2-core machine gives.", ""]
+    lines += ["", "A task's time inside its worker includes pricing the run on all hardware "
+              "profiles (pandas) and the population statistics. Compare the load averages "
+              "before quoting a figure: on a loaded machine they say little about an idle one.",
+              ""]
     return "\n".join(lines)
 
 
