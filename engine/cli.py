@@ -1,7 +1,7 @@
 """The engine's commands: run projects headless, validate them, warm the numba cache,
 export, import and convert models, evaluate and compress classifiers.
 
-``python -m engine.cli run|validate|warm|export|import|evaluate|convert|compress``. The
+``python -m engine.cli run|validate|warm|export|import|evaluate|convert|compress|sweep``. The
 ``spikestudio`` console script is :mod:`workbench.cli`, which adds the workbench's ``serve``
 and ``publish`` to these; engine/ imports nothing of the workbench.
 """
@@ -297,8 +297,60 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from engine.executor import make_executor
+    from engine.sweep import plan_sweep, run_sweep
+
+    document = load_project(args.project).to_dict()
+    # Each task gets the same caps as a `spikestudio run` (its OS memory limit included).
+    plan = plan_sweep(document, args.set, seeds=args.seeds, sample=args.sample,
+                      limits=limits_from_args(args))
+    names = ", ".join(f"{f.name} ({len(f.values)})" for f in plan.fields)
+    print(f"sweep of {names}: {len(plan.points):,} points x {plan.seeds} seeds = "
+          f"{plan.size:,} tasks", file=sys.stderr)
+    executor = make_executor(workers=args.workers, dask=args.dask, scheduler=args.scheduler)
+    try:
+        print(f"{executor.name} executor, {executor.workers} workers"
+              + (f"; dashboard: {executor.dashboard_link}" if executor.dashboard_link else ""),
+              file=sys.stderr)
+        bar = _progress_bar(plan.size, args.quiet)
+        with _Interrupt() as interrupt:
+            outcome = run_sweep(plan, executor, args.out, cancel=interrupt.event,
+                                on_row=lambda row, done, total: bar(1))
+        bar(0, close=True)
+    finally:
+        executor.close()
+    failed = int((outcome.rows["status"] != "completed").sum()) if len(outcome.rows) else 0
+    print(f"{len(outcome.rows):,} of {outcome.total:,} rows ({failed} not completed); wrote "
+          f"{', '.join(str(p) for p in outcome.paths)}")
+    if outcome.error:
+        print(f"error: the sweep stopped: {outcome.error}", file=sys.stderr)
+        return EXIT_SIMULATION_ERROR
+    return EXIT_INTERRUPTED if outcome.cancelled else 0
+
+
+def _progress_bar(total: int, quiet: bool) -> Callable[..., None]:
+    """``bar(n)`` advances a tqdm bar (a line per 10 % without tqdm); ``close=True`` ends it."""
+    if quiet:
+        return lambda n, close=False: None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is not None:
+        bar = tqdm(total=total, unit="run", file=sys.stderr)
+        return lambda n, close=False: bar.close() if close else bar.update(n)
+    done = [0]
+
+    def advance(n: int, close: bool = False) -> None:
+        done[0] += n
+        if n and done[0] * 10 // total != (done[0] - n) * 10 // total:
+            print(f"  {done[0]:,} / {total:,} runs", file=sys.stderr)
+    return advance
+
+
 def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
-    """The parser of the engine's commands (run, validate, warm, export, import).
+    """The parser of the engine's commands (run, validate, warm, export, import, sweep, ...).
 
     Each of ``extensions`` is called with the subparsers action to add more commands: the
     workbench adds ``serve`` and ``publish`` (:mod:`workbench.cli`, the console script).
@@ -396,6 +448,27 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     comp.add_argument("--output", default=None, help="output population (default: 'output')")
     add_limit_flags(comp)
     comp.set_defaults(func=_compress)
+    sw = sub.add_parser("sweep", help="run a project over a grid of parameter values "
+                                      "(local worker processes or Dask): sweep.csv")
+    sw.add_argument("project", help="project JSON file")
+    sw.add_argument("--set", action="append", default=[], metavar="FIELD=VALUES",
+                    help="a field and its values: FIELD=v1,v2,... or FIELD=start:stop:num; "
+                         "FIELD as the validator prints it (network.nodes[1].params.tau_m) "
+                         "or NODE.PARAM (exc.tau_m); repeat for a grid")
+    sw.add_argument("--seeds", type=int, default=1,
+                    help="runs per point, seeds simulation.seed + 0 .. N-1 (default 1)")
+    sw.add_argument("--sample", type=int, default=None,
+                    help="run K grid points drawn at random (seeded) instead of all")
+    sw.add_argument("--out", required=True, help="folder for sweep.csv and sweep.parquet")
+    sw.add_argument("--workers", type=int, default=None,
+                    help="worker processes (default: one per core; not with --scheduler)")
+    sw.add_argument("--dask", action="store_true",
+                    help="run on a Dask LocalCluster instead of the local worker pool")
+    sw.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                    help="run on the Dask cluster of this scheduler")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_limit_flags(sw)
+    sw.set_defaults(func=_sweep)
     for extend in extensions:
         extend(sub)
     return parser

@@ -17,7 +17,7 @@ import numpy as np
 from engine.datasets import Dataset, check_features
 from engine.encoders import DatasetWindows
 from engine.encoders import encoder as encoder_module
-from engine.energy import energy_breakdown, energy_totals, load_profiles
+from engine.energy import energy_breakdown, energy_totals, load_profiles, whole_run_counts
 from engine.errors import SpikeStudioError
 from engine.project import Project
 
@@ -262,17 +262,7 @@ def evaluate(result, project: Project, out: Readout, *, profiles=None) -> dict:
     n_classes = max(int(labels.max()) + 1, out.scores.shape[1])
     confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (labels, out.predictions), 1)
-    # Energy is linear in the counts, and static power in the time: one bin spanning the
-    # run prices the same as the per-bin breakdown, much faster.
-    sums = ["spikes", "neuron_updates", "active_updates", "syn_events", "plasticity_updates",
-            # per hardware step: without them a clocked chip's idle updates would be
-            # counted per simulation step
-            *(c for c in result.counts.columns if str(c).startswith(("hw_updates_",
-                                                                     "hw_active_")))]
-    counts = (result.counts.groupby("node", observed=True, sort=False)
-              .agg({"kind": "first", "size": "first", **dict.fromkeys(sums, "sum")})
-              .reset_index())
-    counts.insert(0, "bin_start_ms", 0.0)
+    counts = whole_run_counts(result.counts)
     pops = counts["kind"] == "population"
     decided = out.decided
     profiles = load_profiles() if profiles is None else profiles

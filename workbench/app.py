@@ -44,6 +44,7 @@ from workbench.restore_offer import RestoreOffer
 from workbench.results_view import ResultsView
 from workbench.session import ProjectSession
 from workbench.style import CSS, html_pane, lines_html, text_html
+from workbench.sweep_tab import sweep_this_parameter, sweepable_fields
 from workbench.view_protocol import ResultView, ViewContext
 from workbench.views import build_views
 
@@ -453,6 +454,23 @@ class Workbench(pn.viewable.Viewer):
         self.session.drop_field_errors(
             lambda path: not path.startswith("network.") or any(map(path.startswith, alive)))
 
+    def _sweep_this(self, item_id: str) -> list:
+        """The inspector's "Sweep this parameter" row for a node or projection (if any)."""
+        view = self.views.get("sweep")
+        try:
+            project = self.session.project()
+        except SpikeStudioError:
+            return []  # fix the project first; the problems are listed below
+        names = [n for n in sweepable_fields(project) if n.split(".", 1)[0] == item_id]
+        if view is None or not names:
+            return []
+
+        def sweep(name: str) -> None:
+            view.choose(name)
+            self.results.open_view(view)
+
+        return [sweep_this_parameter(names, sweep)]
+
     def _render_inspector(self, by_item: dict | None = None) -> None:
         doc = self.session.document
         by_item = by_item if by_item is not None else item_problems(doc, self.session.problems)
@@ -467,10 +485,12 @@ class Workbench(pn.viewable.Viewer):
                 parts = node_inspector(doc, edits.find_node(doc, sel["id"]),
                                        by_item.get(sel["id"], []), self._edit, pending)
                 prefix = item_prefix("nodes", sel["id"])
+                parts += self._sweep_this(sel["id"])
             elif sel.get("type") == "edge":
                 parts = projection_inspector(doc, edits.find_projection(doc, sel["id"]),
                                              by_item.get(sel["id"], []), self._edit, pending)
                 prefix = item_prefix("projections", sel["id"])
+                parts += self._sweep_this(sel["id"])
             else:
                 parts = simulation_inspector(doc, self.session.problems, self._edit, pending)
         except edits.EditError:

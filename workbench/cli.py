@@ -51,6 +51,12 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
     session_mb = args.max_session_memory_mb or default_session_memory_mb()
     os.environ[ENV_MAX_SESSION_MEMORY_MB] = f"{session_mb:g}"
+    if args.max_sweep_workers is not None:
+        if args.max_sweep_workers < 1:
+            raise SpikeStudioError(f"--max-sweep-workers: must be at least 1, got "
+                                   f"{args.max_sweep_workers}")
+        # Read by workbench.sweep_tab: the worker processes one person's sweep may use.
+        os.environ["SPIKESTUDIO_MAX_SWEEP_WORKERS"] = str(args.max_sweep_workers)
     print(f"spikestudio: {workers} simulation workers; per run at most "
           f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s; per page "
           f"{session_mb:,.0f} MB of the server")
@@ -144,6 +150,9 @@ def add_commands(sub: Any) -> None:
                        help="memory the server keeps for one page's results; a run's spikes "
                             "beyond a quarter of it stay in files on disk and are read in "
                             "chunks (default: 1/16 of the machine's memory)")
+    serve.add_argument("--max-sweep-workers", type=int, default=None,
+                       help="worker processes one sweep of the Sweep tab may use (default 1, "
+                            "so one person's sweep cannot take a class server's cores)")
     serve.set_defaults(func=_serve)
     pub = sub.add_parser("publish", help="publish a project read-only to every student")
     pub.add_argument("project", help="project JSON file (validated first)")

@@ -181,6 +181,10 @@ class ResultsView(pn.viewable.Viewer):
         if self._document is not None:
             view.set_project(self._document)
 
+    def open_view(self, view: ResultView) -> None:
+        """Bring ``view``'s tab to the front."""
+        self.tabs.active = _FIRST_VIEW_TAB + self.views.index(view)
+
     def _view_in_tab(self, tab: int) -> ResultView | None:
         k = tab - _FIRST_VIEW_TAB
         return self.views[k] if 0 <= k < len(self.views) else None

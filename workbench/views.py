@@ -10,10 +10,11 @@ from __future__ import annotations
 from workbench.analysis_tabs import EnergyTab, ScenariosTab, WeightsTab
 from workbench.compare_view import CompareTab
 from workbench.evaluation_tab import EvaluationTab
+from workbench.sweep_tab import SweepTab
 from workbench.view_protocol import ResultView, ViewContext
 
 VIEWS: list[type[ResultView]] = [CompareTab, WeightsTab, EnergyTab, ScenariosTab,
-                                 EvaluationTab]
+                                 EvaluationTab, SweepTab]
 
 
 def build_views(context: ViewContext) -> list[ResultView]:

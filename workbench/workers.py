@@ -48,7 +48,6 @@ worker -> server
 from __future__ import annotations
 
 import ctypes
-import gc
 import inspect
 import logging
 import os
@@ -60,66 +59,25 @@ import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
+# The OS caps are engine-generic (the sweep executors apply them too); re-exported here.
+from engine.executor.caps import (  # noqa: F401
+    SLACK_MB,
+    memory_limit_message,
+    restore_memory_limit,
+    set_memory_limit,
+    trim_heap,
+    vm_size_bytes,
+)
+
 log = logging.getLogger("spikestudio.worker")
 
 #: Seconds between two progress messages (the page polls about 7 times a second).
 PROGRESS_EVERY_S = 0.2
 #: Scheduling priority below the server's, so pages stay responsive while every core simulates.
 NICENESS = 5
-#: Address space granted above the worker's size at the start of a run and the run's cap:
-#: room for the interpreter's own transient needs (pickling the result, a numba dispatch).
-SLACK_MB = 256.0
-
-
-def memory_limit_message(cap_mb: float) -> str:
-    """What the user reads when a run hit the memory limit of one run."""
-    return (f"The run was stopped: it needed more than {cap_mb:,.0f} MB of memory, the limit "
-            f"for one run (simulation.memory_budget_mb, lowered to this server's cap). Use "
-            f"fewer neurons or synapses, record fewer populations or simulate less time.")
 
 
 # ---------------------------------------------------------------------------- OS limits
-def vm_size_bytes() -> int:
-    """Virtual size of this process (what RLIMIT_AS counts), 0 when unknown."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def set_memory_limit(cap_mb: float) -> tuple[int, int] | None:
-    """Cap the address space at its current size + ``cap_mb`` (+ slack); returns the old limit.
-
-    The baseline matters: numba and LLVM reserve about 1.6 GB of address space that is never
-    touched, so an absolute RLIMIT_AS would stop even tiny runs.
-    """
-    try:
-        import resource
-    except ImportError:  # not a POSIX system: the engine's own estimate still applies
-        return None
-    base = vm_size_bytes()
-    if base == 0:
-        return None
-    old = resource.getrlimit(resource.RLIMIT_AS)
-    soft = base + int((cap_mb + SLACK_MB) * 2**20)
-    hard = old[1]
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-    return old
-
-
-def restore_memory_limit(old: tuple[int, int] | None) -> None:
-    if old is not None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, old)
-
-
 def _die_with_parent() -> None:
     """Linux: get SIGKILL when the server process exits, so no worker outlives it."""
     try:
@@ -129,13 +87,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _trim_heap() -> None:
-    """Give freed memory back to the OS after a run (glibc keeps it otherwise)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+_trim_heap = trim_heap
 
 
 # ---------------------------------------------------------------------------- one run
