@@ -1,62 +1,13 @@
 """Run -> raster (issue 18, items 3 and 4): the results are in view after Run without a page
-scroll at 1440x900, the wheel over a plot scrolls the page until the plot is clicked, and a
-CUBA run (N = 4000, 1 s) reaches the page, raster drawn, within 1.5 s (median of 3)."""
+scroll at 1440x900, and the wheel over a plot scrolls the page until the plot is clicked.
+
+How long Run -> raster drawn takes is measured by ``bench/ui.py --runs-only`` (a benchmark,
+not a wall-clock assertion in a test)."""
 
 from __future__ import annotations
 
-import os
-import statistics
-
-import pytest
-
 CUBA = "Sample: CUBA balanced network"
 LAPTOP = {"width": 1440, "height": 900}
-
-# Click Run from page script and wait (every animation frame) until the run state has left
-# 'completed' and come back, the status names the run's spikes and the raster's data source
-# in the page holds them all: the raster is drawn. Returns the seconds from the click.
-RUN_AND_WAIT_JS = r"""
-async () => {
-  const deep = (sel, root) => {
-    root = root || document;
-    const hit = root.querySelector(sel);
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) { const h = deep(sel, el.shadowRoot); if (h) return h; }
-    }
-    return null;
-  };
-  const points = () => {
-    const doc = window.Bokeh && Bokeh.documents && Bokeh.documents[0];
-    const plot = doc && [...doc.all_models].find(m => m.renderers && m.renderers.some(
-      r => r.glyph && r.glyph.constructor.__name__ === 'ImageRGBA'));
-    const r = plot && plot.renderers.find(r => r.glyph.constructor.__name__ === 'Scatter');
-    const x = r && (r.data_source.data instanceof Map ? r.data_source.data.get('x')
-                                                      : r.data_source.data.x);
-    return x ? x.length : -1;
-  };
-  let left = false;
-  const drawn = () => {
-    const rs = deep("[data-testid='run-state']"), st = deep("[data-testid='result-status']");
-    if (rs && rs.dataset.state !== 'completed') left = true;
-    return left && rs.dataset.state === 'completed' && st && st.dataset.status === 'completed'
-      && Number(st.dataset.spikes) > 0 && points() === Number(st.dataset.spikes);
-  };
-  const host = deep('.ss-run');
-  const button = host.querySelector('button') || deep('button', host.shadowRoot);
-  const t0 = performance.now();
-  button.click();
-  await new Promise((resolve, reject) => {
-    const tick = () => {
-      if (drawn()) resolve();
-      else if (performance.now() - t0 > 120000) reject(new Error('no raster in 120 s'));
-      else requestAnimationFrame(tick);
-    };
-    tick();
-  });
-  return (performance.now() - t0) / 1000;
-}
-"""
 
 
 def _open_cuba(page) -> None:
@@ -130,24 +81,3 @@ def test_the_wheel_over_a_plot_scrolls_the_page_until_the_plot_is_clicked(
     page.mouse.wheel(0, -200)
     wait_until(lambda: (x_range.end - x_range.start) < before[1] - before[0],
                message="the wheel zoomed the clicked plot")
-
-
-@pytest.mark.slow
-def test_cuba_run_to_raster_drawn_median_under_1_5_s(served, goto_app, browser_page,
-                                                     wait_until):
-    """Issue 18, item 3: the page's live raster must not slow a run down (CUBA, N = 4000,
-    1 s of model time, three runs on a warm page).
-
-    A wall-clock figure means nothing on an oversubscribed machine (load above the cores):
-    there the test is skipped, saying so, rather than failing on someone else's load.
-    """
-    load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    if load > cores:
-        pytest.skip(f"1-minute load {load:.1f} > {cores} cores: timing not measurable")
-    page = goto_app(served.url)
-    app = served.last
-    _open_cuba(page)
-    _set_duration(page, app, wait_until, 1000.0)
-    _run(page, app, wait_until)  # warm: the first run of a page compiles and lays out
-    times = [page.evaluate(RUN_AND_WAIT_JS) for _ in range(3)]
-    assert statistics.median(times) < 1.5, times
