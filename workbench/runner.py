@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import empty_spikes
+from engine.executor.caps import trim_heap
 from engine.limits import RunLimits
 from engine.progress import Progress
 
@@ -268,14 +269,7 @@ def result_transport(store_dir: Path | None, session_mb: float | None) -> dict:
 
 def release_memory() -> None:
     """Give memory freed by dropped results back to the OS (glibc keeps it otherwise)."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim_heap()
 
 
 def discard_run_files(handle: RunHandle | None, runs_dir: Path) -> None:
