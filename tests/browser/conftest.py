@@ -42,9 +42,13 @@ without the network/console guard: use ``browser_page``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -427,6 +431,37 @@ def _wait_until_serving(port: int, timeout: float) -> None:
 # The app module configures Panel (pn.extension: notifications, design, Tabulator). `panel
 # serve` runs it in every session; here one server process serves many sessions, and Panel
 # keeps configuration set inside a session for that session only: import it outside any.
+
+
+@contextlib.contextmanager
+def spikestudio_server(home: Path, *serve_args: str) -> Iterator[tuple[str, int]]:
+    """``spikestudio serve [serve_args]`` in its own process on 127.0.0.1, as a class runs
+    it, with ``SPIKESTUDIO_HOME=home``; yields (url, the server's pid) and stops it after.
+
+    ``serve`` becomes the server process (execve), so the pid is the server's own.
+    """
+    root = Path(__file__).resolve().parents[2]
+    port = _free_port()
+    env = dict(os.environ, SPIKESTUDIO_HOME=str(home),
+               PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    log = open(home / "serve.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--address",
+         "127.0.0.1", *serve_args], cwd=root, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_serving(port, 60)
+        yield f"http://127.0.0.1:{port}/", proc.pid
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        log.close()
+
+
 import workbench.app  # noqa: E402,F401
 
 

@@ -12,10 +12,6 @@ round of Runs in the same pages must end the same way.
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import (
-    _LOCAL_WS,
-    VIEWPORT,
-    BrowserGuard,
-    _free_port,
-    _wait_until_serving,
-)
+from tests.browser.conftest import _LOCAL_WS, VIEWPORT, BrowserGuard, spikestudio_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -91,26 +81,8 @@ def cli_server(tmp_path_factory) -> Iterator[str]:
     The race needs the real server: served in-process by the test harness, sharing its
     interpreter with Playwright's client, the interleaving never showed in our trials.
     """
-    home = tmp_path_factory.mktemp("home")
-    port = _free_port()
-    env = dict(os.environ, SPIKESTUDIO_HOME=str(home),
-               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    log = open(home / "serve.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--address",
-         "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        _wait_until_serving(port, 60)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.close()
+    with spikestudio_server(tmp_path_factory.mktemp("home")) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port, _wait_until_serving
+from tests.browser.conftest import spikestudio_server
 from tests.browser.test_overlapping_runs import _open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,26 +35,8 @@ THIRD_S = 30.0     # issue 18: the third page's Run completes within this
 @pytest.fixture(scope="module")
 def two_worker_server(tmp_path_factory) -> Iterator[str]:
     """``spikestudio serve --workers 2`` in its own process, on 127.0.0.1."""
-    home = tmp_path_factory.mktemp("home")
-    port = _free_port()
-    env = dict(os.environ, SPIKESTUDIO_HOME=str(home),
-               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    log = open(home / "serve.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--address",
-         "127.0.0.1", "--workers", "2"], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_until_serving(port, 60)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.close()
+    with spikestudio_server(tmp_path_factory.mktemp("home"), "--workers", "2") as (url, _):
+        yield url
 
 
 def _expected_spikes(duration_ms: float) -> int:

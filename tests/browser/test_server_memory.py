@@ -11,7 +11,6 @@ memory back.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,13 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (
-    _LOCAL_WS,
-    VIEWPORT,
-    BrowserGuard,
-    _free_port,
-    _wait_until_serving,
-)
+from tests.browser.conftest import _LOCAL_WS, VIEWPORT, BrowserGuard, spikestudio_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,29 +41,13 @@ def rss_mb(pid: int) -> float:
 def capped_server(tmp_path_factory) -> Iterator[tuple[str, int, Path]]:
     """The server, as a class runs it with the caps; (url, server pid, SPIKESTUDIO_HOME)."""
     home = tmp_path_factory.mktemp("home")
-    port = _free_port()
-    env = dict(os.environ, SPIKESTUDIO_HOME=str(home),
-               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     subprocess.run([sys.executable, "-m", "workbench.cli", "publish", str(PROJECT)], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
-    log = open(home / "serve.log", "w")  # noqa: SIM115 - closed at teardown
-    # `serve` becomes the server process (execve): proc.pid is the server's pid.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--address",
-         "127.0.0.1", "--workers", "1", "--max-run-memory-mb", "1024",
-         "--max-run-seconds", "300", "--max-session-memory-mb", "256"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_until_serving(port, 60)
-        yield f"http://127.0.0.1:{port}/", proc.pid, home
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group only
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.close()
+                   env=dict(os.environ, SPIKESTUDIO_HOME=str(home)), check=True,
+                   capture_output=True)
+    with spikestudio_server(home, "--workers", "1", "--max-run-memory-mb", "1024",
+                            "--max-run-seconds", "300",
+                            "--max-session-memory-mb", "256") as (url, pid):
+        yield url, pid, home
 
 
 def _run_dirs(home: Path) -> list[Path]:
