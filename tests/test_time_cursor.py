@@ -113,9 +113,11 @@ def test_results_view_hands_the_run_to_the_cursor_and_the_graph():
     assert view.cursor.step_ms == view.network_activity.step_ms
     # The current input carries no spikes: only the neuron is tinted.
     assert list(editor.activity["nodes"]) == ["neuron"] and editor.activity["edges"] == {}
-    # A new run starts: the old run's playback goes; the project is replaced: nothing left.
+    # A new run starts: the old run's playback goes (the cursor bar stays in place, cleared,
+    # so that the page is not laid out again); the project is replaced: nothing left.
     view.run_started(document)
-    assert not view.cursor.visible and editor.activity == {}
+    assert view.cursor.visible and view.cursor.duration_ms == 0.0 and editor.activity == {}
+    assert view.network_activity is None
     assert view.show(result)
     view.clear()
     assert view.network_activity is None and editor.activity == {}

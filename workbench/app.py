@@ -664,6 +664,13 @@ class Workbench(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ running
     def run(self) -> None:
+        # Everything Run changes (buttons, run state, results header, cursor) reaches the
+        # page as one patch: each patch that disables a button or hides a pane makes the
+        # browser lay out the whole page again (about 0.3 s each at load 7, bench/RESULTS.md).
+        with held(pn.state.curdoc):
+            self._run()
+
+    def _run(self) -> None:
         if self.handle is not None and not self.handle.done:
             self.message("A run is already in progress: press Stop first.")
             return

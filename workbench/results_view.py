@@ -242,8 +242,11 @@ class ResultsView(pn.viewable.Viewer):
                                     document_revision(document), self.run_count,
                                     datetime.now(), tuple(record) if isinstance(
                                         record, list) else str(record))
-        # The raster now shows the new run as it goes: the old run's playback goes away.
-        self._forget_activity()
+        # The raster now shows the new run as it goes: the old run's playback goes away. The
+        # cursor bar stays in place (cleared, its controls disabled) until the run is shown:
+        # hiding it and showing it again moved the results and made the browser lay out the
+        # whole page twice per run.
+        self._forget_activity(hide=False)
         return self._pending
 
     def clear(self) -> None:
@@ -273,11 +276,19 @@ class ResultsView(pn.viewable.Viewer):
         self._shown.clear()
         self.network_activity = None
 
-    def _forget_activity(self) -> None:
-        """No run to play back: the cursor hides, the graph shows no activity."""
+    def _forget_activity(self, hide: bool = True) -> None:
+        """No run to play back: the cursor is cleared, the graph shows no activity.
+
+        Parameters
+        ----------
+        hide : bool
+            Hide the cursor bar too (False: it stays where it is, cleared, for a run that
+            has just started).
+        """
         self.network_activity = None
         self.cursor.clear()
-        self.cursor.visible = False
+        if hide:
+            self.cursor.visible = False
         self._show_activity()
 
     def _clear_views(self) -> None:
@@ -347,6 +358,8 @@ class ResultsView(pn.viewable.Viewer):
         """The run shown live ended without a result to show (it failed or was refused):
         the raster, rates, neuron panel and cursor go back to the result the tabs show."""
         if self._live is None:
+            if self.network_activity is None:  # cleared when the run started: hide it
+                self._forget_activity()
             return
         self._live = None
         if self.result is not None and self.stamp is not None:
