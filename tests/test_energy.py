@@ -20,6 +20,7 @@ from engine.energy import (
     clone_profile,
     edit_profile,
     energy_breakdown,
+    energy_breakdowns,
     energy_of_result,
     energy_totals,
     idle_basis,
@@ -95,6 +96,18 @@ def test_breakdown_equals_counts_times_energies_exactly() -> None:
     assert totals["static_j"] == E["static_power_w"] * 2e-3
     assert totals["total_j"] == expected_dynamic + E["static_power_w"] * 2e-3
     assert totals["dynamic_j"] == totals["event_driven_j"] + totals["neuron_idle_j"]
+
+
+def test_breakdowns_of_several_profiles_equal_one_profile_at_a_time() -> None:
+    counts = feed_forward_counts()
+    cheap, dear = make_profile(), make_profile(synaptic_op=2 * E["synaptic_op"])
+    both = energy_breakdowns(counts, {"cheap": cheap, "dear": dear}, 1.0, 2.0)
+    assert list(both) == ["cheap", "dear"]
+    # One shared grid, each profile priced on its own: the same frames as one call each.
+    pd.testing.assert_frame_equal(both["cheap"], energy_breakdown(counts, cheap, 1.0, 2.0))
+    pd.testing.assert_frame_equal(both["dear"], energy_breakdown(counts, dear, 1.0, 2.0))
+    assert (both["dear"]["synaptic_j"] == 2 * both["cheap"]["synaptic_j"]).all()
+    assert both["dear"]["synaptic_j"].sum() > 0
 
 
 def test_weight_reads_can_be_left_out() -> None:

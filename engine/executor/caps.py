@@ -77,6 +77,19 @@ def memory_limit(cap_mb: float) -> Iterator[None]:
         restore_memory_limit(old)
 
 
+def freeze_baseline() -> None:
+    """Exempt everything a worker holds now (imports, compiled kernels) from the collector.
+
+    Call once when a worker process is ready (after the warm-up). The collection in
+    :func:`trim_heap` after every task then walks only what the tasks created: without this
+    it walks the ~200,000 objects of numba, LLVM and pandas each time (0.1-0.2 s per task, on
+    runs of 10 ms). Frozen objects are still freed by reference counting; only cyclic garbage
+    among them would stay, and they live as long as the worker anyway.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def trim_heap() -> None:
     """Give freed memory back to the OS after a run (glibc keeps it otherwise)."""
     gc.collect()

@@ -34,14 +34,17 @@ def _warm_up_plugin_class():
     distributed = _import_distributed()
 
     class WarmUp(distributed.WorkerPlugin):
-        """Load the numba kernels when a worker starts, so the first task's time is its own."""
+        """Load the numba kernels when a worker starts, so the first task's time is its own,
+        and freeze what is loaded (:func:`engine.executor.caps.freeze_baseline`)."""
 
         name = "spikestudio-warm-up"
 
         def setup(self, worker: object) -> None:
+            from engine.executor.caps import freeze_baseline
             from engine.warmup import warm_up
 
             warm_up()
+            freeze_baseline()
 
     return WarmUp
 

@@ -21,8 +21,9 @@ NICENESS = 5
 
 
 def _init_worker() -> None:
-    """Lower the worker's priority (a page served from this machine stays responsive) and
-    load the numba kernels once, so the first task's time is its own."""
+    """Lower the worker's priority (a page served from this machine stays responsive), load
+    the numba kernels once, so the first task's time is its own, and freeze what is loaded
+    (:func:`engine.executor.caps.freeze_baseline`)."""
     try:
         os.nice(NICENESS)
     except OSError:
@@ -30,9 +31,11 @@ def _init_worker() -> None:
     # Ctrl-C in a terminal reaches the whole process group: stopping is the parent's
     # decision (it drops the queued tasks), not each worker's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from engine.executor.caps import freeze_baseline
     from engine.warmup import warm_up
 
     warm_up()
+    freeze_baseline()
 
 
 class LocalPoolExecutor:

@@ -87,7 +87,7 @@ def run_point(task: dict) -> dict[str, Any]:
 def measure(result: Any, project: Any) -> dict[str, Any]:
     """The metrics of one finished run (see :func:`run_point`)."""
     from engine.analysis import population_summary
-    from engine.energy import energy_breakdown, energy_totals, whole_run_counts
+    from engine.energy import energy_breakdowns, energy_totals, whole_run_counts
     from engine.presentation_sweep import project_profiles
 
     pops = [n.id for n in project.network.populations]
@@ -105,8 +105,9 @@ def measure(result: Any, project: Any) -> dict[str, Any]:
                         f"{pop}.spikes": int(s["spikes"])})
     counts = whole_run_counts(result.counts)
     span_ms = max(result.duration_ms, 1e-9)
-    for pid, profile in project_profiles(project).items():
-        breakdown = energy_breakdown(counts, profile, span_ms, result.duration_ms)
+    breakdowns = energy_breakdowns(counts, project_profiles(project), span_ms,
+                                   result.duration_ms)
+    for pid, breakdown in breakdowns.items():
         metrics[f"energy_j.{pid}"] = float(energy_totals(breakdown)["total_j"])
     accuracy = _accuracy(result, project)
     if accuracy is not None:
