@@ -126,7 +126,10 @@ class SweepTab(ResultView):
     def set_project(self, document: dict) -> None:
         self.document = document
         try:
-            names = sweepable_fields(Project.from_dict(document))
+            # The session's project is validated once per change: not validated again here.
+            get_project = self.context.get_project
+            names = sweepable_fields(get_project() if get_project is not None
+                                     else Project.from_dict(document))
         except SpikeStudioError:
             return  # an invalid project keeps the last options; Run says what is wrong
         keep = self.field1.value

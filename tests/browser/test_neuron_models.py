@@ -19,6 +19,7 @@ from tests.browser.test_workbench import (
     _select_node,
     _set_number,
     _tab,
+    show_canvas,
 )
 
 pytestmark = pytest.mark.browser
@@ -62,6 +63,7 @@ def test_adaptive_lif_from_the_palette_runs_in_the_browser(served, goto_app, wai
     _set_until(page, wait_until, "delta_thresh", "4", lambda: app.session.document[
         "network"]["nodes"][0]["params"].get("delta_thresh") == 4.0)
     _drop(page, "palette-encoder-poisson", (0.2, 0.5), "poisson")
+    show_canvas(page)
     _drag(page, _centre(page.locator('[data-node-id="poisson"] [data-handle="out"]')),
           _centre(page.locator('[data-node-id="adaptive_lif"] .body')))
     page.locator('[data-edge-id="poisson_to_adaptive_lif"]').wait_for()

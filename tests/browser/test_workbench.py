@@ -45,6 +45,7 @@ def _drop(page, palette_item: str, at: tuple[float, float], node_id: str) -> Non
     loaded machine can drop the mouse events of a page that is still settling)."""
     node = page.locator(f'[data-node-id="{node_id}"]')
     for attempt in range(3):
+        show_canvas(page)
         _drag(page, _centre(page.get_by_test_id(palette_item)), _canvas_point(page, *at))
         try:
             node.wait_for(timeout=10_000)
@@ -52,6 +53,12 @@ def _drop(page, palette_item: str, at: tuple[float, float], node_id: str) -> Non
         except Exception:  # noqa: BLE001 - not there: the drag was lost, try once more
             if attempt == 2:
                 raise
+
+
+def show_canvas(page) -> None:
+    """Scroll the graph editor's canvas wholly into view (an edit in the inspector under it
+    may have scrolled the page down): drags need its nodes on screen."""
+    page.locator(".ss-ge-canvas").evaluate("el => el.scrollIntoView({block: 'center'})")
 
 
 def _canvas_point(page, fx: float, fy: float) -> tuple[float, float]:
@@ -166,12 +173,13 @@ def test_invalid_value_is_shown_and_never_applied(served, goto_app, wait_until):
     # A cross-field problem found by the engine is shown and blocks Run.
     _set_number(page, "v_reset", "-40")
     page.get_by_test_id("problems").wait_for()
-    assert "v_reset: must be below v_thresh" in page.get_by_test_id("problems").inner_text()
+    # Named as the inspector names it (label and unit), not by its path in the file.
+    assert "v reset (mV): must be below v_thresh" in page.get_by_test_id("problems").inner_text()
     page.locator(".ss-run button").click()
     message = page.get_by_test_id("message")
     message.wait_for()
     assert message.get_attribute("data-level") == "error"
-    assert "v_reset" in message.inner_text()
+    assert "v reset (mV)" in message.inner_text()
     assert app.handle is None
 
 
@@ -512,9 +520,11 @@ def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until)
     page.locator(".ss-run button").click()
     wait_until(lambda: app.handle is not None and app.handle.state == "running",
                timeout=30, message="run started")
+    handle = app.handle  # (the closed page lets go of it: its results leave the server)
     context.close()
-    wait_until(lambda: app.handle.done, timeout=60, message="run stopped after the tab closed")
-    assert app.handle.result.status == "cancelled"
+    wait_until(lambda: handle.done, timeout=60, message="run stopped after the tab closed")
+    assert handle.result.status == "cancelled"
+    wait_until(lambda: app.handle is None, message="the closed page holds no run")
 
 
 def test_fits_a_laptop_screen(served, goto_app):
