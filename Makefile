@@ -6,10 +6,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 5006
-# pytest-xdist processes; `auto` is one per core. TEST_WORKERS=0 runs the tests in one process.
-TEST_WORKERS ?= auto
+# pytest-xdist processes for `make test`: one by default (0). With two processes on this
+# 2-core machine the browser tests' page waits and tests/test_limits.py's wall-time caps
+# competed for the cores and failed now and then (2 of 1,249 at load 7-14); the whole suite
+# must pass on a clean CI run. TEST_WORKERS=auto (one per core) is faster where cores allow.
+TEST_WORKERS ?= 0
+# The edit loop (no browser, no slow tests) uses every core.
+FAST_WORKERS ?= auto
 # Whole test files go to one process (`loadfile`), so a browser-test module serves one app.
-PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(PY) -m pytest -p no:cacheprovider --dist loadfile
 
 .PHONY: start test test-fast install install-test chromium warm lint bench
 
@@ -46,10 +51,10 @@ lint: install-test
 
 test: install-test chromium warm
 	$(VENV)/bin/ruff check .
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS)
 
 test-fast: $(VENV)/.test-installed
-	$(PYTEST) -m "not browser and not slow"
+	$(PYTEST) -n $(FAST_WORKERS) -m "not browser and not slow"
 
 bench: install-test
 	$(PY) bench/cuba.py
