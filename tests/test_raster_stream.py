@@ -148,3 +148,45 @@ def test_a_stream_into_a_zoomed_window_sends_what_is_in_view():
     plot.stream(late)
     assert events.streamed == [30]  # the late spikes are out of view
     assert len(plot.index) == 60 and plot.visible_spikes == 30
+
+
+class BrowserCopy:
+    """The points a browser holds, from ``doc``'s change events serialised as a served
+    document sends them: when they are emitted (at the end of a hold, for held ones)."""
+
+    def __init__(self, doc: Document, source) -> None:
+        self.points = 0
+        self.source = source
+        doc.on_change(self._on_change)
+
+    def _on_change(self, event) -> None:
+        if isinstance(event, ColumnsStreamedEvent) and event.model is self.source:
+            self.points += len(event.data["x"])
+        elif isinstance(event, ColumnDataChangedEvent) and event.model is self.source:
+            data = event.data if event.data is not None else event.model.data
+            self.points = len(data["x"])
+
+
+def test_a_new_run_streamed_in_the_same_hold_as_its_start_reaches_the_browser_once():
+    # The page applies a poll's changes under one document hold: a second run's first live
+    # update lays the raster out anew (replacing the last run's points) and streams its first
+    # spikes. The replacement is serialised when the hold ends; the stream must not add the
+    # same rows to it a second time.
+    plot = RasterPlot()
+    doc = Document()
+    doc.add_root(plot.figure)
+    browser = BrowserCopy(doc, plot.points_source)
+    last_run, parts = spikes(80, 0.0, 100.0, seed=9), chunks()
+    plot.param.update(sizes=SIZES, duration_ms=100.0, spikes=last_run)
+    assert browser.points == 80
+    doc.hold("combine")
+    plot.start_stream(SIZES, 100.0)
+    plot.stream(parts[0])
+    doc.unhold()
+    assert browser.points == len(parts[0])
+    for part in parts[1:]:
+        doc.hold("combine")
+        plot.stream(part)
+        doc.unhold()
+    assert browser.points == sum(len(p) for p in parts)
+    assert len(plot.points_source.data["x"]) == browser.points

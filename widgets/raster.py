@@ -40,7 +40,7 @@ from widgets.plot_tools import (
     set_range,
 )
 from widgets.raster_data import RasterIndex, StoredRasterIndex, Window
-from widgets.session_thread import held, run_in_session
+from widgets.session_thread import change_is_held, held, run_in_session
 from widgets.time_cursor import cursor_line
 
 _EMPTY_IMAGE = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
@@ -213,10 +213,15 @@ class RasterPlot(pn.viewable.Viewer):
         if not in_step or n > self.max_points:
             self.refresh()
             return
-        with held(self._figure.document):
+        doc = self._figure.document
+        with held(doc):
             self._drawn = (index, window)
             new = more.points(window)
-            if len(new["x"]):
+            if change_is_held(doc, self._points, "data"):
+                # The data set earlier in this hold is sent when the hold ends, with these
+                # rows in it: streaming them as well would draw them twice in the browser.
+                self._points.data = index.points(window)
+            elif len(new["x"]):
                 self._points.stream(new)
             with param.edit_constant(self):
                 self.param.update(mode="points" if len(index) else "empty", visible_spikes=n)

@@ -70,6 +70,21 @@ def _drop_changes_of_detached_models(doc: Document) -> None:
         doc.callbacks._held_events = kept
 
 
+def change_is_held(doc: Document | None, model, attr: str) -> bool:
+    """Is a replacement of ``model.attr`` waiting in ``doc``'s hold, not yet serialised?
+
+    Such a change is serialised when the hold ends, from the value the model holds *then*.
+    A ``ColumnDataSource.stream`` in the same hold changes that value in place and is also
+    sent as a stream of its own, so the browser would receive the streamed rows twice.
+    """
+    if doc is None or doc.callbacks.hold_value is None:
+        return False
+    # A whole ColumnDataSource.data set is held as a ColumnDataChangedEvent, other
+    # properties as a ModelChangedEvent.
+    return any(isinstance(e, (ModelChangedEvent, ColumnDataChangedEvent))
+               and e.model is model and e.attr == attr for e in doc.callbacks._held_events)
+
+
 def run_in_session(doc: Document | None, fn: Callable[[], None]) -> None:
     """Call ``fn`` now, or on ``doc``'s next tick when called from outside its session.
 
