@@ -34,7 +34,11 @@ def _figure(title: str, width: int, height: int, x_range=None, **kwargs):
     ranged = {"x_range": x_range} if x_range is not None else {}
     # Canvas, not WebGL: a few thousand points each, and a page has only a few WebGL
     # contexts to give (the raster, rates and trace plots hold some already).
-    fig = figure(title=title, width=width, height=height,
+    # No toolbar shown: five toolbars in the panel more than doubled the cost of every page
+    # layout (each tool button is an element the browser restyles at each layout: 0.8 -> 0.3 s
+    # per layout at load 8). The tools stay: drag pans, a click arms the wheel zoom, and the
+    # time plots follow the raster's range (its toolbar resets them).
+    fig = figure(title=title, width=width, height=height, toolbar_location=None,
                  tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
                  **ranged, **kwargs)
     fig.toolbar.logo = None

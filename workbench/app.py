@@ -25,6 +25,7 @@ from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
+from widgets.layout_batching import LayoutBatching
 from widgets.param_form import ParamForm
 from widgets.scroll_anchor import ScrollAnchor
 from widgets.session_thread import held
@@ -276,7 +277,7 @@ class Workbench(pn.viewable.Viewer):
         body = pn.FlexBox(left, right, flex_wrap="wrap", sizing_mode="stretch_width",
                           css_classes=["ss-body"])
         return pn.Column(header, self.confirm_bar, self.restore_offer, self.message_bar, body,
-                         sizing_mode="stretch_width", css_classes=["ss-app"],
+                         LayoutBatching(), sizing_mode="stretch_width", css_classes=["ss-app"],
                          stylesheets=[CSS])
 
     # ------------------------------------------------------------------ helpers

@@ -81,3 +81,57 @@ def test_the_wheel_over_a_plot_scrolls_the_page_until_the_plot_is_clicked(
     page.mouse.wheel(0, -200)
     wait_until(lambda: (x_range.end - x_range.start) < before[1] - before[0],
                message="the wheel zoomed the clicked plot")
+
+
+# Counts the layouts that start at the top of a block of the page (a view whose parent is not
+# laid out with it) while the page applies each patch from the server.
+COUNT_LAYOUTS_JS = r"""
+() => {
+  const doc = Bokeh.documents[0];
+  window.__ssPatchLayouts = [];
+  let current = null, nesting = 0;
+  const root = Object.values(Bokeh.index)[0];
+  const seen = new Set();
+  const hook = (view) => {
+    for (let p = Object.getPrototypeOf(view); p && p !== Object.prototype;
+         p = Object.getPrototypeOf(p)) {
+      if (!Object.prototype.hasOwnProperty.call(p, 'after_layout') || seen.has(p)) continue;
+      seen.add(p);
+      const original = p.after_layout;
+      p.after_layout = function (...args) {
+        // A layout ends with after_layout on the view it started at, which calls it on every
+        // view below: the outermost call is one layout.
+        if (current !== null && nesting === 0) current.layouts += 1;
+        nesting += 1;
+        try { return original.apply(this, args); } finally { nesting -= 1; }
+      };
+    }
+    if (typeof view.children === 'function') for (const c of view.children()) hook(c);
+  };
+  hook(root);
+  const apply = doc.apply_json_patch;
+  doc.apply_json_patch = function (...args) {
+    current = {layouts: 0, events: (args[0].events || []).length};
+    try { return apply.apply(this, args); }
+    finally { window.__ssPatchLayouts.push(current); current = null; }
+  };
+}
+"""
+
+
+def test_a_patch_that_changes_several_widgets_lays_the_page_out_once(
+        served, goto_app, browser_page, wait_until):
+    # Run changes the Run, Stop and Pause buttons, the progress bar and the status in one
+    # patch; BokehJS would lay the whole page out once per changed widget (0.1-0.6 s each on
+    # this page), widgets.layout_batching makes it once per patch.
+    page = goto_app(served.url)
+    app = served.last
+    _open_cuba(page)
+    _set_duration(page, app, wait_until, 200.0)
+    _run(page, app, wait_until)  # the first run builds the result views
+    page.evaluate(COUNT_LAYOUTS_JS)
+    _run(page, app, wait_until)
+    patches = page.evaluate("window.__ssPatchLayouts")
+    big = [p for p in patches if p["events"] >= 5]
+    assert big, patches
+    assert all(p["layouts"] <= 1 for p in patches), patches
