@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import panel as pn
 import pytest
 
 from engine.neuron_probe import probe_neuron
@@ -151,3 +152,26 @@ def test_a_new_live_run_empties_the_panel_until_its_result(shown):
     assert "The run is going on" in panel.header.object
     assert view.show(result)
     assert panel.result is result and len(panel.ranking.objects) > 0
+
+
+def test_a_new_result_relabels_the_rankings_buttons(shown):
+    # New buttons are new views the browser builds (and lays the page out for) at each run.
+    view, result, _, doc = shown
+    panel = view.neuron_panel
+    panel.population.value = "pop"
+    before = list(panel.ranking.objects)
+    assert len(before) > 1 and all(isinstance(b, pn.widgets.Button) for b in before)
+    view.run_started(doc)
+    view.show_live(result.spikes.iloc[:50], 20.0)
+    assert panel.ranking.objects == before  # kept while the run goes on
+    assert view.show(result)
+    assert [id(b) for b in panel.ranking.objects] == [id(b) for b in before]
+    labels = [b.label for b in before]
+    panel.rank_by.value = next(v for v in panel.rank_by.options.values()
+                               if v != panel.rank_by.value)
+    assert [id(b) for b in panel.ranking.objects][:len(before)] == \
+        [id(b) for b in before][:len(panel.ranking.objects)]
+    assert [b.label for b in panel.ranking.objects] != labels
+    panel.ranking.objects[0].clicks += 1  # the relabelled button picks its new neuron
+    pop, neuron, _ = panel._rank_targets[id(panel.ranking.objects[0])]
+    assert panel.shown == (pop, neuron)

@@ -108,6 +108,9 @@ class NeuronPanel(pn.viewable.Viewer):
                                          css_classes=["ss-rank-by"])
         self.rank_top = pn.widgets.IntInput(label="Top", value=9, start=1, end=60, width=80,
                                             css_classes=["ss-rank-top"])
+        self._rank_buttons: list[pn.widgets.Button] = []
+        # id(button) -> (population, neuron, time) the ranking's button shows
+        self._rank_targets: dict[int, tuple[str, int, float | None]] = {}
         self.ranking = pn.FlexBox(flex_wrap="wrap", css_classes=["ss-ranking"],
                                   sizing_mode="stretch_width", margin=0)
         for widget in (self.population, self.rank_by, self.rank_top):
@@ -165,9 +168,13 @@ class NeuronPanel(pn.viewable.Viewer):
     def run_going_on(self) -> None:
         """A new run is drawn live: the panel waits for it (the spikes it would analyse are
         the new run's, and its result is not there yet)."""
-        if self.result is None and self.shown is None:
+        if self.result is None:
             return
-        self.clear()
+        # The population list and the ranking's buttons stay: the next result usually has
+        # the same populations, and rebuilding those widgets at every run made the browser
+        # build their views again (the buttons are relabelled when the result arrives).
+        self.result = self.document = None
+        self._forget()
         self._show_hint('<p class="ss-hint" data-testid="neuron-detail">The run is going on: '
                         'pause it, or wait for it to finish, to look at a neuron.</p>')
 
@@ -202,21 +209,32 @@ class NeuronPanel(pn.viewable.Viewer):
         by = self.rank_by.value
         ranked = rank_neurons(r, pop, by, top=int(self.rank_top.value or 1))
         digits, unit = {"first_spike": (4, " ms"), "rate": (3, " Hz")}.get(by, (3, ""))
-        buttons = []
+        entries = []
         for k, row in enumerate(ranked.itertuples()):
-            button = pn.widgets.Button(label=f"{k + 1}. [{row.neuron}] "
-                                             f"{_num(row.value, digits)}{unit}",
-                                       color="light", width=128, height=30,
-                                       margin=(2, 2), css_classes=["ss-rank-entry"],
-                                       description=f"{pop}[{row.neuron}]: "
-                                                   f"{RANKINGS[by][2]} {_num(row.value, 6)}")
             at = float(row.first_spike_ms) if by == "first_spike" else None
-            button.on_click(lambda e, n=int(row.neuron), at=at: self._pick(pop, n, at))
-            buttons.append(button)
-        if not buttons:
-            buttons = [html_pane(hint_html(f"No neuron of {text_html(pop)} has a "
-                                           f"{text_html(RANKINGS[by][2])}."))]
-        self.ranking.objects = buttons
+            entries.append((f"{k + 1}. [{row.neuron}] {_num(row.value, digits)}{unit}",
+                            f"{pop}[{row.neuron}]: {RANKINGS[by][2]} {_num(row.value, 6)}",
+                            (pop, int(row.neuron), at)))
+        if not entries:
+            self.ranking.objects = [html_pane(hint_html(f"No neuron of {text_html(pop)} has a "
+                                                        f"{text_html(RANKINGS[by][2])}."))]
+            return
+        buttons = [self._rank_button(k) for k in range(len(entries))]
+        for button, (label, description, target) in zip(buttons, entries, strict=True):
+            self._rank_targets[id(button)] = target
+            button.param.update(label=label, description=description)
+        if self.ranking.objects != buttons:
+            self.ranking.objects = buttons
+
+    def _rank_button(self, k: int) -> pn.widgets.Button:
+        """The ranking's k-th button, made once and relabelled for each ranking (a new
+        button is a new view for the browser to build)."""
+        while len(self._rank_buttons) <= k:
+            button = pn.widgets.Button(label="", color="light", width=128, height=30,
+                                       margin=(2, 2), css_classes=["ss-rank-entry"])
+            button.on_click(lambda e, b=button: self._pick(*self._rank_targets[id(b)]))
+            self._rank_buttons.append(button)
+        return self._rank_buttons[k]
 
     # ------------------------------------------------------------------ one neuron
     def show_neuron(self, population: str, neuron: int) -> None:
