@@ -26,6 +26,7 @@ from engine.build import _MB, MAX_CHUNK_EVENTS, CompiledNetwork, build, estimate
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource, make_spike_source
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
 from engine.hardware_profiles import hardware_steps, hw_columns
+from engine.kernel_data import Network, Neurons, Plasticity, Recording, Watch
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
 from engine.models import SPIKE_ENCODERS
 from engine.neurons import NEURON_MODELS
@@ -647,32 +648,39 @@ class Simulation:
                 setattr(self, name, grown)
         return True
 
-    def _call_kernel(self, k0, k1, ev_k, ev_gid, ev_ptr):
+    def kernel_data(self) -> tuple[Network, Neurons, Plasticity, Recording, Watch]:
+        """The run's arrays as the kernel takes them (views, changed in place by a call).
+
+        Built afresh for each call: growing the record, the counts or the monitors, or
+        setting breakpoints, replaces arrays.
+        """
         c = self.net
-        return kernels.run_chunk(
-            k0, k1, c.bin_steps,
-            c.node_type, c.node_start, c.node_params, c.node_record, c.node_of,
-            self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e, self.buf_i,
-            c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
-            c.proj_dsyn_off, c.proj_rule, c.proj_pparams, c.proj_col_off,
-            c.proj_trace_pre_off, c.proj_trace_post_off, c.proj_pend_off, c.proj_dmax,
-            c.rowptr, c.syn_post, self.syn_weight, c.syn_delay, c.colptr, c.col_syn,
-            c.col_pre,
-            c.out_proj_ptr, c.out_proj,
-            self.pre_trace, self.pre_last, self.post_trace, self.post_last, self.credited,
-            self.pend, self.pend_n, self.pend_cur, self.pend_k,
-            self.decay_tab, self.tab_off, self.tab_len,
-            ev_k, ev_gid, ev_ptr,
-            self.spk_k, self.spk_gid, self.n_spk, self.spk_now,
-            self.cnt_spikes, self.cnt_active, self.cnt_syn, self.cnt_plast,
-            self.hw_steps, self.hw_flag, self.cnt_hw,
-            self.mon_interval, self.mon_off, self.mon_ch_ptr, self.ch_gid, self.ch_var,
-            self.tr_out, self.wt_syn, self.wt_interval, self.wt_out,
+        net = Network(
+            c.bin_steps, c.dt_ms, c.node_type, c.node_start, c.node_params, c.node_record,
+            c.node_of, c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
+            c.proj_dsyn_off, c.rowptr, c.syn_post, self.syn_weight, c.syn_delay,
+            c.out_proj_ptr, c.out_proj)
+        neurons = Neurons(self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e,
+                          self.buf_i)
+        plastic = Plasticity(
+            c.proj_rule, c.proj_pparams, c.proj_col_off, c.proj_trace_pre_off,
+            c.proj_trace_post_off, c.proj_pend_off, c.proj_dmax, c.colptr, c.col_syn,
+            c.col_pre, self.pre_trace, self.pre_last, self.post_trace, self.post_last,
+            self.credited, self.pend, self.pend_n, self.pend_cur, self.pend_k, self.decay_tab,
+            self.tab_off, self.tab_len)
+        recording = Recording(
+            self.spk_k, self.spk_gid, self.n_spk, self.spk_now, self.cnt_spikes,
+            self.cnt_active, self.cnt_syn, self.cnt_plast, self.hw_steps, self.hw_flag,
+            self.cnt_hw, self.mon_interval, self.mon_off, self.mon_ch_ptr, self.ch_gid,
+            self.ch_var, self.tr_out, self.wt_syn, self.wt_interval, self.wt_out)
+        watch = Watch(
             self.watch, self.rate_node, self.rate_window, self.rate_from, self.rate_scale,
             self.rate_above, self.rate_below, self.rate_ring, self.rate_sum, self.node_now,
-            self.wb_proj, self.wb_lo, self.wb_hi, self.wb_seen, self.hit_out,
-            c.dt_ms,
-        )
+            self.wb_proj, self.wb_lo, self.wb_hi, self.wb_seen, self.hit_out)
+        return net, neurons, plastic, recording, watch
+
+    def _call_kernel(self, k0, k1, ev_k, ev_gid, ev_ptr):
+        return kernels.run_chunk(k0, k1, *self.kernel_data(), ev_k, ev_gid, ev_ptr)
 
     def _snapshot_weights(self, k_next: int) -> None:
         """Keep weights after step k_next - 1 when that is a snapshot time."""
