@@ -202,10 +202,10 @@ def test_nothing_recorded_never_fills_the_record():
 
 
 def test_chunks_shortened_for_input_events_give_the_same_spikes(monkeypatch):
-    import engine.simulator as simulator
+    import engine.stepping as stepping
 
     full = simulate(_poisson_drive(duration_ms=60.0)).spikes
-    monkeypatch.setattr(simulator, "MAX_CHUNK_EVENTS", 600)  # 2-3 steps per kernel call
+    monkeypatch.setattr(stepping, "MAX_CHUNK_EVENTS", 600)  # 2-3 steps per kernel call
     short = simulate(_poisson_drive(duration_ms=60.0)).spikes
     assert len(full) > 100_000
     pd.testing.assert_frame_equal(full, short)
@@ -243,10 +243,10 @@ def test_wall_time_limit_stops_with_partial_result():
 
 def test_resident_memory_over_the_budget_stops_the_run(monkeypatch):
     """The reality check: if the process grows past the budget anyway, stop cleanly."""
-    import engine.simulator as simulator
+    import engine.stepping as stepping
 
     readings = iter([0] + [10**12] * 1000)  # at the start, then far over any budget
-    monkeypatch.setattr(simulator, "_rss_bytes", lambda: next(readings))
+    monkeypatch.setattr(stepping, "rss_bytes", lambda: next(readings))
     doc = _cuba_doc()
     doc["simulation"]["duration_ms"] = 200.0
     result = simulate(Project.from_dict(doc))

@@ -214,7 +214,7 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     from engine.checkpoint import load_checkpoint, save_checkpoint
     from engine.errors import MemoryBudgetError
     from engine.limits import RunLimits, RunStopped, StopCheck
-    from engine.simulator import Simulation, _unbuilt_result
+    from engine.simulator import Simulation, unbuilt_result
 
     debug = limits["debug"]
     resume = debug.get("resume")
@@ -231,7 +231,7 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     except RunStopped as exc:
         if resume is not None:  # (the server still shows what it had when it paused)
             return None, f"The paused run was stopped while it was being restored: {exc}"
-        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
+        return unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     # spikes of the record already sent to live views (by this worker or an earlier one)
     live_from = 0 if resume is None else int(resume["live_from"])
     live_max = limits.get("live_max_spikes")  # None: no cap
