@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,9 +21,6 @@ from engine.limits import StopCheck
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord, WeightRecord
-
-if TYPE_CHECKING:
-    from engine.simulation import Simulation
 
 #: Bins of the weight histograms a weight record keeps per snapshot.
 HIST_BINS = 40
@@ -103,111 +99,6 @@ def unbuilt_result(project: Project, status: str, message: str,
 
 
 
-def collect(sim: Simulation, k_next: int, status: str, messages: list[str], wall: float,
-            build_time_s: float, stop: StopCheck | None = None) -> SimulationResult:
-    """Collect the results of steps before ``k_next``.
-
-    A cancel request arriving while collecting (the run itself completed or reached a
-    limit) leaves out the parts not collected yet, in the order spikes, counts, traces,
-    weights, so Stop acts here too. A run stopped by a cancel request is collected whole.
-    """
-    c = sim.net
-    dt = c.dt_ms
-    last_k = max(0, min(k_next - 1, c.n_steps))
-    dropped: list[str] = []
-    watch = stop is not None and stop.cancel is not None and status != "cancelled"
-
-    def cancelled(part: str) -> bool:
-        if dropped or (watch and stop.status() == "cancelled"):
-            dropped.append(part)
-            return True
-        return False
-
-    n = 0 if cancelled("spikes") else int(sim.n_spk[0])
-    gid = sim.spk_gid[:n]
-    node = c.node_of[gid]
-    spikes = pd.DataFrame({
-        "time_ms": sim.spk_k[:n] * dt,
-        "population": pd.Categorical.from_codes(node, categories=c.node_ids),
-        "neuron": (gid - c.node_start[node]).astype(np.int32),
-    })
-    n_bins = max(1, math.ceil(last_k / c.bin_steps)) if last_k > 0 else 1
-    if cancelled("operation counts"):
-        n_bins = 0
-    bin_ms = c.bin_steps * dt
-    bin_start = np.arange(n_bins) * bin_ms
-    steps_in_bin = np.minimum(c.bin_steps, last_k - np.arange(n_bins) * c.bin_steps)
-    steps_in_bin = np.maximum(steps_in_bin, 0)
-    sizes = np.diff(c.node_start)
-    incoming_syn = np.zeros((n_bins, len(c.node_ids)), np.int64)
-    incoming_plast = np.zeros_like(incoming_syn)
-    for p, tgt in enumerate(c.proj_tgt):
-        incoming_syn[:, tgt] += sim.cnt_syn[:n_bins, p]
-        incoming_plast[:, tgt] += sim.cnt_plast[:n_bins, p]
-    is_neuron = c.node_type >= 0  # encoders have negative type codes
-    counts = pd.DataFrame({
-        "bin_start_ms": np.repeat(bin_start, len(c.node_ids)),
-        "node": pd.Categorical(np.tile(c.node_ids, n_bins), categories=c.node_ids),
-        "kind": np.tile(c.node_kind, n_bins),
-        "size": np.tile(sizes, n_bins),
-        "spikes": sim.cnt_spikes[:n_bins].ravel(),
-        "neuron_updates": (steps_in_bin[:, None] * (sizes * is_neuron)[None, :]).ravel(),
-        "active_updates": sim.cnt_active[:n_bins].ravel(),
-        "syn_events": incoming_syn.ravel(),
-        "plasticity_updates": incoming_plast.ravel(),
-        **_hw_counts(sim, last_k, n_bins, sizes * is_neuron),
-    })
-    projection_counts = pd.DataFrame({
-        "bin_start_ms": np.repeat(bin_start, len(c.proj_ids)),
-        "projection": np.tile(c.proj_ids, n_bins),
-        "source": np.tile([c.node_ids[s] for s in c.proj_src], n_bins),
-        "target": np.tile([c.node_ids[t] for t in c.proj_tgt], n_bins),
-        "syn_events": sim.cnt_syn[:n_bins].ravel(),
-        "plasticity_updates": sim.cnt_plast[:n_bins].ravel(),
-    })
-    traces = {} if cancelled("traces") else collect_traces(sim, last_k)
-    weights = {} if cancelled("weights") else _weights(sim, last_k)
-    if dropped:
-        status = "cancelled"
-        messages = messages + [f"Cancelled while collecting the results: "
-                               f"{', '.join(dropped)} left out."]
-    return SimulationResult(
-        spikes=spikes, traces=traces, counts=counts,
-        projection_counts=projection_counts, weights=weights,
-        node_info=pd.DataFrame({"node": c.node_ids, "kind": c.node_kind,
-                                "model": c.node_model, "size": sizes}),
-        network_info=network_info(c),
-        duration_ms=last_k * dt, requested_ms=c.n_steps * dt, dt_ms=dt, bin_ms=bin_ms,
-        status=status, wall_time_s=wall, build_time_s=build_time_s, messages=messages,
-        breakpoint=None if sim.hit is None else sim.hit.to_dict(),
-    )
-
-def _hw_counts(sim: Simulation, last_k: int, n_bins: int, neurons: np.ndarray
-               ) -> dict[str, np.ndarray]:
-    """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
-
-    A hardware step belongs to the bin of its first simulation step; a run that ends
-    mid-step still pays that step's updates (the chip steps once), so its flags are
-    flushed here.
-    """
-    c = sim.net
-    columns = {}
-    # On copies: a paused run asked for its result goes on with its flags and counts.
-    cnt_hw = sim.cnt_hw.copy()
-    for j, (ms, h) in enumerate(zip(sim.hw_ms, sim.hw_steps, strict=True)):
-        h = int(h)
-        if last_k % h and n_bins:
-            ring = sim.hw_flag.shape[1]
-            kernels.hw_flush(sim.hw_flag[j, ((last_k - 1) // h) % ring].copy(),
-                             cnt_hw[j, (last_k // h) * h // c.bin_steps],
-                             c.node_type, c.node_start)
-        starts = np.arange(0, last_k, h)  # first step - 1 of each hardware step
-        per_bin = np.bincount(starts // c.bin_steps, minlength=n_bins)[:n_bins]
-        updates, active = hw_columns(ms)
-        columns[updates] = (per_bin[:, None] * neurons[None, :]).ravel()
-        columns[active] = cnt_hw[j, :n_bins].ravel()
-    return columns
-
 def network_info(c: CompiledNetwork) -> pd.DataFrame:
     """One row per projection: its nodes, synapse count, receptor, plasticity."""
     sizes = np.diff(c.node_start)
@@ -221,56 +112,164 @@ def network_info(c: CompiledNetwork) -> pd.DataFrame:
         "plastic": c.proj_rule != 0,
     })
 
-def collect_traces(sim: Simulation, last_k: int) -> dict[str, TraceRecord]:
-    c = sim.net
-    out = {}
-    for m_i, m in enumerate(c.monitors):
-        n_samples = last_k // m["interval"] + 1
-        n_ch = len(m["variables"]) * len(m["neurons"])
-        lo = sim.mon_off[m_i]
-        block = sim.tr_out[lo: lo + n_samples * n_ch].reshape(n_samples, n_ch)
-        k_n = len(m["neurons"])
-        units = NEURON_MODELS[c.node_model[m["node"]]].state_variables
-        out[m["id"]] = TraceRecord(
-            monitor=m["id"], population=m["population"], neurons=m["neurons"].copy(),
-            time_ms=np.arange(n_samples) * m["interval"] * c.dt_ms,
-            values={var: block[:, i * k_n:(i + 1) * k_n].copy()
-                    for i, var in enumerate(m["variables"])},
-            units={var: units.get(var, "") for var in m["variables"]},
+
+class ResultAssembly:
+    """Collecting a :class:`engine.simulation.Simulation`'s recordings into a
+    :class:`SimulationResult` (a mixin: it reads the run's state arrays)."""
+
+    def _result(self, k_next: int, status: str, messages: list[str], wall: float,
+                build_time_s: float, stop: StopCheck | None = None) -> SimulationResult:
+        """Collect the results of steps before ``k_next``.
+
+        A cancel request arriving while collecting (the run itself completed or reached a
+        limit) leaves out the parts not collected yet, in the order spikes, counts, traces,
+        weights, so Stop acts here too. A run stopped by a cancel request is collected whole.
+        """
+        c = self.net
+        dt = c.dt_ms
+        last_k = max(0, min(k_next - 1, c.n_steps))
+        dropped: list[str] = []
+        watch = stop is not None and stop.cancel is not None and status != "cancelled"
+
+        def cancelled(part: str) -> bool:
+            if dropped or (watch and stop.status() == "cancelled"):
+                dropped.append(part)
+                return True
+            return False
+
+        n = 0 if cancelled("spikes") else int(self.n_spk[0])
+        gid = self.spk_gid[:n]
+        node = c.node_of[gid]
+        spikes = pd.DataFrame({
+            "time_ms": self.spk_k[:n] * dt,
+            "population": pd.Categorical.from_codes(node, categories=c.node_ids),
+            "neuron": (gid - c.node_start[node]).astype(np.int32),
+        })
+        n_bins = max(1, math.ceil(last_k / c.bin_steps)) if last_k > 0 else 1
+        if cancelled("operation counts"):
+            n_bins = 0
+        bin_ms = c.bin_steps * dt
+        bin_start = np.arange(n_bins) * bin_ms
+        steps_in_bin = np.minimum(c.bin_steps, last_k - np.arange(n_bins) * c.bin_steps)
+        steps_in_bin = np.maximum(steps_in_bin, 0)
+        sizes = np.diff(c.node_start)
+        incoming_syn = np.zeros((n_bins, len(c.node_ids)), np.int64)
+        incoming_plast = np.zeros_like(incoming_syn)
+        for p, tgt in enumerate(c.proj_tgt):
+            incoming_syn[:, tgt] += self.cnt_syn[:n_bins, p]
+            incoming_plast[:, tgt] += self.cnt_plast[:n_bins, p]
+        is_neuron = c.node_type >= 0  # encoders have negative type codes
+        counts = pd.DataFrame({
+            "bin_start_ms": np.repeat(bin_start, len(c.node_ids)),
+            "node": pd.Categorical(np.tile(c.node_ids, n_bins), categories=c.node_ids),
+            "kind": np.tile(c.node_kind, n_bins),
+            "size": np.tile(sizes, n_bins),
+            "spikes": self.cnt_spikes[:n_bins].ravel(),
+            "neuron_updates": (steps_in_bin[:, None] * (sizes * is_neuron)[None, :]).ravel(),
+            "active_updates": self.cnt_active[:n_bins].ravel(),
+            "syn_events": incoming_syn.ravel(),
+            "plasticity_updates": incoming_plast.ravel(),
+            **self._hw_counts(last_k, n_bins, sizes * is_neuron),
+        })
+        projection_counts = pd.DataFrame({
+            "bin_start_ms": np.repeat(bin_start, len(c.proj_ids)),
+            "projection": np.tile(c.proj_ids, n_bins),
+            "source": np.tile([c.node_ids[s] for s in c.proj_src], n_bins),
+            "target": np.tile([c.node_ids[t] for t in c.proj_tgt], n_bins),
+            "syn_events": self.cnt_syn[:n_bins].ravel(),
+            "plasticity_updates": self.cnt_plast[:n_bins].ravel(),
+        })
+        traces = {} if cancelled("traces") else self._traces(last_k)
+        weights = {} if cancelled("weights") else self._weights(last_k)
+        if dropped:
+            status = "cancelled"
+            messages = messages + [f"Cancelled while collecting the results: "
+                                   f"{', '.join(dropped)} left out."]
+        return SimulationResult(
+            spikes=spikes, traces=traces, counts=counts,
+            projection_counts=projection_counts, weights=weights,
+            node_info=pd.DataFrame({"node": c.node_ids, "kind": c.node_kind,
+                                    "model": c.node_model, "size": sizes}),
+            network_info=network_info(c),
+            duration_ms=last_k * dt, requested_ms=c.n_steps * dt, dt_ms=dt, bin_ms=bin_ms,
+            status=status, wall_time_s=wall, build_time_s=build_time_s, messages=messages,
+            breakpoint=None if self.hit is None else self.hit.to_dict(),
         )
-    return out
 
-def _weights(sim: Simulation, last_k: int) -> dict[str, WeightRecord]:
-    c = sim.net
-    out = {}
-    n_traj = last_k // sim.wt_interval + 1
-    trajectories = sim.wt_out[: n_traj * len(sim.wt_syn)].reshape(n_traj, len(sim.wt_syn))
-    col = 0
-    for rec in c.weight_records:
-        pid = rec["projection"]
-        snaps = sim.snaps[pid]
-        stats = sim.snap_stats[pid]
-        edges = sim.hist_edges[pid]
-        k_sel = len(rec["synapses"])
-        out[pid] = WeightRecord(
-            projection=pid, pre=rec["pre"], post=rec["post"],
-            n_pre=int(c.node_start[c.proj_src[rec["index"]] + 1]
-                      - c.node_start[c.proj_src[rec["index"]]]),
-            n_post=int(c.node_start[c.proj_tgt[rec["index"]] + 1]
-                       - c.node_start[c.proj_tgt[rec["index"]]]),
-            w_min=float(edges[0]), w_max=float(edges[-1]),
-            times_ms=np.asarray(sim.snap_times[pid], np.float64) * c.dt_ms,
-            mean=np.array([s[0] for s in stats]),
-            std=np.array([s[1] for s in stats]),
-            hist_edges=edges,
-            hist=np.array([s[2] for s in stats]).reshape(len(stats), HIST_BINS),
-            snapshots=np.vstack(snaps) if rec["full"] and snaps else (
-                np.empty((0, rec["hi"] - rec["lo"]), np.float32) if rec["full"] else None),
-            synapse_index=rec["synapses"] - rec["lo"],
-            trajectory_time_ms=np.arange(n_traj) * sim.wt_interval * c.dt_ms,
-            trajectories=trajectories[:, col:col + k_sel].copy(),
-        )
-        col += k_sel
-    return out
+    def _hw_counts(self, last_k: int, n_bins: int, neurons: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+        """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
 
+        A hardware step belongs to the bin of its first simulation step; a run that ends
+        mid-step still pays that step's updates (the chip steps once), so its flags are
+        flushed here.
+        """
+        c = self.net
+        columns = {}
+        # On copies: a paused run asked for its result goes on with its flags and counts.
+        cnt_hw = self.cnt_hw.copy()
+        for j, (ms, h) in enumerate(zip(self.hw_ms, self.hw_steps, strict=True)):
+            h = int(h)
+            if last_k % h and n_bins:
+                ring = self.hw_flag.shape[1]
+                kernels.hw_flush(self.hw_flag[j, ((last_k - 1) // h) % ring].copy(),
+                                 cnt_hw[j, (last_k // h) * h // c.bin_steps],
+                                 c.node_type, c.node_start)
+            starts = np.arange(0, last_k, h)  # first step - 1 of each hardware step
+            per_bin = np.bincount(starts // c.bin_steps, minlength=n_bins)[:n_bins]
+            updates, active = hw_columns(ms)
+            columns[updates] = (per_bin[:, None] * neurons[None, :]).ravel()
+            columns[active] = cnt_hw[j, :n_bins].ravel()
+        return columns
 
+    def _traces(self, last_k: int) -> dict[str, TraceRecord]:
+        c = self.net
+        out = {}
+        for m_i, m in enumerate(c.monitors):
+            n_samples = last_k // m["interval"] + 1
+            n_ch = len(m["variables"]) * len(m["neurons"])
+            lo = self.mon_off[m_i]
+            block = self.tr_out[lo: lo + n_samples * n_ch].reshape(n_samples, n_ch)
+            k_n = len(m["neurons"])
+            units = NEURON_MODELS[c.node_model[m["node"]]].state_variables
+            out[m["id"]] = TraceRecord(
+                monitor=m["id"], population=m["population"], neurons=m["neurons"].copy(),
+                time_ms=np.arange(n_samples) * m["interval"] * c.dt_ms,
+                values={var: block[:, i * k_n:(i + 1) * k_n].copy()
+                        for i, var in enumerate(m["variables"])},
+                units={var: units.get(var, "") for var in m["variables"]},
+            )
+        return out
+
+    def _weights(self, last_k: int) -> dict[str, WeightRecord]:
+        c = self.net
+        out = {}
+        n_traj = last_k // self.wt_interval + 1
+        trajectories = self.wt_out[: n_traj * len(self.wt_syn)].reshape(n_traj, len(self.wt_syn))
+        col = 0
+        for rec in c.weight_records:
+            pid = rec["projection"]
+            snaps = self.snaps[pid]
+            stats = self.snap_stats[pid]
+            edges = self.hist_edges[pid]
+            k_sel = len(rec["synapses"])
+            out[pid] = WeightRecord(
+                projection=pid, pre=rec["pre"], post=rec["post"],
+                n_pre=int(c.node_start[c.proj_src[rec["index"]] + 1]
+                          - c.node_start[c.proj_src[rec["index"]]]),
+                n_post=int(c.node_start[c.proj_tgt[rec["index"]] + 1]
+                           - c.node_start[c.proj_tgt[rec["index"]]]),
+                w_min=float(edges[0]), w_max=float(edges[-1]),
+                times_ms=np.asarray(self.snap_times[pid], np.float64) * c.dt_ms,
+                mean=np.array([s[0] for s in stats]),
+                std=np.array([s[1] for s in stats]),
+                hist_edges=edges,
+                hist=np.array([s[2] for s in stats]).reshape(len(stats), HIST_BINS),
+                snapshots=np.vstack(snaps) if rec["full"] and snaps else (
+                    np.empty((0, rec["hi"] - rec["lo"]), np.float32) if rec["full"] else None),
+                synapse_index=rec["synapses"] - rec["lo"],
+                trajectory_time_ms=np.arange(n_traj) * self.wt_interval * c.dt_ms,
+                trajectories=trajectories[:, col:col + k_sel].copy(),
+            )
+            col += k_sel
+        return out

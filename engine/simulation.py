@@ -14,7 +14,7 @@ import numpy as np
 
 from engine import kernels
 from engine import plasticity as plasticity_rules
-from engine.assembly import HIST_BINS, collect, collect_traces
+from engine.assembly import HIST_BINS, ResultAssembly
 from engine.breakpoint_table import BreakpointTable
 from engine.breakpoints import Breakpoint, BreakpointHit
 from engine.build import _MB, CompiledNetwork, build, estimate_memory
@@ -27,13 +27,13 @@ from engine.models import SPIKE_ENCODERS
 from engine.neurons import model as neuron_model
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord
-from engine.stepping import CancelCheck, ProgressCallback, advance, max_chunk_steps
+from engine.stepping import CancelCheck, ProgressCallback, Stepping, max_chunk_steps
 
 #: Most samples of a recorded weight trajectory (longer runs sample less often).
 MAX_TRAJECTORY_SAMPLES = 100_000
 
 
-class Simulation:
+class Simulation(Stepping, ResultAssembly):
     """A run that can be paused, stepped, continued and extended.
 
     Holds the whole state of a run of a compiled network (arrays the kernel mutates in
@@ -230,13 +230,13 @@ class Simulation:
         if build_time_s is not None:
             self.build_time_s = build_time_s
         stop = stop or StopCheck(cancel)
-        advance(self, self.net.n_steps, progress, stop, chunk_wall_s)
+        self._advance(self.net.n_steps, progress, stop, chunk_wall_s)
         if self.invalid:
             error = SimulationError(self.hit.message)
-            error.partial_result = collect(self, self.k, "error", [self.hit.message],
+            error.partial_result = self._result(self.k, "error", [self.hit.message],
                                                 self.wall_s, self.build_time_s)
             raise error
-        return collect(self, self.k, self.status, self.messages, self.wall_s,
+        return self._result(self.k, self.status, self.messages, self.wall_s,
                             self.build_time_s, stop)
 
     def run_for(self, duration_ms: float, *, progress: ProgressCallback | None = None,
@@ -273,7 +273,7 @@ class Simulation:
         limit = None if self.limits is None else self.limits.max_wall_s
         left = None if limit is None else max(0.0, limit - self.wall_s)
         stop = StopCheck(cancel, left)
-        advance(self, end, progress, stop, chunk_wall_s, StopCheck(pause))
+        self._advance(end, progress, stop, chunk_wall_s, StopCheck(pause))
         return self.result()
 
     def new_spikes(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -301,12 +301,12 @@ class Simulation:
             status = "error"
         elif status == "completed" and self.hit is not None:
             status = "paused"
-        return collect(self, self.k, status, list(self.messages), self.wall_s,
+        return self._result(self.k, status, list(self.messages), self.wall_s,
                             self.build_time_s)
 
     def traces(self) -> dict[str, TraceRecord]:
         """The state monitors' traces recorded so far (what :meth:`result` holds, alone)."""
-        return collect_traces(self, max(0, min(self.k - 1, self.net.n_steps)))
+        return self._traces(max(0, min(self.k - 1, self.net.n_steps)))
 
     def kernel_data(self) -> tuple[Network, Neurons, Plasticity, Recording, Watch]:
         """The run's arrays as the kernel takes them (views, changed in place by a call).

@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,9 +24,6 @@ from engine.build import MAX_CHUNK_EVENTS, CompiledNetwork
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 from engine.limits import RECORD_RATE_HZ, StopCheck
 from engine.progress import Progress
-
-if TYPE_CHECKING:
-    from engine.simulation import Simulation
 
 #: Called between chunks with the run's progress.
 ProgressCallback = Callable[[Progress], None]
@@ -47,115 +43,6 @@ def rss_bytes() -> int | None:
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def advance(sim: Simulation, end: int, progress: ProgressCallback | None, stop: StopCheck,
-            chunk_wall_s: float, pause: StopCheck | None = None) -> None:
-    """Run time indices ``sim.k .. end`` (inclusive) in chunks; set status and hit."""
-    c = sim.net
-    start = time.perf_counter()
-    budget = c.memory.budget_mb * 1024 * 1024
-    if sim._rss0 is None:
-        sim._rss0 = rss_bytes()
-    rss0 = sim._rss0
-    splits = _split_points(c)
-    chunk = 100
-    k = sim.k
-    status = "completed"
-    messages: list[str] = []
-    sim.hit = None
-    try:
-        while k <= end:
-            if pause is not None and pause.status() is not None:
-                status = "paused"
-                break
-            halt = stop.status()
-            if halt is not None:
-                status = halt
-                if halt == "time_limit":
-                    messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: "
-                                    f"{stop.reason(halt)}.")
-                break
-            rss = rss_bytes()
-            if rss is not None and rss0 is not None and rss - rss0 > budget:
-                status = "memory_limit"
-                messages.append(
-                    f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the run used "
-                    f"{(rss - rss0) / 2**20:,.0f} MB, more than {c.memory.budget_source}. "
-                    f"Record fewer neurons or less often, or simulate less time.")
-                break
-            boundary = int(splits[np.searchsorted(splits, k, side="right")])
-            stop_k = min(k + min(chunk, sim.max_chunk_steps), boundary, end + 1)
-            if k in sim._resets:
-                _reset_state(sim)
-            _set_currents(sim, max(k, 1))
-            ev_k, ev_gid = _events(c, k, stop_k, stop)
-            if stop.status() is not None:
-                continue  # reported at the top of the loop
-            tick = time.perf_counter()
-            k_next = k
-            ev_ptr = 0
-            while k_next < stop_k:
-                code, k_next, ev_ptr, bad = kernels.run_chunk(k_next, stop_k, *sim.kernel_data(),
-                                                          ev_k, ev_gid, ev_ptr)
-                if code == kernels.INVALID_STATE:
-                    sim.invalid = True
-                    sim.hit = sim.breaks.invalid_hit(int(k_next), int(bad))
-                    break
-                if code == kernels.BREAKPOINT:
-                    sim.hit, sim.breaks = sim.breaks.hit(int(k_next), sim.syn_weight)
-                    break
-                if code == kernels.SPIKE_BUFFER_FULL:
-                    if not _make_room(sim, int(k_next), len(ev_k) - int(ev_ptr)):
-                        status = "memory_limit"
-                        messages.append(_record_full(sim, int(k_next)))
-                        break
-            k = int(k_next)
-            if sim.invalid:
-                break
-            _snapshot_weights(sim, k)
-            if status != "completed" or sim.hit is not None:
-                break
-            elapsed = time.perf_counter() - tick
-            # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
-            scale = chunk_wall_s / elapsed if elapsed > 1e-4 else 4.0
-            chunk = int(min(max(chunk * min(scale, 4.0), 10), 1_000_000))
-            if progress is not None:
-                progress(Progress(t_ms=max(k - 1, 0) * c.dt_ms,
-                                  duration_ms=c.n_steps * c.dt_ms,
-                                  elapsed_s=time.perf_counter() - start,
-                                  spikes=int(sim.n_spk[0])))
-    except MemoryError:
-        status = "memory_limit"
-        messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: this machine could not "
-                        f"allocate more memory (the budget is {c.memory.budget_source}). "
-                        f"Record fewer neurons, use fewer input events or a shorter run.")
-    sim.k = k
-    sim.status, sim.messages = status, messages
-    sim.wall_s += time.perf_counter() - start
-
-
-def _make_room(sim: Simulation, k: int, events_left: int) -> bool:
-    """After SPIKE_BUFFER_FULL: make room for one more step, or say the record is full.
-
-    The kernel wants room for every neuron and every input event of the step. The record
-    never grows past its capacity; only an input burst above the estimated bound (a
-    6-sigma Poisson draw) can need a larger scratch or a little more headroom.
-    """
-    c = sim.net
-    n_spk = int(sim.n_spk[0])
-    if n_spk >= sim.record_capacity and n_spk > 0:  # (nothing recorded: capacity 0)
-        return False
-    want = c.n_neurons + events_left
-    if sim.spk_now.shape[0] < want:
-        sim.spk_now = np.empty(want, np.int32)
-    if n_spk + want > sim.spk_k.shape[0]:
-        for name in ("spk_k", "spk_gid"):
-            old = getattr(sim, name)
-            grown = np.empty(n_spk + want, old.dtype)
-            grown[:n_spk] = old[:n_spk]
-            setattr(sim, name, grown)
-    return True
-
-
 def _split_points(c: CompiledNetwork) -> np.ndarray:
     """Time indices where a chunk must end: current changes and weight snapshots."""
     points = [c.n_steps + 1]
@@ -166,30 +53,6 @@ def _split_points(c: CompiledNetwork) -> np.ndarray:
     points.extend(c.reset_k.tolist())
     points = np.unique(np.asarray(points, np.int64))
     return points[(points > 0) & (points <= c.n_steps + 1)]
-
-
-def _set_currents(sim: Simulation, k: int) -> None:
-    """External input for steps k.. (the value held over the interval (k-1, k])."""
-    c = sim.net
-    sim.iext[:] = c.bias
-    for row, node in enumerate(c.current_nodes):
-        amplitude = c.current_sources[node].value_at(k - 1)
-        if node in c.current_channels:
-            channel, target, weight = c.current_channels[node]
-            if np.any(amplitude):
-                sim.iext += np.bincount(target, weights=amplitude[channel] * weight,
-                                         minlength=sim.iext.shape[0])
-        elif amplitude:
-            sim.iext += amplitude * c.current_gain[row]
-
-
-def _reset_state(sim: Simulation) -> None:
-    """A new dataset sample: every neuron back to its initial state, nothing in flight."""
-    c = sim.net
-    sim.v[:] = c.initial_v
-    sim.u[:] = c.initial_u
-    for state in (sim.ie, sim.ii, sim.ref, sim.buf_e, sim.buf_i):
-        state[...] = 0
 
 
 def events_per_step(c: CompiledNetwork) -> int:
@@ -223,38 +86,170 @@ def _events(c: CompiledNetwork, k_lo: int, k_hi: int,
     return k[order], np.concatenate(gids)[order]
 
 
-def _record_full(sim: Simulation, k: int) -> str:
-    c = sim.net
-    worst = c.memory.record_worst
-    return (f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the spike record is full "
-            f"({sim.record_capacity:,} spikes; these neurons could fire up to {worst:,} "
-            f"times). The network fires faster than a mean of {RECORD_RATE_HZ:g} Hz per "
-            f"recorded neuron: record fewer populations (simulation.record_spikes), "
-            f"simulate less time, or check for runaway activity.")
-
-
-def _snapshot_weights(sim: Simulation, k_next: int) -> None:
-    """Keep weights after step k_next - 1 when that is a snapshot time."""
-    c = sim.net
-    k_done = k_next - 1
-    for rec in c.weight_records:
-        if k_done >= 0 and k_done % rec["every"] == 0:
-            times = sim.snap_times[rec["projection"]]
-            if times and times[-1] == k_done:
-                continue
-            times.append(k_done)
-            weights = sim.syn_weight[rec["lo"]:rec["hi"]]
-            edges = sim.hist_edges[rec["projection"]]
-            mean, std, counts = kernels.weight_stats(weights, edges[0], edges[-1],
-                                                     HIST_BINS)
-            sim.snap_stats[rec["projection"]].append((float(mean), float(std), counts))
-            if rec["full"]:
-                sim.snaps[rec["projection"]].append(weights.copy())
-
-# ------------------------------------------------------------------ breakpoints
-
-
 def max_chunk_steps(c: CompiledNetwork) -> int:
     """Most steps of one kernel call: chunks are shortened so that one call fetches a
     bounded number of input events."""
     return int(min(1_000_000, max(1, MAX_CHUNK_EVENTS // max(1, events_per_step(c)))))
+
+
+class Stepping:
+    """The chunked time loop of :class:`engine.simulation.Simulation` (a mixin: it runs on
+    the run's state arrays, which Simulation allocates)."""
+
+    def _advance(self, end: int, progress: ProgressCallback | None, stop: StopCheck,
+                 chunk_wall_s: float, pause: StopCheck | None = None) -> None:
+        """Run time indices ``self.k .. end`` (inclusive) in chunks; set status and hit."""
+        c = self.net
+        start = time.perf_counter()
+        budget = c.memory.budget_mb * 1024 * 1024
+        if self._rss0 is None:
+            self._rss0 = rss_bytes()
+        rss0 = self._rss0
+        splits = _split_points(c)
+        chunk = 100
+        k = self.k
+        status = "completed"
+        messages: list[str] = []
+        self.hit = None
+        try:
+            while k <= end:
+                if pause is not None and pause.status() is not None:
+                    status = "paused"
+                    break
+                halt = stop.status()
+                if halt is not None:
+                    status = halt
+                    if halt == "time_limit":
+                        messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: "
+                                        f"{stop.reason(halt)}.")
+                    break
+                rss = rss_bytes()
+                if rss is not None and rss0 is not None and rss - rss0 > budget:
+                    status = "memory_limit"
+                    messages.append(
+                        f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the run used "
+                        f"{(rss - rss0) / 2**20:,.0f} MB, more than {c.memory.budget_source}. "
+                        f"Record fewer neurons or less often, or simulate less time.")
+                    break
+                boundary = int(splits[np.searchsorted(splits, k, side="right")])
+                stop_k = min(k + min(chunk, self.max_chunk_steps), boundary, end + 1)
+                if k in self._resets:
+                    self._reset_state()
+                self._set_currents(max(k, 1))
+                ev_k, ev_gid = _events(c, k, stop_k, stop)
+                if stop.status() is not None:
+                    continue  # reported at the top of the loop
+                tick = time.perf_counter()
+                k_next = k
+                ev_ptr = 0
+                while k_next < stop_k:
+                    code, k_next, ev_ptr, bad = kernels.run_chunk(
+                        k_next, stop_k, *self.kernel_data(), ev_k, ev_gid, ev_ptr)
+                    if code == kernels.INVALID_STATE:
+                        self.invalid = True
+                        self.hit = self.breaks.invalid_hit(int(k_next), int(bad))
+                        break
+                    if code == kernels.BREAKPOINT:
+                        self.hit, self.breaks = self.breaks.hit(int(k_next), self.syn_weight)
+                        break
+                    if code == kernels.SPIKE_BUFFER_FULL:
+                        if not self._make_room(int(k_next), len(ev_k) - int(ev_ptr)):
+                            status = "memory_limit"
+                            messages.append(self._record_full(int(k_next)))
+                            break
+                k = int(k_next)
+                if self.invalid:
+                    break
+                self._snapshot_weights(k)
+                if status != "completed" or self.hit is not None:
+                    break
+                elapsed = time.perf_counter() - tick
+                # Aim each call at chunk_wall_s; grow at most 4x per chunk to stay responsive.
+                scale = chunk_wall_s / elapsed if elapsed > 1e-4 else 4.0
+                chunk = int(min(max(chunk * min(scale, 4.0), 10), 1_000_000))
+                if progress is not None:
+                    progress(Progress(t_ms=max(k - 1, 0) * c.dt_ms,
+                                      duration_ms=c.n_steps * c.dt_ms,
+                                      elapsed_s=time.perf_counter() - start,
+                                      spikes=int(self.n_spk[0])))
+        except MemoryError:
+            status = "memory_limit"
+            messages.append(f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: this machine could not "
+                            f"allocate more memory (the budget is {c.memory.budget_source}). "
+                            f"Record fewer neurons, use fewer input events or a shorter run.")
+        self.k = k
+        self.status, self.messages = status, messages
+        self.wall_s += time.perf_counter() - start
+
+    def _make_room(self, k: int, events_left: int) -> bool:
+        """After SPIKE_BUFFER_FULL: make room for one more step, or say the record is full.
+
+        The kernel wants room for every neuron and every input event of the step. The record
+        never grows past its capacity; only an input burst above the estimated bound (a
+        6-sigma Poisson draw) can need a larger scratch or a little more headroom.
+        """
+        c = self.net
+        n_spk = int(self.n_spk[0])
+        if n_spk >= self.record_capacity and n_spk > 0:  # (nothing recorded: capacity 0)
+            return False
+        want = c.n_neurons + events_left
+        if self.spk_now.shape[0] < want:
+            self.spk_now = np.empty(want, np.int32)
+        if n_spk + want > self.spk_k.shape[0]:
+            for name in ("spk_k", "spk_gid"):
+                old = getattr(self, name)
+                grown = np.empty(n_spk + want, old.dtype)
+                grown[:n_spk] = old[:n_spk]
+                setattr(self, name, grown)
+        return True
+
+    def _set_currents(self, k: int) -> None:
+        """External input for steps k.. (the value held over the interval (k-1, k])."""
+        c = self.net
+        self.iext[:] = c.bias
+        for row, node in enumerate(c.current_nodes):
+            amplitude = c.current_sources[node].value_at(k - 1)
+            if node in c.current_channels:
+                channel, target, weight = c.current_channels[node]
+                if np.any(amplitude):
+                    self.iext += np.bincount(target, weights=amplitude[channel] * weight,
+                                             minlength=self.iext.shape[0])
+            elif amplitude:
+                self.iext += amplitude * c.current_gain[row]
+
+    def _reset_state(self) -> None:
+        """A new dataset sample: every neuron back to its initial state, nothing in flight."""
+        c = self.net
+        self.v[:] = c.initial_v
+        self.u[:] = c.initial_u
+        for state in (self.ie, self.ii, self.ref, self.buf_e, self.buf_i):
+            state[...] = 0
+
+    def _record_full(self, k: int) -> str:
+        c = self.net
+        worst = c.memory.record_worst
+        return (f"Stopped at {max(k - 1, 0) * c.dt_ms:g} ms: the spike record is full "
+                f"({self.record_capacity:,} spikes; these neurons could fire up to {worst:,} "
+                f"times). The network fires faster than a mean of {RECORD_RATE_HZ:g} Hz per "
+                f"recorded neuron: record fewer populations (simulation.record_spikes), "
+                f"simulate less time, or check for runaway activity.")
+
+    def _snapshot_weights(self, k_next: int) -> None:
+        """Keep weights after step k_next - 1 when that is a snapshot time."""
+        c = self.net
+        k_done = k_next - 1
+        for rec in c.weight_records:
+            if k_done >= 0 and k_done % rec["every"] == 0:
+                times = self.snap_times[rec["projection"]]
+                if times and times[-1] == k_done:
+                    continue
+                times.append(k_done)
+                weights = self.syn_weight[rec["lo"]:rec["hi"]]
+                edges = self.hist_edges[rec["projection"]]
+                mean, std, counts = kernels.weight_stats(weights, edges[0], edges[-1],
+                                                         HIST_BINS)
+                self.snap_stats[rec["projection"]].append((float(mean), float(std), counts))
+                if rec["full"]:
+                    self.snaps[rec["projection"]].append(weights.copy())
+
+    # ------------------------------------------------------------------ breakpoints
