@@ -18,12 +18,11 @@ from engine.assembly import HIST_BINS, ResultAssembly
 from engine.breakpoint_table import BreakpointTable
 from engine.breakpoints import Breakpoint, BreakpointHit
 from engine.build import _MB, CompiledNetwork, build, estimate_memory
-from engine.encoders import BlockSpikeSource, make_spike_source
+from engine.encoders import SPIKE_ENCODERS, BlockSpikeSource, make_spike_source
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
 from engine.hardware_profiles import hardware_steps
 from engine.kernel_data import Network, Neurons, Plasticity, Recording, Watch
 from engine.limits import RunLimits, StopCheck
-from engine.models import SPIKE_ENCODERS
 from engine.neurons import model as neuron_model
 from engine.project import Project
 from engine.results import SimulationResult, TraceRecord
