@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 
-from engine.assembly import salvaged_result, unbuilt_result
-from engine.breakpoints import Breakpoint, BreakpointHit
+from engine.core.assembly import salvaged_result, unbuilt_result
+from engine.core.breakpoints import Breakpoint, BreakpointHit
+from engine.core.limits import RunLimits, RunStopped, StopCheck, memory_budget
+from engine.core.progress import Progress
+from engine.core.results import SimulationResult
+from engine.core.simulation import Simulation
+from engine.core.stepping import CancelCheck, ProgressCallback
 from engine.errors import MemoryBudgetError
-from engine.limits import RunLimits, RunStopped, StopCheck, memory_budget
-from engine.progress import Progress
 from engine.project import Project
-from engine.results import SimulationResult
-from engine.simulation import Simulation
-from engine.stepping import CancelCheck, ProgressCallback
 
 
 def simulate(project: Project, *, limits: RunLimits | None = None,
@@ -52,7 +52,7 @@ def simulate(project: Project, *, limits: RunLimits | None = None,
     Returns
     -------
     SimulationResult
-        ``status`` is one of :data:`engine.limits.STATUSES`: ``memory_limit`` and
+        ``status`` is one of :data:`engine.core.limits.STATUSES`: ``memory_limit`` and
         ``time_limit`` runs hold their partial results and a message naming what to change.
 
     Raises

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import kernels, neurons
-from engine.build import estimate_memory, spike_record_capacity
+from engine import neurons
+from engine.core import kernels
+from engine.core.build import estimate_memory, spike_record_capacity
 from engine.errors import ProjectError
 from engine.models import NEURON_MODELS
 from engine.neurons.base import AUX, I_EXC, I_INH, N_NODE_PARAMS, V

@@ -18,7 +18,7 @@ A plasticity rule is one module in ``engine/plasticity/`` (registered in
 ``arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight, buf_e, dt)``
     Synapses ``r0:r1`` of pre neuron ``i`` of projection ``p`` receive its spike at step
     ``k``: deliver each weight to ``buf_e[out, base + post]`` and update it. ``pl`` is the
-    kernel's :class:`~engine.kernel_data.Plasticity`; the pre-side state index is
+    kernel's :class:`~engine.core.kernel_data.Plasticity`; the pre-side state index is
     ``pl.pre_off[p] + i``, or with ``per_synapse`` (per-synapse delays) ``local + syn``.
 ``post_spike(pl, p, k, j, syn_weight, dt) -> int``
     Post neuron ``j`` of projection ``p``'s target spiked at step ``k`` (after the arrivals
@@ -26,7 +26,7 @@ A plasticity rule is one module in ``engine/plasticity/`` (registered in
     plasticity updates.
 
 Like a neuron model's ``step``, ``arrive`` and ``post_spike`` are plain Python written for
-numba: ``engine.kernels`` compiles and inlines them (and the helpers they call that are
+numba: ``engine.core.kernels`` compiles and inlines them (and the helpers they call that are
 marked :func:`~engine.neurons.base.kernel_function`), dispatching on the rule's code.
 """
 

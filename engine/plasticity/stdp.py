@@ -62,7 +62,7 @@ def _unpacked(par, tab_off, tab_len, p):  # pragma: no cover - compiled
 
 
 def arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight, buf_e,
-           dt):  # pragma: no cover - compiled by engine.kernels
+           dt):  # pragma: no cover - compiled by engine.core.kernels
     """Pre spike arrival: deliver, depress by the post trace, then bump the pre trace
     (traces decay lazily: the value at the last update times a table entry)."""
     (_, a_minus, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
@@ -94,7 +94,7 @@ def arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_wei
         pre_last[t] = k
 
 
-def post_spike(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled by engine.kernels
+def post_spike(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled by engine.core.kernels
     """Post spike: potentiate every incoming synapse by its pre trace, bump the post trace."""
     (a_plus, _, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
      minus_len) = _unpacked(pl.params[p], pl.tab_off, pl.tab_len, p)

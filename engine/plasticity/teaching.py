@@ -46,7 +46,7 @@ def _unpacked(par, dt):  # pragma: no cover - compiled
 
 
 def arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight, buf_e,
-           dt):  # pragma: no cover - compiled by engine.kernels
+           dt):  # pragma: no cover - compiled by engine.core.kernels
     """Pre spike arrival: deliver; grow if the post neuron fired within the window, else
     shrink provisionally (undone by a post spike within the window, see post_spike)."""
     up, down, window, w_min, w_max = _unpacked(pl.params[p], dt)
@@ -69,7 +69,7 @@ def arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_wei
         pl.pre_last[pl.pre_off[p] + i] = k
 
 
-def post_spike(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled by engine.kernels
+def post_spike(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled by engine.core.kernels
     """Post spike: credit the synapses whose pre spike arrived within the window (undoing
     their provisional shrink)."""
     up, down, window, w_min, w_max = _unpacked(pl.params[p], dt)

@@ -1,8 +1,8 @@
 """A run's breakpoints as the kernel checks them, and what a hit means.
 
-:class:`BreakpointTable` turns the conditions of :mod:`engine.breakpoints` into the
-:class:`~engine.kernel_data.Watch` arrays the kernel checks at the end of every step, reads
-the hit the kernel reports back into a :class:`~engine.breakpoints.BreakpointHit`, and removes
+:class:`BreakpointTable` turns the conditions of :mod:`engine.core.breakpoints` into the
+:class:`~engine.core.kernel_data.Watch` arrays the kernel checks at the end of every step, reads
+the hit the kernel reports back into a :class:`~engine.core.breakpoints.BreakpointHit`, and removes
 one-shot conditions once they fired.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import kernels
-from engine.breakpoints import Breakpoint, BreakpointHit
-from engine.build import CompiledNetwork
+from engine.core import kernels
+from engine.core.breakpoints import Breakpoint, BreakpointHit
+from engine.core.build import CompiledNetwork
+from engine.core.kernel_data import Watch
 from engine.errors import SpikeStudioError
-from engine.kernel_data import Watch
 
 #: Watch fields that hold a run's progress through its conditions (a checkpoint keeps them;
 #: the others follow from the conditions).

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.breakpoint_table import PROGRESS_FIELDS
-from engine.breakpoints import BreakpointHit
+from engine.core.breakpoint_table import PROGRESS_FIELDS
+from engine.core.breakpoints import BreakpointHit
+from engine.core.limits import RunLimits, StopCheck
+from engine.core.simulation import Simulation
+from engine.core.stepping import rss_bytes
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits, StopCheck
 from engine.project import Project
-from engine.simulation import Simulation
-from engine.stepping import rss_bytes
 
 FORMAT = "spikestudio-checkpoint"
 VERSION = 1
@@ -46,7 +46,7 @@ STATE_ARRAYS = (
     "n_spk", "tr_out", "wt_out",
 )
 #: The breakpoints' windows in progress (``Simulation.breaks.arrays``, a
-#: :class:`~engine.kernel_data.Watch`; set_breakpoints rebuilds the rest from the conditions),
+#: :class:`~engine.core.kernel_data.Watch`; set_breakpoints rebuilds the rest from the conditions),
 #: saved under these names.
 BREAKPOINT_ARRAYS = {name: "hit_out" if name == "hit" else name for name in PROGRESS_FIELDS}
 
@@ -136,7 +136,7 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None,
         When the file is not a checkpoint of this version.
     MemoryBudgetError
         When the network or its recordings no longer fit the memory budget.
-    engine.limits.RunStopped
+    engine.core.limits.RunStopped
         When ``stop`` fired while building.
     """
     rss0 = rss_bytes()  # the restored state counts against the budget, as it did before

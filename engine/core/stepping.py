@@ -1,6 +1,6 @@
 """Stepping: run a :class:`~engine.simulator.Simulation` forward in chunks of model time.
 
-The whole time loop runs inside the numba kernel (:func:`engine.kernels.run_chunk`); Python
+The whole time loop runs inside the numba kernel (:func:`engine.core.kernels.run_chunk`); Python
 only runs between chunks to report progress, honour a cancel or pause request and the limits,
 set piecewise-constant input currents, fetch the input spikes of the next chunk and take
 weight snapshots. Chunk lengths adapt so each kernel call takes about ``chunk_wall_s``
@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine import kernels
-from engine.assembly import HIST_BINS
-from engine.build import MAX_CHUNK_EVENTS, CompiledNetwork
+from engine.core import kernels
+from engine.core.assembly import HIST_BINS
+from engine.core.build import MAX_CHUNK_EVENTS, CompiledNetwork
+from engine.core.limits import RECORD_RATE_HZ, StopCheck
+from engine.core.progress import Progress
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
-from engine.limits import RECORD_RATE_HZ, StopCheck
-from engine.progress import Progress
 
 #: Called between chunks with the run's progress.
 ProgressCallback = Callable[[Progress], None]
@@ -93,7 +93,7 @@ def max_chunk_steps(c: CompiledNetwork) -> int:
 
 
 class Stepping:
-    """The chunked time loop of :class:`engine.simulation.Simulation` (a mixin: it runs on
+    """The chunked time loop of :class:`engine.core.simulation.Simulation` (a mixin: it runs on
     the run's state arrays, which Simulation allocates)."""
 
     def _advance(self, end: int, progress: ProgressCallback | None, stop: StopCheck,

@@ -39,7 +39,7 @@ NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 N_SLOTS = 8
 if len(neurons.MODELS) > N_SLOTS:
     raise RuntimeError(f"engine.neurons registers {len(neurons.MODELS)} models, the kernel has "
-                       f"{N_SLOTS} slots: add slots to engine.kernels._step_node")
+                       f"{N_SLOTS} slots: add slots to engine.core.kernels._step_node")
 
 
 @numba.njit(nogil=True, inline="always")
@@ -98,7 +98,7 @@ def _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, s
 N_RULE_SLOTS = 4
 if len(plasticity.RULES) > N_RULE_SLOTS:
     raise RuntimeError(f"engine.plasticity registers {len(plasticity.RULES)} rules, the kernel "
-                       f"has {N_RULE_SLOTS} slots: add slots to engine.kernels._rule_arrive")
+                       f"has {N_RULE_SLOTS} slots: add slots to engine.core.kernels._rule_arrive")
 
 
 @numba.njit(nogil=True, inline="always")
@@ -174,9 +174,8 @@ def _make_run_chunk(models_digest: str):
         k0, k1
             The time range.
         net, neu, pl, rec, bp
-            The run's :class:`~engine.kernel_data.Network`, :class:`~engine.kernel_data.Neurons`,
-            :class:`~engine.kernel_data.Plasticity`, :class:`~engine.kernel_data.Recording`
-            and :class:`~engine.kernel_data.Watch` (changed in place).
+            The run's ``Network``, ``Neurons``, ``Plasticity``, ``Recording`` and ``Watch``
+            (:mod:`engine.core.kernel_data`; changed in place).
         ev_k, ev_gid, ev_ptr
             The input events of the chunk (step, neuron) sorted by step, and the first one
             not taken yet.

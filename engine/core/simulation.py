@@ -1,8 +1,8 @@
 """A run of a compiled network that can be paused, stepped, continued and extended.
 
 :class:`Simulation` owns the run's state (the arrays the kernel changes in place) and its
-public controls; the chunked time loop is :mod:`engine.stepping`, the breakpoints
-:mod:`engine.breakpoint_table`, the results :mod:`engine.assembly`.
+public controls; the chunked time loop is :mod:`engine.core.stepping`, the breakpoints
+:mod:`engine.core.breakpoint_table`, the results :mod:`engine.core.assembly`.
 """
 
 from __future__ import annotations
@@ -12,21 +12,21 @@ import time
 
 import numpy as np
 
-from engine import kernels
 from engine import plasticity as plasticity_rules
-from engine.assembly import HIST_BINS, ResultAssembly
-from engine.breakpoint_table import BreakpointTable
-from engine.breakpoints import Breakpoint, BreakpointHit
-from engine.build import _MB, CompiledNetwork, build, estimate_memory
+from engine.core import kernels
+from engine.core.assembly import HIST_BINS, ResultAssembly
+from engine.core.breakpoint_table import BreakpointTable
+from engine.core.breakpoints import Breakpoint, BreakpointHit
+from engine.core.build import _MB, CompiledNetwork, build, estimate_memory
+from engine.core.kernel_data import Network, Neurons, Plasticity, Recording, Watch
+from engine.core.limits import RunLimits, StopCheck
+from engine.core.results import SimulationResult, TraceRecord
+from engine.core.stepping import CancelCheck, ProgressCallback, Stepping, max_chunk_steps
 from engine.encoders import SPIKE_ENCODERS, BlockSpikeSource, make_spike_source
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
 from engine.hardware_profiles import hardware_steps
-from engine.kernel_data import Network, Neurons, Plasticity, Recording, Watch
-from engine.limits import RunLimits, StopCheck
 from engine.neurons import model as neuron_model
 from engine.project import Project
-from engine.results import SimulationResult, TraceRecord
-from engine.stepping import CancelCheck, ProgressCallback, Stepping, max_chunk_steps
 
 #: Most samples of a recorded weight trajectory (longer runs sample less often).
 MAX_TRAJECTORY_SAMPLES = 100_000
@@ -53,7 +53,7 @@ class Simulation(Stepping, ResultAssembly):
     compiled
         An already compiled network of ``project`` (it is then not built again).
     stop
-        Cancel / time check while building (see :func:`engine.build.build`).
+        Cancel / time check while building (see :func:`engine.core.build.build`).
     writing
         Count written output files in the memory check (CLI).
 
@@ -336,7 +336,7 @@ class Simulation(Stepping, ResultAssembly):
 
     # ------------------------------------------------------------------ breakpoints
     def set_breakpoints(self, breakpoints: list[Breakpoint | dict]) -> None:
-        """Conditions that pause the run (see :mod:`engine.breakpoints`); replaces the old.
+        """Conditions that pause the run (see :mod:`engine.core.breakpoints`); replaces the old.
 
         A rate condition's window starts filling now: it is checked once a whole window has
         been simulated from here. Spike conditions stay set after they fire (continuing runs

@@ -14,13 +14,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from engine import kernels
-from engine.build import CompiledNetwork
+from engine.core import kernels
+from engine.core.build import CompiledNetwork
+from engine.core.limits import StopCheck
+from engine.core.results import SimulationResult, TraceRecord, WeightRecord
 from engine.hardware_profiles import hw_columns
-from engine.limits import StopCheck
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
-from engine.results import SimulationResult, TraceRecord, WeightRecord
 
 #: Bins of the weight histograms a weight record keeps per snapshot.
 HIST_BINS = 40
@@ -40,7 +40,7 @@ def salvaged_result(project: Project, spikes: pd.DataFrame, t_ms: float, status:
     t_ms
         Model time the run had reached (its last progress report).
     status, message
-        The result's status (one of :data:`engine.limits.STATUSES`) and why it ended.
+        The result's status (one of :data:`engine.core.limits.STATUSES`) and why it ended.
 
     Counts, traces and weights are empty: they lived in the dead process.
     """
@@ -114,7 +114,7 @@ def network_info(c: CompiledNetwork) -> pd.DataFrame:
 
 
 class ResultAssembly:
-    """Collecting a :class:`engine.simulation.Simulation`'s recordings into a
+    """Collecting a :class:`engine.core.simulation.Simulation`'s recordings into a
     :class:`SimulationResult` (a mixin: it reads the run's state arrays)."""
 
     def _result(self, k_next: int, status: str, messages: list[str], wall: float,

@@ -1,6 +1,6 @@
 """The kernel's inputs: a run's arrays grouped in five typed containers.
 
-:func:`engine.kernels.run_chunk` takes the time range, the input events of the chunk and
+:func:`engine.core.kernels.run_chunk` takes the time range, the input events of the chunk and
 these five named tuples of numpy arrays (numba types each as a tuple of arrays and reads the
 fields by name, and caches the compiled kernel on disk like one with flat arguments):
 
@@ -24,7 +24,7 @@ import numpy as np
 
 
 class Network(NamedTuple):
-    """What the compiled network fixes (``engine.build.CompiledNetwork``), and the weights."""
+    """What the compiled network fixes (``engine.core.build.CompiledNetwork``), and the weights."""
 
     bin_steps: int             # steps per count bin
     dt: float                  # ms
@@ -113,7 +113,7 @@ class Recording(NamedTuple):
 
 
 class Watch(NamedTuple):
-    """The breakpoints (engine.breakpoints) as the kernel checks them (empty: none)."""
+    """The breakpoints (engine.core.breakpoints) as the kernel checks them (empty: none)."""
 
     watch: np.ndarray       # uint8 (n,) or (0,) 1 = this neuron's spike pauses the run
     rate_node: np.ndarray   # int64 (n_rate,) node of each rate condition
@@ -129,4 +129,4 @@ class Watch(NamedTuple):
     wb_lo: np.ndarray       # float64 (n_wb,) its range
     wb_hi: np.ndarray       # float64 (n_wb,)
     wb_seen: np.ndarray     # int64 (n_wb,) scratch: plasticity updates before this step
-    hit: np.ndarray         # int64 (3,) out: what fired (engine.kernels.HIT_*), row, which
+    hit: np.ndarray         # int64 (3,) out: what fired (engine.core.kernels.HIT_*), row, which
