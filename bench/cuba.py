@@ -94,7 +94,7 @@ def cuba_document(n: int, duration_ms: float, delays: bool, stdp: bool, seed: in
 
 def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool) -> dict:
     """Build and run CUBA in our engine (kernels already warm)."""
-    from engine.build import build
+    from engine.core.build import build
     from engine.project import Project
     from engine.simulator import Simulation
 
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['nproc']} cores, {info['cpu']}, load {info['load']}, {info['date']}")
     print(f"CUBA, p = {K_IN}/N, {args.duration_ms:g} ms, dt {DT_MS} ms, per-synapse weights, "
           f"{'per-synapse delays' if args.delays else 'no delays'}, all spikes recorded\n")
-    from engine.warmup import warm_up
+    from engine.core.warmup import warm_up
 
     warm_up()
     cache = str(Path(tempfile.gettempdir()) / "spikestudio-bench-cython")

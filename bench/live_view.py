@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.cuba import cuba_document  # noqa: E402
 from bench.results_section import update_section  # noqa: E402
-from engine.limits import RunLimits  # noqa: E402
+from engine.core.limits import RunLimits  # noqa: E402
 from workbench.app import LIVE_EVERY_S  # noqa: E402
 from workbench.results_view import ResultsView  # noqa: E402
 from workbench.runner import WorkerPool  # noqa: E402

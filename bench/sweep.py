@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_section import update_section  # noqa: E402
+from engine.core.warmup import warm_up  # noqa: E402
 from engine.executor.dask import DaskExecutor  # noqa: E402
 from engine.project import load_project  # noqa: E402
 from engine.sweep import plan_sweep, run_sweep  # noqa: E402
 from engine.sweep.run import RUN_COLUMNS  # noqa: E402
 from engine.sweep.task import run_point  # noqa: E402
-from engine.warmup import warm_up  # noqa: E402
 from tests.dask_cluster import Cluster, wait_until  # noqa: E402
 
 HEADING = "## Sweeps on Dask (bench/sweep.py)"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.results import SimulationResult
+from engine.core.results import SimulationResult
 
 __all__ = ["NetworkActivity", "activity_window_ms", "network_activity", "run_activity"]
 

@@ -1,4 +1,5 @@
-"""Spike-train statistics over the spikes DataFrame of :class:`~engine.results.SimulationResult`.
+"""Spike-train statistics over the spikes DataFrame of a
+:class:`~engine.core.results.SimulationResult`.
 
 Every function takes the contract's spikes DataFrame (``time_ms`` float64, ``population``
 categorical node id, ``neuron`` int32 local index) and plain dicts/numbers, and returns numpy

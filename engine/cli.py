@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.core.limits import RunLimits
 from engine.errors import SimulationError, SpikeStudioError
-from engine.limits import RunLimits
 from engine.project import Project, load_project
 
 if TYPE_CHECKING:
-    from engine.results import SimulationResult
+    from engine.core.results import SimulationResult
 
 #: Exit codes of ``spikestudio run`` besides 0 (completed) and 2 (bad input / refused).
 EXIT_SIMULATION_ERROR, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 4, 130
@@ -136,7 +136,7 @@ def _write_neo(result: SimulationResult, project: Project, path: str) -> Path:
 
 def _validate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    from engine.build import estimate_memory
+    from engine.core.build import estimate_memory
 
     est = estimate_memory(project, limits_from_args(args))
     print(f"{args.project}: valid ({len(project.network.nodes)} nodes, "
@@ -159,7 +159,7 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _warm(args: argparse.Namespace) -> int:
-    from engine.warmup import warm_up
+    from engine.core.warmup import warm_up
 
     seconds = warm_up()
     print(f"numba kernels compiled and cached in {seconds:.1f} s")
@@ -240,9 +240,9 @@ def _compress(args: argparse.Namespace) -> int:
     import json
 
     from engine.compression import CompressionSettings, compress, measure
+    from engine.core.limits import RunStopped
     from engine.datasets import load_dataset
     from engine.evaluation import project_samples
-    from engine.limits import RunStopped
     from engine.project import save_project
 
     project = load_project(args.project)

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import population_codes
-from engine.build import CompiledNetwork, build, monitor_spec
+from engine.core.build import CompiledNetwork, build, monitor_spec
+from engine.core.limits import RunLimits, StopCheck
+from engine.core.results import TraceRecord
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits, StopCheck
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
-from engine.results import TraceRecord
 from engine.simulator import CancelCheck, ProgressCallback, Simulation
 
 __all__ = ["NeuronProbe", "arrived_spikes", "current_inputs", "incoming_synapses",
@@ -121,7 +121,7 @@ def incoming_synapses(compiled: CompiledNetwork, population: str, neuron: int,
     Parameters
     ----------
     compiled
-        The compiled network (:func:`engine.build.build`).
+        The compiled network (:func:`engine.core.build.build`).
     population, neuron
         Node id and local index of the neuron.
     weights

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import neuron_statistics
+from engine.core.results import SimulationResult, TraceRecord
 from engine.errors import SpikeStudioError
-from engine.results import SimulationResult, TraceRecord
 
 __all__ = ["RANKINGS", "input_current", "isi_histogram", "rank_neurons",
            "spike_triggered_average"]

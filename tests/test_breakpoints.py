@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.breakpoints import Breakpoint
+from engine.core.breakpoints import Breakpoint
 from engine.errors import SpikeStudioError
 from engine.simulator import Simulation, simulate
 from tests.test_pause_continue import DURATION, STDP, assert_same, network
@@ -124,7 +124,7 @@ def test_bad_breakpoints_name_their_field(bp, field):
 
 # ---------------------------------------------------------------------------- naming the target
 def test_targets_are_named_by_label_or_id():
-    from engine.breakpoints import breakpoint_targets, resolve_target
+    from engine.core.breakpoints import breakpoint_targets, resolve_target
 
     doc = {"network": {"nodes": [
         {"id": "exc", "kind": "population", "label": "Excitatory"},

@@ -409,7 +409,7 @@ def test_stdp_with_per_synapse_delays_matches_brian2():
         {"id": "kick", "source": "drive", "target": "post", "weight": 5000.0,
          "connectivity": {"rule": "one_to_one"}},
     ], duration_ms=120.0, seed=3)
-    from engine.build import build
+    from engine.core.build import build
 
     project = Project.from_dict(doc)
     compiled = build(project)

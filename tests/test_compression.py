@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.build import estimate_memory, synapse_blocks
 from engine.cli import main
 from engine.compression import (
     CompressionPoint,
@@ -27,6 +26,7 @@ from engine.compression import (
 )
 from engine.compression.layers import block_pairs, layers_of
 from engine.compression.quantise import layer_scale, quantise
+from engine.core.build import estimate_memory, synapse_blocks
 from engine.datasets import Dataset, digits_split
 from engine.energy import FIGURE_NAMES, edit_profile, load_profiles
 from engine.errors import SpikeStudioError

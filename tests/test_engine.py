@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from engine.build import build
+from engine.core.build import build
 from engine.errors import MemoryBudgetError, SimulationError
 from engine.simulator import simulate
 from tests.helpers import connection, encoder, lif, monitor, project
@@ -233,7 +233,7 @@ def test_memory_per_synapse():
 
 
 def test_weight_stats_match_numpy():
-    from engine.kernels import weight_stats
+    from engine.core.kernels import weight_stats
 
     rng = np.random.default_rng(3)
     w = rng.uniform(0.0, 2.0, 100_001).astype(np.float32)

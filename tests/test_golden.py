@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.core.results import SimulationResult
 from engine.project import Project, load_project
-from engine.results import SimulationResult
 from engine.simulator import simulate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.build import build, estimate_memory
 from engine.cli import main
+from engine.core.build import build, estimate_memory
+from engine.core.limits import RunLimits, RunStopped, StopCheck, machine_memory_mb, memory_budget
+from engine.core.warmup import warm_up
 from engine.encoders import _delta_events, time_index
 from engine.errors import MemoryBudgetError
-from engine.limits import RunLimits, RunStopped, StopCheck, machine_memory_mb, memory_budget
 from engine.project import Project
 from engine.simulator import simulate
-from engine.warmup import warm_up
 from tests.helpers import connection, document, encoder, lif
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,10 +202,10 @@ def test_nothing_recorded_never_fills_the_record():
 
 
 def test_chunks_shortened_for_input_events_give_the_same_spikes(monkeypatch):
-    import engine.simulator as simulator
+    import engine.core.stepping as stepping
 
     full = simulate(_poisson_drive(duration_ms=60.0)).spikes
-    monkeypatch.setattr(simulator, "MAX_CHUNK_EVENTS", 600)  # 2-3 steps per kernel call
+    monkeypatch.setattr(stepping, "MAX_CHUNK_EVENTS", 600)  # 2-3 steps per kernel call
     short = simulate(_poisson_drive(duration_ms=60.0)).spikes
     assert len(full) > 100_000
     pd.testing.assert_frame_equal(full, short)
@@ -243,10 +243,10 @@ def test_wall_time_limit_stops_with_partial_result():
 
 def test_resident_memory_over_the_budget_stops_the_run(monkeypatch):
     """The reality check: if the process grows past the budget anyway, stop cleanly."""
-    import engine.simulator as simulator
+    import engine.core.stepping as stepping
 
     readings = iter([0] + [10**12] * 1000)  # at the start, then far over any budget
-    monkeypatch.setattr(simulator, "_rss_bytes", lambda: next(readings))
+    monkeypatch.setattr(stepping, "rss_bytes", lambda: next(readings))
     doc = _cuba_doc()
     doc["simulation"]["duration_ms"] = 200.0
     result = simulate(Project.from_dict(doc))
@@ -371,10 +371,10 @@ def test_cli_ctrl_c_writes_partial_output_and_exits_130(tmp_path):
 # ---------------------------------------------------------------------- the memory check
 _MEASURE = """
 import gc, json, sys
-from engine.build import build, estimate_memory
+from engine.core.build import build, estimate_memory
 from engine.project import Project
 from engine.simulator import simulate
-from engine.warmup import warm_up
+from engine.core.warmup import warm_up
 
 
 def rss_and_peak():

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import kernels, neurons
-from engine.build import estimate_memory, spike_record_capacity
+from engine import neurons
+from engine.core import kernels
+from engine.core.build import estimate_memory, spike_record_capacity
 from engine.errors import ProjectError
 from engine.models import NEURON_MODELS
 from engine.neurons.base import AUX, I_EXC, I_INH, N_NODE_PARAMS, V
@@ -163,11 +164,17 @@ def test_memory_estimate_counts_no_spikes_of_a_leaky_integrator():
 
 
 def test_plasticity_rules_pack_named_parameters():
-    """One file per rule; the kernel's rule code handles exactly the registered rules."""
+    """One file per rule with its own step functions; kernel slot c calls rule c's steps."""
     from engine import plasticity
 
-    assert list(plasticity.RULE_CODES) == ["stdp", "teaching"]  # kernels._arrive's branches
-    assert kernels._STDP == plasticity.RULE_CODES["stdp"]
+    assert list(plasticity.RULE_CODES) == ["stdp", "teaching"]
+    assert len(plasticity.RULES) <= kernels.N_RULE_SLOTS
+    for code in range(1, len(plasticity.RULES) + 1):
+        module = plasticity.rule_module(code)
+        assert kernels._rule_slot(code, "arrive").py_func.__code__ is module.arrive.__code__
+        assert (kernels._rule_slot(code, "post_spike").py_func.__code__
+                is module.post_spike.__code__)
+    assert kernels._rule_slot(len(plasticity.RULES) + 1, "arrive") is kernels._empty_arrive
     for name, spec in plasticity.PLASTICITY_RULES.items():
         values = dict(spec.defaults(), w_min=0.25, w_max=3.5)
         code, row = plasticity.pack({"rule": name, "w_min": 0.25, "w_max": 3.5})

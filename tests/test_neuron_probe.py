@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.analysis import neuron_statistics
-from engine.build import build
+from engine.core.build import build
 from engine.errors import SpikeStudioError
 from engine.neuron_probe import (
     arrived_spikes,

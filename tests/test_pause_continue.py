@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.core.limits import RunLimits
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
-from engine.limits import RunLimits
 from engine.project import Project
 from engine.simulator import Simulation, simulate
 from tests.helpers import connection, document, encoder, lif, monitor
@@ -241,7 +241,7 @@ CHECKPOINTED = {
 
 def restored(sim: Simulation, tmp_path, name: str = "run.npz") -> Simulation:
     """``sim`` saved and loaded into a fresh Simulation (the original is left alone)."""
-    from engine.checkpoint import load_checkpoint, save_checkpoint
+    from engine.core.checkpoint import load_checkpoint, save_checkpoint
 
     return load_checkpoint(save_checkpoint(sim, tmp_path / name))
 
@@ -262,7 +262,7 @@ def test_a_run_restored_from_checkpoints_equals_one_run(name, tmp_path):
 
 
 def test_a_checkpoint_holds_every_state_array(tmp_path):
-    """Guards engine.checkpoint.STATE_ARRAYS: every array of the restored run equals the
+    """Guards engine.core.checkpoint.STATE_ARRAYS: every array of the restored run equals the
     original's (the spike record up to its count; ``spk_now`` is scratch)."""
     sim = Simulation(network("poisson", delay={"dist": "uniform", "low": 0.1, "high": 4.0},
                              plasticity=TEACH))
@@ -304,7 +304,7 @@ def test_a_breakpoint_pause_restores_and_continues_exactly(tmp_path):
 
 
 def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
-    from engine.checkpoint import load_checkpoint
+    from engine.core.checkpoint import load_checkpoint
 
     path = tmp_path / "other.npz"
     np.savez(path, meta=np.array('{"format": "something else"}'))

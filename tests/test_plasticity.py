@@ -229,7 +229,7 @@ def test_same_seed_same_weights_and_other_seed_differs():
 @pytest.mark.parametrize("rule", ["stdp", "teaching"])
 def test_a_compiled_network_runs_again_from_its_initial_weights(rule):
     """Learning rewrites a run's own weights, never the compiled network's."""
-    from engine.build import build
+    from engine.core.build import build
     from engine.simulator import Simulation
 
     project = poisson_stdp(3)
@@ -260,7 +260,7 @@ def test_learning_does_not_depend_on_the_chunking(delay):
 
 
 def test_learning_starts_inside_the_weight_bounds():
-    from engine.build import build
+    from engine.core.build import build
     from engine.errors import ProjectError
 
     doc = poisson_stdp(1).to_dict()
@@ -311,7 +311,7 @@ def _spread_delay_network(plasticity: dict) -> Project:
 def test_per_synapse_delays_learn_like_each_synapse_on_its_own(plasticity):
     """Each synapse pairs its own arrivals (spike + its delay) with its post neuron's spikes:
     the same as a lone synapse with that one delay."""
-    from engine.build import build
+    from engine.core.build import build
 
     project = _spread_delay_network(plasticity)
     compiled = build(project)
@@ -330,7 +330,7 @@ def test_per_synapse_delays_learn_like_each_synapse_on_its_own(plasticity):
 
 
 def test_memory_guard_counts_the_queue_of_long_plastic_delays():
-    from engine.build import build, estimate_memory
+    from engine.core.build import build, estimate_memory
     from engine.errors import MemoryBudgetError
 
     doc = poisson_stdp(1).to_dict()

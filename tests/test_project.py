@@ -195,7 +195,7 @@ def test_optional_energy_and_scenario_sections_are_validated():
 
 def test_sampling_settings_follow_a_changed_dt():
     """Bins and monitor intervals are rounded to the step grid; delays must fit it exactly."""
-    from engine.build import build
+    from engine.core.build import build
 
     doc = document([lif("a", 2), monitor("m", "a", interval_ms=0.1)], dt_ms=0.25,
                    count_bin_ms=1.0)

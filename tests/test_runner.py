@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.limits import RunLimits
+from engine.core.limits import RunLimits
 from workbench import runner
 from workbench.runner import RunHandle, WorkerPool
 
@@ -158,7 +158,7 @@ def test_stop_during_build(pool):
 
 @pytest.mark.slow
 def test_a_runaway_run_fails_alone(pool):
-    import engine.results  # noqa: F401 - loaded in a server anyway (unpickling results)
+    import engine.core.results  # noqa: F401 - loaded in a server anyway (unpickling results)
 
     finish(pool.submit(cuba(10.0)))
     server_rss = rss_mb()

@@ -1,4 +1,4 @@
-"""Spikes kept on disk (engine.spike_store) give exactly what the in-memory path gives."""
+"""Spikes kept on disk (engine.core.spike_store) give exactly what the in-memory path gives."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.spike_store import SpikeStore
+from engine.core.spike_store import SpikeStore
 from widgets.raster_data import RasterIndex, StoredRasterIndex
 
 SIZES = {"exc": 400, "inh": 100, "tiny": 1}
@@ -93,7 +93,7 @@ def test_stored_raster_index_equals_the_in_memory_one(tmp_path, spikes, window):
 
 def test_stored_density_reads_in_chunks(tmp_path, spikes, monkeypatch):
     """The density of the whole run is binned chunk by chunk, never all spikes at once."""
-    import engine.spike_store as spike_store
+    import engine.core.spike_store as spike_store
 
     monkeypatch.setattr(spike_store, "CHUNK_ROWS", 4096)
     store = SpikeStore.write(tmp_path / "run", spikes)
@@ -171,7 +171,7 @@ def test_summary_without_statistics_falls_back_to_counts(tmp_path, cuba):
 
 
 def test_stored_rates_equal_the_in_memory_rates(tmp_path, cuba, monkeypatch):
-    import engine.spike_store as spike_store
+    import engine.core.spike_store as spike_store
     from engine.analysis import population_rates
 
     _, result = cuba

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from bokeh.events import Tap
 
-from engine.results import WeightRecord
+from engine.core.results import WeightRecord
 from widgets.weights import MatrixLayout, WeightEvolution, find_synapse, synapse_series
 
 N_PRE, N_POST, M, B = 6, 4, 5, 8

@@ -84,7 +84,7 @@ class RasterPlot(pn.viewable.Viewer):
     """
 
     spikes = param.DataFrame(default=None, allow_None=True, doc="Spikes DataFrame.")
-    store = param.Parameter(default=None, doc="An engine.spike_store.SpikeStore to draw "
+    store = param.Parameter(default=None, doc="An engine.core.spike_store.SpikeStore to draw "
                                               "instead of ``spikes`` (read in chunks).")
     sizes = param.Dict(default={}, doc="Population id -> size, top to bottom.")
     colors = param.Dict(default=None, allow_None=True, doc="Colour overrides per population.")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import neuron_ids, population_codes
-from engine.spike_store import SpikeStore
+from engine.core.spike_store import SpikeStore
 
 Window = tuple[float, float, float, float]
 
@@ -357,7 +357,8 @@ class RasterIndex:
 
 
 class StoredRasterIndex(RasterIndex):
-    """A :class:`RasterIndex` over spikes kept on disk (:class:`engine.spike_store.SpikeStore`).
+    """A :class:`RasterIndex` over spikes kept on disk
+    (:class:`engine.core.spike_store.SpikeStore`).
 
     Window queries read the store in chunks of the window's time range, so memory is that of
     one chunk plus what is drawn (at most ``max_points`` spikes, or one density image),

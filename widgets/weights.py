@@ -1,6 +1,6 @@
 """Weight-evolution views of one plastic projection.
 
-:class:`WeightEvolution` shows a :class:`~engine.results.WeightRecord` (plain arrays) as
+:class:`WeightEvolution` shows a :class:`~engine.core.results.WeightRecord` (plain arrays) as
 
 - the weight matrix (pre on x, post on y) at the snapshot chosen with its own player, or with
   the page's time cursor (:meth:`WeightEvolution.show_time`, ``show_player=False``),
@@ -57,7 +57,7 @@ from widgets.time_cursor import cursor_line
 from widgets.traces import decimate_minmax
 
 if TYPE_CHECKING:  # plain data from the engine; widgets never run it
-    from engine.results import WeightRecord
+    from engine.core.results import WeightRecord
 
 MAX_LINE_POINTS = 4000      # per trajectory sent to the browser (min/max decimated)
 _TOOLS = "xpan,xwheel_zoom,box_zoom,reset,save"

@@ -14,9 +14,9 @@ from typing import Any
 import panel as pn
 
 from engine import energy as E
+from engine.core.results import SimulationResult
 from engine.energy_tables import energy_table
 from engine.project import Project
-from engine.results import SimulationResult
 from engine.scenarios import (
     ScenarioProgress,
     default_scenarios,

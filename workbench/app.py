@@ -20,7 +20,7 @@ from typing import Any
 
 import panel as pn
 
-from engine.breakpoints import Breakpoint, breakpoint_targets, resolve_target
+from engine.core.breakpoints import Breakpoint, breakpoint_targets, resolve_target
 from engine.errors import SpikeStudioError
 from engine.models import ENCODER_MODELS, NEURON_MODELS
 from engine.project import MONITOR_MODELS, SIMULATION_SPECS, Project, dumps_project, loads_project
@@ -63,7 +63,7 @@ PAUSED_DIR = "paused"
 #: spikes: the first as soon as spikes arrive, then every second or three times what a draw
 #: costs the server, whichever is longer (see PROGRESS_EVERY_S for the browser's side).
 LIVE_EVERY_S = 1.0
-#: "Pause when" choices of the run bar -> engine.breakpoints kinds, and what the two number
+#: "Pause when" choices of the run bar -> engine.core.breakpoints kinds, and what the two number
 #: fields mean for each.
 BREAK_KINDS = {"(no breakpoint)": "", "neuron spikes": "spike", "rate above": "rate_above",
                "rate below": "rate_below", "weight leaves range": "weight_range"}

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import cli as engine_cli
+from engine.core.limits import RunLimits
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits
 
 
 def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:

@@ -22,8 +22,8 @@ import panel as pn
 from bokeh.models import Range1d
 
 from engine.analysis import population_rates
+from engine.core.results import SimulationResult
 from engine.project_diff import difference_lines, project_differences
-from engine.results import SimulationResult
 from engine.run_comparison import common_bin_ms, comparison_table
 from widgets.palette import population_colors
 from widgets.plot_format import file_stem

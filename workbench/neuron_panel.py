@@ -27,6 +27,7 @@ import numpy as np
 import panel as pn
 
 from engine.analysis import spike_train_burstiness, spike_train_cv
+from engine.core.results import SimulationResult, TraceRecord
 from engine.errors import SpikeStudioError
 from engine.neuron_probe import NeuronProbe, arrived_spikes, synapse_summary
 from engine.neuron_stats import (
@@ -36,7 +37,6 @@ from engine.neuron_stats import (
     rank_neurons,
     spike_triggered_average,
 )
-from engine.results import SimulationResult, TraceRecord
 from widgets.neuron_plots import NeuronPlots
 from widgets.session_thread import held, run_in_session
 from workbench.style import hint_html, html_pane, text_html

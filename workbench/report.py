@@ -23,10 +23,10 @@ from bokeh.models import Div, InlineStyleSheet
 from bokeh.resources import INLINE
 
 import engine.energy as E
+from engine.core.results import SimulationResult
 from engine.energy_tables import energy_table
 from engine.hardware_profiles import profiles_from_document
 from engine.models import CURRENT_ENCODERS
-from engine.results import SimulationResult
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.network_diagram import network_figure
 from widgets.plot_format import recorded_populations

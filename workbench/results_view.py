@@ -1,6 +1,6 @@
 """The result tabs: raster + rates with the neuron panel, traces, summary, weights, energy, notes.
 
-Every view takes plain data from a :class:`~engine.results.SimulationResult`; analyses come
+Every view takes plain data from a :class:`~engine.core.results.SimulationResult`; analyses come
 from ``engine.analysis`` / ``engine.energy`` (no logic is re-implemented here). The raster owns
 the time axis; rates, traces, weights and energy share it.
 """
@@ -15,8 +15,8 @@ import panel as pn
 
 from engine.activity import NetworkActivity, run_activity
 from engine.analysis import population_rates
+from engine.core.results import SimulationResult
 from engine.models import CURRENT_ENCODERS
-from engine.results import SimulationResult
 from widgets.graph_editor import activity_data
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from engine.core.results import SimulationResult
 from engine.models import CURRENT_ENCODERS
-from engine.results import SimulationResult
 from engine.run_comparison import run_statistics
 from widgets.plot_format import recorded_populations
 from workbench.result_stamp import ResultStamp

@@ -2,7 +2,7 @@
 
 The server process never simulates. A small pool of long-lived worker processes (one per core
 by default, :mod:`workbench.workers`) each loads the numba kernels once and then runs one
-project at a time under the administrator's limits (:class:`engine.limits.RunLimits`, from
+project at a time under the administrator's limits (:class:`engine.core.limits.RunLimits`, from
 ``spikestudio serve --max-run-memory-mb ... --max-run-seconds ... --workers ...``). A run that
 exhausts its memory, crashes or hangs takes down only its own worker, which is replaced; the
 other runs and every session keep going.
@@ -13,7 +13,7 @@ the session polls from its own event loop (a periodic callback), so no UI object
 touched from another thread.
 
 A paused run holds no worker: the worker saves the paused simulation to a checkpoint file
-(:mod:`engine.checkpoint`) and takes the next job; Continue and Step queue the run again and
+(:mod:`engine.core.checkpoint`) and takes the next job; Continue and Step queue the run again and
 any free worker restores it from the file. Waiting runs are served round-robin across their
 owners (one per browser workspace), so one user's queued runs cannot starve another's.
 """
@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import empty_spikes
+from engine.core.limits import RunLimits
+from engine.core.progress import Progress
 from engine.executor.caps import trim_heap
-from engine.limits import RunLimits
-from engine.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class RunHandle:
     cancel: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"           # queued -> running (-> paused -> queued -> running) -> done
     progress: Progress | None = None
-    result: Any = None              # engine.results.SimulationResult (partial while paused)
+    result: Any = None              # engine.core.results.SimulationResult (partial while paused)
     error: str | None = None
     pauses: int = 0                 # times it paused (the session sees each new pause)
     pause_message: str | None = None  # why a Continue was refused (the run stays paused)
@@ -93,7 +93,7 @@ class RunHandle:
     #: A neuron probe instead of a run (engine.neuron_probe.probe_neuron): {"population",
     #: "neuron", "duration_ms"}; ``result`` is then a NeuronProbe.
     probe: dict | None = None
-    #: Directory where the worker may put the run's spikes on disk (engine.spike_store) when
+    #: Directory where the worker may put the run's spikes on disk (engine.core.spike_store) when
     #: they are too large to send; the result's ``spike_store`` then points into it.
     store_dir: Path | None = None
     #: True once the live spikes reached the session's share: the rest are not streamed (the
@@ -669,7 +669,7 @@ class WorkerPool:
     workers
         Number of worker processes (default: one per core).
     limits
-        Caps on every run (default: :meth:`engine.limits.RunLimits.for_server`). A project's
+        Caps on every run (default: :meth:`engine.core.limits.RunLimits.for_server`). A project's
         ``simulation.memory_budget_mb`` can only lower the memory cap.
     session_memory_mb
         Cap of one page's share of the server (None: no cap). A run submitted with a

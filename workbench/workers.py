@@ -20,14 +20,14 @@ server -> worker
     ``limits`` may also hold ``store_dir``, ``keep_spikes_mb`` and ``live_max_spikes``
     (:func:`workbench.runner.result_transport`): a result (or paused result) whose spikes
     take more than ``keep_spikes_mb`` has them written to a
-    :class:`~engine.spike_store.SpikeStore` under ``store_dir`` and is sent without them
+    :class:`~engine.core.spike_store.SpikeStore` under ``store_dir`` and is sent without them
     (its ``spike_store`` says where they are), so the server never holds them whole; live
     spikes stop after ``live_max_spikes`` (then ``("live_capped",)`` is sent once).
 
     A run whose ``limits`` hold ``"debug": {"breakpoints": [...], "checkpoint": path,
     "resume": None | {"ms", "breakpoints", "live_from"}}`` is an
     :class:`engine.simulator.Simulation` that can pause: at a breakpoint or a pause request
-    the worker saves it to ``path`` (:func:`engine.checkpoint.save_checkpoint`), sends
+    the worker saves it to ``path`` (:func:`engine.core.checkpoint.save_checkpoint`), sends
     ``("paused", result, message)`` and is free for the next job (no ``done`` follows). A
     Continue or Step is a new ``run`` of the same document with ``resume`` set: the worker
     restores the run from ``path`` and continues it for ``resume["ms"]`` and pauses again (a
@@ -41,7 +41,7 @@ worker -> server
     recorded since the last such message (arrays; ``node`` indexes ``node_ids``),
     ``("stopping",)`` when it has seen a cancel request, ``("finishing",)`` once the
     simulation returned, and ``("done", result, error)`` with a
-    :class:`~engine.results.SimulationResult` (or ``None``) and a message for the user (or
+    :class:`~engine.core.results.SimulationResult` (or ``None``) and a message for the user (or
     ``None``).
 """
 
@@ -137,7 +137,7 @@ def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
         accepted = False
     if not accepted:
         return {}
-    from engine.limits import RunLimits
+    from engine.core.limits import RunLimits
 
     return {"limits": RunLimits(max_memory_mb=limits.get("max_memory_mb"),
                                 max_wall_s=limits.get("max_wall_s"))}
@@ -145,8 +145,8 @@ def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
 
 def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | None]:
     """Validate, build and simulate ``document``; returns (result or None, message or None)."""
+    from engine.core.limits import RunLimits, effective_memory_mb
     from engine.errors import SimulationError, SpikeStudioError
-    from engine.limits import RunLimits, effective_memory_mb
     from engine.project import Project
     from engine.simulator import simulate
 
@@ -185,7 +185,7 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
 
 def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
     """Record one neuron of a run again (``limits["probe"]``): a NeuronProbe, or a message."""
-    from engine.limits import RunLimits
+    from engine.core.limits import RunLimits
     from engine.neuron_probe import probe_neuron
 
     request = limits["probe"]
@@ -211,10 +211,10 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
 
     Returns ``(RELEASED, None)`` once the run paused and was saved to its checkpoint.
     """
-    from engine.checkpoint import load_checkpoint, save_checkpoint
+    from engine.core.checkpoint import load_checkpoint, save_checkpoint
+    from engine.core.limits import RunLimits, RunStopped, StopCheck
     from engine.errors import MemoryBudgetError
-    from engine.limits import RunLimits, RunStopped, StopCheck
-    from engine.simulator import Simulation, _unbuilt_result
+    from engine.simulator import Simulation, unbuilt_result
 
     debug = limits["debug"]
     resume = debug.get("resume")
@@ -231,7 +231,7 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     except RunStopped as exc:
         if resume is not None:  # (the server still shows what it had when it paused)
             return None, f"The paused run was stopped while it was being restored: {exc}"
-        return _unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
+        return unbuilt_result(project, exc.status, str(exc), time.perf_counter() - t0), None
     # spikes of the record already sent to live views (by this worker or an earlier one)
     live_from = 0 if resume is None else int(resume["live_from"])
     live_max = limits.get("live_max_spikes")  # None: no cap
@@ -287,8 +287,8 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
 def spill_if_large(result: Any, limits: dict, name: str) -> Any:
     """``result`` with its spikes moved to ``limits["store_dir"]/name`` when they take more
     than ``limits["keep_spikes_mb"]`` (see the module docstring); else unchanged."""
-    from engine.results import SimulationResult
-    from engine.spike_store import BYTES_PER_SPIKE
+    from engine.core.results import SimulationResult
+    from engine.core.spike_store import BYTES_PER_SPIKE
 
     store_dir, keep_mb = limits.get("store_dir"), limits.get("keep_spikes_mb")
     if (store_dir is None or keep_mb is None or not isinstance(result, SimulationResult)
@@ -318,7 +318,7 @@ def _send_result(conn: Connection, result: Any, error: str | None, limits: dict)
 
 def serve(conn: Connection) -> None:
     """Warm the kernels, then run jobs until the server says stop or goes away."""
-    from engine.warmup import warm_up
+    from engine.core.warmup import warm_up
 
     conn.send(("ready", warm_up()))
     while True:

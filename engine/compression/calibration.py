@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from engine.compression.running import Simulate, run
+from engine.core.limits import RunLimits, RunStopped
 from engine.datasets import Dataset, digits, digits_split
 from engine.errors import SpikeStudioError
 from engine.evaluation import project_samples, windows_of, with_dataset
-from engine.limits import RunLimits, RunStopped
 from engine.project import Project
 from engine.simulator import CancelCheck
 

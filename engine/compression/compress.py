@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.build import synapse_blocks
 from engine.compression.calibration import (
     calibrate,
     default_calibration,
@@ -40,10 +39,11 @@ from engine.compression.settings import (
 )
 from engine.compression.size import model_size_bytes
 from engine.compression.spike_time import latency_encoders, quantise_latency_nodes
+from engine.core.build import synapse_blocks
+from engine.core.limits import RunLimits
 from engine.datasets import Dataset
 from engine.encoders import encoder as encoder_module
 from engine.errors import ProjectError, SpikeStudioError
-from engine.limits import RunLimits
 from engine.project import MAX_NAME_CHARS, Project
 from engine.simulator import CancelCheck
 
@@ -83,7 +83,7 @@ def compress(project: Project, settings: CompressionSettings, *,
     SpikeStudioError
         When a setting does not apply to this project (naming the setting and its flag), or
         a projection cannot be stored as a matrix (naming the projection).
-    engine.limits.RunStopped
+    engine.core.limits.RunStopped
         When a calibration run was cancelled or ran out of time.
     """
     check_applicable(project, settings, samples)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.build import clamp_weights
+from engine.core.build import clamp_weights
 from engine.errors import SpikeStudioError
 from engine.project import Project, Projection
 from engine.validation import MAX_VALUES
@@ -59,7 +59,7 @@ def synapse_count(block: dict) -> int:
 
 
 def block_pairs(block: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(pre, post) index of every synapse of a block from ``engine.build.synapse_blocks``."""
+    """(pre, post) index of every synapse of a block from ``engine.core.build.synapse_blocks``."""
     rowptr = block["rowptr"]
     pre = np.repeat(np.arange(rowptr.shape[0] - 1), np.diff(rowptr))
     return pre, block["targets"].astype(np.int64)

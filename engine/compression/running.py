@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.core.limits import RunLimits, RunStopped, StopCheck
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits, RunStopped, StopCheck
 from engine.project import Project
 
 #: ``simulate(project, cancel=..., progress=...)`` -> a ``SimulationResult`` (e.g.
@@ -23,7 +23,7 @@ def run(project: Project, *, limits: RunLimits | None = None, cancel=None,
         progress: Callable[[Any], None] | None = None, simulate: Simulate | None = None):
     """Simulate ``project``: with ``limits`` in this process, or through ``simulate`` (which
     applies its own). A run refused because it was cancelled while waiting for a worker
-    raises :class:`~engine.limits.RunStopped` (``cancelled``), as a cancelled build does."""
+    raises :class:`~engine.core.limits.RunStopped` (``cancelled``), as a cancelled build does."""
     if simulate is None:
         from engine.simulator import simulate as engine_simulate  # deferred: numba
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.build import synapse_blocks
 from engine.compression.layers import (
     IMPLICIT_RULES,
     Layer,
@@ -40,6 +39,7 @@ from engine.compression.layers import (
     rule_of,
 )
 from engine.compression.quantise import grid_bits
+from engine.core.build import synapse_blocks
 from engine.project import Project
 
 FLOAT_BITS = 32   # an unquantised weight, a scale, a neuron parameter
@@ -130,7 +130,7 @@ def model_size_bytes(project: Project, weight_bits: int | None = None, *,
         Count every layer with per-synapse weights at this many bits (plus its scale), as
         if quantised; None counts the weights as they are.
     blocks
-        ``engine.build.synapse_blocks(project)`` when the caller has them already.
+        ``engine.core.build.synapse_blocks(project)`` when the caller has them already.
     """
     bits = sum(row.bits_total for row in size_breakdown(project, weight_bits, blocks=blocks))
     return math.ceil(bits / 8)

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from engine.build import synapse_blocks
 from engine.compression.compress import ProgressCallback, check_applicable, compress
 from engine.compression.layers import synapse_count
 from engine.compression.running import Simulate, run
 from engine.compression.settings import CompressionReport, CompressionSettings
 from engine.compression.size import model_size_bytes
+from engine.core.build import synapse_blocks
+from engine.core.limits import RunLimits, RunStopped, StopCheck
 from engine.datasets import Dataset
 from engine.evaluation import evaluate, output_population, readout, with_dataset
-from engine.limits import RunLimits, RunStopped, StopCheck
 from engine.project import Project
 from engine.simulator import CancelCheck
 
@@ -159,7 +159,7 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
     SpikeStudioError
         Before anything runs, when a setting does not apply to the project
         (:func:`~engine.compression.compress.check_applicable`).
-    engine.limits.RunStopped
+    engine.core.limits.RunStopped
         When a run hit the time or memory limit.
     """
     settings_list = [CompressionSettings(), *settings_list]

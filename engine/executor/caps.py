@@ -3,7 +3,7 @@
 A run's memory budget (the project's, lowered to the administrator's cap) becomes an address
 space limit (``RLIMIT_AS``) around the run, so a run that allocates more than it estimated
 fails with ``MemoryError`` inside its own worker instead of taking the machine down. The
-wall-time cap is enforced by the engine itself (:class:`engine.limits.RunLimits`).
+wall-time cap is enforced by the engine itself (:class:`engine.core.limits.RunLimits`).
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ def _warm_up_plugin_class():
         name = "spikestudio-warm-up"
 
         def setup(self, worker: object) -> None:
+            from engine.core.warmup import warm_up
             from engine.executor.caps import freeze_baseline
-            from engine.warmup import warm_up
 
             warm_up()
             freeze_baseline()

@@ -31,8 +31,8 @@ def _init_worker() -> None:
     # Ctrl-C in a terminal reaches the whole process group: stopping is the parent's
     # decision (it drops the queued tasks), not each worker's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from engine.core.warmup import warm_up
     from engine.executor.caps import freeze_baseline
-    from engine.warmup import warm_up
 
     warm_up()
     freeze_baseline()

@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.errors import SpikeStudioError
 
-# The run is typed Any: engine.results imports this module (SimulationResult.to_neo), and
+# The run is typed Any: engine.core.results imports this module (SimulationResult.to_neo), and
 # engine modules must not import each other both ways (tests/test_architecture.py).
 
 
@@ -95,7 +95,7 @@ def to_neo(result: Any, recorded: Iterable[str] | None = None,
     Parameters
     ----------
     result
-        A finished (or partial) run (:class:`engine.results.SimulationResult`).
+        A finished (or partial) run (:class:`engine.core.results.SimulationResult`).
     recorded
         Nodes whose spikes were recorded (``simulation.record_spikes``); ``None``: every
         population and input of the run. Other nodes get no spike trains: an unrecorded

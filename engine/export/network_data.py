@@ -1,7 +1,7 @@
 """The network as the script exporters need it: what our engine builds, as plain arrays.
 
 The Brian2, NEST and PyNN exporters (``engine/export/{brian2,nest,pynn}_script.py``) all
-start from :func:`gather`, which builds the project with :func:`engine.build.build` (so the
+start from :func:`gather`, which builds the project with :func:`engine.core.build.build` (so the
 drawn connectivity, weights, delays and initial potentials are exactly the ones our engine
 simulates) and reads every input train from the built encoders (Poisson trains become fixed
 spike lists, so another simulator sees the same input spikes). :func:`write_npz` writes it
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.build import build
+from engine.core.build import build
 from engine.errors import SpikeStudioError
 from engine.models import PLASTICITY_RULES
 from engine.plasticity import bounds as plasticity_bounds

@@ -279,7 +279,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
     """
     nir = require_nir()
 
-    from engine.build import check_memory, synapse_blocks
+    from engine.core.build import check_memory, synapse_blocks
 
     _check_exportable(project)
     check_memory(project)

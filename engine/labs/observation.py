@@ -2,7 +2,7 @@
 
 A check is a function ``check(project, result, **params) -> Observation``: ``project`` is the
 student's validated :class:`engine.project.Project`, ``result`` the
-:class:`engine.results.SimulationResult` on show (``None`` when the step needs no run, or when
+:class:`engine.core.results.SimulationResult` on show (``None`` when the step needs no run, or when
 the check runs the experiment the project describes itself), ``params`` the step's parameters
 from the lab file (plain JSON values). It computes what it measures and says whether the
 expected behaviour holds. Its messages name what was measured and what is missing, with a

@@ -1,10 +1,10 @@
 """The registry of neuron models: one module per model (see :mod:`engine.neurons.base` for
 what a model module holds).
 
-A model's type code, shared by :mod:`engine.build` and the kernel, is its position in
+A model's type code, shared by :mod:`engine.core.build` and the kernel, is its position in
 :data:`MODELS`: add a model by writing its file and appending it here (never reorder, or
 compiled networks and numba caches of the old order would disagree; the order is checked
-against :data:`engine.kernels.N_SLOTS`).
+against :data:`engine.core.kernels.N_SLOTS`).
 """
 
 from __future__ import annotations

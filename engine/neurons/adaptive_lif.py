@@ -62,7 +62,7 @@ check = lif.check
 
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
-         dt):  # pragma: no cover - compiled by engine.kernels
+         dt):  # pragma: no cover - compiled by engine.core.kernels
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[lif.P_MM], par[lif.P_EXT],
                         par[lif.P_ME], par[lif.P_MI], par[lif.P_EE], par[lif.P_II],

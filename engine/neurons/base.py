@@ -23,7 +23,7 @@ with these names:
 ``check(values) -> list[tuple[str, str]]``
     Rules across parameters, as (parameter name, message) pairs.
 ``step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)``
-    Plain Python written for numba (``engine.kernels`` compiles and inlines it, and the
+    Plain Python written for numba (``engine.core.kernels`` compiles and inlines it, and the
     helpers it calls that are marked :func:`kernel_function`, such as :func:`leaky_pass`): advance
     neurons ``lo:hi`` of one node by one step, taking the synaptic arrivals of ring slot
     ``prev`` (and zeroing them), append the indices of neurons that spiked to ``spk_now``
@@ -38,7 +38,7 @@ import math
 
 from engine.params import ParamSpec
 
-#: Kernel state arrays a state variable can live in (codes shared with engine.kernels).
+#: Kernel state arrays a state variable can live in (codes shared with engine.core.kernels).
 V, I_EXC, I_INH, AUX = 0, 1, 2, 3
 #: Width of the per-node parameter row the kernel receives.
 N_NODE_PARAMS = 12
@@ -119,7 +119,7 @@ def reset_below_threshold(values: dict) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- helpers of the steps
 def kernel_function(fn):
-    """Mark a plain-Python helper that model steps call: ``engine.kernels`` compiles it (and
+    """Mark a plain-Python helper that model steps call: ``engine.core.kernels`` compiles it (and
     inlines it) with the step, so model files import without numba."""
     fn.kernel_function = True
     return fn

@@ -91,7 +91,7 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
-         dt):  # pragma: no cover - compiled by engine.kernels
+         dt):  # pragma: no cover - compiled by engine.core.kernels
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     # The LIF's pass with no leak: p_mm = 1, v_rest = 0 leave v + inputs, exactly.
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, 1.0, par[P_EXT], par[P_ME], par[P_MI],

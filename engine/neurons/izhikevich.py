@@ -85,7 +85,7 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
-         dt):  # pragma: no cover - compiled by engine.kernels
+         dt):  # pragma: no cover - compiled by engine.core.kernels
     a_r = par[A]
     b_r = par[B]
     c_r = par[C]

@@ -81,7 +81,7 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
-         dt):  # pragma: no cover - compiled by engine.kernels
+         dt):  # pragma: no cover - compiled by engine.core.kernels
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
                         par[P_MI], par[P_EE], par[P_II], par[VREST])

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.core.limits import RunLimits
 from engine.errors import SpikeStudioError
 from engine.executor import Cancel, Executor, ExecutorLost, is_cancelled
-from engine.limits import RunLimits
 from engine.project import Project
 from engine.sweep.fields import SweepField, parse_sets, set_field
 from engine.sweep.task import HEAD_COLUMNS, run_point

@@ -50,8 +50,8 @@ def run_point(task: dict) -> dict[str, Any]:
         ``rate_hz, cv_isi, fano, spikes``, ``energy_j.<profile>`` (whole run),
         ``accuracy`` (projects with a dataset encoder), ``wall_s`` and ``worker``.
     """
+    from engine.core.limits import RunLimits, effective_memory_mb
     from engine.errors import SpikeStudioError
-    from engine.limits import RunLimits, effective_memory_mb
     from engine.project import Project
     from engine.simulator import simulate
 

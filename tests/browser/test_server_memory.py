@@ -2,7 +2,7 @@
 
 ``spikestudio serve --max-run-memory-mb 1024 --max-session-memory-mb 256`` serves a class
 project of 200,000 LIF neurons that fire every step. Its worker stops at the memory cap with
-millions of spikes; they stay in the page's run files on disk (engine.spike_store), so the
+millions of spikes; they stay in the page's run files on disk (engine.core.spike_store), so the
 server's resident memory grows by at most 500 MB while the page runs it and shows the result
 (a density raster read from the files), and closing the page removes the files and gives the
 memory back.

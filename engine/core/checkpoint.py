@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.breakpoints import BreakpointHit
+from engine.core.breakpoint_table import PROGRESS_FIELDS
+from engine.core.breakpoints import BreakpointHit
+from engine.core.limits import RunLimits, StopCheck
+from engine.core.simulation import Simulation
+from engine.core.stepping import rss_bytes
 from engine.errors import SpikeStudioError
-from engine.limits import RunLimits, StopCheck
 from engine.project import Project
-from engine.simulator import Simulation, _rss_bytes
 
 FORMAT = "spikestudio-checkpoint"
 VERSION = 1
@@ -42,9 +44,11 @@ STATE_ARRAYS = (
     "pend", "pend_cur", "pend_n", "pend_k",
     "cnt_spikes", "cnt_active", "cnt_syn", "cnt_plast", "hw_flag", "cnt_hw",
     "n_spk", "tr_out", "wt_out",
-    # breakpoint windows in progress (set_breakpoints rebuilds the rest from the conditions)
-    "rate_ring", "rate_sum", "rate_from", "node_now", "wb_seen", "hit_out",
 )
+#: The breakpoints' windows in progress (``Simulation.breaks.arrays``, a
+#: :class:`~engine.core.kernel_data.Watch`; set_breakpoints rebuilds the rest from the conditions),
+#: saved under these names.
+BREAKPOINT_ARRAYS = {name: "hit_out" if name == "hit" else name for name in PROGRESS_FIELDS}
 
 
 def save_checkpoint(sim: Simulation, path: str | os.PathLike) -> Path:
@@ -73,6 +77,8 @@ def save_checkpoint(sim: Simulation, path: str | os.PathLike) -> Path:
     c = sim.net
     n_spk = int(sim.n_spk[0])
     arrays: dict[str, np.ndarray] = {name: getattr(sim, name) for name in STATE_ARRAYS}
+    for field, name in BREAKPOINT_ARRAYS.items():
+        arrays[name] = getattr(sim.breaks.arrays, field)
     arrays["spk_k"], arrays["spk_gid"] = sim.spk_k[:n_spk], sim.spk_gid[:n_spk]
     plastic = sim.syn_weight is not c.syn_weight
     if plastic:
@@ -130,10 +136,10 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None,
         When the file is not a checkpoint of this version.
     MemoryBudgetError
         When the network or its recordings no longer fit the memory budget.
-    engine.limits.RunStopped
+    engine.core.limits.RunStopped
         When ``stop`` fired while building.
     """
-    rss0 = _rss_bytes()  # the restored state counts against the budget, as it did before
+    rss0 = rss_bytes()  # the restored state counts against the budget, as it did before
     with np.load(path, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
     try:
@@ -150,6 +156,8 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None,
     sim.set_breakpoints(meta["breakpoints"])  # conditions first: they size the window arrays
     for name in STATE_ARRAYS:
         _put(sim, name, arrays[name])
+    for field, name in BREAKPOINT_ARRAYS.items():
+        _fill(name, getattr(sim.breaks.arrays, field), arrays[name])
     if meta["plastic"]:
         _put(sim, "syn_weight", arrays["syn_weight"])
     n_spk = int(sim.n_spk[0])
@@ -172,13 +180,18 @@ def load_checkpoint(path: str | os.PathLike, *, limits: RunLimits | None = None,
 def _put(sim: Simulation, name: str, saved: np.ndarray) -> None:
     """Copy a saved array into the rebuilt one, which must have its shape and type."""
     current = getattr(sim, name)
+    if current is getattr(sim.net, name, None):  # shared with the compiled network
+        current = current.copy()
+        setattr(sim, name, current)
+    _fill(name, current, saved)
+
+
+def _fill(name: str, current: np.ndarray, saved: np.ndarray) -> None:
+    """``current[...] = saved``, which must have its shape and type."""
     if current.shape != saved.shape or current.dtype != saved.dtype:
         raise SpikeStudioError(
             f"checkpoint: {name} is {saved.dtype}{list(saved.shape)} but the rebuilt run has "
             f"{current.dtype}{list(current.shape)} (the project or the engine changed)")
-    if current is getattr(sim.net, name, None):  # shared with the compiled network
-        current = current.copy()
-        setattr(sim, name, current)
     current[...] = saved
 
 

@@ -26,15 +26,11 @@ import numpy as np
 
 from engine import neurons, plasticity
 from engine.neurons.base import I_EXC, I_INH, V
-from engine.plasticity import stdp, teaching
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
 #: What made the kernel stop with BREAKPOINT (``hit[0]``; ``hit[1]`` the breakpoint's row in its
 #: table, ``hit[2]`` the global neuron or the synapse concerned).
 HIT_SPIKE, HIT_RATE, HIT_WEIGHT = 1, 2, 3
-# Plasticity: STDP's code (engine.plasticity; the other rule is the teaching rule, checked in
-# tests/test_neuron_models.py); each rule's parameters are read by the names its file defines.
-_STDP = plasticity.RULE_CODES["stdp"]
 NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 
 
@@ -43,7 +39,7 @@ NEVER = -(2**60)  # "last spike time" of a neuron that has not spiked
 N_SLOTS = 8
 if len(neurons.MODELS) > N_SLOTS:
     raise RuntimeError(f"engine.neurons registers {len(neurons.MODELS)} models, the kernel has "
-                       f"{N_SLOTS} slots: add slots to engine.kernels._step_node")
+                       f"{N_SLOTS} slots: add slots to engine.core.kernels._step_node")
 
 
 @numba.njit(nogil=True, inline="always")
@@ -96,6 +92,69 @@ def _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, s
     return _step7(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
 
 
+# ---------------------------------------------------------------- plasticity rule dispatch
+#: The kernel has this many rule slots; slot c calls the steps of engine.plasticity's rule
+#: with code c (1-based: 0 is a static projection).
+N_RULE_SLOTS = 4
+if len(plasticity.RULES) > N_RULE_SLOTS:
+    raise RuntimeError(f"engine.plasticity registers {len(plasticity.RULES)} rules, the kernel "
+                       f"has {N_RULE_SLOTS} slots: add slots to engine.core.kernels._rule_arrive")
+
+
+@numba.njit(nogil=True, inline="always")
+def _empty_arrive(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight,
+                  buf_e, dt):  # pragma: no cover - compiled
+    return None
+
+
+@numba.njit(nogil=True, inline="always")
+def _empty_post(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled
+    return 0
+
+
+def _rule_slot(code: int, step: str):
+    """The compiled ``step`` ("arrive" or "post_spike") of the rule with code ``code``."""
+    if code > len(plasticity.RULES):
+        return _empty_arrive if step == "arrive" else _empty_post
+    return _compiled(getattr(plasticity.rule_module(code), step))
+
+
+_arrive1, _arrive2, _arrive3, _arrive4 = (_rule_slot(c, "arrive")
+                                          for c in range(1, N_RULE_SLOTS + 1))
+_post1, _post2, _post3, _post4 = (_rule_slot(c, "post_spike")
+                                  for c in range(1, N_RULE_SLOTS + 1))
+
+
+@numba.njit(nogil=True, inline="always")
+def _rule_arrive(rule, pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post,
+                 syn_weight, buf_e, dt):  # pragma: no cover - compiled
+    """The ``arrive`` step of rule ``rule`` (see engine.plasticity.base)."""
+    if rule == 1:
+        _arrive1(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight,
+                 buf_e, dt)
+    elif rule == 2:
+        _arrive2(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight,
+                 buf_e, dt)
+    elif rule == 3:
+        _arrive3(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight,
+                 buf_e, dt)
+    else:
+        _arrive4(pl, p, k, i, r0, r1, per_synapse, local, base, out, syn_post, syn_weight,
+                 buf_e, dt)
+
+
+@numba.njit(nogil=True, inline="always")
+def _rule_post(rule, pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled
+    """The ``post_spike`` step of rule ``rule``: its number of plasticity updates."""
+    if rule == 1:
+        return _post1(pl, p, k, j, syn_weight, dt)
+    if rule == 2:
+        return _post2(pl, p, k, j, syn_weight, dt)
+    if rule == 3:
+        return _post3(pl, p, k, j, syn_weight, dt)
+    return _post4(pl, p, k, j, syn_weight, dt)
+
+
 def _make_run_chunk(models_digest: str):
     """The kernel, compiled with the neuron models of the registry inlined.
 
@@ -107,27 +166,19 @@ def _make_run_chunk(models_digest: str):
     """
 
     @numba.njit(cache=True, nogil=True)
-    def run_chunk(  # a flat signature keeps numba's typing simple
-        k0, k1, bin_steps,
-        node_type, node_start, node_params, node_record, node_of,
-        v, u, ie, ii, iext, ref, buf_e, buf_i,
-        proj_tgt, proj_inh, proj_row_off, proj_syn_off, proj_delay, proj_dsyn_off,
-        proj_rule, proj_pparams, proj_col_off, proj_pre_off, proj_post_off, proj_pend_off,
-        proj_dmax,
-        rowptr, syn_post, syn_weight, syn_delay, colptr, col_syn, col_pre,
-        out_proj_ptr, out_proj,
-        pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n, pend_cur, pend_k,
-        decay_tab, tab_off, tab_len,
-        ev_k, ev_gid, ev_ptr,
-        spk_k, spk_gid, n_spk, spk_now,
-        cnt_spikes, cnt_active, cnt_syn, cnt_plast, hw_steps, hw_flag, cnt_hw,
-        mon_interval, mon_off, mon_ch_ptr, ch_gid, ch_var, tr_out,
-        wt_syn, wt_interval, wt_out,
-        watch, rate_node, rate_window, rate_from, rate_scale, rate_above, rate_below,
-        rate_ring, rate_sum, node_now, wb_proj, wb_lo, wb_hi, wb_seen, hit,
-        dt,
-    ):  # pragma: no cover - compiled
+    def run_chunk(k0, k1, net, neu, pl, rec, bp, ev_k, ev_gid, ev_ptr):  # pragma: no cover
         """Advance the network over time indices ``[k0, k1)``.
+
+        Parameters
+        ----------
+        k0, k1
+            The time range.
+        net, neu, pl, rec, bp
+            The run's ``Network``, ``Neurons``, ``Plasticity``, ``Recording`` and ``Watch``
+            (:mod:`engine.core.kernel_data`; changed in place).
+        ev_k, ev_gid, ev_ptr
+            The input events of the chunk (step, neuron) sorted by step, and the first one
+            not taken yet.
 
         Returns
         -------
@@ -135,7 +186,7 @@ def _make_run_chunk(models_digest: str):
             ``status`` is OK, SPIKE_BUFFER_FULL (grow ``spk_*`` and call again from ``k_next``),
             INVALID_STATE (``bad_neuron`` got a NaN/inf membrane potential at ``k_next``; that
             step is half done) or BREAKPOINT (a condition held after step ``k_next - 1``, which
-            is complete; ``hit`` says which).
+            is complete; ``bp.hit`` says which).
 
         Breakpoints (empty arrays: none) are checked at the end of every step: ``watch[gid]``
         a neuron whose spike stops the run; ``rate_*`` one row per rate condition on a node
@@ -144,6 +195,32 @@ def _make_run_chunk(models_digest: str):
         ``wb_*`` one row per weight range on a projection, checked in steps where its
         plasticity changed weights.
         """
+        # Local names for the containers' arrays (the loop below reads them as before).
+        bin_steps, dt = net.bin_steps, net.dt
+        node_type, node_start, node_params = net.node_type, net.node_start, net.node_params
+        node_record, node_of = net.node_record, net.node_of
+        proj_tgt, proj_inh, proj_row_off = net.proj_tgt, net.proj_inh, net.proj_row_off
+        proj_syn_off, proj_delay, proj_dsyn_off = (net.proj_syn_off, net.proj_delay,
+                                                   net.proj_dsyn_off)
+        rowptr, syn_post, syn_weight, syn_delay = (net.rowptr, net.syn_post, net.syn_weight,
+                                                   net.syn_delay)
+        out_proj_ptr, out_proj = net.out_proj_ptr, net.out_proj
+        v, u, ie, ii, iext, ref = neu.v, neu.u, neu.ie, neu.ii, neu.iext, neu.ref
+        buf_e, buf_i = neu.buf_e, neu.buf_i
+        proj_rule, proj_pend_off = pl.rule, pl.pend_off
+        pend, pend_n, pend_cur, pend_k = pl.pend, pl.pend_n, pl.pend_cur, pl.pend_k
+        spk_k, spk_gid, n_spk, spk_now = rec.spk_k, rec.spk_gid, rec.n_spk, rec.spk_now
+        cnt_spikes, cnt_active, cnt_syn, cnt_plast = (rec.cnt_spikes, rec.cnt_active,
+                                                      rec.cnt_syn, rec.cnt_plast)
+        hw_steps, hw_flag, cnt_hw = rec.hw_steps, rec.hw_flag, rec.cnt_hw
+        mon_interval, mon_off, mon_ch_ptr = rec.mon_interval, rec.mon_off, rec.mon_ch_ptr
+        ch_gid, ch_var, tr_out = rec.ch_gid, rec.ch_var, rec.tr_out
+        wt_syn, wt_interval, wt_out = rec.wt_syn, rec.wt_interval, rec.wt_out
+        watch, rate_node, rate_window = bp.watch, bp.rate_node, bp.rate_window
+        rate_from, rate_scale, rate_above, rate_below = (bp.rate_from, bp.rate_scale,
+                                                         bp.rate_above, bp.rate_below)
+        rate_ring, rate_sum, node_now = bp.rate_ring, bp.rate_sum, bp.node_now
+        wb_proj, wb_lo, wb_hi, wb_seen, hit = bp.wb_proj, bp.wb_lo, bp.wb_hi, bp.wb_seen, bp.hit
         _ = models_digest  # part of the cache key (see _make_run_chunk)
         n_nodes = node_type.shape[0]
         n_total = node_start[n_nodes]
@@ -274,20 +351,9 @@ def _make_run_chunk(models_digest: str):
                 wb_seen[j] = cnt_plast[b, wb_proj[j]]
             if any_plastic:
                 for p in range(n_proj):
-                    rule = proj_rule[p]
-                    if rule != 0:
-                        _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off,
-                                          proj_syn_off, proj_delay, proj_dsyn_off, proj_dmax,
-                                          proj_pparams, proj_pre_off, proj_post_off,
-                                          proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
-                                          pre_trace, pre_last, post_trace, post_last, credited,
-                                          pend, pend_n, pend_cur, pend_k, buf_e, cnt_syn,
-                                          cnt_plast, dt, decay_tab, tab_off, tab_len)
-                        _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt,
-                                       proj_pparams, proj_col_off, proj_pre_off, proj_post_off,
-                                       syn_weight, colptr, col_syn, col_pre, pre_trace, pre_last,
-                                       post_trace, post_last, credited, cnt_plast, dt, decay_tab,
-                                       tab_off, tab_len)
+                    if proj_rule[p] != 0:
+                        _plastic_arrivals(k, b, p, net, pl, buf_e, cnt_syn, cnt_plast)
+                        _plastic_posts(k, b, p, ns, spk_now, net, pl, cnt_plast)
             # ---------------------------------------------------------------- recording
             for m in range(mon_interval.shape[0]):
                 if k % mon_interval[m] == 0:
@@ -383,65 +449,31 @@ def hw_flush(flag, cnt, node_type, node_start):  # pragma: no cover - compiled
         cnt[node] += n
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _clip(w, lo, hi):  # pragma: no cover - compiled
-    return lo if w < lo else (hi if w > hi else w)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _decayed(value, dk, decay_tab, off, length):  # pragma: no cover - compiled
-    """A trace ``dk`` steps after it was ``value`` (0 once the table ends, below e^-30)."""
-    return value * (decay_tab[off + dk] if dk < length else 0.0)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _stdp_params(par, tab_off, tab_len, p):  # pragma: no cover - compiled
-    """Unpack projection p's STDP parameters and its two decay tables."""
-    w_min = par[stdp.W_MIN]
-    w_max = par[stdp.W_MAX]
-    span = w_max - w_min if w_max > w_min else 1.0
-    return (par[stdp.A_PLUS], par[stdp.A_MINUS], w_min, w_max, par[stdp.NEAREST] != 0.0,
-            par[stdp.SOFT] != 0.0, span, tab_off[p, 0], tab_len[p, 0], tab_off[p, 1],
-            tab_len[p, 1])
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _teaching_params(par, dt):  # pragma: no cover - compiled
-    """Unpack a teaching rule's parameters (the window in steps)."""
-    return (par[teaching.STEP_UP], par[teaching.STEP_DOWN],
-            int(round(par[teaching.WINDOW_MS] / dt)), par[teaching.W_MIN],
-            par[teaching.W_MAX])
-
-
-@numba.njit(cache=True, nogil=True)
-def _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off, proj_syn_off,
-                      proj_delay, proj_dsyn_off, proj_dmax, proj_pparams, proj_pre_off,
-                      proj_post_off, proj_pend_off, rowptr, syn_post, syn_weight, syn_delay,
-                      pre_trace, pre_last, post_trace, post_last, credited, pend, pend_n,
-                      pend_cur, pend_k, buf_e, cnt_syn, cnt_plast, dt, decay_tab, tab_off,
-                      tab_len):  # pragma: no cover - compiled
-    """Pre spikes of projection p arriving at time k: deliver, depress, update pre traces.
+@numba.njit(nogil=True)
+def _plastic_arrivals(k, b, p, net, pl, buf_e, cnt_syn,
+                      cnt_plast):  # pragma: no cover - compiled
+    """Pre spikes of projection p arriving at time k: its rule's ``arrive`` for each.
 
     With one delay, the queue slot of step k holds whole rows. With per-synapse delays a
     slot holds the spikes emitted at one step; rows are sorted by delay, so the synapses of
     each spike that arrive now (delay k - emission) continue where the last step stopped.
+    (Not cached on its own: it is compiled into run_chunk, whose cache key covers the rules.)
     """
+    pend, pend_n, pend_cur, pend_k = pl.pend, pl.pend_n, pl.pend_cur, pl.pend_k
+    rowptr = net.rowptr
     pring = pend.shape[0]
-    row_off = proj_row_off[p]
-    pend_off = proj_pend_off[p]
-    if proj_delay[p] >= 0:
+    row_off = net.proj_row_off[p]
+    pend_off = pl.pend_off[p]
+    if net.proj_delay[p] >= 0:
         slot = k % pring
         for c in range(pend_n[slot, p]):
             i = pend[slot, pend_off + c]
-            _arrive(k, b, p, rule, i, rowptr[row_off + i], rowptr[row_off + i + 1], False,
-                    node_start, proj_tgt, proj_syn_off, proj_pparams, proj_pre_off,
-                    proj_post_off, syn_post, syn_weight, pre_trace, pre_last, post_trace,
-                    post_last, credited, buf_e, cnt_syn, cnt_plast, dt, decay_tab, tab_off,
-                    tab_len)
+            _arrive(k, b, p, i, rowptr[row_off + i], rowptr[row_off + i + 1], False, net, pl,
+                    buf_e, cnt_syn, cnt_plast)
         pend_n[slot, p] = 0
         return
-    shift = proj_dsyn_off[p] - proj_syn_off[p]
-    for d in range(min(proj_dmax[p], k) + 1):
+    shift = net.proj_dsyn_off[p] - net.proj_syn_off[p]
+    for d in range(min(pl.dmax[p], k) + 1):
         slot = (k - d) % pring
         if pend_k[slot, p] != k - d:
             continue  # nothing was emitted at k - d
@@ -450,132 +482,41 @@ def _plastic_arrivals(k, b, p, rule, node_start, proj_tgt, proj_row_off, proj_sy
             r0 = pend_cur[slot, pend_off + c]
             r_end = rowptr[row_off + i + 1]
             r1 = r0
-            while r1 < r_end and syn_delay[shift + r1] == d:
+            while r1 < r_end and net.syn_delay[shift + r1] == d:
                 r1 += 1
             pend_cur[slot, pend_off + c] = r1
             if r1 > r0:
-                _arrive(k, b, p, rule, i, r0, r1, True, node_start, proj_tgt, proj_syn_off,
-                        proj_pparams, proj_pre_off, proj_post_off, syn_post, syn_weight,
-                        pre_trace, pre_last, post_trace, post_last, credited, buf_e, cnt_syn,
-                        cnt_plast, dt, decay_tab, tab_off, tab_len)
+                _arrive(k, b, p, i, r0, r1, True, net, pl, buf_e, cnt_syn, cnt_plast)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _arrive(k, b, p, rule, i, r0, r1, per_synapse, node_start, proj_tgt, proj_syn_off,
-            proj_pparams, proj_pre_off, proj_post_off, syn_post, syn_weight, pre_trace,
-            pre_last, post_trace, post_last, credited, buf_e, cnt_syn, cnt_plast, dt,
-            decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
+@numba.njit(nogil=True, inline="always")
+def _arrive(k, b, p, i, r0, r1, per_synapse, net, pl, buf_e, cnt_syn,
+            cnt_plast):  # pragma: no cover - compiled
     """Synapses r0..r1 of pre neuron i receive its spike at time k.
 
     The pre-side state (trace, last arrival) is the pre neuron's, or with ``per_synapse``
     each synapse's own (its arrivals differ from its neighbours' by their delays).
     """
-    par = proj_pparams[p]
-    base = node_start[proj_tgt[p]]
-    pre_off = proj_pre_off[p]
-    post_off = proj_post_off[p]
-    local = pre_off - proj_syn_off[p]  # per-synapse state index = local + syn
-    out = k % buf_e.shape[0]
     cnt_syn[b, p] += r1 - r0
     cnt_plast[b, p] += r1 - r0
-    if rule == _STDP:  # pair-based STDP; traces decay lazily (value at last update + table)
-        (_, a_minus, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
-         minus_len) = _stdp_params(par, tab_off, tab_len, p)
-        for syn in range(r0, r1):
-            j = syn_post[syn]
-            w = syn_weight[syn]
-            buf_e[out, base + j] += w
-            y = _decayed(post_trace[post_off + j], k - post_last[post_off + j], decay_tab,
-                         minus_off, minus_len)
-            if soft:
-                w -= a_minus * y * (w - w_min) / span
-            else:
-                w -= a_minus * y
-            syn_weight[syn] = _clip(w, w_min, w_max)
-            if per_synapse:
-                t = local + syn
-                x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
-                pre_trace[t] = 1.0 if nearest else x + 1.0
-                pre_last[t] = k
-        if not per_synapse:
-            t = pre_off + i
-            x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
-            pre_trace[t] = 1.0 if nearest else x + 1.0
-            pre_last[t] = k
-    else:  # teaching rule: coincidence within a window
-        up, down, window, w_min, w_max = _teaching_params(par, dt)
-        for syn in range(r0, r1):
-            j = syn_post[syn]
-            w = syn_weight[syn]
-            buf_e[out, base + j] += w
-            if k - post_last[post_off + j] <= window:
-                w += up
-                credited[syn] = 1
-            else:
-                w -= down  # provisional: undone if post fires within the window
-                credited[syn] = 0
-            syn_weight[syn] = _clip(w, w_min, w_max)
-            if per_synapse:
-                pre_last[local + syn] = k
-        if not per_synapse:
-            pre_last[pre_off + i] = k
+    _rule_arrive(pl.rule[p], pl, p, k, i, r0, r1, per_synapse,
+                 pl.pre_off[p] - net.proj_syn_off[p],  # per-synapse state index = this + syn
+                 net.node_start[net.proj_tgt[p]], k % buf_e.shape[0], net.syn_post,
+                 net.syn_weight, buf_e, net.dt)
 
 
-@numba.njit(cache=True, nogil=True)
-def _plastic_posts(k, b, p, rule, ns, spk_now, node_of, node_start, proj_tgt, proj_pparams,
-                   proj_col_off, proj_pre_off, proj_post_off, syn_weight, colptr, col_syn,
-                   col_pre, pre_trace, pre_last, post_trace, post_last, credited, cnt_plast,
-                   dt, decay_tab, tab_off, tab_len):  # pragma: no cover - compiled
-    """Post spikes of projection p's target at time k (after the arrivals of step k).
-
-    ``col_pre`` holds each synapse's pre-side state index (pre neuron or own synapse).
-    """
-    par = proj_pparams[p]
-    tgt = proj_tgt[p]
-    base = node_start[tgt]
-    pre_off = proj_pre_off[p]
-    post_off = proj_post_off[p]
-    if rule == _STDP:
-        (a_plus, _, w_min, w_max, nearest, soft, span, plus_off, plus_len, minus_off,
-         minus_len) = _stdp_params(par, tab_off, tab_len, p)
-        for s in range(ns):
-            gid = spk_now[s]
-            if node_of[gid] != tgt:
-                continue
-            j = gid - base
-            e0 = colptr[proj_col_off[p] + j]
-            e1 = colptr[proj_col_off[p] + j + 1]
-            cnt_plast[b, p] += e1 - e0
-            for e in range(e0, e1):
-                syn = col_syn[e]
-                w = syn_weight[syn]
-                t = pre_off + col_pre[e]
-                x = _decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
-                if soft:
-                    w += a_plus * x * (w_max - w) / span
-                else:
-                    w += a_plus * x
-                syn_weight[syn] = _clip(w, w_min, w_max)
-            y = _decayed(post_trace[post_off + j], k - post_last[post_off + j], decay_tab,
-                         minus_off, minus_len)
-            post_trace[post_off + j] = 1.0 if nearest else y + 1.0
-            post_last[post_off + j] = k
-    else:
-        up, down, window, w_min, w_max = _teaching_params(par, dt)
-        for s in range(ns):
-            gid = spk_now[s]
-            if node_of[gid] != tgt:
-                continue
-            j = gid - base
-            e0 = colptr[proj_col_off[p] + j]
-            e1 = colptr[proj_col_off[p] + j + 1]
-            for e in range(e0, e1):
-                syn = col_syn[e]
-                if credited[syn] == 0 and k - pre_last[pre_off + col_pre[e]] <= window:
-                    cnt_plast[b, p] += 1
-                    syn_weight[syn] = _clip(syn_weight[syn] + down + up, w_min, w_max)
-                    credited[syn] = 1
-            post_last[post_off + j] = k
+@numba.njit(nogil=True)
+def _plastic_posts(k, b, p, ns, spk_now, net, pl, cnt_plast):  # pragma: no cover - compiled
+    """Post spikes of projection p's target at time k (after the arrivals of step k): its
+    rule's ``post_spike`` for each."""
+    rule = pl.rule[p]
+    tgt = net.proj_tgt[p]
+    base = net.node_start[tgt]
+    for s in range(ns):
+        gid = spk_now[s]
+        if net.node_of[gid] != tgt:
+            continue
+        cnt_plast[b, p] += _rule_post(rule, pl, p, k, gid - base, net.syn_weight, net.dt)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from engine.analysis import neuron_spike_times, population_rates, population_summary
+from engine.core.spike_store import SpikeStore
 from engine.errors import SpikeStudioError
-from engine.spike_store import SpikeStore
 
 
 @dataclass
@@ -77,7 +77,7 @@ class SimulationResult:
     wall_time_s: float = 0.0
     build_time_s: float = 0.0
     messages: list[str] = field(default_factory=list)
-    #: Why a paused run stopped (engine.breakpoints.BreakpointHit as a dict), else None.
+    #: Why a paused run stopped (engine.core.breakpoints.BreakpointHit as a dict), else None.
     breakpoint: dict | None = None
     #: Where the spikes are when they were moved to disk (:meth:`spill_spikes`): ``spikes``
     #: is then empty (with the same categories) and every spike is in the store.
@@ -92,7 +92,7 @@ class SimulationResult:
         return self.spike_store.n_spikes if self.spike_store is not None else len(self.spikes)
 
     def spill_spikes(self, path: str | Path) -> SpikeStore:
-        """Move the spikes to a :class:`~engine.spike_store.SpikeStore` at ``path``.
+        """Move the spikes to a :class:`~engine.core.spike_store.SpikeStore` at ``path``.
 
         Afterwards ``spikes`` is an empty frame with the same columns and categories, and
         ``spike_store``, :attr:`n_spikes`, :meth:`spike_counts`, :meth:`summary` and

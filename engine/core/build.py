@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import plasticity as plasticity_rules
-from engine.connectivity import connect, expected_synapses
+from engine.core.connectivity import connect, expected_synapses
+from engine.core.limits import (
+    RECORD_MIN_SPIKES,
+    RECORD_RATE_HZ,
+    RunLimits,
+    StopCheck,
+    memory_budget,
+)
 from engine.encoders import (
     BLOCK_STEPS,
     CurrentSchedule,
@@ -29,13 +36,6 @@ from engine.encoders import (
 )
 from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
-from engine.limits import (
-    RECORD_MIN_SPIKES,
-    RECORD_RATE_HZ,
-    RunLimits,
-    StopCheck,
-    memory_budget,
-)
 from engine.models import CURRENT_ENCODERS, SPIKE_ENCODERS
 from engine.neurons import TYPE_CODES
 from engine.neurons import model as neuron_model
@@ -43,7 +43,7 @@ from engine.neurons.base import N_NODE_PARAMS
 from engine.plasticity.base import N_PLASTICITY_PARAMS
 from engine.project import Project
 
-# Node type codes shared with engine.kernels: a population's is its model's position in
+# Node type codes shared with engine.core.kernels: a population's is its model's position in
 # engine.neurons.MODELS (TYPE_CODES); encoders are negative.
 SPIKE_SOURCE, CURRENT_SOURCE = -1, -2
 # Plasticity rule codes (0: static) are positions in engine.plasticity.RULES plus one.
@@ -344,8 +344,8 @@ def spike_record_capacity(project: Project,
 
     The worst case is every recorded neuron firing as often as its refractory period allows
     plus every input event of recorded encoders. The capacity is that worst case, but at most
-    a mean of :data:`~engine.limits.RECORD_RATE_HZ` per recorded neuron (plus
-    :data:`~engine.limits.RECORD_MIN_SPIKES`): a run that fills it stops with status
+    a mean of :data:`~engine.core.limits.RECORD_RATE_HZ` per recorded neuron (plus
+    :data:`~engine.core.limits.RECORD_MIN_SPIKES`): a run that fills it stops with status
     ``memory_limit``, so the record cannot grow without bound.
     """
     net, sim = project.network, project.simulation
@@ -585,7 +585,7 @@ def clamp_weights(p, w: np.ndarray) -> np.ndarray:
 
 def _all_to_all(n_pre: int, n_post: int, autapses: bool,
                 stop: StopCheck) -> tuple[np.ndarray, np.ndarray]:
-    """The all-to-all rule of :func:`engine.connectivity.connect`, a block of rows at a time.
+    """The all-to-all rule of :func:`engine.core.connectivity.connect`, a block of rows at a time.
 
     Same synapses in the same order; Stop is honoured between blocks and the temporaries stay
     small (no full boolean mask).
