@@ -118,7 +118,7 @@ def test_compare_tab_pins_compares_and_drops_with_the_project():
     from workbench.results_view import ResultsView
     from workbench.view_protocol import ViewContext
 
-    results = ResultsView()
+    results = ResultsView(views=[])
     tab = CompareTab(ViewContext(shown_run=results.shown_run))
     results.add_view(tab)
     assert tab.header_tools() in results._header_row.objects

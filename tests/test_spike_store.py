@@ -220,7 +220,8 @@ def test_results_view_shows_a_stored_result(tmp_path, cuba):
     assert len(stored.raster.index) == len(memory.raster.index)
     assert stored.raster.visible_spikes == memory.raster.visible_spikes
     assert stored.raster.mode == memory.raster.mode
-    pd.testing.assert_frame_equal(stored.summary.summary, memory.summary.summary)
+    pd.testing.assert_frame_equal(stored.view("summary").summary.summary,
+                                  memory.view("summary").summary.summary)
     pd.testing.assert_frame_equal(stored.rates.rates, memory.rates.rates, check_exact=False,
                                   rtol=1e-12)
     assert stored._spikes_csv().getvalue() == memory._spikes_csv().getvalue()
