@@ -11,7 +11,7 @@ alternated within every repeat (the machine is shared):
     the worker streams, the server only collects the parts;
 ``page``
     streaming plus the page's redraws in this (the server's) process, as
-    ``Workbench._show_live`` does them: ``RunHandle.live_spikes`` and
+    ``RunBar._show_live`` does them: ``RunHandle.live_spikes`` and
     ``ResultsView.show_live`` (raster index, rates, Bokeh data sources; no browser, so no
     websocket serialisation). On two cores the redraws compete with the worker for CPU.
 
