@@ -194,14 +194,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from engine.datasets import load_dataset
-    from engine.evaluation import (
+    from engine.evaluation.classify import (
         evaluate,
         output_population,
         project_samples,
         readout,
         with_dataset,
     )
+    from engine.evaluation.datasets import load_dataset
     from engine.simulator import simulate
 
     project = load_project(args.project)
@@ -240,8 +240,8 @@ def _compress(args: argparse.Namespace) -> int:
     import json
 
     from engine.compression import CompressionSettings, compress, measure
-    from engine.datasets import load_dataset
-    from engine.evaluation import project_samples
+    from engine.evaluation.classify import project_samples
+    from engine.evaluation.datasets import load_dataset
     from engine.limits import RunStopped
     from engine.project import save_project
 
@@ -283,7 +283,7 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from engine.export.onnx_import import import_file
+    from engine.convert.onnx_import import import_file
     from engine.project import save_project
 
     t0 = time.perf_counter()

@@ -23,11 +23,10 @@ from engine import kernels
 from engine import plasticity as plasticity_rules
 from engine.breakpoints import Breakpoint, BreakpointHit
 from engine.build import _MB, MAX_CHUNK_EVENTS, CompiledNetwork, build, estimate_memory
-from engine.encoders import BLOCK_STEPS, BlockSpikeSource, make_spike_source
+from engine.encoders import BLOCK_STEPS, SPIKE_ENCODERS, BlockSpikeSource, make_spike_source
+from engine.energy.profiles import hardware_steps, hw_columns
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
-from engine.hardware_profiles import hardware_steps, hw_columns
 from engine.limits import RECORD_RATE_HZ, RunLimits, RunStopped, StopCheck, memory_budget
-from engine.models import SPIKE_ENCODERS
 from engine.neurons import NEURON_MODELS
 from engine.neurons import model as neuron_model
 from engine.progress import Progress
@@ -262,7 +261,7 @@ class Simulation:
         self.cnt_active = np.zeros((n_bins, n_nodes), np.int64)
         self.cnt_syn = np.zeros((n_bins, n_proj), np.int64)
         self.cnt_plast = np.zeros((n_bins, n_proj), np.int64)
-        # Idle updates per hardware step (engine.energy): per tracked step (ms of the
+        # Idle updates per hardware step (engine.energy.model): per tracked step (ms of the
         # profiles, rounded to whole simulation steps), a flag per neuron "gets input or
         # spikes in hardware step s" for the steps in flight (a ring over s: arrivals are
         # flagged when sent, up to max_delay ahead) and the flagged count per bin and node.
@@ -960,7 +959,7 @@ class Simulation:
 
     def _hw_counts(self, last_k: int, n_bins: int, neurons: np.ndarray
                    ) -> dict[str, np.ndarray]:
-        """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
+        """Count columns per hardware step (see engine.energy.profiles.hw_columns).
 
         A hardware step belongs to the bin of its first simulation step; a run that ends
         mid-step still pays that step's updates (the chip steps once), so its flags are

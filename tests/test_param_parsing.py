@@ -9,7 +9,8 @@ from __future__ import annotations
 import panel as pn
 import pytest
 
-from engine.models import CONNECTIVITY_RULES, NEURON_MODELS
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.neurons import NEURON_MODELS
 from engine.params import ParamSpec
 from engine.project import SIMULATION_SPECS
 from widgets.param_form import ParamForm, format_number, parse_number

@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from engine.evaluation.scenario_fit import default_scenarios, why_not_ratable
 from engine.project import load_project
-from engine.scenarios import default_scenarios, why_not_ratable
 from widgets.plot_format import (
     file_stem,
     group_traces,

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from engine.analysis import population_rates
 from engine.project import load_project
 from engine.simulator import simulate
+from engine.spike_stats import population_rates
 from widgets.rates import RatePlot
 from workbench.results_view import ResultsView
 from workbench.storage import SAMPLES_DIR

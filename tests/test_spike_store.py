@@ -132,7 +132,7 @@ def _copy(result):
 
 
 def test_spilled_result_keeps_its_public_api(tmp_path, cuba):
-    from engine.analysis import population_summary
+    from engine.spike_stats import population_summary
 
     _, result = cuba
     spilled = _copy(result)
@@ -172,7 +172,7 @@ def test_summary_without_statistics_falls_back_to_counts(tmp_path, cuba):
 
 def test_stored_rates_equal_the_in_memory_rates(tmp_path, cuba, monkeypatch):
     import engine.spike_store as spike_store
-    from engine.analysis import population_rates
+    from engine.spike_stats import population_rates
 
     _, result = cuba
     monkeypatch.setattr(SpikeStore.chunks, "__defaults__", (None, None, 1000))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.analysis import neuron_ids, population_codes
+from engine.spike_stats import neuron_ids, population_codes
 from engine.spike_store import SpikeStore
 
 Window = tuple[float, float, float, float]

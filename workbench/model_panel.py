@@ -12,9 +12,10 @@ from typing import Any
 
 import panel as pn
 
+from engine.encoders import ENCODER_MODELS
 from engine.errors import SpikeStudioError
-from engine.models import ENCODER_MODELS, NEURON_MODELS
-from engine.project import MONITOR_MODELS
+from engine.monitors.specs import MONITOR_MODELS
+from engine.neurons import NEURON_MODELS
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from workbench import edits
 from workbench.inspector import (

@@ -22,10 +22,10 @@ from bokeh.layouts import column
 from bokeh.models import Div, InlineStyleSheet
 from bokeh.resources import INLINE
 
-import engine.energy as E
-from engine.energy_tables import energy_table
-from engine.hardware_profiles import profiles_from_document
-from engine.models import CURRENT_ENCODERS
+import engine.energy.model as E
+from engine.encoders import CURRENT_ENCODERS
+from engine.energy.profiles import profiles_from_document
+from engine.energy.tables import energy_table
 from engine.results import SimulationResult
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.network_diagram import network_figure

@@ -3,8 +3,8 @@
 The results view owns what a run is shown with whatever tab is open: its header line, the
 time cursor, and the raster, rates and neuron panel (drawn live while it runs; the Activity tab
 shows them). Every tab is a :class:`~workbench.view_protocol.ResultView` it hands the result
-and project to. Analyses come from ``engine.analysis`` (no logic is re-implemented here). The
-raster owns the time axis; rates, traces, weights and energy share it.
+and project to. Analyses come from ``engine.spike_stats`` (no logic is re-implemented
+here). The raster owns the time axis; rates, traces, weights and energy share it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 import panel as pn
 
-from engine.activity import NetworkActivity, run_activity
-from engine.analysis import population_rates
-from engine.models import CURRENT_ENCODERS
+from engine.analysis.activity import NetworkActivity, run_activity
+from engine.encoders import CURRENT_ENCODERS
 from engine.results import SimulationResult
+from engine.spike_stats import population_rates
 from widgets.graph_editor import activity_data
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot
@@ -86,7 +86,7 @@ class ResultsView(pn.viewable.Viewer):
         self.rates = RatePlot(x_range=self.raster.x_range, height=200)
         self.cursor = TimeCursor(visible=False, css_classes=["ss-cursor-bar"],
                                  styles=_CURSOR_STYLES)
-        #: Activity frames of the shown result (engine.activity), None without a result.
+        #: Activity frames of the shown result (engine.analysis.activity), None without a result.
         self.network_activity: NetworkActivity | None = None
         self._graph: Any = None  # a GraphEditor showing the activity (link_graph)
         # The neuron panel sits beside the raster; choosing a neuron there selects it in

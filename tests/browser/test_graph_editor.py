@@ -9,7 +9,8 @@ from typing import Any
 import panel as pn
 import pytest
 
-from engine.models import ENCODER_MODELS, NEURON_MODELS
+from engine.encoders import ENCODER_MODELS
+from engine.neurons import NEURON_MODELS
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm
 

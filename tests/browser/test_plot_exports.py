@@ -127,7 +127,7 @@ def test_every_plot_downloads_as_png_and_svg(served, goto_app, wait_until, brows
     _download_all(page, [f"{stem}-energy-{profile}", f"{stem}-energy-{profile}-layers"])
 
     # Scenarios: one short scenario keeps the batch quick.
-    from engine.scenarios import default_scenarios, scenario_to_dict
+    from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 
     _tab(page, "Scenarios")
     page.locator(".card-header", has_text="Scenario definitions").click()

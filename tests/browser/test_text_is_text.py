@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from engine import energy as E
+from engine.energy import model as E
+from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 from engine.project import validate_document
-from engine.scenarios import default_scenarios, scenario_to_dict
 
 pytestmark = pytest.mark.browser
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from engine.analysis import population_summary
 from engine.simulator import simulate
+from engine.spike_stats import population_summary
 
 pytestmark = pytest.mark.browser
 
@@ -436,7 +436,7 @@ def test_user_defined_scenarios(served, goto_app, wait_until):
     editor.press("Tab")
     page.locator(".ss-scenarios-use button").click()
     page.get_by_test_id("scenario-error").filter(has_text="Not valid JSON").wait_for()
-    from engine.scenarios import default_scenarios, scenario_to_dict
+    from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 
     mine = scenario_to_dict(default_scenarios()[0])
     mine.update(id="my_sensor", name="My sensor", duration_ms=200.0)
