@@ -2,7 +2,7 @@
 
 The converted sample MLP (sample_projects/digits_mlp.json: 64-100-10 IF layers, rate input,
 100 ms per image, dt = 1 ms) classifies the 1,000 held-out digits of
-:func:`engine.datasets.digits_split` uncompressed and under every setting of
+:func:`engine.evaluation.datasets.digits_split` uncompressed and under every setting of
 :data:`engine.compression.DEFAULT_SWEEP` (weights at 8/6/4/3/2 bits, magnitude pruning of
 50/80/90 %, idle-neuron pruning calibrated on the 797 training digits, and combinations),
 through :func:`engine.compression.evaluate_settings`. Every run uses the project's seed,
@@ -42,7 +42,7 @@ from engine.compression import (  # noqa: E402
     evaluate_settings,
     pareto_front,
 )
-from engine.datasets import digits_split  # noqa: E402
+from engine.evaluation.datasets import digits_split  # noqa: E402
 from engine.project import load_project  # noqa: E402
 
 PROJECT = ROOT / "sample_projects" / "digits_mlp.json"
@@ -136,8 +136,8 @@ def markdown(points: list[CompressionPoint], load: float, wall: float, n_test: i
         f"(`engine/compression/size.py`: weights at their bits plus a 32-bit scale per "
         f"quantised layer, dense or sparse (CSR with index costs), whichever is smaller, "
         f"plus neuron parameters). Energy: the run's counts x each profile's per-operation "
-        f"figures (`engine.evaluation.evaluate`); the per-operation figures do not depend on "
-        f"the weight precision, so quantisation saves energy here only through fewer "
+        f"figures (`engine.evaluation.classify.evaluate`); the per-operation figures do not "
+        f"depend on the weight precision, so quantisation saves energy here only through fewer "
         f"events (weights rounded to 0 are no synapses). Every run presents the same "
         f"Poisson input spikes (one seed): differences of a few tenths of a point are "
         f"real for this seed but would move with another.", "",

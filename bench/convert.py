@@ -2,7 +2,7 @@
 
 The sample MLP (sample_projects/digits_mlp.onnx, 64-100-10, trained by
 sample_projects/make_digits_mlp.py) is converted and evaluated on the 1,000 held-out digits
-of :func:`engine.datasets.digits_split`:
+of :func:`engine.evaluation.datasets.digits_split`:
 
 1. **The curve**: SNN accuracy and agreement with the ANN (numpy, same ONNX weights) for
    presentation times of 5-200 ms, for rate input with max and 99.9th-percentile
@@ -44,9 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_section import update_section  # noqa: E402
-from engine.datasets import digits_split  # noqa: E402
-from engine.evaluation import evaluate, readout, with_dataset  # noqa: E402
-from engine.export.onnx_import import import_file, read_onnx  # noqa: E402
+from engine.convert.onnx_import import import_file, read_onnx  # noqa: E402
+from engine.evaluation.classify import evaluate, readout, with_dataset  # noqa: E402
+from engine.evaluation.datasets import digits_split  # noqa: E402
 from engine.simulator import simulate  # noqa: E402
 
 ONNX = ROOT / "sample_projects" / "digits_mlp.onnx"

@@ -2,7 +2,7 @@
 
 With ``debug["live"]`` the worker sends the spikes recorded since its last progress message
 (about five times a second) next to the progress; the page redraws its raster and rates from
-them every ``workbench.app.LIVE_EVERY_S``. Three modes, the same project and seed each time,
+them every ``workbench.run_bar.LIVE_EVERY_S``. Three modes, the same project and seed each time,
 alternated within every repeat (the machine is shared):
 
 ``off``
@@ -11,7 +11,7 @@ alternated within every repeat (the machine is shared):
     the worker streams, the server only collects the parts;
 ``page``
     streaming plus the page's redraws in this (the server's) process, as
-    ``Workbench._show_live`` does them: ``RunHandle.live_spikes`` and
+    ``RunBar._show_live`` does them: ``RunHandle.live_spikes`` and
     ``ResultsView.show_live`` (raster index, rates, Bokeh data sources; no browser, so no
     websocket serialisation). On two cores the redraws compete with the worker for CPU.
 
@@ -40,8 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.cuba import cuba_document  # noqa: E402
 from bench.results_section import update_section  # noqa: E402
 from engine.core.limits import RunLimits  # noqa: E402
-from workbench.app import LIVE_EVERY_S  # noqa: E402
 from workbench.results_view import ResultsView  # noqa: E402
+from workbench.run_bar import LIVE_EVERY_S  # noqa: E402
 from workbench.runner import WorkerPool  # noqa: E402
 
 MODES = ("off", "stream", "page")
@@ -58,7 +58,7 @@ def one(pool: WorkerPool, doc: dict, mode: str) -> tuple[float, float, int, int]
     handle = pool.submit(doc, debug={"breakpoints": [], "live": mode != "off"})
     shown, drawn_at, redraws = 0, 0.0, 0
     while not handle.done:
-        time.sleep(0.05)  # the page's poll (workbench.app.POLL_MS)
+        time.sleep(0.05)  # the page's poll (workbench.run_bar.POLL_MS)
         now = time.perf_counter()
         p = handle.progress
         if (view is not None and handle.state == "running" and len(handle.live) > shown

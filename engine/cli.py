@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _write_neo(result: SimulationResult, project: Project, path: str) -> Path:
     """Write ``result`` as a Neo block (NixIO) with the nodes the project records."""
-    from engine.export.neo_export import write_nix
+    from engine.core.neo_export import write_nix
 
     record = project.simulation.record_spikes
     block = result.to_neo(recorded=None if record == "all" else record, name=project.name)
@@ -194,14 +194,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from engine.datasets import load_dataset
-    from engine.evaluation import (
+    from engine.evaluation.classify import (
         evaluate,
         output_population,
         project_samples,
         readout,
         with_dataset,
     )
+    from engine.evaluation.datasets import load_dataset
     from engine.simulator import simulate
 
     project = load_project(args.project)
@@ -241,8 +241,8 @@ def _compress(args: argparse.Namespace) -> int:
 
     from engine.compression import CompressionSettings, compress, measure
     from engine.core.limits import RunStopped
-    from engine.datasets import load_dataset
-    from engine.evaluation import project_samples
+    from engine.evaluation.classify import project_samples
+    from engine.evaluation.datasets import load_dataset
     from engine.project import save_project
 
     project = load_project(args.project)
@@ -283,7 +283,7 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from engine.export.onnx_import import import_file
+    from engine.convert.onnx_import import import_file
     from engine.project import save_project
 
     t0 = time.perf_counter()

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.connectivity.rules import CONNECTIVITY_RULES
 from engine.errors import Problem
-from engine.models import CONNECTIVITY_RULES, PLASTICITY_RULES
+from engine.monitors.specs import MONITOR_SPECS
 from engine.params import ParamSpec
-from engine.project import MONITOR_SPECS, SIMULATION_SPECS, model_spec
+from engine.plasticity import PLASTICITY_RULES
+from engine.project import SIMULATION_SPECS, model_spec
 
 _ITEM_RE = re.compile(r"^network\.(nodes|projections)\[([^\]]*)\]\.?(.*)$")
 #: Fields named as the inspector names them (anything else: its name in words).

@@ -46,23 +46,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS, SPIKE_ENCODERS
 from engine.encoders import encoder as encoder_module
+from engine.energy.profiles import profiles_from_document
 from engine.errors import Problem, ProjectError
 from engine.files import atomic_write_text  # noqa: F401 - re-exported (workbench.storage)
-from engine.hardware_profiles import profiles_from_document
 from engine.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
-from engine.models import (
-    CONNECTIVITY_RULES,
-    CURRENT_ENCODERS,
-    ENCODER_MODELS,
-    NEURON_MODELS,
-    PLASTICITY_RULES,
-    SPIKE_ENCODERS,
-)
-from engine.neurons import emits_spikes
+from engine.monitors.specs import MONITOR_MODELS, MONITOR_SPECS
+from engine.neurons import NEURON_MODELS, emits_spikes
 from engine.neurons import model as neuron_model
 from engine.params import MAX_STEPS, MAX_TIME_MS, ModelSpec, ParamSpec
-from engine.scenario_defs import scenarios_from_document
+from engine.plasticity import PLASTICITY_RULES
+from engine.scenarios.defs import scenarios_from_document
 from engine.validation import (
     ID_RE,
     ID_RULE,
@@ -80,7 +76,6 @@ from engine.validation import short_repr as _repr
 from engine.validation import type_name as _type_name
 
 NODE_KINDS = ("population", "encoder", "monitor")
-MONITOR_MODELS = ("state",)
 MAX_SIZE = 10_000_000
 #: Server limits of one project (see engine.validation for the document-wide ones).
 MAX_NODES = 10_000
@@ -104,13 +99,6 @@ SIMULATION_SPECS: tuple[ParamSpec, ...] = (
               exclusive_minimum=True, maximum=1e6),
     ParamSpec("memory_budget_mb", "MB", 4096.0, "Refuse to build networks whose synapses and "
               "recordings need more memory than this.", minimum=1.0, maximum=1e6),
-)
-MONITOR_SPECS: tuple[ParamSpec, ...] = (
-    ParamSpec("variables", "", ["v"], "State variables to record.", kind="str_list"),
-    ParamSpec("neurons", "", [0], "Indices of the neurons to record.", kind="int_list",
-              minimum=0),
-    ParamSpec("interval_ms", "ms", 0.1, "Sampling interval, rounded to a whole number of "
-              "steps (at least one).", minimum=0.0, exclusive_minimum=True),
 )
 
 
@@ -485,7 +473,7 @@ def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     dt = _validate_simulation(c, sim)
     if "layout" in document:
         _validate_layout(c, document["layout"])
-    # engine.hardware_profiles and engine.scenario_defs expect plain numbers: a section the
+    # engine.energy.profiles and engine.scenarios.defs expect plain numbers: a section the
     # scan already faults (NaN, 1e400 as an int) gets the scan's problems only.
     if "energy" in document and _scan_clean(scan, "energy"):
         _validate_energy(c, document["energy"])
@@ -586,7 +574,7 @@ def _validate_viewport(c: _Checker, viewport: Any) -> None:
 
 
 def _validate_energy(c: _Checker, energy: Any) -> None:
-    """User hardware profiles saved with the project (checked by engine.hardware_profiles)."""
+    """User hardware profiles saved with the project (checked by engine.energy.profiles)."""
     if not c.mapping(energy, "energy", {"profiles"}, set()):
         return
     if "profiles" in energy:

@@ -3,9 +3,9 @@
     python -m sample_projects.make_digits_mlp
 
 A 64-100-10 ReLU MLP (scikit-learn's MLPClassifier, fixed seed) is trained on the 797
-training digits of :func:`engine.datasets.digits_split`, written with ``onnx.helper``
+training digits of :func:`engine.evaluation.datasets.digits_split`, written with ``onnx.helper``
 (Gemm, Relu, Gemm, Softmax; no skl2onnx), converted to IF layers by
-:mod:`engine.export.onnx_import`, evaluated on the 1,000 held-out digits, and the measured
+:mod:`engine.convert.onnx_import`, evaluated on the 1,000 held-out digits, and the measured
 figures go into the project's lab notes. Reruns give the same files.
 """
 
@@ -66,7 +66,7 @@ def train() -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    from engine.datasets import digits_split
+    from engine.evaluation.datasets import digits_split
     train_set, _ = digits_split()
     mlp = MLPClassifier(hidden_layer_sizes=(100,), activation="relu", alpha=1e-3,
                         max_iter=400, random_state=0)
@@ -111,9 +111,9 @@ matrix and energy per inference; lower `present_ms` of *input* and watch accurac
 
 
 def main() -> None:
-    from engine.datasets import digits_split
-    from engine.evaluation import evaluate, readout, with_dataset
-    from engine.export.onnx_import import import_file, read_onnx
+    from engine.convert.onnx_import import import_file, read_onnx
+    from engine.evaluation.classify import evaluate, readout, with_dataset
+    from engine.evaluation.datasets import digits_split
     from engine.project import save_project
     from engine.simulator import simulate
 

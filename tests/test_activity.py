@@ -1,4 +1,4 @@
-"""engine.activity: a run binned into playback frames, checked against hand counts."""
+"""engine.analysis.activity: a run binned into playback frames, checked against hand counts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.activity import activity_window_ms, network_activity, run_activity
+from engine.analysis.activity import activity_window_ms, network_activity, run_activity
 from engine.simulator import simulate
 from tests.helpers import connection, encoder, lif, project
 

@@ -1,4 +1,5 @@
-"""engine.analysis against hand-computed values and known statistics of regular/Poisson trains."""
+"""engine.spike_stats against hand-computed values and known statistics of regular/Poisson
+trains."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import analysis as A
+from engine import spike_stats as A
 
 
 def make_spikes(trains: dict[tuple[str, int], np.ndarray], categories=None) -> pd.DataFrame:
@@ -173,7 +174,7 @@ def test_neuron_spike_counts():
 def test_spike_train_cv_matches_the_population_summary():
     import pandas as pd
 
-    from engine.analysis import population_summary, spike_train_cv
+    from engine.spike_stats import population_summary, spike_train_cv
 
     times = np.array([1.0, 3.0, 4.0, 10.0, 11.5])
     spikes = pd.DataFrame({"time_ms": times, "population": pd.Categorical(["a"] * 5),

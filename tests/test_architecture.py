@@ -128,6 +128,64 @@ def test_engine_has_no_import_cycle():
         " <-> ".join(c) for c in cycles)
 
 
+#: engine/'s groups (a subpackage, or a top-level module) from the bottom up: a group imports
+#: only groups of its own layer or below (docs/architecture.md, "engine/ by concern").
+ENGINE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors", "validation", "params", "files", "migrations", "spike_stats"),
+    ("neurons", "encoders", "plasticity", "connectivity", "monitors", "energy", "scenarios",
+     "labs"),
+    ("project", "field_labels"),
+    ("core",),
+    ("export",),
+    ("analysis", "evaluation", "convert", "compression", "sweep", "executor"),
+    ("cli",),
+)
+
+
+def engine_group(name: str) -> str:
+    """``engine.energy.model`` -> ``energy``; ``engine.project`` -> ``project``;
+    ``engine.simulator`` (the simulator core's public face) -> ``core``."""
+    group = name.split(".")[1]
+    return "core" if group == "simulator" else group
+
+
+def engine_group_graph() -> dict[str, set[str]]:
+    """Group -> the other groups its modules import."""
+    graph: dict[str, set[str]] = {}
+    for name, imps in import_graph().items():
+        if _top(name) != "engine" or name == "engine":
+            continue
+        graph.setdefault(engine_group(name), set()).update(
+            engine_group(m) for m, _ in imps
+            if _top(m) == "engine" and m != "engine" and engine_group(m) != engine_group(name))
+    return graph
+
+
+def test_engine_groups_have_no_import_cycle():
+    cycles = find_cycles(engine_group_graph())
+    assert not cycles, "import cycles among engine's groups: " + "; ".join(
+        " <-> ".join(c) for c in cycles)
+
+
+def test_engine_groups_import_only_downwards():
+    layer = {group: i for i, groups in enumerate(ENGINE_LAYERS) for group in groups}
+    graph = engine_group_graph()
+    unplaced = sorted(set(graph) - set(layer))
+    assert not unplaced, f"engine groups missing from ENGINE_LAYERS: {unplaced}"
+    upward = [f"engine.{g} imports engine.{h}" for g, targets in sorted(graph.items())
+              for h in sorted(targets) if layer[h] > layer[g]]
+    assert not upward, "an engine group imports one above it:\n" + "\n".join(upward)
+
+
+def test_engine_top_level_holds_at_most_ten_modules():
+    """Besides the simulator core (its own subpackage), engine/'s top level is the project
+    format and what every group shares; the rest lives in a group."""
+    core = {"build", "kernels", "simulator", "results", "spike_store", "breakpoints",
+            "checkpoint", "progress", "warmup"}
+    top = sorted(p.stem for p in (ROOT / "engine").glob("*.py") if p.stem != "__init__")
+    assert len([m for m in top if m not in core]) <= 10, top
+
+
 def test_engine_imports_no_ui_and_no_workbench():
     bad = [f"{name}:{line} imports {m}" for name, imps in import_graph().items()
            if _top(name) == "engine" for m, line in imps if _top(m) in ENGINE_FORBIDDEN]

@@ -27,10 +27,10 @@ from engine.compression import (
 from engine.compression.layers import block_pairs, layers_of
 from engine.compression.quantise import layer_scale, quantise
 from engine.core.build import estimate_memory, synapse_blocks
-from engine.datasets import Dataset, digits_split
-from engine.energy import FIGURE_NAMES, edit_profile, load_profiles
+from engine.energy.model import FIGURE_NAMES, edit_profile, load_profiles
 from engine.errors import SpikeStudioError
-from engine.evaluation import project_samples, readout, with_dataset
+from engine.evaluation.classify import project_samples, readout, with_dataset
+from engine.evaluation.datasets import Dataset, digits_split
 from engine.project import Project, load_project, save_project
 from engine.simulator import simulate
 from tests.helpers import connection, document, encoder, lif

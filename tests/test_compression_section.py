@@ -129,7 +129,7 @@ def test_bad_sweep_input_is_reported_before_anything_runs(in_process):  # noqa: 
 
 def test_every_simulation_of_a_sweep_goes_through_the_injected_runner():
     from engine.compression import evaluate_settings
-    from engine.datasets import load_dataset
+    from engine.evaluation.datasets import load_dataset
     from engine.simulator import simulate
 
     calls = []
@@ -148,7 +148,7 @@ def test_a_run_refused_while_queued_after_cancel_ends_the_sweep_quietly():
     import threading
 
     from engine.compression import evaluate_settings
-    from engine.datasets import load_dataset
+    from engine.evaluation.datasets import load_dataset
 
     cancel = threading.Event()
 

@@ -1,4 +1,4 @@
-"""ANN-to-SNN conversion of ONNX models (engine/export/onnx_import.py) and the CLI."""
+"""ANN-to-SNN conversion of ONNX models (engine/convert/onnx_import.py) and the CLI."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from engine.cli import main  # noqa: E402
-from engine.datasets import Dataset, digits_split  # noqa: E402
+from engine.convert.onnx_import import import_file, normalise, read_onnx  # noqa: E402
 from engine.errors import SpikeStudioError  # noqa: E402
-from engine.evaluation import readout, with_dataset  # noqa: E402
-from engine.export.onnx_import import import_file, normalise, read_onnx  # noqa: E402
+from engine.evaluation.classify import readout, with_dataset  # noqa: E402
+from engine.evaluation.datasets import Dataset, digits_split  # noqa: E402
 from engine.simulator import simulate  # noqa: E402
 from sample_projects.make_digits_mlp import dense_onnx  # noqa: E402
 

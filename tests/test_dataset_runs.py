@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.datasets import Dataset, check_features, digits, load_dataset
-from engine.energy import energy_breakdown, energy_totals, load_profiles
+from engine.energy.model import energy_breakdown, energy_totals, load_profiles
 from engine.errors import ProjectError, SpikeStudioError
-from engine.evaluation import evaluate, readout, with_dataset
+from engine.evaluation.classify import evaluate, readout, with_dataset
+from engine.evaluation.datasets import Dataset, check_features, digits, load_dataset
 from engine.project import Project
 from engine.simulator import simulate
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.encoders import ENCODER_MODELS
 from engine.errors import SimulationError, SpikeStudioError
-from engine.models import ENCODER_MODELS, NEURON_MODELS
+from engine.neurons import NEURON_MODELS
 from engine.simulator import simulate
 from workbench import edits
 from workbench.session import ProjectSession

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.energy import (
+from engine.energy.model import (
     COUNT_COLUMNS,
     ENERGY_COLUMNS,
     FIGURE_NAMES,

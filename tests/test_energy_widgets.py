@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 from bokeh.models import LinearColorMapper, LogColorMapper, Range1d
 
-from engine import energy as E
-from engine.energy_tables import energy_table, table_from_breakdown
-from engine.scenarios import Thresholds, apply_scenario, matrices_from_csv, run_scenarios
+from engine.energy import model as E
+from engine.energy.tables import energy_table, table_from_breakdown
+from engine.evaluation.scenario_fit import (
+    Thresholds,
+    apply_scenario,
+    matrices_from_csv,
+    run_scenarios,
+)
 from engine.simulator import simulate
 from tests.test_scenarios import DENSE, SPARSE, tiny_project
 from widgets.energy_heatmap import EnergyHeatmap

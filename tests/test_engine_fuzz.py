@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import energy as E
-from engine.analysis import population_rates, population_summary
-from engine.models import CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
-from engine.neurons import emits_spikes
+from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
+from engine.energy import model as E
+from engine.neurons import NEURON_MODELS, emits_spikes
 from engine.project import Project, validate_document
 from engine.simulator import simulate
+from engine.spike_stats import population_rates, population_summary
 from workbench import edits
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")

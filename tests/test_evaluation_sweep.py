@@ -11,12 +11,12 @@ import threading
 import numpy as np
 import pytest
 
-from engine.ann_reference import ann_reference, dense_chain
-from engine.datasets import Dataset, load_dataset, load_dataset_bytes
-from engine.energy import energy_breakdown, energy_totals, load_profiles
+from engine.energy.model import energy_breakdown, energy_totals, load_profiles
 from engine.errors import SpikeStudioError
-from engine.evaluation import evaluate, output_population, project_samples, readout
-from engine.presentation_sweep import (
+from engine.evaluation.ann_reference import ann_reference, dense_chain
+from engine.evaluation.classify import evaluate, output_population, project_samples, readout
+from engine.evaluation.datasets import Dataset, load_dataset, load_dataset_bytes
+from engine.evaluation.presentation_sweep import (
     MAX_TIMES,
     check_present_times,
     evaluation_project,

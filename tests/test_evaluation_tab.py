@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.datasets import Dataset, load_dataset
-from engine.energy import load_profiles
+from engine.energy.model import load_profiles
 from engine.errors import SpikeStudioError
-from engine.presentation_sweep import sweep_presentation
+from engine.evaluation.datasets import Dataset, load_dataset
+from engine.evaluation.presentation_sweep import sweep_presentation
 from engine.project import load_project
 from engine.simulator import simulate
 from widgets.evaluation_plots import AccuracyCurve, ConfusionMatrix, EnergyBars, LayerRates

@@ -117,7 +117,7 @@ def sample_hashes(path: Path) -> dict[str, str | None]:
 
 def fuzz_spec(seed: int) -> dict:
     """A network spec in the domain of tests/test_engine_fuzz.py's NETWORK strategy."""
-    from engine.models import ENCODER_MODELS
+    from engine.encoders import ENCODER_MODELS
 
     rng = np.random.default_rng(seed)
     # The neuron models and encoders the hashes were made with: a model added to a registry

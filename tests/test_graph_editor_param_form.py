@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-from engine.models import CONNECTIVITY_RULES, ENCODER_MODELS, NEURON_MODELS
-from engine.project import MONITOR_SPECS
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.encoders import ENCODER_MODELS
+from engine.monitors.specs import MONITOR_SPECS
+from engine.neurons import NEURON_MODELS
 from widgets import graph_editor as editor_module
 from widgets.graph_editor import GraphEditor, editor_data, palette_items
 from widgets.param_form import ParamForm

@@ -14,8 +14,8 @@ pytest.importorskip("onnx")
 pytest.importorskip("nir")
 
 from engine.cli import main  # noqa: E402
-from engine.datasets import load_dataset_bytes  # noqa: E402
 from engine.errors import SpikeStudioError  # noqa: E402
+from engine.evaluation.datasets import load_dataset_bytes  # noqa: E402
 from tests.hostile_files import HOSTILE_NIR, HOSTILE_NPZ, HOSTILE_ONNX  # noqa: E402
 from workbench.export_menu import import_nir_bytes  # noqa: E402
 

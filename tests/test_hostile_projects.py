@@ -178,7 +178,8 @@ def test_a_value_validation_accepted_never_breaks_a_save():
 
 @pytest.mark.parametrize("bad", [10**400, math.inf, math.nan, 10**20])
 def test_energy_and_scenarios_in_memory_with_absurd_numbers(bad):
-    """engine.energy / engine.scenarios never see numbers that overflow a float."""
+    """engine.energy.model / engine.evaluation.scenario_fit never see numbers that overflow a
+    float."""
     profile = {"name": "Mine", "kind": "digital", "synaptic_op": {"value": bad}}
     doc = copy.deepcopy(generate.BASE)
     doc["energy"] = {"profiles": {"mine": profile}}
@@ -236,7 +237,7 @@ def test_validated_documents_always_serialise(place, value):
     target[place[-1]] = value
     try:
         problems = validate_document(doc)
-    except ProjectError:  # engine.scenarios / engine.energy may raise their own
+    except ProjectError:  # engine.evaluation.scenario_fit / engine.energy.model may raise their own
         return
     if not problems:
         project = Project.from_dict(doc)

@@ -51,7 +51,7 @@ def test_during_a_live_run_the_header_and_status_say_what_is_shown():
     first_doc = _doc(200.0, 50.0)
     first = _run(view, first_doc)
     assert view.show(first)
-    summary = view.summary.summary
+    summary = view.view("summary").summary.summary
     assert 'data-run="1"' in view.header.object and 'data-live' not in view.header.object
 
     second_doc = _doc(400.0, 200.0)
@@ -67,14 +67,14 @@ def test_during_a_live_run_the_header_and_status_say_what_is_shown():
     assert "still show Run 1 of test, 200 ms" in view.header.object
     assert 'data-status="running"' in view.status.object
     assert f'data-spikes="{len(partial)}"' in view.status.object
-    assert view.result is first and view.summary.summary is summary
+    assert view.result is first and view.view("summary").summary.summary is summary
     assert view.raster.export_name == "test-run2-raster-so-far"
 
     # The run ends with its result: everything is run 2.
     assert view.show(second)
     assert 'data-live' not in view.header.object and 'data-run="2"' in view.header.object
     assert 'data-status="completed"' in view.status.object
-    assert view.summary.summary is not summary
+    assert view.view("summary").summary.summary is not summary
 
     # A third run fails after drawing live: the raster goes back to run 2, the tabs' result.
     view.run_started(first_doc)

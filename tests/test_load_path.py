@@ -53,16 +53,16 @@ def app(tmp_path, monkeypatch):
 
 
 def _sample(app, name: str) -> str:
-    return next(path for label, path in app.open_select.options.items()
+    return next(path for label, path in app.file_menu.open_select.options.items()
                 if label == f"Sample: {name}")
 
 
 def test_open_then_run_validates_once(app, counted):
-    app.open_select.value = _sample(app, "CUBA balanced network")
+    app.file_menu.open_select.value = _sample(app, "CUBA balanced network")
     counted.clear()
-    app.open_selected()
+    app.file_menu.open_selected()
     assert app.session.document["name"] == "CUBA balanced network"
-    app.run()
+    app.run_bar.run()
     assert len(app.submitted) == 1 and len(counted) == 1, counted
     # The worker is told the document is checked: a Project, not a raw document, is sent.
     assert isinstance(app.submitted[0], P.Project)
@@ -70,13 +70,13 @@ def test_open_then_run_validates_once(app, counted):
 
 def test_edit_then_run_validates_once(app, counted):
     counted.clear()
-    app._edit(edits.set_simulation, "seed", 1234)
+    app.edit(edits.set_simulation, "seed", 1234)
     assert app.session.document["simulation"]["seed"] == 1234
-    app.run()
+    app.run_bar.run()
     assert len(counted) == 1, counted
     assert app.submitted[-1].simulation.seed == 1234
-    app.handle.done = True
-    app.run()  # a second run of the same version validates nothing
+    app.run_bar.handle.done = True
+    app.run_bar.run()  # a second run of the same version validates nothing
     assert len(counted) == 1
 
 
@@ -84,17 +84,17 @@ def test_upload_then_run_validates_once(app, counted):
     doc = storage.read_document(storage.SAMPLES_DIR / "lif_single_neuron.json")
     doc["name"] = "Uploaded"
     counted.clear()
-    app.upload.param.update(filename="up.json", value=json.dumps(doc).encode())
+    app.file_menu.upload.param.update(filename="up.json", value=json.dumps(doc).encode())
     assert app.session.document["name"] == "Uploaded"
-    app.run()
+    app.run_bar.run()
     assert len(counted) == 1, counted
 
 
 def test_an_invalid_edit_is_still_reported_and_blocks_the_run(app, counted):
-    app._edit(edits.set_simulation, "dt_ms", -1.0)
+    app.edit(edits.set_simulation, "dt_ms", -1.0)
     assert any(p.path == "simulation.dt_ms" for p in app.session.problems)
-    app.run()
-    assert not app.submitted and 'data-level="error"' in app.messages.object
+    app.run_bar.run()
+    assert not app.submitted and 'data-level="error"' in app.message_bar.messages.object
 
 
 def test_the_worker_builds_a_checked_document_without_validating(counted):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import NEURON_MODELS
+from engine.neurons import NEURON_MODELS
 from engine.project import validate_document
 from widgets.param_form import ParamForm
 from workbench import edits

@@ -16,10 +16,10 @@ neo = pytest.importorskip("neo")
 pq = pytest.importorskip("quantities")
 
 import sample_projects  # noqa: E402
-from engine.analysis import neuron_statistics, population_summary  # noqa: E402
 from engine.errors import SpikeStudioError  # noqa: E402
 from engine.project import Project, load_project  # noqa: E402
 from engine.simulator import simulate  # noqa: E402
+from engine.spike_stats import neuron_statistics, population_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from engine import neurons
 from engine.core import kernels
 from engine.core.build import estimate_memory, spike_record_capacity
 from engine.errors import ProjectError
-from engine.models import NEURON_MODELS
+from engine.neurons import NEURON_MODELS
 from engine.neurons.base import AUX, I_EXC, I_INH, N_NODE_PARAMS, V
 from engine.project import Project
 from engine.simulator import simulate
@@ -196,6 +196,7 @@ def test_encoder_files_and_registries_load_without_numba():
         assert isinstance(module.BLOCKWISE, bool)
     for module in encoders.CURRENT_MODULES:
         assert callable(module.schedule)
-    code = ("import sys, engine.models, engine.project, engine.neurons, engine.plasticity; "
+    code = ("import sys, engine.connectivity.rules, engine.project, engine.neurons, "
+            "engine.plasticity; "
             "sys.exit('numba' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

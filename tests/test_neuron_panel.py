@@ -8,8 +8,8 @@ import numpy as np
 import panel as pn
 import pytest
 
-from engine.neuron_probe import probe_neuron
-from engine.neuron_stats import rank_neurons
+from engine.analysis.neuron_probe import probe_neuron
+from engine.analysis.neuron_stats import rank_neurons
 from engine.project import Project
 from engine.simulator import simulate
 from tests.helpers import connection, document, encoder, monitor
@@ -28,7 +28,8 @@ def _doc() -> dict:
 
 
 class Prober:
-    """engine.neuron_probe in this process, counting calls (the workbench uses a worker)."""
+    """engine.analysis.neuron_probe in this process, counting calls (the workbench uses a
+    worker)."""
 
     def __init__(self):
         self.calls: list[tuple] = []

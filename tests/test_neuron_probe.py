@@ -1,4 +1,4 @@
-"""Issue 13 (5): one neuron up close (engine.neuron_probe, engine.neuron_stats).
+"""Issue 13 (5): one neuron up close (engine.analysis.neuron_probe, engine.analysis.neuron_stats).
 
 The on-demand traces must equal, value for value, what a state monitor on the neuron records
 in the original run; synapses, arrivals, ISI histogram, spike-triggered average and rankings
@@ -10,10 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.analysis import neuron_statistics
-from engine.core.build import build
-from engine.errors import SpikeStudioError
-from engine.neuron_probe import (
+from engine.analysis.neuron_probe import (
     arrived_spikes,
     current_inputs,
     incoming_synapses,
@@ -22,14 +19,17 @@ from engine.neuron_probe import (
     probe_traces,
     synapse_summary,
 )
-from engine.neuron_stats import (
+from engine.analysis.neuron_stats import (
     input_current,
     isi_histogram,
     rank_neurons,
     spike_triggered_average,
 )
+from engine.core.build import build
+from engine.errors import SpikeStudioError
 from engine.neurons import NEURON_MODELS
 from engine.simulator import Simulation, simulate
+from engine.spike_stats import neuron_statistics
 from tests.helpers import connection, encoder, monitor, project
 
 STDP = {"rule": "stdp", "a_plus": 0.05, "a_minus": 0.055, "tau_plus": 16.8,
@@ -288,7 +288,7 @@ def test_rank_neurons_refuses_unknown_keys():
 
 
 def test_neuron_statistics_matches_population_summary_cv():
-    from engine.analysis import population_summary
+    from engine.spike_stats import population_summary
 
     result = simulate(_network("lif", False, False))
     sizes = {"pop": 20}

@@ -11,9 +11,10 @@ from bokeh.core.json_encoder import serialize_json
 from bokeh.document import Document
 from pyviz_comms import Comm
 
-from engine.energy import load_profiles
-from engine.energy_tables import energy_table
-from engine.models import ENCODER_MODELS, NEURON_MODELS
+from engine.encoders import ENCODER_MODELS
+from engine.energy.model import load_profiles
+from engine.energy.tables import energy_table
+from engine.neurons import NEURON_MODELS
 from engine.project import loads_project
 from engine.simulator import simulate
 from widgets.energy_heatmap import EnergyHeatmap
@@ -36,7 +37,7 @@ def result():
 
 
 def _widgets(result):
-    from engine.analysis import population_rates, population_summary
+    from engine.spike_stats import population_rates, population_summary
 
     r, doc = result
     pid = next(iter(r.weights))

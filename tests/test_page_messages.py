@@ -65,32 +65,34 @@ def workbench():
 
 
 def test_a_banner_goes_when_its_state_ends_not_a_later_one(workbench):
-    workbench.message("Paused at t = 3 ms: neuron 1 of 'exc' spikes.", "warning", lasts="pause")
-    assert 'data-lasts="pause"' in workbench.messages.object
+    workbench.message_bar.message("Paused at t = 3 ms: neuron 1 of 'exc' spikes.", "warning",
+                                  lasts="pause")
+    assert 'data-lasts="pause"' in workbench.message_bar.messages.object
     workbench.lifetimes.end("pause")  # Continue, Step, the run's end
-    assert workbench.messages.object == "" and not workbench.dismiss_button.visible
+    bar = workbench.message_bar
+    assert bar.messages.object == "" and not bar.dismiss_button.visible
 
-    workbench.message("About the run.", "warning")  # lasts the run, by default
+    workbench.message_bar.message("About the run.", "warning")  # lasts the run, by default
     workbench.lifetimes.end("pause")
-    assert "About the run." in workbench.messages.object
-    workbench.message("Saved.", lasts="project")  # replaces it in the banner
+    assert "About the run." in workbench.message_bar.messages.object
+    workbench.message_bar.message("Saved.", lasts="project")  # replaces it in the banner
     workbench.lifetimes.end("run")  # the replaced message's end must not clear this one
-    assert "Saved." in workbench.messages.object
+    assert "Saved." in workbench.message_bar.messages.object
     workbench.lifetimes.end("project")
-    assert workbench.messages.object == ""
+    assert workbench.message_bar.messages.object == ""
 
 
 def test_opening_another_project_ends_the_messages_of_the_last_one(workbench):
-    workbench.message("Breakpoint never reached: ...", "warning")
-    workbench._new()
-    assert "never reached" not in workbench.messages.object
-    assert "New project." in workbench.messages.object
+    workbench.message_bar.message("Breakpoint never reached: ...", "warning")
+    workbench.file_menu._new()
+    assert "never reached" not in workbench.message_bar.messages.object
+    assert "New project." in workbench.message_bar.messages.object
 
 
 def test_the_pinned_run_dropped_note_lasts_until_the_next_run_or_project(workbench):
     compare = workbench.views["compare"]
     compare.pinned = type("Pin", (), {"header": "run 1 of Old"})()
-    workbench._new()  # the pin belonged to the old project
+    workbench.file_menu._new()  # the pin belonged to the old project
     assert "was dropped" in compare.pin_status.object
     workbench.lifetimes.end("run")  # what Run does first
     assert "was dropped" not in compare.pin_status.object
@@ -138,15 +140,16 @@ def test_a_fresh_tab_offers_unsaved_work_and_restores_it(workbench):
     ws = workbench.workspace
     _edited_tab(ws, ws.issue_session_id(), "Lab <i>4</i>")
     fresh = Workbench(session_id=ws.issue_session_id())
-    buttons = fresh.restore_offer._buttons.objects
-    assert fresh.restore_offer._layout.visible and len(buttons) == 1
+    buttons = fresh.file_menu.restore_offer._buttons.objects
+    assert fresh.file_menu.restore_offer._layout.visible and len(buttons) == 1
     # A button label is text: the name is shown as typed, never as markup.
     assert buttons[0].label == "Restore unsaved work of Lab <i>4</i>, edited just now"
     buttons[0].clicks += 1
     assert fresh.session.document["name"] == "Lab <i>4</i>" and fresh.session.can_undo
-    assert not fresh.restore_offer._layout.visible  # nothing left to offer
-    assert "Restored the unsaved work of Lab <i>4</i>" not in fresh.messages.object  # escaped
-    assert "Restored the unsaved work of Lab &lt;i&gt;4&lt;/i&gt;" in fresh.messages.object
+    assert not fresh.file_menu.restore_offer._layout.visible  # nothing left to offer
+    banner = fresh.message_bar.messages.object
+    assert "Restored the unsaved work of Lab <i>4</i>" not in banner  # escaped
+    assert "Restored the unsaved work of Lab &lt;i&gt;4&lt;/i&gt;" in banner
 
 
 def test_dismissing_the_offer_keeps_the_autosave(workbench):
@@ -156,10 +159,10 @@ def test_dismissing_the_offer_keeps_the_autosave(workbench):
     old_id = ws.issue_session_id()
     _edited_tab(ws, old_id, "Keep me")
     fresh = Workbench(session_id=ws.issue_session_id())
-    fresh.restore_offer.dismiss_button.clicks += 1
-    assert not fresh.restore_offer._layout.visible
+    fresh.file_menu.restore_offer.dismiss_button.clicks += 1
+    assert not fresh.file_menu.restore_offer._layout.visible
     assert ws.load_autosave(old_id)["document"]["name"] == "Keep me"
-    assert Workbench(session_id=ws.issue_session_id()).restore_offer._layout.visible
+    assert Workbench(session_id=ws.issue_session_id()).file_menu.restore_offer._layout.visible
 
 
 def test_a_reloaded_tab_restores_its_own_work_and_offers_nothing(workbench):
@@ -170,7 +173,7 @@ def test_a_reloaded_tab_restores_its_own_work_and_offers_nothing(workbench):
     _edited_tab(ws, own, "Mine")
     reloaded = Workbench(session_id=own)
     assert reloaded.session.document["name"] == "Mine"
-    assert not reloaded.restore_offer._layout.visible
+    assert not reloaded.file_menu.restore_offer._layout.visible
 
 
 @pytest.mark.parametrize("seconds, words", [(5, "just now"), (60, "1 minute ago"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 import panel as pn
 import pytest
 
-from engine.models import CONNECTIVITY_RULES, NEURON_MODELS
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.neurons import NEURON_MODELS
 from engine.params import ParamSpec
 from engine.project import SIMULATION_SPECS
 from widgets.param_form import ParamForm, format_number, parse_number
@@ -92,7 +93,7 @@ def app(tmp_path, monkeypatch):
 
 def _field(app, name: str):
     """The inspector's input of parameter ``name`` (found by its ``param-<name>`` class)."""
-    found = [w for w in app.inspector.select(pn.widgets.Widget)
+    found = [w for w in app.model.inspector.select(pn.widgets.Widget)
              if f"param-{name}" in w.css_classes]
     if not found:
         raise KeyError(name)
@@ -100,15 +101,15 @@ def _field(app, name: str):
 
 
 def _select(app, kind: str, item_id: str) -> None:
-    app._on_editor_action({"action": "select", "type": kind, "id": item_id})
+    app.model.on_editor_action({"action": "select", "type": kind, "id": item_id})
 
 
 def _open_sample(app, name: str) -> None:
     from workbench import storage
 
     app.session.open_path(storage.SAMPLES_DIR / name)
-    app.editor.selection = {}
-    app._refresh_all()
+    app.model.editor.selection = {}
+    app._after_project_replaced()
 
 
 def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
@@ -120,12 +121,12 @@ def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
     _select(app, "node", "neuron")
     before = app.session.document
     _field(app, "tau_m").value = "-5"
-    app.run_form.widget("dt_ms").value = "0"
-    app.run_form.widget("duration_ms").value = "10,5"
+    app.run_bar.run_form.widget("dt_ms").value = "0"
+    app.run_bar.run_form.widget("duration_ms").value = "10,5"
     assert app.session.document == before
-    app.run()
-    assert submitted == [] and app.handle is None
-    text = app.messages.object
+    app.run_bar.run()
+    assert submitted == [] and app.run_bar.handle is None
+    text = app.message_bar.messages.object
     assert 'data-level="error"' in text and "fix 3 field(s)" in text
     # Labels as the page shows them, not the document's field paths.
     assert "Node “LIF neuron”, tau m (ms): must be &gt; 0 ms" in text
@@ -133,11 +134,11 @@ def test_run_is_refused_while_a_field_is_invalid(app, monkeypatch):
     assert "use a dot" in text and "network.nodes[" not in text and "simulation." not in text
     # Fixing them lets the run through.
     _field(app, "tau_m").value = "12"
-    app.run_form.widget("dt_ms").value = "0.05"
-    app.run_form.widget("duration_ms").value = "10.5"
+    app.run_bar.run_form.widget("dt_ms").value = "0.05"
+    app.run_bar.run_form.widget("duration_ms").value = "10.5"
     assert app.session.field_errors == {}
     assert app.session.document["simulation"]["duration_ms"] == 10.5
-    app.run()
+    app.run_bar.run()
     assert len(submitted) == 1
 
 
@@ -164,16 +165,16 @@ def test_pending_text_survives_selecting_another_item_and_goes_with_its_node(app
     assert _field(app, "v_thresh").value == "-50mV"
     assert "this field is in mV" in app.session.field_errors[
         "network.nodes[neuron].params.v_thresh"][1]
-    app._on_editor_action({"action": "delete", "type": "node", "id": "neuron"})
+    app.model.on_editor_action({"action": "delete", "type": "node", "id": "neuron"})
     assert app.session.field_errors == {}
 
 
 def test_opening_a_project_forgets_pending_texts(app):
-    app.run_form.widget("dt_ms").value = "0"
+    app.run_bar.run_form.widget("dt_ms").value = "0"
     assert app.session.field_errors
     _open_sample(app, "cuba_balanced.json")
-    assert app.session.field_errors == {} and app.run_form.pending == {}
-    assert app.run_form.widget("dt_ms").value == "0.1"
+    assert app.session.field_errors == {} and app.run_bar.run_form.pending == {}
+    assert app.run_bar.run_form.widget("dt_ms").value == "0.1"
 
 
 def test_floats_show_short_in_the_inspector(app):
@@ -194,21 +195,21 @@ def test_autapses_only_offered_for_a_node_to_itself(app):
 
 
 def test_an_error_banner_goes_after_a_later_success_or_dismiss(app):
-    app.run_form.widget("dt_ms").value = "0"
-    app.run()
-    assert 'data-level="error"' in app.messages.object
-    app.run_form.widget("dt_ms").value = "0.2"  # a successful edit
-    assert app.messages.object == "" and not app.dismiss_button.visible
-    app.message("broken", "error")
-    assert app.dismiss_button.visible
-    app.dismiss_button.clicks += 1
-    assert app.messages.object == ""
+    app.run_bar.run_form.widget("dt_ms").value = "0"
+    app.run_bar.run()
+    assert 'data-level="error"' in app.message_bar.messages.object
+    app.run_bar.run_form.widget("dt_ms").value = "0.2"  # a successful edit
+    assert app.message_bar.messages.object == "" and not app.message_bar.dismiss_button.visible
+    app.message_bar.message("broken", "error")
+    assert app.message_bar.dismiss_button.visible
+    app.message_bar.dismiss_button.clicks += 1
+    assert app.message_bar.messages.object == ""
 
 
 def test_inspector_scrolls_to_top_on_a_new_selection(app):
     _select(app, "node", "neuron")
-    app.inspector.scroll_position = 300  # as synced from the browser
+    app.model.inspector.scroll_position = 300  # as synced from the browser
     _field(app, "tau_m").value = "14"  # an edit of the same item keeps the position
-    assert app.inspector.scroll_position == 300
+    assert app.model.inspector.scroll_position == 300
     _select(app, "node", "input")
-    assert app.inspector.scroll_position == 0
+    assert app.model.inspector.scroll_position == 0

@@ -13,7 +13,7 @@ import panel as pn
 import pytest
 from bokeh.events import Tap
 
-from engine import analysis as A
+from engine import spike_stats as A
 from widgets.palette import population_colors
 from widgets.raster import RasterPlot
 from widgets.raster_data import RasterIndex

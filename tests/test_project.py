@@ -177,8 +177,8 @@ def test_mutated_projects_validate_or_raise_project_errors(case):
 
 
 def test_optional_energy_and_scenario_sections_are_validated():
-    from engine.energy import clone_profile, load_profiles
-    from engine.scenarios import default_scenarios, scenario_to_dict
+    from engine.energy.model import clone_profile, load_profiles
+    from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 
     doc = document([lif("a")])
     doc["energy"] = {"profiles": {"mine": clone_profile(load_profiles()["loihi"],

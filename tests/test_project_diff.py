@@ -1,4 +1,5 @@
-"""engine.project_diff: what changed between two project documents, in short readable lines."""
+"""engine.analysis.project_diff: what changed between two project documents, in short readable
+lines."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.project_diff import MISSING, difference_lines, format_value, project_differences
+from engine.analysis.project_diff import (
+    MISSING,
+    difference_lines,
+    format_value,
+    project_differences,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
 

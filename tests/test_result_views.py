@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from engine.evaluation.scenario_fit import default_scenarios, why_not_ratable
 from engine.project import load_project
-from engine.scenarios import default_scenarios, why_not_ratable
 from widgets.plot_format import (
     file_stem,
     group_traces,
@@ -140,10 +140,11 @@ def lif_result():
 
 def test_results_view_owns_its_result_and_clears_every_tab(lif_result):
     from workbench.analysis_tabs import EnergyTab, WeightsTab
+    from workbench.builtin_views import ActivityTab, SummaryTab, TracesTab
     from workbench.results_view import ResultsView
 
     document, result = lif_result
-    view = ResultsView()
+    view = ResultsView(views=[ActivityTab, TracesTab, SummaryTab])
     weights, energy = WeightsTab(), EnergyTab()
     view.add_view(weights)
     view.add_view(energy)
@@ -160,7 +161,7 @@ def test_results_view_owns_its_result_and_clears_every_tab(lif_result):
     view.run_started(document)  # a run of the old project is still going...
     view.clear()                # ...when another project is opened
     assert view.result is None and energy.result is None and weights.result is None
-    assert view.summary.summary is None and view.raster.spikes is None
+    assert view.view("summary").summary.summary is None and view.raster.spikes is None
     assert view.download_spikes.disabled and 'data-run=""' in view.header.object
     assert not view.show(result), "the old project's run must not show up after Open"
     assert view.run_started(document).run == 1, "runs are counted per project"

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from engine.analysis import population_rates
 from engine.project import load_project
 from engine.simulator import simulate
+from engine.spike_stats import population_rates
 from widgets.rates import RatePlot
 from workbench.results_view import ResultsView
 from workbench.storage import SAMPLES_DIR
@@ -24,13 +24,14 @@ def test_traces_are_plotted_when_their_tab_opens(result):
     document = load_project(SAMPLES_DIR / "cuba_balanced.json").to_dict()
     view.run_started(document)  # a result is shown only for the run started last
     assert view.show(result)
-    assert view.traces.traces == []  # the Traces tab is not open: nothing built yet
+    assert view.view("traces").traces.traces == []  # the Traces tab is not open: nothing built yet
     view.tabs.active = 1
-    assert view.traces.traces and {t.population for t in view.traces.traces} == {"exc"}
-    shown = view.traces.traces
+    traces = view.view("traces").traces.traces
+    assert traces and {t.population for t in traces} == {"exc"}
+    shown = view.view("traces").traces.traces
     view.run_started(document)
     assert view.show(copy.copy(result))  # while the Traces tab is open, a new one is plotted
-    assert view.traces.traces is not shown
+    assert view.view("traces").traces.traces is not shown
 
 
 def test_rate_plot_updates_its_data_in_place_for_the_same_populations(result):

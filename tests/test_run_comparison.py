@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.analysis import population_synchrony
+from engine.analysis.run_comparison import common_bin_ms, comparison_table, run_statistics
 from engine.project import Project
-from engine.run_comparison import common_bin_ms, comparison_table, run_statistics
 from engine.simulator import simulate
+from engine.spike_stats import population_synchrony
 from widgets.run_comparison import comparison_table_html, format_stat, relative_change
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
@@ -118,7 +118,7 @@ def test_compare_tab_pins_compares_and_drops_with_the_project():
     from workbench.results_view import ResultsView
     from workbench.view_protocol import ViewContext
 
-    results = ResultsView()
+    results = ResultsView(views=[])
     tab = CompareTab(ViewContext(shown_run=results.shown_run))
     results.add_view(tab)
     assert tab.header_tools() in results._header_row.objects

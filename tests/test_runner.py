@@ -395,7 +395,7 @@ def test_scenarios_run_in_the_pool_like_in_process(pool):
     from dataclasses import replace
     from functools import partial
 
-    from engine.scenarios import run_scenarios
+    from engine.evaluation.scenario_fit import run_scenarios
     from tests.test_scenarios import DENSE, SPARSE, tiny_project
 
     in_pool = run_scenarios(tiny_project(), [SPARSE, DENSE],

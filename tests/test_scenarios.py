@@ -9,10 +9,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from engine import energy as E
+from engine.energy import model as E
 from engine.errors import ProjectError
-from engine.project import Project
-from engine.scenarios import (
+from engine.evaluation.scenario_fit import (
     InputSpec,
     Scenario,
     ScenarioProgress,
@@ -32,6 +31,7 @@ from engine.scenarios import (
     scenarios_from_document,
     thresholds_from_dict,
 )
+from engine.project import Project
 
 LIF = {"tau_m": 10.0, "v_rest": -65.0, "v_reset": -65.0, "v_thresh": -50.0, "t_ref": 2.0}
 
@@ -141,7 +141,7 @@ def test_sparse_has_higher_sparsity_and_lower_energy_than_dense(report):
     for pid in ("loihi", "cmos45_fp32", "truenorth"):
         # Same duration in both scenarios, so run totals compare directly.
         assert energy.loc[("sparse", pid), "total_j"] < energy.loc[("dense", pid), "total_j"]
-    # Sparsity is NeuroBench's, as engine.energy computes it.
+    # Sparsity is NeuroBench's, as engine.energy.model computes it.
     res = report.runs["dense"].result
     assert m.loc["dense", "activity_sparsity"] == E.activation_sparsity(res.counts)
 

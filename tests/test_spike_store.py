@@ -132,7 +132,7 @@ def _copy(result):
 
 
 def test_spilled_result_keeps_its_public_api(tmp_path, cuba):
-    from engine.analysis import population_summary
+    from engine.spike_stats import population_summary
 
     _, result = cuba
     spilled = _copy(result)
@@ -172,7 +172,7 @@ def test_summary_without_statistics_falls_back_to_counts(tmp_path, cuba):
 
 def test_stored_rates_equal_the_in_memory_rates(tmp_path, cuba, monkeypatch):
     import engine.core.spike_store as spike_store
-    from engine.analysis import population_rates
+    from engine.spike_stats import population_rates
 
     _, result = cuba
     monkeypatch.setattr(SpikeStore.chunks, "__defaults__", (None, None, 1000))
@@ -220,7 +220,8 @@ def test_results_view_shows_a_stored_result(tmp_path, cuba):
     assert len(stored.raster.index) == len(memory.raster.index)
     assert stored.raster.visible_spikes == memory.raster.visible_spikes
     assert stored.raster.mode == memory.raster.mode
-    pd.testing.assert_frame_equal(stored.summary.summary, memory.summary.summary)
+    pd.testing.assert_frame_equal(stored.view("summary").summary.summary,
+                                  memory.view("summary").summary.summary)
     pd.testing.assert_frame_equal(stored.rates.rates, memory.rates.rates, check_exact=False,
                                   rtol=1e-12)
     assert stored._spikes_csv().getvalue() == memory._spikes_csv().getvalue()

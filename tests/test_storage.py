@@ -339,61 +339,64 @@ def workbench():
 
 
 def test_new_over_unsaved_changes_asks_and_cancel_keeps_the_work(workbench):
-    workbench._edit(edits.add_node, "population", "izhikevich", 100.0, 100.0)
+    workbench.edit(edits.add_node, "population", "izhikevich", 100.0, 100.0)
     before = workbench.session.document
-    workbench.new()
-    assert workbench.confirm_bar.visible and "unsaved changes" in workbench.confirm_text.object
+    workbench.file_menu.new()
+    dialog = workbench.dialog
+    assert dialog.confirm_bar.visible and "unsaved changes" in dialog.confirm_text.object
     assert workbench.session.document == before
-    workbench._cancel()
-    assert not workbench.confirm_bar.visible and workbench.session.document == before
+    workbench.dialog.cancel()
+    assert not workbench.dialog.confirm_bar.visible and workbench.session.document == before
     assert workbench.session.can_undo
-    workbench.new()
-    workbench._confirm()
+    workbench.file_menu.new()
+    workbench.dialog.confirm()
     assert workbench.session.document["name"] == "Untitled"
     assert not workbench.session.document["network"]["nodes"]
-    assert "Untitled" in workbench.title.object  # the header follows New
-    assert workbench.open_select.value == ""  # the neutral "Open..." entry
+    assert "Untitled" in workbench.file_menu.title.object  # the header follows New
+    assert workbench.file_menu.open_select.value == ""  # the neutral "Open..." entry
 
 
 def test_open_and_upload_over_unsaved_changes_ask_first(workbench):
-    workbench._edit(edits.add_node, "population", "izhikevich", 100.0, 100.0)
+    workbench.edit(edits.add_node, "population", "izhikevich", 100.0, 100.0)
     before = workbench.session.document
     cuba = str(SAMPLES / "cuba_balanced.json")
-    workbench.open_select.value = cuba
-    workbench.open_selected()
-    assert workbench.confirm_bar.visible and workbench.session.document == before
-    workbench._cancel()
+    workbench.file_menu.open_select.value = cuba
+    workbench.file_menu.open_selected()
+    assert workbench.dialog.confirm_bar.visible and workbench.session.document == before
+    workbench.dialog.cancel()
     upload = _doc("Uploaded")
-    workbench.upload.param.update(filename="up.json", value=json.dumps(upload).encode())
-    assert workbench.confirm_bar.visible and workbench.session.document == before
-    workbench._confirm()
+    workbench.file_menu.upload.param.update(filename="up.json", value=json.dumps(upload).encode())
+    assert workbench.dialog.confirm_bar.visible and workbench.session.document == before
+    workbench.dialog.confirm()
     assert workbench.session.document["name"] == "Uploaded"
 
 
 def test_not_dirty_opens_at_once_and_the_list_shows_the_open_project(workbench):
-    assert workbench.open_select.value == str(SAMPLES / storage.DEFAULT_SAMPLE)
+    assert workbench.file_menu.open_select.value == str(SAMPLES / storage.DEFAULT_SAMPLE)
     cuba = str(SAMPLES / "cuba_balanced.json")
-    workbench.open_select.value = cuba
-    workbench.open_selected()
-    assert not workbench.confirm_bar.visible
+    workbench.file_menu.open_select.value = cuba
+    workbench.file_menu.open_selected()
+    assert not workbench.dialog.confirm_bar.visible
     assert workbench.session.document["name"].startswith("CUBA")
-    assert workbench.open_select.value == cuba
+    assert workbench.file_menu.open_select.value == cuba
 
 
 def test_save_as_a_taken_name_asks_before_replacing(workbench):
-    workbench.save("Lab")
-    workbench.new()
-    workbench._edit(edits.add_node, "population", "lif", 100.0, 100.0)
-    workbench.save("Lab")
-    assert workbench.confirm_bar.visible and "already exists" in workbench.confirm_text.object
-    assert workbench.save_as_name.value == "Lab (2)"
+    workbench.file_menu.save("Lab")
+    workbench.file_menu.new()
+    workbench.edit(edits.add_node, "population", "lif", 100.0, 100.0)
+    workbench.file_menu.save("Lab")
+    dialog = workbench.dialog
+    assert dialog.confirm_bar.visible and "already exists" in dialog.confirm_text.object
+    assert workbench.file_menu.save_as_name.value == "Lab (2)"
     assert workbench.session.path is None
-    workbench._confirm()  # Replace it
+    workbench.dialog.confirm()  # Replace it
     path = Path(workbench.session.path)
     assert len(storage.read_document(path)["network"]["nodes"]) == 1
-    assert [label for label in workbench.open_select.options if label.startswith("Mine")] == [
+    options = workbench.file_menu.open_select.options
+    assert [label for label in options if label.startswith("Mine")] == [
         "Mine: Lab"]
-    assert workbench.open_select.value == str(path)
+    assert workbench.file_menu.open_select.value == str(path)
 
 
 # ---------------------------------------------------------------------------- serve flags

@@ -10,7 +10,7 @@ import pytest
 from bokeh.models import Span
 from bokeh.plotting import figure
 
-from engine.activity import network_activity
+from engine.analysis.activity import network_activity
 from engine.project import load_project
 from engine.simulator import simulate
 from tests.test_weight_widgets import make_record

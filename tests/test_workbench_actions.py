@@ -18,7 +18,7 @@ def workbench(tmp_path, monkeypatch):
 
 
 def _message(app) -> str:
-    return app.messages.object
+    return app.message_bar.messages.object
 
 
 @pytest.mark.parametrize("payload, expected", [
@@ -28,7 +28,7 @@ def _message(app) -> str:
 ])
 def test_a_bad_upload_reports_the_error_and_keeps_the_document(workbench, payload, expected):
     before = json.dumps(workbench.session.document, sort_keys=True)
-    workbench.upload.param.update(filename="bad.json", value=payload)
+    workbench.file_menu.upload.param.update(filename="bad.json", value=payload)
     message = _message(workbench)
     assert 'data-level="error"' in message and expected in message
     assert "Opened" not in message
@@ -38,7 +38,7 @@ def test_a_bad_upload_reports_the_error_and_keeps_the_document(workbench, payloa
 def test_a_good_upload_opens_and_says_so(workbench):
     doc = json.loads(json.dumps(workbench.session.document))
     doc["name"] = "Uploaded copy"
-    workbench.upload.param.update(filename="copy.json", value=json.dumps(doc).encode())
+    workbench.file_menu.upload.param.update(filename="copy.json", value=json.dumps(doc).encode())
     assert "Opened copy.json." in _message(workbench)
     assert workbench.session.document["name"] == "Uploaded copy"
     assert workbench.session.dirty
@@ -48,9 +48,9 @@ def test_opening_a_broken_file_reports_it_and_keeps_the_document(workbench, tmp_
     before = json.dumps(workbench.session.document, sort_keys=True)
     broken = tmp_path / "broken.json"
     broken.write_bytes(b"\xff\xfe{")
-    workbench.open_select.options = {"Mine: broken": str(broken)}
-    workbench.open_select.value = str(broken)
-    workbench.open_selected()
+    workbench.file_menu.open_select.options = {"Mine: broken": str(broken)}
+    workbench.file_menu.open_select.value = str(broken)
+    workbench.file_menu.open_selected()
     message = _message(workbench)
     assert 'data-level="error"' in message and "not a valid JSON document" in message
     assert "Opened" not in message
@@ -62,24 +62,25 @@ def test_an_edit_json_cannot_hold_is_refused_and_the_document_really_is_unchange
                                                                                   value):
     """Issue 8: 'viewport: 1e309' broke every later save while a toast said 'unchanged'."""
     before = json.dumps(workbench.session.document)
-    workbench._edit(edits.set_simulation, "duration_ms", value)
+    workbench.edit(edits.set_simulation, "duration_ms", value)
     assert json.dumps(workbench.session.document) == before
-    text = workbench.messages.object
+    text = workbench.message_bar.messages.object
     assert "simulation.duration_ms" in text and "unchanged" not in text
-    workbench.save("still saveable")  # the next save works
+    workbench.file_menu.save("still saveable")  # the next save works
     assert workbench.session.path is not None
 
 
 def test_pause_when_takes_a_label_or_an_id_and_names_the_choices(workbench):
-    workbench.break_kind.value = "spike"
-    workbench.break_target.value = "lif neuron"  # the label the editor shows
-    workbench.break_a.value = 0
-    assert workbench._breakpoints(workbench.session.document) == [
+    workbench.run_bar.breakpoint.break_kind.value = "spike"
+    workbench.run_bar.breakpoint.break_target.value = "lif neuron"  # the label the editor shows
+    workbench.run_bar.breakpoint.break_a.value = 0
+    assert workbench.run_bar.breakpoint.breakpoints(workbench.session.document) == [
         {"kind": "spike", "population": "neuron", "neuron": 0}]
-    workbench.break_target.value = "neuron"  # its id
-    assert workbench._breakpoints(workbench.session.document)[0]["population"] == "neuron"
-    workbench.break_target.value = "Excitatory"
-    assert workbench._breakpoints(workbench.session.document) is None
+    workbench.run_bar.breakpoint.break_target.value = "neuron"  # its id
+    data = workbench.run_bar.breakpoint.breakpoints(workbench.session.document)
+    assert data[0]["population"] == "neuron"
+    workbench.run_bar.breakpoint.break_target.value = "Excitatory"
+    assert workbench.run_bar.breakpoint.breakpoints(workbench.session.document) is None
     message = _message(workbench)
     assert 'data-level="error"' in message
     assert ("Pause when: no population named &#x27;Excitatory&#x27; (choose from Constant "
@@ -147,7 +148,8 @@ def test_the_partial_result_of_a_dead_worker_is_shown_with_what_happened(workben
     handle = RunHandle(duration_ms=full.requested_ms, state="done", result=partial,
                        error=error)
     workbench.results.run_started(document)
-    workbench._finish(handle)
+    workbench.run_bar._finish(handle)
     assert workbench.results.result is partial
     assert error in _message(workbench) and 'data-level="error"' in _message(workbench)
-    assert f"Stopped: {half_ms:g} of {full.requested_ms:g} ms" in workbench.progress_text.object
+    state = workbench.run_bar.progress_text.object
+    assert f"Stopped: {half_ms:g} of {full.requested_ms:g} ms" in state

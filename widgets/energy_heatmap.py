@@ -1,6 +1,6 @@
 """Per-layer energy heatmap: populations x time bins, coloured by energy, on a chosen profile.
 
-The widget takes plain data: per profile an :class:`engine.energy_tables.EnergyTable` (the
+The widget takes plain data: per profile an :class:`engine.energy.tables.EnergyTable` (the
 run priced by the engine: breakdown per layer and bin with its operation counts, per-layer and
 run totals, unpriced operations). It draws, for one hardware profile or two side by side:
 
@@ -42,7 +42,7 @@ from bokeh.models import (
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
-from engine.scenarios import format_si
+from engine.evaluation.scenario_fit import format_si
 from widgets.plot_tools import (
     apply_time_axis,
     exportable,
@@ -97,7 +97,7 @@ class EnergyHeatmap(pn.viewable.Viewer):
     Parameters
     ----------
     tables
-        Profile id -> :class:`engine.energy_tables.EnergyTable` of the run. A profile chosen
+        Profile id -> :class:`engine.energy.tables.EnergyTable` of the run. A profile chosen
         without a table shows a placeholder until its table is given (watch ``profile`` and
         ``compare_profile``; :meth:`missing` lists the tables needed).
     bin_ms, duration_ms

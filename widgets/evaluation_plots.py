@@ -3,8 +3,9 @@ matrix, firing rate per population, energy per inference (SNN against ANN), and 
 plot of a compression sweep (accuracy against energy, marker size = model size).
 
 Each widget takes plain data (a DataFrame or a matrix, built by
-:mod:`workbench.evaluation_data` from an :class:`engine.presentation_sweep.PresentationSweep`)
-and draws a Bokeh figure with PNG/SVG buttons; with no data it shows nothing (the tab says
+:mod:`workbench.evaluation_data` from an
+:class:`engine.evaluation.presentation_sweep.PresentationSweep`) and draws a Bokeh figure with
+PNG/SVG buttons; with no data it shows nothing (the tab says
 what to do instead). The figure is rebuilt on each update: these are small plots, drawn once
 per evaluation.
 """

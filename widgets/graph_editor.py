@@ -43,7 +43,7 @@ import param
 from engine.params import ModelSpec
 
 if TYPE_CHECKING:  # plain data from the engine
-    from engine.activity import NetworkActivity
+    from engine.analysis.activity import NetworkActivity
 
 __all__ = ["ACTIONS", "GraphEditor", "activity_data", "editor_data", "palette_items"]
 
@@ -112,9 +112,9 @@ def palette_items(
     Parameters
     ----------
     neuron_models, encoder_models
-        Registries such as ``engine.models.NEURON_MODELS`` and ``ENCODER_MODELS``.
+        Registries such as ``engine.neurons.NEURON_MODELS`` and ``engine.encoders.ENCODER_MODELS``.
     monitor_models
-        Monitor model names (``engine.project.MONITOR_MODELS``).
+        Monitor model names (``engine.monitors.specs.MONITOR_MODELS``).
 
     Returns
     -------
@@ -172,12 +172,12 @@ def editor_data(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def activity_data(activity: NetworkActivity, nodes: Iterable[str] | None = None) -> dict:
-    """:attr:`GraphEditor.activity` from an ``engine.activity.NetworkActivity``.
+    """:attr:`GraphEditor.activity` from an ``engine.analysis.activity.NetworkActivity``.
 
     Parameters
     ----------
     activity
-        The run's frames (``engine.activity.network_activity``).
+        The run's frames (``engine.analysis.activity.network_activity``).
     nodes
         Nodes to tint (default: every node of ``activity``). Leave out nodes whose rate means
         nothing, such as current inputs (they carry no spikes); their projections go too.

@@ -1,6 +1,6 @@
 """The plots of one neuron: membrane, input currents, incoming spikes, ISI histogram, STA.
 
-Plain data in (arrays and the DataFrames of :mod:`engine.neuron_probe`), Bokeh figures out.
+Plain data in (arrays and the DataFrames of :mod:`engine.analysis.neuron_probe`), Bokeh figures out.
 The figures are built once; new data replaces their sources, so a new neuron is one small
 patch for the browser, and what would make the browser lay a figure out again (axis labels,
 tickers, titles) changes only when it must. The time plots share the raster's time range.
@@ -172,7 +172,7 @@ class NeuronPlots(pn.viewable.Viewer):
 
     def set_incoming(self, arrivals: pd.DataFrame | None,
                      synapses: pd.DataFrame | None = None) -> None:
-        """Spikes that reached the neuron (:func:`engine.neuron_probe.arrived_spikes`), one
+        """Spikes that reached the neuron (:func:`engine.analysis.neuron_probe.arrived_spikes`), one
         row per incoming synapse (``synapses``, grouped by projection), coloured by
         projection and sized by |weight|. Without ``synapses`` only the spikes are cleared."""
         self.incoming_source.data = self._arrival_columns(arrivals, synapses)
@@ -216,11 +216,11 @@ class NeuronPlots(pn.viewable.Viewer):
                 "pre": arrivals["pre"].to_numpy(np.int64), "weight": weight}
 
     def set_isi(self, counts: np.ndarray, edges: np.ndarray) -> None:
-        """The ISI histogram (:func:`engine.neuron_stats.isi_histogram`)."""
+        """The ISI histogram (:func:`engine.analysis.neuron_stats.isi_histogram`)."""
         self.isi_source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
 
     def set_sta(self, lags_ms: np.ndarray, mean: np.ndarray, n: int) -> None:
-        """The spike-triggered average (:func:`engine.neuron_stats.spike_triggered_average`)
-        of ``n`` spikes."""
+        """The spike-triggered average
+        (:func:`engine.analysis.neuron_stats.spike_triggered_average`) of ``n`` spikes."""
         self.sta_source.data = {"t": lags_ms, "v": mean}
         self.sta_count.text = f"{n} spikes" if n else ""

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.analysis import neuron_ids, population_codes
 from engine.core.spike_store import SpikeStore
+from engine.spike_stats import neuron_ids, population_codes
 
 Window = tuple[float, float, float, float]
 

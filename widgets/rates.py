@@ -1,4 +1,4 @@
-"""Population rate curves (the output of :func:`engine.analysis.population_rates`)."""
+"""Population rate curves (the output of :func:`engine.spike_stats.population_rates`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Two runs in one look: overlaid rate curves and a table of statistics with differences.
 
-Plain data in (rate DataFrames of :func:`engine.analysis.population_rates`, the table of
-:func:`engine.run_comparison.comparison_table`), Bokeh figure and HTML out; the rasters of the
-two runs are two :class:`widgets.raster.RasterPlot` sharing a time axis.
+Plain data in (rate DataFrames of :func:`engine.spike_stats.population_rates`, the table of
+:func:`engine.analysis.run_comparison.comparison_table`), Bokeh figure and HTML out; the rasters of
+the two runs are two :class:`widgets.raster.RasterPlot` sharing a time axis.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ class RateComparisonPlot(pn.viewable.Viewer):
     Parameters
     ----------
     pinned, current
-        DataFrames of :func:`engine.analysis.population_rates` (``time_ms`` then one column
-        per population), preferably with the same bin width.
+        DataFrames of :func:`engine.spike_stats.population_rates` (``time_ms`` then one
+        column per population), preferably with the same bin width.
     pinned_label, current_label
         How the legend names each run (e.g. ``"run 1 (pinned)"``).
     colors
@@ -173,7 +173,7 @@ def comparison_table_html(table: pd.DataFrame, pinned_label: str, current_label:
     Parameters
     ----------
     table
-        :func:`engine.run_comparison.comparison_table`.
+        :func:`engine.analysis.run_comparison.comparison_table`.
     pinned_label, current_label
         Column titles of the two runs (e.g. ``"run 1 (pinned)"``).
     metrics
@@ -218,8 +218,8 @@ def comparison_table_html(table: pd.DataFrame, pinned_label: str, current_label:
 class ComparisonTable(pn.viewable.Viewer):
     """Per-population statistics of two runs and their change (an HTML table).
 
-    ``table`` is :func:`engine.run_comparison.comparison_table` (None: a hint is shown). Each
-    cell carries ``data-metric``, ``data-side`` (``pinned``/``current``/``change``) and the
+    ``table`` is :func:`engine.analysis.run_comparison.comparison_table` (None: a hint is shown).
+    Each cell carries ``data-metric``, ``data-side`` (``pinned``/``current``/``change``) and the
     unrounded ``data-value``; each row ``data-population``.
     """
 

@@ -1,10 +1,10 @@
 """Scenario-fit matrices: scenarios x criteria and scenarios x hardware profiles.
 
-Renders what :func:`engine.scenarios.fit_matrices` computed from the simulations of a
-:class:`~engine.scenarios.ScenarioReport`: every cell shows its measured value, is coloured
-recommended / neutral / cautious, and gives its reason on hover. The thresholds are edited
-in place; changing one re-rates the cells without simulating again. The matrices export as
-one CSV (:func:`engine.scenarios.matrices_to_csv`).
+Renders what :func:`engine.evaluation.scenario_fit.fit_matrices` computed from the simulations
+of a :class:`~engine.evaluation.scenario_fit.ScenarioReport`: every cell shows its measured
+value, is coloured recommended / neutral / cautious, and gives its reason on hover. The
+thresholds are edited in place; changing one re-rates the cells without simulating again. The
+matrices export as one CSV (:func:`engine.evaluation.scenario_fit.matrices_to_csv`).
 
 Hooks for browser tests (inside the HTML pane): each cell is a ``td`` with class
 ``ss-fit-cell ss-fit-<rating>`` and ``data-testid="ss-fit-<matrix>-<scenario>-<column>"``,
@@ -27,7 +27,7 @@ import panel as pn
 import param
 
 from engine.errors import ProjectError
-from engine.scenarios import (
+from engine.evaluation.scenario_fit import (
     ScenarioReport,
     Thresholds,
     fit_matrices,
@@ -78,7 +78,7 @@ class ScenarioMatrix(pn.viewable.Viewer):
     Parameters
     ----------
     report
-        A :class:`~engine.scenarios.ScenarioReport` (``None`` shows a placeholder).
+        A :class:`~engine.evaluation.scenario_fit.ScenarioReport` (``None`` shows a placeholder).
     thresholds
         The rating rules; the threshold widgets edit this param (the app may watch it or
         save it with the project via ``Thresholds.to_dict``).
@@ -87,7 +87,7 @@ class ScenarioMatrix(pn.viewable.Viewer):
     ----------
     criteria, hardware
         The current long-format matrices (read-only params; see
-        :func:`engine.scenarios.fit_matrices`).
+        :func:`engine.evaluation.scenario_fit.fit_matrices`).
     """
 
     report = param.ClassSelector(class_=ScenarioReport, default=None, allow_None=True)
@@ -301,7 +301,7 @@ def _clip(text: str, limit: int = 16) -> str:
 
 
 def _builtin_profiles() -> dict:
-    from engine.energy import load_profiles
+    from engine.energy.model import load_profiles
 
     return load_profiles()
 

@@ -29,7 +29,7 @@ TOOLTIPS = {
 
 
 class SummaryTable(pn.viewable.Viewer):
-    """Read-only table of :func:`engine.analysis.population_summary`.
+    """Read-only table of :func:`engine.spike_stats.population_summary`.
 
     The Tabulator is created with the first summary (before that a one-line hint is shown),
     so a page that never shows statistics does not pay for building it. Because it may appear

@@ -1,7 +1,7 @@
 """The Weights, Energy and Scenarios tabs: engine analyses shown with their widgets.
 
 Each tab takes the session's latest result (or project) and hands plain data to a widget from
-``widgets/``; computations come from ``engine.energy`` and ``engine.scenarios``.
+``widgets/``; computations come from ``engine.energy.model`` and ``engine.evaluation.scenario_fit``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Any
 
 import panel as pn
 
-from engine import energy as E
 from engine.core.results import SimulationResult
-from engine.energy_tables import energy_table
-from engine.project import Project
-from engine.scenarios import (
+from engine.energy import model as E
+from engine.energy.tables import energy_table
+from engine.evaluation.scenario_fit import (
     ScenarioProgress,
     default_scenarios,
     run_scenarios,
@@ -25,6 +24,7 @@ from engine.scenarios import (
     scenarios_from_document,
     why_not_ratable,
 )
+from engine.project import Project
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.plot_format import file_stem
 from widgets.scenario_matrix import ScenarioMatrix

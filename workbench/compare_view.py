@@ -4,9 +4,10 @@
 :class:`~workbench.run_snapshot.RunSnapshot`. The pin stays through later runs of the project
 until it is unpinned, replaced by pinning another run, or dropped because another project was
 opened. The tab shows what changed in the project between the two runs
-(:func:`engine.project_diff.project_differences`), a table of statistics per population with
-the change (:func:`engine.run_comparison.comparison_table`), both rasters on one time axis and
-the rate curves overlaid (pinned dashed).
+(:func:`engine.analysis.project_diff.project_differences`), a table of statistics per population
+with the change (:func:`engine.analysis.run_comparison.comparison_table`), both rasters on one time
+axis
+and the rate curves overlaid (pinned dashed).
 
 Memory: one pin per session, holding the pinned run's spikes and a few rows of statistics
 (traces and weights are dropped); its size is shown next to the pin.
@@ -21,10 +22,10 @@ from typing import Any
 import panel as pn
 from bokeh.models import Range1d
 
-from engine.analysis import population_rates
+from engine.analysis.project_diff import difference_lines, project_differences
+from engine.analysis.run_comparison import common_bin_ms, comparison_table
 from engine.core.results import SimulationResult
-from engine.project_diff import difference_lines, project_differences
-from engine.run_comparison import common_bin_ms, comparison_table
+from engine.spike_stats import population_rates
 from widgets.palette import population_colors
 from widgets.plot_format import file_stem
 from widgets.plot_tools import set_range

@@ -18,7 +18,7 @@ from engine.compression import (
     pareto_front,
 )
 from engine.errors import SpikeStudioError
-from engine.scenarios import format_si
+from engine.evaluation.scenario_fit import format_si
 
 #: Most settings in one sweep (each is one simulation of the test samples, idle pruning one
 #: more): enough for a front, few enough for a class server.

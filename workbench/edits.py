@@ -11,8 +11,10 @@ import copy
 import re
 from typing import Any
 
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
 from engine.encoders import encoder as encoder_module
-from engine.models import CONNECTIVITY_RULES, CURRENT_ENCODERS, ENCODER_MODELS, NEURON_MODELS
+from engine.neurons import NEURON_MODELS
 from engine.project import Project
 
 Document = dict[str, Any]

@@ -1,5 +1,5 @@
 """The Evaluation tab's data: what it may evaluate, its inputs parsed, and the plain tables its
-plots draw, from an :class:`engine.presentation_sweep.PresentationSweep`.
+plots draw, from an :class:`engine.evaluation.presentation_sweep.PresentationSweep`.
 
 Pure functions (no Panel): the tab (:mod:`workbench.evaluation_tab`) calls them and hands the
 tables to the widgets of :mod:`widgets.evaluation_plots`.
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from engine import energy as E
-from engine.ann_reference import AnnReference
-from engine.datasets import Dataset, load_dataset
+from engine.energy import model as E
 from engine.errors import SpikeStudioError
-from engine.evaluation import dataset_node, output_population, project_samples
-from engine.presentation_sweep import PresentationPoint
+from engine.evaluation.ann_reference import AnnReference
+from engine.evaluation.classify import dataset_node, output_population, project_samples
+from engine.evaluation.datasets import Dataset, load_dataset
+from engine.evaluation.presentation_sweep import PresentationPoint
+from engine.evaluation.scenario_fit import format_si
 from engine.project import Project
-from engine.scenarios import format_si
 
 #: Dataset choices of the tab (value -> label).
 DATASETS = {"digits": "Digits (held-out split, 1,000)", "project": "This project's samples",

@@ -5,7 +5,7 @@ pool, a thread per run like the Scenarios tab) with progress and Cancel, then sh
 against presentation time (with the dense ANN's as a reference line when the project is a
 converted chain), the confusion matrix, the firing rate per population and the energy per
 inference of the SNN on every hardware profile against the ANN on the dense ones.
-Computations are :mod:`engine.presentation_sweep`'s; tables for the plots come from
+Computations are :mod:`engine.evaluation.presentation_sweep`'s; tables for the plots come from
 :mod:`workbench.evaluation_data`.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import panel as pn
 
-from engine.datasets import Dataset, load_dataset_bytes
-from engine.energy import load_profiles
+from engine.energy.model import load_profiles
 from engine.errors import SpikeStudioError
-from engine.presentation_sweep import (
+from engine.evaluation.datasets import Dataset, load_dataset_bytes
+from engine.evaluation.presentation_sweep import (
     PresentationSweep,
     SweepProgress,
     project_profiles,

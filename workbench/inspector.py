@@ -20,16 +20,14 @@ from typing import Any
 
 import panel as pn
 
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
 from engine.errors import Problem
-from engine.models import (
-    CONNECTIVITY_RULES,
-    CURRENT_ENCODERS,
-    ENCODER_MODELS,
-    NEURON_MODELS,
-    PLASTICITY_RULES,
-)
+from engine.monitors.specs import MONITOR_SPECS
+from engine.neurons import NEURON_MODELS
 from engine.params import ParamSpec
-from engine.project import MAX_SIZE, MONITOR_SPECS, SIMULATION_SPECS
+from engine.plasticity import PLASTICITY_RULES
+from engine.project import MAX_SIZE, SIMULATION_SPECS
 from widgets.param_form import ParamForm
 from workbench import edits
 from workbench.style import html_pane, markdown_html, text_html

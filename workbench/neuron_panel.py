@@ -2,7 +2,7 @@
 
 Clicking a raster row (or a spike) selects a neuron; the panel then shows its firing
 statistics and ISI histogram at once (from the run's spikes) and asks a simulation worker
-to record it again (:func:`engine.neuron_probe.probe_neuron`, through
+to record it again (:func:`engine.analysis.neuron_probe.probe_neuron`, through
 :func:`workbench.runner.probe`): its membrane and input currents, its synapses in and out,
 the spikes that reached it and the spike-triggered average of its input. The re-run waits in
 a thread ("recording..."), is cached per neuron for the shown result and forgotten with it.
@@ -10,7 +10,7 @@ A neuron a state monitor recorded with its currents needs no re-run for its trac
 synapses are looked up).
 
 The ranking control lists the first ``N`` neurons of a population by first spike, rate, CV
-or burstiness (:func:`engine.neuron_stats.rank_neurons`); clicking one selects it in the
+or burstiness (:func:`engine.analysis.neuron_stats.rank_neurons`); clicking one selects it in the
 raster like a click on its row.
 """
 
@@ -26,17 +26,17 @@ from typing import Any
 import numpy as np
 import panel as pn
 
-from engine.analysis import spike_train_burstiness, spike_train_cv
-from engine.core.results import SimulationResult, TraceRecord
-from engine.errors import SpikeStudioError
-from engine.neuron_probe import NeuronProbe, arrived_spikes, synapse_summary
-from engine.neuron_stats import (
+from engine.analysis.neuron_probe import NeuronProbe, arrived_spikes, synapse_summary
+from engine.analysis.neuron_stats import (
     RANKINGS,
     input_current,
     isi_histogram,
     rank_neurons,
     spike_triggered_average,
 )
+from engine.core.results import SimulationResult, TraceRecord
+from engine.errors import SpikeStudioError
+from engine.spike_stats import spike_train_burstiness, spike_train_cv
 from widgets.neuron_plots import NeuronPlots
 from widgets.session_thread import held, run_in_session
 from workbench.style import hint_html, html_pane, text_html
@@ -73,7 +73,7 @@ class NeuronPanel(pn.viewable.Viewer):
         The raster's time range (the trace plots share it).
     probe
         ``probe(document, population, neuron, duration_ms, variables=..., cancel=...)`` ->
-        :class:`~engine.neuron_probe.NeuronProbe`, blocking (default
+        :class:`~engine.analysis.neuron_probe.NeuronProbe`, blocking (default
         :func:`workbench.runner.probe`: in a simulation worker).
     width
         Width of the panel (px).
@@ -407,7 +407,7 @@ class NeuronPanel(pn.viewable.Viewer):
 
 
 def _table(summary, end: str, testid: str, count: str | None = None) -> str:
-    """An HTML table of :func:`engine.neuron_probe.synapse_summary` rows (text escaped)."""
+    """An HTML table of :func:`engine.analysis.neuron_probe.synapse_summary` rows (text escaped)."""
     if summary.empty:
         return f'<p class="ss-hint" data-testid="{testid}">none</p>'
     head = ("<tr><th>projection</th><th>" + ("from" if end == "source" else "to")

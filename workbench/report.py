@@ -22,11 +22,11 @@ from bokeh.layouts import column
 from bokeh.models import Div, InlineStyleSheet
 from bokeh.resources import INLINE
 
-import engine.energy as E
+import engine.energy.model as E
 from engine.core.results import SimulationResult
-from engine.energy_tables import energy_table
-from engine.hardware_profiles import profiles_from_document
-from engine.models import CURRENT_ENCODERS
+from engine.encoders import CURRENT_ENCODERS
+from engine.energy.profiles import profiles_from_document
+from engine.energy.tables import energy_table
 from widgets.energy_heatmap import EnergyHeatmap
 from widgets.network_diagram import network_figure
 from widgets.plot_format import recorded_populations

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.project_diff import NOT_MODEL
+from engine.analysis.project_diff import NOT_MODEL
 
 
 def document_revision(document: dict | None) -> str:

@@ -1,30 +1,33 @@
-"""The result tabs: raster + rates with the neuron panel, traces, summary, weights, energy, notes.
+"""The result tabs (``workbench.views.VIEWS``) and the run display they share.
 
-Every view takes plain data from a :class:`~engine.core.results.SimulationResult`; analyses come
-from ``engine.analysis`` / ``engine.energy`` (no logic is re-implemented here). The raster owns
-the time axis; rates, traces, weights and energy share it.
+The results view owns what a run is shown with whatever tab is open: its header line, the
+time cursor, and the raster, rates and neuron panel (drawn live while it runs; the Activity tab
+shows them). Every tab is a :class:`~workbench.view_protocol.ResultView` it hands the result
+and project to. Analyses come from ``engine.spike_stats`` (no logic is re-implemented
+here). The raster owns the time axis; rates, traces, weights and energy share it.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import panel as pn
 
-from engine.activity import NetworkActivity, run_activity
-from engine.analysis import population_rates
+from engine.analysis.activity import NetworkActivity, run_activity
 from engine.core.results import SimulationResult
-from engine.models import CURRENT_ENCODERS
+from engine.encoders import CURRENT_ENCODERS
+from engine.spike_stats import population_rates
 from widgets.graph_editor import activity_data
 from widgets.plot_format import file_stem, recorded_populations, spike_count_text
 from widgets.raster import RasterPlot
 from widgets.rates import RatePlot
-from widgets.summary import SummaryTable
 from widgets.time_cursor import TimeCursor
-from widgets.traces import TracePlot, trace_items_from_frame
 from workbench import runner
+from workbench.builtin_views import ActivityDisplay
 from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import (
     ResultStamp,
@@ -33,11 +36,10 @@ from workbench.result_stamp import (
     live_header_html,
 )
 from workbench.run_snapshot import result_populations
-from workbench.style import html_pane, markdown_html, text_html
-from workbench.view_protocol import ResultView
+from workbench.style import html_pane, text_html
+from workbench.view_protocol import ResultView, ViewContext
+from workbench.views import build_views
 
-_TRACES_TAB = 1  # index of the Traces tab
-_FIRST_VIEW_TAB = 3  # Activity, Traces, Summary, then the views of workbench.views
 #: The time cursor stays in view while the page scrolls between the graph and the plots.
 _CURSOR_STYLES = {"position": "sticky", "top": "0", "bottom": "0", "z-index": "20"}
 
@@ -54,9 +56,15 @@ class ResultsView(pn.viewable.Viewer):
     line is drawn in every time plot, and a graph editor linked with :meth:`link_graph` shows
     the run's activity at the cursor. ``probe`` records a neuron again for the neuron panel
     (default: in a simulation worker, :func:`workbench.runner.probe`).
+
+    Its tabs are ``views`` (default ``workbench.views.VIEWS``), built with ``context`` (the
+    session's side of a :class:`~workbench.view_protocol.ViewContext`) completed with the time
+    axis, cursor, shown run and activity display of this view; more can be added
+    (:meth:`add_view`).
     """
 
-    def __init__(self, probe: Prober | None = None, **params: Any):
+    def __init__(self, probe: Prober | None = None, context: ViewContext | None = None,
+                 views: Sequence[type[ResultView]] | None = None, **params: Any):
         super().__init__(**params)
         self.result: SimulationResult | None = None
         self.stamp: ResultStamp | None = None
@@ -76,12 +84,9 @@ class ResultsView(pn.viewable.Viewer):
                                   css_classes=["ss-result-header-row"])
         self.raster = RasterPlot(height=360, title="Spike raster")
         self.rates = RatePlot(x_range=self.raster.x_range, height=200)
-        self.traces = TracePlot(x_range=self.raster.x_range, height=260,
-                                title="Recorded traces (state monitors)")
-        self.summary = SummaryTable()
         self.cursor = TimeCursor(visible=False, css_classes=["ss-cursor-bar"],
                                  styles=_CURSOR_STYLES)
-        #: Activity frames of the shown result (engine.activity), None without a result.
+        #: Activity frames of the shown result (engine.analysis.activity), None without a result.
         self.network_activity: NetworkActivity | None = None
         self._graph: Any = None  # a GraphEditor showing the activity (link_graph)
         # The neuron panel sits beside the raster; choosing a neuron there selects it in
@@ -89,17 +94,12 @@ class ResultsView(pn.viewable.Viewer):
         self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
         self.neuron_panel.on_pick = self._pick
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
-        # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
-        self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
         self.download_spikes = pn.widgets.FileDownload(
             callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
             width=200, disabled=True, css_classes=["ss-download-spikes"])
-        self.views: list[ResultView] = []  # the tabs after Summary (workbench.views)
-        self._traces_of: SimulationResult | None = None  # the result the Traces tab shows
+        self.views: list[ResultView] = []  # one per tab, in tab order
         self._shown: dict[int, Any] = {}  # id(view) -> the result it was given
         self.raster.param.watch(self._on_select, "selected")
-        self._tab_views: dict[int, list[Any]] = {0: [self.raster, self.rates],
-                                                 1: [self.traces]}
         # The plots join the page with the first result: an empty raster and rate plot
         # only delayed the first page.
         self.activity = pn.Column(pn.Row(self.status, self.download_spikes),
@@ -110,17 +110,15 @@ class ResultsView(pn.viewable.Viewer):
                                                    styles={"flex": "1 1 520px"}),
                                          self.neuron_panel, flex_wrap="wrap",
                                          sizing_mode="stretch_width")
-        self.tabs = pn.Tabs(
-            ("Activity", self.activity),
-            ("Traces", pn.Column(self.traces, sizing_mode="stretch_width")),
-            ("Summary", pn.Column(self.summary, sizing_mode="stretch_width")),
-            ("Lab notes", pn.Column(self.lab, sizing_mode="stretch_width")),
-            # Only the visible tab is laid out in the browser: rendering every result view at
-            # once made the page freeze for seconds after each run.
-            dynamic=True, sizing_mode="stretch_width",
-        )
-
+        # Only the visible tab is laid out in the browser: rendering every result view at
+        # once made the page freeze for seconds after each run.
+        self.tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
         self.tabs.param.watch(self._on_tab, "active")
+        context = replace(context or ViewContext(), x_range=self.raster.x_range,
+                          cursor=self.cursor, shown_run=self.shown_run,
+                          activity=ActivityDisplay(self.activity, [self.raster, self.rates]))
+        for view in build_views(context, views):
+            self.add_view(view)
 
     def __panel__(self):
         return pn.Column(self._header_row, self.tabs, sizing_mode="stretch_width")
@@ -168,45 +166,39 @@ class ResultsView(pn.viewable.Viewer):
                                          r.status if r is not None else "completed")
 
     def add_view(self, view: ResultView) -> None:
-        """Add a result view's tab before the lab notes (see workbench.view_protocol).
+        """Add a result view's tab after the others (see workbench.view_protocol).
 
         A ``lazy`` view is given a new result only when its tab is opened, so a run does not
         pay for analyses nobody is looking at.
         """
         self.views.append(view)
-        self.tabs.insert(len(self.tabs) - 1, (view.title, view))
+        self.tabs.append((view.title, view))
         tools = view.header_tools()
         if tools is not None:
             self._header_row.append(tools)
         if self._document is not None:
             view.set_project(self._document)
 
+    def view(self, key: str) -> ResultView:
+        """The view whose ``key`` is ``key`` (KeyError if there is none)."""
+        for view in self.views:
+            if view.key == key:
+                return view
+        raise KeyError(key)
+
     def open_view(self, view: ResultView) -> None:
         """Bring ``view``'s tab to the front."""
-        self.tabs.active = _FIRST_VIEW_TAB + self.views.index(view)
+        self.tabs.active = self.views.index(view)
 
     def _view_in_tab(self, tab: int) -> ResultView | None:
-        k = tab - _FIRST_VIEW_TAB
-        return self.views[k] if 0 <= k < len(self.views) else None
+        return self.views[tab] if 0 <= tab < len(self.views) else None
 
     def _on_tab(self, event) -> None:
-        if event.new == _TRACES_TAB:
-            self._show_traces()
-        # Views in a hidden tab are not laid out in the browser: fit them to the data now.
-        for view in self._tab_views.get(event.new, []):
-            view.refit()
         self._show_lazy(event.new)
-
-    def _show_traces(self) -> None:
-        """Plot the current result's traces (when their tab is open: building the trace
-        figure took most of the server's time after a run, for a tab nobody was looking at)."""
-        result = self.result
-        if result is None or self._traces_of is result:
-            return
-        self._traces_of = result
-        marks = self._spike_marks(result)
-        units = {v: u for rec in result.traces.values() for v, u in rec.units.items()}
-        self.traces.traces = trace_items_from_frame(result.traces_frame(), marks, units)
+        view = self._view_in_tab(event.new)
+        if view is not None:
+            # Views in a hidden tab are not laid out in the browser: fit them to the data now.
+            view.shown()
 
     def _show_lazy(self, tab: int) -> None:
         """Give the lazy view in ``tab`` the current result unless it already has it."""
@@ -227,10 +219,8 @@ class ResultsView(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ updates
     def show_document(self, document: dict) -> None:
+        """The session's project document (every view's ``set_project``)."""
         self.document = document
-        notes = document.get("lab") or "*This project has no lab notes.*"
-        self.lab.object = f'<div class="ss-lab-notes" data-testid="lab-notes">' \
-                          f'{markdown_html(notes)}</div>'
 
     def run_started(self, document: dict) -> ResultStamp:
         """Take the stamp of a run of ``document`` that starts now (its result goes to show)."""
@@ -272,7 +262,6 @@ class ResultsView(pn.viewable.Viewer):
         (no redraw: the page is gone)."""
         self.result = self.stamp = self._pending = self._live = None
         self.run_document = self._pending_document = None
-        self._traces_of = None
         self._shown.clear()
         self.network_activity = None
 
@@ -298,8 +287,6 @@ class ResultsView(pn.viewable.Viewer):
         self.raster.param.update(spikes=None, store=None, sizes={}, duration_ms=None,
                                  selected=None)
         self.rates.rates = None
-        self.summary.summary = None
-        self.traces.traces = []
         self.neuron_panel.clear()
         for view in self.views:
             view.clear()
@@ -317,14 +304,8 @@ class ResultsView(pn.viewable.Viewer):
         self._live = None
         if stamp is self._pending:
             self.run_document = self._pending_document
-        sizes, every = self._draw_activity(result, stamp)
+        self._draw_activity(result, stamp)
         self._name_exports(stamp)
-        if result.duration_ms > 0:
-            summary = result.population_summary(every)
-            summary["recorded"] = summary["population"].astype(str).isin(sizes)
-            self.summary.summary = summary
-        if self.tabs.active == _TRACES_TAB:
-            self._show_traces()
         self.status.object = self._status_html()
         self.download_spikes.disabled = not _downloadable(result)
         self._show_header()
@@ -334,15 +315,13 @@ class ResultsView(pn.viewable.Viewer):
         self._show_lazy(self.tabs.active)
         return True
 
-    def _draw_activity(self, result: SimulationResult, stamp: ResultStamp
-                       ) -> tuple[dict[str, int], dict[str, int]]:
-        """Raster, rates, neuron panel and time cursor of ``result``; returns its raster
-        populations and every spiking population."""
+    def _draw_activity(self, result: SimulationResult, stamp: ResultStamp) -> None:
+        """Raster, rates, neuron panel and time cursor of ``result``."""
         if len(self.activity) == 1:
             self.activity.append(self._activity_body)
         self._streamed = None  # the raster now holds this result, not a live stream
         # Current inputs carry no spikes, unrecorded nodes have none: no raster rows for them.
-        sizes, every = result_populations(result, stamp.record_spikes)
+        sizes, _ = result_populations(result, stamp.record_spikes)
         self.neuron_panel.set_result(result, self.run_document, sizes)
         self._follow_selection()  # e.g. the neuron selected before a pause, or at it
         # Spikes kept on disk (too many for the server's memory) are drawn from the store.
@@ -352,7 +331,6 @@ class ResultsView(pn.viewable.Viewer):
             bin_ms = max(1.0, result.duration_ms / 200)
             self.rates.rates = result.population_rates(sizes, bin_ms)
         self._show_cursor(result)
-        return sizes, every
 
     def end_live(self) -> None:
         """The run shown live ended without a result to show (it failed or was refused):
@@ -437,7 +415,6 @@ class ResultsView(pn.viewable.Viewer):
         self.download_spikes.filename = f"{name('spikes')}.csv"
         self.raster.export_name = name("raster")
         self.rates.export_name = name("rates")
-        self.traces.export_name = name("traces")
         for view in self.views:
             view.set_export_name(name)
 
@@ -457,14 +434,6 @@ class ResultsView(pn.viewable.Viewer):
     def _current_nodes(result: SimulationResult) -> set[str]:
         info = result.node_info
         return set(info.loc[info["model"].isin(list(CURRENT_ENCODERS)), "node"])
-
-    def _spike_marks(self, result: SimulationResult) -> dict:
-        marks = {}
-        for rec in result.traces.values():
-            for n in rec.neurons:
-                marks[(rec.population, int(n))] = result.neuron_spike_times(rec.population,
-                                                                            int(n))
-        return marks
 
     def _status_html(self) -> str:
         r = self.result

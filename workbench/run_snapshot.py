@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from engine.analysis.run_comparison import run_statistics
 from engine.core.results import SimulationResult
-from engine.models import CURRENT_ENCODERS
-from engine.run_comparison import run_statistics
+from engine.encoders import CURRENT_ENCODERS
 from widgets.plot_format import recorded_populations
 from workbench.result_stamp import ResultStamp
 
@@ -54,7 +54,7 @@ class RunSnapshot:
     raster_sizes
         Recorded spiking populations -> size (raster rows and rate curves).
     statistics
-        :func:`engine.run_comparison.run_statistics` of every spiking population.
+        :func:`engine.analysis.run_comparison.run_statistics` of every spiking population.
     duration_ms, status
         Simulated time and the run's status (``completed``, ``cancelled``, ...).
     """

@@ -45,10 +45,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis import empty_spikes
 from engine.core.limits import RunLimits
 from engine.core.progress import Progress
 from engine.executor.caps import trim_heap
+from engine.spike_stats import empty_spikes
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class RunHandle:
     pauses: int = 0                 # times it paused (the session sees each new pause)
     pause_message: str | None = None  # why a Continue was refused (the run stays paused)
     debug: dict | None = None       # a run that can pause: {"breakpoints": [...], ...}
-    #: A neuron probe instead of a run (engine.neuron_probe.probe_neuron): {"population",
+    #: A neuron probe instead of a run (engine.analysis.neuron_probe.probe_neuron): {"population",
     #: "neuron", "duration_ms"}; ``result`` is then a NeuronProbe.
     probe: dict | None = None
     #: Directory where the worker may put the run's spikes on disk (engine.core.spike_store) when
@@ -704,7 +704,7 @@ class WorkerPool:
             pool) and frees its worker; the file is deleted when the run ends or is stopped.
         probe
             ``{"population": id, "neuron": i, "duration_ms": t}``: re-run the project to
-            record one neuron (:func:`engine.neuron_probe.probe_neuron`) instead.
+            record one neuron (:func:`engine.analysis.neuron_probe.probe_neuron`) instead.
         owner
             Whose run it is (a workspace key): while every worker is busy, queued runs are
             served round-robin across owners (:class:`FairQueue`).
@@ -826,7 +826,8 @@ def simulate(project: Any, *, progress: Any = None, cancel: threading.Event | No
 def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
           variables: list[str] | None = None, cancel: threading.Event | None = None,
           pool_: WorkerPool | None = None) -> Any:
-    """Record one neuron of a run again, in a worker (:func:`engine.neuron_probe.probe_neuron`).
+    """Record one neuron of a run again, in a worker
+    (:func:`engine.analysis.neuron_probe.probe_neuron`).
 
     Blocks the calling thread (not a core) until the probe is back.
 
@@ -845,7 +846,7 @@ def probe(document: dict, population: str, neuron: int, duration_ms: float, *,
 
     Returns
     -------
-    engine.neuron_probe.NeuronProbe
+    engine.analysis.neuron_probe.NeuronProbe
 
     Raises
     ------

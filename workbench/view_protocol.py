@@ -1,11 +1,12 @@
-"""What every result view of the workbench shares (the tabs after Activity/Traces/Summary).
+"""What every result view of the workbench shares (every tab of the results).
 
 A result view is a Panel ``Viewer`` with a tab ``title`` that the :class:`~workbench.
-results_view.ResultsView` drives through four calls: :meth:`ResultView.set_result` (a run's
+results_view.ResultsView` drives through five calls: :meth:`ResultView.set_result` (a run's
 result, only when its tab is opened if ``lazy``), :meth:`ResultView.set_project` (the project
-document changed), :meth:`ResultView.clear` (the project was replaced) and
-:meth:`ResultView.set_export_name` (file names of the run's downloads). The list of views is
-``workbench.views.VIEWS``: adding a view is one module plus one entry there.
+document changed), :meth:`ResultView.clear` (the project was replaced),
+:meth:`ResultView.set_export_name` (file names of the run's downloads) and
+:meth:`ResultView.shown` (its tab was opened). The list of views is ``workbench.views.VIEWS``,
+in tab order: adding a view is one module plus one entry there.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class ViewContext:
     lifetimes
         The session's ``workbench.lifetimes.Lifetimes``: a note about a state (a run, the
         project) is held in it, and goes when that state ends.
+    activity
+        The ``workbench.builtin_views.ActivityDisplay`` the results view draws a run into
+        (raster, rates, neuron panel): what the Activity tab shows.
     """
 
     x_range: Any = None
@@ -51,6 +55,7 @@ class ViewContext:
     open_project: Callable[[Any, str], None] | None = None
     cursor: Any = None
     lifetimes: Any = None
+    activity: Any = None
 
 
 class ResultView(pn.viewable.Viewer):
@@ -83,6 +88,9 @@ class ResultView(pn.viewable.Viewer):
 
     def set_export_name(self, name: Callable[[str], str]) -> None:
         """``name(what)`` is the file stem of the current run's downloads of ``what``."""
+
+    def shown(self) -> None:
+        """Its tab was opened (after a lazy view got the result): e.g. refit hidden plots."""
 
     def close(self) -> None:
         """The browser session ended: stop any background work."""

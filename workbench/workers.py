@@ -12,7 +12,7 @@ server -> worker
     ``limits`` = ``{"max_memory_mb": float | None, "max_wall_s": float | None}``; with
     ``limits["probe"]`` = ``{"population", "neuron", "duration_ms", "variables"}``
     record that neuron again instead (the result is an
-    :class:`engine.neuron_probe.NeuronProbe`);
+    :class:`engine.analysis.neuron_probe.NeuronProbe`);
     ``("cancel",)``: stop the current run at its next chunk (ignored when idle);
     ``("pause",)``: pause the current run at its next chunk (``limits["debug"]`` runs);
     ``None``: exit.
@@ -185,8 +185,8 @@ def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | 
 
 def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str | None]:
     """Record one neuron of a run again (``limits["probe"]``): a NeuronProbe, or a message."""
+    from engine.analysis.neuron_probe import probe_neuron
     from engine.core.limits import RunLimits
-    from engine.neuron_probe import probe_neuron
 
     request = limits["probe"]
     probe = probe_neuron(project, request["population"], int(request["neuron"]),

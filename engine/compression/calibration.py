@@ -1,7 +1,7 @@
 """Calibration runs for idle-neuron pruning: which neurons spike, and what a run computes.
 
 The calibration set is presented through the project's dataset encoder
-(:func:`engine.evaluation.with_dataset`). Hidden populations (those that project to another
+(:func:`engine.evaluation.classify.with_dataset`). Hidden populations (those that project to another
 node) are the candidates; output populations are never pruned (their neuron i is class i).
 """
 
@@ -14,9 +14,9 @@ import pandas as pd
 
 from engine.compression.running import Simulate, run
 from engine.core.limits import RunLimits, RunStopped
-from engine.datasets import Dataset, digits, digits_split
 from engine.errors import SpikeStudioError
-from engine.evaluation import project_samples, windows_of, with_dataset
+from engine.evaluation.classify import project_samples, windows_of, with_dataset
+from engine.evaluation.datasets import Dataset, digits, digits_split
 from engine.project import Project
 from engine.simulator import CancelCheck
 

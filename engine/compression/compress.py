@@ -41,9 +41,9 @@ from engine.compression.size import model_size_bytes
 from engine.compression.spike_time import latency_encoders, quantise_latency_nodes
 from engine.core.build import synapse_blocks
 from engine.core.limits import RunLimits
-from engine.datasets import Dataset
 from engine.encoders import encoder as encoder_module
 from engine.errors import ProjectError, SpikeStudioError
+from engine.evaluation.datasets import Dataset
 from engine.project import MAX_NAME_CHARS, Project
 from engine.simulator import CancelCheck
 

@@ -1,8 +1,9 @@
 """One simulation of a compression step, in this process or through an injected runner.
 
 The workbench's server never simulates: it hands its worker pool's ``simulate`` (the same
-callable :func:`engine.scenarios.run_scenarios` takes) to :func:`~engine.compression.compress`
-and :func:`~engine.compression.evaluate_settings`, and the pool applies the server's limits.
+callable :func:`engine.evaluation.scenario_fit.run_scenarios` takes) to
+:func:`~engine.compression.compress` and :func:`~engine.compression.evaluate_settings`, and the
+pool applies the server's limits.
 """
 
 from __future__ import annotations

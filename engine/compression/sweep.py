@@ -2,7 +2,7 @@
 
 Each point is one compressed project classifying the test set: accuracy, activity and
 energy per inference (the counts of the run priced per operation by each hardware profile,
-:func:`engine.evaluation.evaluate`), its model size (:mod:`engine.compression.size`), and
+:func:`engine.evaluation.classify.evaluate`), its model size (:mod:`engine.compression.size`), and
 its neurons and synapses.
 """
 
@@ -20,8 +20,8 @@ from engine.compression.settings import CompressionReport, CompressionSettings
 from engine.compression.size import model_size_bytes
 from engine.core.build import synapse_blocks
 from engine.core.limits import RunLimits, RunStopped, StopCheck
-from engine.datasets import Dataset
-from engine.evaluation import evaluate, output_population, readout, with_dataset
+from engine.evaluation.classify import evaluate, output_population, readout, with_dataset
+from engine.evaluation.datasets import Dataset
 from engine.project import Project
 from engine.simulator import CancelCheck
 
@@ -44,7 +44,7 @@ class CompressionPoint:
 
     ``energy_per_inference_j`` maps each hardware profile id to joules per inference
     (total: dynamic and static); ``evaluation`` is the whole
-    :func:`engine.evaluation.evaluate` dict (confusion matrix, latency, event-driven
+    :func:`engine.evaluation.classify.evaluate` dict (confusion matrix, latency, event-driven
     energy ...); ``report`` what compression did (None for the baseline).
     """
 

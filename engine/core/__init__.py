@@ -4,7 +4,7 @@ Users call the public face, :mod:`engine.simulator` (``simulate``, ``Simulation`
 result type is :class:`engine.core.results.SimulationResult`. Inside, one module a job:
 
 - :mod:`engine.core.build`: a project to a ``CompiledNetwork`` (flat arrays, CSR synapses,
-  with :mod:`engine.core.connectivity`), the memory estimate first;
+  with :mod:`engine.connectivity.generate`), the memory estimate first;
 - :mod:`engine.core.kernels`: the numba kernel that steps the network for a chunk of time,
   taking the containers of :mod:`engine.core.kernel_data`;
 - :mod:`engine.core.simulation`: ``Simulation``, a run's state and controls; its chunked time

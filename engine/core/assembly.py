@@ -18,7 +18,7 @@ from engine.core import kernels
 from engine.core.build import CompiledNetwork
 from engine.core.limits import StopCheck
 from engine.core.results import SimulationResult, TraceRecord, WeightRecord
-from engine.hardware_profiles import hw_columns
+from engine.energy.profiles import hw_columns
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
 
@@ -198,7 +198,7 @@ class ResultAssembly:
 
     def _hw_counts(self, last_k: int, n_bins: int, neurons: np.ndarray
                    ) -> dict[str, np.ndarray]:
-        """Count columns per hardware step (see engine.hardware_profiles.hw_columns).
+        """Count columns per hardware step (see engine.energy.profiles.hw_columns).
 
         A hardware step belongs to the bin of its first simulation step; a run that ends
         mid-step still pays that step's updates (the chip steps once), so its flags are

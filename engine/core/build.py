@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import plasticity as plasticity_rules
-from engine.core.connectivity import connect, expected_synapses
+from engine.connectivity.generate import connect, expected_synapses
 from engine.core.limits import (
     RECORD_MIN_SPIKES,
     RECORD_RATE_HZ,
@@ -27,6 +27,8 @@ from engine.core.limits import (
 )
 from engine.encoders import (
     BLOCK_STEPS,
+    CURRENT_ENCODERS,
+    SPIKE_ENCODERS,
     CurrentSchedule,
     EventBounds,
     SpikeSource,
@@ -36,7 +38,6 @@ from engine.encoders import (
 )
 from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
-from engine.models import CURRENT_ENCODERS, SPIKE_ENCODERS
 from engine.neurons import TYPE_CODES
 from engine.neurons import model as neuron_model
 from engine.neurons.base import N_NODE_PARAMS
@@ -585,7 +586,8 @@ def clamp_weights(p, w: np.ndarray) -> np.ndarray:
 
 def _all_to_all(n_pre: int, n_post: int, autapses: bool,
                 stop: StopCheck) -> tuple[np.ndarray, np.ndarray]:
-    """The all-to-all rule of :func:`engine.core.connectivity.connect`, a block of rows at a time.
+    """The all-to-all rule of :func:`engine.connectivity.generate.connect`, a block of rows at a
+    time.
 
     Same synapses in the same order; Stop is honoured between blocks and the temporaries stay
     small (no full boolean mask).

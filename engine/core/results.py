@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis import neuron_spike_times, population_rates, population_summary
 from engine.core.spike_store import SpikeStore
 from engine.errors import SpikeStudioError
+from engine.spike_stats import neuron_spike_times, population_rates, population_summary
 
 
 @dataclass
@@ -82,7 +82,7 @@ class SimulationResult:
     #: Where the spikes are when they were moved to disk (:meth:`spill_spikes`): ``spikes``
     #: is then empty (with the same categories) and every spike is in the store.
     spike_store: SpikeStore | None = None
-    #: With ``spike_store``: engine.analysis.population_summary of every node, computed
+    #: With ``spike_store``: engine.spike_stats.population_summary of every node, computed
     #: before the spikes went to disk (it needs each neuron's whole spike train).
     population_stats: pd.DataFrame | None = None
 
@@ -97,8 +97,8 @@ class SimulationResult:
         Afterwards ``spikes`` is an empty frame with the same columns and categories, and
         ``spike_store``, :attr:`n_spikes`, :meth:`spike_counts`, :meth:`summary` and
         :meth:`write` use the store, and ``population_stats`` holds the firing statistics of
-        every node (:func:`engine.analysis.population_summary`). For results too large to
-        keep in memory (a server holds many pages' results); headless use does not need it.
+        every node (:func:`engine.spike_stats.population_summary`). For results too large
+        to keep in memory (a server holds many pages' results); headless use does not need it.
 
         Returns
         -------
@@ -117,21 +117,21 @@ class SimulationResult:
         return store
 
     def neuron_spike_times(self, population: str, neuron: int) -> np.ndarray:
-        """Spike times of one neuron (:func:`engine.analysis.neuron_spike_times`; a chunked
-        scan of the store when the spikes were spilled)."""
+        """Spike times of one neuron (:func:`engine.spike_stats.neuron_spike_times`; a
+        chunked scan of the store when the spikes were spilled)."""
         if self.spike_store is not None:
             return self.spike_store.neuron_times(population, neuron)
         return neuron_spike_times(self.spikes, population, neuron)
 
     def population_rates(self, sizes: dict[str, int], bin_ms: float) -> pd.DataFrame:
-        """:func:`engine.analysis.population_rates` of this run (chunked from the store when
-        the spikes were spilled)."""
+        """:func:`engine.spike_stats.population_rates` of this run (chunked from the store
+        when the spikes were spilled)."""
         if self.spike_store is not None:
             return self.spike_store.population_rates(sizes, self.duration_ms, bin_ms)
         return population_rates(self.spikes, sizes, self.duration_ms, bin_ms=bin_ms)
 
     def population_summary(self, sizes: dict[str, int]) -> pd.DataFrame:
-        """:func:`engine.analysis.population_summary` of the populations ``sizes`` (from
+        """:func:`engine.spike_stats.population_summary` of the populations ``sizes`` (from
         ``population_stats`` when the spikes were spilled)."""
         if self.spike_store is None:
             return population_summary(self.spikes, sizes, self.duration_ms)
@@ -215,7 +215,7 @@ class SimulationResult:
         """The run as a ``neo.Block`` for Elephant and the Neo ecosystem.
 
         One ``Segment``, a ``SpikeTrain`` per neuron (ms), a ``Group`` per population and
-        input, recorded traces as ``AnalogSignal``s: see :mod:`engine.export.neo_export`,
+        input, recorded traces as ``AnalogSignal``s: see :mod:`engine.core.neo_export`,
         which does the conversion (imported here so ``neo`` stays optional).
 
         Parameters
@@ -225,7 +225,7 @@ class SimulationResult:
         name
             Name of the block.
         """
-        from engine.export.neo_export import to_neo
+        from engine.core.neo_export import to_neo
 
         return to_neo(self, recorded=recorded, name=name)
 

@@ -23,8 +23,8 @@ from engine.core.limits import RunLimits, StopCheck
 from engine.core.results import SimulationResult, TraceRecord
 from engine.core.stepping import CancelCheck, ProgressCallback, Stepping, max_chunk_steps
 from engine.encoders import SPIKE_ENCODERS, BlockSpikeSource, make_spike_source
+from engine.energy.profiles import hardware_steps
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
-from engine.hardware_profiles import hardware_steps
 from engine.neurons import model as neuron_model
 from engine.project import Project
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.analysis import empty_spikes, population_rates
+from engine.spike_stats import empty_spikes, population_rates
 
 #: Spikes per chunk read or written (16 bytes each: 4 MB per chunk; binning a chunk for a
 #: density image needs a few times that).
@@ -211,7 +211,7 @@ class SpikeStore:
 
     def population_rates(self, sizes: Mapping[str, int], duration_ms: float,
                          bin_ms: float = 5.0) -> pd.DataFrame:
-        """:func:`engine.analysis.population_rates` of the stored spikes, chunk by chunk
+        """:func:`engine.spike_stats.population_rates` of the stored spikes, chunk by chunk
         (the counts add up; no smoothing)."""
         names = list(sizes)
         total = population_rates(empty_spikes(self.node_ids), sizes, duration_ms, bin_ms)

@@ -101,7 +101,7 @@ register(Target("nir", "engine.export.nir_export", "file",
                 "NIR graph (.nir, HDF5) for snnTorch, Norse, Rockpool, Lava, SpiNNaker2, ...",
                 "NIR graph (.nir)"))
 IMPORTERS["nir"] = "engine.export.nir_import"
-IMPORTERS["onnx"] = "engine.export.onnx_import"
+IMPORTERS["onnx"] = "engine.convert.onnx_import"
 register(Target("brian2", "engine.export.brian2_script", "dir",
                 "runnable Brian2 script run_brian2.py + network.npz", "Brian2 script (.zip)"))
 register(Target("nest", "engine.export.nest_script", "dir",

@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.core.build import build
 from engine.errors import SpikeStudioError
-from engine.models import PLASTICITY_RULES
+from engine.plasticity import PLASTICITY_RULES
 from engine.plasticity import bounds as plasticity_bounds
 from engine.project import Project, model_spec
 

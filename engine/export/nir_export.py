@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.encoders import CURRENT_ENCODERS
 from engine.errors import SpikeStudioError
 from engine.export import ExportReport
-from engine.models import CURRENT_ENCODERS
 from engine.project import Node, Project, Projection
 
 #: Largest dense weight matrix of one projection (entries): 64 MB as float32.

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.encoders import CURRENT_ENCODERS
 from engine.errors import ProjectError, SpikeStudioError
 from engine.export.nir_export import META_KEY, PORT, require_nir
-from engine.models import CURRENT_ENCODERS
 from engine.project import Project
 from engine.validation import MAX_VALUES
 

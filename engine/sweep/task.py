@@ -86,9 +86,9 @@ def run_point(task: dict) -> dict[str, Any]:
 
 def measure(result: Any, project: Any) -> dict[str, Any]:
     """The metrics of one finished run (see :func:`run_point`)."""
-    from engine.analysis import population_summary
-    from engine.energy import energy_breakdowns, energy_totals, whole_run_counts
-    from engine.presentation_sweep import project_profiles
+    from engine.energy.model import energy_breakdowns, energy_totals, whole_run_counts
+    from engine.evaluation.presentation_sweep import project_profiles
+    from engine.spike_stats import population_summary
 
     pops = [n.id for n in project.network.populations]
     sizes = {k: v for k, v in result.sizes.items() if k in pops}
@@ -118,7 +118,7 @@ def measure(result: Any, project: Any) -> dict[str, Any]:
 def _accuracy(result: Any, project: Any) -> float | None:
     """Classification accuracy when the project presents a labelled dataset, else None."""
     from engine.errors import SpikeStudioError
-    from engine.evaluation import dataset_node, output_population, readout
+    from engine.evaluation.classify import dataset_node, output_population, readout
 
     try:
         dataset_node(project)

@@ -155,8 +155,8 @@ def test_compression_sweep_pareto_table_and_open(served, goto_app, wait_until,
     # of unsaved changes if there are any.
     page.locator(".ss-comp-open button").click()
     wait_until(lambda: app.session.document.get("name") == "Digits MLP (converted) (4-bit)"
-               or app._pending is not None, timeout=60, message="opened or asked first")
-    if app._pending is not None:
+               or app.dialog.pending is not None, timeout=60, message="opened or asked first")
+    if app.dialog.pending is not None:
         page.locator(".ss-confirm-yes button").click()
     wait_until(lambda: app.session.document.get("name") == "Digits MLP (converted) (4-bit)",
                timeout=30, message="compressed project opened")

@@ -40,9 +40,9 @@ def test_export_report_and_nir_upload_from_the_page(served, goto_app, wait_until
         assert {"brian2/run_brian2.py", "brian2/network.npz"} <= set(archive.namelist())
 
     # The report belongs to a run: offered once there is one, named after it.
-    assert app.export_menu.report.disabled
+    assert app.file_menu.export_menu.report.disabled
     _run_and_wait(page, app, wait_until)
-    wait_until(lambda: not app.export_menu.report.disabled, message="report offered")
+    wait_until(lambda: not app.file_menu.export_menu.report.disabled, message="report offered")
     with page.expect_download(timeout=60_000) as info:
         page.locator(".ss-export-report button").click()
     assert info.value.suggested_filename == \
@@ -54,16 +54,17 @@ def test_export_report_and_nir_upload_from_the_page(served, goto_app, wait_until
     upload = tmp_path / "model.nir"
     upload.write_bytes(nir_file.read_bytes())
     page.locator(".ss-upload input[type='file']").set_input_files(str(upload))
-    wait_until(lambda: app._pending is not None or
+    wait_until(lambda: app.dialog.pending is not None or
                app.session.document.get("name", "").endswith("(from NIR)") or
                app.results.result is None, message="upload seen")
-    if app._pending is not None:
+    if app.dialog.pending is not None:
         page.locator(".ss-confirm-yes button").click()
     wait_until(lambda: app.results.result is None, message="imported project replaced")
     page.locator("[data-testid=message]", has_text="Opened model.nir").wait_for(timeout=20_000)
     ids = {n["id"] for n in app.session.document["network"]["nodes"]}
     assert len(ids) >= 2
-    assert app.export_menu.report.disabled  # the old run's report is gone with its project
+    # The old run's report is gone with its project.
+    assert app.file_menu.export_menu.report.disabled
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_malformed_and_out_of_range_values_block_run(served, goto_app, wait_unti
     assert "Node “LIF neuron”, v thresh (mV)" in text and "network.nodes[" not in text
     save_screenshot("run-refused")
     page.wait_for_timeout(300)
-    assert app.handle is None
+    assert app.run_bar.handle is None
     assert page.get_by_test_id("run-state").get_attribute("data-state") == "idle"
 
 
@@ -197,7 +197,7 @@ def test_results_are_brought_into_view_after_run(served, goto_app, wait_until,
     app = served.last
     assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.done, timeout=60,
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.done, timeout=60,
                message="the run finished")
     page.locator("[data-testid='run-state'][data-state='completed']").wait_for(timeout=30000)
     page.wait_for_function("() => document.scrollingElement.scrollTop > 100", timeout=10000)

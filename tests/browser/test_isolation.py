@@ -80,8 +80,8 @@ def test_a_runaway_session_fails_alone(capped_runner, serve_app, browser_page, s
 
         page_a.locator(".ss-run button").click()
         page_b.locator(".ss-run button").click()
-        wait_until(lambda: app_a.handle is not None and app_a.handle.done
-                   and app_b.handle is not None and app_b.handle.done,
+        wait_until(lambda: app_a.run_bar.handle is not None and app_a.run_bar.handle.done
+                   and app_b.run_bar.handle is not None and app_b.run_bar.handle.done,
                    timeout=120, message="both runs finished")
 
         # A: a clear message about the memory cap (the run stopped at it, or an engine that
@@ -96,13 +96,14 @@ def test_a_runaway_session_fails_alone(capped_runner, serve_app, browser_page, s
         # B: completed with its spikes shown.
         status = page_b.locator("[data-testid='result-status'][data-status='completed']")
         status.wait_for()
-        assert int(status.get_attribute("data-spikes")) == len(app_b.handle.result.spikes) > 0
+        spikes_b = app_b.run_bar.handle.result.spikes
+        assert int(status.get_attribute("data-spikes")) == len(spikes_b) > 0
         # The server never held the runaway's memory.
         assert _rss_mb() - server_rss < 150
         # A's session runs again once the project is fixed.
         from workbench import edits
 
-        app_a._edit(edits.delete, "node", "runaway")
+        app_a.edit(edits.delete, "node", "runaway")
         page_a.locator(".ss-run button").click()
         page_a.locator("[data-testid='result-status'][data-status='completed']").wait_for(
             timeout=60_000)

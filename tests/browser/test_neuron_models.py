@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engine.models import NEURON_MODELS
+from engine.neurons import NEURON_MODELS
 from engine.simulator import simulate
 from tests.browser.test_workbench import (
     _centre,

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pytest
 
-from engine.neuron_probe import probe_traces
-from engine.neuron_stats import rank_neurons
+from engine.analysis.neuron_probe import probe_traces
+from engine.analysis.neuron_stats import rank_neurons
 from engine.project import Project
 from tests.browser.test_result_views import _open_sample, _ready, _run_and_wait, _set_duration
 

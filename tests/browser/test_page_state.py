@@ -27,14 +27,15 @@ def _banner(page):
 
 def _set_breakpoint(page, app, wait_until, kind: str, target: str, a: float) -> None:
     page.locator(".ss-break-kind select").select_option(label=kind)
-    wait_until(lambda: app.break_kind.value != "", message="kind chosen")
+    wait_until(lambda: app.run_bar.breakpoint.break_kind.value != "", message="kind chosen")
     field = page.locator(".ss-break-target input")
     field.fill(target)
     field.press("Tab")
     first = page.locator(".ss-break-a input")
     first.fill(f"{a:g}")
     first.press("Tab")
-    wait_until(lambda: app.break_target.value == target and app.break_a.value == a,
+    wait_until(lambda: app.run_bar.breakpoint.break_target.value == target
+               and app.run_bar.breakpoint.break_a.value == a,
                message="breakpoint fields applied")
 
 
@@ -94,8 +95,8 @@ def test_breakpoint_pauses_follow_the_neuron_and_their_banners_end_with_them(
     _set_duration(page, app, wait_until, 300.0)
     _set_breakpoint(page, app, wait_until, "neuron spikes", "exc", 1910)
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.pauses == 1
-               and app.results.result is app.handle.result, timeout=120,
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.pauses == 1
+               and app.results.result is app.run_bar.handle.result, timeout=120,
                message="paused at the breakpoint")
     wait_until(lambda: panel.shown == ("exc", 1910), timeout=60,
                message="the panel shows the neuron")
@@ -106,12 +107,13 @@ def test_breakpoint_pauses_follow_the_neuron_and_their_banners_end_with_them(
     # Continue: the pause's banner goes; at the next pause, at the same (already selected)
     # neuron, the panel shows it again although the selection did not change.
     page.locator(".ss-continue button").click()
-    wait_until(lambda: app.handle.pauses == 2 and app.results.result is app.handle.result,
+    wait_until(lambda: app.run_bar.handle.pauses == 2
+               and app.results.result is app.run_bar.handle.result,
                timeout=60, message="paused again")
     # (Continue ended the first pause: its banner went; the second pause has its own.)
     page.locator("[data-testid='message']", has_text="t = 0.7 ms").wait_for(
         state="detached", timeout=60_000)
-    wait_until(lambda: panel.shown == ("exc", 1910) and panel.result is app.handle.result,
+    wait_until(lambda: panel.shown == ("exc", 1910) and panel.result is app.run_bar.handle.result,
                timeout=60, message="the panel shows the neuron again")
     assert app.results.raster.selected == {"population": "exc", "neuron": 1910}
     page.locator("[data-testid='neuron-detail'][data-population='exc'][data-neuron='1910']"
@@ -121,13 +123,13 @@ def test_breakpoint_pauses_follow_the_neuron_and_their_banners_end_with_them(
     # No breakpoint any more, Continue to the end: the pause and its banner end; the
     # breakpoint was reached, so nothing says it was not.
     page.locator(".ss-break-kind select").select_option(label="(no breakpoint)")
-    wait_until(lambda: app.break_kind.value == "", message="no breakpoint")
+    wait_until(lambda: app.run_bar.breakpoint.break_kind.value == "", message="no breakpoint")
     page.locator(".ss-continue button").click()
-    wait_until(lambda: app.handle.done and not app.run_button.disabled, timeout=120,
+    wait_until(lambda: app.run_bar.handle.done and not app.run_bar.run_button.disabled, timeout=120,
                message="ran to its end")
     pause_banner.wait_for(state="detached", timeout=60_000)
-    assert app.handle.result.status == "completed"
-    assert "never reached" not in app.messages.object
+    assert app.run_bar.handle.result.status == "completed"
+    assert "never reached" not in app.message_bar.messages.object
 
 
 
@@ -151,10 +153,10 @@ def test_a_breakpoint_never_reached_is_said_until_the_next_run(served, goto_app,
 
     # The next run makes that banner stale: it goes when the run starts.
     page.locator(".ss-break-kind select").select_option(label="(no breakpoint)")
-    wait_until(lambda: app.break_kind.value == "", message="no breakpoint")
-    before = app.handle
+    wait_until(lambda: app.run_bar.breakpoint.break_kind.value == "", message="no breakpoint")
+    before = app.run_bar.handle
     page.locator(".ss-run button").click()
     unreached.wait_for(state="detached")
-    wait_until(lambda: app.handle is not before and app.handle.done, timeout=120,
+    wait_until(lambda: app.run_bar.handle is not before and app.run_bar.handle.done, timeout=120,
                message="ran")
-    assert "never reached" not in app.messages.object
+    assert "never reached" not in app.message_bar.messages.object

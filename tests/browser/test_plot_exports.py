@@ -111,7 +111,7 @@ def test_every_plot_downloads_as_png_and_svg(served, goto_app, wait_until, brows
 
     _tab(page, "Traces")
     wait_until(lambda: app.results._traces_of is app.results.result, message="traces drawn")
-    n = len(app.results.traces.figures)
+    n = len(app.results.view("traces").traces.figures)
     page.locator(".ss-export-png button:visible").nth(n - 1).wait_for()
     _download_all(page, [f"{stem}-traces-{k + 1}" for k in range(n)])
 
@@ -127,7 +127,7 @@ def test_every_plot_downloads_as_png_and_svg(served, goto_app, wait_until, brows
     _download_all(page, [f"{stem}-energy-{profile}", f"{stem}-energy-{profile}-layers"])
 
     # Scenarios: one short scenario keeps the batch quick.
-    from engine.scenarios import default_scenarios, scenario_to_dict
+    from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 
     _tab(page, "Scenarios")
     page.locator(".card-header", has_text="Scenario definitions").click()

@@ -21,9 +21,9 @@ def _ready(page):
 def _open_sample(page, app, wait_until, label: str) -> None:
     page.locator(".ss-open-select select").select_option(label=f"Sample: {label}")
     page.locator(".ss-open button").click()
-    wait_until(lambda: app.session.document.get("name") == label or app._pending is not None,
+    wait_until(lambda: app.session.document.get("name") == label or app.dialog.pending is not None,
                message=f"opened {label} or asked first")
-    if app._pending is not None:  # unsaved changes: the page asks before discarding them
+    if app.dialog.pending is not None:  # unsaved changes: the page asks before discarding them
         page.locator(".ss-confirm-yes button").click()
     wait_until(lambda: app.session.document.get("name") == label, message=f"opened {label}")
     page.get_by_test_id("project-name").filter(has_text=label.split(":")[0]).wait_for()
@@ -42,12 +42,12 @@ def _set_duration(page, app, wait_until, ms: float) -> None:
 
 
 def _run_and_wait(page, app, wait_until, timeout: float = 120) -> None:
-    before = app.handle
+    before = app.run_bar.handle
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not before and app.handle.done and not
-               app.run_button.disabled, timeout=timeout, message="run finished")
-    wait_until(lambda: app.handle.result is not None and
-               app.results.result is app.handle.result, message="result shown")
+    wait_until(lambda: app.run_bar.handle is not before and app.run_bar.handle.done and not
+               app.run_bar.run_button.disabled, timeout=timeout, message="run finished")
+    wait_until(lambda: app.run_bar.handle.result is not None and
+               app.results.result is app.run_bar.handle.result, message="result shown")
     # show() runs on the server's thread: its last step updates the header.
     page.locator(f"[data-testid='result-header'][data-run='{app.results.stamp.run}']").wait_for()
 
@@ -161,9 +161,9 @@ def test_1_a_run_of_the_old_project_never_shows_after_open(served, goto_app, wai
     app = served.last
     _open_sample(page, app, wait_until, "STDP: hidden pattern")  # 200 s: still running below
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None, message="run started")
+    wait_until(lambda: app.run_bar.handle is not None, message="run started")
     _open_sample(page, app, wait_until, "Single LIF neuron")
-    wait_until(lambda: app.handle.done and not app.run_button.disabled, timeout=60,
+    wait_until(lambda: app.run_bar.handle.done and not app.run_bar.run_button.disabled, timeout=60,
                message="old run stopped")
     page.wait_for_timeout(300)
     assert app.results.result is None
@@ -209,8 +209,9 @@ def test_6_plots_are_readable(served, goto_app, wait_until, save_screenshot):
     _run_and_wait(page, app, wait_until)
     _tab(page, "Traces")
     # Traces are plotted when their tab opens (on the server, after the click arrives).
-    wait_until(lambda: len(app.results.traces.figures) == 2, message="traces plotted")
-    figs = app.results.traces.figures
+    wait_until(lambda: len(app.results.view("traces").traces.figures) == 2,
+               message="traces plotted")
+    figs = app.results.view("traces").traces.figures
     assert len(figs) == 2
     assert [f.yaxis[0].axis_label.split(" (")[0] for f in figs] == [
         "membrane potential", "synaptic / input currents"]

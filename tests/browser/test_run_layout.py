@@ -31,7 +31,7 @@ def _scroll_top(page) -> float:
 
 def _run(page, app, wait_until) -> None:
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.done, timeout=120,
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.done, timeout=120,
                message="the run finished")
     page.locator("[data-testid='run-state'][data-state='completed']").wait_for(timeout=60000)
     page.locator(".ss-raster-status[data-mode='points']").wait_for(timeout=60000)

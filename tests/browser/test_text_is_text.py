@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from engine import energy as E
+from engine.energy import model as E
+from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 from engine.project import validate_document
-from engine.scenarios import default_scenarios, scenario_to_dict
 
 pytestmark = pytest.mark.browser
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
@@ -233,7 +233,7 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
 
     # Run, then every result tab.
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.done, timeout=120,
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.done, timeout=120,
                message="run finished")
     page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
     watch.check("after the run")
@@ -246,10 +246,10 @@ def test_payloads_in_every_field_render_as_text(served, goto_app, wait_until, sa
     page.locator(".ss-pin button").click()
     page.locator("[data-testid='pin-status'][data-run='1']").wait_for()
     assert NAME in page.get_by_test_id("pin-status").inner_text()
-    before = app.handle
+    before = app.run_bar.handle
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not before and app.handle.done
-               and app.results.result is app.handle.result, timeout=120,
+    wait_until(lambda: app.run_bar.handle is not before and app.run_bar.handle.done
+               and app.results.result is app.run_bar.handle.result, timeout=120,
                message="second run shown")
     _tab(page, "Compare")
     status = page.locator("[data-testid='compare-status'][data-state='compared']")

@@ -154,7 +154,7 @@ def test_the_activity_belongs_to_the_shown_run(served, goto_app, wait_until):
     # Another project: no cursor, no tint, no legend.
     _open_sample(page, app, wait_until, "Single LIF neuron")
     page.get_by_test_id("time-cursor").wait_for(state="hidden")
-    assert app.results.network_activity is None and app.editor.activity == {}
+    assert app.results.network_activity is None and app.model.editor.activity == {}
     page.locator("[data-node-id='neuron']").wait_for()
     assert page.locator("[data-rate-hz]").count() == 0
     assert page.locator(".ss-time-cursor-line:visible").count() == 0, "no line without a run"

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from engine.analysis import population_summary
 from engine.simulator import simulate
+from engine.spike_stats import population_summary
 
 pytestmark = pytest.mark.browser
 
@@ -122,7 +122,7 @@ def test_build_by_mouse_run_and_compare_with_engine(served, goto_app, wait_until
     status = page.get_by_test_id("result-status")
     page.wait_for_function(
         "() => document.querySelector('body') !== null", timeout=1000)
-    wait_until(lambda: app.handle is not None and app.handle.done
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.done
                and app.results.result is not None, timeout=60, message="run finished")
     page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
     shown = int(status.get_attribute("data-spikes"))
@@ -180,7 +180,7 @@ def test_invalid_value_is_shown_and_never_applied(served, goto_app, wait_until):
     message.wait_for()
     assert message.get_attribute("data-level") == "error"
     assert "v reset (mV)" in message.inner_text()
-    assert app.handle is None
+    assert app.run_bar.handle is None
 
 
 def test_long_run_can_be_stopped_and_keeps_partial_results(served, goto_app, wait_until,
@@ -289,7 +289,7 @@ def _tab(page, title: str) -> None:
 
 def _run_and_wait(page, app, wait_until, timeout: float = 120) -> None:
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.done, timeout=timeout,
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.done, timeout=timeout,
                message="run finished")
     page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
 
@@ -436,7 +436,7 @@ def test_user_defined_scenarios(served, goto_app, wait_until):
     editor.press("Tab")
     page.locator(".ss-scenarios-use button").click()
     page.get_by_test_id("scenario-error").filter(has_text="Not valid JSON").wait_for()
-    from engine.scenarios import default_scenarios, scenario_to_dict
+    from engine.evaluation.scenario_fit import default_scenarios, scenario_to_dict
 
     mine = scenario_to_dict(default_scenarios()[0])
     mine.update(id="my_sensor", name="My sensor", duration_ms=200.0)
@@ -463,8 +463,8 @@ def test_huge_network_is_refused_with_a_message_and_the_server_lives_on(served, 
     page = _ready(goto_app(served.url))
     app = served.last
     _select_node(page, "neuron")
-    app._edit(edits.set_node_field, "neuron", "size", 100_000)
-    app._edit(edits.connect, "neuron", "neuron")  # recurrent, p = 0.1: 10^9 synapses
+    app.edit(edits.set_node_field, "neuron", "size", 100_000)
+    app.edit(edits.connect, "neuron", "neuron")  # recurrent, p = 0.1: 10^9 synapses
     page.locator('[data-edge-id="neuron_to_neuron"]').wait_for()
     page.locator(".ss-run button").click()
     message = page.get_by_test_id("message").filter(has_text="memory budget")
@@ -475,7 +475,7 @@ def test_huge_network_is_refused_with_a_message_and_the_server_lives_on(served, 
     # The session still works: undo the projection and run normally.
     page.locator(".ss-undo button").click()
     page.locator('[data-edge-id="neuron_to_neuron"]').wait_for(state="detached")
-    app._edit(edits.set_node_field, "neuron", "size", 1)
+    app.edit(edits.set_node_field, "neuron", "size", 1)
     _run_and_wait(page, app, wait_until)
 
 
@@ -495,12 +495,14 @@ def test_malformed_upload_is_reported_and_work_is_kept(served, goto_app, wait_un
     assert "network.nodes[1].params.tau_m: must be > 0 ms, got -5 ms" in message.inner_text()
     assert app.session.document == before
     # The error stays the last word: no "Opened bad.json." replaces it.
-    assert 'data-level="error"' in app.messages.object and "Opened" not in app.messages.object
+    banner = app.message_bar.messages.object
+    assert 'data-level="error"' in banner and "Opened" not in banner
     (tmp_path / "garbage.json").write_bytes(b"\x00\xffnot json")
     page.locator(".ss-upload input[type='file']").set_input_files(str(tmp_path / "garbage.json"))
     page.get_by_test_id("message").filter(has_text="not a valid JSON document").wait_for()
     assert app.session.document == before
-    assert 'data-level="error"' in app.messages.object and "Opened" not in app.messages.object
+    banner = app.message_bar.messages.object
+    assert 'data-level="error"' in banner and "Opened" not in banner
 
 
 def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until):
@@ -518,13 +520,13 @@ def test_closing_the_tab_stops_its_run(served, goto_app, ss_browser, wait_until)
     wait_until(lambda: app.session.document["simulation"]["duration_ms"] == 600000.0,
                message="duration applied")
     page.locator(".ss-run button").click()
-    wait_until(lambda: app.handle is not None and app.handle.state == "running",
+    wait_until(lambda: app.run_bar.handle is not None and app.run_bar.handle.state == "running",
                timeout=30, message="run started")
-    handle = app.handle  # (the closed page lets go of it: its results leave the server)
+    handle = app.run_bar.handle  # (the closed page lets go of it: its results leave the server)
     context.close()
     wait_until(lambda: handle.done, timeout=60, message="run stopped after the tab closed")
     assert handle.result.status == "cancelled"
-    wait_until(lambda: app.handle is None, message="the closed page holds no run")
+    wait_until(lambda: app.run_bar.handle is None, message="the closed page holds no run")
 
 
 def test_fits_a_laptop_screen(served, goto_app):

@@ -1,8 +1,9 @@
 """Two runs side by side: per-population statistics of each and their differences.
 
 :func:`run_statistics` gives one run's table (the columns of
-:func:`engine.analysis.population_summary` plus synchrony and whether the population's spikes
-were recorded); :func:`comparison_table` puts a pinned run's and the current run's tables next
+:func:`engine.spike_stats.population_summary` plus synchrony and whether the population's
+spikes were recorded); :func:`comparison_table` puts a pinned run's and the current run's tables
+next
 to each other with ``current - pinned`` for every statistic.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from engine.analysis import population_summary, population_synchrony
+from engine.spike_stats import population_summary, population_synchrony
 
 #: Bin width of the synchrony measure in the comparison (ms).
 SYNCHRONY_BIN_MS = 5.0
@@ -46,9 +47,9 @@ def run_statistics(spikes: pd.DataFrame, sizes: Mapping[str, int], duration_ms: 
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`engine.analysis.population_summary`, ``synchrony``
-        (:func:`engine.analysis.population_synchrony` with :data:`SYNCHRONY_BIN_MS` bins) and
-        a boolean ``recorded``.
+        The columns of :func:`engine.spike_stats.population_summary`, ``synchrony``
+        (:func:`engine.spike_stats.population_synchrony` with :data:`SYNCHRONY_BIN_MS`
+        bins) and a boolean ``recorded``.
     """
     frame = population_summary(spikes, sizes, duration_ms)
     frame["synchrony"] = population_synchrony(spikes, sizes, duration_ms, SYNCHRONY_BIN_MS)

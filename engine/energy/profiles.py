@@ -4,7 +4,7 @@ A :class:`HardwareProfile` is a set of :class:`Figure` values (joules per operat
 static power), each with its source. This module checks, (de)serialises, loads (the package
 data ``engine/data/hardware_profiles.json``), clones and edits them; it imports neither pandas
 nor the simulator, so the project format can validate its ``energy`` section on its own.
-Pricing a run with a profile is :mod:`engine.energy`, which re-exports every name here.
+Pricing a run with a profile is :mod:`engine.energy.model`, which re-exports every name here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The dense ANN a spiking classifier stands for: its predictions, MACs and energy.
 
-A converted network (:mod:`engine.export.onnx_import`) keeps the source ANN's weights as
+A converted network (:mod:`engine.convert.onnx_import`) keeps the source ANN's weights as
 ``matrix`` projections, normalised layer by layer (``W_l * lambda_{l-1} / lambda_l``,
 ``b_l / lambda_l``) and split by sign into exc / inh parts, with the biases as projections
 from a ``constant_current`` node. Summing those parts back gives each layer's dense matrix.
@@ -13,7 +13,7 @@ best logits tie to that precision may differ.
 of integrate-and-fire populations fed by ``matrix`` projections from a dataset encoder) and
 says why not otherwise; :func:`ann_reference` scores it and prices one inference on the dense
 hardware profiles. Without a chain the MAC count falls back to
-:func:`engine.energy.ann_baseline` (a dense layer per projection, as the Energy tab counts).
+:func:`engine.energy.model.ann_baseline` (a dense layer per projection, as the Energy tab counts).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import energy as E
-from engine.datasets import Dataset
+from engine.energy import model as E
 from engine.errors import SpikeStudioError
-from engine.evaluation import dataset_node
+from engine.evaluation.classify import dataset_node
+from engine.evaluation.datasets import Dataset
 from engine.project import Project
 
 #: Neuron models a converted layer may use (the conversion makes non-leaky IF neurons).
@@ -171,7 +171,7 @@ def ann_reference(project: Project, data: Dataset, *, n_samples: int | None = No
     ----------
     result, window_ms
         A run of the project and its presentation period, used to count MACs with
-        :func:`engine.energy.ann_baseline` when the project is not a converted chain
+        :func:`engine.energy.model.ann_baseline` when the project is not a converted chain
         (without them the MACs are 0 and the basis says so).
     """
     n = len(data.y) if n_samples is None else min(int(n_samples), len(data.y))

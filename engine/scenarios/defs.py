@@ -5,7 +5,8 @@ how long to simulate, what one inference is (``window_ms``), the latency deadlin
 budget; :class:`Thresholds` are the editable rules of the fit matrices. This module checks and
 (de)serialises them and imports nothing from the simulator or from :mod:`engine.project`, so the
 project format can validate its ``scenarios`` section without depending on the analyses.
-Running scenarios and rating them is :mod:`engine.scenarios`, which re-exports every name here.
+Running scenarios and rating them is :mod:`engine.evaluation.scenario_fit`, which re-exports
+every name here.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.encoders import SPIKE_ENCODERS
 from engine.errors import Problem, ProjectError
 from engine.files import atomic_write_text
-from engine.models import SPIKE_ENCODERS
 from engine.validation import ID_RE as _ID_RE
 
 SCENARIOS_FORMAT = "spikestudio-scenarios"

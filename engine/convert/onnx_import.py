@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets import Dataset, check_features
 from engine.errors import SpikeStudioError
+from engine.evaluation.datasets import Dataset, check_features
 from engine.project import Project
 from engine.validation import MAX_VALUES
 
@@ -578,7 +578,7 @@ def import_file(path: Path, *, dataset: str = "digits", normalize: str = "max",
         The .onnx (or .nir) file.
     dataset
         ``digits`` (calibrate on the training split, present the held-out split) or a .csv
-        / .npz file (calibrate on and present its samples); see :mod:`engine.datasets`.
+        / .npz file (calibrate on and present its samples); see :mod:`engine.evaluation.datasets`.
     normalize
         ``max`` or ``percentile`` (99.9th) data-based weight normalisation.
     input_coding
@@ -590,7 +590,7 @@ def import_file(path: Path, *, dataset: str = "digits", normalize: str = "max",
     calibration
         How many calibration samples set the normalisation.
     """
-    from engine.datasets import load_dataset
+    from engine.evaluation.datasets import load_dataset
 
     model = read_nir(path) if Path(path).suffix.lower() == ".nir" else read_onnx(path)
     shown = load_dataset(dataset)

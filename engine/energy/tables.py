@@ -1,6 +1,6 @@
 """Plain tables of a run's energy on one hardware profile, for views (no Panel, no Bokeh).
 
-:func:`energy_table` prices ``SimulationResult.counts`` with :mod:`engine.energy` and returns
+:func:`energy_table` prices ``SimulationResult.counts`` with :mod:`engine.energy.model` and returns
 everything an energy view draws: the per-bin breakdown with its operation counts, the
 per-layer totals, the run totals and the operations the profile cannot price. Views only
 arrange and colour these numbers.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.energy import (
+from engine.energy.model import (
     HardwareProfile,
     energy_breakdown,
     energy_totals,
@@ -35,7 +35,7 @@ class EnergyTable:
     profile, name
         Profile id and display name.
     breakdown
-        :func:`engine.energy.energy_breakdown` (one row per node and bin) plus the bin's
+        :func:`engine.energy.model.energy_breakdown` (one row per node and bin) plus the bin's
         :data:`OPERATION_COLUMNS` and ``neuron_j`` (active plus idle neuron updates).
     layers
         Per node, in network order: ``kind``, ``size``, the energy columns and ``neuron_j``.
@@ -46,7 +46,7 @@ class EnergyTable:
         totals are then lower bounds.
     idle_basis
         What idle neuron updates are counted per on this profile in this run
-        (:func:`engine.energy.idle_basis`, e.g. "per 1 ms hardware step"); empty when
+        (:func:`engine.energy.model.idle_basis`, e.g. "per 1 ms hardware step"); empty when
         unknown (a table built from a breakdown alone).
     """
 

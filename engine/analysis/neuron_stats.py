@@ -1,7 +1,8 @@
 """Statistics of one neuron's activity: ISI histogram, spike-triggered average, rankings.
 
 Pure functions over spike times, traces and the spikes DataFrame; the per-neuron statistics
-themselves (rate, first spike, CV, burstiness) are :func:`engine.analysis.neuron_statistics`.
+themselves (rate, first spike, CV, burstiness) are
+:func:`engine.spike_stats.neuron_statistics`.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.analysis import neuron_statistics
 from engine.core.results import SimulationResult, TraceRecord
 from engine.errors import SpikeStudioError
+from engine.spike_stats import neuron_statistics
 
 __all__ = ["RANKINGS", "input_current", "isi_histogram", "rank_neurons",
            "spike_triggered_average"]
 
-#: Ranking key -> (column of :func:`engine.analysis.neuron_statistics`, ascending, label).
+#: Ranking key -> (column of :func:`engine.spike_stats.neuron_statistics`, ascending,
+#: label).
 RANKINGS: dict[str, tuple[str, bool, str]] = {
     "first_spike": ("first_spike_ms", True, "first spike (ms)"),
     "rate": ("rate_hz", False, "rate (Hz)"),
@@ -123,14 +125,14 @@ def rank_neurons(result: SimulationResult, population: str, by: str = "first_spi
     by
         ``first_spike`` (earliest first), ``rate`` (highest first), ``cv`` (most irregular
         first) or ``burstiness`` (most bursty first; defined in
-        :func:`engine.analysis.neuron_statistics`).
+        :func:`engine.spike_stats.neuron_statistics`).
     top
         Keep only this many (None: all).
 
     Returns
     -------
     pandas.DataFrame
-        The rows of :func:`engine.analysis.neuron_statistics` for the population, with
+        The rows of :func:`engine.spike_stats.neuron_statistics` for the population, with
         ``value`` (the ranked statistic), ordered; ties keep the lower index first. Neurons
         without a value (never fired, or fewer than two intervals for CV and burstiness)
         are left out.

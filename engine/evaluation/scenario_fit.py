@@ -11,14 +11,14 @@ mostly-silent always-on device. Users add their own with :func:`scenario_from_di
 :func:`run_scenarios` simulates the network under every scenario (worker threads: the numba
 kernel releases the GIL), measures activity sparsity, latency to the first output spike, SNN
 energy and mean power on every hardware profile and the dense-ANN baseline (all through
-:mod:`engine.energy`), and returns a :class:`ScenarioReport`. :func:`fit_matrices` turns the
+:mod:`engine.energy.model`), and returns a :class:`ScenarioReport`. :func:`fit_matrices` turns the
 report and explicit, editable :class:`Thresholds` into two long-format tables (scenarios x
 criteria, scenarios x hardware profiles) whose cells carry a value, a rating in
 ``recommended / neutral / cautious`` and the reason. Everything comes from the simulations;
 nothing is a static table. No Panel or Bokeh here.
 
 The definitions (:class:`Scenario`, :class:`InputSpec`, :class:`Thresholds`, their validation
-and (de)serialisation, :func:`default_scenarios`) live in :mod:`engine.scenario_defs`, which the
+and (de)serialisation, :func:`default_scenarios`) live in :mod:`engine.scenarios.defs`, which the
 project format uses without depending on the simulator; they are re-exported here.
 """
 
@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import energy as E
+from engine.encoders import SPIKE_ENCODERS
+from engine.energy import model as E
 from engine.errors import Problem, ProjectError
-from engine.models import SPIKE_ENCODERS
 from engine.project import Project
-from engine.scenario_defs import (  # noqa: F401 - the definitions, re-exported
+from engine.scenarios.defs import (  # noqa: F401 - the definitions, re-exported
     PATTERNS,
     SCENARIOS_FORMAT,
     SCENARIOS_VERSION,
@@ -244,7 +244,7 @@ class ScenarioRun:
     output: str = ""
     measurements: dict[str, Any] = field(default_factory=dict)
     energy: pd.DataFrame | None = None       # per profile
-    ann: Any = None                          # engine.energy.AnnBaseline
+    ann: Any = None                          # engine.energy.model.AnnBaseline
 
 
 @dataclass
@@ -283,7 +283,7 @@ class ScenarioReport:
 
     def comparison(self, scenario_id: str, snn_profile: str, ann_profile: str
                    ) -> E.SnnAnnComparison:
-        """:func:`engine.energy.snn_vs_ann` of one scenario's run (cached)."""
+        """:func:`engine.energy.model.snn_vs_ann` of one scenario's run (cached)."""
         key = (scenario_id, snn_profile, ann_profile)
         if key not in self._comparisons:
             run = self.runs[scenario_id]

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.analysis import population_codes
 from engine.core.build import CompiledNetwork, build, monitor_spec
 from engine.core.limits import RunLimits, StopCheck
 from engine.core.results import TraceRecord
@@ -28,6 +27,7 @@ from engine.errors import SpikeStudioError
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
 from engine.simulator import CancelCheck, ProgressCallback, Simulation
+from engine.spike_stats import population_codes
 
 __all__ = ["NeuronProbe", "arrived_spikes", "current_inputs", "incoming_synapses",
            "outgoing_synapses", "probe_neuron", "probe_traces", "synapse_summary"]

@@ -8,7 +8,7 @@ architecture the way the literature does, plus a memory-inclusive comparison.
 
 Every formula is written out in ``docs/energy.md``. The functions here are pure: DataFrames
 and dataclasses in, DataFrames and dataclasses out; no Panel, no Bokeh, no I/O. The profiles
-themselves (data, validation, :func:`load_profiles`) live in :mod:`engine.hardware_profiles`
+themselves (data, validation, :func:`load_profiles`) live in :mod:`engine.energy.profiles`
 and are re-exported here.
 
 A figure whose value is ``null`` is either *included in* another figure (``included_in``
@@ -28,7 +28,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from engine.hardware_profiles import (  # noqa: F401 - the profile definitions, re-exported
+from engine.encoders import CURRENT_ENCODERS
+from engine.energy.profiles import (  # noqa: F401 - the profile definitions, re-exported
     ENERGY_FIGURES,
     EVENT_DRIVEN,
     FIGURE_FLAGS,
@@ -51,7 +52,6 @@ from engine.hardware_profiles import (  # noqa: F401 - the profile definitions, 
     profiles_to_document,
     validate_profile,
 )
-from engine.models import CURRENT_ENCODERS
 
 COUNT_COLUMNS = ("bin_start_ms", "node", "kind", "size", "spikes", "neuron_updates",
                  "active_updates", "syn_events", "plasticity_updates")

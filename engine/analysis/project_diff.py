@@ -18,8 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.models import CONNECTIVITY_RULES, PLASTICITY_RULES
-from engine.project import MONITOR_SPECS, SIMULATION_SPECS, model_spec
+from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.monitors.specs import MONITOR_SPECS
+from engine.plasticity import PLASTICITY_RULES
+from engine.project import SIMULATION_SPECS, model_spec
 
 #: Top-level parts of a document that do not change what a run computes.
 NOT_MODEL = ("layout", "lab", "description", "name")

@@ -1,9 +1,10 @@
 """Accuracy against presentation time: the same test samples shown for each of several times.
 
-Each presentation time is one dataset run (:func:`engine.evaluation.with_dataset`) scored by
-:func:`engine.evaluation.readout` and :func:`engine.evaluation.evaluate`; the sweep adds the
-populations' firing rates and the dense ANN the network stands for
-(:mod:`engine.ann_reference`). Runs go through an injectable ``simulate`` (the workbench
+Each presentation time is one dataset run (:func:`engine.evaluation.classify.with_dataset`) scored
+by
+:func:`engine.evaluation.classify.readout` and :func:`engine.evaluation.classify.evaluate`; the
+sweep adds the populations' firing rates and the dense ANN the network stands for
+(:mod:`engine.evaluation.ann_reference`). Runs go through an injectable ``simulate`` (the workbench
 passes its worker pool's), a few at a time, and stop on ``cancel``.
 """
 
@@ -18,11 +19,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from engine import energy as E
-from engine.ann_reference import AnnReference, ann_reference
-from engine.datasets import Dataset
+from engine.energy import model as E
 from engine.errors import SpikeStudioError
-from engine.evaluation import (
+from engine.evaluation.ann_reference import AnnReference, ann_reference
+from engine.evaluation.classify import (
     check_output,
     dataset_node,
     evaluate,
@@ -30,6 +30,7 @@ from engine.evaluation import (
     readout,
     with_dataset,
 )
+from engine.evaluation.datasets import Dataset
 from engine.project import Project
 
 #: Longest presentation time offered (ms): a sample shown longer teaches nothing new.
@@ -54,7 +55,7 @@ class PresentationPoint:
     Attributes
     ----------
     report
-        :func:`engine.evaluation.evaluate`'s dict (accuracy, confusion, energy, ...).
+        :func:`engine.evaluation.classify.evaluate`'s dict (accuracy, confusion, energy, ...).
     rates_hz
         Mean firing rate per neuron of each population over the run (Hz).
     wall_s
@@ -168,7 +169,7 @@ def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[
     ----------
     output
         The output population (neuron i = class i); default
-        :func:`engine.evaluation.output_population`.
+        :func:`engine.evaluation.classify.output_population`.
     simulate
         ``simulate(project, cancel=..., progress=...)`` (default: the engine's, in this
         process).

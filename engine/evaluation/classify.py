@@ -14,11 +14,11 @@ from typing import Literal
 
 import numpy as np
 
-from engine.datasets import Dataset, check_features
 from engine.encoders import DatasetWindows
 from engine.encoders import encoder as encoder_module
-from engine.energy import energy_breakdown, energy_totals, load_profiles, whole_run_counts
+from engine.energy.model import energy_breakdown, energy_totals, load_profiles, whole_run_counts
 from engine.errors import SpikeStudioError
+from engine.evaluation.datasets import Dataset, check_features
 from engine.project import Project
 
 ReadoutMode = Literal["count", "membrane"]
