@@ -469,6 +469,8 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     add_limit_flags(sw)
     sw.set_defaults(func=_sweep)
+    from engine.labs.cli import add_lab_command  # engine.labs imports the checks' modules
+    add_lab_command(sub)
     for extend in extensions:
         extend(sub)
     return parser

@@ -510,3 +510,47 @@ def accuracy(project, result, *, output: str, low: float, high: float = 1.0) -> 
                               f"{100 * high:.0f} %.", measured,
                        hint="How many spikes does each rate estimate rest on during one "
                             "presentation?")
+
+
+@observation("compression_keeps_accuracy")
+def compression_keeps_accuracy(project, result, *, weight_bits: int, prune: float,
+                               prune_idle: bool, min_accuracy: float,
+                               max_drop: float) -> Observation:
+    """Compressing the student's network (``weight_bits``-bit weights, ``prune`` of the
+    smallest synapses removed, idle neurons removed when ``prune_idle``) keeps its accuracy
+    on the project's own samples: at least ``min_accuracy`` and at most ``max_drop`` below
+    the uncompressed network, with a smaller model. Runs both networks itself (``"run":
+    false``).
+
+    Parameters
+    ----------
+    weight_bits
+        Bits per weight (2..8).
+    prune
+        Fraction of each projection's synapses removed, smallest first (0..1).
+    prune_idle
+        Remove hidden neurons that never fire on the calibration set.
+    min_accuracy
+        Smallest accuracy of the compressed network (0..1).
+    max_drop
+        Largest accuracy lost to compression (0..1).
+    """
+    from engine.compression import CompressionSettings
+    from engine.compression.sweep import evaluate_settings
+    from engine.evaluation import project_samples
+
+    settings = CompressionSettings(weight_bits=weight_bits, prune=prune, prune_idle=prune_idle)
+    full, small = evaluate_settings(project, [settings], project_samples(project))
+    drop = full.accuracy - small.accuracy
+    measured = {"accuracy": full.accuracy, "compressed_accuracy": small.accuracy,
+                "size_bytes": float(full.size_bytes),
+                "compressed_size_bytes": float(small.size_bytes)}
+    text = (f"{settings.label()}: accuracy {100 * full.accuracy:.1f} % -> "
+            f"{100 * small.accuracy:.1f} %, model {full.size_bytes:,} -> "
+            f"{small.size_bytes:,} bytes")
+    if small.accuracy >= min_accuracy and drop <= max_drop and small.size_bytes < full.size_bytes:
+        return Observation(True, f"{text}: compression keeps the accuracy.", measured)
+    return Observation(False, f"{text} (at least {100 * min_accuracy:.0f} % and at most "
+                              f"{100 * max_drop:.0f} points lost expected).", measured,
+                       hint="Is the uncompressed network itself accurate? Look at how long "
+                            "each sample is shown.")
