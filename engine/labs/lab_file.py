@@ -415,7 +415,10 @@ def check_lab(project: Any, simulate=None) -> Iterator[StepOutcome]:
     lab = lab_of(project)
     if lab is None:
         raise ValueError("this project's lab is notes only: it has no steps to check")
+    result = None  # the last run: a step without edits checks the same run again
     for step in lab.steps:
-        project = apply_solution(project, step.solution)
-        result = simulate(project) if step.check.run else None
+        if step.solution:
+            project, result = apply_solution(project, step.solution), None
+        if step.check.run and result is None:
+            result = simulate(project)
         yield StepOutcome(lab.id, step.id, evaluate_step(step, project, result))
