@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import SimulationError, SpikeStudioError
+from engine.lab_cli import add_lab_command
 from engine.limits import RunLimits
 from engine.project import Project, load_project
 
@@ -469,7 +470,6 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     add_limit_flags(sw)
     sw.set_defaults(func=_sweep)
-    from engine.labs.cli import add_lab_command  # engine.labs imports the checks' modules
     add_lab_command(sub)
     for extend in extensions:
         extend(sub)

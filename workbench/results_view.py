@@ -25,6 +25,7 @@ from widgets.summary import SummaryTable
 from widgets.time_cursor import TimeCursor
 from widgets.traces import TracePlot, trace_items_from_frame
 from workbench import runner
+from workbench.lab_panel import LabPanel
 from workbench.neuron_panel import NeuronPanel, Prober
 from workbench.result_stamp import (
     ResultStamp,
@@ -33,7 +34,7 @@ from workbench.result_stamp import (
     live_header_html,
 )
 from workbench.run_snapshot import result_populations
-from workbench.style import html_pane, markdown_html, text_html
+from workbench.style import html_pane, text_html
 from workbench.view_protocol import ResultView
 
 _TRACES_TAB = 1  # index of the Traces tab
@@ -89,8 +90,9 @@ class ResultsView(pn.viewable.Viewer):
         self.neuron_panel = NeuronPanel(x_range=self.raster.x_range, probe=probe)
         self.neuron_panel.on_pick = self._pick
         self.status = html_pane(self._status_html(), sizing_mode="stretch_width")
-        # Lab notes are the project author's Markdown: rendered and sanitised, never raw HTML.
-        self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
+        # Lab notes and steps (workbench.lab_panel): Markdown rendered and sanitised, never
+        # raw HTML; each step's Check looks at the run on show.
+        self.lab = LabPanel(lambda: self.document, self.shown_run)
         self.download_spikes = pn.widgets.FileDownload(
             callback=self._spikes_csv, filename="spikes.csv", label="Download spikes (CSV)",
             width=200, disabled=True, css_classes=["ss-download-spikes"])
@@ -228,9 +230,7 @@ class ResultsView(pn.viewable.Viewer):
     # ------------------------------------------------------------------ updates
     def show_document(self, document: dict) -> None:
         self.document = document
-        notes = document.get("lab") or "*This project has no lab notes.*"
-        self.lab.object = f'<div class="ss-lab-notes" data-testid="lab-notes">' \
-                          f'{markdown_html(notes)}</div>'
+        self.lab.show_document(document)
 
     def run_started(self, document: dict) -> ResultStamp:
         """Take the stamp of a run of ``document`` that starts now (its result goes to show)."""

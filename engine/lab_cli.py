@@ -1,4 +1,8 @@
-"""``spikestudio lab list`` and ``spikestudio lab check ID | --all``."""
+"""``spikestudio lab list`` and ``spikestudio lab check ID | --all``.
+
+Outside :mod:`engine.labs` so that building the CLI's parser imports nothing heavy: the labs
+(and their checks, which import numpy and pandas) load when a lab command runs.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import sys
 from typing import Any
 
 from engine.errors import SpikeStudioError
-from engine.labs.catalogue import find_lab, labs_in
-from engine.labs.lab_file import check_lab
 
 __all__ = ["add_lab_command"]
 
@@ -33,12 +35,17 @@ def add_lab_command(sub: Any) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from engine.labs.catalogue import labs_in
+
     for entry in labs_in(args.labs):
         print(f"{entry.lab.id}\t{entry.lab.title}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    from engine.labs.catalogue import find_lab, labs_in
+    from engine.labs.lab_file import check_lab
+
     if bool(args.all) == bool(args.lab_id):
         raise SpikeStudioError("lab check: give a lab id or --all (not both)")
     entries = labs_in(args.labs) if args.all else [find_lab(args.lab_id, args.labs)]
