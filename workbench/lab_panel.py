@@ -49,7 +49,7 @@ class StepCard:
             body.append(f'<div class="ss-lab-notes ss-lab-question"><b>Question.</b> '
                         f'{markdown_html(self.step.question)}</div>')
         self.body = html_pane("".join(body))
-        self.button = pn.widgets.Button(name="Check", button_type="primary", width=90,
+        self.button = pn.widgets.Button(label="Check", color="primary", width=90,
                                         css_classes=["ss-lab-check", f"ss-lab-check-{index}"])
         self.button.on_click(lambda e: self.check())
         self.outcome = html_pane(f'<div data-testid="lab-outcome-{index}" '
@@ -122,7 +122,7 @@ class LabPanel:
         self.notes = html_pane("", css_classes=["ss-lab"])
         self.steps = pn.Column(sizing_mode="stretch_width")
         self.class_table = html_pane("")
-        self.refresh_button = pn.widgets.Button(name="Refresh class progress", width=190,
+        self.refresh_button = pn.widgets.Button(label="Refresh class progress", width=190,
                                                 visible=False,
                                                 css_classes=["ss-lab-class-refresh"])
         self.refresh_button.on_click(lambda e: self.show_class_table())
