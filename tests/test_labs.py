@@ -257,3 +257,19 @@ def test_cli_lab_check_all(capsys):
     failed = [line for line in lines if not line["holds"]]
     assert code == 0 and not failed, failed
     assert {line["lab"] for line in lines} == {e.lab.id for e in labs_in()}
+
+
+# ---------------------------------------------------------------------- docs
+def test_docs_list_every_check_with_its_parameters():
+    """docs/labs.md holds the generated reference of every registered check."""
+    from pathlib import Path
+
+    from engine.labs import OBSERVATIONS
+    from engine.labs.reference import BEGIN, END, checks_markdown
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "labs.md").read_text()
+    generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert generated == checks_markdown().strip(), (
+        "docs/labs.md is out of date: run python -m engine.labs.reference docs/labs.md")
+    for name in OBSERVATIONS:
+        assert f"### `{name}`" in generated
