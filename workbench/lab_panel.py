@@ -14,6 +14,7 @@ Markdown) or :func:`workbench.style.text_html` (plain text): never raw HTML.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,8 @@ import panel as pn
 
 from engine.errors import ProjectError
 from engine.labs.lab_file import Lab, Step, evaluate_step, notes_of, parse_lab
-from workbench import lab_progress
+from engine.labs.runs import simulating_with
+from workbench import lab_progress, runner
 from workbench.background import BackgroundJob
 from workbench.style import html_pane, lines_html, markdown_html, text_html
 
@@ -61,8 +63,11 @@ class StepCard:
 
     def _header_html(self) -> str:
         tick = "&#10003; " if self.ticked else ""
-        return (f'<h3 data-testid="lab-step-{self.index}" data-ticked="{str(self.ticked).lower()}">'
-                f'{tick}Step {self.index + 1}: {text_html(self.step.title)}</h3>')
+        title = self.step.title
+        # Titles taken from numbered sections ("2. The rheobase") keep their own number.
+        label = title if re.match(r"\d+\.", title) else f"Step {self.index + 1}: {title}"
+        return (f'<div class="ss-lab-notes"><h2 data-testid="lab-step-{self.index}" '
+                f'data-ticked="{str(self.ticked).lower()}">{tick}{text_html(label)}</h2></div>')
 
     def _show(self, state: str, markup: str) -> None:
         kind = "info" if state == "holds" else "warning"
@@ -80,7 +85,10 @@ class StepCard:
         step = self.step
 
         def work(outcome: dict, cancel) -> None:
-            outcome["observation"] = evaluate_step(step, project, result)
+            # A check's own runs (an f-I curve, a compression) go through the server's
+            # worker pool and its limits, like every run of the page.
+            with simulating_with(runner.simulate):
+                outcome["observation"] = evaluate_step(step, project, result)
 
         if self.job.start(work):
             self.button.disabled = True

@@ -187,12 +187,13 @@ def fi_curve(project, result, *, population: str, input: str, amplitudes_mv: lis
         Largest relative error of a rate above the rheobase (e.g. 0.03).
     """
     from engine.labs.lab_file import Edit, apply_solution
-    from engine.simulator import simulate
+    from engine.labs.runs import run_project
 
     p = _lif_params(project, population)
     worst, problems, measured = 0.0, [], {}
     for amp in amplitudes_mv:
-        run = simulate(apply_solution(project, [Edit("node", input, "amplitude", float(amp))]))
+        run = run_project(apply_solution(project, [Edit("node", input, "amplitude",
+                                                        float(amp))]))
         times = _spikes_of(run, population)
         rate = len(times) / (run.sizes[population] * run.duration_ms / 1000.0)
         expected = lif_rate_hz(float(amp), p["tau_m"], p["v_thresh"], p["v_rest"], p["t_ref"])
@@ -538,9 +539,11 @@ def compression_keeps_accuracy(project, result, *, weight_bits: int, prune: floa
     from engine.compression import CompressionSettings
     from engine.compression.sweep import evaluate_settings
     from engine.evaluation import project_samples
+    from engine.labs.runs import simulator
 
     settings = CompressionSettings(weight_bits=weight_bits, prune=prune, prune_idle=prune_idle)
-    full, small = evaluate_settings(project, [settings], project_samples(project))
+    full, small = evaluate_settings(project, [settings], project_samples(project),
+                                    simulate=simulator())
     drop = full.accuracy - small.accuracy
     measured = {"accuracy": full.accuracy, "compressed_accuracy": small.accuracy,
                 "size_bytes": float(full.size_bytes),
