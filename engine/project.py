@@ -481,7 +481,7 @@ def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     for key, max_len in limits.items():
         if key == "lab" and isinstance(document.get("lab"), dict):
             # A lab with steps: imported here because the labs' checks import this module.
-            from engine.labs.lab_file import lab_problems
+            from engine.labs.validation import lab_problems
             c.problems.extend(lab_problems(document["lab"], document))
         elif key in document:
             c.string(document[key], key, max_len, one_line=key == "name")

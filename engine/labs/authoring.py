@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any
 
-from engine.labs.lab_file import lab_problems
+from engine.labs.validation import lab_problems
 
 __all__ = ["lab_from_notes", "sections"]
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from engine.labs import OBSERVATIONS
-from engine.labs.lab_file import check_parameters
+from engine.labs.validation import check_parameters
 
 __all__ = ["BEGIN", "END", "checks_markdown", "rewrite"]
 
