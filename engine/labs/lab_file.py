@@ -23,11 +23,11 @@ Validation (:mod:`engine.labs.validation`) reports every problem with its field 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import Problem, ProjectError
+from engine.errors import Problem, ProjectError, SpikeStudioError
 from engine.labs.observation import OBSERVATIONS, Observation, describe
 from engine.labs.validation import check_parameters, lab_problems
 
@@ -207,7 +207,7 @@ def evaluate_step(step: Step, project: Any, result: Any) -> Observation:
     fn = OBSERVATIONS[step.check.observation]
     try:
         return fn(project, result, **step.check.params)
-    except (KeyError, ValueError, IndexError) as exc:
+    except (KeyError, ValueError, IndexError, SpikeStudioError) as exc:
         return Observation(False, f"The check {step.check} could not be evaluated on this "
                                   f"run: {exc}",
                            hint="Did you rename or remove a node the step talks about?")
@@ -238,7 +238,8 @@ def _plain(value: Any) -> Any:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def check_lab(project: Any, simulate=None) -> Iterator[StepOutcome]:
+def check_lab(project: Any, simulate: Callable[..., Any] | None = None
+              ) -> Iterator[StepOutcome]:
     """Apply each step's reference solution cumulatively, run, and evaluate the step's check.
 
     Parameters
@@ -246,8 +247,8 @@ def check_lab(project: Any, simulate=None) -> Iterator[StepOutcome]:
     project
         A validated project whose ``lab`` has steps (the lab's starting project).
     simulate
-        ``simulate(project) -> SimulationResult``; :func:`engine.simulator.simulate` when
-        None.
+        ``simulate(project) -> SimulationResult``; default: that of
+        :func:`engine.labs.runs.simulator` (in this process unless set otherwise).
 
     Yields
     ------
@@ -255,7 +256,8 @@ def check_lab(project: Any, simulate=None) -> Iterator[StepOutcome]:
         One per step, in order.
     """
     if simulate is None:
-        from engine.simulator import simulate
+        from engine.labs.runs import simulator
+        simulate = simulator()
     lab = lab_of(project)
     if lab is None:
         raise ValueError("this project's lab is notes only: it has no steps to check")
