@@ -104,7 +104,9 @@ def _check_problems(check: Any, path: str, add) -> None:
         add(f"{path}.observation", f"no check called {name!r} (known checks: {known})")
         return
     accepted, required = check_parameters(name)
-    for key in sorted(set(params) - set(accepted), key=str):
+    takes_any = any(p.kind is p.VAR_KEYWORD
+                    for p in inspect.signature(OBSERVATIONS[name]).parameters.values())
+    for key in sorted(set(params) - set(accepted) if not takes_any else (), key=str):
         add(f"{path}.params.{key}", f"check {name!r} has no parameter {key!r} "
                                     f"(its parameters: {', '.join(accepted) or 'none'})")
     for key in sorted(set(required) - set(params)):
