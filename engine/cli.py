@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.limits import RunLimits
 from engine.errors import SimulationError, SpikeStudioError
+from engine.lab_cli import add_lab_command
 from engine.project import Project, load_project
 
 if TYPE_CHECKING:
@@ -469,6 +470,7 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     add_limit_flags(sw)
     sw.set_defaults(func=_sweep)
+    add_lab_command(sub)
     for extend in extensions:
         extend(sub)
     return parser

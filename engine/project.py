@@ -7,7 +7,7 @@ The document (format version 1)::
      "simulation": {"duration_ms", "dt_ms", "seed", "count_bin_ms", "record_spikes",
                     "memory_budget_mb"},
      "layout": {"positions": {node_id: [x, y]}},
-     "lab": "markdown lab notes",
+     "lab": "markdown lab notes" | {lab with steps},  # engine.labs.lab_file, docs/labs.md
      "energy": {"profiles": {profile_id: {...}}},   # optional: user-edited hardware profiles
      "scenarios": [{...}, ...]}                     # optional: user workloads (engine.scenarios)
 
@@ -196,7 +196,7 @@ class Project:
     network: Network = field(default_factory=Network)
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     layout: dict[str, Any] = field(default_factory=lambda: {"positions": {}})
-    lab: str = ""
+    lab: str | dict[str, Any] = ""  # Markdown notes, or a lab with steps (engine.labs)
     energy: dict[str, Any] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
 
@@ -300,7 +300,7 @@ class Project:
                 record_spikes=copy.deepcopy(sim["record_spikes"]),
                 memory_budget_mb=float(sim["memory_budget_mb"])),
             layout=copy.deepcopy(document.get("layout", {"positions": {}})),
-            lab=document.get("lab", ""),
+            lab=copy.deepcopy(document.get("lab", "")),
             energy=copy.deepcopy(document.get("energy", {})),
             scenarios=copy.deepcopy(document.get("scenarios", [])),
         )
@@ -467,7 +467,11 @@ def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     limits = {"name": MAX_NAME_CHARS, "description": MAX_DESCRIPTION_CHARS,
               "lab": MAX_LAB_CHARS}
     for key, max_len in limits.items():
-        if key in document:
+        if key == "lab" and isinstance(document.get("lab"), dict):
+            # A lab with steps: imported here because the labs' checks import this module.
+            from engine.labs.validation import lab_problems
+            c.problems.extend(lab_problems(document["lab"], document))
+        elif key in document:
             c.string(document[key], key, max_len, one_line=key == "name")
     sim = document.get("simulation", {})
     dt = _validate_simulation(c, sim)

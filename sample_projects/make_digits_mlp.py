@@ -91,6 +91,7 @@ needs to fire faster than once per step. Biases are constant currents (the *bias
 Pixels (0..1) are Poisson spike trains with p = pixel per 1 ms step; every image is shown
 for {present:g} ms, then the network is reset and the next image comes.
 
+## 1. The converted network classifies digits
 **Measured** on the 1,000 held-out digits ({when}):
 
 | | accuracy |
@@ -103,11 +104,47 @@ The SNN fires {spikes:.0f} spikes and {events:.0f} synaptic events per image; th
 is the output neuron with most spikes (ties: higher membrane). Evaluating all 1,000 images
 is one simulation of {duration:g} s of model time.
 
+## 2. Shorter presentations
 **Try**: `spikestudio evaluate digits_mlp.json --dataset digits` prints accuracy, confusion
 matrix and energy per inference; lower `present_ms` of *input* and watch accuracy fall
 (fewer spikes to estimate each rate); change the input to `dataset_current`
 (`--input current`) and compare.
 """
+
+#: The steps of the lab (engine.labs.authoring.lab_from_notes); the figures are those of
+#: the reference solution on the project's own 200 digits (``spikestudio lab check digits``).
+STEPS = [
+    {"id": "accuracy", "sections": ["1. The converted network classifies digits"],
+     "text": "Run the project: it shows the 200 test digits it carries, one every 100 ms. "
+             "The check reads the output spikes of every presentation and scores them.",
+     "check": {"observation": "accuracy", "params": {"output": "output", "low": 0.95}},
+     "figures": "Reference run: 98.0 % of the project's 200 digits (the check asks for at "
+                "least 95 %)."},
+    {"id": "short-presentations", "sections": ["2. Shorter presentations"],
+     "text": "Show each digit for only 5 ms (`present_ms` of *input*) and run again.",
+     "question": "Why do a few spikes per neuron make a poor estimate of a ReLU activation?",
+     "check": {"observation": "accuracy",
+               "params": {"output": "output", "low": 0.5, "high": 0.9}},
+     "solution": [{"node": "input", "param": "present_ms", "value": 5.0}],
+     "figures": "Reference run at 5 ms: 74.5 % (the check asks for 50-90 %); 13 % at 2 or "
+                "3 ms."},
+    {"id": "compression", "title": "3. Compression: 4-bit weights and pruning",
+     "text": "Show each digit for 100 ms again. The Evaluation tab compresses the network "
+             "(weights quantised to a few bits, the smallest synapses pruned, neurons that "
+             "never fire removed) and plots accuracy against model size and energy: the "
+             "Pareto front. The check compresses your network with 4-bit weights, half of "
+             "the synapses pruned and idle neurons removed, and classifies your digits "
+             "with both networks.",
+     "question": "Which setting of the Pareto front would you ship on a chip with 4 kB of "
+                 "weight memory?",
+     "check": {"observation": "compression_keeps_accuracy", "run": False,
+               "params": {"weight_bits": 4, "prune": 0.5, "prune_idle": True,
+                          "min_accuracy": 0.9, "max_drop": 0.03}},
+     "solution": [{"node": "input", "param": "present_ms", "value": 100.0}],
+     "figures": "Reference: 98.0 % -> 96.5 % with the model shrinking from 30,120 to 3,514 "
+                "bytes (the check asks for at least 90 % and at most 3 points lost); with "
+                "5 ms presentations 74.5 % -> 42.0 %."},
+]
 
 
 def main() -> None:
@@ -135,7 +172,8 @@ def main() -> None:
                      events=report["synaptic_events_per_inference"],
                      duration=result.duration_ms / 1000)
     doc = project.to_dict()
-    doc["lab"] = lab
+    from engine.labs.authoring import lab_from_notes
+    doc["lab"] = lab_from_notes(lab, "digits", STEPS)
     from engine.project import Project
     save_project(Project.from_dict(doc), PROJECT_PATH)
     print(lab)

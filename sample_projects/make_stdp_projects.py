@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.labs.authoring import lab_from_notes
 from engine.project import Project, save_project
 
 HERE = Path(__file__).resolve().parent
@@ -59,10 +60,6 @@ becomes stronger still. A weak synapse has no influence on the timing of post sp
 drifts down. Additive updates do not slow down near the bounds, so this positive feedback
 drives every weight to one bound or the other.
 
-Switch the rule to `bounds: multiplicative` (soft bounds) and run again: the distribution
-should become unimodal. Soft bounds pull weights back from the edges (van Rossum et al.
-2000) and remove the competition.
-
 ## 2. The output rate stabilises itself
 Look at the raster of `out` and the **mean weight** plot. At the start the neuron is driven
 hard (mean weight {w0_mean:.2f} mV, output {rate_early:.0f} Hz in the first 2 s). The mean
@@ -82,11 +79,41 @@ drawn from the snapshots, once per second of model time), and look at the pre an
 ticks of the selected pair under the trajectory: every post spike shortly after a pre tick is
 a step up.
 
+## 4. Soft bounds remove the competition
+Switch the rule to `bounds: multiplicative` (soft bounds) and run again: the distribution
+should become unimodal. Soft bounds pull weights back from the edges (van Rossum et al.
+2000) and remove the competition.
+
 ## Things to try
 - Set a_minus = a_plus (no net depression) and watch the mean weight and the output rate.
 - Double the input rate to 20 Hz: does the output rate after learning double too? (Song &
   Abbott found it barely changes; the number of strong synapses drops instead.)
 """
+
+#: The steps of the Song & Abbott lab (engine.labs.authoring.lab_from_notes): the figures
+#: are those of the reference solution, measured by ``spikestudio lab check song-abbott``.
+SA_STEPS = [
+    {"id": "bimodal", "sections": ["1. The weight distribution becomes bimodal"],
+     "check": {"observation": "weights_bimodal",
+               "params": {"projection": "ff", "min_low": 0.3, "min_high": 0.05}},
+     "figures": "Reference run: 42 % of the weights within 10 % of w_min, 10 % within 10 % "
+                "of w_max (the check asks for at least 30 % and 5 %)."},
+    {"id": "rate-settles", "sections": ["2. The output rate stabilises itself",
+                                        "3. Trajectories"],
+     "question": "Why does the output rate stop falling instead of going to zero?",
+     "check": {"observation": "rate_settles",
+               "params": {"population": "out", "early_ms": 2000.0, "late_ms": 5000.0,
+                          "min_drop": 3.0}},
+     "figures": "Reference run: 118 Hz in the first 2 s, 15.2 Hz in the last 5 s, a 7.8-fold "
+                "drop (the check asks for at least 3-fold)."},
+    {"id": "soft-bounds", "sections": ["4. Soft bounds remove the competition",
+                                       "Things to try"],
+     "check": {"observation": "weights_unimodal",
+               "params": {"projection": "ff", "max_edges": 0.1}},
+     "solution": [{"edge": "ff", "param": "plasticity.bounds", "value": "multiplicative"}],
+     "figures": "Reference run (multiplicative bounds): no weight within 10 % of either "
+                "bound (the check allows at most 10 %); with additive bounds 52 %."},
+]
 
 
 def song_abbott(duration_ms: float = SA_DURATION_MS) -> Project:
@@ -174,6 +201,25 @@ def noise_rate_table(starts: np.ndarray) -> list[list[float]]:
     for s in starts:
         table += [[float(s), PT_SPONT_HZ], [float(s + PT_PATTERN_MS), full]]
     return table
+
+
+def pattern_steps(seed: int) -> list[dict]:
+    """The step of the hidden-pattern lab (its first section's heading names the seed)."""
+    return [
+        {"id": "detect", "title": "The detector finds the pattern",
+         "sections": [f"What happened in our run (seed {seed})",
+                      "What to look for in the workbench",
+                      "Why not the paper's exact rule and input", "Things to try"],
+         "question": "Why does the detector end up firing near the start of the pattern?",
+         "check": {"observation": "pattern_detected",
+                   "params": {"population": "out", "clock": "pattern_clock",
+                              "pattern_ms": 50.0, "last_ms": 20000.0, "min_hit_rate": 0.8,
+                              "max_false_alarms_hz": 1.0}},
+         "figures": "Reference run (seed 7, 200 s): in the last 20 s the detector fired in "
+                    "98 % of 92 presentations with no false alarm (the check asks for at "
+                    "least 80 % and at most 1 per second). After only 20 s: 84 % of the "
+                    "presentations but 14.6 false alarms per second."},
+    ]
 
 
 def pattern_project(duration_ms: float = PT_DURATION_MS, seed: int = PT_SIM_SEED,
@@ -514,10 +560,11 @@ def main() -> None:
         m = measure_song_abbott(sa)
         print("song_abbott", {k: round(v, 3) for k, v in m.items()})
         pl = sa.network.projection("ff").plasticity
-        sa.lab = SA_LAB.format(rate=SA_RATE_HZ, a_plus=pl["a_plus"], a_minus=pl["a_minus"],
-                               ratio=pl["a_minus"] / pl["a_plus"], w_max=SA_W_MAX,
-                               wall=max(1, round(m["wall"])), **{k: v for k, v in m.items()
-                                                                 if k != "wall"})
+        notes = SA_LAB.format(rate=SA_RATE_HZ, a_plus=pl["a_plus"], a_minus=pl["a_minus"],
+                              ratio=pl["a_minus"] / pl["a_plus"], w_max=SA_W_MAX,
+                              wall=max(1, round(m["wall"])), **{k: v for k, v in m.items()
+                                                                if k != "wall"})
+        sa.lab = lab_from_notes(notes, "song-abbott", SA_STEPS)
     # A first run picks the synapses whose trajectories are recorded (two winners, two
     # losers); recording them does not change the simulation.
     pt, starts = pattern_project()
@@ -525,7 +572,8 @@ def main() -> None:
     pt, starts = pattern_project(recorded=first["strong_idx"] + first["weak_idx"])
     p = measure_pattern(pt, starts)
     print_pattern(p)
-    pt.lab = pattern_lab(pt, starts, p)
+    pt.lab = lab_from_notes(pattern_lab(pt, starts, p), "stdp-pattern",
+                            pattern_steps(pt.simulation.seed))
     if args.seeds:
         for k in (8, 9, 10):
             project, st = pattern_project(seed=k, schedule_seed=PT_SCHEDULE_SEED + k)

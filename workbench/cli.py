@@ -1,10 +1,11 @@
 """The ``spikestudio`` console script: the engine's commands plus the workbench's.
 
-``run``, ``validate``, ``warm``, ``export`` and ``import`` are :mod:`engine.cli`'s; this module
-adds ``serve`` (become the Panel server of ``workbench/app.py`` under the administrator's
-caps), ``publish`` (copy a project into the class folder) and ``report`` (run a project and
-write a self-contained HTML report, which needs the widgets). engine/ never imports the
-workbench, so these live here.
+``run``, ``validate``, ``warm``, ``export``, ``import`` and ``lab`` are :mod:`engine.cli`'s;
+this module adds ``serve`` (become the Panel server of ``workbench/app.py`` under the
+administrator's caps), ``publish`` (copy a project into the class folder), ``report`` (run a
+project and write a self-contained HTML report, which needs the widgets) and ``class
+progress`` (the lecturer's table of lab steps). engine/ never imports the workbench, so these
+live here.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from workbench.lab_progress import ENV_LECTURERS
     from workbench.runner import ENV_MAX_SESSION_MEMORY_MB, default_session_memory_mb
 
     app = Path(__file__).resolve().parent / "app.py"  # its folder holds login.html
@@ -83,6 +85,14 @@ def _serve(args: argparse.Namespace) -> int:
             raise SpikeStudioError("--cookie-secret: required with --basic-auth or "
                                    "--oauth-provider (any long random string)")
         env["PANEL_COOKIE_SECRET"] = secret
+    if args.lecturers is not None:
+        names = [n.strip() for n in args.lecturers.split(",") if n.strip()]
+        if not names or not (args.basic_auth or args.oauth_provider):
+            raise SpikeStudioError("--lecturers: give user names (alice,bob) and log people in "
+                                   "with --basic-auth or --oauth-provider")
+        env[ENV_LECTURERS] = ",".join(names)  # read by workbench.lab_progress
+    else:
+        env.pop(ENV_LECTURERS, None)
     if args.basic_auth:
         # Not PANEL_BASIC_AUTH: Panel lower-cases that variable (and so the password).
         command += ["--basic-auth", args.basic_auth,
@@ -121,6 +131,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _class_progress(args: argparse.Namespace) -> int:
+    from engine.files import atomic_write_text
+    from workbench.lab_progress import class_progress
+
+    table = class_progress(Path(args.workspaces) if args.workspaces else None)
+    if not table.users:
+        print("no lab progress recorded yet")
+    else:
+        print(table.text())
+    if args.csv:
+        atomic_write_text(Path(args.csv), table.csv())
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Add ``serve``, ``publish`` and ``report`` to the subparsers action ``sub`` of
     engine.cli's parser."""
@@ -153,6 +177,9 @@ def add_commands(sub: Any) -> None:
     serve.add_argument("--max-sweep-workers", type=int, default=None,
                        help="worker processes one sweep of the Sweep tab may use (default 1, "
                             "so one person's sweep cannot take a class server's cores)")
+    serve.add_argument("--lecturers", default=None, metavar="NAMES",
+                       help="users who see the class's lab progress on the page (comma-"
+                            "separated, e.g. alice,bob; needs --basic-auth or OAuth)")
     serve.set_defaults(func=_serve)
     pub = sub.add_parser("publish", help="publish a project read-only to every student")
     pub.add_argument("project", help="project JSON file (validated first)")
@@ -164,6 +191,15 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("--out", required=True, help="HTML file to write")
     engine_cli.add_limit_flags(rep)
     rep.set_defaults(func=_report)
+    cls = sub.add_parser("class", help="a lecturer's view of the class")
+    cls_sub = cls.add_subparsers(dest="class_command", required=True)
+    prog = cls_sub.add_parser("progress", help="print every user's lab steps checked: "
+                                               "held/tried per step")
+    prog.add_argument("--csv", default=None, metavar="FILE", help="also write the table as CSV")
+    prog.add_argument("--workspaces", default=None, metavar="DIR",
+                      help="the workspaces folder (default: the server's, under "
+                           "$SPIKESTUDIO_HOME)")
+    prog.set_defaults(func=_class_progress)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,8 @@
-"""The Lab notes tab: the project author's notes on what to try, as Markdown."""
+"""The Lab notes tab: the project's lab (notes, or intro and steps with a Check each).
+
+What it shows and how a Check runs is :class:`workbench.lab_panel.LabPanel`; this module makes
+it one of the result views (``workbench.views.VIEWS``).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,29 @@ from typing import Any, ClassVar
 
 import panel as pn
 
-from workbench.style import html_pane, markdown_html
+from workbench.lab_panel import LabPanel
 from workbench.view_protocol import ResultView, ViewContext
-
-NO_NOTES = "*This project has no lab notes.*"
 
 
 class LabNotesTab(ResultView):
-    """The open project's lab notes (rendered and sanitised, never raw HTML)."""
+    """The open project's lab: Markdown rendered and sanitised, never raw HTML."""
 
     title: ClassVar[str] = "Lab notes"
     key: ClassVar[str] = "lab"
 
     def __init__(self, context: ViewContext | None = None, **params: Any):
         super().__init__(context, **params)
-        self.lab = html_pane("", sizing_mode="stretch_width", css_classes=["ss-lab"])
-        self._notes: str | None = None
+        self._document: dict | None = None
+        self._lab: Any = None  # the lab value shown (rebuilt only when it changes)
+        shown = self.context.shown_run if self.context.shown_run is not None else lambda: None
+        self.panel = LabPanel(lambda: self._document, shown)
 
     def __panel__(self):
-        return pn.Column(self.lab, sizing_mode="stretch_width")
+        return pn.Column(self.panel, sizing_mode="stretch_width")
 
     def set_project(self, document: dict) -> None:
-        notes = document.get("lab") or NO_NOTES
-        if notes != self._notes:  # most edits leave the notes alone: no re-render
-            self._notes = notes
-            self.lab.object = (f'<div class="ss-lab-notes" data-testid="lab-notes">'
-                               f'{markdown_html(notes)}</div>')
+        self._document = document
+        lab = document.get("lab")
+        if self._lab is None or lab != self._lab:  # most edits leave the lab alone
+            self._lab = lab if lab is not None else ""
+            self.panel.show_document(document)

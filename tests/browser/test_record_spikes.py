@@ -24,7 +24,7 @@ def test_record_the_distractors_from_the_page(served, goto_app, wait_until, brow
     app = served.last
     _open_sample(page, app, wait_until, "STDP: hidden pattern")
     # The lab note's instruction names the controls the page offers.
-    assert "**Record spikes of**" in app.session.document["lab"]
+    assert "**Record spikes of**" in app.session.document["lab"]["intro"]
     before = list(_recorded(app))
     assert "distractors" not in before
     # Nothing selected: the inspector shows the simulation settings with the checkboxes.
