@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine import analysis
+from engine import spike_stats as analysis
 from engine.labs.observation import Observation, observation
 
 __all__ = ["accuracy", "asynchronous_irregular", "energy_share", "fi_curve", "no_spikes",
@@ -50,7 +50,7 @@ def _lif_params(project, population: str) -> dict[str, float]:
     node = _node(project, population)
     if node.model != "lif":
         raise ValueError(f"population {population!r} is a {node.model!r}, not a LIF neuron")
-    from engine.models import NEURON_MODELS
+    from engine.neurons import NEURON_MODELS
     defaults = {p.name: p.default for p in NEURON_MODELS["lif"].params}
     return {**defaults, **{k: v for k, v in node.params.items() if isinstance(v, int | float)}}
 
@@ -450,14 +450,14 @@ def energy_share(project, result, *, node: str, profile: str, part: str,
     profile
         Hardware profile id (e.g. ``loihi``; the project's own profiles count).
     part
-        An energy column of :func:`engine.energy.energy_breakdown` without ``_j``:
+        An energy column of :func:`engine.energy.model.energy_breakdown` without ``_j``:
         ``neuron_idle``, ``synaptic``, ``neuron_active``, ``memory``, ``routing``,
         ``learning`` or ``event_driven``.
     low, high
         The range of the share (0..1).
     """
-    from engine import energy
-    from engine.presentation_sweep import project_profiles
+    from engine.energy import model as energy
+    from engine.evaluation.presentation_sweep import project_profiles
 
     profiles = project_profiles(project)
     if profile not in profiles:
@@ -495,7 +495,7 @@ def accuracy(project, result, *, output: str, low: float, high: float = 1.0) -> 
     low, high
         The range of the accuracy (0..1).
     """
-    from engine.evaluation import readout
+    from engine.evaluation.classify import readout
 
     out = readout(result, project, output)
     n = len(out.predictions)
@@ -538,7 +538,7 @@ def compression_keeps_accuracy(project, result, *, weight_bits: int, prune: floa
     """
     from engine.compression import CompressionSettings
     from engine.compression.sweep import evaluate_settings
-    from engine.evaluation import project_samples
+    from engine.evaluation.classify import project_samples
     from engine.labs.runs import simulator
 
     settings = CompressionSettings(weight_bits=weight_bits, prune=prune, prune_idle=prune_idle)
