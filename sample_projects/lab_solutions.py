@@ -15,6 +15,7 @@ from typing import Any
 
 import engine.labs.checks_attention  # noqa: F401  (registers the checks)
 import engine.labs.checks_coding  # noqa: F401
+import engine.labs.checks_federated  # noqa: F401
 from engine.labs.observation import OBSERVATIONS, Observation
 from engine.project import Project
 from engine.simulator import simulate
