@@ -113,3 +113,16 @@ def test_gating_saves_dynamic_power_from_the_synaptic_ops_of_the_runs():
     assert m["dynamic_saving"] == pytest.approx(1 - ratio)  # one price per synaptic op
     assert m["power_open_mw"] - m["power_gated_mw"] == pytest.approx(
         (m["dynamic_open_uw"] - m["dynamic_gated_uw"]) * 1e-3)
+
+
+def test_a_resized_camera_without_params_is_refused_on_its_size():
+    """The size of a fixed-size encoder is checked against its defaults too: a camera node
+    with no params and another size would emit spikes past its last neuron."""
+    doc = _document()
+    camera = doc["network"]["nodes"][0]
+    camera["params"], camera["size"] = {}, 5
+    doc["network"]["projections"] = [p for p in doc["network"]["projections"]
+                                     if "camera" not in (p["source"], p["target"])]
+    with pytest.raises(ProjectError) as err:
+        project_of(doc)
+    assert "network.nodes[0].size" in str(err.value) and "must be 512" in str(err.value)
