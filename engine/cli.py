@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine import federated_cli
 from engine.errors import SimulationError, SpikeStudioError
 from engine.limits import RunLimits
 from engine.project import Project, load_project
@@ -469,6 +470,7 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     add_limit_flags(sw)
     sw.set_defaults(func=_sweep)
+    federated_cli.add_command(sub)
     for extend in extensions:
         extend(sub)
     return parser

@@ -101,3 +101,39 @@ def test_every_step_holds_on_its_reference_solution_and_fails_on_the_start():
         assert not wrong.holds, (step["id"], wrong.message)
         assert wrong.hint and wrong.measured
         before = solved
+
+
+def _taught_project(tmp_path) -> str:
+    document = _document()
+    document.pop("lab")
+    for e in document["network"]["projections"]:
+        if e["id"] == "teach":
+            e["weight"] = 40.0
+    path = tmp_path / "fed.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.slow
+def test_cli_trains_the_clients_on_the_worker_pool_and_prints_the_scores(tmp_path, capsys):
+    from engine.cli import main
+
+    code = main(["federated", _taught_project(tmp_path), "--clients", "0,1;2,3",
+                 "--per-class", "5", "--rounds", "1", "--labelling", "40", "--test", "40",
+                 "--teacher", "teacher", "--column-total", "100", "--workers", "1"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(out["isolated"]) == 2 and out["test_digits"] == 40
+    assert all(0.0 <= v <= 1.0 for v in (out["central"], out["federated"], *out["isolated"]))
+
+
+def test_cli_names_the_bad_option(tmp_path, capsys):
+    from engine.cli import main
+
+    path = _taught_project(tmp_path)
+    assert main(["federated", path, "--clients", "0,a"]) == 2
+    assert "--clients" in capsys.readouterr().err
+    assert main(["federated", path, "--learn", "nowhere"]) == 2
+    assert "--learn: the project has no projection 'nowhere'" in capsys.readouterr().err
+    assert main(["federated", path, "--per-class", "500"]) == 2
+    assert "--per-class" in capsys.readouterr().err
