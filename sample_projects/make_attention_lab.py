@@ -31,7 +31,7 @@ CAMERA = {"width": 16, "height": 16, "object_size": 4.0, "object_intensity": 1.0
 OPEN_WEIGHT, GATED_WEIGHT = 0.0, 30.0  # gate_drive: no tonic suppression / suppression
 GATE_TAU_MS = 50.0  # inhibitory synaptic time constant: one suppressor spike holds ~50 ms
 SALIENCY_W, RELEASE_W, SUPPRESS_W, FEATURES = 3.0, -8.0, -10.0, 256
-MIN_ACCURACY, MIN_SAVING, MAX_LOSS = 0.75, 0.4, 0.15
+MIN_ACCURACY, MIN_SAVING, MAX_LOSS = 0.75, 0.4, 0.2
 
 
 def lif(node_id: str, size: int, label: str, tau_m: float = 20.0, **extra) -> dict:

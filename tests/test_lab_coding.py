@@ -88,3 +88,10 @@ def test_a_missing_node_or_run_is_a_message_not_a_traceback():
     obs, _ = check_step(document, {"check": {"observation": "code_reconstructs",
                                              "params": params}})
     assert not obs.holds and "'nowhere'" in obs.message
+
+
+def test_a_run_shorter_than_a_window_is_a_message():
+    document = _document()
+    document["simulation"]["duration_ms"] = 20.0
+    obs, _ = check_step(document, document["lab"]["steps"][0])
+    assert not obs.holds and "shorter than one window" in obs.message and obs.hint

@@ -128,32 +128,37 @@ def background(values: dict, seed: int) -> np.ndarray:
     return np.clip(0.4 + rng.uniform(-spread, spread, shape), 0.0, 1.0)
 
 
+#: Comparisons generated together: bounds the temporaries (frames and noise draws) to this
+#: many images, whatever the run's length.
+FRAMES_PER_BLOCK = 500
+
+
 def _dvs_events(values: dict, dt_ms: float, seed: int,
                 k_end: int) -> tuple[np.ndarray, np.ndarray]:
     """ON/OFF events of the scene and the background activity, as (time index, neuron)."""
     step = values["sample_ms"]
     times = np.arange(0.0, k_end * dt_ms + step / 2, step)
     texture = background(values, seed)
-    log_i = np.log(frames(values, texture, times).reshape(len(times), -1) + _EPS)
-    reference = log_i[0].copy()
-    thr = values["threshold"]
-    ks, ns = [], []
-    for i in range(1, len(times)):
-        crossings = np.trunc((log_i[i] - reference) / thr)  # whole thresholds, signed
-        pixels = np.flatnonzero(crossings)
-        if pixels.size:
-            reference[pixels] += crossings[pixels] * thr
-            ks.append(np.full(pixels.size, times[i]))
-            ns.append(2 * pixels + (crossings[pixels] < 0))
-    n_pix = log_i.shape[1]
+    reference = np.log(frames(values, texture, times[:1]).reshape(-1) + _EPS)
+    n_pix = reference.size
+    thr, p_noise = values["threshold"], values["noise_hz"] * step * 1e-3
     rng = np.random.default_rng([seed, 1])
-    noise = rng.random((len(times) - 1, n_pix)) < values["noise_hz"] * step * 1e-3
-    step_i, pixel = np.nonzero(noise)
-    ks.append(times[1:][step_i])
-    ns.append(2 * pixel + rng.integers(0, 2, pixel.size))
-    k = time_index(np.concatenate(ks), dt_ms) if ks else np.empty(0, np.int64)
-    neuron = np.concatenate(ns).astype(np.int32) if ns else np.empty(0, np.int32)
-    return k, neuron
+    ks, ns = [np.empty(0)], [np.empty(0, np.int64)]
+    for lo in range(1, len(times), FRAMES_PER_BLOCK):
+        block = times[lo:lo + FRAMES_PER_BLOCK]
+        log_i = np.log(frames(values, texture, block).reshape(len(block), -1) + _EPS)
+        for t, image in zip(block, log_i, strict=True):
+            crossings = np.trunc((image - reference) / thr)  # whole thresholds, signed
+            pixels = np.flatnonzero(crossings)
+            if pixels.size:
+                reference[pixels] += crossings[pixels] * thr
+                ks.append(np.full(pixels.size, t))
+                ns.append(2 * pixels + (crossings[pixels] < 0))
+        frame_i, pixel = np.nonzero(rng.random((len(block), n_pix)) < p_noise)
+        ks.append(block[frame_i])
+        ns.append(2 * pixel + rng.integers(0, 2, pixel.size))
+    return (time_index(np.concatenate(ks), dt_ms),
+            np.concatenate(ns).astype(np.int32))
 
 
 def source(size: int, values: dict, dt_ms: float, seed: int, k_end: int) -> FixedSpikeSource:

@@ -68,6 +68,11 @@ def _problem(project, result, sensor: str, detector: str) -> Observation | None:
     return node_problem(project, sensor, ("dvs",)) or node_problem(project, detector)
 
 
+def _unmeasurable(exc: ValueError) -> Observation:
+    return Observation(False, f"Detection could not be measured: {exc}.",
+                       hint="Keep the run's duration as the lab set it.")
+
+
 @observation("object_detected")
 def object_detected(project, result, *, sensor: str, detector: str, regions: list[int],
                     min_accuracy: float, window_ms: float = 50.0) -> Observation:
@@ -76,7 +81,10 @@ def object_detected(project, result, *, sensor: str, detector: str, regions: lis
     problem = _problem(project, result, sensor, detector)
     if problem is not None:
         return problem
-    accuracy = detection_accuracy(project, result, sensor, detector, regions, window_ms)
+    try:
+        accuracy = detection_accuracy(project, result, sensor, detector, regions, window_ms)
+    except ValueError as exc:
+        return _unmeasurable(exc)
     events = len(node_spikes(result, sensor)[0])
     measured = {"detection": accuracy, "sensor_events": float(events)}
     what = (f"The camera emitted {events} events; the detector named the object's region in "
@@ -114,8 +122,11 @@ def attention_gating(project, result, *, sensor: str, detector: str, regions: li
     baseline.network.projection(gate_edge).weight = open_weight
     ungated = simulate(baseline, duration_ms=result.duration_ms)
     on, off = power_of(result, profiles[profile]), power_of(ungated, profiles[profile])
-    det_on = detection_accuracy(project, result, sensor, detector, regions, window_ms)
-    det_off = detection_accuracy(baseline, ungated, sensor, detector, regions, window_ms)
+    try:
+        det_on = detection_accuracy(project, result, sensor, detector, regions, window_ms)
+        det_off = detection_accuracy(baseline, ungated, sensor, detector, regions, window_ms)
+    except ValueError as exc:
+        return _unmeasurable(exc)
     saving = 1.0 - on.dynamic_mw / off.dynamic_mw if off.dynamic_mw > 0 else 0.0
     total_saving = 1.0 - on.total_mw / off.total_mw if off.total_mw > 0 else 0.0
     measured = {"power_gated_mw": on.total_mw, "power_open_mw": off.total_mw,

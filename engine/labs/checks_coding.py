@@ -75,6 +75,11 @@ def _problem(project, result, node_id: str, code: str) -> Observation | None:
     return node_problem(project, node_id, (CODE_MODELS[code],))
 
 
+def _unmeasurable(exc: ValueError) -> Observation:
+    return Observation(False, f"The error could not be measured: {exc}.",
+                       hint="Keep the signal and the run's duration as the lab set them.")
+
+
 @observation("code_reconstructs")
 def code_reconstructs(project, result, *, node: str, code: str, max_error: float,
                       window_ms: float = 50.0) -> Observation:
@@ -82,7 +87,10 @@ def code_reconstructs(project, result, *, node: str, code: str, max_error: float
     problem = _problem(project, result, node, code)
     if problem is not None:
         return problem
-    fig = code_figures(project, result, node, code, window_ms)
+    try:
+        fig = code_figures(project, result, node, code, window_ms)
+    except ValueError as exc:
+        return _unmeasurable(exc)
     measured = {"spikes": float(fig.spikes), "rms_error": fig.error}
     what = (f"The {code} code of {node!r} emitted {fig.spikes} spikes; decoded, it is off by "
             f"{fig.error:.3f} (RMS)")
@@ -117,7 +125,10 @@ def codes_compared(project, result, *, nodes: dict, receivers: dict, max_error: 
     measured: dict[str, float] = {}
     parts, failing = [], []
     for code, node_id in nodes.items():
-        fig = code_figures(project, result, node_id, code, window_ms)
+        try:
+            fig = code_figures(project, result, node_id, code, window_ms)
+        except ValueError as exc:
+            return _unmeasurable(exc)
         joules = float(by_node.get(receivers[code], 0.0))
         measured.update({f"{code}_spikes": float(fig.spikes), f"{code}_rms_error": fig.error,
                          f"{code}_energy_nj": joules * 1e9})
