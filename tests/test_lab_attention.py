@@ -126,3 +126,17 @@ def test_a_resized_camera_without_params_is_refused_on_its_size():
     with pytest.raises(ProjectError) as err:
         project_of(doc)
     assert "network.nodes[0].size" in str(err.value) and "must be 512" in str(err.value)
+
+
+@pytest.mark.parametrize("params", [
+    {"speed_px_per_s": 300.0, "noise_hz": 0.0, "object_size": 6.0, "direction_deg": 20.0},
+    {"speed_px_per_s": 5.0, "noise_hz": 50.0, "threshold": 0.05},
+    {"width": 64, "height": 32, "object_size": 12.0, "speed_px_per_s": 80.0, "sample_ms": 0.5},
+])
+def test_the_memory_bound_holds_and_is_not_the_worst_case(params):
+    values = _camera(**params)
+    size = dvs.fixed_size(values)
+    k, _ = dvs._dvs_events(values, 1.0, 3, 2000)
+    bounds = dvs.bounds(size, values, 1.0, 2000)
+    assert len(k) <= bounds.total and np.bincount(k).max() <= bounds.per_step
+    assert bounds.total < size * 2000  # far below one event per neuron per step

@@ -14,6 +14,8 @@ scored against where the object really was.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.encoders.base import BLOCK_STEPS, EventBounds, FixedSpikeSource, time_index
@@ -166,14 +168,23 @@ def source(size: int, values: dict, dt_ms: float, seed: int, k_end: int) -> Fixe
 
 
 def bounds(size: int, values: dict, dt_ms: float, n_steps: int) -> EventBounds:
-    # At most one scene event and one background event per pixel per comparison.
+    """Scene events: only pixels whose light changes between two comparisons can fire, and
+    those lie in the box the square sweeps in one comparison. Background events are
+    Bernoulli: their mean plus six standard deviations (as the Poisson encoder's bounds)."""
     step = values["sample_ms"]
-    per_sample = 2 * (size // 2)
+    pixels = size // 2
     samples = int(n_steps * dt_ms / step) + 1
-    per_index = int(np.ceil(dt_ms / step)) + 1  # comparisons rounded to one time index
-    per_block = int(BLOCK_STEPS * dt_ms / step) + 1
-    return EventBounds(per_sample * min(samples, per_index),
-                       per_sample * min(samples, per_block), per_sample * samples)
+    sweep = values["object_size"] + values["speed_px_per_s"] * step * 1e-3
+    scene = min(pixels, (math.ceil(sweep) + 2) ** 2)
+
+    def noise(n_samples: int) -> int:
+        mean = values["noise_hz"] * step * 1e-3 * pixels * n_samples
+        return min(pixels * n_samples, math.ceil(mean + 6 * math.sqrt(mean)) + 1)
+
+    per_index = min(samples, math.ceil(dt_ms / step) + 1)  # comparisons in one time index
+    per_block = min(samples, int(BLOCK_STEPS * dt_ms / step) + 1)
+    return EventBounds(scene * per_index + noise(per_index),
+                       scene * per_block + noise(per_block), scene * samples + noise(samples))
 
 
 def pixel_regions(values: dict, columns: int, rows: int) -> np.ndarray:
