@@ -2,7 +2,7 @@
 
 One decoder per code of :mod:`engine.encoders`, each the inverse of its encoder:
 
-- rate (``poisson``): the population's mean rate in each window, in Hz;
+- rate (``dataset``, ``poisson``): the population's mean rate in each window, in Hz;
 - latency (``latency``): ``x = 1 - t / t_max`` from each neuron's first spike;
 - delta (``delta``): the running sum of ON minus OFF events times the threshold.
 
@@ -46,10 +46,18 @@ def window_means(table: list | np.ndarray, edges_ms: np.ndarray) -> np.ndarray:
     return np.diff(at_edges) / np.diff(edges_ms)
 
 
-def decode_rate(times_ms: np.ndarray, size: int, edges_ms: np.ndarray) -> np.ndarray:
-    """Mean firing rate (Hz) of a population of ``size`` neurons in each window."""
-    counts, _ = np.histogram(np.asarray(times_ms, dtype=np.float64), bins=edges_ms)
-    return counts / (size * np.diff(edges_ms) * 1e-3)
+def decode_rate(times_ms: np.ndarray, size: int, starts_ms: np.ndarray,
+                width_ms: float) -> np.ndarray:
+    """Mean firing rate (Hz) of a population of ``size`` neurons in each window
+    ``[start, start + width]`` (a spike on a window's end still counts: the dataset encoder's
+    spikes fall strictly inside its windows)."""
+    times = np.asarray(times_ms, dtype=np.float64)
+    starts = np.asarray(starts_ms, dtype=np.float64)
+    window = np.searchsorted(starts, times, side="right") - 1
+    inside = window >= 0
+    inside[inside] &= times[inside] <= starts[window[inside]] + width_ms
+    counts = np.bincount(window[inside], minlength=len(starts))[:len(starts)]
+    return counts / (size * width_ms * 1e-3)
 
 
 def decode_latency(times_ms: np.ndarray, neurons: np.ndarray, size: int,

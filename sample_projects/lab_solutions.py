@@ -22,17 +22,21 @@ from engine.simulator import simulate
 
 
 def apply_edit(document: dict, edit: dict) -> None:
-    """Apply one solution edit (``node``/``edge``/``simulation``) to ``document`` in place."""
+    """Apply one solution edit to ``document`` in place, as the shared lab format does: a
+    node edit sets one of its ``params``, an edge edit a field of the projection (a dotted
+    path such as ``plasticity.a_plus`` reaches into an object), a simulation edit a setting."""
     if "simulation" in edit:
         document["simulation"][edit["simulation"]] = edit["value"]
         return
     kind, key = ("nodes", "node") if "node" in edit else ("projections", "edge")
-    items = {item["id"]: item for item in document["network"][kind]}
-    item = items[edit[key]]
-    if edit["param"] in ("size", "weight", "delay_ms", "connectivity"):
-        item[edit["param"]] = edit["value"]
-    else:
+    item = next(i for i in document["network"][kind] if i["id"] == edit[key])
+    if kind == "nodes":
         item.setdefault("params", {})[edit["param"]] = edit["value"]
+        return
+    *parents, last = edit["param"].split(".")
+    for name in parents:
+        item = item[name]
+    item[last] = edit["value"]
 
 
 def project_of(document: dict) -> Project:
@@ -50,7 +54,9 @@ def solved_documents(document: dict) -> Iterator[tuple[dict, dict]]:
 
 
 def check_step(document: dict, step: dict, *, run: bool = True) -> tuple[Observation, Any]:
-    """Evaluate ``step``'s check on ``document`` (simulated first when ``run``)."""
+    """Evaluate ``step``'s check on ``document`` (simulated first when ``run`` and the check
+    looks at the run on show: ``check.run``, default true)."""
+    run = run and step["check"].get("run", True)
     project = project_of(document)
     result = simulate(project_of(document)) if run else None
     check = step["check"]

@@ -23,7 +23,8 @@ from sample_projects.lab_solutions import check_step, project_of, solved_documen
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "neural_coding.json"
-DURATION_MS, WINDOW_MS, ROW_MS, MAX_RATE_HZ = 1000.0, 50.0, 5.0, 100.0
+DURATION_MS, WINDOW_MS, ROW_MS = 1000.0, 50.0, 5.0
+RATE_NEURONS, START_RATE_HZ, SOLVED_RATE_HZ = 20, 20.0, 400.0
 MAX_ERROR = {"rate": 0.08, "latency": 0.02, "delta": 0.05}
 COMMON_ERROR = 0.08
 
@@ -52,12 +53,14 @@ INTRO = """\
 One signal, three codes. The signal is a slow wave in [0.1, 0.9] over {duration:g} ms (two
 oscillations, periods 500 ms and 125 ms). Three encoders code it:
 
-- `rate` (Poisson): each neuron fires at value x {max_rate:g} Hz, the rate table following the
-  signal every {row:g} ms. Decoded by counting the population's spikes in {window:g} ms windows.
-- `latency`: the signal's mean in each of the {n_windows} windows of {window:g} ms, one neuron
-  per window, as the time of one spike, t = t_max (1 - x). Decoded as x = 1 - t / t_max.
+- `rate` (the `dataset` encoder, Poisson trains): the signal's mean in each of the {n_windows}
+  windows of {window:g} ms, presented for {window:g} ms on all {rate_n} neurons, each firing at
+  value x `max_rate_hz`. Decoded by counting the population's spikes in each window.
+- `latency`: the same {n_windows} window means, one neuron per window, each as the time of one
+  spike, t = t_max (1 - x). Decoded as x = 1 - t / t_max.
 - `delta`: ON / OFF events each time the signal moves by one threshold since the last event,
-  like an event camera. Decoded by adding +threshold per ON and -threshold per OFF event.
+  like an event camera, the signal held for {row:g} ms per row. Decoded by adding +threshold
+  per ON and -threshold per OFF event.
 
 Each code drives its own population of 10 LIF neurons (`rx_rate`, `rx_latency`, `rx_delta`,
 all-to-all, 1 mV): their synaptic events are what each code costs on a chip. The decoders are
@@ -67,16 +70,16 @@ as the root-mean-square error over the windows (the signal's units, 0..1). dt = 
 
 STEPS = [
     {"id": "rate", "title": "Count spikes: the rate code",
-     "text": "The rate code has only 2 neurons. Run the project and look at the `rate` raster: "
-             "the decoded rate of each window is a count of a few spikes. Make the rate code "
-             "reconstruct the signal within {max_rate_err:g} (RMS) without changing the "
-             "signal or the window.",
+     "text": "The rate code fires at most {start_rate:g} Hz. Run the project and look at the "
+             "`rate` raster: the decoded rate of each window is a count of a few spikes. Make "
+             "the rate code reconstruct the signal within {max_rate_err:g} (RMS), keeping its "
+             "{rate_n} neurons, its samples and its {window:g} ms windows.",
      "question": "How does the error of a rate code fall with the number of spikes counted, "
                  "and what does that cost?",
      "check": {"observation": "code_reconstructs",
                "params": {"node": "rate", "code": "rate", "max_error": MAX_ERROR["rate"],
                           "window_ms": WINDOW_MS}},
-     "solution": [{"node": "rate", "param": "size", "value": 50}]},
+     "solution": [{"node": "rate", "param": "max_rate_hz", "value": SOLVED_RATE_HZ}]},
     {"id": "latency", "title": "One spike per value: the latency code",
      "text": "The latency code spends one spike per value, all within t_max_ms of the start. "
              "With t_max = 5 ms and dt = 1 ms the spike times can take only a handful of "
@@ -120,12 +123,15 @@ def starting_document() -> dict:
     edges = window_edges(DURATION_MS, WINDOW_MS)
     latency_values = [round(float(v), 4) for v in window_means(table, edges)]
     fmt = {"max_rate_err": MAX_ERROR["rate"], "max_latency_err": MAX_ERROR["latency"],
+           "start_rate": START_RATE_HZ, "rate_n": RATE_NEURONS, "window": WINDOW_MS,
            "max_delta_err": MAX_ERROR["delta"], "common": COMMON_ERROR}
     steps = [{**step, "text": step["text"].format(**fmt)} for step in STEPS]
     nodes = [
-        {"id": "rate", "kind": "encoder", "model": "poisson", "size": 2, "label": "Rate code",
-         "params": {"rate_hz": 0.0,
-                    "rate_table": [[t, round(v * MAX_RATE_HZ, 2)] for t, v in table]}},
+        {"id": "rate", "kind": "encoder", "model": "dataset", "size": RATE_NEURONS,
+         "label": "Rate code",
+         "params": {"samples": [[v] * RATE_NEURONS for v in latency_values], "labels": [],
+                    "present_ms": WINDOW_MS, "pause_ms": 0.0, "reset": False,
+                    "coding": "poisson", "max_rate_hz": START_RATE_HZ}},
         {"id": "latency", "kind": "encoder", "model": "latency", "size": len(latency_values),
          "label": "Latency code", "params": {"values": latency_values, "t_max_ms": 5.0}},
         {"id": "delta", "kind": "encoder", "model": "delta", "size": 2, "label": "Delta code",
@@ -149,8 +155,8 @@ def starting_document() -> dict:
                                  "rx_rate": [360, 80], "rx_latency": [360, 220],
                                  "rx_delta": [360, 360]}},
         "lab": {"id": "neural-coding", "title": "Neural coding: rate, latency and delta",
-                "intro": INTRO.format(duration=DURATION_MS, max_rate=MAX_RATE_HZ, row=ROW_MS,
-                                      window=WINDOW_MS, n_windows=len(latency_values)),
+                "intro": INTRO.format(duration=DURATION_MS, row=ROW_MS, window=WINDOW_MS,
+                                      n_windows=len(latency_values), rate_n=RATE_NEURONS),
                 "steps": steps},
     }
 

@@ -36,7 +36,8 @@ def test_window_means_integrates_a_step_table_exactly():
 
 def test_decoders_invert_their_codes():
     edges = window_edges(1000.0, 500.0)
-    assert decode_rate(np.array([10.0, 20.0, 600.0]), 2, edges) == pytest.approx([2.0, 1.0])
+    assert decode_rate(np.array([10.0, 20.0, 600.0, 950.0]), 2, np.array([0.0, 500.0]),
+                       400.0) == pytest.approx([2 / 0.8, 1 / 0.8])  # 950 ms: after window 2
     x = decode_latency(np.array([10.0, 0.0, 30.0]), np.array([0, 1, 0]), 3, 20.0)
     assert x == pytest.approx([0.5, 1.0, 0.0])  # neuron 0's later spike is past t_max
     # ON at 100 ms, ON at 200 ms, OFF at 600 ms from 0.5 with threshold 0.1

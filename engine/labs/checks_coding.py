@@ -21,12 +21,13 @@ from engine.decoders import (
     window_edges,
     window_means,
 )
+from engine.encoders.samples import dataset_windows
 from engine.energy import energy_of_result, load_profiles
 from engine.labs.observation import Observation, observation
 from engine.labs.run_views import no_run, node_problem, node_spikes
 
 #: Encoder model of each code.
-CODE_MODELS = {"rate": "poisson", "latency": "latency", "delta": "delta"}
+CODE_MODELS = {"rate": "dataset", "latency": "latency", "delta": "delta"}
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ class CodeFigures:
 def code_figures(project, result, node_id: str, code: str, window_ms: float) -> CodeFigures:
     """Decode node ``node_id``'s spikes with the decoder of ``code`` and measure the error.
 
-    Rate: the rate table's mean in each window, divided by the table's largest rate, against
-    the decoded rate divided by the same. Latency: each neuron's value against its decoded
-    value. Delta: the signal table's mean in each window against the rebuilt signal's.
+    Rate (a ``dataset`` node presenting one value per window on all its neurons): each
+    shown sample's mean value against the decoded rate divided by ``max_rate_hz``. Latency:
+    each neuron's value against its decoded value. Delta: the signal table's mean in each
+    ``window_ms`` window against the rebuilt signal's.
     """
     node = project.network.node(node_id)
     values = node.resolved_params()
@@ -51,16 +53,20 @@ def code_figures(project, result, node_id: str, code: str, window_ms: float) -> 
         truth = np.asarray(values["values"], dtype=np.float64)
         estimate = decode_latency(times, neurons, node.size, values["t_max_ms"])
         return CodeFigures(len(times), rms_error(estimate, truth))
+    if code == "rate":
+        w = dataset_windows(values, result.dt_ms, int(round(result.duration_ms / result.dt_ms)))
+        complete = (w.start + w.present) * result.dt_ms <= result.duration_ms + 1e-9
+        if not complete.any():
+            raise ValueError(f"the run ({result.duration_ms:g} ms) is shorter than one window "
+                             f"({w.present * result.dt_ms:g} ms)")
+        starts = w.start[complete] * result.dt_ms
+        truth = np.asarray(values["samples"], np.float64)[:len(starts)].mean(axis=1)
+        estimate = decode_rate(times, node.size, starts, w.present * result.dt_ms)
+        return CodeFigures(len(times), rms_error(estimate / values["max_rate_hz"], truth))
     edges = window_edges(result.duration_ms, window_ms)
     if len(edges) < 2:
         raise ValueError(f"the run ({result.duration_ms:g} ms) is shorter than one window "
                          f"({window_ms:g} ms)")
-    if code == "rate":
-        table = values["rate_table"] or [[0.0, values["rate_hz"]]]
-        truth = window_means(table, edges)
-        scale = max(float(np.max(np.asarray(table, np.float64)[:, 1])), 1e-12)
-        estimate = decode_rate(times, node.size, edges)
-        return CodeFigures(len(times), rms_error(estimate / scale, truth / scale))
     truth = window_means(values["signal"], edges)
     initial = float(values["signal"][0][1])
     estimate = decode_delta(times, neurons, values["threshold"], initial, edges)
@@ -97,7 +103,7 @@ def code_reconstructs(project, result, *, node: str, code: str, max_error: float
     if fig.error <= max_error:
         return Observation(True, f"{what}, within {max_error:g}.", measured)
     hints = {"rate": "A rate is estimated by counting spikes in a window: what makes the count "
-                     "less noisy relative to its mean?",
+                     "less noisy relative to its mean, with the same neurons and window?",
              "latency": "The value is read from the spike's time, and times are rounded to "
                         "the time step: how much of the value range does one step cover?",
              "delta": "The decoder rebuilds the signal in steps of one threshold: how fine are "
