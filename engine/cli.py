@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.core.limits import RunLimits
+from engine import federated_cli
 from engine.errors import SimulationError, SpikeStudioError
 from engine.lab_cli import add_lab_command
 from engine.project import Project, load_project
@@ -471,6 +472,7 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     add_limit_flags(sw)
     sw.set_defaults(func=_sweep)
     add_lab_command(sub)
+    federated_cli.add_command(sub)
     for extend in extensions:
         extend(sub)
     return parser

@@ -683,7 +683,9 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
         size = None
     spec = registry[model]
     params = c.params(node.get("params", {}), spec, f"{path}.params")
-    if params and not any(p.path.startswith(f"{path}.params") for p in c.problems):
+    # Also with no params at all: the defaults must agree with the size (a fixed-size
+    # encoder whose size was edited would otherwise emit spikes past its last neuron).
+    if not any(p.path.startswith(f"{path}.params") for p in c.problems):
         _check_node_consistency(c, kind, model, spec.resolve(params), size, path)
     return ok
 

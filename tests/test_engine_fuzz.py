@@ -52,7 +52,7 @@ NETWORK = st.fixed_dictionaries({
     "dt_ms": st.sampled_from([0.1, 0.05, 0.25]),
     "seed": st.integers(0, 2**31 - 1),
 })
-FIXED_SIZE = {"delta", "latency", "spike_times", "dataset"} | set(CURRENT_ENCODERS)
+FIXED_SIZE = {"delta", "dvs", "latency", "spike_times", "dataset"} | set(CURRENT_ENCODERS)
 
 
 def _document(spec: dict) -> dict:

@@ -14,6 +14,7 @@ from engine.encoders import (
     dataset,
     dataset_current,
     delta,
+    dvs,
     latency,
     poisson,
     regular,
@@ -42,7 +43,8 @@ __all__ = ["BLOCK_STEPS", "CURRENT_ENCODERS", "ENCODER_MODELS", "SPIKE_ENCODERS"
            "make_spike_source", "time_index"]
 
 #: Spike encoders and current encoders in palette order.
-SPIKE_MODULES: tuple[ModuleType, ...] = (poisson, regular, spike_times, latency, delta, dataset)
+SPIKE_MODULES: tuple[ModuleType, ...] = (poisson, regular, spike_times, latency, delta, dataset,
+                                          dvs)
 CURRENT_MODULES: tuple[ModuleType, ...] = (constant_current, step_current, current_table,
                                            dataset_current)
 BY_NAME: dict[str, ModuleType] = {m.SPEC.name: m for m in SPIKE_MODULES + CURRENT_MODULES}
