@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.core.limits import RunLimits
-from engine import federated_cli
 from engine.errors import SimulationError, SpikeStudioError
-from engine.lab_cli import add_lab_command
+from engine.labs import federated_cli
+from engine.labs.cli import add_lab_command
 from engine.project import Project, load_project
 
 if TYPE_CHECKING:

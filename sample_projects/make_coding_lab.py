@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.decoders import window_edges, window_means
+from engine.analysis.decoders import window_edges, window_means
 from sample_projects.lab_solutions import check_step, project_of, solved_documents
 
 HERE = Path(__file__).resolve().parent
@@ -64,8 +64,8 @@ oscillations, periods 500 ms and 125 ms). Three encoders code it:
 
 Each code drives its own population of 10 LIF neurons (`rx_rate`, `rx_latency`, `rx_delta`,
 all-to-all, 1 mV): their synaptic events are what each code costs on a chip. The decoders are
-`engine.decoders`; the checks compare the decoded signal with the one each encoder was given,
-as the root-mean-square error over the windows (the signal's units, 0..1). dt = 1 ms.
+`engine.analysis.decoders`; the checks compare the decoded signal with the one each encoder
+was given, as the root-mean-square error over the windows (the signal's units, 0..1). dt = 1 ms.
 """
 
 STEPS = [

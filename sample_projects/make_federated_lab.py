@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets import digits
+from engine.evaluation.datasets import digits
 from sample_projects.lab_solutions import check_step, project_of, solved_documents
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ import pytest
 
 import sample_projects
 from engine.encoders import ENCODER_MODELS, dvs
-from engine.energy import load_profiles
+from engine.energy.model import load_profiles
 from engine.errors import ProjectError
 from engine.labs.observation import OBSERVATIONS
 from engine.project import Project

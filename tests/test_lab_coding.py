@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sample_projects
-from engine.decoders import (
+from engine.analysis.decoders import (
     decode_delta,
     decode_latency,
     decode_rate,

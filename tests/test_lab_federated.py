@@ -1,4 +1,4 @@
-"""The federated-learning lab: FedAvg of synaptic changes (engine.federated), and every step's
+"""The federated-learning lab: FedAvg of synaptic changes (engine.labs.federated), and every step's
 check on the reference solution and on a wrong run (the starting project, teacher off)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sample_projects
-from engine.federated import (
+from engine.labs.federated import (
     Client,
     FederatedSetup,
     client_document,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.encoders import dvs
-from engine.energy import energy_of_result, load_profiles
+from engine.energy.model import energy_of_result, load_profiles
 from engine.labs.observation import Observation, observation
 from engine.labs.run_views import no_run, node_problem, node_spikes
 from engine.simulator import simulate

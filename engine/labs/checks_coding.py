@@ -1,7 +1,7 @@
 """Checks of the neural-coding lab: rate, latency and delta codes of the same signal.
 
 Each code is decoded from the spikes its encoder emitted in the student's run
-(:mod:`engine.decoders`) and compared with the signal the encoder was given (its own
+(:mod:`engine.analysis.decoders`) and compared with the signal the encoder was given (its own
 parameters), window by window. Energy is the event-driven energy (synaptic events, active
 updates, routing) of the population each code drives, priced with a hardware profile
 (:mod:`engine.energy`).
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.decoders import (
+from engine.analysis.decoders import (
     decode_delta,
     decode_latency,
     decode_rate,
@@ -22,7 +22,7 @@ from engine.decoders import (
     window_means,
 )
 from engine.encoders.samples import dataset_windows
-from engine.energy import energy_of_result, load_profiles
+from engine.energy.model import energy_of_result, load_profiles
 from engine.labs.observation import Observation, observation
 from engine.labs.run_views import no_run, node_problem, node_spikes
 

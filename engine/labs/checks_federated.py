@@ -1,5 +1,5 @@
 """Checks of the federated-learning lab. They run the experiment the student's project
-describes (:mod:`engine.federated`): the project is the client network, the lab file says how
+describes (:mod:`engine.labs.federated`): the project is the client network, the lab file says how
 the digits are split among clients, and the clients run as tasks of the local process pool.
 """
 
@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from engine.datasets import digits
 from engine.errors import SpikeStudioError
+from engine.evaluation.datasets import digits
 from engine.executor import make_executor
-from engine.federated import (
+from engine.labs.federated import (
     Client,
     FederatedSetup,
     client_split,

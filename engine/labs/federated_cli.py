@@ -59,9 +59,9 @@ def add_command(sub) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Train the three ways and print ``{"central": ..., "federated": ..., "isolated": [...]}``."""
-    from engine.datasets import digits
+    from engine.evaluation.datasets import digits
     from engine.executor import make_executor
-    from engine.federated import FederatedSetup, client_split, compare_training
+    from engine.labs.federated import FederatedSetup, client_split, compare_training
     from engine.project import load_project
 
     project = load_project(args.project)
