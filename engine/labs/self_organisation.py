@@ -8,11 +8,12 @@ too often gets harder to excite). Nothing in it sees a label.
 
 :func:`train_and_score` runs the whole procedure from such a project:
 
-1. **train**: the training digits once, with plasticity on, in blocks of digits; after each
-   block each neuron's incoming weights are scaled to a fixed sum (Diehl & Cook's weight
-   normalisation, which the engine's STDP rule lacks); the learned weights are kept;
-2. **label and test**: one run with those weights fixed (plasticity off) presenting a few
-   warm-up digits (the thresholds settle again), labelling digits and the held-out digits;
+1. **train**: one run over the training digits with plasticity on; every few digits each
+   neuron's incoming weights are scaled to a fixed sum (Diehl & Cook's weight normalisation,
+   which the engine's STDP rule lacks); the learned weights and thresholds are kept;
+2. **label and test**: one run with those weights fixed (plasticity off), presenting the
+   labelling digits and then the held-out digits; the thresholds start at rest and adapt
+   again during the labelling digits, as they did in training (weights do not change);
    every neuron is labelled with the class it responds to most on average over the labelling
    digits (the only use of labels), and each held-out digit is classified as the class whose
    neurons respond most to it on average.
@@ -31,9 +32,9 @@ from engine.encoders.samples import dataset_windows
 from engine.evaluation import dataset_node
 from engine.project import Project
 from engine.results import SimulationResult
-from engine.simulator import simulate
+from engine.simulator import Simulation, simulate
 
-__all__ = ["Score", "assign_labels", "classify", "learned_matrix", "normalise_columns",
+__all__ = ["Score", "assign_labels", "classify", "normalise_columns",
            "train_and_score",
            "window_counts"]
 
@@ -107,14 +108,6 @@ def classify(counts: np.ndarray, neuron_labels: np.ndarray, n_classes: int) -> n
     return np.where(counts.sum(axis=1) > 0, predicted, -1)
 
 
-def learned_matrix(result: SimulationResult, projection: str) -> np.ndarray:
-    """The ``(n_pre, n_post)`` weights of a plastic projection at its last snapshot."""
-    record = result.weights[projection]
-    w = np.zeros((record.n_pre, record.n_post))
-    w[record.pre, record.post] = record.snapshots[-1]
-    return w
-
-
 def _with_samples(document: dict, encoder: str, data: Dataset) -> dict:
     doc = dict(document, network=dict(document["network"]))
     nodes = []
@@ -126,23 +119,12 @@ def _with_samples(document: dict, encoder: str, data: Dataset) -> dict:
     doc["network"]["nodes"] = nodes
     params = next(n for n in nodes if n["id"] == encoder)["params"]
     period = params.get("present_ms", 50.0) + params.get("pause_ms", 0.0)
-    doc["simulation"] = dict(doc["simulation"], duration_ms=len(data.y) * period)
+    duration = len(data.y) * period
+    # Only spikes are read back: one count bin and no monitors keep each result() cheap.
+    doc["simulation"] = dict(doc["simulation"], duration_ms=duration,
+                             count_bin_ms=min(duration, 1e6))
+    doc["network"]["nodes"] = [n for n in nodes if n["kind"] != "monitor"]
     return doc
-
-
-def _last_step_snapshot(document: dict) -> dict:
-    """Weight snapshots at the first step and after the last one (the learned weights)."""
-    sim = document["simulation"]
-    return {"every_ms": sim["duration_ms"] - sim["dt_ms"], "synapses": []}
-
-
-def _block_projection(edge: dict, weights: np.ndarray | None, document: dict) -> dict:
-    """The plastic projection of one training block: its learned weights so far (the
-    project's own initial weights for the first block), snapshots at both ends."""
-    out = dict(edge, record_weights=_last_step_snapshot(document))
-    if weights is not None:
-        out["connectivity"] = {"rule": "matrix", "weights": np.round(weights, 6).tolist()}
-    return out
 
 
 def normalise_columns(weights: np.ndarray, total: float) -> np.ndarray:
@@ -159,25 +141,59 @@ def _concat(*parts: Dataset) -> Dataset:
     return Dataset("digits", np.vstack([p.x for p in parts]), np.concatenate([p.y for p in parts]))
 
 
+def _train(document: dict, encoder: str, projection: str, data: Dataset, block: int,
+           weight_sum: float | None) -> np.ndarray:
+    """One training run over ``data``; the learned ``(n_pre, n_post)`` weights at its end.
+
+    The run is continued ``block`` digits at a time and the weights normalised in place in
+    between (through the :class:`engine.simulator.Simulation`'s weight array
+    ``syn_weight``), so the adaptive thresholds carry on across blocks as in one run.
+    """
+    training = _with_samples(document, encoder, data)
+    training["simulation"]["record_spikes"] = []  # learning needs no record of the spikes
+    sim = Simulation(Project.from_dict(training))
+    c = sim.net
+    b = c.proj_ids.index(projection)
+    lo, hi = int(c.proj_syn_off[b]), int(c.proj_syn_off[b + 1])
+    src, tgt = int(c.proj_src[b]), int(c.proj_tgt[b])
+    n_pre = int(c.node_start[src + 1] - c.node_start[src])
+    n_post = int(c.node_start[tgt + 1] - c.node_start[tgt])
+    rows = c.rowptr[c.proj_row_off[b]:c.proj_row_off[b] + n_pre + 1]
+    pre = np.repeat(np.arange(n_pre), np.diff(rows))
+    post = c.syn_post[lo:hi].astype(np.int64)
+    params = next(n for n in document["network"]["nodes"] if n["id"] == encoder)["params"]
+    period = params.get("present_ms", 50.0) + params.get("pause_ms", 0.0)
+    for start in range(0, len(data.y), block):
+        sim.run_for(period * min(block, len(data.y) - start))
+        if weight_sum is not None:
+            w = np.zeros((n_pre, n_post))
+            w[pre, post] = sim.syn_weight[lo:hi]
+            sim.syn_weight[lo:hi] = normalise_columns(w, weight_sum)[pre, post]
+    weights = np.zeros((n_pre, n_post))
+    weights[pre, post] = sim.syn_weight[lo:hi]
+    return weights
+
+
 def train_and_score(project: Project, *, population: str, projection: str, n_train: int,
-                    n_label: int, n_test: int, n_warmup: int = 20, block: int = 50,
-                    weight_sum: float | None = None) -> Score:
+                    n_label: int, n_test: int, block: int = 10,
+                    weight_sum: float | None = None, epochs: int = 1) -> Score:
     """Train ``project``'s network on digits, label its neurons, score it on held-out digits.
 
     Parameters
     ----------
     project
         The network (see the module docstring); ``projection`` is its plastic
-        input -> ``population`` projection, fed by a ``dataset`` encoder.
+        input -> ``population`` projection, fed by a ``dataset`` encoder (``reset`` off, so
+        the thresholds carry over from digit to digit).
     n_train, n_label, n_test
         Training digits (from the 797 of the training split), labelling digits (also from
         the training split) and held-out digits (from the 1,000 of the test split).
-    n_warmup
-        Training digits shown before labelling, so the thresholds settle with fixed weights.
+    epochs
+        How many times the training digits are shown (in the same order).
     block, weight_sum
-        Training runs ``block`` digits at a time; after each block every neuron's incoming
-        weights are scaled to sum to ``weight_sum`` (:func:`normalise_columns`; None: not
-        normalised). The engine's STDP has no normalisation of its own.
+        Every ``block`` training digits each neuron's incoming weights are scaled to sum to
+        ``weight_sum`` (:func:`normalise_columns`; None: not normalised). The engine's STDP
+        has no normalisation of its own.
     """
     train, test = digits_split()
     encoder = project.network.projection(projection).source
@@ -185,35 +201,27 @@ def train_and_score(project: Project, *, population: str, projection: str, n_tra
     base = project.to_dict()
     base["lab"] = ""  # the lab's steps play no part in these runs
     size = project.network.node(population).size
-    weights = None
-    for lo in range(0, n_train, block):
-        block_doc = _with_samples(base, encoder, train.subset(slice(lo, min(lo + block, n_train))))
-        block_doc["network"]["projections"] = [
-            _block_projection(p, weights, block_doc) if p["id"] == projection else p
-            for p in block_doc["network"]["projections"]]
-        learned = learned_matrix(simulate(Project.from_dict(block_doc)), projection)
-        weights = learned if weight_sum is None else normalise_columns(learned, weight_sum)
+    training = train.subset(slice(0, n_train))
+    weights = _train(base, encoder, projection, _concat(*[training] * max(1, int(epochs))),
+                     block, weight_sum)
 
     fixed = dict(base, network=dict(base["network"]))
     fixed["network"]["projections"] = [
         dict(p, plasticity=None, record_weights=None,
              connectivity={"rule": "matrix", "weights": np.round(weights, 6).tolist()})
         if p["id"] == projection else p for p in base["network"]["projections"]]
-    shown = _concat(train.subset(slice(0, n_warmup)), train.subset(slice(0, n_label)),
-                    test.subset(slice(0, n_test)))
+    shown = _concat(train.subset(slice(0, n_label)), test.subset(slice(0, n_test)))
     eval_project = Project.from_dict(_with_samples(fixed, encoder, shown))
     result = simulate(eval_project)
     values = eval_project.network.node(encoder).resolved_params()
     w = dataset_windows(values, eval_project.simulation.dt_ms, None)
     starts = w.start * eval_project.simulation.dt_ms
     counts = window_counts(result, population, starts, values["present_ms"], size)
-    label_counts = counts[n_warmup:n_warmup + n_label]
-    test_counts = counts[n_warmup + n_label:]
+    label_counts, test_counts = counts[:n_label], counts[n_label:]
     n_classes = int(max(train.y.max(), test.y.max())) + 1
-    neuron_labels = assign_labels(label_counts, shown.y[n_warmup:n_warmup + n_label],
-                                  n_classes)
+    neuron_labels = assign_labels(label_counts, shown.y[:n_label], n_classes)
     predicted = classify(test_counts, neuron_labels, n_classes)
-    truth = shown.y[n_warmup + n_label:]
+    truth = shown.y[n_label:]
     return Score(accuracy=float(np.mean(predicted == truth)), n_train=n_train,
                  n_label=n_label, n_test=len(truth), n_neurons=size,
                  classes_covered=len(set(neuron_labels[neuron_labels >= 0].tolist())),
