@@ -30,7 +30,7 @@ REFERENCE = {"rate_hz": 200.0, "w_init": 1.5, "w_max": 20.0, "a_plus": 0.02, "a_
              "inhibition_mv": -30.0, "delta_thresh": 0.05, "tau_adapt": 1e7,
              "present_ms": 200.0, "pause_ms": 50.0}
 PROCEDURE = {"population": "exc", "projection": "ff", "n_train": 797, "n_label": 797,
-             "n_test": 1000, "block": 10, "weight_sum": 48.0}
+             "n_test": 1000, "block": 10, "weight_sum": 48.0, "epochs": 2}
 TARGET = {"min_accuracy": 0.75, "max_neurons": 100}
 
 
@@ -101,8 +101,8 @@ Three mechanisms make the neurons specialise:
 
 The project itself shows the first 20 training digits, so you can watch competition at work.
 The last step's check runs the whole procedure from your project: training on the 797
-training digits, labelling each neuron with the class it answers most, and classifying the
-1,000 held-out digits by the class whose neurons answer most.
+training digits (shown twice), labelling each neuron with the class it answers most, and
+classifying the 1,000 held-out digits by the class whose neurons answer most.
 """
 
 
@@ -122,11 +122,11 @@ digit.""",
                        "value": REFERENCE["inhibition_mv"]}]},
         {"id": "score", "title": "Learn, label, classify",
          "text": """\
-The check of this step trains your network on the 797 training digits, labels its neurons
-and scores them on the 1,000 held-out digits (it takes under a minute). The project starts
-with STDP switched off (`a_plus` = 0 on `ff`): the weights stay random, and random detectors
-already score above chance (10 %). Switch learning on with a_plus = 0.02 mV and check again;
-the target is at least 75 % with 100 neurons.""",
+The check of this step trains your network on the 797 training digits (two passes), labels
+its neurons and scores them on the 1,000 held-out digits (it takes under a minute). The
+project starts with STDP switched off (`a_plus` = 0 on `ff`): the weights stay random, and
+random detectors already score above chance (10 %). Switch learning on with a_plus = 0.02 mV
+and check again; the target is at least 75 % with 100 neurons.""",
          "question": "How much of the score is learning, and how much the labelling of random "
                      "detectors? What would more neurons, or more training digits, change?",
          "check": {"observation": "self_organisation_score", "run": False,

@@ -55,22 +55,23 @@ def competition(project: Project, result: SimulationResult | None, *, population
 @observation("self_organisation_score")
 def score(project: Project, result: SimulationResult | None, *, population: str,
           projection: str, n_train: int, n_label: int, n_test: int, min_accuracy: float,
-          max_neurons: int, block: int = 10, weight_sum: float | None = None) -> Observation:
+          max_neurons: int, block: int = 10, weight_sum: float | None = None,
+          epochs: int = 1) -> Observation:
     """Trained with STDP, labelled and tested on held-out digits, the network classifies at
     least ``min_accuracy`` of them with at most ``max_neurons`` neurons."""
     try:
         s = train_and_score(project, population=population, projection=projection,
                             n_train=n_train, n_label=n_label, n_test=n_test, block=block,
-                            weight_sum=weight_sum)
+                            weight_sum=weight_sum, epochs=epochs)
     except SpikeStudioError as exc:
         return Observation(False, str(exc), {}, "The check needs the lab's network: a dataset "
                            "encoder feeding the plastic projection.")
     measured = {"accuracy": s.accuracy, "neurons": float(s.n_neurons),
                 "classes_covered": float(s.classes_covered), "silent_test": s.silent_test,
                 "chance": 0.1}
-    text = (f"Trained on {s.n_train} digits, {s.n_neurons} neurons labelled on {s.n_label} "
-            f"({s.classes_covered} of 10 classes have neurons); {s.accuracy:.1%} of "
-            f"{s.n_test} held-out digits classified correctly "
+    text = (f"Trained on {s.n_train} digits ({epochs} pass(es)), {s.n_neurons} neurons "
+            f"labelled on {s.n_label} ({s.classes_covered} of 10 classes have neurons); "
+            f"{s.accuracy:.1%} of {s.n_test} held-out digits classified correctly "
             f"({s.silent_test:.1%} got no answer)")
     missing = []
     if s.accuracy < min_accuracy:
