@@ -124,3 +124,15 @@ def test_the_hopfield_section_is_validated_with_field_paths(lab):
     assert {"hopfield.patterns[0]", "hopfield.cue", "hopfield.inhibitory"} <= paths
     again = Project.from_dict(doc)
     assert again.to_dict()["hopfield"] == doc["hopfield"]
+
+
+@pytest.mark.parametrize("field, value", [("population", ["memory"]), ("cue_node", {"a": 1}),
+                                          ("excitatory", None), ("columns", 3),
+                                          ("patterns", "#."), ("gain_mv", "high")])
+def test_hostile_hopfield_values_are_problems_not_exceptions(lab, field, value):
+    doc = {k: v for k, v in lab.items() if k != "lab"}
+    bad = json.loads(json.dumps(doc))
+    bad["hopfield"][field] = value
+    with pytest.raises(ProjectError) as info:
+        Project.from_dict(bad)
+    assert any(p.path.startswith(f"hopfield.{field}") for p in info.value.problems)

@@ -150,8 +150,9 @@ def hopfield_problems(section: Any, document: dict,
     edges = {p.get("id"): p for p in document.get("network", {}).get("projections", [])
              if isinstance(p, dict)}
     h = settings(section)
-    population = nodes.get(h.get("population"))
-    if population is None or population.get("kind") != "population":
+    population = nodes.get(_name(h.get("population")))
+    if population is None or population.get("kind") != "population" \
+            or not _whole(population.get("size", 1)):
         problems.append((f"{path}.population", "must name a population of the network"))
         return problems
     n = population.get("size", 1)
@@ -165,10 +166,10 @@ def hopfield_problems(section: Any, document: dict,
                                                       f"'{OFF}' (off), one per neuron of "
                                                       f"{h['population']!r}"))
     columns = h.get("columns", n)
-    if not isinstance(columns, int) or isinstance(columns, bool) or columns < 1 or n % columns:
+    if not _whole(columns) or columns < 1 or n % columns:
         problems.append((f"{path}.columns", f"must be a whole number dividing {n}"))
     cue = h["cue"]
-    if not isinstance(cue, int) or isinstance(cue, bool) or not 0 <= cue < len(patterns):
+    if not _whole(cue) or not 0 <= cue < len(patterns):
         problems.append((f"{path}.cue", f"must be a pattern index, 0 to {len(patterns) - 1}"))
     for key, low, high in (("gain_mv", 0.0, 1e4), ("flip_fraction", 0.0, 0.5),
                            ("cue_stop_ms", 0.0, 1e6), ("cue_interval_ms", 0.01, 1e6)):
@@ -176,12 +177,21 @@ def hopfield_problems(section: Any, document: dict,
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not low <= value <= high:
             problems.append((f"{path}.{key}", f"must be a number from {low:g} to {high:g}"))
-    if nodes.get(h["cue_node"], {}).get("model") != "spike_times":
+    if nodes.get(_name(h["cue_node"]), {}).get("model") != "spike_times":
         problems.append((f"{path}.cue_node", "must name a spike_times encoder (the cue)"))
     for key, receptor in (("excitatory", "exc"), ("inhibitory", "inh")):
-        edge = edges.get(h[key])
+        edge = edges.get(_name(h[key]))
         if edge is None or edge.get("receptor", "exc") != receptor or \
                 edge.get("source") != h["population"] or edge.get("target") != h["population"]:
             problems.append((f"{path}.{key}", f"must name a recurrent {receptor} projection "
                                               f"of {h['population']!r}"))
     return problems
+
+
+def _name(value: Any) -> str | None:
+    """``value`` when it can be an id (a string), else None (never an unhashable key)."""
+    return value if isinstance(value, str) else None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
