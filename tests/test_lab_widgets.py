@@ -37,3 +37,15 @@ def test_pattern_grid_toggles_cells_and_reports_the_pattern():
     assert grid.pattern == ".#.#" and grid.source.selected.indices == []
     with pytest.raises(ValueError):
         PatternGrid("#x", columns=2)
+
+
+def test_capacity_figure_marks_the_classical_limit():
+    from bokeh.models import Span
+
+    from widgets.capacity_plot import capacity_figure, curve_from_measured
+
+    p, q = curve_from_measured({"quality_p11": 0.5, "quality_p2": 1.0, "capacity_fraction": 0.08})
+    assert p == [2, 11] and q == [1.0, 0.5]
+    fig = capacity_figure(p, q, n_neurons=100)
+    spans = [r for r in fig.center if isinstance(r, Span)]
+    assert spans and spans[0].location == pytest.approx(13.8)
