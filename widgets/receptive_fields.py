@@ -41,12 +41,13 @@ def tile_fields(weights: np.ndarray, shape: tuple[int, int], columns: int = 10,
 
 def receptive_field_figure(weights: np.ndarray, shape: tuple[int, int],
                            labels: Sequence[int] | None = None, columns: int = 10,
-                           title: str = "Learned receptive fields"):
-    """A Bokeh figure of every neuron's receptive field, with its class label when given."""
+                           title: str = "Learned receptive fields", pixel_px: int = 7):
+    """A Bokeh figure of every neuron's receptive field (``pixel_px`` screen pixels per
+    input pixel), with its class label when given."""
     h, wd = shape
     image = tile_fields(weights, shape, columns)
-    height_px = max(160, 24 * image.shape[0])
-    fig = figure(title=title, height=height_px, width=max(240, 24 * image.shape[1]),
+    fig = figure(title=title, height=max(160, pixel_px * image.shape[0] + 40),
+                 width=max(240, pixel_px * image.shape[1]),
                  x_range=(0, image.shape[1]), y_range=(0, image.shape[0]),
                  tools="save", toolbar_location="above", match_aspect=True)
     fig.axis.visible = False
