@@ -9,7 +9,8 @@ The document (format version 1)::
      "layout": {"positions": {node_id: [x, y]}},
      "lab": "markdown lab notes" | {lab with steps},  # engine.labs.lab_file, docs/labs.md
      "energy": {"profiles": {profile_id: {...}}},   # optional: user-edited hardware profiles
-     "scenarios": [{...}, ...]}                     # optional: user workloads (engine.scenarios)
+     "scenarios": [{...}, ...],                     # optional: user workloads (engine.scenarios)
+     "hopfield": {...}}                             # optional: patterns, engine.labs.hopfield
 
 A Node is ``{"id", "kind": "population" | "encoder" | "monitor", "model", "size", "label",
 "params"}``; a monitor also has ``"target"`` (the population it records). A Projection is
@@ -199,6 +200,7 @@ class Project:
     lab: str | dict[str, Any] = ""  # Markdown notes, or a lab with steps (engine.labs)
     energy: dict[str, Any] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
+    hopfield: dict[str, Any] = field(default_factory=dict)  # patterns of an associative memory
 
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
@@ -239,6 +241,7 @@ class Project:
             "lab": self.lab,
             **({"energy": self.energy} if self.energy else {}),
             **({"scenarios": self.scenarios} if self.scenarios else {}),
+            **({"hopfield": self.hopfield} if self.hopfield else {}),
         })
 
     @classmethod
@@ -303,6 +306,7 @@ class Project:
             lab=copy.deepcopy(document.get("lab", "")),
             energy=copy.deepcopy(document.get("energy", {})),
             scenarios=copy.deepcopy(document.get("scenarios", [])),
+            hopfield=copy.deepcopy(document.get("hopfield", {})),
         )
 
 
@@ -456,7 +460,7 @@ def _validate(document: Any, scan: Scan | None) -> list[Problem]:
 
 def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     top_keys = {"format", "version", "name", "description", "network", "simulation",
-                "layout", "lab", "energy", "scenarios"}
+                "layout", "lab", "energy", "scenarios", "hopfield"}
     if not c.mapping(document, "", top_keys, {"format", "version", "network"}):
         return
     if document.get("format") != FORMAT_NAME:
@@ -491,6 +495,11 @@ def _validate_fields(c: _Checker, document: Any, scan: Scan) -> None:
     network = document.get("network")
     if c.mapping(network, "network", {"nodes", "projections"}, {"nodes"}):
         _validate_network(c, network, dt, sim if isinstance(sim, dict) else {})
+        if "hopfield" in document and _scan_clean(scan, "hopfield"):
+            # Imported here: importing engine.labs imports the labs' checks, which import this.
+            from engine.labs.hopfield import hopfield_problems
+            for where, message in hopfield_problems(document["hopfield"], document):
+                c.add(where, message)
 
 
 def _validate_simulation(c: _Checker, sim: Any) -> float:
