@@ -15,9 +15,9 @@ import pkgutil
 from collections.abc import Iterator
 from typing import Any
 
+from engine.core.results import SimulationResult
 from engine.labs.observation import OBSERVATIONS, Observation
 from engine.project import Project
-from engine.results import SimulationResult
 from engine.simulator import simulate
 
 __all__ = ["apply_edits", "check_step", "load", "observe", "reference_steps", "register_checks",

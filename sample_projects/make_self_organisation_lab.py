@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from engine.datasets import digits_split
+from engine.evaluation.datasets import digits_split
 from sample_projects.lab_reference import load, reference_steps
 
 HERE = Path(__file__).resolve().parent

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 
+from engine.core.results import SimulationResult
 from engine.labs.hopfield import CAPACITY_FRACTION
 from engine.labs.hopfield_runs import capacity_curve, fitted_gain, recall_of
 from engine.labs.observation import Observation, observation
 from engine.project import Project
-from engine.results import SimulationResult
 
 #: Above this relative misfit the recurrent matrices do not store the section's patterns.
 MAX_WEIGHT_MISFIT = 1e-3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.core.results import SimulationResult
 from engine.labs.firing_patterns import SpikeTrainShape, rest_crossings, spike_train_shape
 from engine.labs.observation import Observation, observation
 from engine.labs.recorded import (
@@ -19,7 +20,6 @@ from engine.labs.recorded import (
     spike_times_in,
 )
 from engine.project import Project
-from engine.results import SimulationResult
 
 # Thresholds that separate the patterns (the figures of the lab's reference runs are in its
 # steps' notes; each threshold sits between the pattern and its nearest neighbour).

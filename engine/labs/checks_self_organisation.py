@@ -8,13 +8,13 @@ with STDP, label the neurons, classify held-out digits.
 
 from __future__ import annotations
 
+from engine.core.results import SimulationResult
 from engine.encoders.samples import dataset_windows
 from engine.errors import SpikeStudioError
-from engine.evaluation import dataset_node
+from engine.evaluation.classify import dataset_node
 from engine.labs.observation import Observation, observation
 from engine.labs.self_organisation import train_and_score, window_counts
 from engine.project import Project
-from engine.results import SimulationResult
 
 
 @observation("self_organisation_competition")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.analysis import neuron_spike_counts
+from engine.core.results import SimulationResult
 from engine.labs.hopfield import (
     decode,
     encode,
@@ -23,8 +23,8 @@ from engine.labs.hopfield import (
     store_patterns,
 )
 from engine.project import Project
-from engine.results import SimulationResult
 from engine.simulator import simulate
+from engine.spike_stats import neuron_spike_counts
 
 __all__ = ["CapacityCurve", "Recall", "capacity_curve", "fitted_gain", "recall_of"]
 

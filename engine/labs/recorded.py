@@ -1,7 +1,7 @@
 """What a lab check reads from a run: one population's spikes and recorded traces.
 
 Lab checks name a population (and a time window) in their parameters; these helpers find the
-population's spikes and a monitor's trace in a :class:`engine.results.SimulationResult`, and
+population's spikes and a monitor's trace in a :class:`engine.core.results.SimulationResult`, and
 say in plain text what is missing when the run does not hold them.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.analysis import neuron_spike_times
-from engine.results import SimulationResult
+from engine.core.results import SimulationResult
+from engine.spike_stats import neuron_spike_times
 
 __all__ = ["MissingData", "population_trace", "require_result", "spike_times_in"]
 

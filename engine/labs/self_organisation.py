@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.datasets import Dataset, digits_split
+from engine.core.results import SimulationResult
 from engine.encoders.samples import dataset_windows
-from engine.evaluation import dataset_node
+from engine.evaluation.classify import dataset_node
+from engine.evaluation.datasets import Dataset, digits_split
 from engine.project import Project
-from engine.results import SimulationResult
 from engine.simulator import Simulation, simulate
 
 __all__ = ["Score", "assign_labels", "classify", "normalise_columns",
