@@ -700,8 +700,28 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     try:
         return Project.from_dict(document)
     except ProjectError as exc:
+        if not _lab_only(exc) or not isinstance(document.get("lab"), dict):
+            raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
+                                   f"{exc}") from None
+    # A lab's steps name nodes and projections of the exported project; the mapped graph may
+    # not hold them all (a teaching current, say): its notes stay, its steps do not.
+    lab = document["lab"]
+    document["lab"] = "\n\n".join(
+        [str(lab.get("intro", ""))] + [f"## {step.get('title', '')}\n\n{step.get('text', '')}"
+                                       for step in lab.get("steps", []) if isinstance(step, dict)])
+    document["description"] = (document["description"] + "\n\nImport notes:\n- the lab's "
+                               "steps were left out: they name parts of the project the graph "
+                               "does not hold").strip()[:10_000]
+    try:
+        return Project.from_dict(document)
+    except ProjectError as exc:
         raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
                                f"{exc}") from None
+
+
+def _lab_only(exc: ProjectError) -> bool:
+    """Are all of ``exc``'s problems in the project's lab?"""
+    return all(str(p.path).startswith("lab") for p in exc.problems)
 
 
 def _unedited_original(graph: Any, extra: dict[str, Any], dt_ms: float) -> Project | None:
