@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.core.results import SimulationResult
+from engine.labs import lab_file
 from engine.labs.observation import OBSERVATIONS, Observation
 from engine.project import Project
 from engine.simulator import simulate
@@ -25,21 +26,9 @@ __all__ = ["apply_edits", "check_step", "load", "observe", "reference_steps", "r
 
 
 def apply_edits(document: dict, edits: list[dict]) -> dict:
-    """A copy of ``document`` with a step's solution edits applied."""
+    """A copy of ``document`` with a step's solution edits applied (engine.labs.lab_file)."""
     doc = copy.deepcopy(document)
-    nodes = {n["id"]: n for n in doc["network"]["nodes"]}
-    edges = {p["id"]: p for p in doc["network"]["projections"]}
-    for edit in edits:
-        if "node" in edit:
-            nodes[edit["node"]].setdefault("params", {})[edit["param"]] = edit["value"]
-        elif "edge" in edit:
-            *path, last = edit["param"].split(".")
-            target = edges[edit["edge"]]
-            for key in path:
-                target = target[key]
-            target[last] = edit["value"]
-        else:
-            doc["simulation"][edit["simulation"]] = edit["value"]
+    lab_file.apply_edits(doc, edits)
     return doc
 
 

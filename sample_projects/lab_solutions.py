@@ -16,27 +16,15 @@ from typing import Any
 import engine.labs.checks_attention  # noqa: F401  (registers the checks)
 import engine.labs.checks_coding  # noqa: F401
 import engine.labs.checks_federated  # noqa: F401
+from engine.labs import lab_file
 from engine.labs.observation import OBSERVATIONS, Observation
 from engine.project import Project
 from engine.simulator import simulate
 
 
 def apply_edit(document: dict, edit: dict) -> None:
-    """Apply one solution edit to ``document`` in place, as the shared lab format does: a
-    node edit sets one of its ``params``, an edge edit a field of the projection (a dotted
-    path such as ``plasticity.a_plus`` reaches into an object), a simulation edit a setting."""
-    if "simulation" in edit:
-        document["simulation"][edit["simulation"]] = edit["value"]
-        return
-    kind, key = ("nodes", "node") if "node" in edit else ("projections", "edge")
-    item = next(i for i in document["network"][kind] if i["id"] == edit[key])
-    if kind == "nodes":
-        item.setdefault("params", {})[edit["param"]] = edit["value"]
-        return
-    *parents, last = edit["param"].split(".")
-    for name in parents:
-        item = item[name]
-    item[last] = edit["value"]
+    """Apply one solution edit to ``document`` in place (engine.labs.lab_file)."""
+    lab_file.apply_edits(document, [edit])
 
 
 def project_of(document: dict) -> Project:

@@ -186,6 +186,12 @@ def _apply(document: dict, edit: Edit, index: int) -> None:
     item[last] = copy.deepcopy(edit.value)
 
 
+def apply_edits(document: dict, edits: list[dict]) -> None:
+    """Apply a step's solution edits, as a lab file writes them, to ``document`` in place."""
+    for i, edit in enumerate(edits):
+        _apply(document, _edit(edit), i)
+
+
 def solution_project(project: Any, lab: Lab, upto: int) -> Any:
     """The project after the solutions of steps ``0 .. upto`` (inclusive), applied in order."""
     for step in lab.steps[:upto + 1]:
