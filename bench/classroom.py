@@ -14,6 +14,14 @@ headless Debian Chromium (Playwright) with one browser context per student:
    axis spanning the run, plus two animation frames for the paint: "click -> raster drawn".
 3. **A fresh page during the load.** Right after the clicks, one more page is opened; we
    report the time until it is interactive.
+4. **Paused runs and a runaway at the same time** (issue 18). Before the clicks, ``--paused``
+   (2) more pages start a 100 s CUBA run and press Pause (each paused run is saved to a
+   checkpoint and frees its worker), and ``--runaway`` (1) more page runs the 200,000-neuron
+   project that fires at every step (tests/data/runaway_200k.json, published as a class
+   project) until the server's memory cap stops it. The server is started with a class's
+   caps (``--max-run-memory-mb 1024 --max-session-memory-mb 256 --max-run-seconds 60``).
+   Reported: whether the paused pages are still paused and how the runaway ended, and the
+   peak memory of the serving process alone and of its process tree (workers included).
 
 Server memory is the RSS summed over the server's process tree (the server and any worker
 processes it starts), sampled every 0.2 s. Console errors (e.g. BokehJS "reference ... isn't
@@ -22,7 +30,8 @@ section of bench/RESULTS.md unless ``--no-write``. Bounded: about 2-4 minutes.
 
 Usage::
 
-    .venv/bin/python bench/classroom.py [--pages 30] [--runs 10] [--no-write]
+    .venv/bin/python bench/classroom.py [--pages 30] [--runs 10] [--paused 2] [--runaway 1]
+                                        [--no-write]
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ from bench.ui import (  # noqa: E402  (after the path set-up, like bench/ui.py's
 
 SECTION = "## Classroom (bench/classroom.py)"
 SAMPLE_LABEL = "Sample: CUBA balanced network"
+RUNAWAY = ROOT / "tests" / "data" / "runaway_200k.json"
+RUNAWAY_LABEL = "Class: Runaway 200k"
+CLASS_CAPS = ("--max-run-memory-mb", "1024", "--max-session-memory-mb", "256",
+              "--max-run-seconds", "60")
+PAUSED_RUN_MS = 100_000.0
 
 # Arms Run to fire at epoch time ``at`` (ms) and keeps, in window.__ssRun, a promise of
 # {t0, tDrawn, spikes, points, xr} once this page's own raster is complete and painted.
@@ -119,10 +133,10 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid``'s process tree, MB."""
+def tree_rss_mb(pid: int, tree: bool = True) -> float:
+    """Resident memory of ``pid``'s process tree (or of ``pid`` alone), MB."""
     total = 0
-    for p in process_tree(pid):
+    for p in process_tree(pid) if tree else [pid]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS"):
@@ -140,13 +154,19 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid = pid
         self.samples: list[tuple[float, float, int]] = []
+        self.own: list[tuple[float, float]] = []
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             self.samples.append((time.time(), tree_rss_mb(self.pid),
                                  len(process_tree(self.pid))))
+            self.own.append((time.time(), tree_rss_mb(self.pid, tree=False)))
             self._stop_event.wait(0.2)
+
+    def own_peak(self, t0: float, t1: float) -> float:
+        """Peak RSS of the serving process alone (no workers) in ``[t0, t1]``, MB."""
+        return max((mb for t, mb in self.own if t0 <= t <= t1), default=float("nan"))
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -175,12 +195,46 @@ def open_sample(page: Any) -> None:
     page.locator("[data-testid='project-name']").filter(has_text="CUBA").wait_for()
 
 
-def measure(pages_n: int, runs_n: int, duration_ms: float) -> dict[str, Any]:
+def run_state(page: Any) -> str | None:
+    return page.evaluate("() => { const e = window.__ss.deep(\"[data-testid='run-state']\");"
+                         " return e ? e.dataset.state : null; }")
+
+
+def result_status(page: Any) -> str | None:
+    return page.evaluate("() => { const e = window.__ss.deep(\"[data-testid='result-status']\");"
+                         " return e ? e.dataset.status : null; }")
+
+
+def start_paused(page: Any) -> None:
+    """Open CUBA, run it for PAUSED_RUN_MS and press Pause once it runs; wait until paused."""
+    open_sample(page)
+    field = page.locator(".ss-runbar .param-duration_ms input").first
+    field.fill(f"{PAUSED_RUN_MS:g}")
+    field.press("Tab")
+    page.wait_for_timeout(300)  # the edit reaches the server before the click (in order)
+    page.locator(".ss-run button").click()
+    wait_page(page, "(() => { const e = window.__ss.deep(\"[data-testid='run-state']\");"
+                    " return e && e.dataset.state === 'running'; })()", 120_000)
+    page.locator(".ss-pause button").click()
+    wait_page(page, "(() => { const e = window.__ss.deep(\"[data-testid='run-state']\");"
+                    " return e && e.dataset.state === 'paused'; })()", 120_000)
+
+
+def start_runaway(page: Any) -> None:
+    page.locator(".ss-open-select select").select_option(label=RUNAWAY_LABEL)
+    page.locator(".ss-open button").click()
+    page.locator("[data-testid='project-name']").filter(has_text="Runaway").wait_for()
+    page.locator(".ss-run button").click()
+
+
+def measure(pages_n: int, runs_n: int, duration_ms: float, paused_n: int = 0,
+            runaway_n: int = 0) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {"open_s": [], "rss_after": {}}
     guard = Guard()
-    server = Server()
+    assert runs_n + paused_n + runaway_n <= pages_n, "more roles than pages"
+    server = Server(serve_args=CLASS_CAPS, publish=(RUNAWAY,) if runaway_n else ())
     sampler = None
     try:
         wait_http(server.port, 60, server.proc)
@@ -201,6 +255,13 @@ def measure(pages_n: int, runs_n: int, duration_ms: float) -> dict[str, Any]:
                     if k + 1 in (1, 10, pages_n):
                         out["rss_after"][k + 1] = tree_rss_mb(server.proc.pid)
                 runners = pages[:runs_n]
+                paused = pages[runs_n:runs_n + paused_n]
+                runaways = pages[runs_n + paused_n:runs_n + paused_n + runaway_n]
+                t_extra = time.time()
+                for page in paused:
+                    start_paused(page)
+                for page in runaways:
+                    start_runaway(page)
                 for page in runners:
                     open_sample(page)
                     page.evaluate(f"window.__ss.durationMs = {duration_ms!r}")
@@ -217,6 +278,17 @@ def measure(pages_n: int, runs_n: int, duration_ms: float) -> dict[str, Any]:
                 t_done = time.time()
                 out["runs"] = results
                 out["rss_peak_runs"], out["procs_peak"] = sampler.peak(t_runs - 0.5, t_done)
+                out["own_peak_runs"] = sampler.own_peak(t_runs - 0.5, t_done)
+                out["paused_states"] = [run_state(page) for page in paused]
+                deadline = time.time() + 180
+                while runaways and time.time() < deadline and any(
+                        run_state(page) not in ("completed", "failed", "stopped", None)
+                        and result_status(page) in (None, "running") for page in runaways):
+                    time.sleep(1.0)
+                out["runaway_status"] = [result_status(page) for page in runaways]
+                out["rss_peak_all"], _ = sampler.peak(t_extra, time.time())
+                out["own_peak_all"] = sampler.own_peak(t_extra, time.time())
+                out["paused_n"], out["runaway_n"] = paused_n, runaway_n
                 time.sleep(1.0)
                 out["rss_after_runs"] = tree_rss_mb(server.proc.pid)
             finally:
@@ -255,6 +327,13 @@ def render(fig: dict, info: dict, when: str, pages_n: int, runs_n: int) -> tuple
         ("server RSS peak during the runs",
          f"{fig['rss_peak_runs']:.0f} MB ({fig['procs_peak']} processes)"),
         ("server RSS after the runs", f"{fig['rss_after_runs']:.0f} MB"),
+        *([(f"{fig['paused_n']} paused pages: run state after the runs",
+            ", ".join(str(s) for s in fig["paused_states"]))] if fig.get("paused_n") else []),
+        *([(f"{fig['runaway_n']} runaway page(s): how the run ended",
+            ", ".join(str(s) for s in fig["runaway_status"]))] if fig.get("runaway_n") else []),
+        *([("peak RSS with paused and runaway runs: serving process alone / process tree",
+            f"{fig['own_peak_all']:.0f} / {fig['rss_peak_all']:.0f} MB")]
+          if fig.get("paused_n") or fig.get("runaway_n") else []),
         ("fresh page opened during the runs -> interactive", f"{fig['fresh_open_s']:.2f} s"),
         ("browser console errors (of them 'isn't known')",
          f"{len(fig['console_errors'])} ({unknown})"),
@@ -268,7 +347,9 @@ def render(fig: dict, info: dict, when: str, pages_n: int, runs_n: int) -> tuple
           f"one `spikestudio serve` process on 127.0.0.1, headless Debian Chromium "
           f"{fig['chromium']} with {pages_n} browser contexts (one page each), Run of "
           f"`cuba_balanced.json` (4000 LIF neurons, 1 s of model time) clicked together in "
-          f"{runs_n} of them.", "",
+          f"{runs_n} of them, while {fig.get('paused_n', 0)} other pages held a paused run "
+          f"and {fig.get('runaway_n', 0)} ran the 200,000-neuron runaway; server started "
+          f"with `{' '.join(CLASS_CAPS)}`.", "",
           f"**Machine:** {info['nproc']} cores, CPU \"{info['cpu']}\", Python {info['python']}, "
           f"Panel {info['panel']}, Bokeh {info['bokeh']}. **Date:** {when}; 1-minute load "
           f"{fig['load1']:.1f} before the runs (the 2 cores are shared with other work, and "
@@ -294,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=30, help="browser pages (default 30)")
     parser.add_argument("--runs", type=int, default=10, help="simultaneous Runs (default 10)")
+    parser.add_argument("--paused", type=int, default=2,
+                        help="more pages with a paused run (default 2)")
+    parser.add_argument("--runaway", type=int, default=1,
+                        help="more pages running the 200k-neuron runaway (default 1)")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
@@ -306,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     subprocess.run([str(VENV_BIN / "spikestudio"), "warm"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    fig = measure(args.pages, runs_n, 1000.0)
+    fig = measure(args.pages, runs_n, 1000.0, args.paused, args.runaway)
     plain, md = render(fig, info, when, args.pages, runs_n)
     print(plain)
     print(f"total bench time {time.time() - t0:.0f} s")

@@ -374,15 +374,19 @@ def wait_page(page: Any, js_pred: str, timeout_ms: float = 60_000) -> dict:
 class Server:
     """``spikestudio serve`` in its own process group, with a fresh SPIKESTUDIO_HOME."""
 
-    def __init__(self) -> None:
+    def __init__(self, serve_args: tuple[str, ...] = (),
+                 publish: tuple[Path, ...] = ()) -> None:
         self.home = tempfile.mkdtemp(prefix="ss-bench-home-")
         self.port = free_port()
         self.log = open(Path(self.home) / "serve.log", "w")  # noqa: SIM115
         env = dict(os.environ, SPIKESTUDIO_HOME=self.home)
+        for project in publish:  # class projects offered on every page ("Class: ...")
+            subprocess.run([str(VENV_BIN / "spikestudio"), "publish", str(project)], cwd=ROOT,
+                           env=env, check=True, capture_output=True)
         self.t0 = time.time()
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "spikestudio"), "serve", "--port", str(self.port), "--address",
-             "127.0.0.1"], cwd=ROOT,
+             "127.0.0.1", *serve_args], cwd=ROOT,
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_text = ""

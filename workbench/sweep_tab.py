@@ -65,7 +65,7 @@ def sweep_this_parameter(names: list[str], on_sweep: Any) -> pn.Row:
     """The inspector's "Sweep this parameter": a choice of the shown item's sweepable
     ``names`` and a button calling ``on_sweep(name)``."""
     choice = pn.widgets.Select(options=names, width=170, css_classes=["ss-sweep-this-field"])
-    button = pn.widgets.Button(name="Sweep this parameter", css_classes=["ss-sweep-this"])
+    button = pn.widgets.Button(label="Sweep this parameter", css_classes=["ss-sweep-this"])
     button.on_click(lambda _: on_sweep(choice.value))
     return pn.Row(choice, button, sizing_mode="stretch_width")
 
@@ -80,25 +80,25 @@ class SweepTab(ResultView):
         self.document: dict | None = None
         self.fields: list[str] = []
         self.rows = pd.DataFrame()
-        self.field1 = pn.widgets.Select(name="Parameter", options=[], css_classes=["ss-sweep-f1"])
-        self.start1 = pn.widgets.FloatInput(name="from", value=10.0, width=90,
+        self.field1 = pn.widgets.Select(label="Parameter", options=[], css_classes=["ss-sweep-f1"])
+        self.start1 = pn.widgets.FloatInput(label="from", value=10.0, width=90,
                                             css_classes=["ss-sweep-start1"])
-        self.stop1 = pn.widgets.FloatInput(name="to", value=30.0, width=90,
+        self.stop1 = pn.widgets.FloatInput(label="to", value=30.0, width=90,
                                            css_classes=["ss-sweep-stop1"])
-        self.num1 = pn.widgets.IntInput(name="points", value=5, start=1, end=MAX_POINTS,
+        self.num1 = pn.widgets.IntInput(label="points", value=5, start=1, end=MAX_POINTS,
                                         width=80, css_classes=["ss-sweep-num1"])
-        self.field2 = pn.widgets.Select(name="Second parameter", options=[NONE])
-        self.start2 = pn.widgets.FloatInput(name="from", value=0.0, width=90)
-        self.stop2 = pn.widgets.FloatInput(name="to", value=1.0, width=90)
-        self.num2 = pn.widgets.IntInput(name="points", value=3, start=1, end=MAX_POINTS,
+        self.field2 = pn.widgets.Select(label="Second parameter", options=[NONE])
+        self.start2 = pn.widgets.FloatInput(label="from", value=0.0, width=90)
+        self.stop2 = pn.widgets.FloatInput(label="to", value=1.0, width=90)
+        self.num2 = pn.widgets.IntInput(label="points", value=3, start=1, end=MAX_POINTS,
                                         width=80)
-        self.seeds = pn.widgets.IntInput(name="seeds", value=2, start=1, end=100, width=80,
+        self.seeds = pn.widgets.IntInput(label="seeds", value=2, start=1, end=100, width=80,
                                          css_classes=["ss-sweep-seeds"])
-        self.run_button = pn.widgets.Button(name="Run sweep", button_type="primary",
+        self.run_button = pn.widgets.Button(label="Run sweep", color="primary",
                                             css_classes=["ss-sweep-run"])
-        self.stop_button = pn.widgets.Button(name="Stop", disabled=True,
+        self.stop_button = pn.widgets.Button(label="Stop", disabled=True,
                                              css_classes=["ss-sweep-stop"])
-        self.metric = pn.widgets.Select(name="Show", options=[], css_classes=["ss-sweep-metric"])
+        self.metric = pn.widgets.Select(label="Show", options=[], css_classes=["ss-sweep-metric"])
         self.progress = pn.indicators.Progress(value=0, max=1, sizing_mode="stretch_width",
                                                visible=False)
         self.state = html_pane(state_html("idle", "Choose a parameter and its range, then Run "
