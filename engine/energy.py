@@ -108,7 +108,7 @@ def idle_basis(profile: HardwareProfile, counts: pd.DataFrame) -> str:
     return step.label()
 
 
-def neuron_update_counts(counts: pd.DataFrame, profile: HardwareProfile
+def neuron_update_counts(counts: pd.DataFrame | Mapping[str, np.ndarray], profile: HardwareProfile
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Active and idle neuron updates per row of ``counts`` as the profile's hardware does them.
 
@@ -121,16 +121,18 @@ def neuron_update_counts(counts: pd.DataFrame, profile: HardwareProfile
       :func:`idle_basis`): active = ``active_updates``, idle = ``neuron_updates -
       active_updates``.
     """
+    # ``counts`` may also be a mapping of column -> array (run_energy_totals: no pandas
+    # indexing per profile); ``in`` looks at a DataFrame's columns too.
     step = profile.time_step
-    active = counts["active_updates"].to_numpy(float)
+    active = np.asarray(counts["active_updates"], dtype=float)
     if step.idle_basis == "event-driven":
-        return active, np.zeros(len(counts))
+        return active, np.zeros(len(active))
     if step.idle_basis == "hardware step":
         updates, hw_active = hw_columns(step.value)
-        if updates in counts.columns:
-            active = counts[hw_active].to_numpy(float)
-            return active, counts[updates].to_numpy(float) - active
-    return active, counts["neuron_updates"].to_numpy(float) - active
+        if updates in counts:
+            active = np.asarray(counts[hw_active], dtype=float)
+            return active, np.asarray(counts[updates], dtype=float) - active
+    return active, np.asarray(counts["neuron_updates"], dtype=float) - active
 
 
 def energy_breakdown(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: float,
@@ -308,12 +310,13 @@ def run_energy_totals(counts: pd.DataFrame, profiles: Mapping[str, HardwareProfi
     whole = whole.assign(node=whole["node"].astype(str))
     seconds = _bin_seconds(np.zeros(len(whole)), span_ms, duration_ms)
     share = _static_shares(whole, static_split)
-    syn = whole["syn_events"].to_numpy(float)
-    plasticity = whole["plasticity_updates"].to_numpy(float)
-    spikes = whole["spikes"].to_numpy(float)
+    columns = {c: whole[c].to_numpy(float) for c in whole.columns
+               if c not in ("node", "kind", "size")}
+    syn, plasticity, spikes = (columns[c] for c in ("syn_events", "plasticity_updates",
+                                                    "spikes"))
     totals = {}
     for key, profile in profiles.items():
-        active, idle = neuron_update_counts(whole, profile)
+        active, idle = neuron_update_counts(columns, profile)
         dynamic = _operation_energies(syn, active, idle, plasticity, spikes, profile,
                                       weight_reads)["dynamic_j"]
         static = profile.energy("static_power_w") * seconds * share

@@ -84,6 +84,12 @@ def run_point(task: dict) -> dict[str, Any]:
     return row
 
 
+def run_points(tasks: list[dict]) -> list[dict[str, Any]]:
+    """:func:`run_point` for each task of a chunk, in order (one executor task for several
+    points: see :func:`engine.sweep.run.chunk_size`)."""
+    return [run_point(task) for task in tasks]
+
+
 def measure(result: Any, project: Any) -> dict[str, Any]:
     """The metrics of one finished run (see :func:`run_point`)."""
     from engine.analysis import population_summary
