@@ -33,18 +33,26 @@ def test_thread_executor_yields_every_value():
 
 
 def test_thread_executor_stop_drops_the_queue_and_keeps_the_running_task():
-    stop, started = threading.Event(), threading.Event()
+    started, release = threading.Event(), threading.Event()
+    asked: list[bool] = []
+
+    def stop() -> bool:
+        """Set once task 0 runs; the second look (the queue was dropped at the first) lets
+        the running task finish, as a run does when it sees the request."""
+        if started.is_set():
+            asked.append(True)
+            if len(asked) == 2:
+                release.set()
+        return started.is_set()
 
     def task(x: int) -> int:
         started.set()
-        stop.wait(timeout=30)  # a run that stops once it sees the request
+        release.wait(timeout=30)
         return x
 
-    executor = ThreadExecutor(workers=1)
-    values = executor.map_unordered(task, [0, 1, 2], cancel=stop)
-    started.wait(timeout=30)
-    stop.set()
-    assert list(values) == [(0, 0)]
+    values = list(ThreadExecutor(workers=1).map_unordered(task, [0, 1, 2], cancel=stop))
+    assert values == [(0, 0)]
+    assert release.is_set()
 
 
 @pytest.fixture(scope="module")
