@@ -145,7 +145,7 @@ def section(f: dict) -> str:
             f"{f['thousand_load_before']} -> {f['thousand_load_after']} |",
         ]
     lines += ["", "A task's time inside its worker includes pricing the run on all hardware "
-              "profiles (pandas) and the population statistics. Compare the load averages "
+              "profiles and the population statistics. Compare the load averages "
               "before quoting a figure: on a loaded machine they say little about an idle one.",
               ""]
     return "\n".join(lines)

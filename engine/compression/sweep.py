@@ -3,12 +3,14 @@
 Each point is one compressed project classifying the test set: accuracy, activity and
 energy per inference (the counts of the run priced per operation by each hardware profile,
 :func:`engine.evaluation.classify.evaluate`), its model size (:mod:`engine.compression.size`), and
-its neurons and synapses.
+its neurons and synapses. Each setting is a task of an :mod:`engine.executor` (by default one
+at a time in a thread of this process, whose runs go through ``simulate``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from engine.core.build import synapse_blocks
 from engine.core.limits import RunLimits, RunStopped, StopCheck
 from engine.evaluation.classify import evaluate, output_population, readout, with_dataset
 from engine.evaluation.datasets import Dataset
+from engine.executor import Executor, make_executor
 from engine.project import Project
 from engine.simulator import CancelCheck
 
@@ -122,8 +125,8 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
                       calibration: Dataset | None = None, samples: int | None = None,
                       progress: ProgressCallback | None = None, cancel: CancelCheck = None,
                       limits: RunLimits | None = None, output: str | None = None,
-                      profiles=None, simulate: Simulate | None = None
-                      ) -> list[CompressionPoint]:
+                      profiles=None, simulate: Simulate | None = None,
+                      executor: Executor | None = None) -> list[CompressionPoint]:
     """Compress ``project`` with each of ``settings_list`` and measure it on ``test``.
 
     Parameters
@@ -147,6 +150,11 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
         progress=...)``: the workbench's worker pool, which applies its own limits).
     output
         The output population (default: the one named ``output``, else the only sink).
+    executor
+        Where the settings run (:func:`engine.executor.make_executor`); default: one at a
+        time in a thread of this process. On worker processes or Dask each setting runs
+        with the engine's ``simulate`` and ``limits`` in its worker: ``simulate`` and
+        ``progress`` are not used there, and Stop drops the queued settings.
 
     Returns
     -------
@@ -166,35 +174,68 @@ def evaluate_settings(project: Project, settings_list, test: Dataset, *,
     for settings in settings_list:  # refuse a setting that does not apply before any run
         check_applicable(project, settings, samples)
     output = output or output_population(project)
-    total = len(settings_list)
-    points: list[CompressionPoint] = []
-    for i, settings in enumerate(settings_list):
-        if StopCheck(cancel).status() == "cancelled":
-            break
+    stop = StopCheck(cancel)
 
-        def part(fraction: float, text: str, i=i, settings=settings) -> None:
-            if progress is not None:
-                progress((i + fraction) / total, f"{settings.label()}: {text}")
+    def stopped() -> bool:
+        return stop.status() == "cancelled"
 
-        share = 0.6 if settings.prune_idle else 0.05
-        try:
-            if settings.is_identity:
-                compressed, report = project, None
-            else:
-                compressed, report = compress(
-                    project, settings, calibration=calibration, samples=samples,
-                    limits=limits, cancel=cancel, simulate=simulate,
-                    progress=lambda f, t, part=part, share=share: part(f * share, t))
-            points.append(measure(compressed, settings, test, samples=samples, output=output,
-                                  limits=limits, cancel=cancel, profiles=profiles,
-                                  report=report, simulate=simulate,
-                                  progress=lambda f, t, part=part, share=share:
-                                  part(share + f * (1 - share), t)))
-        except RunStopped as exc:
-            if exc.status == "cancelled":
-                break
+    own = executor is None
+    executor = executor or make_executor(workers=1, in_process=True)
+    here = executor.name == "threads"  # progress, Stop and ``simulate`` reach the runs
+    task = partial(_setting_point, project=project, test=test, calibration=calibration,
+                   samples=samples, limits=limits, output=output, profiles=profiles,
+                   total=len(settings_list), cancel=cancel if here else None,
+                   progress=progress if here else None, simulate=simulate if here else None)
+    done: dict[int, CompressionPoint | None] = {}
+    try:
+        for i, point in executor.map_unordered(task, list(enumerate(settings_list)),
+                                               cancel=stopped):
+            done[i] = point
+    except RunStopped as exc:
+        if exc.status != "cancelled":
             raise
+    finally:
+        if own:
+            executor.close()
+    points: list[CompressionPoint] = []
+    for i in range(len(settings_list)):  # in order; a cancelled sweep keeps its first points
+        if done.get(i) is None:
+            break
+        points.append(done[i])
     return points
+
+
+def _setting_point(item: tuple[int, CompressionSettings], *, project: Project, test: Dataset,
+                   calibration: Dataset | None, samples: int | None,
+                   limits: RunLimits | None, output: str, profiles, total: int,
+                   cancel: CancelCheck, progress: ProgressCallback | None,
+                   simulate: Simulate | None) -> CompressionPoint | None:
+    """Compress with one setting and measure it (an executor task: in a worker process
+    ``cancel``, ``progress`` and ``simulate`` are None). None when stopped before it began.
+
+    Raises
+    ------
+    RunStopped
+        When a run was cancelled or stopped at a limit.
+    """
+    i, settings = item
+    if StopCheck(cancel).status() == "cancelled":
+        return None
+
+    def part(fraction: float, text: str) -> None:
+        if progress is not None:
+            progress((i + fraction) / total, f"{settings.label()}: {text}")
+
+    share = 0.6 if settings.prune_idle else 0.05
+    if settings.is_identity:
+        compressed, report = project, None
+    else:
+        compressed, report = compress(
+            project, settings, calibration=calibration, samples=samples, limits=limits,
+            cancel=cancel, simulate=simulate, progress=lambda f, t: part(f * share, t))
+    return measure(compressed, settings, test, samples=samples, output=output, limits=limits,
+                   cancel=cancel, profiles=profiles, report=report, simulate=simulate,
+                   progress=lambda f, t: part(share + f * (1 - share), t))
 
 
 def pareto_front(points: list[CompressionPoint], profile: str | None = None) -> list[int]:

@@ -108,7 +108,7 @@ def idle_basis(profile: HardwareProfile, counts: pd.DataFrame) -> str:
     return step.label()
 
 
-def neuron_update_counts(counts: pd.DataFrame, profile: HardwareProfile
+def neuron_update_counts(counts: pd.DataFrame | Mapping[str, np.ndarray], profile: HardwareProfile
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Active and idle neuron updates per row of ``counts`` as the profile's hardware does them.
 
@@ -121,16 +121,18 @@ def neuron_update_counts(counts: pd.DataFrame, profile: HardwareProfile
       :func:`idle_basis`): active = ``active_updates``, idle = ``neuron_updates -
       active_updates``.
     """
+    # ``counts`` may also be a mapping of column -> array (run_energy_totals: no pandas
+    # indexing per profile); ``in`` looks at a DataFrame's columns too.
     step = profile.time_step
-    active = counts["active_updates"].to_numpy(float)
+    active = np.asarray(counts["active_updates"], dtype=float)
     if step.idle_basis == "event-driven":
-        return active, np.zeros(len(counts))
+        return active, np.zeros(len(active))
     if step.idle_basis == "hardware step":
         updates, hw_active = hw_columns(step.value)
-        if updates in counts.columns:
-            active = counts[hw_active].to_numpy(float)
-            return active, counts[updates].to_numpy(float) - active
-    return active, counts["neuron_updates"].to_numpy(float) - active
+        if updates in counts:
+            active = np.asarray(counts[hw_active], dtype=float)
+            return active, np.asarray(counts[updates], dtype=float) - active
+    return active, np.asarray(counts["neuron_updates"], dtype=float) - active
 
 
 def energy_breakdown(counts: pd.DataFrame, profile: HardwareProfile, bin_ms: float,
@@ -246,18 +248,80 @@ def _complete_grid(counts: pd.DataFrame, bin_ms: float, duration_ms: float | Non
 
 def _price_operations(frame: pd.DataFrame, profile: HardwareProfile, weight_reads: bool
                       ) -> None:
-    e = profile.energy
-    syn = frame["syn_events"].to_numpy(float)
     active, idle = neuron_update_counts(frame, profile)
-    frame["synaptic_j"] = syn * e("synaptic_op")
-    frame["neuron_active_j"] = active * e("neuron_update_active")
-    frame["neuron_idle_j"] = idle * e("neuron_update_idle")
-    frame["learning_j"] = frame["plasticity_updates"].to_numpy(float) * e("plasticity_update")
-    frame["routing_j"] = frame["spikes"].to_numpy(float) * e("spike_out")
-    frame["memory_j"] = syn * e("weight_read") if weight_reads else 0.0
-    frame["event_driven_j"] = (frame["synaptic_j"] + frame["neuron_active_j"]
-                               + frame["learning_j"] + frame["routing_j"] + frame["memory_j"])
-    frame["dynamic_j"] = frame["event_driven_j"] + frame["neuron_idle_j"]
+    priced = _operation_energies(frame["syn_events"].to_numpy(float), active, idle,
+                                 frame["plasticity_updates"].to_numpy(float),
+                                 frame["spikes"].to_numpy(float), profile, weight_reads)
+    for column, values in priced.items():
+        frame[column] = values
+
+
+def _operation_energies(syn: np.ndarray, active: np.ndarray, idle: np.ndarray,
+                        plasticity: np.ndarray, spikes: np.ndarray, profile: HardwareProfile,
+                        weight_reads: bool) -> dict[str, np.ndarray]:
+    """The dynamic energy columns of :func:`energy_breakdown` from the operation counts (one
+    array element per row), in column order."""
+    e = profile.energy
+    out = {"synaptic_j": syn * e("synaptic_op"),
+           "neuron_active_j": active * e("neuron_update_active"),
+           "neuron_idle_j": idle * e("neuron_update_idle"),
+           "learning_j": plasticity * e("plasticity_update"),
+           "routing_j": spikes * e("spike_out"),
+           "memory_j": syn * e("weight_read") if weight_reads else np.zeros(len(syn))}
+    out["event_driven_j"] = (out["synaptic_j"] + out["neuron_active_j"] + out["learning_j"]
+                             + out["routing_j"] + out["memory_j"])
+    out["dynamic_j"] = out["event_driven_j"] + out["neuron_idle_j"]
+    return out
+
+
+def run_energy_totals(counts: pd.DataFrame, profiles: Mapping[str, HardwareProfile],
+                      duration_ms: float, *, weight_reads: bool = True,
+                      static_split: Literal["neurons", "nodes"] = "neurons"
+                      ) -> dict[str, float]:
+    """Total energy (J) of a whole run on each profile, without building breakdown frames.
+
+    The same figures as ``energy_totals(energy_breakdowns(whole_run_counts(counts),
+    profiles, max(duration_ms, 1e-9), duration_ms))["total_j"]`` (the same arithmetic on
+    the same rows; tests/test_energy_totals_fast.py compares them exactly), in a fraction of
+    the time: a batch of thousands of small runs spent most of each task building those
+    frames with pandas.
+
+    Parameters
+    ----------
+    counts
+        ``SimulationResult.counts``.
+    profiles
+        Key (e.g. profile id) -> hardware profile.
+    duration_ms
+        Simulated time.
+    weight_reads, static_split
+        As for :func:`energy_breakdown`.
+
+    Returns
+    -------
+    dict
+        Key -> joules.
+    """
+    whole = whole_run_counts(counts)  # one row per node, in order of first appearance
+    check_counts(whole)
+    span_ms = max(duration_ms, 1e-9)
+    if math.ceil(duration_ms / span_ms - 1e-9) < 1:  # no bin at all: nothing was simulated
+        return dict.fromkeys(profiles, 0.0)
+    whole = whole.assign(node=whole["node"].astype(str))
+    seconds = _bin_seconds(np.zeros(len(whole)), span_ms, duration_ms)
+    share = _static_shares(whole, static_split)
+    columns = {c: whole[c].to_numpy(float) for c in whole.columns
+               if c not in ("node", "kind", "size")}
+    syn, plasticity, spikes = (columns[c] for c in ("syn_events", "plasticity_updates",
+                                                    "spikes"))
+    totals = {}
+    for key, profile in profiles.items():
+        active, idle = neuron_update_counts(columns, profile)
+        dynamic = _operation_energies(syn, active, idle, plasticity, spikes, profile,
+                                      weight_reads)["dynamic_j"]
+        static = profile.energy("static_power_w") * seconds * share
+        totals[key] = float(np.sum(dynamic + static))
+    return totals
 
 
 def _bin_seconds(starts_ms: np.ndarray, bin_ms: float, duration_ms: float | None

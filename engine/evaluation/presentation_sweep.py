@@ -1,11 +1,12 @@
 """Accuracy against presentation time: the same test samples shown for each of several times.
 
-Each presentation time is one dataset run (:func:`engine.evaluation.classify.with_dataset`) scored
-by
+Each presentation time is one dataset run
+(:func:`engine.evaluation.classify.with_dataset`) scored by
 :func:`engine.evaluation.classify.readout` and :func:`engine.evaluation.classify.evaluate`; the
 sweep adds the populations' firing rates and the dense ANN the network stands for
-(:mod:`engine.evaluation.ann_reference`). Runs go through an injectable ``simulate`` (the workbench
-passes its worker pool's), a few at a time, and stop on ``cancel``.
+(:mod:`engine.evaluation.ann_reference`). Each time is a task of an :mod:`engine.executor`
+(threads by default, whose runs go through an injectable ``simulate``: the workbench passes its
+worker pool's), a few at a time, and stops on ``cancel``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import pandas as pd
 
@@ -31,6 +33,7 @@ from engine.evaluation.classify import (
     with_dataset,
 )
 from engine.evaluation.datasets import Dataset
+from engine.executor import Executor, make_executor
 from engine.project import Project
 
 #: Longest presentation time offered (ms): a sample shown longer teaches nothing new.
@@ -162,7 +165,8 @@ def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[
                        simulate: Callable[..., object] | None = None,
                        progress: Callable[[SweepProgress], None] | None = None,
                        cancel: threading.Event | None = None,
-                       max_workers: int = 2) -> PresentationSweep:
+                       max_workers: int = 2,
+                       executor: Executor | None = None) -> PresentationSweep:
     """Evaluate ``project`` on the first ``n_samples`` of ``data`` at every presentation time.
 
     Parameters
@@ -180,14 +184,17 @@ def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[
         start; the sweep keeps the points that finished.
     max_workers
         Runs at the same time.
+    executor
+        Where the runs go (:func:`engine.executor.make_executor`); default: threads of this
+        process, ``max_workers`` at a time, each run through ``simulate``. On worker
+        processes or Dask each time runs with the engine's ``simulate`` in its worker:
+        progress comes per finished time and Stop drops the queued ones.
 
     Raises
     ------
     SpikeStudioError
         Before any run: bad times, samples that do not fit the input, an unknown output.
     """
-    if simulate is None:
-        from engine.simulator import simulate  # deferred: building a sweep needs no numba
     output = output or output_population(project)
     times = check_present_times(present_times, project.simulation.dt_ms)
     # Build (and so validate) every run's project before the first one starts.
@@ -207,40 +214,39 @@ def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[
             progress(SweepProgress(sum(simulated.values()) / total_ms, len(finished),
                                    len(times)))
 
-    def one(t: float):
-        run = runs[t]
-        start = time.perf_counter()
+    def moved(t: float, fraction: float) -> None:
+        with lock:
+            simulated[t] = fraction * runs[t].simulation.duration_ms
+        report()
 
-        def moved(p) -> None:
+    own = executor is None
+    executor = executor or make_executor(workers=max(1, int(max_workers)), in_process=True)
+    here = executor.name == "threads"  # live progress, Stop and ``simulate`` reach the runs
+    task = partial(_present, output=output, encoder=encoder, profiles=profiles,
+                   simulate=simulate if here else None, cancel=cancel if here else None,
+                   moved=moved if here else None)
+    outcomes: dict[float, tuple] = {}
+    try:
+        for i, outcome in executor.map_unordered(task, [(t, runs[t]) for t in times],
+                                                 cancel=cancel):
+            outcomes[times[i]] = outcome
             with lock:
-                simulated[t] = p.fraction * run.simulation.duration_ms
+                simulated[times[i]] = runs[times[i]].simulation.duration_ms
+                finished.append(times[i])
             report()
-
-        try:
-            if cancel.is_set():
-                return t, None, "stopped before it started"
-            result = simulate(run, cancel=cancel, progress=moved)
-            if result.status != "completed":
-                why = "; ".join(result.messages) or "stopped"
-                return t, None, f"run {result.status}: {why}"
-            out = readout(result, run, output, encoder=encoder)
-            point = PresentationPoint(t, evaluate(result, run, out, profiles=profiles),
-                                      layer_rates(result), time.perf_counter() - start)
-            return t, (point, result), None
-        except SpikeStudioError as exc:  # SimulationError too: a partial run is no point
-            return t, None, str(exc)
-        finally:
-            with lock:
-                simulated[t] = run.simulation.duration_ms
-                finished.append(t)
-            report()
-
-    with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
-        outcomes = list(pool.map(one, times))
+    finally:
+        if own:
+            executor.close()
+    if len(finished) < len(times):  # the rest were dropped from the queue by Stop
+        with lock:
+            finished.extend(t for t in times if t not in outcomes)
+            simulated.update((t, runs[t].simulation.duration_ms) for t in times)
+        report()
     sweep = PresentationSweep(dataset=data.name, samples=n, output=output,
                               cancelled=cancel.is_set())
     last_result = None
-    for t, done, problem in outcomes:
+    for t in times:
+        done, problem = outcomes.get(t, (None, "stopped before it started"))
         if done is None:
             sweep.problems[t] = problem
         else:
@@ -250,6 +256,33 @@ def sweep_presentation(project: Project, data: Dataset, present_times: Sequence[
                               window_ms=_period(runs[times[-1]], encoder), profiles=profiles,
                               encoder=encoder)
     return sweep
+
+
+def _present(item: tuple[float, Project], *, output: str, encoder: str | None,
+             profiles: Mapping[str, E.HardwareProfile],
+             simulate: Callable[..., Any] | None, cancel: threading.Event | None,
+             moved: Callable[[float, float], None] | None) -> tuple[Any, str | None]:
+    """One presentation time's run and score (an executor task: in a worker process
+    ``simulate``, ``cancel`` and ``moved`` are None). Returns ``((point, result), None)`` or
+    ``(None, why it has no point)``."""
+    if simulate is None:
+        from engine.simulator import simulate  # deferred: building a sweep needs no numba
+    t, run = item
+    start = time.perf_counter()
+    try:
+        if cancel is not None and cancel.is_set():
+            return None, "stopped before it started"
+        result = simulate(run, cancel=cancel,
+                          progress=None if moved is None else lambda p: moved(t, p.fraction))
+        if result.status != "completed":
+            why = "; ".join(result.messages) or "stopped"
+            return None, f"run {result.status}: {why}"
+        out = readout(result, run, output, encoder=encoder)
+        point = PresentationPoint(t, evaluate(result, run, out, profiles=profiles),
+                                  layer_rates(result), time.perf_counter() - start)
+        return (point, result), None
+    except SpikeStudioError as exc:  # SimulationError too: a partial run is no point
+        return None, str(exc)
 
 
 def _period(project: Project, encoder: str | None) -> float:

@@ -8,9 +8,10 @@ data character (sparse event stream vs dense rate-coded frames), real-time need 
 control loop vs batch), power budget (battery vs mains), plus a bursty sensor and a
 mostly-silent always-on device. Users add their own with :func:`scenario_from_dict`.
 
-:func:`run_scenarios` simulates the network under every scenario (worker threads: the numba
-kernel releases the GIL), measures activity sparsity, latency to the first output spike, SNN
-energy and mean power on every hardware profile and the dense-ANN baseline (all through
+:func:`run_scenarios` simulates the network under every scenario (tasks of an
+:mod:`engine.executor`: threads by default, the numba kernel releases the GIL), measures
+activity sparsity, latency to the first output spike, SNN energy and mean power on every
+hardware profile and the dense-ANN baseline (all through
 :mod:`engine.energy.model`), and returns a :class:`ScenarioReport`. :func:`fit_matrices` turns the
 report and explicit, editable :class:`Thresholds` into two long-format tables (scenarios x
 criteria, scenarios x hardware profiles) whose cells carry a value, a rating in
@@ -30,8 +31,8 @@ import math
 import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ import pandas as pd
 from engine.encoders import SPIKE_ENCODERS
 from engine.energy import model as E
 from engine.errors import Problem, ProjectError
+from engine.executor import Executor, make_executor
 from engine.project import Project
 from engine.scenarios.defs import (  # noqa: F401 - the definitions, re-exported
     PATTERNS,
@@ -383,7 +385,8 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
                   progress: Callable[[ScenarioProgress], None] | None = None,
                   cancel: threading.Event | None = None, max_workers: int = 2,
                   keep_results: bool = True,
-                  simulate: Callable[..., Any] | None = None) -> ScenarioReport:
+                  simulate: Callable[..., Any] | None = None,
+                  executor: Executor | None = None) -> ScenarioReport:
     """Simulate ``project`` under every scenario (in parallel) and measure each run.
 
     Parameters
@@ -410,6 +413,11 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
         Runs one modified project, called as ``simulate(project, cancel=..., progress=...)``
         (default: :func:`engine.simulator.simulate` in this process; the workbench passes its
         worker pool's).
+    executor
+        Where the scenarios run (:func:`engine.executor.make_executor`); default: threads of
+        this process, ``max_workers`` at a time. On worker processes or Dask each scenario
+        runs with the engine's ``simulate`` in its worker: ``simulate`` is not used, progress
+        comes per finished scenario and Stop drops the queued ones.
 
     Returns
     -------
@@ -424,32 +432,52 @@ def run_scenarios(project: Project, scenarios: Sequence[Scenario],
     cancel = cancel or threading.Event()
     tracker = _Tracker(ids, progress)
 
-    def work(scenario: Scenario) -> ScenarioRun:
-        return _run_one(project, scenario, profiles, tracker, cancel, keep_results, simulate)
+    own = executor is None
+    executor = executor or make_executor(workers=max(1, int(max_workers)), in_process=True)
+    here = executor.name == "threads"  # live progress, Stop and ``simulate`` reach the runs
+    task = partial(_run_one, project, profiles=profiles, keep_results=keep_results,
+                   tracker=tracker if here else None, cancel=cancel if here else None,
+                   simulate=simulate if here else None)
+    runs: dict[int, ScenarioRun] = {}
+    try:
+        for i, run in executor.map_unordered(task, scenarios, cancel=cancel):
+            runs[i] = run
+            tracker.finish(run.scenario.id, run.status)
+    finally:
+        if own:
+            executor.close()
+    for i, scenario in enumerate(scenarios):
+        if i not in runs:  # dropped from the queue by Stop
+            runs[i] = ScenarioRun(scenario, status="cancelled")
+            tracker.finish(scenario.id, "cancelled")
+    return ScenarioReport({scenarios[i].id: runs[i] for i in range(len(scenarios))}, profiles)
 
-    with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
-        runs = list(pool.map(work, scenarios))
-    return ScenarioReport({r.scenario.id: r for r in runs}, profiles)
 
-
-def _run_one(project: Project, scenario: Scenario, profiles: dict, tracker: _Tracker,
-             cancel: threading.Event, keep_results: bool,
+def _run_one(project: Project, scenario: Scenario, *, profiles: dict,
+             tracker: _Tracker | None, cancel: threading.Event | None, keep_results: bool,
              simulate: Callable[..., Any] | None) -> ScenarioRun:
+    """One scenario's run and measurements (an executor task: in a worker process
+    ``tracker``, ``cancel`` and ``simulate`` are None)."""
     if simulate is None:
         # Deferred so that validating or rating scenarios never loads the numba kernels.
         from engine.simulator import simulate
 
+    def stopped() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    def moved(p: Any) -> None:
+        if tracker is not None:
+            tracker.update(scenario.id, p.fraction)
+
     run = ScenarioRun(scenario, status="cancelled")
-    if cancel.is_set():
-        tracker.finish(scenario.id, "cancelled")
+    if stopped():
         return run
     try:
         modified = apply_scenario(project, scenario)
         run.inputs = driven_encoders(modified, scenario) or [
             n.id for n in modified.network.encoders]
         run.output = output_population(modified, scenario.output)
-        result = simulate(modified, cancel=cancel,
-                          progress=lambda p: tracker.update(scenario.id, p.fraction))
+        result = simulate(modified, cancel=cancel, progress=moved)
         run.result = result
         run.status = "completed" if result.status == "completed" else result.status
         if run.status == "completed":
@@ -458,9 +486,8 @@ def _run_one(project: Project, scenario: Scenario, profiles: dict, tracker: _Tra
             run.result = _CountsOnly(result)
     except Exception as exc:  # noqa: BLE001 - one bad scenario must not sink the batch
         # Stopped while waiting for a worker is a cancellation, not a failure.
-        run.status = "cancelled" if cancel.is_set() else "failed"
+        run.status = "cancelled" if stopped() else "failed"
         run.error = str(exc)
-    tracker.finish(scenario.id, run.status)
     return run
 
 

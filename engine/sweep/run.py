@@ -24,12 +24,25 @@ from engine.errors import SpikeStudioError
 from engine.executor import Cancel, Executor, ExecutorLost, is_cancelled
 from engine.project import Project
 from engine.sweep.fields import SweepField, parse_sets, set_field
-from engine.sweep.task import HEAD_COLUMNS, run_point
+from engine.sweep.task import HEAD_COLUMNS, run_points
 
 #: Most tasks (points x seeds) in one sweep.
 MAX_TASKS = 1_000_000
 #: Columns that say where and how long a task ran: they differ between two equal sweeps.
 RUN_COLUMNS = ("wall_s", "worker")
+#: Most points in one executor task. Each task costs about 20-25 ms outside the run
+#: (scheduling, pickling, the result's trip back: bench/RESULTS.md, sweep section), as much
+#: as a small network's whole run; 16 points per task make that about 1.5 ms per point.
+MAX_CHUNK = 16
+#: Fewest tasks per worker before points are grouped: several per worker keep the workers
+#: busy to the end (points differ in run time) and the page's plot filling as rows arrive.
+CHUNKS_PER_WORKER = 8
+
+
+def chunk_size(n_tasks: int, workers: int) -> int:
+    """Points per executor task for a sweep of ``n_tasks`` on ``workers`` workers: 1 for a
+    few (large) runs, up to :data:`MAX_CHUNK` for thousands of small ones."""
+    return max(1, min(MAX_CHUNK, n_tasks // (max(workers, 1) * CHUNKS_PER_WORKER)))
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,9 @@ def run_sweep(plan: SweepPlan, executor: Executor, out_dir: str | Path | None = 
               on_row: Callable[[dict, int, int], None] | None = None) -> SweepOutcome:
     """Run every task of ``plan`` on ``executor``; write the rows when ``out_dir`` is given.
 
+    Many small tasks travel in chunks of up to :data:`MAX_CHUNK` points per executor task
+    (:func:`chunk_size`); the rows are the same either way.
+
     Parameters
     ----------
     on_row
@@ -192,13 +208,16 @@ def run_sweep(plan: SweepPlan, executor: Executor, out_dir: str | Path | None = 
         With ``error`` set (and the finished rows written) when the executor was lost.
     """
     tasks = plan.tasks()
+    size = chunk_size(len(tasks), executor.workers)
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     rows: list[dict] = []
     error = None
     try:
-        for _, row in executor.map_unordered(run_point, tasks, cancel=cancel):
-            rows.append(row)
-            if on_row is not None:
-                on_row(row, len(rows), len(tasks))
+        for _, chunk_rows in executor.map_unordered(run_points, chunks, cancel=cancel):
+            for row in chunk_rows:
+                rows.append(row)
+                if on_row is not None:
+                    on_row(row, len(rows), len(tasks))
     except ExecutorLost as exc:
         error = str(exc)
     finally:

@@ -84,9 +84,15 @@ def run_point(task: dict) -> dict[str, Any]:
     return row
 
 
+def run_points(tasks: list[dict]) -> list[dict[str, Any]]:
+    """:func:`run_point` for each task of a chunk, in order (one executor task for several
+    points: see :func:`engine.sweep.run.chunk_size`)."""
+    return [run_point(task) for task in tasks]
+
+
 def measure(result: Any, project: Any) -> dict[str, Any]:
     """The metrics of one finished run (see :func:`run_point`)."""
-    from engine.energy.model import energy_breakdowns, energy_totals, whole_run_counts
+    from engine.energy.model import run_energy_totals
     from engine.evaluation.presentation_sweep import project_profiles
     from engine.spike_stats import population_summary
 
@@ -103,12 +109,9 @@ def measure(result: Any, project: Any) -> dict[str, Any]:
         metrics.update({f"{pop}.rate_hz": float(s["mean_rate_hz"]),
                         f"{pop}.cv_isi": float(s["cv_isi"]), f"{pop}.fano": float(s["fano_factor"]),
                         f"{pop}.spikes": int(s["spikes"])})
-    counts = whole_run_counts(result.counts)
-    span_ms = max(result.duration_ms, 1e-9)
-    breakdowns = energy_breakdowns(counts, project_profiles(project), span_ms,
-                                   result.duration_ms)
-    for pid, breakdown in breakdowns.items():
-        metrics[f"energy_j.{pid}"] = float(energy_totals(breakdown)["total_j"])
+    totals = run_energy_totals(result.counts, project_profiles(project), result.duration_ms)
+    for pid, joules in totals.items():
+        metrics[f"energy_j.{pid}"] = joules
     accuracy = _accuracy(result, project)
     if accuracy is not None:
         metrics["accuracy"] = accuracy
