@@ -1,4 +1,4 @@
-"""engine.energy.run_energy_totals: the whole-run totals a batch prices every run with must
+"""engine.energy.model.run_energy_totals: the whole-run totals a batch prices every run with must
 equal, bit for bit, the totals of the full breakdown frames (sweep.csv stays byte-identical)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import energy as E
+from engine.energy import model as E
 from engine.project import load_project
 from engine.simulator import simulate
 
