@@ -111,10 +111,11 @@ class Workbench(pn.viewable.Viewer):
         self.lifetimes.end("project")  # before the views, which may note what was dropped
         self.results.clear()
         self.file_menu.export_menu.result_shown(None, None)
-        self.model.show_new_project()
+        self.model.deselect()
         self._on_document()
         self._on_flags()
         self.results.show_document(self.session.document)
+        self.model.fit()  # a new project: show all of it
         self.file_menu.show_open_project()
 
     def _on_document(self, *events) -> None:

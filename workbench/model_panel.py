@@ -80,10 +80,12 @@ class ModelPanel(pn.viewable.Viewer):
         self._drop_gone_field_errors(doc)
         self.render_inspector(by_item)
 
-    def show_new_project(self) -> None:
-        """A project replaced the last: nothing selected, the whole graph in view."""
+    def deselect(self) -> None:
+        """Nothing selected (a project replaced the last; shown by :meth:`show_project`)."""
         self.editor.selection = {}
-        self.show_project()
+
+    def fit(self) -> None:
+        """Bring the whole graph into view."""
         self.editor.fit_request += 1
 
     def _drop_gone_field_errors(self, doc: dict) -> None:

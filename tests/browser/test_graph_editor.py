@@ -116,7 +116,7 @@ def test_editor_gestures_send_actions(serve_app, goto_app, wait_until, save_scre
     pop, enc = "pop1", "enc2"
 
     # Dragging a node moves it locally and sends one "move" at the end.
-    before = list(app.model.editor.positions[pop])
+    before = list(app.editor.positions[pop])
     x, y = _centre(page.locator(f'[data-node-id="{pop}"] .body'))
     _drag(page, (x - 30, y), (x + 270, y - 20))
     wait_until(lambda: "move" in app.names(), message="move after node drag")
@@ -125,7 +125,7 @@ def test_editor_gestures_send_actions(serve_app, goto_app, wait_until, save_scre
     assert moves[0]["x"] > before[0] + 100
 
     # Drag from the encoder's output handle onto the population: a new edge.
-    wait_until(lambda: app.model.editor.positions[pop][0] == moves[0]["x"], message="move applied")
+    wait_until(lambda: app.editor.positions[pop][0] == moves[0]["x"], message="move applied")
     page.wait_for_timeout(200)  # let the new positions reach the browser
     handle = _centre(page.locator(f'[data-node-id="{enc}"] [data-handle="out"]'))
     _drag(page, handle, _centre(page.locator(f'[data-node-id="{pop}"] .body')))
@@ -142,7 +142,7 @@ def test_editor_gestures_send_actions(serve_app, goto_app, wait_until, save_scre
                   m = p.getScreenCTM();
                   return [q.x * m.a + q.y * m.c + m.e, q.x * m.b + q.y * m.d + m.f]; }""")
     page.mouse.click(*point)
-    wait_until(lambda: app.model.editor.selection.get("type") == "edge", message="edge selected")
+    wait_until(lambda: app.editor.selection.get("type") == "edge", message="edge selected")
     page.locator('[data-edge-id].selected').wait_for()
     assert page.get_by_test_id("delete-selection").is_enabled()
     page.keyboard.press("Delete")
