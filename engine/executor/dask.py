@@ -114,7 +114,11 @@ class DaskExecutor:
                     raise self._lost(len(pending))
                 for future in done:
                     if future.status == "finished":
-                        yield pending.pop(future), future.result()
+                        try:
+                            value = future.result()
+                        except CancelledError as exc:  # lost between its end and our read
+                            raise self._lost(len(pending)) from exc
+                        yield pending.pop(future), value
                     elif future.status == "error":
                         exc = future.exception()
                         if isinstance(exc, distributed.KilledWorker):
