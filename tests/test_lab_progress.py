@@ -64,6 +64,20 @@ def test_class_table_counts_held_and_tried_per_user_and_step(home):
     assert rows[1] == ["alice", "", "1/2"]
 
 
+def test_class_table_lists_steps_in_lab_order_not_alphabetically(home):
+    ws = storage.Workspace.for_user("dora")
+    # Checked out of order, and a step no sample lab has (a lab from another folder).
+    for step in ("fi-curve", "zz-extra", "above-rheobase", "rheobase"):
+        lab_progress.record(ws, "lif", step, True)
+    header = lab_progress.class_progress().rows()[0]
+    assert header == ["user", "lif/rheobase", "lif/above-rheobase", "lif/fi-curve",
+                      "lif/zz-extra"]
+    order = [("lif", "fi-curve"), ("lif", "rheobase"), ("lif", "above-rheobase")]
+    header = lab_progress.class_progress(order=order).rows()[0]
+    assert header == ["user", "lif/fi-curve", "lif/rheobase", "lif/above-rheobase",
+                      "lif/zz-extra"]
+
+
 def test_cli_class_progress_prints_and_writes_csv(home, tmp_path, capsys):
     lab_progress.record(storage.Workspace.for_user("alice"), "lif", "rheobase", True)
     out = tmp_path / "progress.csv"
