@@ -135,6 +135,23 @@ def test_panel_records_checks_and_ticks_held_steps(home):
     assert panel.class_table.object == ""  # not a lecturer: no class table
 
 
+def test_a_checks_figure_shows_under_its_outcome_and_goes_with_the_next_check(home):
+    from engine.labs import FigureData
+
+    panel = LabPanel(lambda: None, lambda: None)
+    panel.show_document(lif_document())
+    card = panel.cards[3]
+    figure = FigureData("fi_curve", {"amplitude_mv": (20.0,), "rate_hz": (40.0,),
+                                     "analytic_amplitude_mv": (0.0, 20.0),
+                                     "analytic_rate_hz": (0.0, 41.0)})
+    card._done({"observation": Observation(False, "off", {"x": 1.0}, "look", figure)}, False)
+    assert 'data-state="missing"' in card.outcome.object
+    (pane,) = card.figure.objects
+    assert pane.object.yaxis[0].axis_label == "firing rate (Hz)"
+    card._done({"observation": Observation(True, "ok")}, False)
+    assert card.figure.objects == []
+
+
 def test_panel_shows_the_class_table_to_lecturers_only(home, monkeypatch):
     from workbench import identity
 
