@@ -143,8 +143,10 @@ class LabPanel:
                                                 css_classes=["ss-lab-class-refresh"])
         self.refresh_button.on_click(lambda e: self.show_class_table())
         self.cards: list[StepCard] = []
-        self.view = pn.Column(self.notes, self.steps, self.refresh_button, self.class_table,
-                              sizing_mode="stretch_width")
+        #: Editors the tab shows between the intro and the steps (the Hopfield patterns).
+        self.tools = pn.Column(sizing_mode="stretch_width")
+        self.view = pn.Column(self.notes, self.tools, self.steps, self.refresh_button,
+                              self.class_table, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self.view
