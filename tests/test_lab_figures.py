@@ -3,6 +3,7 @@ draws them from the registry under the outcome."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.labs import FigureData
@@ -50,7 +51,20 @@ def test_capacity_figure_is_drawn_from_the_checks_series():
     assert {"p": [2, 25], "q": [1.0, 0.2]} in _glyph_data(fig)
 
 
+def test_receptive_fields_are_drawn_from_the_learned_weights_with_their_labels():
+    from engine.labs.checks_self_organisation import fields_figure
+
+    weights = np.arange(64 * 3, dtype=float).reshape(64, 3)
+    data = fields_figure(weights, np.array([7, -1, 2]))
+    assert data.series["shape"] == (8.0, 8.0, 3.0)
+    fig = figure_of(data)
+    texts = [list(d["text"]) for d in _glyph_data(fig) if "text" in d]
+    assert texts == [["7", "-", "2"]]
+    image = [d["image"][0] for d in _glyph_data(fig) if "image" in d][0]
+    assert image.shape == (8, 3 * 9 - 1)  # three 8x8 fields side by side, 1-pixel gaps
+
+
 def test_no_figure_or_an_unknown_kind_draws_nothing():
     assert figure_of(None) is None
     assert figure_of(FigureData("no-such-figure", {})) is None
-    assert set(LAB_FIGURES) >= {"fi_curve", "hopfield_capacity"}
+    assert set(LAB_FIGURES) >= {"fi_curve", "hopfield_capacity", "receptive_fields"}

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from engine.labs.observation import FigureData
 from widgets.capacity_plot import capacity_figure
 from widgets.fi_plot import fi_figure
+from widgets.receptive_fields import receptive_field_figure
 
 __all__ = ["LAB_FIGURES", "figure_of"]
 
@@ -27,10 +30,19 @@ def _capacity(series: dict[str, tuple[float, ...]]) -> Any:
                            int(series["n_neurons"][0]))
 
 
+def _receptive_fields(series: dict[str, tuple[float, ...]]) -> Any:
+    rows, cols, n_neurons = (int(v) for v in series["shape"])
+    weights = np.asarray(series["weights"], np.float64).reshape(rows * cols, n_neurons)
+    return receptive_field_figure(weights, (rows, cols),
+                                  labels=[int(label) for label in series["labels"]],
+                                  columns=min(10, n_neurons))  # no empty tiles for a few
+
+
 #: figure kind -> ``draw(series) -> Bokeh figure``.
 LAB_FIGURES: dict[str, Callable[[dict[str, tuple[float, ...]]], Any]] = {
     "fi_curve": _fi_curve,
     "hopfield_capacity": _capacity,
+    "receptive_fields": _receptive_fields,
 }
 
 
