@@ -178,3 +178,24 @@ def test_each_labs_last_step_checked_on_the_page(lab_id, served, goto_app, wait_
     if page.locator(f".ss-lab-figure-{last} canvas").count():
         page.locator(f".ss-lab-figure-{last}").scroll_into_view_if_needed()
     save_screenshot(f"lab-{lab_id}")
+
+
+def test_lif_fi_check_shows_the_measured_points_over_the_analytic_curve(
+        served, goto_app, wait_until, save_screenshot):
+    """The f-I step's Check draws its figure under the outcome (a Bokeh canvas)."""
+    from engine.labs.catalogue import find_lab
+    from engine.labs.lab_file import solution_project
+
+    entry = find_lab("lif")
+    index = [s.id for s in entry.lab.steps].index("fi-curve")
+    reference = solution_project(entry.project(), entry.lab, index).to_dict()
+    page = goto_app(served.url)
+    page.get_by_test_id("project-name").filter(has_text="single").wait_for()  # the LIF lab
+    app = served.last
+    app.session.apply(lambda _doc: reference)
+    _tab(page, "Lab notes")
+    _check(page, index, "holds")
+    figure = page.locator(f".ss-lab-figure-{index} canvas").first
+    figure.wait_for(timeout=30_000)
+    figure.scroll_into_view_if_needed()
+    save_screenshot("lab-lif-fi-curve")
