@@ -88,6 +88,10 @@ def test_every_reference_solution_passes_its_check(lab):
         assert obs.holds, (step_id, obs.message)
     capacity = outcomes[1][1].measured
     assert capacity["quality_p2"] >= 0.9 and capacity["quality_p25"] <= 0.5
+    figure = outcomes[1][1].figure  # the curve the page draws under the outcome
+    assert figure.kind == "hopfield_capacity"
+    assert dict(zip(figure.series["n_patterns"], figure.series["quality"], strict=True))[25] \
+        == capacity["quality_p25"]
 
 
 def test_recall_fails_on_the_starting_project(lab, steps):

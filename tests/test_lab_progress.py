@@ -64,6 +64,20 @@ def test_class_table_counts_held_and_tried_per_user_and_step(home):
     assert rows[1] == ["alice", "", "1/2"]
 
 
+def test_class_table_lists_steps_in_lab_order_not_alphabetically(home):
+    ws = storage.Workspace.for_user("dora")
+    # Checked out of order, and a step no sample lab has (a lab from another folder).
+    for step in ("fi-curve", "zz-extra", "above-rheobase", "rheobase"):
+        lab_progress.record(ws, "lif", step, True)
+    header = lab_progress.class_progress().rows()[0]
+    assert header == ["user", "lif/rheobase", "lif/above-rheobase", "lif/fi-curve",
+                      "lif/zz-extra"]
+    order = [("lif", "fi-curve"), ("lif", "rheobase"), ("lif", "above-rheobase")]
+    header = lab_progress.class_progress(order=order).rows()[0]
+    assert header == ["user", "lif/fi-curve", "lif/rheobase", "lif/above-rheobase",
+                      "lif/zz-extra"]
+
+
 def test_cli_class_progress_prints_and_writes_csv(home, tmp_path, capsys):
     lab_progress.record(storage.Workspace.for_user("alice"), "lif", "rheobase", True)
     out = tmp_path / "progress.csv"
@@ -119,6 +133,23 @@ def test_panel_records_checks_and_ticks_held_steps(home):
     assert [c.ticked for c in panel.cards][:2] == [True, False]
     assert 'data-ticked="true"' in panel.cards[0].header.object
     assert panel.class_table.object == ""  # not a lecturer: no class table
+
+
+def test_a_checks_figure_shows_under_its_outcome_and_goes_with_the_next_check(home):
+    from engine.labs import FigureData
+
+    panel = LabPanel(lambda: None, lambda: None)
+    panel.show_document(lif_document())
+    card = panel.cards[3]
+    figure = FigureData("fi_curve", {"amplitude_mv": (20.0,), "rate_hz": (40.0,),
+                                     "analytic_amplitude_mv": (0.0, 20.0),
+                                     "analytic_rate_hz": (0.0, 41.0)})
+    card._done({"observation": Observation(False, "off", {"x": 1.0}, "look", figure)}, False)
+    assert 'data-state="missing"' in card.outcome.object
+    (pane,) = card.figure.objects
+    assert pane.object.yaxis[0].axis_label == "firing rate (Hz)"
+    card._done({"observation": Observation(True, "ok")}, False)
+    assert card.figure.objects == []
 
 
 def test_panel_shows_the_class_table_to_lecturers_only(home, monkeypatch):

@@ -43,6 +43,9 @@ def test_score_reaches_the_target_after_learning_and_not_without_it(lab, steps):
     learned = _check(steps["score"], step_document(lab, "score"))
     assert learned.holds, learned.message
     assert learned.measured["accuracy"] >= 0.75 and learned.measured["neurons"] <= 100
+    fields = learned.figure  # the learned receptive fields the page draws under the outcome
+    assert fields.kind == "receptive_fields"
+    assert fields.series["shape"] == (8.0, 8.0, learned.measured["neurons"])
     frozen = _check(steps["score"], step_document(lab, "score", solved=False))
     assert not frozen.holds and frozen.hint
     assert frozen.measured["accuracy"] < learned.measured["accuracy"]

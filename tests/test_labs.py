@@ -163,6 +163,7 @@ WRONG = {
     ("digits", "accuracy"): [("node", "input", "present_ms", 3.0)],
     ("digits", "short-presentations"): [],
     ("digits", "compression"): [],                            # still 5 ms per digit
+    ("digits", "energy-vs-ann"): [],                          # 100 ms per digit: costly
     ("song-abbott", "bimodal"): [("edge", "ff", "plasticity.bounds", "multiplicative")],
     ("song-abbott", "rate-settles"): [("simulation", "", "duration_ms", 2000.0)],
     ("song-abbott", "soft-bounds"): [],

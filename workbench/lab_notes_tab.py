@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import panel as pn
 
 from workbench.lab_panel import LabPanel
+from workbench.pattern_editor import PatternEditor
 from workbench.view_protocol import ResultView, ViewContext
 
 
@@ -26,12 +27,15 @@ class LabNotesTab(ResultView):
         self._lab: Any = None  # the lab value shown (rebuilt only when it changes)
         shown = self.context.shown_run if self.context.shown_run is not None else lambda: None
         self.panel = LabPanel(lambda: self._document, shown)
+        self.patterns = PatternEditor(self.context.apply)
+        self.panel.tools.objects = [self.patterns.view]
 
     def __panel__(self):
         return pn.Column(self.panel, sizing_mode="stretch_width")
 
     def set_project(self, document: dict) -> None:
         self._document = document
+        self.patterns.set_document(document)
         lab = document.get("lab")
         if self._lab is None or lab != self._lab:  # most edits leave the lab alone
             self._lab = lab if lab is not None else ""

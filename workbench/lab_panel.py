@@ -25,6 +25,7 @@ from engine.labs.lab_file import Lab, Step, evaluate_step, notes_of, parse_lab
 from engine.labs.runs import simulating_with
 from workbench import lab_progress, runner
 from workbench.background import BackgroundJob
+from workbench.lab_figures import figure_of
 from workbench.style import html_pane, lines_html, markdown_html, text_html
 
 __all__ = ["LabPanel"]
@@ -56,9 +57,12 @@ class StepCard:
         self.button.on_click(lambda e: self.check())
         self.outcome = html_pane(f'<div data-testid="lab-outcome-{index}" '
                                  f'data-state="idle"></div>')
+        # The figure the last Check measured (an f-I curve, a capacity curve), if any.
+        self.figure = pn.Column(sizing_mode="stretch_width",
+                                css_classes=["ss-lab-figure", f"ss-lab-figure-{index}"])
         self.job = BackgroundJob(f"spikestudio-lab-check-{index}", lambda _: None, self._done)
         self.view = pn.Column(self.header, self.body, pn.Row(self.button), self.outcome,
-                              sizing_mode="stretch_width",
+                              self.figure, sizing_mode="stretch_width",
                               css_classes=["ss-lab-step"])
 
     def _header_html(self) -> str:
@@ -92,6 +96,7 @@ class StepCard:
 
         if self.job.start(work):
             self.button.disabled = True
+            self.figure.objects = []
             self.outcome.object = (f'<div data-testid="lab-outcome-{self.index}" '
                                    f'data-state="running">Checking...</div>')
 
@@ -104,6 +109,9 @@ class StepCard:
         if obs is None:
             return
         self.panel.record(self.lab.id, self.step.id, obs)
+        fig = figure_of(obs.figure)
+        self.figure.objects = [] if fig is None else [pn.pane.Bokeh(fig,
+                                                                    sizing_mode="stretch_width")]
         if obs.holds:
             self.ticked = True
             self.header.object = self._header_html()
@@ -135,8 +143,10 @@ class LabPanel:
                                                 css_classes=["ss-lab-class-refresh"])
         self.refresh_button.on_click(lambda e: self.show_class_table())
         self.cards: list[StepCard] = []
-        self.view = pn.Column(self.notes, self.steps, self.refresh_button, self.class_table,
-                              sizing_mode="stretch_width")
+        #: Editors the tab shows between the intro and the steps (the Hopfield patterns).
+        self.tools = pn.Column(sizing_mode="stretch_width")
+        self.view = pn.Column(self.notes, self.tools, self.steps, self.refresh_button,
+                              self.class_table, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self.view

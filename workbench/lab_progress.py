@@ -14,13 +14,15 @@ import io
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench import storage
 
-__all__ = ["Attempt", "ClassTable", "attempts", "class_progress", "is_lecturer", "record"]
+__all__ = ["Attempt", "ClassTable", "attempts", "class_progress", "is_lecturer", "lab_order",
+           "record"]
 
 PROGRESS_FILE = "progress.jsonl"
 #: Set by ``spikestudio serve --lecturers alice,bob``: the users who see the class table.
@@ -134,8 +136,32 @@ def _user_name(key: str | None, folder: Path) -> str:
     return key or folder.name
 
 
-def class_progress(workspaces: Path | None = None) -> ClassTable:
-    """The progress of every workspace under ``workspaces`` (default: the server's)."""
+def lab_order() -> list[tuple[str, str]]:
+    """``(lab, step)`` of every sample lab: labs by file name, steps as each lab lists them."""
+    from engine.labs.catalogue import labs_in
+    return [(e.lab.id, s.id) for e in labs_in() for s in e.lab.steps]
+
+
+def _in_order(found: list[tuple[str, str]], order: Sequence[tuple[str, str]]
+              ) -> list[tuple[str, str]]:
+    """``found`` sorted as ``order`` lists them; steps it does not know (a lab from elsewhere,
+    a step since renamed) come last, alphabetically."""
+    rank = {key: i for i, key in enumerate(order)}
+    return sorted(found, key=lambda key: (key not in rank, rank.get(key, 0), key))
+
+
+def class_progress(workspaces: Path | None = None,
+                   order: Sequence[tuple[str, str]] | None = None) -> ClassTable:
+    """The progress of every workspace under ``workspaces`` (default: the server's).
+
+    Parameters
+    ----------
+    workspaces
+        The folder holding the workspaces.
+    order
+        ``(lab, step)`` in the order the table's columns follow (default: :func:`lab_order`,
+        the steps as the labs list them).
+    """
     root = Path(workspaces) if workspaces is not None else storage.home() / "workspaces"
     per_user: dict[str, list[Attempt]] = {}
     if root.is_dir():
@@ -151,7 +177,8 @@ def class_progress(workspaces: Path | None = None) -> ClassTable:
                 steps.append((a.lab, a.step))
             held, tried = cells.get((user, a.lab, a.step), (0, 0))
             cells[(user, a.lab, a.step)] = (held + a.holds, tried + 1)
-    return ClassTable(sorted(per_user), sorted(steps), cells)
+    return ClassTable(sorted(per_user), _in_order(steps, lab_order() if order is None else order),
+                      cells)
 
 
 def is_lecturer(workspace: storage.Workspace) -> bool:

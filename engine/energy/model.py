@@ -609,7 +609,8 @@ def snn_vs_ann(counts: pd.DataFrame, network_info: pd.DataFrame, node_info: pd.D
                duration_ms: float, dt_ms: float, bin_ms: float, *,
                ann_profile: HardwareProfile, snn_profile: HardwareProfile | None = None,
                window_ms: float | None = None, recurrent_step_ms: float | None = None,
-               dense_connectivity: bool = False) -> SnnAnnComparison:
+               dense_connectivity: bool = False,
+               n_inferences: float | None = None) -> SnnAnnComparison:
     """Compare the run's energy with a dense ANN of the same architecture, two ways.
 
     Parameters
@@ -624,6 +625,12 @@ def snn_vs_ann(counts: pd.DataFrame, network_info: pd.DataFrame, node_info: pd.D
         both sides, the fair default).
     window_ms, recurrent_step_ms, dense_connectivity
         As in :func:`ann_baseline`.
+    n_inferences
+        The inferences the run made, dividing its totals (default ``duration_ms /
+        window_ms``, right when inputs fill the run). Pass the samples shown when they end
+        before the run does (a dataset whose presentations were shortened but not the
+        duration): the silent rest of the run is no inference, so dividing by the windows
+        that fit would make the SNN look cheaper per inference than it is.
 
     Returns
     -------
@@ -638,7 +645,10 @@ def snn_vs_ann(counts: pd.DataFrame, network_info: pd.DataFrame, node_info: pd.D
     ann = ann_baseline(network_info, node_info, duration_ms, dt_ms, window_ms=window_ms,
                        recurrent_step_ms=recurrent_step_ms, profiles={},
                        dense_connectivity=dense_connectivity)
-    n = ann.n_inferences if ann.n_inferences > 0 else 1.0
+    if n_inferences is not None and not n_inferences > 0:
+        raise ValueError(f"n_inferences must be > 0, got {n_inferences!r}")
+    made = ann.n_inferences if n_inferences is None else float(n_inferences)
+    n = made if made > 0 else 1.0
     acs = float(counts["syn_events"].sum()) / n
     macs = effective_macs(network_info, node_info, duration_ms, dt_ms) / n
     e_mac, e_ac = ann_profile.energy("mac"), ann_profile.energy("ac")
@@ -649,7 +659,7 @@ def snn_vs_ann(counts: pd.DataFrame, network_info: pd.DataFrame, node_info: pd.D
     snn_mem = float(breakdown["dynamic_j"].sum()) / n + macs * (e_mac + e_mem)
     ann_mem = ann.dense_macs * (e_mac + e_mem)
     return SnnAnnComparison(
-        snn_profile=snn_profile.id, ann_profile=ann_profile.id, n_inferences=ann.n_inferences,
+        snn_profile=snn_profile.id, ann_profile=ann_profile.id, n_inferences=made,
         synaptic_operations=acs + macs, effective_acs=acs, effective_macs=macs,
         dense_macs=ann.dense_macs, activation_sparsity=activation_sparsity(counts),
         snn_literature_j=snn_lit, ann_literature_j=ann_lit,

@@ -12,9 +12,9 @@ registers itself without editing a shared file.
 import importlib
 import pkgutil
 
-from engine.labs.observation import OBSERVATIONS, Observation, observation
+from engine.labs.observation import OBSERVATIONS, FigureData, Observation, observation
 
-__all__ = ["OBSERVATIONS", "Observation", "observation"]
+__all__ = ["OBSERVATIONS", "FigureData", "Observation", "observation"]
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module.startswith("checks_"):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from engine import spike_stats as analysis
-from engine.labs.observation import Observation, observation
+from engine.labs.observation import FigureData, Observation, observation
 
 __all__ = ["accuracy", "asynchronous_irregular", "energy_share", "fi_curve", "no_spikes",
            "pattern_detected", "rate_in_range", "rate_settles", "refractory_bound",
@@ -66,6 +66,19 @@ def lif_rate_hz(amplitude_mv: float, tau_m: float, v_thresh: float, v_rest: floa
     if amplitude_mv <= theta:
         return 0.0
     return 1000.0 / (t_ref + tau_m * math.log(amplitude_mv / (amplitude_mv - theta)))
+
+
+def fi_figure(amplitudes_mv: list[float], rates_hz: list[float], lif: dict[str, float],
+              samples: int = 200) -> FigureData:
+    """The measured f-I points with the analytic LIF curve, sampled finely over their range."""
+    grid = np.linspace(min([0.0, *amplitudes_mv]), max([1.0, *amplitudes_mv]), samples)
+    analytic = [lif_rate_hz(float(a), lif["tau_m"], lif["v_thresh"], lif["v_rest"], lif["t_ref"])
+                for a in grid]
+    return FigureData("fi_curve", {
+        "amplitude_mv": tuple(float(a) for a in amplitudes_mv),
+        "rate_hz": tuple(float(r) for r in rates_hz),
+        "analytic_amplitude_mv": tuple(float(a) for a in grid),
+        "analytic_rate_hz": tuple(analytic)})
 
 
 def _weights_at_end(result, projection: str) -> tuple[np.ndarray, float, float]:
@@ -190,7 +203,7 @@ def fi_curve(project, result, *, population: str, input: str, amplitudes_mv: lis
     from engine.labs.runs import run_project
 
     p = _lif_params(project, population)
-    worst, problems, measured = 0.0, [], {}
+    worst, problems, measured, rates = 0.0, [], {}, []
     for amp in amplitudes_mv:
         run = run_project(apply_solution(project, [Edit("node", input, "amplitude",
                                                         float(amp))]))
@@ -198,6 +211,7 @@ def fi_curve(project, result, *, population: str, input: str, amplitudes_mv: lis
         rate = len(times) / (run.sizes[population] * run.duration_ms / 1000.0)
         expected = lif_rate_hz(float(amp), p["tau_m"], p["v_thresh"], p["v_rest"], p["t_ref"])
         measured[f"rate_hz_at_{amp:g}mV"] = rate
+        rates.append(rate)
         if expected == 0.0:
             if rate > 0:
                 problems.append(f"{rate:.1f} Hz at {amp:g} mV, where it cannot fire")
@@ -208,13 +222,15 @@ def fi_curve(project, result, *, population: str, input: str, amplitudes_mv: lis
             problems.append(f"{rate:.1f} Hz at {amp:g} mV against {expected:.1f} Hz "
                             f"analytic ({100 * error:.0f} % off)")
     measured["worst_relative_error"] = worst
+    figure = fi_figure([float(a) for a in amplitudes_mv], rates, p)
     if problems:
         return Observation(False, "The measured f-I curve leaves the analytic one: "
                                   + "; ".join(problems) + ".", measured,
                            hint="A rate is spikes counted over the run: how many spikes "
-                                "does a run this long hold at low rates?")
+                                "does a run this long hold at low rates?", figure=figure)
     return Observation(True, f"The measured f-I curve matches the analytic LIF curve within "
-                             f"{100 * worst:.1f} % at {len(amplitudes_mv)} inputs.", measured)
+                             f"{100 * worst:.1f} % at {len(amplitudes_mv)} inputs.", measured,
+                       figure=figure)
 
 
 @observation("refractory_bound")

@@ -12,7 +12,7 @@ import math
 from engine.core.results import SimulationResult
 from engine.labs.hopfield import CAPACITY_FRACTION
 from engine.labs.hopfield_runs import capacity_curve, fitted_gain, recall_of
-from engine.labs.observation import Observation, observation
+from engine.labs.observation import FigureData, Observation, observation
 from engine.project import Project
 
 #: Above this relative misfit the recurrent matrices do not store the section's patterns.
@@ -99,9 +99,12 @@ def capacity(project: Project, result: SimulationResult | None, *, n_patterns: l
     if not high or max(high) > failed_overlap:
         missing.append(f"many patterns (P >= {high_load * n:g}) should no longer be recalled "
                        f"(quality {failed_overlap:g} or less)")
+    figure = FigureData("hopfield_capacity", {
+        "n_patterns": tuple(float(p) for p in curve.n_patterns),
+        "quality": tuple(float(q) for q in curve.quality), "n_neurons": (float(n),)})
     if not missing:
-        return Observation(True, text + ".", measured)
+        return Observation(True, text + ".", measured, figure=figure)
     return Observation(False, text + "; " + "; ".join(missing) + ".", measured,
                        "The curve uses your network as it stands: get single-pattern recall "
                        "working first (the previous step), and try P values on both sides of "
-                       "0.138 N.")
+                       "0.138 N.", figure=figure)

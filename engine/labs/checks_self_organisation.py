@@ -8,11 +8,15 @@ with STDP, label the neurons, classify held-out digits.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from engine.core.results import SimulationResult
 from engine.encoders.samples import dataset_windows
 from engine.errors import SpikeStudioError
 from engine.evaluation.classify import dataset_node
-from engine.labs.observation import Observation, observation
+from engine.labs.observation import FigureData, Observation, observation
 from engine.labs.self_organisation import train_and_score, window_counts
 from engine.project import Project
 
@@ -52,6 +56,18 @@ def competition(project: Project, result: SimulationResult | None, *, population
                        "Look at its weight.")
 
 
+def fields_figure(weights: np.ndarray, labels: np.ndarray) -> FigureData:
+    """The learned ``(n_inputs, n_neurons)`` weights as receptive fields (square images when
+    the inputs are a square number, as the 8x8 digits are, else one row), with the labels."""
+    n_inputs, n_neurons = weights.shape
+    side = math.isqrt(n_inputs)
+    shape = (side, side) if side * side == n_inputs else (1, n_inputs)
+    return FigureData("receptive_fields", {
+        "weights": tuple(float(w) for w in np.asarray(weights, np.float64).ravel()),
+        "shape": (float(shape[0]), float(shape[1]), float(n_neurons)),
+        "labels": tuple(float(label) for label in labels)})
+
+
 @observation("self_organisation_score")
 def score(project: Project, result: SimulationResult | None, *, population: str,
           projection: str, n_train: int, n_label: int, n_test: int, min_accuracy: float,
@@ -78,12 +94,13 @@ def score(project: Project, result: SimulationResult | None, *, population: str,
         missing.append(f"the target is {min_accuracy:.0%}")
     if s.n_neurons > max_neurons:
         missing.append(f"with at most {max_neurons} neurons")
+    figure = fields_figure(s.weights, s.labels)
     if not missing:
-        return Observation(True, text + ".", measured)
+        return Observation(True, text + ".", measured, figure=figure)
     return Observation(False, text + "; " + ", ".join(missing) + ".", measured,
                        "Without learning, random weights already give a score well above "
                        "chance: compare your STDP amplitudes and the thresholds' adaptation "
-                       "with the lab's notes.")
+                       "with the lab's notes.", figure=figure)
 
 
-__all__ = ["competition", "score"]
+__all__ = ["competition", "fields_figure", "score"]

@@ -15,7 +15,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["OBSERVATIONS", "Observation", "CheckFunction", "observation"]
+__all__ = ["OBSERVATIONS", "CheckFunction", "FigureData", "Observation", "observation"]
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """The data of a figure the page draws under a check's outcome (plain numbers only).
+
+    Attributes
+    ----------
+    kind
+        Which figure: a key of the page's figure registry (``workbench.lab_figures``).
+    series
+        Named number sequences the figure of that kind reads (e.g. ``amplitude_mv`` and
+        ``rate_hz`` of an f-I curve).
+    """
+
+    kind: str
+    series: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,12 +50,15 @@ class Observation:
         class progress table).
     hint
         Plain text shown when the observation does not hold: where to look, not the answer.
+    figure
+        What the check measured as a figure (a curve against its theory), or None.
     """
 
     holds: bool
     message: str
     measured: dict[str, float] = field(default_factory=dict)
     hint: str = ""
+    figure: FigureData | None = None
 
 
 CheckFunction = Callable[..., Observation]

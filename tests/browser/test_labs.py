@@ -128,3 +128,74 @@ def test_lif_lab_check_progress_and_the_lecturers_table(class_server, browser_pa
         assert users == ["sam"]  # bo checked nothing
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------- screenshots
+def _lab_cases():
+    from engine.labs.catalogue import labs_in
+    return [pytest.param(e.lab.id, id=e.lab.id) for e in labs_in()]
+
+
+def _run_and_wait(page, app, wait_until, timeout: float = 300) -> None:
+    before = app.run_bar.handle
+    page.locator(".ss-run button").click()
+    wait_until(lambda: app.run_bar.handle is not before and app.run_bar.handle.done and not
+               app.run_bar.run_button.disabled, timeout=timeout, message="run finished")
+    wait_until(lambda: app.run_bar.handle.result is not None and
+               app.results.result is app.run_bar.handle.result, message="result shown")
+    page.locator(f"[data-testid='result-header'][data-run='{app.results.stamp.run}']").wait_for()
+
+
+@pytest.mark.parametrize("lab_id", _lab_cases())
+def test_each_labs_last_step_checked_on_the_page(lab_id, served, goto_app, wait_until,
+                                                 save_screenshot):
+    """Open the lab's project, make it the last step's reference solution, run it when the
+    check looks at a run, press that step's Check: it holds; a screenshot shows the outcome
+    (and the step's figure, if it has one) for a person to look at."""
+    from engine.labs.catalogue import find_lab
+    from engine.labs.lab_file import solution_project
+
+    entry = find_lab(lab_id)
+    last = len(entry.lab.steps) - 1
+    step = entry.lab.steps[last]
+    reference = solution_project(entry.project(), entry.lab, last).to_dict()
+    name = reference["name"]
+    page = goto_app(served.url)
+    page.get_by_test_id("project-name").wait_for()
+    app = served.last
+    page.locator(".ss-open-select select").select_option(label=f"Sample: {name}")
+    page.locator(".ss-open button").click()
+    wait_until(lambda: app.session.document.get("name") == name, message=f"opened {name}")
+    app.session.apply(lambda _doc: reference)  # one edit: the steps' solutions so far
+    if step.check.run:
+        _run_and_wait(page, app, wait_until)
+    _tab(page, "Lab notes")
+    page.get_by_test_id(f"lab-step-{last}").scroll_into_view_if_needed()
+    text = _check(page, last, "holds")
+    assert text.strip()
+    outcome = page.get_by_test_id(f"lab-outcome-{last}")
+    outcome.scroll_into_view_if_needed()
+    if page.locator(f".ss-lab-figure-{last} canvas").count():
+        page.locator(f".ss-lab-figure-{last}").scroll_into_view_if_needed()
+    save_screenshot(f"lab-{lab_id}")
+
+
+def test_lif_fi_check_shows_the_measured_points_over_the_analytic_curve(
+        served, goto_app, wait_until, save_screenshot):
+    """The f-I step's Check draws its figure under the outcome (a Bokeh canvas)."""
+    from engine.labs.catalogue import find_lab
+    from engine.labs.lab_file import solution_project
+
+    entry = find_lab("lif")
+    index = [s.id for s in entry.lab.steps].index("fi-curve")
+    reference = solution_project(entry.project(), entry.lab, index).to_dict()
+    page = goto_app(served.url)
+    page.get_by_test_id("project-name").filter(has_text="single").wait_for()  # the LIF lab
+    app = served.last
+    app.session.apply(lambda _doc: reference)
+    _tab(page, "Lab notes")
+    _check(page, index, "holds")
+    figure = page.locator(f".ss-lab-figure-{index} canvas").first
+    figure.wait_for(timeout=30_000)
+    figure.scroll_into_view_if_needed()
+    save_screenshot("lab-lif-fi-curve")
