@@ -15,6 +15,12 @@ a ``LIF`` drives it with ``r * W * x``. Metadata written by SpikeStudio's export
 what NIR cannot hold (stimuli, refractoriness, initial potentials, monitors, layout, ids);
 NIR's own values always win for what NIR holds.
 
+A block from a population back to itself or to an earlier one is a projection like any
+other: recurrent layers stay recurrent. An ``Input`` without SpikeStudio metadata becomes an
+input port (a silent ``spike_times`` encoder of its size) that the user replaces with an
+encoder or a dataset. Every import lists what it approximated (:mod:`engine.export.nir_notes`;
+:func:`import_report`, :func:`graph_to_report`).
+
 Bad files never give a traceback: every problem is a :class:`~engine.errors.SpikeStudioError`
 naming the node and its type. Array shapes are checked in the HDF5 file before anything is
 read, so a file declaring a huge matrix is refused without allocating it.
