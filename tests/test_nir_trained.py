@@ -315,8 +315,48 @@ def test_cubali_bias_goes_through_w_in() -> None:
     assert project.network.node("li").params["i_offset"] == pytest.approx(3.0)
 
 
-def test_biases_that_differ_between_neurons_are_refused_with_the_node_named() -> None:
-    graph = _classifier(np.linspace(0.5, 1.0, N_HID), np.zeros(N_OUT), np.full(N_HID, 0.02),
-                        np.full(N_OUT, 0.01))
-    with pytest.raises(SpikeStudioError, match="'lif1'.*biases differ"):
+def _hetero_classifier(back: bool = True) -> nir.NIRGraph:
+    """The classifier as training leaves it: biases and tau_mem differ between neurons."""
+    return _classifier(np.linspace(0.5, 1.1, N_HID), np.array([0.2, -0.3, 0.6]),
+                       np.linspace(0.01, 0.03, N_HID), np.array([0.008, 0.012, 0.02]),
+                       back=back)
+
+
+def test_per_neuron_biases_and_time_constants_import_as_lists() -> None:
+    graph = _hetero_classifier()
+    project = graph_to_report(graph, DT_MS).project
+    lif1, lif2 = project.network.node("lif1"), project.network.node("lif2")
+    np.testing.assert_allclose(lif1.params["i_offset"], np.linspace(0.5, 1.1, N_HID))
+    np.testing.assert_allclose(lif1.params["tau_m"], np.linspace(10.0, 30.0, N_HID))
+    np.testing.assert_allclose(lif2.params["i_offset"], [0.2, -0.3, 0.6])
+    assert lif1.params["v_thresh"] == 1.0  # the same for every neuron: a number
+    assert lif1.params["tau_syn_exc"] == pytest.approx(5.0)
+
+
+def test_a_large_per_neuron_population_keeps_its_arrays_in_the_companion(tmp_path) -> None:
+    from engine.hetero.values import INLINE_LIMIT
+    from engine.project import load_project, save_project
+
+    n = INLINE_LIMIT + 1
+    ones = np.ones(n)
+    taus = np.linspace(0.01, 0.02, n)
+    graph = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type={"input": np.array([1])}),
+               "w": nir.Linear(weight=np.ones((n, 1))),
+               "big": nir.LIF(tau=taus, r=ones, v_leak=0 * ones, v_threshold=ones,
+                              v_reset=0 * ones),
+               "y": nir.Output(output_type={"output": np.array([n])})},
+        edges=[("x", "w"), ("w", "big"), ("big", "y")])
+    project = graph_to_report(graph, DT_MS).project
+    assert project.network.node("big").params["tau_m"] == {"array": "big.tau_m"}
+    save_project(project, tmp_path / "big.json")
+    assert (tmp_path / "big.arrays.npz").exists()
+    again = load_project(tmp_path / "big.json")
+    np.testing.assert_allclose(again.arrays["big.tau_m"], taus * 1e3)
+
+
+def test_reset_above_threshold_names_the_neuron() -> None:
+    graph = _hetero_classifier()
+    graph.nodes["lif2"].v_reset = np.array([0.0, 1.5, 0.0])
+    with pytest.raises(SpikeStudioError, match=r"'lif2'.*v_reset \(1.5\).*\(neuron 1\)"):
         graph_to_report(graph, DT_MS)

@@ -43,6 +43,7 @@ from engine.errors import ProjectError, SpikeStudioError
 from engine.export import ImportReport, nir_notes
 from engine.export.nir_export import META_KEY, PORT, require_nir
 from engine.project import Project
+from engine.hetero.values import INLINE_LIMIT
 from engine.validation import MAX_VALUES
 
 #: Node types this importer understands (anything else is refused by name).
@@ -401,16 +402,37 @@ def _meta(node: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _uniform(name: str, node: Any, attr: str, size: int) -> float:
+def _values(name: str, node: Any, attr: str, size: int) -> np.ndarray:
+    """A neuron parameter of the NIR node, one finite value per neuron."""
     values = np.asarray(getattr(node, attr), dtype=np.float64).ravel()
     if values.size not in (1, size):
         raise _fail(name, node, f"{attr} has {values.size} values for {size} neurons")
     if not np.all(np.isfinite(values)):
         raise _fail(name, node, f"{attr} holds a value that is not finite")
-    if not np.all(values == values[0]):
-        raise _fail(name, node, f"{attr} differs between neurons ({values.min():g} .. "
-                                f"{values.max():g}); a SpikeStudio population shares one value")
-    return float(values[0])
+    return np.broadcast_to(values, (size,)).copy()
+
+
+def _compact(doc_nodes: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Write the populations' per-neuron parameters in the project's forms.
+
+    A parameter the same for every neuron becomes a number; one that differs an inline list
+    (at most :data:`~engine.hetero.values.INLINE_LIMIT` values) or ``{"array": KEY}`` of the
+    companion file. Returns the companion arrays by key (``<node id>.<param>``).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for node in doc_nodes:
+        params = node.get("params", {})
+        for key, value in list(params.items()):
+            if not isinstance(value, np.ndarray):
+                continue
+            if np.all(value == value[0]):
+                params[key] = float(value[0])
+            elif value.size <= INLINE_LIMIT:
+                params[key] = value.tolist()
+            else:
+                arrays[f"{node['id']}.{key}"] = value
+                params[key] = {"array": f"{node['id']}.{key}"}
+    return arrays
 
 
 def _per_neuron(node: Any, attr: str, size: int) -> np.ndarray:
@@ -450,26 +472,30 @@ def _population(unit: _Unit, notes: list[str]) -> None:
     model = _MODEL_OF[kind]
     extra = meta.get("params", {}) if meta.get("model") == model else {}
     params: dict[str, Any] = {}
+    # Parameters are per-neuron arrays here; _compact writes them as numbers or lists.
     if kind in ("CubaLIF", "LIF", "CubaLI", "LI"):
-        params["v_rest"] = _uniform(name, node, "v_leak", n)
-        params["tau_m"] = _uniform(name, node, "tau_mem" if kind.startswith("Cuba")
-                                   else "tau", n) * 1e3
+        params["v_rest"] = _values(name, node, "v_leak", n)
+        params["tau_m"] = _values(name, node, "tau_mem" if kind.startswith("Cuba")
+                                  else "tau", n) * 1e3
     if kind in ("CubaLIF", "LIF", "IF"):
-        params["v_thresh"] = _uniform(name, node, "v_threshold", n)
-        params["v_reset"] = _uniform(name, node, "v_reset", n)
-        if params["v_reset"] >= params["v_thresh"]:
-            raise _fail(name, node, f"v_reset ({params['v_reset']:g}) must be below "
-                                    f"v_threshold ({params['v_thresh']:g})")
+        params["v_thresh"] = _values(name, node, "v_threshold", n)
+        params["v_reset"] = _values(name, node, "v_reset", n)
+        bad = np.flatnonzero(params["v_reset"] >= params["v_thresh"])
+        if bad.size:
+            i = int(bad[0])
+            raise _fail(name, node, f"v_reset ({params['v_reset'][i]:g}) must be below "
+                                    f"v_threshold ({params['v_thresh'][i]:g}) (neuron {i})")
     if kind in ("IF", "I"):
-        r = _uniform(name, node, "r", n)
-        if not r > 0:
-            raise _fail(name, node, f"r must be > 0 (an integrator that integrates), got {r:g}")
+        r = _values(name, node, "r", n)
+        if not np.all(r > 0):
+            raise _fail(name, node, f"r must be > 0 (an integrator that integrates), got "
+                                    f"{float(r.min()):g}")
         params["tau_m"] = 1e3 / r  # dv/dt = R I  <=>  tau_m dv/dt = I with tau_m = 1 / R
     if kind == "I":  # a non-spiking integrator: an IF whose threshold is out of reach
         params.update(v_thresh=100.0, v_reset=0.0, v_init=0.0)
         notes.append(nir_notes.integrator_note(name))
     # NIR holds the synapse only in CubaLIF / CubaLI; the others take spikes directly.
-    tau_syn = (_uniform(name, node, "tau_syn", n) * 1e3 if kind.startswith("Cuba")
+    tau_syn = (_values(name, node, "tau_syn", n) * 1e3 if kind.startswith("Cuba")
                else 0.0)
     params.update(tau_syn_exc=tau_syn, tau_syn_inh=tau_syn)
     keep = ("t_ref", "i_offset", "v_init", "v_init_spread", "reset_mode")  # NIR has none
@@ -723,6 +749,7 @@ def graph_to_report(graph: Any, dt_ms: float | None = None,
                 doc_nodes.append(monitor)
         document.update(name=extra.get("name", name), description=extra.get("description", ""),
                         lab=extra.get("lab", ""))
+    arrays = _compact(doc_nodes)
     positions = _layout(doc_nodes, projections)
     saved = (extra.get("layout") or {}).get("positions", {}) if extra else {}
     if saved and set(positions) <= set(saved):
@@ -734,7 +761,7 @@ def graph_to_report(graph: Any, dt_ms: float | None = None,
     document["simulation"] = simulation
     document["layout"] = {"positions": positions}
     try:
-        return ImportReport(Project.from_dict(document), notes)
+        return ImportReport(Project.from_dict(document, arrays), notes)
     except ProjectError as exc:
         if not _lab_only(exc) or not isinstance(document.get("lab"), dict):
             raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
@@ -750,7 +777,7 @@ def graph_to_report(graph: Any, dt_ms: float | None = None,
     notes.append(dropped)
     document["description"] = (document["description"] + f"\n- {dropped}").strip()[:10_000]
     try:
-        return ImportReport(Project.from_dict(document), notes)
+        return ImportReport(Project.from_dict(document, arrays), notes)
     except ProjectError as exc:
         raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
                                f"{exc}") from None
@@ -906,22 +933,22 @@ def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: flo
 
 
 def _apply_bias(units: list[_Unit], notes: list[str]) -> None:
-    """Affine biases become the target's i_offset (one value per population)."""
+    """Affine biases become the target's i_offset, per neuron.
+
+    NIR's value wins: an i_offset from SpikeStudio's metadata (which NIR did not hold when
+    the population had no input to carry it) is replaced, not added to.
+    """
     for unit in units:
         bias = unit.bias
         if bias is None or not np.any(bias):
             continue
-        if not np.all(bias == bias[0]):
-            raise _fail(unit.name, unit.node, "its inputs' Affine biases differ between "
-                                              "neurons; SpikeStudio has one bias (i_offset) "
-                                              "per population")
         params = unit.document["params"]
-        params["i_offset"] = params.get("i_offset", 0.0) + float(bias[0])
+        params["i_offset"] = np.broadcast_to(bias, (unit.size,)).astype(np.float64)
         kind = type(unit.node).__name__
         tau_syn = (float(np.max(_per_neuron(unit.node, "tau_syn", unit.size)))
                    if kind.startswith("Cuba") else None)
         notes.append(nir_notes.bias_note(unit.name, unit.id,
-                                          np.atleast_1d(params["i_offset"]), tau_syn))
+                                          params["i_offset"], tau_syn))
 
 
 def import_report(path: str | Path, dt_ms: float | None = None) -> ImportReport:
