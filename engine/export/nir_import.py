@@ -42,8 +42,8 @@ from engine.encoders import CURRENT_ENCODERS
 from engine.errors import ProjectError, SpikeStudioError
 from engine.export import ImportReport, nir_notes
 from engine.export.nir_export import META_KEY, PORT, require_nir
-from engine.project import Project
 from engine.hetero.values import INLINE_LIMIT
+from engine.project import Project
 from engine.validation import MAX_VALUES
 
 #: Node types this importer understands (anything else is refused by name).
