@@ -69,9 +69,24 @@ def require_nir() -> Any:
     return nir
 
 
-def _array(value: float, size: int) -> np.ndarray:
-    """A parameter as an array of the population's shape (NIR's convention)."""
-    return np.full(size, float(value), dtype=np.float64)
+def _array(value: float | np.ndarray, size: int) -> np.ndarray:
+    """A parameter (a number, or one value per neuron) as an array of the population's
+    shape (NIR's convention)."""
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), (size,)).copy()
+
+
+def _span(value: float | np.ndarray) -> str:
+    """A value for a message: ``x`` or ``a .. b (per neuron)``."""
+    values = np.asarray(value, dtype=np.float64)
+    lo, hi = float(values.min()), float(values.max())
+    return f"{lo:g}" if lo == hi else f"{lo:g} .. {hi:g} (per neuron)"
+
+
+def _neuron_values(project: Project, node: Node) -> dict[str, Any]:
+    """A population's parameters: floats, or float64 arrays when they vary per neuron."""
+    from engine.core.per_neuron import resolve_neuron_params
+
+    return resolve_neuron_params(project, node)
 
 
 def _receives_spikes(project: Project, node: Node) -> list[Projection]:
@@ -110,38 +125,48 @@ def _check_exportable(project: Project) -> None:
             f"more than the {MAX_TOTAL_DENSE_ENTRIES:,} an export allows")
 
 
-def _parameter_warnings(node: Node, v: dict, warnings: list[str]) -> None:
-    """One warning per parameter NIR's neurons cannot hold (kept in the metadata)."""
-    if v.get("t_ref", 0) > 0:
-        warnings.append(f"node {node.id!r}: refractory period t_ref = {v['t_ref']:g} ms is "
-                        f"dropped (NIR neurons have no refractoriness; kept in SpikeStudio's "
-                        f"metadata)")
-    if v["i_offset"] != 0:
-        warnings.append(f"node {node.id!r}: bias i_offset = {v['i_offset']:g} mV is dropped "
-                        f"(NIR neurons have no bias input; kept in SpikeStudio's metadata)")
-    if v["v_init_spread"] > 0 or v["v_init"] != v.get("v_rest", v.get("v_reset")):
-        warnings.append(f"node {node.id!r}: initial potential (v_init = {v['v_init']:g} mV, "
-                        f"spread {v['v_init_spread']:g} mV) is not part of NIR (tools start "
-                        f"at their own initial state; kept in SpikeStudio's metadata)")
+def _parameter_warnings(node: Node, v: dict, warnings: list[str], biased: bool) -> None:
+    """One warning per parameter NIR's neurons cannot hold (kept in the metadata).
+
+    ``biased``: the population's i_offset travels as the bias of an incoming Affine.
+    """
+    if np.any(np.asarray(v.get("t_ref", 0)) > 0):
+        warnings.append(f"node {node.id!r}: refractory period t_ref = {_span(v['t_ref'])} ms "
+                        f"is dropped (NIR neurons have no refractoriness; kept in "
+                        f"SpikeStudio's metadata)")
+    if np.any(np.asarray(v["i_offset"]) != 0) and not biased:
+        warnings.append(f"node {node.id!r}: bias i_offset = {_span(v['i_offset'])} mV is "
+                        f"dropped (NIR neurons have no bias input, and no projection reaches "
+                        f"this population to carry it as an Affine bias; kept in "
+                        f"SpikeStudio's metadata)")
+    rest = v.get("v_rest", v.get("v_reset"))
+    if np.any(np.asarray(v["v_init_spread"]) > 0) or np.any(np.asarray(v["v_init"]) != rest):
+        warnings.append(f"node {node.id!r}: initial potential (v_init = {_span(v['v_init'])} "
+                        f"mV, spread {_span(v['v_init_spread'])} mV) is not part of NIR (tools "
+                        f"start at their own initial state; kept in SpikeStudio's metadata)")
 
 
-def _synapse_tau(project: Project, node: Node, v: dict, warnings: list[str]) -> float | None:
-    """The synaptic time constant (ms) NIR gets: None without spike inputs, 0 for delta
-    synapses."""
-    receptors = {p.receptor for p in _receives_spikes(project, node)}
+def _synapse_tau(project: Project, node: Node, v: dict,
+                 warnings: list[str]) -> np.ndarray | None:
+    """The synaptic time constants (ms, per neuron) NIR gets: None without spike inputs or
+    with delta synapses (tau_syn = 0)."""
+    receptors = sorted({p.receptor for p in _receives_spikes(project, node)})
     if not receptors:
         return None
-    taus = {r: v[f"tau_syn_{r}"] for r in receptors}
-    if len(set(taus.values())) > 1 and 0 in taus.values():
+    taus = {r: _array(v[f"tau_syn_{r}"], node.size) for r in receptors}
+    delta = [bool(np.any(t == 0)) for t in taus.values()]
+    if any(delta) and not all(bool(np.all(t == 0)) for t in taus.values()):
         raise SpikeStudioError(
             f"node {node.id!r}: mixes a delta synapse (tau_syn = 0) with an exponential one "
-            f"({', '.join(f'tau_syn_{r} = {t:g} ms' for r, t in sorted(taus.items()))}); a NIR "
+            f"({', '.join(f'tau_syn_{r} = {_span(t)} ms' for r, t in taus.items())}); a NIR "
             f"neuron has one input filter, so give both the same kind to export")
-    if len(set(taus.values())) > 1:
+    if all(delta):
+        return None
+    if len(taus) > 1 and not np.array_equal(taus["exc"], taus["inh"]):
         warnings.append(f"node {node.id!r}: NIR's neurons have one synaptic time constant; "
-                        f"inhibitory inputs get tau_syn_exc = {v['tau_syn_exc']:g} ms instead "
-                        f"of tau_syn_inh = {v['tau_syn_inh']:g} ms (kept in SpikeStudio's "
-                        f"metadata)")
+                        f"inhibitory inputs get tau_syn_exc = {_span(v['tau_syn_exc'])} ms "
+                        f"instead of tau_syn_inh = {_span(v['tau_syn_inh'])} ms (kept in "
+                        f"SpikeStudio's metadata)")
     return taus.get("exc", taus.get("inh"))
 
 
@@ -150,21 +175,25 @@ class _Mapped:
     """A population's NIR node and the factors turning SpikeStudio weights into NIR ones."""
 
     node: Any
-    spike_scale: float = 1.0    # Linear weight per mV of synaptic weight (spike inputs)
-    current_scale: float = 1.0  # Linear weight per mV of current gain (current inputs)
+    # Per target neuron (a number when all share it), Linear weight per mV of synaptic
+    # weight (spike inputs) and per mV of current gain (current inputs, and the Affine bias
+    # per mV of i_offset: a bias is a constant current).
+    spike_scale: float | np.ndarray = 1.0
+    current_scale: float | np.ndarray = 1.0
 
 
-def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str],
+              biased: bool) -> _Mapped:
     nir = require_nir()
 
-    v = node.resolved_params()
+    v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings)
+    _parameter_warnings(node, v, warnings, biased)
     common = {"v_leak": _array(v["v_rest"], n), "v_threshold": _array(v["v_thresh"], n),
               "v_reset": _array(v["v_reset"], n), "r": _array(1.0, n)}
     tau_m_s = v["tau_m"] * 1e-3
     tau_syn = _synapse_tau(project, node, v, warnings)
-    if not tau_syn:  # no spike inputs, or delta synapses: a spike is a pulse of one dt
+    if tau_syn is None:  # no spike inputs, or delta synapses: a spike is a pulse of one dt
         return _Mapped(nir.LIF(tau=_array(tau_m_s, n), **common), spike_scale=tau_m_s / dt_s)
     tau_syn_s = tau_syn * 1e-3
     return _Mapped(nir.CubaLIF(tau_syn=_array(tau_syn_s, n), tau_mem=_array(tau_m_s, n),
@@ -172,17 +201,18 @@ def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) ->
                    current_scale=dt_s / tau_syn_s)
 
 
-def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str],
+             biased: bool) -> _Mapped:
     nir = require_nir()
 
-    v = node.resolved_params()
+    v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings)
+    _parameter_warnings(node, v, warnings, biased)
     if v["reset_mode"] == "subtract":
         warnings.append(f"node {node.id!r}: reset by subtraction becomes NIR's reset to "
                         f"v_reset (NIR's IF has no subtractive reset; kept in SpikeStudio's "
                         f"metadata)")
-    if _synapse_tau(project, node, v, warnings):
+    if _synapse_tau(project, node, v, warnings) is not None:
         raise SpikeStudioError(
             f"node {node.id!r}: an integrate-and-fire neuron with exponential synapses has no "
             f"NIR node (NIR's IF takes its input directly); set tau_syn_exc / tau_syn_inh to "
@@ -192,16 +222,17 @@ def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> 
                           v_reset=_array(v["v_reset"], n)), spike_scale=tau_m_s / dt_s)
 
 
-def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
+def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str],
+             biased: bool) -> _Mapped:
     nir = require_nir()
 
-    v = node.resolved_params()
+    v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings)
+    _parameter_warnings(node, v, warnings, biased)
     tau_m_s = v["tau_m"] * 1e-3
     common = {"r": _array(1.0, n), "v_leak": _array(v["v_rest"], n)}
     tau_syn = _synapse_tau(project, node, v, warnings)
-    if not tau_syn:
+    if tau_syn is None:
         return _Mapped(nir.LI(tau=_array(tau_m_s, n), **common), spike_scale=tau_m_s / dt_s)
     tau_syn_s = tau_syn * 1e-3
     return _Mapped(nir.CubaLI(tau_syn=_array(tau_syn_s, n), tau_mem=_array(tau_m_s, n),
@@ -213,25 +244,35 @@ def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> 
 _NEURON_EXPORTS = {"lif": _lif_node, "if": _if_node, "li": _li_node}
 
 
-def _node_meta(node: Node, order: int) -> dict[str, Any]:
+def _node_meta(project: Project, node: Node, order: int) -> dict[str, Any]:
     """SpikeStudio's own description of a node (restores what NIR cannot hold).
 
     Populations keep their resolved parameters: a default left out of the project (t_ref)
-    must come back as the value the export ran with, not the importer's default.
+    must come back as the value the export ran with, not the importer's default; per-neuron
+    values as lists (a companion array cannot travel in the metadata by reference).
     """
-    params = node.resolved_params() if node.kind == "population" else node.params
+    params = node.params
+    if node.kind == "population":
+        params = {k: v.tolist() if isinstance(v, np.ndarray) else v
+                  for k, v in _neuron_values(project, node).items()}
     return {META_KEY: json.dumps({"id": node.id, "kind": node.kind, "model": node.model,
                                   "size": node.size, "label": node.label,
                                   "params": params, "order": order})}
 
 
-def _dense(block: dict, n_pre: int, n_post: int, scale: float) -> np.ndarray:
-    """The (n_post, n_pre) weight matrix of a synapse block times ``scale``; parallel
-    synapses add up. float32 (the engine's weights) when unscaled, else float64."""
-    dtype = np.float32 if scale == 1.0 else np.float64
+def _dense(block: dict, n_pre: int, n_post: int, scale: float | np.ndarray) -> np.ndarray:
+    """The (n_post, n_pre) weight matrix of a synapse block times ``scale`` (a number, or
+    one per target neuron); parallel synapses add up. float32 (the engine's weights) when
+    unscaled, else float64."""
+    scale = np.asarray(scale, dtype=np.float64)
+    unscaled = scale.ndim == 0 and float(scale) == 1.0
+    dtype = np.float32 if unscaled else np.float64
     weight = np.zeros((n_post, n_pre), dtype=dtype)
     pre = np.repeat(np.arange(n_pre), np.diff(block["rowptr"]))
-    np.add.at(weight, (block["targets"], pre), block["weights"].astype(dtype) * scale)
+    values = block["weights"].astype(dtype)
+    if not unscaled:
+        values = values * (scale if scale.ndim == 0 else scale[block["targets"]])
+    np.add.at(weight, (block["targets"], pre), values)
     return weight
 
 
@@ -247,6 +288,25 @@ def _delay_steps(block: dict, p: Projection, warnings: list[str], dt_ms: float) 
                     f"of {mean * dt_ms:g} ms, their mean (NIR's Delay is per projection "
                     f"channel, not per synapse)")
     return mean
+
+
+def _bias_carriers(project: Project) -> dict[str, str]:
+    """Population id -> the projection whose NIR block carries its i_offset as a bias.
+
+    NIR neurons have no bias; a constant input does the same, and trained graphs hold it as
+    the bias of an ``Affine`` into the layer. The carrier is the first projection into the
+    population without a delay (else the first); populations with i_offset = 0 or without
+    an incoming projection have none.
+    """
+    carriers: dict[str, str] = {}
+    for node in project.network.populations:
+        if not np.any(np.asarray(_neuron_values(project, node).get("i_offset", 0.0)) != 0):
+            continue
+        incoming = [p for p in project.network.projections if p.target == node.id]
+        undelayed = [p for p in incoming if p.delay_ms == 0]
+        if incoming:
+            carriers[node.id] = (undelayed or incoming)[0].id
+    return carriers
 
 
 def _add_port(nodes: dict[str, Any], edges: list[tuple[str, str]], fresh: Any,
@@ -289,6 +349,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     order = {n.id: i for i, n in enumerate(net.nodes)}
+    carriers = _bias_carriers(project)
     mapped: dict[str, _Mapped] = {}
     for node in net.nodes:
         if node.kind == "encoder":
@@ -297,10 +358,11 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
                             f"Input port of {node.size} channel(s) (the {node.model} {kind} "
                             f"input is kept in SpikeStudio's metadata)")
             nodes[node.id] = nir.Input(input_type={"input": np.array([node.size])},
-                                       metadata=_node_meta(node, order[node.id]))
+                                       metadata=_node_meta(project, node, order[node.id]))
         elif node.kind == "population":
-            mapped[node.id] = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings)
-            mapped[node.id].node.metadata = _node_meta(node, order[node.id])
+            mapped[node.id] = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings,
+                                                          node.id in carriers)
+            mapped[node.id].node.metadata = _node_meta(project, node, order[node.id])
             nodes[node.id] = mapped[node.id].node
     taken = set(nodes)
 
@@ -329,8 +391,13 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
         linear = fresh(p.id)
         scale = (mapped[tgt.id].current_scale if src.model in CURRENT_ENCODERS
                  else mapped[tgt.id].spike_scale)
-        nodes[linear] = nir.Linear(weight=_dense(block, src.size, tgt.size, scale),
-                                   metadata=meta)
+        weight = _dense(block, src.size, tgt.size, scale)
+        if carriers.get(tgt.id) == p.id:  # the population's i_offset, as a constant input
+            bias = _array(_neuron_values(project, tgt)["i_offset"], tgt.size) * \
+                np.asarray(mapped[tgt.id].current_scale, dtype=np.float64)
+            nodes[linear] = nir.Affine(weight=weight, bias=bias, metadata=meta)
+        else:
+            nodes[linear] = nir.Linear(weight=weight, metadata=meta)
         edges.append((src.id, linear))
         steps = _delay_steps(block, p, warnings, sim.dt_ms)
         if steps:
@@ -350,7 +417,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
     for node in net.monitors:
         warnings.append(f"node {node.id!r}: state monitors are not part of NIR (kept in "
                         f"SpikeStudio's metadata)")
-    document = project.to_dict()
+    document = project.to_dict(inline_arrays=True)
     # "document" is the whole project: an import whose graph equals the export of this
     # document (nothing edited in another tool) restores it exactly, with what NIR cannot
     # hold (plasticity, per-synapse delays, connectivity rules); the other keys restore the
