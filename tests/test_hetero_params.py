@@ -294,3 +294,29 @@ def test_only_nodes_with_varying_packed_constants_get_per_neuron_rows():
     for j, tau in enumerate([10.0, 11.0, 12.0, 10.0]):
         values = {**lif_model.SPEC.defaults(), "tau_m": tau}
         assert compiled.neuron_params[j].tolist() == lif_model.pack(values, DT).tolist()
+
+
+def test_the_memory_estimate_counts_per_neuron_parameters():
+    from engine.core.build import estimate_memory
+
+    n = 1000
+    plain = estimate_memory(Project.from_dict(document([lif("pop", n)])))
+    bias = estimate_memory(Project.from_dict(document([lif("pop", n, i_offset=[1.0] * n)])))
+    taus = estimate_memory(Project.from_dict(document(
+        [lif("pop", n, tau_m={"dist": "uniform", "low": 5, "high": 15}, i_offset=[1.0] * n)])))
+    assert bias.total - plain.total == 8 * n  # the array only (i_offset is not packed)
+    assert taus.total - plain.total == 8 * n * (2 + 12)  # two arrays and the packed rows
+    assert taus.items["per-neuron parameters of pop"] == 8 * n * 14
+
+
+# ---------------------------------------------------------------------------- exporters
+@pytest.mark.parametrize("target", ["brian2", "nest", "pynn", "nir"])
+def test_exporters_refuse_per_neuron_values_naming_the_parameter(target, tmp_path):
+    from engine.errors import SpikeStudioError
+    from engine.export import export_project
+
+    project = Project.from_dict(document([lif("pop", 3, tau_m=[10.0, 12.0, 14.0])]))
+    out = tmp_path / ("net.nir" if target == "nir" else "out")
+    with pytest.raises(SpikeStudioError, match="population 'pop': parameter 'tau_m' has a "
+                                               "value per neuron"):
+        export_project(project, target, out)

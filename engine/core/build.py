@@ -25,7 +25,7 @@ from engine.core.limits import (
     StopCheck,
     memory_budget,
 )
-from engine.core.per_neuron import pack_node, resolve_neuron_params
+from engine.core.per_neuron import OUTSIDE_PACK, pack_node, resolve_neuron_params
 from engine.encoders import (
     BLOCK_STEPS,
     CURRENT_ENCODERS,
@@ -39,6 +39,7 @@ from engine.encoders import (
 )
 from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
+from engine.hetero.values import is_per_neuron
 from engine.neurons import TYPE_CODES
 from engine.neurons import model as neuron_model
 from engine.neurons.base import N_NODE_PARAMS
@@ -255,6 +256,8 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
                 rows * width * sum(sizes[p.source] for p in plastic))
     ring = int(round(max_delay / sim.dt_ms)) + 1
     est.add("neuron state", n_neurons * NEURON_BYTES)
+    for node in net.populations:
+        _add_per_neuron_params(est, node)
     n_current = sum(1 for n in net.nodes if n.kind == "encoder" and n.model in CURRENT_ENCODERS)
     if n_current:
         est.add("current input gains", 8 * n_current * n_neurons)
@@ -299,6 +302,16 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
     est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est
+
+
+def _add_per_neuron_params(est: MemoryEstimate, node) -> None:
+    """A population's per-neuron parameters: a float64 array each while building, and the
+    kernel's per-neuron rows of packed constants when a packed parameter varies."""
+    names = [name for name, value in node.params.items() if is_per_neuron(value)]
+    if not names:
+        return
+    rows = N_NODE_PARAMS if set(names) - OUTSIDE_PACK else 0
+    est.add(f"per-neuron parameters of {node.id}", 8 * node.size * (len(names) + rows))
 
 
 def _add_dataset_inputs(est: MemoryEstimate, project: Project, node, n_steps: int) -> None:
