@@ -211,3 +211,112 @@ def test_workspace_save_open_undo_and_autosave_keep_per_neuron_values(tmp_path, 
     assert restored.restore_or_open_default()
     assert restored.document["network"]["nodes"][1]["params"]["tau_m"] == taus
     assert restored.problems == []
+
+
+# ---------------------------------------------------------------------------- simulator
+DT = 0.1
+#: Per model: the parameters given per neuron (4 neurons), chosen so each neuron spikes.
+HETERO = {
+    "lif": {"tau_m": [8.0, 10.0, 14.0, 20.0], "v_thresh": [-52.0, -50.0, -49.0, -51.0],
+            "t_ref": [1.0, 2.0, 3.0, 0.5], "tau_syn_exc": [2.0, 5.0, 0.0, 7.0],
+            "i_offset": [16.0, 18.0, 20.0, 25.0], "v_init": [-65.0, -60.0, -55.0, -70.0]},
+    "izhikevich": {"a": [0.02, 0.1, 0.02, 0.03], "d": [8.0, 2.0, 4.0, 6.0],
+                   "c": [-65.0, -65.0, -55.0, -50.0], "i_offset": [10.0, 12.0, 8.0, 15.0],
+                   "v_init": [-65.0, -70.0, -60.0, -64.0]},
+    "if": {"tau_m": [8.0, 10.0, 14.0, 20.0], "v_thresh": [-52.0, -50.0, -49.0, -51.0],
+           "t_ref": [1.0, 2.0, 3.0, 0.5], "i_offset": [0.1, 0.2, 0.3, 0.25],
+           "reset_mode": "subtract"},
+    "adaptive_lif": {"tau_adapt": [50.0, 100.0, 200.0, 80.0], "delta_thresh": [1.0, 2.0, 0.5, 3.0],
+                     "tau_m": [8.0, 10.0, 14.0, 20.0], "i_offset": [16.0, 18.0, 20.0, 25.0]},
+    "li": {"tau_m": [8.0, 10.0, 14.0, 20.0], "i_offset": [1.0, 2.0, 3.0, 4.0],
+           "v_init": [-65.0, -60.0, -55.0, -70.0]},
+}
+
+
+def _run(model: str, params: dict, size: int):
+    """A population driven by a Poisson input, all its neurons' v recorded."""
+    from engine.simulator import simulate
+
+    nodes = [{"id": "pop", "kind": "population", "model": model, "size": size,
+              "params": params},
+             {"id": "drive", "kind": "encoder", "model": "poisson", "size": 5,
+              "params": {"rate_hz": 200.0}},
+             {"id": "vm", "kind": "monitor", "model": "state", "target": "pop",
+              "params": {"variables": ["v"], "neurons": list(range(size)),
+                         "interval_ms": DT}}]
+    weight = 0.5 if model == "if" else 2.0
+    doc = document(nodes, [{"id": "d", "source": "drive", "target": "pop", "weight": weight,
+                            "connectivity": {"rule": "all_to_all"}}],
+                   duration_ms=200.0, dt_ms=DT, seed=5)
+    return simulate(Project.from_dict(doc))
+
+
+@pytest.mark.parametrize("model", sorted(HETERO))
+def test_each_neuron_of_a_hetero_population_runs_as_a_homogeneous_one(model):
+    params = HETERO[model]
+    hetero = _run(model, params, 4)
+    assert len(hetero.spikes) > 0 or model == "li"
+    for j in range(4):
+        alone = {k: (v[j] if isinstance(v, list) else v) for k, v in params.items()}
+        # The same input: a 1-neuron population gets the same Poisson trains (the encoder's
+        # draws do not depend on the target's size) through the same all-to-all weights.
+        single = _run(model, alone, 1)
+        assert np.array_equal(hetero.neuron_spike_times("pop", j),
+                              single.neuron_spike_times("pop", 0)), (model, j)
+        assert np.array_equal(hetero.traces["vm"].values["v"][:, j],
+                              single.traces["vm"].values["v"][:, 0]), (model, j)
+    if model != "li":  # the neurons differ: not all spike trains are equal
+        trains = [tuple(hetero.neuron_spike_times("pop", j)) for j in range(4)]
+        assert len(set(trains)) > 1
+
+
+def test_a_hetero_population_of_equal_values_gives_the_homogeneous_spikes():
+    same = {"tau_m": [12.0] * 4, "i_offset": [18.0] * 4, "v_thresh": {"dist": "uniform",
+                                                                     "low": -50, "high": -50}}
+    shared = {"tau_m": 12.0, "i_offset": 18.0, "v_thresh": -50.0}
+    a, b = _run("lif", same, 4), _run("lif", shared, 4)
+    assert a.spikes.equals(b.spikes) and len(a.spikes) > 0
+    assert np.array_equal(a.traces["vm"].values["v"], b.traces["vm"].values["v"])
+
+
+def test_only_nodes_with_varying_packed_constants_get_per_neuron_rows():
+    from engine.core.build import build
+
+    doc = document([lif("same", 3, tau_m=[10.0] * 3, i_offset=[1.0, 2.0, 3.0]),
+                    lif("vary", 4, tau_m=[10.0, 11.0, 12.0, 10.0]), lif("plain", 2)])
+    compiled = build(Project.from_dict(doc))
+    assert compiled.node_hetero.tolist() == [-1, 0, -1]
+    assert compiled.neuron_params.shape[0] == 4
+    assert compiled.bias[:3].tolist() == [1.0, 2.0, 3.0]
+    # Each row is the model's own pack of that neuron's values.
+    from engine.neurons import lif as lif_model
+
+    for j, tau in enumerate([10.0, 11.0, 12.0, 10.0]):
+        values = {**lif_model.SPEC.defaults(), "tau_m": tau}
+        assert compiled.neuron_params[j].tolist() == lif_model.pack(values, DT).tolist()
+
+
+def test_the_memory_estimate_counts_per_neuron_parameters():
+    from engine.core.build import estimate_memory
+
+    n = 1000
+    plain = estimate_memory(Project.from_dict(document([lif("pop", n)])))
+    bias = estimate_memory(Project.from_dict(document([lif("pop", n, i_offset=[1.0] * n)])))
+    taus = estimate_memory(Project.from_dict(document(
+        [lif("pop", n, tau_m={"dist": "uniform", "low": 5, "high": 15}, i_offset=[1.0] * n)])))
+    assert bias.total - plain.total == 8 * n  # the array only (i_offset is not packed)
+    assert taus.total - plain.total == 8 * n * (2 + 12)  # two arrays and the packed rows
+    assert taus.items["per-neuron parameters of pop"] == 8 * n * 14
+
+
+# ---------------------------------------------------------------------------- exporters
+@pytest.mark.parametrize("target", ["brian2", "nest", "pynn", "nir"])
+def test_exporters_refuse_per_neuron_values_naming_the_parameter(target, tmp_path):
+    from engine.errors import SpikeStudioError
+    from engine.export import export_project
+
+    project = Project.from_dict(document([lif("pop", 3, tau_m=[10.0, 12.0, 14.0])]))
+    out = tmp_path / ("net.nir" if target == "nir" else "out")
+    with pytest.raises(SpikeStudioError, match="population 'pop': parameter 'tau_m' has a "
+                                               "value per neuron"):
+        export_project(project, target, out)
