@@ -310,7 +310,8 @@ def test_the_memory_estimate_counts_per_neuron_parameters():
 
 
 # ---------------------------------------------------------------------------- exporters
-@pytest.mark.parametrize("target", ["brian2", "nest", "pynn", "nir"])
+# NIR writes per-neuron arrays (tests/test_nir_trained.py).
+@pytest.mark.parametrize("target", ["brian2", "nest", "pynn"])
 def test_exporters_refuse_per_neuron_values_naming_the_parameter(target, tmp_path):
     from engine.errors import SpikeStudioError
     from engine.export import export_project

@@ -360,3 +360,103 @@ def test_reset_above_threshold_names_the_neuron() -> None:
     graph.nodes["lif2"].v_reset = np.array([0.0, 1.5, 0.0])
     with pytest.raises(SpikeStudioError, match=r"'lif2'.*v_reset \(1.5\).*\(neuron 1\)"):
         graph_to_report(graph, DT_MS)
+
+
+def test_trained_hetero_classifier_runs_and_matches_the_nir_equations() -> None:
+    graph = _hetero_classifier()
+    spikes_in = _input_spikes(3000)
+    project = graph_to_report(graph, DT_MS).project
+    total = _same_spikes(_run_imported(project, spikes_in), _reference(graph, spikes_in))
+    assert total > 50
+
+
+# ------------------------------------------------------------------------- round trips
+_DYNAMICS = ("tau_mem", "tau_syn", "v_leak", "v_threshold", "v_reset")
+
+
+def _effective(graph: nir.NIRGraph) -> tuple[dict, dict]:
+    """What a graph means for its CubaLIF layers: per (source, target) the jump of R*I one
+    spike causes (r w_in W dt / tau_syn, summed over parallel blocks) and per layer the
+    steady bias drive r w_in b."""
+    dt = DT_MS * 1e-3
+    weights: dict[tuple[str, str], np.ndarray] = {}
+    biases: dict[str, np.ndarray] = {}
+    for a, b in graph.edges:
+        block = graph.nodes[b]
+        if not isinstance(block, (nir.Affine, nir.Linear)):
+            continue
+        (target,) = [t for s, t in graph.edges if s == b]
+        layer = graph.nodes[target]
+        scale = (layer.r * layer.w_in)[:, None]
+        weights[(a, target)] = (weights.get((a, target), 0.0)
+                                + scale * np.asarray(block.weight) * dt / layer.tau_syn[:, None])
+        if isinstance(block, nir.Affine):
+            biases[target] = biases.get(target, 0.0) + scale[:, 0] * block.bias
+    return weights, biases
+
+
+def _assert_same_graph(a: nir.NIRGraph, b: nir.NIRGraph) -> None:
+    """The same nodes (names, types, fields, array shapes and dtypes, values to the last
+    digits: a time goes s -> ms -> s, which rounds in the 16th digit) and the same edges."""
+    assert sorted(map(tuple, a.edges)) == sorted(map(tuple, b.edges))
+    assert a.nodes.keys() == b.nodes.keys()
+    for name, x in a.nodes.items():
+        y = b.nodes[name]
+        assert type(x) is type(y), name
+        fx = {k: v for k, v in vars(x).items() if k != "metadata"}
+        fy = {k: v for k, v in vars(y).items() if k != "metadata"}
+        assert fx.keys() == fy.keys(), name
+        for field, vx in fx.items():
+            vy = fy[field]
+            if isinstance(vx, dict):
+                assert {k: np.asarray(v).tolist() for k, v in vx.items()} == \
+                    {k: np.asarray(v).tolist() for k, v in vy.items()}, (name, field)
+                continue
+            vx, vy = np.asarray(vx), np.asarray(vy)
+            assert (vx.shape, vx.dtype) == (vy.shape, vy.dtype), (name, field)
+            np.testing.assert_allclose(vy, vx, rtol=1e-13, atol=0, err_msg=f"{name}.{field}")
+
+
+def test_nir_project_nir_keeps_the_per_neuron_arrays(tmp_path: Path) -> None:
+    """NIR -> project -> NIR: the same layers (types, shapes, per-neuron arrays), input,
+    weights and biases; written in SpikeStudio's conventions (r = 1, w_in = tau_syn / dt,
+    one Linear per sign), so what they mean is compared; mapped again, the same graph."""
+    original = _hetero_classifier()
+    project = graph_to_report(original, DT_MS).project
+    export_project(project, "nir", tmp_path / "again.nir")
+    again = nir.read(tmp_path / "again.nir")  # at its defaults, as other tools call it
+    for name, node in original.nodes.items():
+        if isinstance(node, nir.CubaLIF):
+            assert type(again.nodes[name]) is nir.CubaLIF
+            for field in _DYNAMICS:
+                np.testing.assert_allclose(getattr(again.nodes[name], field),
+                                           getattr(node, field), rtol=1e-12, err_msg=field)
+    assert list(again.nodes["input"].input_type["input"]) == [N_IN]
+    w0, b0 = _effective(original)
+    w1, b1 = _effective(again)
+    assert set(w0) == set(w1)
+    for key in w0:
+        np.testing.assert_allclose(w1[key], w0[key], rtol=1e-6, atol=1e-12, err_msg=str(key))
+    for key in b0:
+        np.testing.assert_allclose(b1.get(key, 0.0), b0[key], rtol=1e-12, atol=1e-15)
+    # That graph as another tool leaves it (no SpikeStudio document): mapped, it exports to
+    # the very same graph, and runs with the same spikes.
+    raw = json.loads(again.metadata["spikestudio"])
+    del raw["document"]
+    again.metadata["spikestudio"] = json.dumps(raw)
+    nir.write(tmp_path / "edited.nir", again)
+    mapped = import_model(tmp_path / "edited.nir", "nir").project
+    export_project(mapped, "nir", tmp_path / "third.nir")
+    _assert_same_graph(nir.read(tmp_path / "third.nir"), again)
+    spikes_in = _input_spikes(2000)
+    assert _run_imported(mapped, spikes_in).keys() == {"lif1", "lif2"}
+    _same_spikes(_run_imported(mapped, spikes_in), _run_imported(project, spikes_in))
+
+
+def test_project_nir_project_restores_a_hetero_project(tmp_path: Path) -> None:
+    project = graph_to_report(_hetero_classifier(), DT_MS).project
+    report = export_project(project, "nir", tmp_path / "h.nir")
+    assert not any("i_offset" in w for w in report.warnings)  # carried as Affine biases
+    back = import_model(tmp_path / "h.nir", "nir")
+    assert back.project.to_dict() == project.to_dict()
+    assert back.approximations[0].startswith("Unedited SpikeStudio export")

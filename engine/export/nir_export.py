@@ -31,7 +31,6 @@ import numpy as np
 from engine.encoders import CURRENT_ENCODERS
 from engine.errors import SpikeStudioError
 from engine.export import ExportReport
-from engine.export.network_data import refuse_per_neuron
 from engine.project import Node, Project, Projection
 
 #: Largest dense weight matrix of one projection (entries): 64 MB as float32.
@@ -109,7 +108,6 @@ def _check_exportable(project: Project) -> None:
         if node.model not in _NEURON_EXPORTS:
             raise SpikeStudioError(f"node {node.id!r}: the {node.model!r} neuron model has no "
                                    f"NIR mapping yet")
-    refuse_per_neuron(project, "NIR", carried=frozenset())
     sizes = {n.id: n.size for n in project.network.nodes if n.kind != "monitor"}
     total = 0
     for p in project.network.projections:
