@@ -217,16 +217,19 @@ class FileMenu(pn.viewable.Viewer):
         self.upload.clear()
         # A bad file is reported, nothing asked.
         notes: list[str] = []
+        exact = False
         if str(filename or "").lower().endswith(".nir"):
             report = self._messages.guard(import_nir_bytes, data)
             project = report.project if report is not None else None
             notes = report.approximations if report is not None else []
+            exact = report is not None and report.exact
             data = dumps_project(project) if project is not None else data
         else:
             project = self._messages.guard(loads_project, data)
         if project is not None:
             self.dialog.unless_unsaved(
-                f"Open {filename}", lambda: self._open_upload(data, filename, project, notes))
+                f"Open {filename}",
+                lambda: self._open_upload(data, filename, project, notes, exact))
 
     def open_project(self, project: Project, name: str) -> None:
         """Open a project a result view built (e.g. a compressed copy) as an upload named
@@ -236,10 +239,12 @@ class FileMenu(pn.viewable.Viewer):
                                    lambda: self._open_upload(data, name, project))
 
     def _open_upload(self, data: bytes, filename: str, project=None,
-                     notes: list[str] | None = None) -> None:
+                     notes: list[str] | None = None, exact: bool = False) -> None:
         if self._messages.succeeds(self.session.open_text, data, project):
             self._replaced()
-            if notes:  # an import: what it approximated, as plain text, while it is open
+            if exact:  # an import that approximated nothing says so (and why)
+                self._messages.message(f"Opened {filename}. " + " ".join(notes or []))
+            elif notes:  # an import: what it approximated, as plain text, while it is open
                 self._messages.message(f"Opened {filename}. The import approximated:\n"
                                        + "\n".join(f"- {n}" for n in notes),
                                        "warning", lasts="project")

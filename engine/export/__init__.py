@@ -45,10 +45,14 @@ class ImportReport:
     approximations
         One sentence per approximation (units, the time step used and the discretisation of
         each node's dynamics, inputs left for the user to connect), in the order found.
+    exact
+        True when nothing was approximated (the list then says why, e.g. an unedited
+        SpikeStudio export restored exactly).
     """
 
     project: Project
     approximations: list[str] = field(default_factory=list)
+    exact: bool = False
 
 
 @dataclass(frozen=True)

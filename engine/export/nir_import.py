@@ -645,7 +645,7 @@ def graph_to_report(graph: Any, dt_ms: float | None = None,
 
     unedited = _unedited_original(graph, extra, dt_ms)
     if unedited is not None:
-        return ImportReport(unedited, nir_notes.restored_note(dt_ms))
+        return ImportReport(unedited, nir_notes.restored_note(dt_ms), exact=True)
     nodes, edges = _flatten(graph)
     port = {k for k, n in nodes.items() if _meta(n).get("kind") == PORT}
     nodes = {k: n for k, n in nodes.items() if k not in port}
