@@ -8,6 +8,9 @@ Mapping (docs/export.md has the full table and what NIR cannot hold):
   kept in SpikeStudio's metadata, and a warning says other tools get only the port).
 - projection -> ``Linear`` (dense ``(n_target, n_source)`` weights, exactly the synapses a run
   draws), followed by ``Delay`` when its delay is not 0.
+- a population's ``i_offset`` -> the ``bias`` of an ``Affine`` (in place of the ``Linear``)
+  on its first undelayed incoming projection, as trained graphs hold biases.
+- per-neuron parameters -> NIR's per-neuron arrays (weights scaled per target neuron).
 - recorded population -> ``Output`` (every population when none is recorded).
 - a network without encoders (self-driven) gets an ``Input`` port of one channel joined to
   its first population by zero weights: ``nir.read`` at its defaults needs an ``Input``.
