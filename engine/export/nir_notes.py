@@ -42,6 +42,8 @@ def general_notes(dt_ms: float, dt_source: str, pulse_s: float, pulse_source: st
         "Units: NIR times (s) became ms (x 1000); voltages, thresholds and weights were taken "
         "as mV (NIR states no voltage unit); r and w_in were folded into the projections' "
         "weights and the biases (SpikeStudio's weights and i_offset are R*I in mV).",
+        "Initial state: NIR holds none; v starts at v_leak (0 mV for IF and I nodes) and "
+        "synaptic currents at 0, unless SpikeStudio's metadata holds an initial potential.",
     ]
 
 
