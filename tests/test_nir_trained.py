@@ -460,3 +460,33 @@ def test_project_nir_project_restores_a_hetero_project(tmp_path: Path) -> None:
     back = import_model(tmp_path / "h.nir", "nir")
     assert back.project.to_dict() == project.to_dict()
     assert back.approximations[0].startswith("Unedited SpikeStudio export")
+
+
+def test_biases_no_projection_carries_reach_other_tools(tmp_path: Path) -> None:
+    """A population's i_offset is in the NIR graph even when no projection reaches it: an
+    Affine of zero weights from the input (or a self-driven network's port) carries it."""
+    rest = {"v_rest": 0.0, "v_reset": 0.0, "v_init": 0.0, "v_thresh": 15.0}
+    pops = [{"id": "a", "kind": "population", "model": "lif", "size": 2,
+             "params": {"i_offset": [16.0, 18.0], "tau_m": 10.0, **rest}},
+            {"id": "b", "kind": "population", "model": "lif", "size": 1,
+             "params": {"i_offset": 20.0, **rest}}]
+    doc = {"format": "spikestudio-project", "version": 1, "name": "biased",
+           "network": {"nodes": pops, "projections": []},
+           "simulation": {"dt_ms": DT_MS, "duration_ms": 100.0, "record_spikes": "all"}}
+    project = Project.from_dict(doc)
+    report = export_project(project, "nir", tmp_path / "b.nir")
+    assert not any("i_offset" in w for w in report.warnings)
+    graph = nir.read(tmp_path / "b.nir")
+    carried = {b: graph.nodes[a].bias.tolist() for a, b in graph.edges
+               if isinstance(graph.nodes[a], nir.Affine)}
+    assert carried == {"a": [16.0, 18.0], "b": [20.0]}  # LIF: r = 1, the bias is R*I
+    # Mapped alone (as another tool leaves it), the same biases and spikes come back.
+    raw = json.loads(graph.metadata["spikestudio"])
+    del raw["document"]
+    graph.metadata["spikestudio"] = json.dumps(raw)
+    nir.write(tmp_path / "edited.nir", graph)
+    mapped = import_model(tmp_path / "edited.nir", "nir").project
+    assert mapped.network.node("a").params["i_offset"] == [16.0, 18.0]
+    assert mapped.network.node("b").params["i_offset"] == 20.0
+    a, b = simulate(project).spikes, simulate(mapped).spikes
+    assert len(a) > 0 and a["time_ms"].tolist() == b["time_ms"].tolist()

@@ -9,7 +9,8 @@ Mapping (docs/export.md has the full table and what NIR cannot hold):
 - projection -> ``Linear`` (dense ``(n_target, n_source)`` weights, exactly the synapses a run
   draws), followed by ``Delay`` when its delay is not 0.
 - a population's ``i_offset`` -> the ``bias`` of an ``Affine`` (in place of the ``Linear``)
-  on its first undelayed incoming projection, as trained graphs hold biases.
+  on its first undelayed incoming projection, as trained graphs hold biases; a population
+  no projection reaches gets an ``Affine`` of zero weights from the first input (or port).
 - per-neuron parameters -> NIR's per-neuron arrays (weights scaled per target neuron).
 - recorded population -> ``Output`` (every population when none is recorded).
 - a network without encoders (self-driven) gets an ``Input`` port of one channel joined to
@@ -57,7 +58,8 @@ CONVENTIONS = (
     "into CubaLIF / CubaLI are scaled by dt / tau_syn. After a spike v is set to "
     "v_reset; SpikeStudio also holds it there for t_ref (refractoriness, kept only in "
     "SpikeStudio's metadata). A neuron spikes when v >= v_threshold at the end of a step. "
-    "Delays are per projection, in seconds."
+    "Delays are per projection, in seconds. A population's bias (i_offset, R*I in mV) is the "
+    "bias of an Affine into it (scaled by dt / tau_syn into a CubaLIF / CubaLI)."
 )
 
 
@@ -128,19 +130,14 @@ def _check_exportable(project: Project) -> None:
             f"more than the {MAX_TOTAL_DENSE_ENTRIES:,} an export allows")
 
 
-def _parameter_warnings(node: Node, v: dict, warnings: list[str], biased: bool) -> None:
+def _parameter_warnings(node: Node, v: dict, warnings: list[str]) -> None:
     """One warning per parameter NIR's neurons cannot hold (kept in the metadata).
 
-    ``biased``: the population's i_offset travels as the bias of an incoming Affine.
+    The bias i_offset is not one: it travels as the bias of an ``Affine`` into the node.
     """
     if np.any(np.asarray(v.get("t_ref", 0)) > 0):
         warnings.append(f"node {node.id!r}: refractory period t_ref = {_span(v['t_ref'])} ms "
                         f"is dropped (NIR neurons have no refractoriness; kept in "
-                        f"SpikeStudio's metadata)")
-    if np.any(np.asarray(v["i_offset"]) != 0) and not biased:
-        warnings.append(f"node {node.id!r}: bias i_offset = {_span(v['i_offset'])} mV is "
-                        f"dropped (NIR neurons have no bias input, and no projection reaches "
-                        f"this population to carry it as an Affine bias; kept in "
                         f"SpikeStudio's metadata)")
     rest = v.get("v_rest", v.get("v_reset"))
     if np.any(np.asarray(v["v_init_spread"]) > 0) or np.any(np.asarray(v["v_init"]) != rest):
@@ -185,13 +182,12 @@ class _Mapped:
     current_scale: float | np.ndarray = 1.0
 
 
-def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str],
-              biased: bool) -> _Mapped:
+def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
     nir = require_nir()
 
     v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings, biased)
+    _parameter_warnings(node, v, warnings)
     common = {"v_leak": _array(v["v_rest"], n), "v_threshold": _array(v["v_thresh"], n),
               "v_reset": _array(v["v_reset"], n), "r": _array(1.0, n)}
     tau_m_s = v["tau_m"] * 1e-3
@@ -204,13 +200,12 @@ def _lif_node(project: Project, node: Node, dt_s: float, warnings: list[str],
                    current_scale=dt_s / tau_syn_s)
 
 
-def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str],
-             biased: bool) -> _Mapped:
+def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
     nir = require_nir()
 
     v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings, biased)
+    _parameter_warnings(node, v, warnings)
     if v["reset_mode"] == "subtract":
         warnings.append(f"node {node.id!r}: reset by subtraction becomes NIR's reset to "
                         f"v_reset (NIR's IF has no subtractive reset; kept in SpikeStudio's "
@@ -225,13 +220,12 @@ def _if_node(project: Project, node: Node, dt_s: float, warnings: list[str],
                           v_reset=_array(v["v_reset"], n)), spike_scale=tau_m_s / dt_s)
 
 
-def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str],
-             biased: bool) -> _Mapped:
+def _li_node(project: Project, node: Node, dt_s: float, warnings: list[str]) -> _Mapped:
     nir = require_nir()
 
     v = _neuron_values(project, node)
     n = node.size
-    _parameter_warnings(node, v, warnings, biased)
+    _parameter_warnings(node, v, warnings)
     tau_m_s = v["tau_m"] * 1e-3
     common = {"r": _array(1.0, n), "v_leak": _array(v["v_rest"], n)}
     tau_syn = _synapse_tau(project, node, v, warnings)
@@ -293,6 +287,24 @@ def _delay_steps(block: dict, p: Projection, warnings: list[str], dt_ms: float) 
     return mean
 
 
+def _add_bias(nodes: dict[str, Any], edges: list[tuple[str, str]], fresh: Any, source: str,
+              node: Node, bias: np.ndarray) -> None:
+    """Carry the bias of a population no projection reaches: an ``Affine`` of zero weights
+    from the graph's first input (or port), so other tools drive it as SpikeStudio does.
+
+    The importer reads it back as the population's i_offset (a path of zero weights makes
+    no projection); from the self-driven port it is dropped with the port and the i_offset
+    comes back from SpikeStudio's metadata.
+    """
+    nir = require_nir()
+
+    width = int(np.prod(nodes[source].input_type["input"]))
+    name = fresh(f"{node.id}_bias")
+    nodes[name] = nir.Affine(weight=np.zeros((node.size, width), dtype=np.float32),
+                             bias=bias, metadata={META_KEY: json.dumps({"kind": "bias"})})
+    edges += [(source, name), (name, node.id)]
+
+
 def _bias_carriers(project: Project) -> dict[str, str]:
     """Population id -> the projection whose NIR block carries its i_offset as a bias.
 
@@ -313,22 +325,27 @@ def _bias_carriers(project: Project) -> dict[str, str]:
 
 
 def _add_port(nodes: dict[str, Any], edges: list[tuple[str, str]], fresh: Any,
-              first: Node) -> None:
+              first: Node, bias: np.ndarray | None = None) -> str:
     """Give a self-driven network (no encoder) an input port of one channel.
 
     ``nir.read`` at its defaults (as Norse, snnTorch and Lava call it) infers types from the
     graph's ``Input`` nodes and refuses a graph without one. The port reaches the first
     population through a ``Linear`` of zero weights, so it changes nothing; both carry
-    :data:`PORT` in their metadata and the importer drops them.
+    :data:`PORT` in their metadata and the importer drops them (SpikeStudio's metadata
+    restores the population's i_offset). With ``bias`` (the first population's i_offset
+    when no projection carries it) the ``Linear`` is an ``Affine`` with that bias, so other
+    tools drive the population as SpikeStudio does. Returns the port's name.
     """
     nir = require_nir()
 
     meta = {META_KEY: json.dumps({"kind": PORT})}
     port, linear = fresh("input"), fresh(f"input_to_{first.id}")
     nodes[port] = nir.Input(input_type={"input": np.array([1])}, metadata=meta)
-    nodes[linear] = nir.Linear(weight=np.zeros((first.size, 1), dtype=np.float32),
-                               metadata=dict(meta))
+    weight = np.zeros((first.size, 1), dtype=np.float32)
+    nodes[linear] = (nir.Linear(weight=weight, metadata=dict(meta)) if bias is None else
+                     nir.Affine(weight=weight, bias=bias, metadata=dict(meta)))
     edges += [(port, linear), (linear, first.id)]
+    return port
 
 
 def to_nir(project: Project) -> tuple[Any, list[str]]:
@@ -363,8 +380,7 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
             nodes[node.id] = nir.Input(input_type={"input": np.array([node.size])},
                                        metadata=_node_meta(project, node, order[node.id]))
         elif node.kind == "population":
-            mapped[node.id] = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings,
-                                                          node.id in carriers)
+            mapped[node.id] = _NEURON_EXPORTS[node.model](project, node, dt_s, warnings)
             mapped[node.id].node.metadata = _node_meta(project, node, order[node.id])
             nodes[node.id] = mapped[node.id].node
     taken = set(nodes)
@@ -409,8 +425,19 @@ def to_nir(project: Project) -> tuple[Any, list[str]]:
             edges += [(linear, delay), (delay, tgt.id)]
         else:
             edges.append((linear, tgt.id))
+    # Biases no projection carries come from the first input (or the port).
+    unreached = {}
+    for node in net.populations:
+        bias = _array(_neuron_values(project, node)["i_offset"], node.size)
+        if node.id not in carriers and np.any(bias != 0):
+            unreached[node.id] = bias * np.asarray(mapped[node.id].current_scale, np.float64)
+    port = net.encoders[0].id if net.encoders else None
     if not net.encoders and net.populations:
-        _add_port(nodes, edges, fresh, net.populations[0])
+        first = net.populations[0]
+        port = _add_port(nodes, edges, fresh, first, unreached.pop(first.id, None))
+    for node in net.populations:
+        if node.id in unreached and port is not None:
+            _add_bias(nodes, edges, fresh, port, node, unreached[node.id])
     recorded = sim.record_spikes
     outputs = [n for n in net.populations if recorded == "all" or n.id in recorded]
     for node in outputs or net.populations:  # nothing recorded: NIR still needs an exit
