@@ -181,11 +181,15 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from engine.export import import_file
+    from engine.export import import_model
     from engine.project import save_project
 
     options = {"dt_ms": args.dt_ms} if args.dt_ms is not None else {}
-    project = import_file(args.model, args.format, **options)
+    report = import_model(args.model, args.format, **options)
+    project = report.project
+    # What the import approximated goes to stderr, as an export's warnings do.
+    for note in report.approximations:
+        print(f"approximated: {note}", file=sys.stderr)
     save_project(project, args.out)
     print(f"wrote {args.out} ({len(project.network.nodes)} nodes, "
           f"{len(project.network.projections)} projections)")

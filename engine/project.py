@@ -47,12 +47,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.connectivity.rules import CONNECTIVITY_RULES
 from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS, SPIKE_ENCODERS
 from engine.encoders import encoder as encoder_module
 from engine.energy.profiles import profiles_from_document
 from engine.errors import Problem, ProjectError
 from engine.files import atomic_write_text  # noqa: F401 - re-exported (workbench.storage)
+from engine.hetero.companion import (
+    companion_path,
+    inline_document,
+    read_companion,
+    referenced_keys,
+    split_document,
+    write_companion,
+)
+from engine.hetero.values import is_per_neuron, per_neuron_spec, resolve_values, value_problems
 from engine.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
 from engine.monitors.specs import MONITOR_MODELS, MONITOR_SPECS
 from engine.neurons import NEURON_MODELS, emits_spikes
@@ -201,10 +212,19 @@ class Project:
     energy: dict[str, Any] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     hopfield: dict[str, Any] = field(default_factory=dict)  # patterns of an associative memory
+    #: Per-neuron arrays of the companion file, by key (params refer to them as
+    #: ``{"array": KEY}``; engine.hetero). Not part of the JSON document.
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ conversion
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of this project (a deep copy, safe to mutate)."""
+    def to_dict(self, inline_arrays: bool = False) -> dict[str, Any]:
+        """The JSON document of this project (a deep copy, safe to mutate).
+
+        With ``inline_arrays`` every ``{"array": KEY}`` of :attr:`arrays` is replaced by its
+        list of values: a self-contained document (what the workbench edits).
+        """
+        if inline_arrays and self.arrays:
+            return inline_document(self.to_dict(), self.arrays)
         nodes = []
         for n in self.network.nodes:
             item: dict[str, Any] = {"id": n.id, "kind": n.kind, "model": n.model}
@@ -245,30 +265,34 @@ class Project:
         })
 
     @classmethod
-    def from_dict(cls, document: Any) -> Project:
+    def from_dict(cls, document: Any, arrays: dict[str, np.ndarray] | None = None) -> Project:
         """Validate (after migrating) a JSON document and build a :class:`Project`.
+
+        ``arrays`` are the companion file's per-neuron arrays (``{"array": KEY}`` values).
 
         Raises
         ------
         ProjectError
             With every problem found, each naming its field path.
         """
-        return cls._build(document, None)
+        return cls._build(document, None, arrays)
 
     @classmethod
-    def _build(cls, document: Any, scan: Scan | None) -> Project:
+    def _build(cls, document: Any, scan: Scan | None,
+               arrays: dict[str, np.ndarray] | None = None) -> Project:
         """:meth:`from_dict`, reusing the ``scan`` of ``document`` when it was parsed."""
         scan = scan_document(document) if scan is None else scan
         if scan.structural:  # too deep or too big to even migrate (copying recurses)
             raise ProjectError(scan.structural)
         migrated = migrate(document)
-        problems = _validate(migrated, scan if migrated is document else None)
+        problems = _validate(migrated, scan if migrated is document else None, arrays)
         if problems:
             raise ProjectError(problems)
-        return cls.from_checked(migrated)
+        return cls.from_checked(migrated, arrays)
 
     @classmethod
-    def from_checked(cls, document: dict) -> Project:
+    def from_checked(cls, document: dict,
+                     arrays: dict[str, np.ndarray] | None = None) -> Project:
         """Build a :class:`Project` from a document already migrated and found valid.
 
         For callers that validated this very document (``validate_document`` returned no
@@ -307,12 +331,16 @@ class Project:
             energy=copy.deepcopy(document.get("energy", {})),
             scenarios=copy.deepcopy(document.get("scenarios", [])),
             hopfield=copy.deepcopy(document.get("hopfield", {})),
+            arrays={k: arrays[k] for k in referenced_keys(document) if k in arrays}
+            if arrays else {},
         )
 
 
 # ---------------------------------------------------------------------- file I/O
-def loads_project(text: str | bytes) -> Project:
+def loads_project(text: str | bytes, arrays: dict[str, np.ndarray] | None = None) -> Project:
     """Parse a project from JSON text (never executes anything).
+
+    ``arrays`` are its companion file's per-neuron arrays, if it has one.
 
     Raises
     ------
@@ -320,12 +348,15 @@ def loads_project(text: str | bytes) -> Project:
         When the text is not JSON, breaks a document limit (size, nesting, value count; see
         :mod:`engine.validation`) or the document is invalid.
     """
-    return Project._build(*parse_and_scan(text))
+    return Project._build(*parse_and_scan(text), arrays)
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read and validate a project file."""
-    return loads_project(read_limited(path))
+    """Read and validate a project file, with its companion file of per-neuron arrays
+    (``<stem>.arrays.npz``, see :mod:`engine.hetero.companion`) when there is one."""
+    text = read_limited(path)
+    companion = companion_path(path)
+    return loads_project(text, read_companion(companion) if companion.exists() else None)
 
 
 def read_limited(path: str | os.PathLike[str]) -> bytes:
@@ -358,13 +389,32 @@ def name_problem(name: str) -> str | None:
 
 
 def dumps_project(project: Project) -> str:
-    """Serialise a project to pretty-printed JSON text."""
-    return json.dumps(project.to_dict(), indent=2, allow_nan=False) + "\n"
+    """Serialise a project to pretty-printed JSON text, self-contained: its companion arrays
+    are written inline (the download of a project is this one file)."""
+    return json.dumps(project.to_dict(inline_arrays=True), indent=2, allow_nan=False) + "\n"
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write a project atomically: temp file in the same folder, fsync, rename."""
-    atomic_write_text(Path(path), dumps_project(project))
+    """Write a project atomically: temp file in the same folder, fsync, rename.
+
+    Per-neuron lists longer than :data:`engine.hetero.values.INLINE_LIMIT` and the arrays the
+    project refers to go to the companion file ``<stem>.arrays.npz`` (written first); a
+    project without any removes a companion file left from an earlier save.
+    """
+    save_document(project.to_dict(), path, project.arrays)
+
+
+def save_document(document: dict[str, Any], path: str | os.PathLike[str],
+                  arrays: dict[str, np.ndarray] | None = None) -> None:
+    """Write a (valid) project document and its companion file as :func:`save_project`."""
+    document, companion = split_document(document, arrays)
+    target = companion_path(path)
+    if companion:
+        write_companion(target, companion)
+    else:
+        target.unlink(missing_ok=True)
+    text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    atomic_write_text(Path(path), text)
 
 
 # ---------------------------------------------------------------------- validation
@@ -377,8 +427,10 @@ def model_spec(kind: str, model: str) -> ModelSpec:
 class _Checker:
     """Collects problems with their paths."""
 
-    def __init__(self) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray] | None = None) -> None:
         self.problems: list[Problem] = []
+        self.arrays = arrays  # the companion file's arrays (None: no companion file)
+        self.seed = 0         # the simulation's seed (per-neuron distributions draw from it)
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -434,7 +486,8 @@ def _size_of(node: dict | None) -> int | None:
     return size if _is_int(size) and 1 <= size <= MAX_SIZE else None
 
 
-def validate_document(document: Any) -> list[Problem]:
+def validate_document(document: Any, arrays: dict[str, np.ndarray] | None = None
+                      ) -> list[Problem]:
     """Every problem in a (migrated) project document, each with its field path.
 
     The document limits of :mod:`engine.validation` come first: a document nested too
@@ -442,15 +495,16 @@ def validate_document(document: Any) -> list[Problem]:
     finite and at most ``MAX_MAGNITUDE`` in size, so a validated document always serialises
     with ``json.dumps(..., allow_nan=False)``.
     """
-    return _validate(document, None)
+    return _validate(document, None, arrays)
 
 
-def _validate(document: Any, scan: Scan | None) -> list[Problem]:
+def _validate(document: Any, scan: Scan | None,
+              arrays: dict[str, np.ndarray] | None = None) -> list[Problem]:
     """:func:`validate_document`, reusing a ``scan`` of this very document when given."""
     scan = scan_document(document) if scan is None else scan
     if scan.structural:
         return scan.structural
-    c = _Checker()
+    c = _Checker(arrays)
     _validate_fields(c, document, scan)
     # Values no field check looked at (free-form or unknown keys) still get their problem.
     reported = {p.path for p in c.problems}
@@ -513,6 +567,8 @@ def _validate_simulation(c: _Checker, sim: Any) -> float:
                 c.add(f"simulation.{spec.name}", message)
     dt = sim.get("dt_ms", 0.1)
     dt = dt if _is_number(dt) and dt > 0 else 0.1
+    seed = sim.get("seed", 42)
+    c.seed = seed if _is_int(seed) and 0 <= seed < 2**32 else 0
     duration = sim.get("duration_ms", 1000.0)
     reported = any(p.path == "simulation.duration_ms" for p in c.problems)
     if _is_number(duration) and duration / dt > MAX_STEPS and not reported:
@@ -691,11 +747,24 @@ def _validate_node(c: _Checker, node: Any, path: str) -> bool:
         c.add(f"{path}.size", f"must be a whole number in [1, {MAX_SIZE}], got {_repr(size)}")
         size = None
     spec = registry[model]
-    params = c.params(node.get("params", {}), spec, f"{path}.params")
+    raw = node.get("params", {})
+    per_neuron = {}
+    if kind == "population" and isinstance(raw, dict):
+        per_neuron = {p.name: raw[p.name] for p in spec.params
+                      if per_neuron_spec(p) and is_per_neuron(raw.get(p.name))}
+        raw = {k: v for k, v in raw.items() if k not in per_neuron}
+    params = c.params(raw, spec, f"{path}.params")
+    for name, value in per_neuron.items():
+        for suffix, message in value_problems(value, spec.param(name), size, c.arrays):
+            c.add(f"{path}.params.{name}{suffix}", message)
     # Also with no params at all: the defaults must agree with the size (a fixed-size
     # encoder whose size was edited would otherwise emit spikes past its last neuron).
     if not any(p.path.startswith(f"{path}.params") for p in c.problems):
-        _check_node_consistency(c, kind, model, spec.resolve(params), size, path)
+        values = spec.resolve({**params, **per_neuron})
+        if per_neuron and size is not None:
+            values = resolve_values(values, spec.params, size, c.seed, str(node_id),
+                                    c.arrays)
+        _check_node_consistency(c, kind, model, values, size, path)
     return ok
 
 

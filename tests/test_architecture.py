@@ -132,7 +132,8 @@ def test_engine_has_no_import_cycle():
 #: only groups of its own layer or below (docs/architecture.md, "engine/ by concern").
 ENGINE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "validation", "params", "files", "migrations", "spike_stats"),
-    ("neurons", "encoders", "plasticity", "connectivity", "monitors", "energy", "scenarios"),
+    ("neurons", "encoders", "plasticity", "connectivity", "monitors", "energy", "scenarios",
+     "hetero"),
     ("project", "field_labels"),
     ("core",),
     ("export",),

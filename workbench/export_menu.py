@@ -18,7 +18,7 @@ from typing import Any
 import panel as pn
 
 from engine.errors import SpikeStudioError
-from engine.export import TARGETS, export_project, import_file
+from engine.export import TARGETS, ImportReport, export_project, import_model
 from engine.project import Project
 from engine.validation import MAX_FILE_BYTES
 from widgets.plot_format import file_stem
@@ -59,15 +59,16 @@ def export_bytes(project: Project, target: str) -> tuple[bytes, str, list[str]]:
         return buffer.getvalue(), "zip", report.warnings
 
 
-def import_nir_bytes(data: bytes) -> Project:
-    """An uploaded NIR file as a project (the importer reads from a path)."""
+def import_nir_bytes(data: bytes) -> ImportReport:
+    """An uploaded NIR file as a project, with what the import approximated (the importer
+    reads from a path)."""
     if len(data) > MAX_NIR_BYTES:
         raise SpikeStudioError(f"NIR file: {len(data) / 2**20:,.1f} MB is more than this "
                                f"server accepts ({MAX_NIR_BYTES / 2**20:g} MB)")
     with tempfile.TemporaryDirectory(prefix="spikestudio-import-") as tmp:
         path = Path(tmp) / "upload.nir"
         path.write_bytes(data)
-        return import_file(path, "nir")
+        return import_model(path, "nir")
 
 
 class ExportMenu(pn.viewable.Viewer):

@@ -216,14 +216,20 @@ class FileMenu(pn.viewable.Viewer):
         # Empty the file field, so choosing the same file again (after Cancel) is seen.
         self.upload.clear()
         # A bad file is reported, nothing asked.
+        notes: list[str] = []
+        exact = False
         if str(filename or "").lower().endswith(".nir"):
-            project = self._messages.guard(import_nir_bytes, data)
+            report = self._messages.guard(import_nir_bytes, data)
+            project = report.project if report is not None else None
+            notes = report.approximations if report is not None else []
+            exact = report is not None and report.exact
             data = dumps_project(project) if project is not None else data
         else:
             project = self._messages.guard(loads_project, data)
         if project is not None:
-            self.dialog.unless_unsaved(f"Open {filename}",
-                                       lambda: self._open_upload(data, filename, project))
+            self.dialog.unless_unsaved(
+                f"Open {filename}",
+                lambda: self._open_upload(data, filename, project, notes, exact))
 
     def open_project(self, project: Project, name: str) -> None:
         """Open a project a result view built (e.g. a compressed copy) as an upload named
@@ -232,10 +238,18 @@ class FileMenu(pn.viewable.Viewer):
         self.dialog.unless_unsaved(f"Open {name}",
                                    lambda: self._open_upload(data, name, project))
 
-    def _open_upload(self, data: bytes, filename: str, project=None) -> None:
+    def _open_upload(self, data: bytes, filename: str, project=None,
+                     notes: list[str] | None = None, exact: bool = False) -> None:
         if self._messages.succeeds(self.session.open_text, data, project):
             self._replaced()
-            self._messages.message(f"Opened {filename}.")
+            if exact:  # an import that approximated nothing says so (and why)
+                self._messages.message(f"Opened {filename}. " + " ".join(notes or []))
+            elif notes:  # an import: what it approximated, as plain text, while it is open
+                self._messages.message(f"Opened {filename}. The import approximated:\n"
+                                       + "\n".join(f"- {n}" for n in notes),
+                                       "warning", lasts="project")
+            else:
+                self._messages.message(f"Opened {filename}.")
 
     def _export_project(self) -> Project:
         """The current project for an export (refused while a field is invalid)."""

@@ -167,7 +167,8 @@ class ProjectSession(param.Parameterized):
         from engine.project import loads_project
 
         project = loads_project(text) if project is None else project
-        self._replace(project.to_dict(), path=None, dirty=True, source=None, checked=True)
+        self._replace(project.to_dict(inline_arrays=True), path=None, dirty=True, source=None,
+                      checked=True)
 
     def new(self) -> None:
         self._replace(edits.new_document(), path=None, dirty=False, source=None)

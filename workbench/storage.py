@@ -31,7 +31,7 @@ from typing import Any
 
 import sample_projects
 from engine.errors import SpikeStudioError
-from engine.project import atomic_write_text, loads_project, name_problem, read_limited
+from engine.project import atomic_write_text, load_project, name_problem, save_document
 
 SAMPLES_DIR = sample_projects.directory()  # package data: also found in an installed wheel
 DEFAULT_SAMPLE = "lif_single_neuron.json"
@@ -113,9 +113,13 @@ def list_class_projects() -> list[ProjectEntry]:
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    """Load, validate and return a project document (ProjectError on any problem)."""
+    """Load, validate and return a project document (ProjectError on any problem).
+
+    The arrays of its companion file (``<stem>.arrays.npz``) are put inline: the workbench
+    edits, undoes and autosaves a self-contained JSON document.
+    """
     # At most a project file's size limit is read; undecodable bytes become a JSON problem.
-    return loads_project(read_limited(path)).to_dict()
+    return load_project(path).to_dict(inline_arrays=True)
 
 
 # ---------------------------------------------------------------------------- names -> files
@@ -152,10 +156,6 @@ def _reserve(folder: Path, stem: str) -> Path:
             return path
         except FileExistsError:
             n += 1
-
-
-def _dump(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------------------- signing
@@ -290,7 +290,8 @@ class Workspace:
             path = existing.path if existing is not None else _reserve(self.projects_dir,
                                                                       file_stem(name))
         try:
-            atomic_write_text(Path(path), _dump(document))
+            # Long per-neuron lists go to the companion file <stem>.arrays.npz.
+            save_document(document, Path(path))
         except BaseException:
             if Path(path).exists() and Path(path).stat().st_size == 0:
                 Path(path).unlink(missing_ok=True)  # our empty reservation
@@ -384,7 +385,7 @@ def publish(source: str | Path, replace: bool = False) -> Path:
         raise SpikeStudioError(f"the class already has a project named “{name}” "
                                f"({existing.path}); use --replace to update it")
     target = existing.path if existing is not None else _reserve(class_dir(), file_stem(name))
-    atomic_write_text(target, _dump(document))
+    save_document(document, target)
     return target
 
 

@@ -25,6 +25,7 @@ from engine.core.limits import (
     StopCheck,
     memory_budget,
 )
+from engine.core.per_neuron import OUTSIDE_PACK, pack_node, resolve_neuron_params
 from engine.encoders import (
     BLOCK_STEPS,
     CURRENT_ENCODERS,
@@ -38,6 +39,7 @@ from engine.encoders import (
 )
 from engine.encoders import encoder as encoder_module
 from engine.errors import MemoryBudgetError, Problem, ProjectError
+from engine.hetero.values import is_per_neuron
 from engine.neurons import TYPE_CODES
 from engine.neurons import model as neuron_model
 from engine.neurons.base import N_NODE_PARAMS
@@ -101,6 +103,8 @@ class CompiledNetwork:
     node_type: np.ndarray          # int32 (n_nodes,)
     node_start: np.ndarray         # int64 (n_nodes + 1,) global index ranges
     node_params: np.ndarray        # float64 (n_nodes, N_NODE_PARAMS)
+    node_hetero: np.ndarray        # int64 (n_nodes,) first row in neuron_params, -1 = none
+    neuron_params: np.ndarray      # float64 (m, N_NODE_PARAMS) rows of per-neuron nodes
     node_record: np.ndarray        # bool (n_nodes,) record spikes
     node_of: np.ndarray            # int32 (n_neurons,) node of each global neuron
     initial_v: np.ndarray          # float64 (n_neurons,)
@@ -252,6 +256,8 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
                 rows * width * sum(sizes[p.source] for p in plastic))
     ring = int(round(max_delay / sim.dt_ms)) + 1
     est.add("neuron state", n_neurons * NEURON_BYTES)
+    for node in net.populations:
+        _add_per_neuron_params(est, node)
     n_current = sum(1 for n in net.nodes if n.kind == "encoder" and n.model in CURRENT_ENCODERS)
     if n_current:
         est.add("current input gains", 8 * n_current * n_neurons)
@@ -296,6 +302,16 @@ def estimate_memory(project: Project, limits: RunLimits | None = None, *,
     est.add("spike record", SPIKE_BUFFER_BYTES * (capacity + headroom), "run")
     est.add("spike table", (per_spike - SPIKE_BUFFER_BYTES) * capacity, "run")
     return est
+
+
+def _add_per_neuron_params(est: MemoryEstimate, node) -> None:
+    """A population's per-neuron parameters: a float64 array each while building, and the
+    kernel's per-neuron rows of packed constants when a packed parameter varies."""
+    names = [name for name, value in node.params.items() if is_per_neuron(value)]
+    if not names:
+        return
+    rows = N_NODE_PARAMS if set(names) - OUTSIDE_PACK else 0
+    est.add(f"per-neuron parameters of {node.id}", 8 * node.size * (len(names) + rows))
 
 
 def _add_dataset_inputs(est: MemoryEstimate, project: Project, node, n_steps: int) -> None:
@@ -363,7 +379,8 @@ def spike_record_capacity(project: Project,
             worst += bounds[node.id].total
             planned += bounds[node.id].total
         elif node.kind == "population":
-            every = neuron_model(node.model).min_isi_steps(node.resolved_params(), sim.dt_ms)
+            every = neuron_model(node.model).min_isi_steps(
+                resolve_neuron_params(project, node), sim.dt_ms)
             if every is None:  # never spikes
                 continue
             worst += node.size * (-(-n_steps // every))
@@ -433,6 +450,9 @@ def build(project: Project, limits: RunLimits | None = None,
 
     node_type = np.zeros(len(nodes), np.int32)
     node_params = np.zeros((len(nodes), N_NODE_PARAMS))
+    node_hetero = np.full(len(nodes), -1, np.int64)
+    hetero_rows: list[np.ndarray] = []  # per-neuron packed rows of the nodes that need them
+    n_hetero = 0
     initial_v = np.zeros(n_neurons)
     initial_u = np.zeros(n_neurons)
     bias = np.zeros(n_neurons)
@@ -448,7 +468,12 @@ def build(project: Project, limits: RunLimits | None = None,
         if node.kind == "population":
             model = neuron_model(node.model)
             node_type[i] = TYPE_CODES[node.model]
-            node_params[i] = model.pack(values, dt)
+            values = resolve_neuron_params(project, node)
+            node_params[i], rows = pack_node(model, values, node.size, dt)
+            if rows is not None:
+                node_hetero[i] = n_hetero
+                hetero_rows.append(rows)
+                n_hetero += node.size
             initial_v[lo:hi] = values["v_init"] + values["v_init_spread"] * rng.random(node.size)
             initial_u[lo:hi] = model.initial_aux(values, initial_v[lo:hi])
             bias[lo:hi] = values["i_offset"]
@@ -484,7 +509,10 @@ def build(project: Project, limits: RunLimits | None = None,
         dt_ms=dt, n_steps=n_steps, bin_steps=bin_steps,
         node_ids=[n.id for n in nodes], node_kind=[n.kind for n in nodes],
         node_model=[n.model for n in nodes], node_type=node_type, node_start=starts,
-        node_params=node_params, node_record=node_record, node_of=node_of,
+        node_params=node_params, node_hetero=node_hetero,
+        neuron_params=(np.concatenate(hetero_rows) if hetero_rows
+                       else np.zeros((0, N_NODE_PARAMS))),
+        node_record=node_record, node_of=node_of,
         initial_v=initial_v, initial_u=initial_u,
         spike_sources=spike_sources, current_sources=current_sources,
         current_gain=current_gain, current_nodes=current_nodes, bias=bias,

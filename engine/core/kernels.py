@@ -92,6 +92,23 @@ def _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, s
     return _step7(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)
 
 
+@numba.njit(nogil=True)
+def _step_neurons(kind, rows, first, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref,
+                  spk_now, ns, dt):  # pragma: no cover - compiled
+    """One step of a node whose neurons have their own constants (``rows[first + j]`` for
+    neuron ``lo + j``): the model's step over one neuron at a time, so each neuron computes
+    exactly what it would in a homogeneous node. Not inlined: homogeneous networks compile
+    and run the kernel they always had, this is one call per heterogeneous node."""
+    active = 0
+    for j in range(hi - lo):
+        ns, a, bad = _step_node(kind, rows[first + j], lo + j, lo + j + 1, prev, buf_e, buf_i,
+                                v, u, ie, ii, iext, ref, spk_now, ns, dt)
+        active += a
+        if bad >= 0:
+            return ns, active, bad
+    return ns, active, -1
+
+
 # ---------------------------------------------------------------- plasticity rule dispatch
 #: The kernel has this many rule slots; slot c calls the steps of engine.plasticity's rule
 #: with code c (1-based: 0 is a static projection).
@@ -199,6 +216,7 @@ def _make_run_chunk(models_digest: str):
         bin_steps, dt = net.bin_steps, net.dt
         node_type, node_start, node_params = net.node_type, net.node_start, net.node_params
         node_record, node_of = net.node_record, net.node_of
+        node_hetero, neuron_params = net.node_hetero, net.neuron_params
         proj_tgt, proj_inh, proj_row_off = net.proj_tgt, net.proj_inh, net.proj_row_off
         proj_syn_off, proj_delay, proj_dsyn_off = (net.proj_syn_off, net.proj_delay,
                                                    net.proj_dsyn_off)
@@ -269,9 +287,15 @@ def _make_run_chunk(models_digest: str):
                     if kind < 0:  # an encoder
                         continue
                     first = ns
-                    ns, active, bad = _step_node(kind, node_params[node], node_start[node],
-                                                 node_start[node + 1], prev, buf_e, buf_i, v, u,
-                                                 ie, ii, iext, ref, spk_now, ns, dt)
+                    if node_hetero[node] < 0:  # one row of constants for the whole node
+                        ns, active, bad = _step_node(kind, node_params[node], node_start[node],
+                                                     node_start[node + 1], prev, buf_e, buf_i,
+                                                     v, u, ie, ii, iext, ref, spk_now, ns, dt)
+                    else:
+                        ns, active, bad = _step_neurons(kind, neuron_params, node_hetero[node],
+                                                        node_start[node], node_start[node + 1],
+                                                        prev, buf_e, buf_i, v, u, ie, ii, iext,
+                                                        ref, spk_now, ns, dt)
                     if bad >= 0:
                         return INVALID_STATE, k, ev_ptr, bad
                     cnt_active[b, node] += active

@@ -318,7 +318,7 @@ class Simulation(Stepping, ResultAssembly):
             c.bin_steps, c.dt_ms, c.node_type, c.node_start, c.node_params, c.node_record,
             c.node_of, c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
             c.proj_dsyn_off, c.rowptr, c.syn_post, self.syn_weight, c.syn_delay,
-            c.out_proj_ptr, c.out_proj)
+            c.out_proj_ptr, c.out_proj, c.node_hetero, c.neuron_params)
         neurons = Neurons(self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e,
                           self.buf_i)
         plastic = Plasticity(

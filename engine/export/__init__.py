@@ -34,6 +34,27 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ImportReport:
+    """A model file read into a project, and what the reading approximated.
+
+    Attributes
+    ----------
+    project
+        The validated project.
+    approximations
+        One sentence per approximation (units, the time step used and the discretisation of
+        each node's dynamics, inputs left for the user to connect), in the order found.
+    exact
+        True when nothing was approximated (the list then says why, e.g. an unedited
+        SpikeStudio export restored exactly).
+    """
+
+    project: Project
+    approximations: list[str] = field(default_factory=list)
+    exact: bool = False
+
+
 @dataclass(frozen=True)
 class Target:
     """One export target: its module and what ``--out`` names.
@@ -88,11 +109,27 @@ def export_project(project: Project, to: str, out: str | Path) -> ExportReport:
 
 def import_file(path: str | Path, format: str, **options) -> Project:
     """Read a model file of ``format`` into a project (see :data:`IMPORTERS`)."""
+    return import_model(path, format, **options).project
+
+
+def import_model(path: str | Path, format: str, **options) -> ImportReport:
+    """Read a model file of ``format`` into a project, with what the reading approximated.
+
+    An importer module may define ``import_report(path, **options) -> ImportReport``; one
+    that defines only ``import_file`` reports no approximations.
+
+    Raises
+    ------
+    SpikeStudioError
+        Unknown format, or a file the importer refuses (the message names the part).
+    """
     if format not in IMPORTERS:
         known = ", ".join(sorted(IMPORTERS)) or "none"
         raise SpikeStudioError(f"unknown import format {format!r} (known: {known})")
     module = importlib.import_module(IMPORTERS[format])
-    return module.import_file(Path(path), **options)
+    if hasattr(module, "import_report"):
+        return module.import_report(Path(path), **options)
+    return ImportReport(module.import_file(Path(path), **options))
 
 
 # ---------------------------------------------------------------- the registry

@@ -39,6 +39,7 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
+    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -73,6 +74,7 @@ _IZH_EQS = '''"""
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_brian2.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "Brian2", MISSING_MODELS)
+    refuse_per_neuron(project, "Brian2")
     for node in project.network.populations:
         values = node.resolved_params()
         delta = [k for k in ("tau_syn_exc", "tau_syn_inh") if values.get(k) == 0]

@@ -33,6 +33,7 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
+    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -57,6 +58,7 @@ crossed threshold, as SpikeStudio does.
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_nest.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "NEST", MISSING_MODELS)
+    refuse_per_neuron(project, "NEST")
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     npz = write_npz(data, out)

@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.core.build import build
 from engine.errors import SpikeStudioError
+from engine.hetero.values import is_per_neuron
 from engine.plasticity import PLASTICITY_RULES
 from engine.plasticity import bounds as plasticity_bounds
 from engine.project import Project, model_spec
@@ -153,6 +154,30 @@ def refuse_models(project: Project, target: str, missing: dict[str, str]) -> Non
             title = model_spec("population", node.model).title
             raise SpikeStudioError(f"population {node.id!r}: the {target} script has no "
                                    f"{title} neuron: {missing[node.model]}")
+
+
+#: Per-neuron values the exports already carry (every script sets each neuron's initial v).
+EXPORTED_PER_NEURON = frozenset({"v_init", "v_init_spread"})
+
+
+def refuse_per_neuron(project: Project, target: str,
+                      carried: frozenset[str] = EXPORTED_PER_NEURON) -> None:
+    """Refuse a population with per-neuron values an export of ``target`` cannot write yet
+    (rather than silently writing one value for all neurons). ``carried``: the parameters
+    the export does write per neuron.
+
+    Raises
+    ------
+    SpikeStudioError
+        Naming the first such population and parameter.
+    """
+    for node in project.network.populations:
+        for name, value in node.params.items():
+            if name not in carried and is_per_neuron(value):
+                raise SpikeStudioError(
+                    f"population {node.id!r}: parameter {name!r} has a value per neuron, "
+                    f"which the {target} export cannot write yet; give it one value to "
+                    f"export this project")
 
 
 def gather(project: Project) -> NetworkData:

@@ -15,6 +15,12 @@ a ``LIF`` drives it with ``r * W * x``. Metadata written by SpikeStudio's export
 what NIR cannot hold (stimuli, refractoriness, initial potentials, monitors, layout, ids);
 NIR's own values always win for what NIR holds.
 
+A block from a population back to itself or to an earlier one is a projection like any
+other: recurrent layers stay recurrent. An ``Input`` without SpikeStudio metadata becomes an
+input port (a silent ``spike_times`` encoder of its size) that the user replaces with an
+encoder or a dataset. Every import lists what it approximated (:mod:`engine.export.nir_notes`;
+:func:`import_report`, :func:`graph_to_report`).
+
 Bad files never give a traceback: every problem is a :class:`~engine.errors.SpikeStudioError`
 naming the node and its type. Array shapes are checked in the HDF5 file before anything is
 read, so a file declaring a huge matrix is refused without allocating it.
@@ -34,7 +40,9 @@ import numpy as np
 
 from engine.encoders import CURRENT_ENCODERS
 from engine.errors import ProjectError, SpikeStudioError
+from engine.export import ImportReport, nir_notes
 from engine.export.nir_export import META_KEY, PORT, require_nir
+from engine.hetero.values import INLINE_LIMIT
 from engine.project import Project
 from engine.validation import MAX_VALUES
 
@@ -394,16 +402,37 @@ def _meta(node: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _uniform(name: str, node: Any, attr: str, size: int) -> float:
+def _values(name: str, node: Any, attr: str, size: int) -> np.ndarray:
+    """A neuron parameter of the NIR node, one finite value per neuron."""
     values = np.asarray(getattr(node, attr), dtype=np.float64).ravel()
     if values.size not in (1, size):
         raise _fail(name, node, f"{attr} has {values.size} values for {size} neurons")
     if not np.all(np.isfinite(values)):
         raise _fail(name, node, f"{attr} holds a value that is not finite")
-    if not np.all(values == values[0]):
-        raise _fail(name, node, f"{attr} differs between neurons ({values.min():g} .. "
-                                f"{values.max():g}); a SpikeStudio population shares one value")
-    return float(values[0])
+    return np.broadcast_to(values, (size,)).copy()
+
+
+def _compact(doc_nodes: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Write the populations' per-neuron parameters in the project's forms.
+
+    A parameter the same for every neuron becomes a number; one that differs an inline list
+    (at most :data:`~engine.hetero.values.INLINE_LIMIT` values) or ``{"array": KEY}`` of the
+    companion file. Returns the companion arrays by key (``<node id>.<param>``).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for node in doc_nodes:
+        params = node.get("params", {})
+        for key, value in list(params.items()):
+            if not isinstance(value, np.ndarray):
+                continue
+            if np.all(value == value[0]):
+                params[key] = float(value[0])
+            elif value.size <= INLINE_LIMIT:
+                params[key] = value.tolist()
+            else:
+                arrays[f"{node['id']}.{key}"] = value
+                params[key] = {"array": f"{node['id']}.{key}"}
+    return arrays
 
 
 def _per_neuron(node: Any, attr: str, size: int) -> np.ndarray:
@@ -443,27 +472,30 @@ def _population(unit: _Unit, notes: list[str]) -> None:
     model = _MODEL_OF[kind]
     extra = meta.get("params", {}) if meta.get("model") == model else {}
     params: dict[str, Any] = {}
+    # Parameters are per-neuron arrays here; _compact writes them as numbers or lists.
     if kind in ("CubaLIF", "LIF", "CubaLI", "LI"):
-        params["v_rest"] = _uniform(name, node, "v_leak", n)
-        params["tau_m"] = _uniform(name, node, "tau_mem" if kind.startswith("Cuba")
-                                   else "tau", n) * 1e3
+        params["v_rest"] = _values(name, node, "v_leak", n)
+        params["tau_m"] = _values(name, node, "tau_mem" if kind.startswith("Cuba")
+                                  else "tau", n) * 1e3
     if kind in ("CubaLIF", "LIF", "IF"):
-        params["v_thresh"] = _uniform(name, node, "v_threshold", n)
-        params["v_reset"] = _uniform(name, node, "v_reset", n)
-        if params["v_reset"] >= params["v_thresh"]:
-            raise _fail(name, node, f"v_reset ({params['v_reset']:g}) must be below "
-                                    f"v_threshold ({params['v_thresh']:g})")
+        params["v_thresh"] = _values(name, node, "v_threshold", n)
+        params["v_reset"] = _values(name, node, "v_reset", n)
+        bad = np.flatnonzero(params["v_reset"] >= params["v_thresh"])
+        if bad.size:
+            i = int(bad[0])
+            raise _fail(name, node, f"v_reset ({params['v_reset'][i]:g}) must be below "
+                                    f"v_threshold ({params['v_thresh'][i]:g}) (neuron {i})")
     if kind in ("IF", "I"):
-        r = _uniform(name, node, "r", n)
-        if not r > 0:
-            raise _fail(name, node, f"r must be > 0 (an integrator that integrates), got {r:g}")
+        r = _values(name, node, "r", n)
+        if not np.all(r > 0):
+            raise _fail(name, node, f"r must be > 0 (an integrator that integrates), got "
+                                    f"{float(r.min()):g}")
         params["tau_m"] = 1e3 / r  # dv/dt = R I  <=>  tau_m dv/dt = I with tau_m = 1 / R
     if kind == "I":  # a non-spiking integrator: an IF whose threshold is out of reach
         params.update(v_thresh=100.0, v_reset=0.0, v_init=0.0)
-        notes.append(f"Integrator {name!r} became an integrate-and-fire population with "
-                     f"v_thresh = 100 mV (the highest), so it does not spike below that.")
+        notes.append(nir_notes.integrator_note(name))
     # NIR holds the synapse only in CubaLIF / CubaLI; the others take spikes directly.
-    tau_syn = (_uniform(name, node, "tau_syn", n) * 1e3 if kind.startswith("Cuba")
+    tau_syn = (_values(name, node, "tau_syn", n) * 1e3 if kind.startswith("Cuba")
                else 0.0)
     params.update(tau_syn_exc=tau_syn, tau_syn_inh=tau_syn)
     keep = ("t_ref", "i_offset", "v_init", "v_init_spread", "reset_mode")  # NIR has none
@@ -493,10 +525,12 @@ def _encoder(unit: _Unit, notes: list[str]) -> None:
         unit.document = {"id": unit.id, "kind": "encoder", "model": meta.get("model"),
                          "size": unit.size, "params": meta.get("params", {})}
         return
-    notes.append(f"Input {unit.name!r} ({unit.size} channels) became a spike-times input "
-                 f"with no spikes: give it spike times or replace it with another input.")
+    # The graph's input port: a silent spike-times input of the Input's size, the neutral
+    # kind (it changes nothing until the user picks an encoder or a dataset in its place).
+    notes.append(nir_notes.input_note(unit.name, unit.size, unit.id))
     unit.document = {"id": unit.id, "kind": "encoder", "model": "spike_times",
-                     "size": unit.size, "params": {"times_ms": [[] for _ in range(unit.size)]}}
+                     "size": unit.size, "label": f"NIR input {unit.name}: choose its model"[:200],
+                     "params": {"times_ms": [[] for _ in range(unit.size)]}}
 
 
 def _unique_ids(units: list[_Unit]) -> None:
@@ -565,6 +599,27 @@ def _layout(doc_nodes: list[dict], projections: list[dict]) -> dict[str, list[fl
 
 def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Imported") -> Project:
     """Build a validated project from a NIR graph (see the module docstring)."""
+    return graph_to_report(graph, dt_ms, name).project
+
+
+def graph_to_report(graph: Any, dt_ms: float | None = None,
+                    name: str = "Imported") -> ImportReport:
+    """Build a validated project from a NIR graph, with the list of what was approximated.
+
+    Parameters
+    ----------
+    graph
+        A ``nir.NIRGraph``.
+    dt_ms
+        Time step of the project; ``None``: the one a SpikeStudio export recorded, else 0.1.
+    name
+        The project's name when the graph's metadata holds none.
+
+    Returns
+    -------
+    ImportReport
+        The project and one sentence per approximation (:mod:`engine.export.nir_notes`).
+    """
     nir = require_nir()
 
     extra_raw = (graph.metadata or {}).get(META_KEY)
@@ -574,17 +629,23 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
         extra = {}
     extra = extra if isinstance(extra, dict) else {}
     file_dt = (graph.metadata or {}).get("dt")
+    dt_source = "given with the import"
     if dt_ms is None:
-        dt_ms = float(extra.get("simulation", {}).get("dt_ms", 0.1)) if extra else 0.1
+        recorded_dt = extra.get("simulation", {}).get("dt_ms") if extra else None
+        dt_ms = float(recorded_dt) if recorded_dt is not None else 0.1
+        dt_source = ("the time step SpikeStudio's export recorded" if recorded_dt is not None
+                     else "SpikeStudio's default; the graph states none")
     if not (isinstance(dt_ms, (int, float)) and 0.001 <= dt_ms <= 10.0):
         raise SpikeStudioError(f"--dt-ms: must be in [0.001, 10] ms, got {dt_ms}")
     # The width of a spike pulse: the dt the file was written with, else the project's.
-    pulse_s = float(file_dt) if isinstance(file_dt, (int, float, np.floating)) and \
-        float(file_dt) > 0 else dt_ms * 1e-3
+    from_file = isinstance(file_dt, (int, float, np.floating)) and float(file_dt) > 0
+    pulse_s = float(file_dt) if from_file else dt_ms * 1e-3
+    pulse_source = ("the graph's metadata 'dt'" if from_file
+                    else "the project's dt; the graph states no 'dt'")
 
     unedited = _unedited_original(graph, extra, dt_ms)
     if unedited is not None:
-        return unedited
+        return ImportReport(unedited, nir_notes.restored_note(dt_ms), exact=True)
     nodes, edges = _flatten(graph)
     port = {k for k, n in nodes.items() if _meta(n).get("kind") == PORT}
     nodes = {k: n for k, n in nodes.items() if k not in port}
@@ -610,7 +671,7 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
                                                     not isinstance(u.node, nir.Input),
                                                     names.index(u.name)))
     _unique_ids(ordered)
-    notes: list[str] = []
+    notes = nir_notes.general_notes(dt_ms, dt_source, pulse_s, pulse_source)
     for unit in ordered:  # first: whether each source carries spikes or a current
         if isinstance(unit.node, nir.Input):
             _encoder(unit, notes)
@@ -653,6 +714,7 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     for unit in ordered:
         if not isinstance(unit.node, nir.Input):
             _population(unit, notes)
+            notes.append(_dynamics_note(unit, dt_ms))
     doc_nodes = [u.document for u in ordered]
     projections: list[dict[str, Any]] = []
     values_left = MATRIX_VALUE_BUDGET
@@ -663,7 +725,7 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
         projections_here, values_left = _projections(src, tgt, path, delay_s, dt_ms,
                                                      pulse_s, values_left, linear_meta)
         projections += projections_here
-    _apply_bias(ordered)
+    _apply_bias(ordered, notes)
     projections.sort(key=lambda p: p.pop("_order"))
     taken = {n["id"] for n in doc_nodes}
     for p in projections:  # parallel paths with different delays share a base id
@@ -687,18 +749,19 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
                 doc_nodes.append(monitor)
         document.update(name=extra.get("name", name), description=extra.get("description", ""),
                         lab=extra.get("lab", ""))
+    arrays = _compact(doc_nodes)
     positions = _layout(doc_nodes, projections)
     saved = (extra.get("layout") or {}).get("positions", {}) if extra else {}
     if saved and set(positions) <= set(saved):
         positions = {k: saved[k] for k in positions}
-    if notes:
-        document["description"] = (document["description"] + "\n\nImport notes:\n"
-                                   + "\n".join(f"- {n}" for n in notes)).strip()[:10_000]
+    # The project keeps the list too (the description holds at most 10,000 characters).
+    document["description"] = (document["description"] + "\n\nImport notes:\n"
+                               + "\n".join(f"- {n}" for n in notes)).strip()[:10_000]
     document["network"] = {"nodes": doc_nodes, "projections": projections}
     document["simulation"] = simulation
     document["layout"] = {"positions": positions}
     try:
-        return Project.from_dict(document)
+        return ImportReport(Project.from_dict(document, arrays), notes)
     except ProjectError as exc:
         if not _lab_only(exc) or not isinstance(document.get("lab"), dict):
             raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
@@ -709,11 +772,12 @@ def graph_to_project(graph: Any, dt_ms: float | None = None, name: str = "Import
     document["lab"] = "\n\n".join(
         [str(lab.get("intro", ""))] + [f"## {step.get('title', '')}\n\n{step.get('text', '')}"
                                        for step in lab.get("steps", []) if isinstance(step, dict)])
-    document["description"] = (document["description"] + "\n\nImport notes:\n- the lab's "
-                               "steps were left out: they name parts of the project the graph "
-                               "does not hold").strip()[:10_000]
+    dropped = ("The lab's steps were left out: they name parts of the project the graph does "
+               "not hold.")
+    notes.append(dropped)
+    document["description"] = (document["description"] + f"\n- {dropped}").strip()[:10_000]
     try:
-        return Project.from_dict(document)
+        return ImportReport(Project.from_dict(document, arrays), notes)
     except ProjectError as exc:
         raise SpikeStudioError(f"the imported model does not fit a SpikeStudio project:\n"
                                f"{exc}") from None
@@ -799,6 +863,32 @@ def _weight_factor(src: _Unit, tgt: _Unit, pulse_s: float) -> tuple[np.ndarray, 
     return (r if current else r * pulse_s / tau), current
 
 
+def _bias_factor(tgt: _Unit) -> np.ndarray:
+    """Per-neuron factor from a NIR bias (a constant input) to SpikeStudio's i_offset (mV).
+
+    A constant input ``b`` is a current: ``r * b`` on a leaky membrane (``tau dv/dt = ...
+    + r b``), ``r * w_in * b`` through the synapse of a ``CubaLIF`` / ``CubaLI`` (steady
+    state), and ``b`` for an ``IF`` / ``I``, whose ``r`` is already SpikeStudio's
+    ``1 / tau_m`` (``tau_m dv/dt = i_offset``, as a current input's gain).
+    """
+    node, n = tgt.node, tgt.size
+    kind = type(node).__name__
+    if kind in ("IF", "I"):
+        return np.ones(n)
+    factor = _per_neuron(node, "r", n)
+    return factor * _per_neuron(node, "w_in", n) if kind.startswith("Cuba") else factor
+
+
+def _dynamics_note(unit: _Unit, dt_ms: float) -> str:
+    """The approximation note of one neuron node: its time constants against dt."""
+    node, kind = unit.node, type(unit.node).__name__
+    fields = {"CubaLIF": ("tau_mem", "tau_syn"), "CubaLI": ("tau_mem", "tau_syn"),
+              "LIF": ("tau",), "LI": ("tau",)}.get(kind, ())
+    taus = {f: _per_neuron(node, f, unit.size) for f in fields}
+    return nir_notes.node_note(unit.name, kind, unit.size, taus, dt_ms, unit.id,
+                               unit.document["model"])
+
+
 def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: float,
                  pulse_s: float, values_left: int,
                  linear_meta: dict[str, dict]) -> tuple[list[dict], int]:
@@ -808,11 +898,7 @@ def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: flo
         weights = path.matrix * factor[:, None]
     else:  # only a bias arrives (an Affine with zero weights)
         weights, current = path.matrix, False
-    # A bias is a constant current: r (and CubaLIF's w_in) turn it into R*I in mV.
-    drive = _per_neuron(tgt.node, "r", tgt.size) * (
-        _per_neuron(tgt.node, "w_in", tgt.size) if type(tgt.node).__name__ == "CubaLIF"
-        else 1.0)
-    tgt.bias = (0.0 if tgt.bias is None else tgt.bias) + path.bias * drive
+    tgt.bias = (0.0 if tgt.bias is None else tgt.bias) + path.bias * _bias_factor(tgt)
     delay_ms = round(delay_s * 1e3 / dt_ms) * dt_ms
     if abs(delay_ms - delay_s * 1e3) > 1e-6 * max(1.0, delay_s * 1e3):
         raise SpikeStudioError(f"NIR node {path.names[-1] if path.names else src.name!r}: "
@@ -846,18 +932,32 @@ def _projections(src: _Unit, tgt: _Unit, path: _Path, delay_s: float, dt_ms: flo
     return out, values_left
 
 
-def _apply_bias(units: list[_Unit]) -> None:
-    """Affine biases become the target's i_offset (one value per population)."""
+def _apply_bias(units: list[_Unit], notes: list[str]) -> None:
+    """Affine biases become the target's i_offset, per neuron.
+
+    NIR's value wins: an i_offset from SpikeStudio's metadata (which NIR did not hold when
+    the population had no input to carry it) is replaced, not added to.
+    """
     for unit in units:
         bias = unit.bias
         if bias is None or not np.any(bias):
             continue
-        if not np.all(bias == bias[0]):
-            raise _fail(unit.name, unit.node, "its inputs' Affine biases differ between "
-                                              "neurons; SpikeStudio has one bias (i_offset) "
-                                              "per population")
         params = unit.document["params"]
-        params["i_offset"] = params.get("i_offset", 0.0) + float(bias[0])
+        params["i_offset"] = np.broadcast_to(bias, (unit.size,)).astype(np.float64)
+        kind = type(unit.node).__name__
+        tau_syn = (float(np.max(_per_neuron(unit.node, "tau_syn", unit.size)))
+                   if kind.startswith("Cuba") else None)
+        notes.append(nir_notes.bias_note(unit.name, unit.id,
+                                          params["i_offset"], tau_syn))
+
+
+def import_report(path: str | Path, dt_ms: float | None = None) -> ImportReport:
+    """Read a NIR file into a validated project, with the list of what was approximated.
+
+    Parameters and errors as :func:`import_file`.
+    """
+    graph = read_graph(path)
+    return graph_to_report(graph, dt_ms, name=Path(path).stem[:200] or "Imported")
 
 
 def import_file(path: str | Path, dt_ms: float | None = None) -> Project:
@@ -876,5 +976,4 @@ def import_file(path: str | Path, dt_ms: float | None = None) -> Project:
         For unreadable or malformed files and unsupported nodes (naming the node and type),
         and for graphs that do not fit a project.
     """
-    graph = read_graph(path)
-    return graph_to_project(graph, dt_ms, name=Path(path).stem[:200] or "Imported")
+    return import_report(path, dt_ms).project

@@ -29,6 +29,7 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
+    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -51,6 +52,7 @@ NEST labels spikes as SpikeStudio does; Brian2 one dt earlier.
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_pynn.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "PyNN", MISSING_MODELS)
+    refuse_per_neuron(project, "PyNN")
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     for p in data.populations:

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine.params import ParamSpec
 
 #: Kernel state arrays a state variable can live in (codes shared with engine.core.kernels).
@@ -105,15 +107,29 @@ def leaky_psc(dt: float, tau_m: float, tau_s: float) -> float:
 
 
 def refractory_steps(values: dict, dt: float) -> int:
-    """t_ref in whole steps."""
-    return int(round(values["t_ref"] / dt))
+    """t_ref in whole steps (the fewest over the neurons when t_ref is per neuron)."""
+    t_ref = values["t_ref"]
+    if isinstance(t_ref, np.ndarray):
+        return int(np.min(np.round(t_ref / dt)))
+    return int(round(t_ref / dt))
 
 
 def reset_below_threshold(values: dict) -> list[tuple[str, str]]:
-    """The rule v_reset < v_thresh of the integrate-and-fire family."""
-    if values["v_reset"] >= values["v_thresh"]:
-        return [("v_reset", f"must be below v_thresh ({values['v_thresh']:g} mV), got "
-                            f"{values['v_reset']:g} mV")]
+    """The rule v_reset < v_thresh of the integrate-and-fire family (for every neuron when
+    either is per neuron: the first neuron breaking it is named, ``v_reset[17]``)."""
+    reset, thresh = values["v_reset"], values["v_thresh"]
+    if isinstance(reset, np.ndarray) or isinstance(thresh, np.ndarray):
+        bad = np.flatnonzero(np.broadcast_to(np.asarray(reset) >= np.asarray(thresh),
+                                             np.shape(reset) or np.shape(thresh)))
+        if bad.size == 0:
+            return []
+        i = int(bad[0])
+        r = float(reset[i] if np.ndim(reset) else reset)
+        t = float(thresh[i] if np.ndim(thresh) else thresh)
+        where = f"v_reset[{i}]" if np.ndim(reset) else "v_reset"
+        return [(where, f"must be below v_thresh ({t:g} mV) for neuron {i}, got {r:g} mV")]
+    if reset >= thresh:
+        return [("v_reset", f"must be below v_thresh ({thresh:g} mV), got {reset:g} mV")]
     return []
 
 

@@ -71,7 +71,7 @@ def initial_aux(values: dict, v0: np.ndarray) -> np.ndarray:
 
 
 def min_isi_steps(values: dict, dt: float) -> int | None:
-    if values["v_reset"] < values["v_thresh"]:
+    if np.all(np.asarray(values["v_reset"]) < np.asarray(values["v_thresh"])):
         return refractory_steps(values, dt) + 1
     return 1
 
