@@ -283,17 +283,21 @@ def test_only_nodes_with_varying_packed_constants_get_per_neuron_rows():
     from engine.core.build import build
 
     doc = document([lif("same", 3, tau_m=[10.0] * 3, i_offset=[1.0, 2.0, 3.0]),
-                    lif("vary", 4, tau_m=[10.0, 11.0, 12.0, 10.0]), lif("plain", 2)])
+                    lif("vary", 4, tau_m=[10.0, 11.0, 12.0, 10.0]), lif("plain", 2),
+                    lif("vary2", 2, v_thresh=[-50.0, -45.0])])
     compiled = build(Project.from_dict(doc))
-    assert compiled.node_hetero.tolist() == [-1, 0, -1]
-    assert compiled.neuron_params.shape[0] == 4
-    assert compiled.bias[:3].tolist() == [1.0, 2.0, 3.0]
-    # Each row is the model's own pack of that neuron's values.
+    assert compiled.node_hetero.tolist() == [-1, 0, -1, 48]  # blocks of 12 x size constants
+    assert compiled.neuron_params.size == 12 * 6
+    block = compiled.neuron_params[:48].reshape(12, 4)
     from engine.neurons import lif as lif_model
 
+    second = compiled.neuron_params[48:].reshape(12, 2)
+    assert second[lif_model.VTHRESH].tolist() == [-50.0, -45.0]
+    assert compiled.bias[:3].tolist() == [1.0, 2.0, 3.0]
+    # Each column is the model's own pack of that neuron's values.
     for j, tau in enumerate([10.0, 11.0, 12.0, 10.0]):
         values = {**lif_model.SPEC.defaults(), "tau_m": tau}
-        assert compiled.neuron_params[j].tolist() == lif_model.pack(values, DT).tolist()
+        assert block[:, j].tolist() == lif_model.pack(values, DT).tolist()
 
 
 def test_the_memory_estimate_counts_per_neuron_parameters():
