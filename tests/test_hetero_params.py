@@ -411,3 +411,19 @@ def test_the_inspector_edits_a_per_neuron_distribution():
                            ("pop", "tau_m", {"dist": "normal", "mean": 10.0, "std": 0.5}))
     dist_form.widget("std").value = "-1"  # refused in the field, nothing applied
     assert applied[-1][1][2]["std"] == 0.5
+
+
+def test_a_companion_array_declaring_too_many_values_is_refused_before_reading(tmp_path):
+    import zipfile
+
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(node_doc(tau_m={"array": "taus"})))
+    # A member whose header declares 10^9 values but holds none: refused from the header.
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = (10**9,)
+    with zipfile.ZipFile(companion_path(path), "w") as archive, \
+            archive.open("taus.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(ProjectError, match=r"array 'taus' has shape \(1000000000,\), more than "
+                                           r"100,000,000 values"):
+        load_project(path)
