@@ -23,12 +23,16 @@ its Synapses objects), and the ratio ours / Brian2. Also measured: a fresh Pytho
 imports the engine, loads sample_projects/cuba_balanced.json and runs it (JIT cache warm), from
 spawn to result.
 
+``--hetero`` adds the heterogeneous CUBA: the same network with tau_m uniform in [18, 22] ms
+and v_thresh uniform in [-51, -49] mV drawn per neuron (engine.hetero), against the
+homogeneous one (our engine only).
+
 ``--stdp`` adds the plasticity benchmark: CUBA with additive pair-based STDP on all excitatory
 synapses, ours static vs ours STDP vs Brian2 cpp_standalone with the same rule.
 
 Usage::
 
-    .venv/bin/python bench/cuba.py [--large] [--delays] [--stdp] [--duration-ms 1000]
+    .venv/bin/python bench/cuba.py [--large] [--delays] [--stdp] [--hetero] [--duration-ms 1000]
                                    [--sizes 4000 40000] [--no-brian] [--json out.json]
 """
 
@@ -59,14 +63,19 @@ STDP["a_plus"] = 0.01 * STDP["w_max"]
 STDP["a_minus"] = 1.05 * STDP["a_plus"]
 NEURON = dict(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_thresh=-50.0, t_ref=0.0,
               tau_syn_exc=5.0, tau_syn_inh=10.0, v_init=-60.0, v_init_spread=10.0)
+#: With --hetero: per-neuron values drawn around the CUBA ones.
+HETERO = dict(tau_m={"dist": "uniform", "low": 18.0, "high": 22.0},
+              v_thresh={"dist": "uniform", "low": -51.0, "high": -49.0})
 
 
 # ---------------------------------------------------------------------------- our engine
-def cuba_document(n: int, duration_ms: float, delays: bool, stdp: bool, seed: int = 1) -> dict:
+def cuba_document(n: int, duration_ms: float, delays: bool, stdp: bool, seed: int = 1,
+                  hetero: bool = False) -> dict:
     """The CUBA project document in SpikeStudio's format (p = K_IN / n)."""
     n_exc = int(0.8 * n)
     p = K_IN / n
-    nodes = [{"id": pop, "kind": "population", "model": "lif", "size": size, "params": NEURON}
+    params = NEURON | (HETERO if hetero else {})
+    nodes = [{"id": pop, "kind": "population", "model": "lif", "size": size, "params": params}
              for pop, size in (("exc", n_exc), ("inh", n - n_exc))]
     projections = []
     for src in ("exc", "inh"):
@@ -92,13 +101,14 @@ def cuba_document(n: int, duration_ms: float, delays: bool, stdp: bool, seed: in
                            "memory_budget_mb": 16384.0}}
 
 
-def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool) -> dict:
+def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool,
+             hetero: bool = False) -> dict:
     """Build and run CUBA in our engine (kernels already warm)."""
     from engine.core.build import build
     from engine.project import Project
     from engine.simulator import Simulation
 
-    project = Project.from_dict(cuba_document(n, duration_ms, delays, stdp))
+    project = Project.from_dict(cuba_document(n, duration_ms, delays, stdp, hetero=hetero))
     t0 = time.perf_counter()
     compiled = build(project)
     build_s = time.perf_counter() - t0
@@ -107,7 +117,8 @@ def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool) -> dict:
     result = min(runs, key=lambda r: r.wall_time_s)
     spikes = len(result.spikes)
     events = int(result.projection_counts["syn_events"].sum())
-    return {"sim": "ours" + (" STDP" if stdp else ""), "n": n, "build_s": build_s,
+    return {"sim": "ours" + (" STDP" if stdp else "") + (" hetero" if hetero else ""),
+            "n": n, "build_s": build_s,
             "run_s": result.wall_time_s, "spikes": spikes,
             "rate_hz": spikes / n / (duration_ms / 1000), "syn_events": events,
             "n_synapses": compiled.n_synapses,
@@ -297,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delays", action="store_true", help="per-synapse delays")
     parser.add_argument("--stdp", action="store_true", help="also the STDP benchmark")
     parser.add_argument("--stdp-sizes", type=int, nargs="*", default=[4000, 40000])
+    parser.add_argument("--hetero", action="store_true",
+                        help="also CUBA with tau_m and v_thresh drawn per neuron")
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--no-brian", action="store_true")
     parser.add_argument("--no-cython", action="store_true")
@@ -333,6 +346,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {result['sim']} N={n}: run {result['run_s']:.2f} s", file=sys.stderr)
     print_table(rows, reference)
     out["cuba"] = rows
+
+    if args.hetero:
+        print("\nCUBA with tau_m and v_thresh per neuron (ours/this: homogeneous / hetero)")
+        hetero_rows = []
+        for n in sizes:
+            hetero = run_ours(n, args.duration_ms, args.delays, False, hetero=True)
+            hetero_rows += [reference[n], hetero]
+            print(f"  ours hetero N={n}: run {hetero['run_s']:.2f} s", file=sys.stderr)
+        print_table(hetero_rows, reference)
+        out["hetero"] = hetero_rows
 
     fresh = fresh_process()
     out["fresh_process_s"] = fresh

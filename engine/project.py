@@ -18,6 +18,9 @@ A Node is ``{"id", "kind": "population" | "encoder" | "monitor", "model", "size"
 "receptor": "exc" | "inh", "plasticity": null | {"rule", ...}, "record_weights": null |
 {"every_ms", "synapses": [[pre, post], ...]}, "label"}``. ``weight`` and ``delay_ms`` are a
 number or ``{"dist": "uniform", "low", "high"}`` / ``{"dist": "normal", "mean", "std"}``.
+A population's numeric param may also be per neuron: a distribution (also ``"lognormal"``),
+a list of ``size`` numbers or ``{"array": KEY}`` of the companion file ``<stem>.arrays.npz``
+(:mod:`engine.hetero`, docs/heterogeneous.md); :attr:`Project.arrays` holds those arrays.
 
 Loading parses JSON only (never pickle or eval), runs migrations for older versions, and
 reports every problem with its field path in one :class:`~engine.errors.ProjectError`.

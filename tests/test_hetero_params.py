@@ -220,7 +220,8 @@ HETERO = {
     "lif": {"tau_m": [8.0, 10.0, 14.0, 20.0], "v_thresh": [-52.0, -50.0, -49.0, -51.0],
             "t_ref": [1.0, 2.0, 3.0, 0.5], "tau_syn_exc": [2.0, 5.0, 0.0, 7.0],
             "i_offset": [16.0, 18.0, 20.0, 25.0], "v_init": [-65.0, -60.0, -55.0, -70.0]},
-    "izhikevich": {"a": [0.02, 0.1, 0.02, 0.03], "d": [8.0, 2.0, 4.0, 6.0],
+    "izhikevich": {"a": [0.02, 0.1, 0.02, 0.03], "b": [0.2, 0.25, 0.2, 0.22],
+                   "d": [8.0, 2.0, 4.0, 6.0],
                    "c": [-65.0, -65.0, -55.0, -50.0], "i_offset": [10.0, 12.0, 8.0, 15.0],
                    "v_init": [-65.0, -70.0, -60.0, -64.0]},
     "if": {"tau_m": [8.0, 10.0, 14.0, 20.0], "v_thresh": [-52.0, -50.0, -49.0, -51.0],
@@ -283,17 +284,21 @@ def test_only_nodes_with_varying_packed_constants_get_per_neuron_rows():
     from engine.core.build import build
 
     doc = document([lif("same", 3, tau_m=[10.0] * 3, i_offset=[1.0, 2.0, 3.0]),
-                    lif("vary", 4, tau_m=[10.0, 11.0, 12.0, 10.0]), lif("plain", 2)])
+                    lif("vary", 4, tau_m=[10.0, 11.0, 12.0, 10.0]), lif("plain", 2),
+                    lif("vary2", 2, v_thresh=[-50.0, -45.0])])
     compiled = build(Project.from_dict(doc))
-    assert compiled.node_hetero.tolist() == [-1, 0, -1]
-    assert compiled.neuron_params.shape[0] == 4
-    assert compiled.bias[:3].tolist() == [1.0, 2.0, 3.0]
-    # Each row is the model's own pack of that neuron's values.
+    assert compiled.node_hetero.tolist() == [-1, 0, -1, 48]  # blocks of 12 x size constants
+    assert compiled.neuron_params.size == 12 * 6
+    block = compiled.neuron_params[:48].reshape(12, 4)
     from engine.neurons import lif as lif_model
 
+    second = compiled.neuron_params[48:].reshape(12, 2)
+    assert second[lif_model.VTHRESH].tolist() == [-50.0, -45.0]
+    assert compiled.bias[:3].tolist() == [1.0, 2.0, 3.0]
+    # Each column is the model's own pack of that neuron's values.
     for j, tau in enumerate([10.0, 11.0, 12.0, 10.0]):
         values = {**lif_model.SPEC.defaults(), "tau_m": tau}
-        assert compiled.neuron_params[j].tolist() == lif_model.pack(values, DT).tolist()
+        assert block[:, j].tolist() == lif_model.pack(values, DT).tolist()
 
 
 def test_the_memory_estimate_counts_per_neuron_parameters():
@@ -321,3 +326,106 @@ def test_exporters_refuse_per_neuron_values_naming_the_parameter(target, tmp_pat
     with pytest.raises(SpikeStudioError, match="population 'pop': parameter 'tau_m' has a "
                                                "value per neuron"):
         export_project(project, target, out)
+
+
+# ---------------------------------------------------------------------------- Brian2
+def test_a_hetero_lif_population_matches_brian2_neuron_by_neuron():
+    """Per-neuron tau_m, v_thresh, i_offset and v_init against a Brian2 NeuronGroup with the
+    same per-neuron values (t_ref = 0, exact integration in both): each of our spikes is
+    Brian2's + dt (the label convention of tests/test_brian2_crosscheck.py), to 1e-9 ms."""
+    b2 = pytest.importorskip("brian2")
+    from brian2 import ms, mV
+
+    from engine.simulator import simulate
+
+    tau_m = [5.0, 8.0, 10.0, 15.0, 20.0]
+    v_thresh = [-52.0, -50.0, -48.0, -51.0, -49.5]
+    i_offset = [11.0, 14.5, 20.0, 27.9, 61.3]
+    v_init = [-60.0, -55.0, -58.0, -62.0, -60.5]
+    params = dict(tau_m=tau_m, v_thresh=v_thresh, i_offset=i_offset, v_init=v_init,
+                  v_rest=-60.0, v_reset=-60.0, t_ref=0.0)
+    doc = document([{"id": "n", "kind": "population", "model": "lif", "size": 5,
+                     "params": params}], duration_ms=300.0, dt_ms=DT)
+    ours = simulate(Project.from_dict(doc))
+
+    b2.start_scope()
+    b2.prefs.codegen.target = "numpy"
+    b2.defaultclock.dt = DT * ms
+    group = b2.NeuronGroup(
+        5, """dv/dt = (El - v + I) / taum : volt
+              I : volt (constant)
+              taum : second (constant)
+              Vt : volt (constant)""",
+        threshold="v >= Vt", reset="v = Vr", method="exact",
+        namespace={"El": -60.0 * mV, "Vr": -60.0 * mV})
+    group.taum = np.array(tau_m) * ms
+    group.Vt = np.array(v_thresh) * mV
+    group.I = np.array(i_offset) * mV
+    group.v = np.array(v_init) * mV
+    monitor = b2.SpikeMonitor(group)
+    b2.Network(group, monitor).run(300.0 * ms)
+    brian = monitor.spike_trains()
+    for j in range(5):
+        times = np.asarray(brian[j] / ms)
+        assert len(times) >= 3, j
+        np.testing.assert_allclose(ours.neuron_spike_times("n", j), times + DT, rtol=0,
+                                   atol=1e-9, err_msg=f"neuron {j}")
+
+
+# ---------------------------------------------------------------------------- inspector
+def _inspect(params: dict):
+    from workbench import edits
+    from workbench.inspector import node_inspector
+
+    doc = node_doc(size=4, **params)
+    applied = []
+    parts = node_inspector(doc, doc["network"]["nodes"][1], [],
+                           lambda fn, *args: applied.append((fn, args)))
+    return edits, parts, applied
+
+
+def test_the_inspector_shows_a_per_neuron_list_as_a_summary_and_makes_it_a_distribution():
+    import panel as pn
+
+    from widgets.param_form import ParamForm
+
+    edits, parts, applied = _inspect({"tau_m": [8.0, 10.0, 12.0, 14.0]})
+    forms = [p for p in parts if isinstance(p, ParamForm)]
+    assert "tau_m" not in [s.name for s in forms[-1].specs]  # no broken number field
+    texts = [p.object for p in parts if isinstance(p, pn.pane.HTML)]
+    assert any("per neuron: mean 11 / min 8 / max 14 ms (4 values)" in t for t in texts)
+    choice = next(p for p in parts if isinstance(p, pn.widgets.Select)
+                  and p.name == "tau_m per neuron")
+    assert choice.value == "list"
+    choice.value = "uniform"
+    assert applied[-1] == (edits.set_node_param,
+                           ("pop", "tau_m", {"dist": "uniform", "low": 8.0, "high": 14.0}))
+
+
+def test_the_inspector_edits_a_per_neuron_distribution():
+    from widgets.param_form import ParamForm
+
+    edits, parts, applied = _inspect({"tau_m": {"dist": "normal", "mean": 10.0, "std": 1.0}})
+    dist_form = [p for p in parts if isinstance(p, ParamForm)][-1]
+    assert [s.name for s in dist_form.specs] == ["mean", "std"]
+    dist_form.widget("std").value = "0.5"
+    assert applied[-1] == (edits.set_node_param,
+                           ("pop", "tau_m", {"dist": "normal", "mean": 10.0, "std": 0.5}))
+    dist_form.widget("std").value = "-1"  # refused in the field, nothing applied
+    assert applied[-1][1][2]["std"] == 0.5
+
+
+def test_a_companion_array_declaring_too_many_values_is_refused_before_reading(tmp_path):
+    import zipfile
+
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(node_doc(tau_m={"array": "taus"})))
+    # A member whose header declares 10^9 values but holds none: refused from the header.
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = (10**9,)
+    with zipfile.ZipFile(companion_path(path), "w") as archive, \
+            archive.open("taus.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(ProjectError, match=r"array 'taus' has shape \(1000000000,\), more than "
+                                           r"100,000,000 values"):
+        load_project(path)

@@ -19,9 +19,9 @@ def counted(monkeypatch):
     calls = []
     real = P._validate
 
-    def counting(document, scan):
+    def counting(document, scan, arrays=None):
         calls.append(document.get("name") if isinstance(document, dict) else None)
-        return real(document, scan)
+        return real(document, scan, arrays)
 
     monkeypatch.setattr(P, "_validate", counting)
     return calls

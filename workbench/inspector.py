@@ -18,11 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import panel as pn
 
 from engine.connectivity.rules import CONNECTIVITY_RULES
 from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
 from engine.errors import Problem
+from engine.hetero.values import (
+    DISTS,
+    draw,
+    fitted_distribution,
+    is_per_neuron,
+    per_neuron_spec,
+    summary_text,
+)
 from engine.monitors.specs import MONITOR_SPECS
 from engine.neurons import NEURON_MODELS
 from engine.params import ParamSpec
@@ -209,12 +218,75 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
         values = spec.resolve(params)
     except KeyError:
         values = dict(params)
-    parts.append(_form(spec.params, values, _sub_problems(issues, "params."),
+    # Per-neuron values get their own editor (a number field cannot show them).
+    varied = [p for p in spec.params if kind == "population" and per_neuron_spec(p)
+              and is_per_neuron(params.get(p.name))]
+    parts.append(_form([p for p in spec.params if p not in varied], values,
+                       _sub_problems(issues, "params."),
                        lambda name, value: apply(edits.set_node_param, nid, name, value),
                        pending=pending, prefix=f"{base}params."))
+    for p in varied:
+        parts += _per_neuron_editor(nid, p, params[p.name], issues, apply, pending, base)
     parts.append(_doc_pane(spec.doc))
     parts.append(_issues_html([i for i in issues
                                if not i[0].startswith("params.") and i[0] != "size"]))
+    return parts
+
+
+def _dist_specs(spec: ParamSpec, dist: str) -> tuple[ParamSpec, ...]:
+    """The fields of a per-neuron distribution of parameter ``spec``."""
+    unit = "" if dist == "lognormal" else spec.unit
+    docs = {"low": "Lowest value.", "high": "Highest value.", "mean": "Mean value.",
+            "std": "Standard deviation.", "mu": "Mean of log(value).",
+            "sigma": "Standard deviation of log(value)."}
+    spread = {"std", "sigma"}
+    return tuple(ParamSpec(key, unit, 0.0, docs[key], minimum=0.0 if key in spread else None)
+                 for key in DISTS[dist])
+
+
+def _per_neuron_editor(nid: str, spec: ParamSpec, value: Any, issues: list[tuple[str, str]],
+                       apply: Apply, pending: PendingInputs | None, base: str) -> list:
+    """A per-neuron parameter: its summary (text) and its distribution, editable."""
+    name = spec.name
+    summary = html_pane(f'<div class="ss-per-neuron" data-testid="per-neuron-{name}">'
+                        f'<b>{text_html(name)}</b>: '
+                        f'{text_html(summary_text(value, spec.unit))}</div>',
+                        sizing_mode="stretch_width")
+    mode = value.get("dist") if isinstance(value, dict) and "dist" in value else (
+        "array" if isinstance(value, dict) else "list")
+    keep = {"list": "list of values (kept)", "array": "array (kept)"}
+    options = {**({keep[mode]: mode} if mode in keep else {}),
+               "one value (the mean)": "constant", **{d: d for d in DISTS}}
+
+    def choose(choice: str) -> None:
+        if choice == mode:
+            return
+        sample = value if isinstance(value, list) else []
+        if mode in DISTS:  # a new distribution starts from the old one's draws
+            try:
+                sample = draw(value, spec, 1000, np.random.default_rng(0)).tolist()
+            except (KeyError, TypeError, ValueError):
+                sample = []
+        if choice == "constant":
+            numbers = [v for v in sample if isinstance(v, (int, float))]
+            new = float(np.mean(numbers)) if numbers else spec.default
+        else:
+            new = fitted_distribution(sample, choice)
+        apply(edits.set_node_param, nid, name, new)
+
+    parts: list = [summary, _select(f"{name} per neuron", options, mode, choose)]
+    if mode in DISTS:
+        fields = {k: v for k, v in value.items() if k != "dist"}
+
+        def on_value(key: str, number: Any) -> None:
+            apply(edits.set_node_param, nid, name, {**value, key: number})
+
+        parts.append(_form(_dist_specs(spec, mode), fields,
+                           _sub_problems(issues, f"params.{name}."), on_value,
+                           pending=pending, prefix=f"{base}params.{name}."))
+    problems = [(path, msg) for path, msg in issues
+                if path == f"params.{name}" or path.startswith(f"params.{name}[")]
+    parts.append(_issues_html(problems))
     return parts
 
 

@@ -103,8 +103,9 @@ class CompiledNetwork:
     node_type: np.ndarray          # int32 (n_nodes,)
     node_start: np.ndarray         # int64 (n_nodes + 1,) global index ranges
     node_params: np.ndarray        # float64 (n_nodes, N_NODE_PARAMS)
-    node_hetero: np.ndarray        # int64 (n_nodes,) first row in neuron_params, -1 = none
-    neuron_params: np.ndarray      # float64 (m, N_NODE_PARAMS) rows of per-neuron nodes
+    node_hetero: np.ndarray        # int64 (n_nodes,) start of the node's block, -1: none
+    neuron_params: np.ndarray      # float64 blocks (N_NODE_PARAMS, size) of per-neuron nodes,
+    #                                flattened: constant P of neuron j at start + P * size + j
     node_record: np.ndarray        # bool (n_nodes,) record spikes
     node_of: np.ndarray            # int32 (n_neurons,) node of each global neuron
     initial_v: np.ndarray          # float64 (n_neurons,)
@@ -472,8 +473,9 @@ def build(project: Project, limits: RunLimits | None = None,
             node_params[i], rows = pack_node(model, values, node.size, dt)
             if rows is not None:
                 node_hetero[i] = n_hetero
-                hetero_rows.append(rows)
-                n_hetero += node.size
+                # A row per constant, a column per neuron (par[P] is one contiguous array).
+                hetero_rows.append(np.ascontiguousarray(rows.T).reshape(-1))
+                n_hetero += rows.size
             initial_v[lo:hi] = values["v_init"] + values["v_init_spread"] * rng.random(node.size)
             initial_u[lo:hi] = model.initial_aux(values, initial_v[lo:hi])
             bias[lo:hi] = values["i_offset"]
@@ -510,8 +512,7 @@ def build(project: Project, limits: RunLimits | None = None,
         node_ids=[n.id for n in nodes], node_kind=[n.kind for n in nodes],
         node_model=[n.model for n in nodes], node_type=node_type, node_start=starts,
         node_params=node_params, node_hetero=node_hetero,
-        neuron_params=(np.concatenate(hetero_rows) if hetero_rows
-                       else np.zeros((0, N_NODE_PARAMS))),
+        neuron_params=np.concatenate(hetero_rows) if hetero_rows else np.zeros(0),
         node_record=node_record, node_of=node_of,
         initial_v=initial_v, initial_u=initial_u,
         spike_sources=spike_sources, current_sources=current_sources,

@@ -45,8 +45,9 @@ class Network(NamedTuple):
     syn_delay: np.ndarray      # uint16 per-synapse delays in steps
     out_proj_ptr: np.ndarray   # int64 (n_nodes + 1,) projections leaving each node
     out_proj: np.ndarray       # int32
-    node_hetero: np.ndarray    # int64 (n_nodes,) a node's first row of neuron_params, -1: none
-    neuron_params: np.ndarray  # float64 (m, N_NODE_PARAMS) per-neuron packed constants
+    node_hetero: np.ndarray    # int64 (n_nodes,) start of a node's block in neuron_params, -1
+    neuron_params: np.ndarray  # float64 per-neuron packed constants: a block (N_NODE_PARAMS,
+    #                            size) per heterogeneous node, flattened (engine.core.build)
 
 
 class Neurons(NamedTuple):

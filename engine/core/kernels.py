@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from numba.core import types as nb_types
+from numba.extending import overload
 
 from engine import neurons, plasticity
-from engine.neurons.base import I_EXC, I_INH, V
+from engine.neurons.base import I_EXC, I_INH, N_NODE_PARAMS, V
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
 #: What made the kernel stop with BREAKPOINT (``hit[0]``; ``hit[1]`` the breakpoint's row in its
@@ -48,14 +50,29 @@ def _empty_slot(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_no
     return ns, 0, -1
 
 
+def _per_neuron(x, j):  # pragma: no cover - resolved by the overload below
+    raise NotImplementedError
+
+
+@overload(_per_neuron, inline="always")
+def _per_neuron_overload(x, j):
+    """engine.neurons.base.per_neuron by type: ``x[j]`` for per-neuron constants (an array),
+    ``x`` itself for a node's shared constant, so a homogeneous step compiles as before."""
+    if isinstance(x, nb_types.Array):
+        return lambda x, j: x[j]
+    return lambda x, j: x
+
+
 def _compiled(fn):
     """``fn`` compiled for inlining, with the helpers it calls that are marked
     ``engine.neurons.base.kernel_function`` compiled too (in a copy of its globals: the model
-    files themselves stay plain Python)."""
+    files themselves stay plain Python), and ``per_neuron`` resolved by type."""
     scope = dict(fn.__globals__)
     for name in fn.__code__.co_names:  # the globals it uses
         if getattr(scope.get(name), "kernel_function", False):
             scope[name] = _compiled(scope[name])
+        elif getattr(scope.get(name), "kernel_overload", False):
+            scope[name] = _per_neuron
     plain = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     return numba.njit(nogil=True, inline="always")(plain)
 
@@ -95,18 +112,17 @@ def _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, s
 @numba.njit(nogil=True)
 def _step_neurons(kind, rows, first, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref,
                   spk_now, ns, dt):  # pragma: no cover - compiled
-    """One step of a node whose neurons have their own constants (``rows[first + j]`` for
-    neuron ``lo + j``): the model's step over one neuron at a time, so each neuron computes
-    exactly what it would in a homogeneous node. Not inlined: homogeneous networks compile
-    and run the kernel they always had, this is one call per heterogeneous node."""
-    active = 0
-    for j in range(hi - lo):
-        ns, a, bad = _step_node(kind, rows[first + j], lo + j, lo + j + 1, prev, buf_e, buf_i,
-                                v, u, ie, ii, iext, ref, spk_now, ns, dt)
-        active += a
-        if bad >= 0:
-            return ns, active, bad
-    return ns, active, -1
+    """One step of a node whose neurons have their own constants: the node's block of
+    ``rows`` from ``first`` holds constant ``P`` of its neuron ``j`` at ``P * n + j``. The
+    model's step, compiled for a 2-D ``par`` (its ``per_neuron(par[P], j)`` reads the
+    neuron's value), computes for each neuron exactly what a homogeneous node computes.
+    The block is reshaped from a contiguous slice, so ``par[P]`` is a contiguous array
+    (LLVM vectorises its loops). Not inlined into the kernel: one call per heterogeneous
+    node and step."""
+    n = hi - lo
+    par = rows[first:first + N_NODE_PARAMS * n].reshape((N_NODE_PARAMS, n))
+    return _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref,
+                      spk_now, ns, dt)
 
 
 # ---------------------------------------------------------------- plasticity rule dispatch

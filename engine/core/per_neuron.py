@@ -55,11 +55,11 @@ def pack_node(model: Any, values: dict[str, Any], size: int,
               dt: float) -> tuple[np.ndarray, np.ndarray | None]:
     """A population's packed constants: (the node's row, per-neuron rows or None).
 
-    The per-neuron rows ``(size, N_NODE_PARAMS)`` exist only when a packed parameter differs
-    between neurons; the kernel then reads them instead of the node's row. Each distinct
-    combination of the varying parameters is packed by the model's own ``pack`` (numbers in,
-    as for a homogeneous node), so a neuron's constants are bit for bit those of a
-    homogeneous population with its values.
+    The per-neuron rows ``(size, N_NODE_PARAMS)`` (the build stores them transposed) exist
+    only when a packed parameter differs between neurons; the kernel then reads them instead
+    of the node's row. Each distinct combination of the varying parameters is packed by the
+    model's own ``pack`` (numbers in, as for a homogeneous node), so a neuron's constants
+    are bit for bit those of a homogeneous population with its values.
     """
     values = shared_values(values)
     varying = [name for name, v in values.items()

@@ -35,29 +35,57 @@ def companion_path(project_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.stem + SUFFIX)
 
 
+#: Most values one companion array may hold (the most neurons a project may have).
+MAX_ARRAY_VALUES = 100_000_000
+#: Most arrays a companion file may hold.
+MAX_ARRAYS = 10_000
+
+
+def _declared_shape(archive: Any, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an array of the archive declares, read before its data (so a
+    file cannot make us allocate more than it is allowed to hold)."""
+    with archive.zip.open(key + ".npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member)
+    return shape, dtype
+
+
 def read_companion(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Every array of a companion file (pickles refused).
+
+    Each array's declared shape and dtype are checked before its data is read: an array of
+    Python objects (a pickle) or of more than :data:`MAX_ARRAY_VALUES` values is refused.
 
     Raises
     ------
     ProjectError
-        When the file is not a readable npz archive or holds an array of objects.
+        When the file is not a readable npz archive or holds a refused array.
     """
     name = Path(path).name
+
+    def refuse(message: str) -> ProjectError:
+        return ProjectError([Problem("", f"{name}: {message}")])
+
     try:
         with np.load(path, allow_pickle=False) as archive:
+            if len(archive.files) > MAX_ARRAYS:
+                raise refuse(f"holds {len(archive.files):,} arrays; at most {MAX_ARRAYS:,}")
             arrays = {}
             for key in archive.files:
-                try:
-                    arrays[key] = archive[key]
-                except ValueError:
-                    raise ProjectError([Problem("", f"{name}: array {key!r} holds Python "
-                                                    f"objects; pickled data is refused")]) \
-                        from None
+                shape, dtype = _declared_shape(archive, key)
+                if dtype.hasobject:
+                    raise refuse(f"array {key!r} holds Python objects; pickled data is "
+                                 f"refused")
+                if int(np.prod(shape, dtype=np.float64)) > MAX_ARRAY_VALUES:
+                    raise refuse(f"array {key!r} has shape {shape}, more than "
+                                 f"{MAX_ARRAY_VALUES:,} values")
+                arrays[key] = archive[key]
             return arrays
     except ProjectError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise ProjectError([Problem("", f"{name} is not a readable .npz archive of arrays: "
                                         f"{exc}")]) from None
 

@@ -13,6 +13,7 @@ from engine.neurons.base import (
     SYNAPTIC_STATE,
     V_INVALID,
     leaky_pass,
+    per_neuron,
     views,
 )
 from engine.params import ModelSpec, ParamSpec
@@ -70,19 +71,19 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     th = u[lo:hi]
     p_aa = par[P_AA]
     for j in range(th.shape[0]):  # the threshold's rise decays (vectorised too)
-        th[j] = th[j] * p_aa
+        th[j] = th[j] * per_neuron(p_aa, j)
     v_th = par[lif.VTHRESH]
     v_reset = par[lif.VRESET]
-    ref_steps = int(par[lif.REF_STEPS])
+    ref_steps = par[lif.REF_STEPS]
     delta = par[DELTA]
     for j in range(vv.shape[0]):
         vj = vv[j]
-        if vj >= v_th + th[j]:
+        if vj >= per_neuron(v_th, j) + th[j]:
             if vj > V_INVALID:
                 return ns, active, lo + j
-            vv[j] = v_reset
-            rr[j] = ref_steps
-            th[j] += delta
+            vv[j] = per_neuron(v_reset, j)
+            rr[j] = int(per_neuron(ref_steps, j))
+            th[j] += per_neuron(delta, j)
             spk_now[ns] = lo + j
             ns += 1
         elif not vj > -V_INVALID:  # also true for NaN

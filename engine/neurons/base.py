@@ -23,8 +23,12 @@ with these names:
 ``check(values) -> list[tuple[str, str]]``
     Rules across parameters, as (parameter name, message) pairs.
 ``step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns, dt)``
-    Plain Python written for numba (``engine.core.kernels`` compiles and inlines it, and the
-    helpers it calls that are marked :func:`kernel_function`, such as :func:`leaky_pass`): advance
+    ``par`` is the node's row of packed constants, or (a heterogeneous node) a 2-D array
+    whose ``par[P]`` holds the constant ``P`` of each neuron: a step reads a constant of
+    neuron ``j`` as :func:`per_neuron` ``(par[P], j)`` inside its loops. Plain Python
+    written for numba (``engine.core.kernels`` compiles and inlines it, and the
+    helpers it calls that are marked :func:`kernel_function`, such as :func:`leaky_pass`):
+    advance
     neurons ``lo:hi`` of one node by one step, taking the synaptic arrivals of ring slot
     ``prev`` (and zeroing them), append the indices of neurons that spiked to ``spk_now``
     from position ``ns``. Returns ``(ns, active, bad)``: the new ``ns``, the number of
@@ -141,6 +145,17 @@ def kernel_function(fn):
     return fn
 
 
+def per_neuron(x, j):  # pragma: no cover - replaced in the kernel
+    """Neuron ``j``'s value of a packed constant: ``x`` itself when the node shares it (a
+    number), ``x[j]`` when ``x`` holds one value per neuron. The kernel compiles a model's
+    step for both (``engine.core.kernels`` overloads this by type), so a homogeneous node's
+    code is the one it had before per-neuron constants existed."""
+    return x if np.ndim(x) == 0 else x[j]
+
+
+per_neuron.kernel_overload = True
+
+
 @kernel_function
 def views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref):  # pragma: no cover - compiled
     """The node's slices of the arrivals and state arrays, indexed from 0 (a runtime range
@@ -171,11 +186,13 @@ def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
     for j in range(vv.shape[0]):
         a, c, e, h = arrivals(j, be, bi, ee, hh)
         r = rr[j]
-        vj = v_rest + (vv[j] - v_rest) * p_mm + xx[j] * p_ext + e * p_me + h * p_mi
+        rest = per_neuron(v_rest, j)
+        vj = (rest + (vv[j] - rest) * per_neuron(p_mm, j) + xx[j] * per_neuron(p_ext, j)
+              + e * per_neuron(p_me, j) + h * per_neuron(p_mi, j))
         vv[j] = vj if r <= 0 else vv[j]
         rr[j] = r - 1 if r > 0 else 0
-        ee[j] = e * p_ee
-        hh[j] = h * p_ii
+        ee[j] = e * per_neuron(p_ee, j)
+        hh[j] = h * per_neuron(p_ii, j)
         active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
     return active
 
@@ -184,14 +201,17 @@ def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
 def reset_pass(vv, rr, lo, v_th, v_reset, subtract, ref_steps, spk_now,
                ns):  # pragma: no cover - compiled
     """Pass 2: neurons at threshold spike (v to v_reset, or lowered by v_th - v_reset with
-    ``subtract``) and turn refractory; NaN or huge v stops the run. Returns (ns, bad)."""
+    ``subtract``) and turn refractory (``ref_steps``, a whole number stored as a float);
+    NaN or huge v stops the run. Returns (ns, bad)."""
     for j in range(vv.shape[0]):
         vj = vv[j]
-        if vj >= v_th:
+        th = per_neuron(v_th, j)
+        if vj >= th:
             if vj > V_INVALID:
                 return ns, lo + j
-            vv[j] = vj - (v_th - v_reset) if subtract else v_reset
-            rr[j] = ref_steps
+            reset = per_neuron(v_reset, j)
+            vv[j] = vj - (th - reset) if per_neuron(subtract, j) else reset
+            rr[j] = int(per_neuron(ref_steps, j))
             spk_now[ns] = lo + j
             ns += 1
         elif not vj > -V_INVALID:  # also true for NaN

@@ -97,5 +97,5 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, 1.0, par[P_EXT], par[P_ME], par[P_MI],
                         par[P_EE], par[P_II], 0.0)
     ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], par[SUBTRACT] != 0.0,
-                         int(par[REF_STEPS]), spk_now, ns)
+                         par[REF_STEPS], spk_now, ns)
     return ns, active, bad

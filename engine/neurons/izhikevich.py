@@ -15,6 +15,7 @@ from engine.neurons.base import (
     V,
     arrivals,
     decay,
+    per_neuron,
     tau_syn_specs,
     views,
 )
@@ -101,17 +102,17 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
         vj = vv[j]
         uj = uu[j]
         v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
-        u_new = uj + dt * a_r * (b_r * vj - uj)
+        u_new = uj + dt * per_neuron(a_r, j) * (per_neuron(b_r, j) * vj - uj)
         if not (-V_INVALID < v_new < V_INVALID and -V_INVALID < u_new < V_INVALID):
             return ns, active, lo + j
-        if v_new >= v_peak:
-            v_new = c_r
-            u_new += d_r
+        if v_new >= per_neuron(v_peak, j):
+            v_new = per_neuron(c_r, j)
+            u_new += per_neuron(d_r, j)
             spk_now[ns] = lo + j
             ns += 1
         vv[j] = v_new
         uu[j] = u_new
-        ee[j] = e * p_ee
-        hh[j] = h * p_ii
+        ee[j] = e * per_neuron(p_ee, j)
+        hh[j] = h * per_neuron(p_ii, j)
         active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
     return ns, active, -1

@@ -85,6 +85,6 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
                         par[P_MI], par[P_EE], par[P_II], par[VREST])
-    ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], False, int(par[REF_STEPS]),
+    ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], False, par[REF_STEPS],
                          spk_now, ns)
     return ns, active, bad
