@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.connectivity.rules import CONNECTIVITY_RULES
 from engine.errors import Problem
+from engine.hetero.values import DISTS, dist_specs
 from engine.monitors.specs import MONITOR_SPECS
 from engine.params import ParamSpec
 from engine.plasticity import PLASTICITY_RULES
@@ -101,7 +102,9 @@ def _item_field(item: dict, group: str, rest: str) -> str:
     head_name = re.sub(r"\[.*$", "", head)
     if group == "nodes" and head_name == "params" and tail:
         specs = _node_specs(item)
-        return _spec_field(specs, tail) if specs else _words(tail)
+        if not specs:
+            return _words(tail)
+        return _spec_field(specs, tail) + _dist_field(item, specs, tail)
     if group == "projections" and head_name in ("connectivity", "plasticity") and tail:
         section = item.get(head_name) if isinstance(item.get(head_name), dict) else {}
         rules = CONNECTIVITY_RULES if head_name == "connectivity" else PLASTICITY_RULES
@@ -134,6 +137,20 @@ def _spec_field(specs: tuple[ParamSpec, ...], rest: str) -> str:
     label = spec.display_label if spec is not None else _words(name)
     index = re.findall(r"\[(\d+)\]", rest)
     return label + (f", entry {' / '.join(str(int(i) + 1) for i in index)}" if index else "")
+
+
+def _dist_field(node: dict, specs: tuple[ParamSpec, ...], rest: str) -> str:
+    """``, std (ms)`` for ``tau_m.std`` when ``tau_m`` is a distribution (as its form names
+    the field); ``""`` for anything else."""
+    name, _, key = rest.partition(".")
+    params = node.get("params") if isinstance(node.get("params"), dict) else {}
+    value = params.get(name)
+    spec = next((s for s in specs if s.name == name), None)
+    dist = value.get("dist") if isinstance(value, dict) else None
+    if spec is None or not isinstance(dist, str) or dist not in DISTS:
+        return ""
+    field = next((f for f in dist_specs(spec, dist) if f.name == key.split(".")[0]), None)
+    return f", {field.display_label}" if field is not None else ""
 
 
 def _words(name: str) -> str:

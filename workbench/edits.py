@@ -14,6 +14,7 @@ from typing import Any
 from engine.connectivity.rules import CONNECTIVITY_RULES
 from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
 from engine.encoders import encoder as encoder_module
+from engine.hetero.values import centred_distribution, per_neuron_spec
 from engine.neurons import NEURON_MODELS
 from engine.project import Project
 
@@ -185,6 +186,23 @@ def set_node_param(document: Document, node_id: str, name: str, value: Any) -> D
     else:
         params[name] = value
     return doc
+
+
+def vary_per_neuron(document: Document, node_id: str, name: str, dist: str) -> Document:
+    """Make a population's shared parameter ``name`` a distribution ``dist`` centred on its
+    current value (:func:`engine.hetero.values.centred_distribution`)."""
+    node = find_node(document, node_id)
+    spec = NEURON_MODELS.get(node.get("model")) if node.get("kind") == "population" else None
+    param = next((p for p in spec.params if p.name == name), None) if spec else None
+    if param is None or not per_neuron_spec(param):
+        raise EditError(f"{name!r} of {node_id!r} cannot take a value per neuron")
+    value = spec.resolve(node.get("params") or {}).get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise EditError(f"{name} of {node_id!r} is not one number")
+    if dist == "lognormal" and value <= 0:
+        raise EditError(f"{name} of {node_id!r} is {value:g}: a lognormal distribution has "
+                        f"only positive values; choose uniform or normal")
+    return set_node_param(document, node_id, name, centred_distribution(value, dist, param))
 
 
 def set_node_field(document: Document, node_id: str, field: str, value: Any) -> Document:

@@ -18,17 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import panel as pn
 
 from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.core.per_neuron import document_values
 from engine.encoders import CURRENT_ENCODERS, ENCODER_MODELS
 from engine.errors import Problem
 from engine.hetero.values import (
     DISTS,
-    draw,
+    dist_specs,
     fitted_distribution,
     is_per_neuron,
+    mean_value,
     per_neuron_spec,
     summary_text,
 )
@@ -38,6 +39,7 @@ from engine.params import ParamSpec
 from engine.plasticity import PLASTICITY_RULES
 from engine.project import MAX_SIZE, SIMULATION_SPECS
 from widgets.param_form import ParamForm
+from widgets.value_histogram import value_histogram
 from workbench import edits
 from workbench.style import html_pane, markdown_html, text_html
 
@@ -226,31 +228,48 @@ def node_inspector(document: dict, node: dict, issues: list[tuple[str, str]],
                        lambda name, value: apply(edits.set_node_param, nid, name, value),
                        pending=pending, prefix=f"{base}params."))
     for p in varied:
-        parts += _per_neuron_editor(nid, p, params[p.name], issues, apply, pending, base)
+        parts += _per_neuron_editor(document, nid, p, params[p.name], issues, apply, pending,
+                                    base)
+    if kind == "population":
+        parts += _make_per_neuron(nid, [p.name for p in spec.params if per_neuron_spec(p)
+                                        and p not in varied], apply)
     parts.append(_doc_pane(spec.doc))
     parts.append(_issues_html([i for i in issues
                                if not i[0].startswith("params.") and i[0] != "size"]))
     return parts
 
 
-def _dist_specs(spec: ParamSpec, dist: str) -> tuple[ParamSpec, ...]:
-    """The fields of a per-neuron distribution of parameter ``spec``."""
-    unit = "" if dist == "lognormal" else spec.unit
-    docs = {"low": "Lowest value.", "high": "Highest value.", "mean": "Mean value.",
-            "std": "Standard deviation.", "mu": "Mean of log(value).",
-            "sigma": "Standard deviation of log(value)."}
-    spread = {"std", "sigma"}
-    return tuple(ParamSpec(key, unit, 0.0, docs[key], minimum=0.0 if key in spread else None)
-                 for key in DISTS[dist])
+def _make_per_neuron(nid: str, names: list[str], apply: Apply) -> list:
+    """Two selects turning a shared number into a distribution centred on it (one edit)."""
+    if not names:
+        return []
+    dist = _select("Vary per neuron as", list(DISTS), "normal", lambda v: None,
+                   css_classes=["ss-vary-dist"])
+    none = "(choose a parameter)"
+
+    def vary(name: str) -> None:
+        if name != none:
+            apply(edits.vary_per_neuron, nid, name, dist.value)
+
+    choose = _select("Make per neuron", [none, *names], none, vary,
+                     css_classes=["ss-make-per-neuron"])
+    return [pn.Row(dist, choose, sizing_mode="stretch_width")]
 
 
-def _per_neuron_editor(nid: str, spec: ParamSpec, value: Any, issues: list[tuple[str, str]],
-                       apply: Apply, pending: PendingInputs | None, base: str) -> list:
-    """A per-neuron parameter: its summary (text) and its distribution, editable."""
+def _per_neuron_editor(document: dict, nid: str, spec: ParamSpec, value: Any,
+                       issues: list[tuple[str, str]], apply: Apply,
+                       pending: PendingInputs | None, base: str) -> list:
+    """A per-neuron parameter: its summary (text), a histogram of the values a run uses, and
+    its distribution, editable."""
     name = spec.name
+    # The values the simulator uses (drawn from the project's seed); None while invalid.
+    resolved = document_values(document, nid, name)
+    lines = [summary_text(value, spec.unit)]
+    if resolved is not None and not isinstance(value, list):
+        lines.append("drawn: " + summary_text(resolved, spec.unit).removeprefix("per neuron: "))
     summary = html_pane(f'<div class="ss-per-neuron" data-testid="per-neuron-{name}">'
                         f'<b>{text_html(name)}</b>: '
-                        f'{text_html(summary_text(value, spec.unit))}</div>',
+                        + "<br>".join(text_html(line) for line in lines) + '</div>',
                         sizing_mode="stretch_width")
     mode = value.get("dist") if isinstance(value, dict) and "dist" in value else (
         "array" if isinstance(value, dict) else "list")
@@ -261,27 +280,28 @@ def _per_neuron_editor(nid: str, spec: ParamSpec, value: Any, issues: list[tuple
     def choose(choice: str) -> None:
         if choice == mode:
             return
-        sample = value if isinstance(value, list) else []
-        if mode in DISTS:  # a new distribution starts from the old one's draws
-            try:
-                sample = draw(value, spec, 1000, np.random.default_rng(0)).tolist()
-            except (KeyError, TypeError, ValueError):
-                sample = []
         if choice == "constant":
-            numbers = [v for v in sample if isinstance(v, (int, float))]
-            new = float(np.mean(numbers)) if numbers else spec.default
-        else:
+            mean = mean_value(value)
+            new = spec.default if mean is None else mean
+        elif mode in DISTS:  # a new distribution starts from the old one's draws
+            sample = [] if resolved is None else resolved.tolist()
             new = fitted_distribution(sample, choice)
+        else:
+            new = fitted_distribution(value if isinstance(value, list) else [], choice)
         apply(edits.set_node_param, nid, name, new)
 
-    parts: list = [summary, _select(f"{name} per neuron", options, mode, choose)]
+    parts: list = [summary, _select(f"{name} per neuron", options, mode, choose,
+                                    css_classes=[f"ss-per-neuron-mode-{name}"])]
+    if resolved is not None:
+        label = f"{name} ({spec.unit})" if spec.unit else name
+        parts.append(value_histogram(resolved, label, f"ss-hist-{name}"))
     if mode in DISTS:
         fields = {k: v for k, v in value.items() if k != "dist"}
 
         def on_value(key: str, number: Any) -> None:
             apply(edits.set_node_param, nid, name, {**value, key: number})
 
-        parts.append(_form(_dist_specs(spec, mode), fields,
+        parts.append(_form(dist_specs(spec, mode), fields,
                            _sub_problems(issues, f"params.{name}."), on_value,
                            pending=pending, prefix=f"{base}params.{name}."))
     problems = [(path, msg) for path, msg in issues

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.hetero.values import resolve_values
-from engine.project import Node, Project
+from engine.hetero.values import per_neuron_spec, resolve_value, resolve_values, value_problems
+from engine.project import MAX_SIZE, Node, Project, model_spec
+from engine.validation import is_number
 
 
 def resolve_neuron_params(project: Project, node: Node) -> dict[str, Any]:
@@ -32,6 +33,47 @@ def resolve_neuron_params(project: Project, node: Node) -> dict[str, Any]:
     """
     return resolve_values(node.resolved_params(), node.spec().params, node.size,
                           project.simulation.seed, node.id, project.arrays)
+
+
+def document_values(document: dict, node_id: str, name: str) -> np.ndarray | None:
+    """The values of parameter ``name`` of population ``node_id`` of a project document, one
+    per neuron, as a run of that document resolves them (:func:`resolve_neuron_params`: a
+    distribution drawn from the project's seed, the node's id and the parameter's name).
+
+    For views of a document being edited: the rest of the document need not be valid.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        float64, one value per neuron (all equal for a shared value); None when the node,
+        its model, size or seed, or the value itself is invalid, or the value is a
+        reference to a companion array (a document being edited holds its arrays inline).
+    """
+    network = document.get("network") if isinstance(document, dict) else None
+    nodes = network.get("nodes") if isinstance(network, dict) else None
+    node = next((n for n in nodes or [] if isinstance(n, dict) and n.get("id") == node_id),
+                None)
+    if node is None or node.get("kind") != "population":
+        return None
+    try:
+        spec = next(p for p in model_spec("population", str(node.get("model"))).params
+                    if p.name == name and per_neuron_spec(p))
+        value = model_spec("population", str(node["model"])).resolve(
+            node.get("params") or {})[name]
+    except (KeyError, StopIteration, TypeError, ValueError):
+        return None
+    size = node.get("size")
+    seed = (document.get("simulation") or {}).get("seed", 42)
+    if not (isinstance(size, int) and 1 <= size <= MAX_SIZE and isinstance(seed, int)
+            and 0 <= seed < 2**32):
+        return None
+    if not isinstance(value, (list, dict)):
+        if not is_number(value) or spec.check(float(value)):
+            return None
+    elif value_problems(value, spec, size, None):
+        return None
+    resolved = resolve_value(value, spec, size, seed, str(node_id), None)
+    return np.full(size, resolved) if isinstance(resolved, float) else resolved
 
 
 def is_heterogeneous(values: dict[str, Any]) -> bool:

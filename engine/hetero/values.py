@@ -260,3 +260,71 @@ def fitted_distribution(value: Any, dist: str) -> dict[str, Any]:
     positive = numbers[numbers > 0]
     logs = np.log(positive) if positive.size else np.zeros(1)
     return {"dist": "lognormal", "mu": float(logs.mean()), "sigma": float(logs.std())}
+
+
+# ------------------------------------------------------------------------------- editing
+#: What each distribution field means (the inspector's help text).
+DIST_FIELD_DOCS = {"low": "Lowest value.", "high": "Highest value.", "mean": "Mean value.",
+                   "std": "Standard deviation.", "mu": "Mean of log(value).",
+                   "sigma": "Standard deviation of log(value)."}
+
+
+def dist_specs(spec: ParamSpec, dist: str) -> tuple[ParamSpec, ...]:
+    """The fields of a distribution ``dist`` of parameter ``spec``, as forms show them
+    (``std`` in the parameter's unit; ``mu`` and ``sigma`` of a lognormal without one)."""
+    unit = "" if dist == "lognormal" else spec.unit
+    return tuple(ParamSpec(key, unit, 0.0, DIST_FIELD_DOCS[key],
+                           minimum=0.0 if key in ("std", "sigma") else None)
+                 for key in DISTS[dist])
+
+
+#: Relative spread of a distribution made from one value (10 % of it).
+DEFAULT_SPREAD = 0.1
+
+
+def centred_distribution(value: float, dist: str, spec: ParamSpec) -> dict[str, Any]:
+    """A distribution ``dist`` centred on a shared ``value`` of ``spec``: the starting point
+    when a parameter is made per neuron.
+
+    Its spread is :data:`DEFAULT_SPREAD` of the value (of 1 for a value of 0), narrowed so
+    that it stays within the parameter's limits (a normal within :data:`TAIL_SIGMAS` std).
+    A lognormal's median is the value; a value <= 0 has no lognormal (``mu`` is then that of
+    1, and validation says why). The mean of the result is ``value`` for uniform and normal.
+    """
+    x = float(value)
+    spread = DEFAULT_SPREAD * abs(x) if x != 0 else 1.0
+    room = [abs(x - float(limit)) for limit in (spec.minimum, spec.maximum)
+            if limit is not None]
+    if dist == "uniform":
+        half = min([spread, *(r * 0.999 for r in room)])
+        return {"dist": "uniform", "low": x - half, "high": x + half}
+    if dist == "normal":
+        std = min([spread, *(r / (TAIL_SIGMAS * 1.001) for r in room)])
+        return {"dist": "normal", "mean": x, "std": std}
+    mu = math.log(x) if x > 0 else 0.0
+    sigma = DEFAULT_SPREAD
+    if x > 0:  # exp(mu +- TAIL_SIGMAS sigma) must stay within the limits
+        for limit in (spec.minimum, spec.maximum):
+            if limit is not None and float(limit) > 0 and float(limit) != x:
+                sigma = min(sigma, abs(math.log(float(limit) / x)) / (TAIL_SIGMAS * 1.001))
+    return {"dist": "lognormal", "mu": mu, "sigma": sigma}
+
+
+def mean_value(value: Any) -> float | None:
+    """The mean of a per-neuron ``value``: of a distribution (``exp(mu + sigma²/2)`` for a
+    lognormal) or of a list's numbers; None when it has none (an array reference, no
+    numbers). What "one value (the mean)" makes of a per-neuron parameter."""
+    if isinstance(value, dict) and value.get("dist") in DISTS:
+        a, b = (value.get(k) for k in DISTS[value["dist"]])
+        if not (is_number(a) and is_number(b)):
+            return None
+        a, b = float(a), float(b)
+        if value["dist"] == "uniform":
+            return (a + b) / 2
+        if value["dist"] == "normal":
+            return a
+        return math.exp(min(a + b * b / 2, 700.0))
+    if isinstance(value, (list, np.ndarray)):
+        numbers = [float(v) for v in value if is_number(v)]
+        return float(np.mean(numbers)) if numbers else None
+    return None
