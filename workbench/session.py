@@ -4,13 +4,14 @@ Edits are pure functions of the document (workbench.edits); this class applies t
 undo history, re-validates with the engine and autosaves into its workspace. It knows nothing
 of widgets. Autosaving starts with the first user action (an edit, open, new, upload or save):
 merely loading the page writes nothing. The autosave holds the undo history (the last
-:data:`SAVED_HISTORY` steps each way) so Undo works after a reload.
+:data:`SAVED_HISTORY` steps each way) so Undo works after a reload; each snapshot and each
+long per-neuron list is written once (workbench.autosave_store), so an edit writes about
+its own size, not the history's.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,32 +30,10 @@ SAVED_HISTORY = 50
 
 
 class _History(edits.History):
-    """The edit history, plus a bounded JSON form for the autosave."""
-
-    def __init__(self, limit: int = 200):
-        super().__init__(limit)
-        # Snapshots never change (edits return new documents), so each is serialised once:
-        # id -> (document, JSON). Holding the document keeps its id from being reused.
-        self._json: dict[int, tuple[dict, str]] = {}
+    """The edit history, plus the bounded part of it the autosave keeps."""
 
     def export(self, limit: int = SAVED_HISTORY) -> dict[str, list]:
         return {"undo": self._undo[-limit:], "redo": self._redo[-limit:]}
-
-    def export_json(self, limit: int = SAVED_HISTORY) -> str:
-        """``json.dumps(self.export(limit))``, reusing the text of unchanged snapshots."""
-        kept: dict[int, tuple[dict, str]] = {}
-        parts = {}
-        for key, stack in self.export(limit).items():
-            texts = []
-            for doc in stack:
-                entry = self._json.get(id(doc))
-                if entry is None or entry[0] is not doc:
-                    entry = (doc, json.dumps(doc, allow_nan=False, ensure_ascii=False))
-                kept[id(doc)] = entry
-                texts.append(entry[1])
-            parts[key] = "[" + ",".join(texts) + "]"
-        self._json = kept
-        return f'{{"undo": {parts["undo"]}, "redo": {parts["redo"]}}}'
 
     def load(self, data: Any) -> None:
         """Restore an exported history; anything malformed is dropped (an empty history)."""
@@ -94,6 +73,8 @@ class ProjectSession(param.Parameterized):
         self.session_id = session_id
         self.workspace = workspace or storage.Workspace.local()
         self.history = _History()
+        # Writes each snapshot and long list once (workbench.autosave_store).
+        self._autosave = self.workspace.shared_autosave(session_id)
         self._autosaving = False  # becomes True with the first user action
         self._project: Project | None = None  # built once per change, when first asked for
 
@@ -235,10 +216,9 @@ class ProjectSession(param.Parameterized):
         """Write this tab's state, once the user has done something (see module doc)."""
         if not self._autosaving:
             return
-        head = json.dumps({"document": self.document, "path": self.path, "source": self.source,
-                           "dirty": self.dirty}, allow_nan=False, ensure_ascii=False)
-        self.workspace.autosave(self.session_id,
-                                f'{head[:-1]}, "history": {self.history.export_json()}}}')
+        saved = self.history.export()
+        self._autosave.write({"path": self.path, "source": self.source, "dirty": self.dirty},
+                             self.document, saved["undo"], saved["redo"])
 
     # ------------------------------------------------------------------ saving / running
     def save(self, name: str | None = None, replace: bool = False) -> Path:

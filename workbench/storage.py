@@ -8,6 +8,9 @@ Everything is plain JSON written atomically (engine.project.atomic_write_text) u
     workspaces/<hash>/projects/*.json  one person's saved projects (private)
     workspaces/<hash>/autosave/<session id>.json
                                        each tab's document and undo history, after its first edit
+    workspaces/<hash>/autosave_shared/<session id>/<sha256>.json
+                                       its snapshots and long lists, each written once
+                                       (workbench.autosave_store)
 
 A workspace is named by a key: ``user:<name>`` when the server authenticates people (Panel's
 basic auth or OAuth) or ``browser:<random id>`` issued by the server to one browser. The folder
@@ -23,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from typing import Any
 import sample_projects
 from engine.errors import SpikeStudioError
 from engine.project import atomic_write_text, load_project, name_problem, save_document
+from workbench.autosave_store import SharedAutosave, resolve_state
 
 SAMPLES_DIR = sample_projects.directory()  # package data: also found in an installed wheel
 DEFAULT_SAMPLE = "lif_single_neuron.json"
@@ -322,18 +327,34 @@ class Workspace:
         stem = re.sub(r"[^A-Za-z0-9_-]+", "_", session_id)[:64] or "session"
         return self.autosave_dir / f"{stem}.json"
 
+    def _shared_dir(self, session_id: str) -> Path:
+        return self.root / "autosave_shared" / self._autosave_path(session_id).stem
+
     def autosave(self, session_id: str, state: dict[str, Any] | str) -> None:
-        """Keep the latest state of a tab (document, file, undo history; a dict or its JSON)."""
+        """Keep the latest state of a tab, unshared (a dict or its JSON; see
+        :meth:`shared_autosave` for the writer a session uses)."""
         text = state if isinstance(state, str) else json.dumps(state, allow_nan=False,
                                                                ensure_ascii=False)
         atomic_write_text(self._autosave_path(session_id), text)
 
-    def load_autosave(self, session_id: str) -> dict[str, Any] | None:
+    def shared_autosave(self, session_id: str) -> SharedAutosave:
+        """The writer of a tab's autosave that writes unchanged snapshots and lists once."""
+        return SharedAutosave(self._autosave_path(session_id), self._shared_dir(session_id))
+
+    def load_autosave(self, session_id: str, resolve: bool = True) -> dict[str, Any] | None:
+        """A tab's autosaved state: document, file, dirty flag and undo history.
+
+        With ``resolve`` false the shared pieces are not read: the document may hold
+        references in place of its long lists and the history holds snapshot hashes (enough
+        for its name and flags). None when there is no usable state.
+        """
         try:
             state = json.loads(self._autosave_path(session_id).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return state if isinstance(state, dict) else None
+        if not isinstance(state, dict):
+            return None
+        return resolve_state(state, self._shared_dir(session_id)) if resolve else state
 
     def unsaved_work(self, exclude: str | None = None, most: int = UNSAVED_OFFERED
                      ) -> list[UnsavedWork]:
@@ -352,7 +373,7 @@ class Workspace:
         for mtime, path in sorted(paths, reverse=True)[:UNSAVED_SCANNED]:
             if exclude is not None and path == self._autosave_path(exclude):
                 continue
-            state = self.load_autosave(path.stem)
+            state = self.load_autosave(path.stem, resolve=False)
             document = state.get("document") if state else None
             if not (state and state.get("dirty") and isinstance(document, dict)):
                 continue
@@ -365,6 +386,7 @@ class Workspace:
     def drop_autosave(self, session_id: str) -> None:
         """Delete a tab's autosave (its work was taken over by another tab)."""
         self._autosave_path(session_id).unlink(missing_ok=True)
+        self.shared_autosave(session_id).remove()
 
 
 # ---------------------------------------------------------------------------- class folder
@@ -407,6 +429,10 @@ def cleanup(autosave_days: float | None = None, now: float | None = None) -> dic
     for path in (p for folder in folders for p in folder.glob("*.json")):
         if _older(path, now, autosave_days * 86400.0):
             removed["autosaves"] += _unlink(path)
+    for shared in root.glob("workspaces/*/autosave_shared/*"):
+        # The pieces of a tab whose state file is gone (stale, dropped) go with it.
+        if not (shared.parent.parent / "autosave" / f"{shared.name}.json").exists():
+            shutil.rmtree(shared, ignore_errors=True)
     for path in root.rglob("*.tmp"):
         if path.is_file() and _older(path, now, TMP_MIN_AGE_S):
             removed["tmp"] += _unlink(path)
