@@ -39,4 +39,6 @@ def value_histogram(values: np.ndarray, label: str, testid: str,
     fig.y_range.start = 0
     fig.axis.axis_label_text_font_size = "9pt"
     fig.axis.major_label_text_font_size = "8pt"
-    return pn.pane.Bokeh(fig, css_classes=["ss-per-neuron-hist", testid])
+    classes = ["ss-per-neuron-hist", testid]
+    fig.css_classes = classes  # the pane renders as the figure: its element carries these
+    return pn.pane.Bokeh(fig, css_classes=classes)
