@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,17 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class _Split:
+    """A document without its long lists (``skeleton``), the hashes of those lists (``refs``)
+    and, once written as a snapshot, the skeleton's hash."""
+
+    doc: dict
+    skeleton: Any
+    refs: frozenset[str]
+    digest: str | None = None
+
+
 class SharedAutosave:
     """Writes and reads one tab's autosave state (see the module docstring).
 
@@ -60,10 +72,10 @@ class SharedAutosave:
 
     def __init__(self, state_path: Path, shared_dir: Path):
         self.state_path, self.shared_dir = state_path, shared_dir
-        # Snapshots never change (edits return new documents), so each is split once:
-        # id -> (document, its hash, hashes of the pieces it needs). Holding the document
-        # keeps its id from being reused.
-        self._split: dict[int, tuple[dict, str, frozenset[str]]] = {}
+        # Documents never change (edits return new ones), so each is split once, as the
+        # current document and then as a snapshot: id -> _Split. Holding the document keeps
+        # its id from being reused.
+        self._split: dict[int, _Split] = {}
         self._on_disk: set[str] = set()  # hashes of the pieces in shared_dir
 
     # ------------------------------------------------------------------ writing
@@ -73,27 +85,35 @@ class SharedAutosave:
         # Listed at each write (a few hundred names at most): a piece deleted behind our back
         # is written again rather than referred to.
         self._on_disk = {p.stem for p in self.shared_dir.glob("*.json")}
-        skeleton, needed = self._externalize(document)
-        kept: dict[int, tuple[dict, str, frozenset[str]]] = {}
+        kept: dict[int, _Split] = {}
+        current = self._split_of(document, kept)
+        needed = set(current.refs)
         stacks = {}
         for key, stack in (("undo", undo), ("redo", redo)):
             hashes = []
             for doc in stack:
-                entry = self._split.get(id(doc))
-                if entry is None or entry[0] is not doc or not (
-                        entry[2] | {entry[1]}) <= self._on_disk:
-                    text, refs = self._externalize(doc)
-                    entry = (doc, self._put(_dumps(text)), frozenset(refs))
-                kept[id(doc)] = entry
-                hashes.append(entry[1])
-                needed |= entry[2] | {entry[1]}
+                split = self._split_of(doc, kept)
+                if split.digest is None or split.digest not in self._on_disk:
+                    split.digest = self._put(_dumps(split.skeleton))
+                hashes.append(split.digest)
+                needed |= split.refs | {split.digest}
             stacks[key] = hashes
         self._split = kept
-        state = {**head, "document": skeleton, "history": stacks, "shared": True}
+        state = {**head, "document": current.skeleton, "history": stacks, "shared": True}
         atomic_write_text(self.state_path, _dumps(state))
         for stale in self._on_disk - needed:
             (self.shared_dir / f"{stale}.json").unlink(missing_ok=True)
         self._on_disk &= needed
+
+    def _split_of(self, doc: dict, kept: dict[int, _Split]) -> _Split:
+        """``doc`` split into its skeleton and pieces (cached; recomputed when a piece it
+        needs is missing); recorded in ``kept``."""
+        split = self._split.get(id(doc))
+        if split is None or split.doc is not doc or not split.refs <= self._on_disk:
+            skeleton, refs = self._externalize(doc)
+            split = _Split(doc, skeleton, frozenset(refs))
+        kept[id(doc)] = split
+        return split
 
     def _externalize(self, value: Any) -> tuple[Any, set[str]]:
         """``value`` with its long lists replaced by references (each written), and their
