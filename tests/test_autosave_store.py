@@ -142,3 +142,10 @@ def test_taking_over_a_tab_moves_its_pieces_and_cleanup_removes_orphans():
     os.utime(other.workspace.autosave_dir / "tab-b.json", (old, old))
     storage.cleanup()
     assert not shared_dir(other).exists()
+    # Pieces without a state file go once they are older than a write in progress.
+    orphan = other.workspace.root / "autosave_shared" / "gone"
+    orphan.mkdir(parents=True)
+    storage.cleanup()
+    assert orphan.exists()
+    storage.cleanup(now=time.time() + 2 * storage.TMP_MIN_AGE_S)
+    assert not orphan.exists()

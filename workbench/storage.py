@@ -429,9 +429,13 @@ def cleanup(autosave_days: float | None = None, now: float | None = None) -> dic
     for path in (p for folder in folders for p in folder.glob("*.json")):
         if _older(path, now, autosave_days * 86400.0):
             removed["autosaves"] += _unlink(path)
+            # Its shared pieces go with it (workbench.autosave_store).
+            shutil.rmtree(path.parent.parent / "autosave_shared" / path.stem, ignore_errors=True)
     for shared in root.glob("workspaces/*/autosave_shared/*"):
-        # The pieces of a tab whose state file is gone (stale, dropped) go with it.
-        if not (shared.parent.parent / "autosave" / f"{shared.name}.json").exists():
+        # Pieces without a state file (a tab killed before its first state was written, a
+        # folder left by a crash) once they are old enough not to be a first write going on.
+        if not (shared.parent.parent / "autosave" / f"{shared.name}.json").exists() and \
+                _older(shared, now, TMP_MIN_AGE_S):
             shutil.rmtree(shared, ignore_errors=True)
     for path in root.rglob("*.tmp"):
         if path.is_file() and _older(path, now, TMP_MIN_AGE_S):
