@@ -1,0 +1,134 @@
+"""Per-neuron parameters in the exported Brian2 / NEST / PyNN scripts, run with the real
+tools: each script's spikes equal ours as in tests/test_export_scripts.py (NEST and pyNN.nest
+label spikes as we do, Brian2 one dt earlier)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.export import export_project
+from engine.export.network_data import gather, npz_arrays
+from engine.project import Project
+from tests.test_export_scripts import (
+    DT,
+    _document,
+    _needs,
+    _ours,
+    _projection,
+    _run_script,
+    _spike_set,
+)
+
+PRE_TIMES = [[5.0, 6, 7, 8, 30, 31.5], [5.5, 6.5, 31, 32.7, 33.9], [31.0, 61.2, 80.4]]
+
+
+def _hetero(pynn_brian2: bool = False) -> Project:
+    """LIF neurons with per-neuron tau_m, v_thresh and i_offset (lists) and t_ref drawn from
+    a distribution; Izhikevich neurons with per-neuron a, b, i_offset (lists) and d (drawn);
+    current and spike-time inputs, recurrent inhibition with a delay. ``pynn_brian2``: t_ref
+    and d shared (pyNN.brian2 keeps one value of them per population)."""
+    t_ref = 2.0 if pynn_brian2 else {"dist": "uniform", "low": 1.0, "high": 3.0}
+    d = 6.0 if pynn_brian2 else {"dist": "uniform", "low": 2.0, "high": 8.0}
+    # No tau_m equals a tau_syn: Brian2's exact solver (pyNN.brian2's) cannot integrate it.
+    lif = dict(tau_m=[8.5, 9.0, 10.0, 11.0, 12.0, 14.0],
+               v_thresh=[-52.0, -50.0, -51.0, -49.0, -50.0, -53.0],
+               i_offset=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+               t_ref=t_ref,
+               tau_syn_exc=5.0, tau_syn_inh=8.0, v_init_spread=5.0)
+    izh = dict(a=[0.02, 0.02, 0.1, 0.03], b=[0.2, 0.25, 0.2, 0.22],
+               d=d,
+               i_offset=[2.0, 4.0, 6.0, 3.0], v_init_spread=3.0)
+    nodes = [
+        {"id": "drive", "kind": "encoder", "model": "step_current", "size": 1,
+         "params": {"amplitude": 20.0, "start_ms": 20.0, "stop_ms": 150.0}},
+        {"id": "pre", "kind": "encoder", "model": "spike_times", "size": 3,
+         "params": {"times_ms": PRE_TIMES}},
+        {"id": "lif", "kind": "population", "model": "lif", "size": 6, "params": lif},
+        {"id": "izh", "kind": "population", "model": "izhikevich", "size": 4, "params": izh},
+    ]
+    projections = [
+        _projection("d_lif", "drive", "lif", 0.8, 0.0),
+        _projection("d_izh", "drive", "izh", 0.5, 0.0),
+        _projection("e", "pre", "lif", {"dist": "uniform", "low": 3.0, "high": 9.0},
+                    {"dist": "uniform", "low": 0.5, "high": 3.0}),
+        {**_projection("ii", "lif", "lif", -2.0, 1.0, "inh", "fixed_probability"),
+         "connectivity": {"rule": "fixed_probability", "p": 0.5}},
+    ]
+    return Project.from_dict(_document(nodes, projections, 200.0, seed=5))
+
+
+def _every_neuron_spikes(ours: pd.DataFrame, project: Project) -> None:
+    """The comparison means something: every neuron of every population fires."""
+    for node in project.network.populations:
+        fired = set(ours[ours["population"] == node.id]["neuron"])
+        assert fired == set(range(node.size)), (node.id, fired)
+
+
+def test_per_neuron_values_go_to_the_data_file_not_the_script(tmp_path):
+    project = _hetero()
+    arrays = npz_arrays(gather(project))
+    lif = next(n for n in project.network.populations if n.id == "lif")
+    np.testing.assert_array_equal(arrays["lif__tau_m"], lif.params["tau_m"])
+    assert arrays["lif__t_ref"].shape == (6,) and np.ptp(arrays["lif__t_ref"]) > 0
+    assert "lif__tau_syn_exc" not in arrays  # shared: a literal in the script
+    for target in ("brian2", "nest", "pynn"):
+        script = export_project(project, target, tmp_path / target).files[0].read_text()
+        assert 'data["lif__tau_m"]' in script and 'data["izh__d"]' in script
+        assert "8.5" not in script  # the first tau_m is not written as code
+
+
+@pytest.mark.slow
+@_needs("brian2")
+def test_brian2_hetero_lif_and_izhikevich_match_spike_for_spike(tmp_path):
+    project = _hetero()
+    ours = _ours(project)
+    _every_neuron_spikes(ours, project)
+    _every_neuron_spikes(_ours(_hetero(pynn_brian2=True)), project)
+    theirs = _run_script(project, "brian2", tmp_path)
+    assert _spike_set(theirs, shift=DT) == _spike_set(ours)  # Brian2 labels one dt earlier
+
+
+@pytest.mark.slow
+@_needs("nest")
+def test_nest_hetero_lif_and_izhikevich_match_spike_for_spike(tmp_path):
+    project = _hetero()
+    theirs = _run_script(project, "nest", tmp_path)
+    assert _spike_set(theirs) == _spike_set(_ours(project))
+
+
+@pytest.mark.slow
+@_needs("pynn")
+@_needs("nest")
+def test_pynn_nest_hetero_lif_and_izhikevich_match_spike_for_spike(tmp_path):
+    project = _hetero()
+    theirs = _run_script(project, "pynn", tmp_path, "nest")
+    assert _spike_set(theirs) == _spike_set(_ours(project))
+
+
+@pytest.mark.slow
+@_needs("pynn")
+@_needs("brian2")
+def test_pynn_brian2_hetero_lif_and_izhikevich_match_spike_for_spike(tmp_path):
+    """pyNN.brian2 keeps one t_ref and one Izhikevich d per population: shared here."""
+    project = _hetero(pynn_brian2=True)
+    theirs = _run_script(project, "pynn", tmp_path, "brian2")
+    assert _spike_set(theirs, shift=DT) == _spike_set(_ours(project))
+
+
+@_needs("pynn")
+@_needs("brian2")
+def test_pynn_brian2_refuses_a_per_neuron_t_ref_by_name(tmp_path):
+    report = export_project(_hetero(), "pynn", tmp_path)
+    expected = "population 'lif': parameter 't_ref' has a value per neuron, which pyNN.brian2"
+    assert any(w.startswith(expected) for w in report.warnings)
+    assert any(w.startswith("population 'izh': parameter 'd' has a value per neuron")
+               for w in report.warnings)
+    done = subprocess.run([sys.executable, report.files[0].name, "brian2"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and expected in done.stderr
+    assert "Traceback" not in done.stderr
