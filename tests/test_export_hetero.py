@@ -132,3 +132,51 @@ def test_pynn_brian2_refuses_a_per_neuron_t_ref_by_name(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and expected in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------------------- other models
+def _with_params(project: Project, **params_by_node: dict) -> Project:
+    doc = project.to_dict()
+    for node in doc["network"]["nodes"]:
+        node["params"].update(params_by_node.get(node["id"], {}))
+    return Project.from_dict(doc)
+
+
+@pytest.mark.slow
+@_needs("brian2")
+def test_brian2_hetero_if_and_adaptive_lif_match_spike_for_spike(tmp_path):
+    """IF (both reset modes) and adaptive LIF exist only in the Brian2 script."""
+    from tests.test_export_scripts import _adaptive_project, _if_project
+
+    hetero_if = _with_params(
+        _if_project(),
+        value={"tau_m": [7.0, 8.0, 9.5], "v_thresh": [9.0, 10.0, 11.0],
+               "t_ref": {"dist": "uniform", "low": 1.0, "high": 2.0}},
+        subtract={"i_offset": [0.0, 0.2, 0.4], "tau_syn_exc": [3.0, 4.0, 5.0]})
+    adaptive = _with_params(
+        _adaptive_project(),
+        adapt={"tau_m": [9.0, 10.0, 11.0, 12.0], "delta_thresh": [2.0, 3.0, 4.0, 3.0],
+               "tau_adapt": {"dist": "uniform", "low": 40.0, "high": 80.0}})
+    for i, project in enumerate((hetero_if, adaptive)):
+        ours = _ours(project)
+        _every_neuron_spikes(ours, project)
+        theirs = _run_script(project, "brian2", tmp_path / str(i))
+        assert _spike_set(theirs, shift=DT) == _spike_set(ours)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [
+    pytest.param("brian2", marks=_needs("brian2")), pytest.param("nest", marks=_needs("nest")),
+    pytest.param("pynn", marks=[_needs("pynn"), _needs("nest")])])
+def test_hetero_leaky_readout_matches_our_trace(target, tmp_path, monkeypatch):
+    """The readout test of tests/test_export_scripts.py, on a readout with per-neuron
+    tau_m and i_offset and a drawn tau_syn_inh (its assertions, unchanged)."""
+    import tests.test_export_scripts as scripts
+
+    plain = scripts._readout_project
+    monkeypatch.setattr(scripts, "_readout_project", lambda: _with_params(
+        plain(), out={"tau_m": [12.0, 15.0, 18.0], "i_offset": [1.0, 1.5, 2.0],
+                      "tau_syn_inh": {"dist": "uniform", "low": 6.0, "high": 12.0}}))
+    assert scripts._readout_project().to_dict()["network"]["nodes"][3]["params"]["tau_m"] \
+        == [12.0, 15.0, 18.0]
+    scripts.test_leaky_readout_matches_our_trace(target, tmp_path)
