@@ -180,3 +180,33 @@ def test_hetero_leaky_readout_matches_our_trace(target, tmp_path, monkeypatch):
     assert scripts._readout_project().to_dict()["network"]["nodes"][3]["params"]["tau_m"] \
         == [12.0, 15.0, 18.0]
     scripts.test_leaky_readout_matches_our_trace(target, tmp_path)
+
+
+# ---------------------------------------------------------------------------- CUBA
+def _hetero_cuba(delay_ms: float | None) -> Project:
+    """The CUBA sample (200 ms) with tau_m and v_thresh drawn per neuron and i_offset per
+    neuron (a list)."""
+    from tests.test_export_scripts import _cuba
+
+    doc = _cuba(delay_ms).to_dict()
+    doc["simulation"]["duration_ms"] = 200.0
+    for node in doc["network"]["nodes"]:
+        if node["kind"] == "population":
+            node["params"].update(
+                tau_m={"dist": "uniform", "low": 15.0, "high": 25.0},
+                v_thresh={"dist": "normal", "mean": -50.0, "std": 0.5},
+                i_offset=[0.1 * (i % 3) for i in range(node["size"])])
+    return Project.from_dict(doc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [pytest.param("brian2", marks=_needs("brian2")),
+                                    pytest.param("nest", marks=_needs("nest"))])
+def test_hetero_cuba_is_spike_for_spike_identical(target, tmp_path):
+    """4,000 neurons with per-neuron values, chaotic: every spike agrees (NEST with delays
+    of one step, its minimum, as in tests/test_export_scripts.py)."""
+    project = _hetero_cuba(None if target == "brian2" else DT)
+    theirs = _run_script(project, target, tmp_path)
+    ours = _ours(project)
+    assert len(ours) > 3000
+    assert _spike_set(theirs, shift=DT if target == "brian2" else 0.0) == _spike_set(ours)
