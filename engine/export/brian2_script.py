@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.per_neuron import shared_values
 from engine.errors import SpikeStudioError
 from engine.export import ExportReport
 from engine.export.network_data import (
@@ -178,9 +179,10 @@ def _script_constants(p: Population, dt: float) -> None:
         for key in ("exc", "inh"):
             tau = v0[f"tau_syn_{key}"]
             v[f"k_{key}"] = tau / v0["tau_m"] * (1.0 - np.exp(-dt / tau))
-    # np.where / np.exp of numbers give numpy scalars: back to floats.
-    p.params = {k: float(x) if isinstance(x, np.generic | np.ndarray) and np.ndim(x) == 0
-                else x for k, x in v.items()}
+    # np.where / np.exp of numbers give numpy scalars, and a shared tau_syn next to a
+    # per-neuron tau_m an array of one value: back to floats.
+    p.params = shared_values({k: float(x) if isinstance(x, np.generic | np.ndarray)
+                              and np.ndim(x) == 0 else x for k, x in v.items()})
 
 
 def _constants(p: Population) -> tuple[str, str, str]:
@@ -221,7 +223,7 @@ def _population(p: Population, data: NetworkData) -> str:
         return head + f'''
 # {p.size} {what} with exponential current synapses.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_LIF_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_LIF_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="{threshold}", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
     # the refractory period from the step's start, one dt earlier: t_hold = t_ref + dt.
@@ -235,13 +237,13 @@ def _population(p: Population, data: NetworkData) -> str:
 # {p.size} leaky integrators (a readout: no threshold, never spikes) with exponential current
 # synapses; their v is written to readout_{p.id}.csv.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_LI_EQS[:-3] + eqs + '    """'}, method="exact", name="{p.name}",
+    {p.size}, {_LI_EQS[:-3] + eqs.lstrip() + '    """'}, method="exact", name="{p.name}",
     {namespace}
 {init}{currents}objects.append({p.name})'''
     return head + f'''
 # {p.size} Izhikevich neurons (time in ms, forward Euler as in Izhikevich 2003).
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_IZH_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_IZH_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="v >= v_peak", reset="v = c; u += d", method="euler", name="{p.name}",
     {namespace}
 {init}{p.name}.u = {p.code("b")} * {p.name}.v[:]
@@ -269,7 +271,7 @@ def _if_population(p: Population, eqs: str, namespace: str, init: str, currents:
 # {p.size} non-leaky integrate-and-fire neurons with exponential current synapses; after a
 # spike v is {how}.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_IF_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_IF_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="v >= v_thresh", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
     # the refractory period from the step's start, one dt earlier: t_hold = t_ref + dt.
