@@ -423,3 +423,35 @@ def test_calibration_defaults_to_the_digits_training_split(mlp):
     other = _tiny(np.random.default_rng(0).random((3, 2)), np.ones((2, 2)), np.ones((2, 2)))
     data, text = default_calibration(other)
     assert isinstance(data, Dataset) and len(data.y) == 3 and "own" in text
+
+
+# ---------------------------------------------------------------------------- per neuron
+def _hetero_pop() -> Project:
+    return Project.from_dict(document([lif(
+        "pop", 4, tau_m=[10.0, 11.0, 12.0, 13.0],
+        v_thresh={"dist": "uniform", "low": -52.0, "high": -48.0})]))
+
+
+def test_removing_neurons_keeps_the_kept_neurons_per_neuron_values():
+    from engine.compression.pruning import remove_neurons
+    from engine.core.per_neuron import resolve_neuron_params
+
+    project = _hetero_pop()
+    before = resolve_neuron_params(project, project.network.node("pop"))
+    doc = project.to_dict()
+    messages = remove_neurons(doc, project, {"pop": np.array([1, 3])},
+                              synapse_blocks(project))
+    after = Project.from_dict(doc)
+    values = resolve_neuron_params(after, after.network.node("pop"))
+    assert values["tau_m"].tolist() == [11.0, 13.0]
+    assert values["v_thresh"].tolist() == before["v_thresh"][[1, 3]].tolist()
+    assert messages == ["pop: the kept neurons keep their own values of tau_m, v_thresh "
+                        "(written as lists)"]
+
+
+def test_the_size_counts_a_per_neuron_parameter_once_per_neuron():
+    from engine.compression.size import size_breakdown
+
+    plain = size_breakdown(Project.from_dict(document([lif("pop", 4)])))[-1]
+    hetero = size_breakdown(_hetero_pop())[-1]
+    assert hetero.bits_total - plain.bits_total == 2 * 3 * plain.bits

@@ -315,17 +315,16 @@ def test_the_memory_estimate_counts_per_neuron_parameters():
 
 
 # ---------------------------------------------------------------------------- exporters
-# NIR writes per-neuron arrays (tests/test_nir_trained.py).
+# NIR writes per-neuron arrays (tests/test_nir_trained.py); the scripts' runs:
+# tests/test_export_hetero.py.
 @pytest.mark.parametrize("target", ["brian2", "nest", "pynn"])
-def test_exporters_refuse_per_neuron_values_naming_the_parameter(target, tmp_path):
-    from engine.errors import SpikeStudioError
+def test_script_exporters_write_per_neuron_values_as_data(target, tmp_path):
     from engine.export import export_project
 
     project = Project.from_dict(document([lif("pop", 3, tau_m=[10.0, 12.0, 14.0])]))
-    out = tmp_path / ("net.nir" if target == "nir" else "out")
-    with pytest.raises(SpikeStudioError, match="population 'pop': parameter 'tau_m' has a "
-                                               "value per neuron"):
-        export_project(project, target, out)
+    export_project(project, target, tmp_path)
+    with np.load(tmp_path / "network.npz", allow_pickle=False) as data:
+        assert data["pop__tau_m"].tolist() == [10.0, 12.0, 14.0]
 
 
 # ---------------------------------------------------------------------------- Brian2

@@ -277,3 +277,20 @@ def test_docs_list_every_check_with_its_parameters():
         "docs/labs.md is out of date: run python -m engine.labs.reference docs/labs.md")
     for name in OBSERVATIONS:
         assert f"### `{name}`" in generated
+
+
+def test_a_lif_check_says_it_needs_one_value_of_a_per_neuron_parameter():
+    """The analytic LIF checks read one neuron's parameters: a per-neuron tau_m is named
+    (not silently replaced by the default)."""
+    import re
+
+    from engine.labs.checks_basic import fires_near_rheobase, refractory_bound
+    from tests.helpers import document, lif
+
+    project = Project.from_dict(document([lif("pop", 3, tau_m=[10.0, 12.0, 14.0])]))
+    expected = ("population 'pop': parameter 'tau_m' has a value per neuron; this check "
+                "needs one value for the whole population")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        refractory_bound(project, None, population="pop", min_fraction=0.8)
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        fires_near_rheobase(project, None, population="pop", input="x", margin_mv=1.0)

@@ -156,3 +156,16 @@ def test_format_value():
     assert format_value(True) == "true"
     assert format_value(None) == "none"
     assert format_value({"dist": "normal", "mean": 1.0, "std": 0.5}) == "normal(mean=1, std=0.5)"
+
+
+def test_a_per_neuron_parameter_reads_as_mean_min_max():
+    from tests.helpers import document, lif
+
+    shared = document([lif("exc", 3)])
+    listed = document([lif("exc", 3, tau_m=[10.0, 12.0, 14.0])])
+    drawn = document([lif("exc", 3, tau_m={"dist": "uniform", "low": 8.0, "high": 12.0})])
+    assert [d.text for d in project_differences(shared, listed)] == [
+        "exc.tau_m: 10 ms → per neuron: mean 12 / min 10 / max 14 ms (3 values)"]
+    assert [d.text for d in project_differences(listed, drawn)] == [
+        "exc.tau_m: per neuron: mean 12 / min 10 / max 14 ms (3 values) → per neuron: "
+        "uniform, low 8, high 12 ms"]

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.connectivity.rules import CONNECTIVITY_RULES
+from engine.hetero.values import is_per_neuron, summary_text
 from engine.monitors.specs import MONITOR_SPECS
 from engine.plasticity import PLASTICITY_RULES
 from engine.project import SIMULATION_SPECS, model_spec
@@ -66,14 +67,23 @@ class Difference:
     before: Any
     after: Any
     unit: str = ""
+    per_neuron: bool = False  # a population's parameter: lists are one value per neuron
 
     @property
     def text(self) -> str:
-        """``exc.tau_m: 20 → 10 ms`` (plain text)."""
+        """``exc.tau_m: 20 → 10 ms`` (plain text); a population's per-neuron list reads
+        ``per neuron: mean 10.2 / min 8 / max 12 ms (5 values)``."""
         if self.before is MISSING and isinstance(self.after, _Added):
             return f"{self.label} added{self.after.what}"
         if self.after is MISSING and isinstance(self.before, _Added):
             return f"{self.label} removed"
+        if self.per_neuron and (is_per_neuron(self.before) or is_per_neuron(self.after)):
+            def show(value: Any) -> str:
+                if is_per_neuron(value):
+                    return summary_text(value, self.unit)
+                unit = f" {self.unit}" if self.unit and _is_number(value) else ""
+                return format_value(value) + unit
+            return f"{self.label}: {show(self.before)} → {show(self.after)}"
         unit = f" {self.unit}" if self.unit and _is_number(self.before, self.after) else ""
         return f"{self.label}: {format_value(self.before)} → {format_value(self.after)}{unit}"
 
@@ -240,11 +250,16 @@ def _diff_item(out: list[Difference], group: str, item_id: str, a: dict | None,
     else:
         keys = _ordered_keys(a, b, skip=_IGNORED_ITEM_KEYS)
     unit = _item_unit(group, a)
+    first = len(out)
     for key in keys:
         if key == "id":
             continue
         _diff_value(out, (*base, key), a.get(key, MISSING), b.get(key, MISSING), unit,
                     _item_label)
+    if group == "nodes" and a.get("kind") == "population":
+        params = f"{path}.params."
+        out[first:] = [replace(d, per_neuron=True) if d.path.startswith(params) else d
+                       for d in out[first:]]
 
 
 def _added_what(group: str, item: dict) -> str:

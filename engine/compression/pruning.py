@@ -7,7 +7,9 @@ import math
 import numpy as np
 
 from engine.compression.layers import IMPLICIT_RULES, dense_weights, rule_of
+from engine.core.per_neuron import resolve_neuron_params
 from engine.errors import SpikeStudioError
+from engine.hetero.values import is_per_neuron
 from engine.project import Project
 
 
@@ -27,6 +29,23 @@ def prune_smallest(weights: np.ndarray, fraction: float) -> tuple[np.ndarray, in
     return out, k
 
 
+def _keep_per_neuron_values(raw: dict, project: Project, pid: str,
+                            kept: np.ndarray) -> list[str]:
+    """Each per-neuron parameter of population ``pid`` (a list, a distribution or a companion
+    array) becomes the list of the kept neurons' values in ``raw`` (its document): a
+    distribution drawn for the smaller size would give the kept neurons other values."""
+    node = project.network.node(pid)
+    names = [k for k, v in node.params.items() if is_per_neuron(v)]
+    if not names:
+        return []
+    values = resolve_neuron_params(project, node)
+    params = raw.setdefault("params", {})
+    for name in names:
+        params[name] = np.asarray(values[name], np.float64)[kept].tolist()
+    return [f"{pid}: the kept neurons keep their own values of {', '.join(names)} "
+            f"(written as lists)"]
+
+
 def remove_neurons(doc: dict, project: Project, keep: dict[str, np.ndarray],
                    blocks: dict[str, dict]) -> list[str]:
     """Keep only the neurons ``keep[pop]`` (sorted indices) of each population in ``keep``.
@@ -42,6 +61,7 @@ def remove_neurons(doc: dict, project: Project, keep: dict[str, np.ndarray],
     raw_nodes = {r["id"]: r for r in doc["network"]["nodes"]}
     for pid, kept in keep.items():
         raw_nodes[pid]["size"] = int(kept.size)
+        messages.extend(_keep_per_neuron_values(raw_nodes[pid], project, pid, kept))
     for j, p in enumerate(net.projections):
         if p.source not in keep and p.target not in keep:
             continue

@@ -40,6 +40,7 @@ from engine.compression.layers import (
 )
 from engine.compression.quantise import grid_bits
 from engine.core.build import synapse_blocks
+from engine.hetero.values import is_per_neuron
 from engine.project import Project
 
 FLOAT_BITS = 32   # an unquantised weight, a scale, a neuron parameter
@@ -112,8 +113,11 @@ def size_breakdown(project: Project, weight_bits: int | None = None, *,
     """Per layer, then one row ``neuron parameters`` for the populations."""
     blocks = synapse_blocks(project) if blocks is None else blocks
     rows = [layer_size(project, layer, blocks, weight_bits) for layer in layers_of(project)]
-    params = sum(len(n.resolved_params()) for n in project.network.populations)
-    rows.append(LayerSize("neuron parameters", 0, FLOAT_BITS, "per population",
+    # One value per parameter of a population, one per neuron for a per-neuron parameter.
+    params = sum(n.size if is_per_neuron(v) else 1 for n in project.network.populations
+                 for v in n.resolved_params().values())
+    rows.append(LayerSize("neuron parameters", 0, FLOAT_BITS,
+                          "per population (per neuron where a value varies)",
                           FLOAT_BITS * params))
     return rows
 

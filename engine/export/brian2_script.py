@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.per_neuron import shared_values
 from engine.errors import SpikeStudioError
 from engine.export import ExportReport
 from engine.export.network_data import (
@@ -39,7 +40,6 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
-    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -74,23 +74,23 @@ _IZH_EQS = '''"""
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_brian2.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "Brian2", MISSING_MODELS)
-    refuse_per_neuron(project, "Brian2")
-    for node in project.network.populations:
-        values = node.resolved_params()
-        delta = [k for k in ("tau_syn_exc", "tau_syn_inh") if values.get(k) == 0]
-        if delta:
-            raise SpikeStudioError(f"population {node.id!r}: {delta[0]} = 0 (delta synapses) "
-                                   f"is not written for Brian2 yet; give it a synaptic time "
-                                   f"constant > 0 to export")
     data = gather(project)
     warnings = list(data.warnings)
     for p in data.populations:
-        if p.model == "lif":
+        delta = [k for k in ("tau_syn_exc", "tau_syn_inh")
+                 if k in p.params and np.any(np.asarray(p.params[k]) == 0)]
+        if delta:
+            raise SpikeStudioError(f"population {p.id!r}: {delta[0]} = 0 (delta synapses) "
+                                   f"is not written for Brian2 yet; give it a synaptic time "
+                                   f"constant > 0 to export")
+        if p.model in ("lif", "adaptive_lif"):
             for key in ("tau_syn_exc", "tau_syn_inh"):
-                if abs(p.params[key] - p.params["tau_m"]) < 1e-9 * p.params["tau_m"]:
+                tau, tau_m = p.params[key], p.params["tau_m"]
+                if np.any(np.abs(tau - tau_m) < 1e-9 * tau_m):
                     warnings.append(f"population {p.id!r}: {key} equals tau_m, which Brian2's "
                                     "exact solver cannot integrate; the script lengthens "
                                     f"{key} by 1e-6 ms")
+        _script_constants(p, data.dt_ms)
     npz = write_npz(data, out)
     script = out / SCRIPT
     script.write_text(_script(data))
@@ -135,111 +135,153 @@ SpikeStudio (and NEST) at its end: spike times here are SpikeStudio's minus one 
 """
 
 
-def _population(p: Population, data: NetworkData) -> str:
-    v, dt = p.params, data.dt_ms
-    eqs, ns, currents = _currents(p, data)
+#: Brian2 unit of each neuron constant a script declares: (equation unit, unit in code).
+_UNITS = {
+    "tau_m": ("second", "ms"), "tau_syn_exc": ("second", "ms"),
+    "tau_syn_inh": ("second", "ms"), "tau_adapt": ("second", "ms"), "t_hold": ("second", "ms"),
+    "v_rest": ("volt", "mV"), "v_reset": ("volt", "mV"), "v_thresh": ("volt", "mV"),
+    "delta_thresh": ("volt", "mV"), "i_offset": ("volt", "mV"), "c": ("volt", "mV"),
+    "d": ("volt", "mV"), "v_peak": ("volt", "mV"),
+    "a": ("1", ""), "b": ("1", ""), "decay_exc": ("1", ""), "decay_inh": ("1", ""),
+    "k_ext": ("1", ""), "k_exc": ("1", ""), "k_inh": ("1", ""),
+}
+
+#: The constants each model's equations, threshold, reset and operations read.
+_CONSTANTS = {
+    "lif": ("tau_m", "v_rest", "v_reset", "v_thresh", "t_hold", "tau_syn_exc",
+            "tau_syn_inh", "i_offset"),
+    "li": ("tau_m", "v_rest", "tau_syn_exc", "tau_syn_inh", "i_offset"),
+    "if": ("v_reset", "v_thresh", "t_hold", "tau_syn_exc", "tau_syn_inh", "k_ext", "k_exc",
+           "k_inh", "i_offset"),
+    "izhikevich": ("a", "b", "c", "d", "v_peak", "decay_exc", "decay_inh", "i_offset"),
+}
+_CONSTANTS["adaptive_lif"] = _CONSTANTS["lif"] + ("tau_adapt", "delta_thresh")
+
+
+def _script_constants(p: Population, dt: float) -> None:
+    """Add to ``p.params`` the constants the script uses that are not ours (elementwise:
+    each is a number or, if a parameter it comes from varies, one value per neuron)."""
+    v0, v = p.params, dict(p.params)
     if p.model in ("lif", "adaptive_lif"):
-        taus = {k: v[k] if abs(v[k] - v["tau_m"]) >= 1e-9 * v["tau_m"] else v[k] + 1e-6
-                for k in ("tau_syn_exc", "tau_syn_inh")}
+        # Brian2's exact solver cannot integrate tau_syn == tau_m: lengthen it by 1e-6 ms.
+        for key in ("tau_syn_exc", "tau_syn_inh"):
+            same = np.abs(v0[key] - v0["tau_m"]) < 1e-9 * v0["tau_m"]
+            v[key] = np.where(same, v0[key] + 1e-6, v0[key])
+    if "t_ref" in v:
+        # We hold v for t_ref after the step that ends with the spike; Brian2 counts the
+        # refractory period from the step's start, one dt earlier.
+        v["t_hold"] = v0["t_ref"] + dt
+    if p.model == "izhikevich":
+        for key in ("exc", "inh"):
+            v[f"decay_{key}"] = np.exp(-dt / v0[f"tau_syn_{key}"])
+    if p.model == "if":
+        v["k_ext"] = dt / v0["tau_m"]
+        for key in ("exc", "inh"):
+            tau = v0[f"tau_syn_{key}"]
+            v[f"k_{key}"] = tau / v0["tau_m"] * (1.0 - np.exp(-dt / tau))
+    # np.where / np.exp of numbers give numpy scalars, and a shared tau_syn next to a
+    # per-neuron tau_m an array of one value: back to floats.
+    p.params = shared_values({k: float(x) if isinstance(x, np.generic | np.ndarray)
+                              and np.ndim(x) == 0 else x for k, x in v.items()})
+
+
+def _constants(p: Population) -> tuple[str, str, str]:
+    """(equation lines, namespace, assignments) of the constants of ``p``'s model: a shared
+    value is a namespace constant, a per-neuron one a per-neuron variable of the group set
+    from network.npz."""
+    eqs, ns, code = "", [], ""
+    for name in _CONSTANTS[p.model]:
+        unit, scale = _UNITS[name]
+        times = f" * {scale}" if scale else ""
+        if p.varies(name):
+            eqs += f"    {name} : {unit} (constant)  # per neuron\n"
+            code += f'{p.name}.{name} = data["{p.name}__{name}"]{times}\n'
+        else:
+            ns.append(f"{name}={fmt(p.params[name])}{times}")
+    return eqs, ",\n        ".join(ns), code
+
+
+def _population(p: Population, data: NetworkData) -> str:
+    eqs, ns, currents = _currents(p, data)
+    const_eqs, names, assign = _constants(p)
+    eqs = const_eqs + eqs
+    entries = ",\n        ".join(x for x in (names, ns) if x)
+    namespace = f"namespace=dict(\n        {entries}))"  # and the NeuronGroup's ")"
+    head = ("\n# ---------------------------------------------------------------- "
+            f"population {p.id!r}")
+    init = f'{p.name}.v = data["{p.name}__v_init"] * mV\n{assign}'
+    init += f"{p.name}.I_ext = {p.code('i_offset')} * mV  # i_offset\n"
+    if p.model in ("lif", "adaptive_lif"):
         adaptive = p.model == "adaptive_lif"
         what = ("leaky integrate-and-fire neurons whose threshold v_thresh + theta jumps by "
                 "delta_thresh at each spike and decays with tau_adapt (theta decays while v "
                 "is held)" if adaptive else "leaky integrate-and-fire neurons")
         if adaptive:
             eqs = "    dtheta/dt = -theta / tau_adapt : volt\n" + eqs
-            ns = (f", tau_adapt={fmt(v['tau_adapt'])} * ms, "
-                  f"delta_thresh={fmt(v['delta_thresh'])} * mV{ns}")
         threshold = "v >= v_thresh + theta" if adaptive else "v >= v_thresh"
         reset = "v = v_reset; theta += delta_thresh" if adaptive else "v = v_reset"
-        return f'''
-# ---------------------------------------------------------------- population {p.id!r}
+        return head + f'''
 # {p.size} {what} with exponential current synapses.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_LIF_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_LIF_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="{threshold}", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
-    # the refractory period from the step's start, one dt earlier.
-    refractory={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
-    method="exact", name="{p.name}",
-    namespace=dict(tau_m={fmt(v["tau_m"])} * ms, v_rest={fmt(v["v_rest"])} * mV,
-                   v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
-                   tau_syn_exc={fmt(taus["tau_syn_exc"])} * ms,
-                   tau_syn_inh={fmt(taus["tau_syn_inh"])} * ms{ns}))
-{p.name}.v = data["{p.name}__v_init"] * mV
-{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
-{currents}objects.append({p.name})'''
+    # the refractory period from the step's start, one dt earlier: t_hold = t_ref + dt.
+    refractory="t_hold", method="exact", name="{p.name}",
+    {namespace}
+{init}{currents}objects.append({p.name})'''
     if p.model == "if":
-        return _if_population(p, data, eqs, ns, currents)
+        return head + _if_population(p, eqs, namespace, init, currents)
     if p.model == "li":
-        return f'''
-# ---------------------------------------------------------------- population {p.id!r}
+        return head + f'''
 # {p.size} leaky integrators (a readout: no threshold, never spikes) with exponential current
 # synapses; their v is written to readout_{p.id}.csv.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_LI_EQS[:-3] + eqs + '    """'}, method="exact", name="{p.name}",
-    namespace=dict(tau_m={fmt(v["tau_m"])} * ms, v_rest={fmt(v["v_rest"])} * mV,
-                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
-                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
-{p.name}.v = data["{p.name}__v_init"] * mV
-{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
-{currents}objects.append({p.name})'''
-    return f'''
-# ---------------------------------------------------------------- population {p.id!r}
+    {p.size}, {_LI_EQS[:-3] + eqs.lstrip() + '    """'}, method="exact", name="{p.name}",
+    {namespace}
+{init}{currents}objects.append({p.name})'''
+    return head + f'''
 # {p.size} Izhikevich neurons (time in ms, forward Euler as in Izhikevich 2003).
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_IZH_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_IZH_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="v >= v_peak", reset="v = c; u += d", method="euler", name="{p.name}",
-    namespace=dict(a={fmt(v["a"])}, b={fmt(v["b"])}, c={fmt(v["c"])} * mV,
-                   d={fmt(v["d"])} * mV, v_peak={fmt(v["v_peak"])} * mV{ns}))
-{p.name}.v = data["{p.name}__v_init"] * mV
-{p.name}.u = {fmt(v["b"])} * {p.name}.v
-{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
-# Exponential decay of the synaptic currents, exact, after the Euler step.
+    {namespace}
+{init}{p.name}.u = {p.code("b")} * {p.name}.v[:]
+# Exponential decay of the synaptic currents, exact, after the Euler step:
+# decay = exp(-dt / tau_syn).
 objects.append({p.name}.run_regularly(
-    "I_exc *= {fmt(np.exp(-dt / v["tau_syn_exc"]))}; "
-    "I_inh *= {fmt(np.exp(-dt / v["tau_syn_inh"]))}",
-    when="after_groups"))
+    "I_exc *= decay_exc; I_inh *= decay_inh", when="after_groups"))
 {currents}objects.append({p.name})'''
 
 
-def _if_population(p: Population, data: NetworkData, eqs: str, ns: str, currents: str) -> str:
+def _if_population(p: Population, eqs: str, namespace: str, init: str, currents: str) -> str:
     """Non-leaky integrate-and-fire neurons: the LIF's equations without the leak.
 
     Brian2's exact solver refuses this system (its matrix is singular), so v is stepped by
     its exact one-step integral, as ours: before the state update (which decays the
-    currents exactly), v += (I_ext dt + I tau_syn (1 - exp(-dt / tau_syn))) / tau_m for
-    each synaptic current I, unless refractory.
+    currents exactly), v += k_ext I_ext + k_exc I_exc + k_inh I_inh with k_ext = dt / tau_m
+    and k = tau_syn (1 - exp(-dt / tau_syn)) / tau_m, unless refractory.
     """
-    v, dt = p.params, data.dt_ms
-    if v["reset_mode"] == "subtract":
+    if p.params["reset_mode"] == "subtract":
         reset = "v = v - (v_thresh - v_reset)"
         how = "lowered by v_thresh - v_reset (the overshoot is kept)"
     else:
         reset, how = "v = v_reset", "reset to v_reset"
-    gain = {k: fmt(v[k] / v["tau_m"] * (1.0 - np.exp(-dt / v[k])))
-            for k in ("tau_syn_exc", "tau_syn_inh")}
     return f'''
-# ---------------------------------------------------------------- population {p.id!r}
 # {p.size} non-leaky integrate-and-fire neurons with exponential current synapses; after a
 # spike v is {how}.
 {p.name} = b2.NeuronGroup(
-    {p.size}, {_IF_EQS[:-3] + eqs + '    """'},
+    {p.size}, {_IF_EQS[:-3] + eqs.lstrip() + '    """'},
     threshold="v >= v_thresh", reset="{reset}",
     # SpikeStudio holds v for t_ref after the step that ends with the spike; Brian2 counts
-    # the refractory period from the step's start, one dt earlier.
+    # the refractory period from the step's start, one dt earlier: t_hold = t_ref + dt.
     refractory="t_hold", method="exact", name="{p.name}",
-    namespace=dict(t_hold={fmt(v["t_ref"])} * ms + {fmt(dt)} * ms,
-                   v_reset={fmt(v["v_reset"])} * mV, v_thresh={fmt(v["v_thresh"])} * mV,
-                   tau_syn_exc={fmt(v["tau_syn_exc"])} * ms,
-                   tau_syn_inh={fmt(v["tau_syn_inh"])} * ms{ns}))
-{p.name}.v = data["{p.name}__v_init"] * mV
-{p.name}.I_ext = {fmt(v["i_offset"])} * mV  # i_offset
-# The exact step of v with the currents at the step's start (before they decay); held while
+    {namespace}
+{init}# The exact step of v with the currents at the step's start (before they decay); held while
 # refractory (the state updater's own test, which runs after this).
 objects.append({p.name}.run_regularly(
     "v += int(timestep(t - lastspike, dt) >= timestep(t_hold, dt)) * ("
-    "I_ext * {fmt(dt / v["tau_m"])} + I_exc * {gain["tau_syn_exc"]} "
-    "+ I_inh * {gain["tau_syn_inh"]})", when="groups", order=-1))
+    "I_ext * k_ext + I_exc * k_exc + I_inh * k_inh)", when="groups", order=-1))
 {currents}objects.append({p.name})'''
 
 
@@ -260,13 +302,13 @@ def _currents(p: Population, data: NetworkData) -> tuple[str, str, str]:
     if not inputs:
         return "", "", ""
     eqs = "".join(f"    gain_{c.name} : 1  # summed weight from {c.id!r}\n" for c in inputs)
-    ns = "".join(f", {c.name}={c.name}" for c in inputs)
+    ns = ",\n        ".join(f"{c.name}={c.name}" for c in inputs)
     total = " + ".join(f"gain_{c.name} * {c.name}(t)" for c in inputs)
     code = "".join(f'{p.name}.gain_{c.name} = data["{c.name}__gain__{p.name}"]\n'
                    for c in inputs)
     code += (f"# The external input at the start of each step: bias + current inputs.\n"
              f"objects.append({p.name}.run_regularly(\n"
-             f'    "I_ext = {fmt(p.params["i_offset"])} * mV + {total}", when="start"))\n')
+             f'    "I_ext = i_offset + {total}", when="start"))\n')
     return eqs, ns, code
 
 

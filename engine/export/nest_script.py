@@ -33,7 +33,6 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
-    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -58,7 +57,6 @@ crossed threshold, as SpikeStudio does.
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_nest.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "NEST", MISSING_MODELS)
-    refuse_per_neuron(project, "NEST")
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     npz = write_npz(data, out)
@@ -127,45 +125,64 @@ for i in range({s.size}):
     return "\n".join(parts) + "\n"
 
 
+def _params(p: Population, fields: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """(the ``params`` entries of ``nest.Create``, a ``set`` of the per-neuron ones) for
+    ``fields`` = (NEST name, our parameter, comment): a per-neuron value is set after
+    creation, one value per neuron from network.npz."""
+    shared, varying = [], []
+    for nest_name, ours, comment in fields:
+        note = f"  # {comment}" if comment else ""
+        if p.varies(ours):
+            varying.append(f'    "{nest_name}": {p.code(ours)},{note}')
+        else:
+            shared.append(f'    "{nest_name}": {p.code(ours)},{note}')
+    per_neuron = ("\n# Values per neuron (network.npz).\n"
+                  f"{p.name}.set({{\n" + "\n".join(varying) + "\n})") if varying else ""
+    return "\n".join(shared), per_neuron
+
+
+#: Our LIF as iaf_psc_exp (NEST name, our parameter, comment).
+_LIF_FIELDS = [
+    ("C_m", "tau_m", "pF = tau_m: R = 1 GOhm, so 1 pA = 1 mV of R*I"),
+    ("tau_m", "tau_m", "ms"), ("E_L", "v_rest", "mV"), ("V_reset", "v_reset", "mV"),
+    ("V_th", "v_thresh", "mV"), ("t_ref", "t_ref", "ms, v clamped to V_reset"),
+    ("tau_syn_ex", "tau_syn_exc", "ms"), ("tau_syn_in", "tau_syn_inh", "ms"),
+    ("I_e", "i_offset", "pA (bias)"),
+]
+_LI_FIELDS = [f for f in _LIF_FIELDS if f[0] not in ("V_reset", "V_th", "t_ref")]
+_IZH_FIELDS = [
+    ("a", "a", ""), ("b", "b", ""), ("c", "c", "mV"), ("d", "d", ""),
+    ("V_th", "v_peak", "mV, spike cut-off"),
+    ("I_e", "i_offset", "the model's current units (added to dv/dt)"),
+]
+
+
 def _population(p: Population, data: NetworkData) -> str:
-    v = p.params
     if p.model == "lif":
+        shared, per_neuron = _params(p, _LIF_FIELDS)
         body = f'''# {p.size} leaky integrate-and-fire neurons with exponential current synapses.
 {p.name} = nest.Create("iaf_psc_exp", {p.size}, params={{
-    "C_m": {fmt(v["tau_m"])},          # pF = tau_m: R = 1 GOhm, so 1 pA = 1 mV of R*I
-    "tau_m": {fmt(v["tau_m"])},        # ms
-    "E_L": {fmt(v["v_rest"])},         # mV
-    "V_reset": {fmt(v["v_reset"])},    # mV
-    "V_th": {fmt(v["v_thresh"])},      # mV
-    "t_ref": {fmt(v["t_ref"])},        # ms, v clamped to V_reset
-    "tau_syn_ex": {fmt(v["tau_syn_exc"])},  # ms
-    "tau_syn_in": {fmt(v["tau_syn_inh"])},  # ms
-    "I_e": {fmt(v["i_offset"])},       # pA (bias)
-}})
+{shared}
+}}){per_neuron}
 {p.name}.V_m = data["{p.name}__v_init"]'''
     elif p.model == "li":
+        shared, per_neuron = _params(p, _LI_FIELDS)
         body = f'''# {p.size} leaky integrators (a readout: it never spikes): iaf_psc_exp with a
 # threshold out of reach; their v is written to readout_{p.id}.csv.
 {p.name} = nest.Create("iaf_psc_exp", {p.size}, params={{
-    "C_m": {fmt(v["tau_m"])},          # pF = tau_m: R = 1 GOhm, so 1 pA = 1 mV of R*I
-    "tau_m": {fmt(v["tau_m"])},        # ms
-    "E_L": {fmt(v["v_rest"])},         # mV
-    "V_th": 1e30,                      # never reached
-    "tau_syn_ex": {fmt(v["tau_syn_exc"])},  # ms
-    "tau_syn_in": {fmt(v["tau_syn_inh"])},  # ms
-    "I_e": {fmt(v["i_offset"])},       # pA (bias)
-}})
+{shared}
+    "V_th": 1e30,  # never reached
+}}){per_neuron}
 {p.name}.V_m = data["{p.name}__v_init"]'''
     else:
+        shared, per_neuron = _params(p, _IZH_FIELDS)
         body = f'''# {p.size} Izhikevich neurons (forward Euler, time in ms, as in Izhikevich 2003).
 {p.name} = nest.Create("izhikevich", {p.size}, params={{
-    "a": {fmt(v["a"])}, "b": {fmt(v["b"])}, "c": {fmt(v["c"])}, "d": {fmt(v["d"])},
-    "V_th": {fmt(v["v_peak"])},        # mV, spike cut-off
-    "I_e": {fmt(v["i_offset"])},       # the model's current units (added to dv/dt)
+{shared}
     "consistent_integration": True,  # plain forward Euler
-}})
+}}){per_neuron}
 {p.name}.V_m = data["{p.name}__v_init"]
-{p.name}.U_m = {fmt(v["b"])} * data["{p.name}__v_init"]'''
+{p.name}.U_m = {p.code("b")} * data["{p.name}__v_init"]'''
     plastic = [c for c in data.connections if c.plasticity and c.target == p.name]
     if plastic:
         body += (f"\n{p.name}.tau_minus = {fmt(plastic[0].plasticity['tau_minus'])}"
@@ -187,14 +204,20 @@ def stdp_nest_params(rule: dict) -> dict[str, float]:
             "mu_plus": mu, "mu_minus": mu, "Wmax": rule["w_max"]}
 
 
+def tau_syn_code(target: Population, c: Connection) -> str:
+    """Code for the synaptic time constant of each synapse of ``c`` (its post neuron's)."""
+    key = "tau_syn_exc" if c.receptor == "exc" else "tau_syn_inh"
+    code = target.code(key)
+    return f'{code}[data["{c.name}__post"]]' if target.varies(key) else code
+
+
 def _connection(c: Connection, data: NetworkData) -> str:
     target = data.population(c.target)
-    tau = target.params["tau_syn_exc" if c.receptor == "exc" else "tau_syn_inh"]
     weight = f'data["{c.name}__weight"]'
     note = "pA = mV of R*I; negative weights go to the inhibitory synapse"
     if target.model == "izhikevich":
-        weight += f" * {fmt(tau)}"
-        note = f"delta synapse: weight * tau_syn ({fmt(tau)} ms), the charge of our current"
+        weight += " * " + tau_syn_code(target, c)
+        note = "delta synapse: weight * tau_syn (ms), the charge of our current"
     lines = [f'''
 # ---------------------------------------------------------------- projection {c.id!r}
 # {c.source} -> {c.target}: {c.pre.size} synapses, given one by one.''']
@@ -240,7 +263,7 @@ for start, stop in zip(changes[:-1], changes[1:]):''']
             continue
         terms = " + ".join(f'level("{c.name}", start) * data["{c.name}__gain__{p.name}"]'
                            for c in inputs)
-        lines.append(f"    {p.name}.I_e = {fmt(p.params['i_offset'])} + {terms}")
+        lines.append(f"    {p.name}.I_e = {p.code('i_offset')} + {terms}")
     lines.append("    nest.Simulate(stop - start)")
     names = ", ".join(f'"{c.name}"' for c in data.current_inputs)
     return f'''CURRENT_INPUTS = [{names}]

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.build import build
+from engine.core.per_neuron import resolve_neuron_params, shared_values
 from engine.errors import SpikeStudioError
-from engine.hetero.values import is_per_neuron
 from engine.plasticity import PLASTICITY_RULES
 from engine.plasticity import bounds as plasticity_bounds
 from engine.project import Project, model_spec
@@ -33,7 +33,14 @@ DATA_FILE = "network.npz"
 
 @dataclass
 class Population:
-    """A population of neurons: model parameters (ours, resolved) and initial state."""
+    """A population of neurons: model parameters (ours, resolved) and initial state.
+
+    ``params`` holds a float for a value the neurons share and a float64 array of length
+    ``size`` for a per-neuron one (as our build resolved it: lists, drawn distributions and
+    companion arrays alike). Every array in ``params`` except the initial state (in
+    ``v_init``) is written to ``network.npz`` as ``<name>__<parameter>``; an exporter may add
+    its own derived per-neuron constants to ``params`` before :func:`write_npz`.
+    """
 
     id: str
     name: str                      # a Python identifier for the script
@@ -42,6 +49,16 @@ class Population:
     params: dict
     v_init: np.ndarray             # mV, one per neuron (as drawn by our build)
     record: bool
+
+    def varies(self, key: str) -> bool:
+        """Whether parameter ``key`` has a value per neuron."""
+        return isinstance(self.params.get(key), np.ndarray)
+
+    def code(self, key: str) -> str:
+        """Script code for parameter ``key``: a literal for a shared value, the array of
+        ``network.npz`` (``data["<name>__<key>"]``) for a per-neuron one. The script reads
+        values as data: no project text becomes code."""
+        return f'data["{self.name}__{key}"]' if self.varies(key) else fmt(self.params[key])
 
 
 @dataclass
@@ -156,28 +173,18 @@ def refuse_models(project: Project, target: str, missing: dict[str, str]) -> Non
                                    f"{title} neuron: {missing[node.model]}")
 
 
-#: Per-neuron values the exports already carry (every script sets each neuron's initial v).
-EXPORTED_PER_NEURON = frozenset({"v_init", "v_init_spread"})
+#: The initial state: every script sets each neuron's v from ``<name>__v_init``.
+INITIAL_STATE = frozenset({"v_init", "v_init_spread"})
 
 
-def refuse_per_neuron(project: Project, target: str,
-                      carried: frozenset[str] = EXPORTED_PER_NEURON) -> None:
-    """Refuse a population with per-neuron values an export of ``target`` cannot write yet
-    (rather than silently writing one value for all neurons). ``carried``: the parameters
-    the export does write per neuron.
-
-    Raises
-    ------
-    SpikeStudioError
-        Naming the first such population and parameter.
-    """
-    for node in project.network.populations:
-        for name, value in node.params.items():
-            if name not in carried and is_per_neuron(value):
-                raise SpikeStudioError(
-                    f"population {node.id!r}: parameter {name!r} has a value per neuron, "
-                    f"which the {target} export cannot write yet; give it one value to "
-                    f"export this project")
+def on_grid(t_ref: float | np.ndarray, dt: float) -> float | np.ndarray:
+    """The refractory period our engine applies: ``round(t_ref / dt)`` whole steps (a
+    value off the grid, as a distribution draws, would be floored or rounded otherwise by
+    the other tools)."""
+    steps = np.round(np.asarray(t_ref) / dt)
+    snapped = np.where(np.isclose(t_ref, steps * dt, rtol=0, atol=1e-9 * dt), t_ref,
+                       steps * dt)
+    return snapped if isinstance(t_ref, np.ndarray) else float(snapped)
 
 
 def gather(project: Project) -> NetworkData:
@@ -201,8 +208,11 @@ def gather(project: Project) -> NetworkData:
         i = index[node.id]
         lo, hi = int(starts[i]), int(starts[i + 1])
         if node.kind == "population":
+            values = shared_values(resolve_neuron_params(project, node))
+            if "t_ref" in values:
+                values["t_ref"] = on_grid(values["t_ref"], dt)
             pops.append(Population(node.id, names[node.id], node.model, node.size,
-                                   node.resolved_params(), compiled.initial_v[lo:hi].copy(),
+                                   values, compiled.initial_v[lo:hi].copy(),
                                    bool(compiled.node_record[i])))
         elif i in compiled.spike_sources:
             k, neuron = compiled.spike_sources[i].events(0, compiled.n_steps + 1)
@@ -257,6 +267,9 @@ def npz_arrays(data: NetworkData) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for p in data.populations:
         out[f"{p.name}__v_init"] = p.v_init
+        for key, value in p.params.items():
+            if isinstance(value, np.ndarray) and key not in INITIAL_STATE:
+                out[f"{p.name}__{key}"] = value
     for s in data.spike_inputs:
         out[f"{s.name}__times_ms"] = s.times_ms
         out[f"{s.name}__neurons"] = s.neurons
@@ -310,9 +323,10 @@ Run:  {run}
 Writes spikes.csv (time_ms,population,neuron) next to this script.
 
 The network is the one SpikeStudio built: every synapse with its weight and delay, the
-initial membrane potentials and every input spike train are read from network.npz (Poisson
-inputs are the trains SpikeStudio drew for seed {data.seed}), so both runs see the same network
-and the same input. Arrays in network.npz are named <node>__<field>.
+initial membrane potentials, the parameters that differ between neurons and every input
+spike train are read from network.npz (Poisson inputs are the trains SpikeStudio drew for
+seed {data.seed}), so both runs see the same network and the same input. Arrays in
+network.npz are named <node>__<field>.
 
 SpikeStudio's units: times in ms, voltages in mV; input currents and synaptic weights are
 given as R*I in mV (the depolarisation they would hold at steady state), i.e. with a

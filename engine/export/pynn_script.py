@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from engine.export import ExportReport
-from engine.export.nest_script import nest_warnings
+from engine.export.nest_script import nest_warnings, tau_syn_code
 from engine.export.network_data import (
     WRITE_SPIKES,
     Connection,
@@ -29,7 +31,6 @@ from engine.export.network_data import (
     gather,
     header,
     refuse_models,
-    refuse_per_neuron,
     write_npz,
 )
 from engine.project import Project
@@ -42,6 +43,22 @@ MISSING_MODELS = {
                     "and decays while v is reset",
 }
 
+#: Parameters pyNN.brian2 keeps one value of per population, and why: a script with such a
+#: parameter per neuron stops on brian2 with :func:`brian2_refusal` (and the export warns).
+PYNN_BRIAN2_SHARED = {
+    "t_ref": "it has one refractory period per population",
+    "c": "its Izhikevich cell resets every neuron to the first neuron's c",
+    "d": "its Izhikevich cell adds the first neuron's d to u at every spike",
+}
+
+
+def brian2_refusal(population: str, parameter: str) -> str:
+    """The message for a per-neuron ``parameter`` pyNN.brian2 cannot hold."""
+    return (f"population {population!r}: parameter {parameter!r} has a value per neuron, "
+            f"which pyNN.brian2 cannot hold ({PYNN_BRIAN2_SHARED[parameter]}); run the "
+            f"script with nest, or give {parameter} one value")
+
+
 _EXTRA = """
 PyNN units: currents and current-based weights in nA, capacitances in nF. With cm = tau_m
 (nF, the number of ms) the membrane resistance is 1 MOhm, so x mV of R*I is x nA.
@@ -52,13 +69,16 @@ NEST labels spikes as SpikeStudio does; Brian2 one dt earlier.
 def export(project: Project, out: Path) -> ExportReport:
     """Write ``out/run_pynn.py`` and ``out/network.npz`` for ``project``."""
     refuse_models(project, "PyNN", MISSING_MODELS)
-    refuse_per_neuron(project, "PyNN")
     data = gather(project)
     warnings = list(data.warnings) + nest_warnings(data)
     for p in data.populations:
-        if p.model == "izhikevich" and p.params["v_peak"] != 30.0:
+        if p.model == "izhikevich" and np.any(np.asarray(p.params["v_peak"]) != 30.0):
+            peak = ("per neuron" if p.varies("v_peak")
+                    else f"= {fmt(p.params['v_peak'])} mV")
             warnings.append(f"population {p.id!r}: PyNN's Izhikevich fires at 30 mV, not at "
-                            f"v_peak = {fmt(p.params['v_peak'])} mV")
+                            f"v_peak {peak}")
+    warnings += [brian2_refusal(p.id, name) for p in data.populations
+                 for name in PYNN_BRIAN2_SHARED if p.varies(name)]
     for s in data.spike_inputs:
         if s.times_ms.size and s.times_ms[0] < 2 * data.dt_ms:
             warnings.append(f"input {s.id!r}: pyNN.nest sends no spike before two steps "
@@ -115,40 +135,44 @@ neurons = data["{s.name}__neurons"]
 
 
 def _population(p: Population) -> str:
-    v = p.params
+    # A per-neuron value is an array from network.npz (PyNN takes one value per cell).
     if p.model == "lif":
         cell = f'''sim.IF_curr_exp(
-    cm={fmt(v["tau_m"])},              # nF = tau_m: R = 1 MOhm, so 1 nA = 1 mV of R*I
-    tau_m={fmt(v["tau_m"])},           # ms
-    v_rest={fmt(v["v_rest"])},         # mV
-    v_reset={fmt(v["v_reset"])},       # mV
-    v_thresh={fmt(v["v_thresh"])},     # mV
-    tau_refrac={fmt(v["t_ref"])} + T_REF_EXTRA,  # ms
-    tau_syn_E={fmt(v["tau_syn_exc"])},  # ms
-    tau_syn_I={fmt(v["tau_syn_inh"])},  # ms
-    i_offset={fmt(v["i_offset"])},     # nA (bias)
+    cm={p.code("tau_m")},              # nF = tau_m: R = 1 MOhm, so 1 nA = 1 mV of R*I
+    tau_m={p.code("tau_m")},           # ms
+    v_rest={p.code("v_rest")},         # mV
+    v_reset={p.code("v_reset")},       # mV
+    v_thresh={p.code("v_thresh")},     # mV
+    tau_refrac={p.code("t_ref")} + T_REF_EXTRA,  # ms
+    tau_syn_E={p.code("tau_syn_exc")},  # ms
+    tau_syn_I={p.code("tau_syn_inh")},  # ms
+    i_offset={p.code("i_offset")},     # nA (bias)
 )'''
         init = ""
     elif p.model == "li":
         cell = f'''sim.IF_curr_exp(  # a leaky integrator: a threshold out of reach, never spikes
-    cm={fmt(v["tau_m"])},              # nF = tau_m: R = 1 MOhm, so 1 nA = 1 mV of R*I
-    tau_m={fmt(v["tau_m"])},           # ms
-    v_rest={fmt(v["v_rest"])},         # mV
-    v_reset={fmt(v["v_rest"])},        # mV (never used)
+    cm={p.code("tau_m")},              # nF = tau_m: R = 1 MOhm, so 1 nA = 1 mV of R*I
+    tau_m={p.code("tau_m")},           # ms
+    v_rest={p.code("v_rest")},         # mV
+    v_reset={p.code("v_rest")},        # mV (never used)
     v_thresh=1e30,                     # never reached
-    tau_syn_E={fmt(v["tau_syn_exc"])},  # ms
-    tau_syn_I={fmt(v["tau_syn_inh"])},  # ms
-    i_offset={fmt(v["i_offset"])},     # nA (bias)
+    tau_syn_E={p.code("tau_syn_exc")},  # ms
+    tau_syn_I={p.code("tau_syn_inh")},  # ms
+    i_offset={p.code("i_offset")},     # nA (bias)
 )'''
         init = ""
     else:
         cell = f'''sim.Izhikevich(
-    a={fmt(v["a"])}, b={fmt(v["b"])}, c={fmt(v["c"])}, d={fmt(v["d"])},
-    i_offset={fmt(v["i_offset"])} / 1000,  # nA into 1 pF: our current units / 1000
+    a={p.code("a")}, b={p.code("b")}, c={p.code("c")}, d={p.code("d")},
+    i_offset={p.code("i_offset")} / 1000,  # nA into 1 pF: our current units / 1000
 )'''
-        init = f', u={fmt(v["b"])} * data["{p.name}__v_init"]'
+        init = f', u={p.code("b")} * data["{p.name}__v_init"]'
+    refuse = "".join(f'''
+if BACKEND == "brian2":  # {why}
+    sys.exit({brian2_refusal(p.id, name)!r})''' for name, why in PYNN_BRIAN2_SHARED.items()
+                     if p.varies(name))
     return f'''
-# ---------------------------------------------------------------- population {p.id!r}
+# ---------------------------------------------------------------- population {p.id!r}{refuse}
 {p.name} = sim.Population({p.size}, {cell}, label="{p.id}")
 {p.name}.initialize(v=data["{p.name}__v_init"]{init})'''
 
@@ -159,9 +183,8 @@ def _connection(c: Connection, data: NetworkData) -> str:
     weight = f'data["{c.name}__weight"]'
     note = "nA = mV of R*I (negative: inhibitory)"
     if target.model == "izhikevich":
-        tau = target.params["tau_syn_exc" if c.receptor == "exc" else "tau_syn_inh"]
-        weight += f" * {fmt(tau)} / 1000"
-        note = f"delta synapse: weight * tau_syn ({fmt(tau)} ms) / 1000 nA"
+        weight += f" * {tau_syn_code(target, c)} / 1000"
+        note = "delta synapse: weight * tau_syn (ms) / 1000 nA"
     lines = [f'''
 # ---------------------------------------------------------------- projection {c.id!r}
 # {c.source} -> {c.target}: {c.pre.size} synapses as a list (pre, post, weight, delay).
@@ -220,7 +243,7 @@ for start, stop in zip(changes[:-1], changes[1:]):''' % [c.name for c in data.cu
                 scale = " / 1000" if p.model == "izhikevich" else ""
                 terms = " + ".join(f'level("{c.name}", start) * data["{c.name}__gain__{p.name}"]'
                                    for c in inputs)
-                lines.append(f"    {p.name}.set(i_offset=({fmt(p.params['i_offset'])} + "
+                lines.append(f"    {p.name}.set(i_offset=({p.code('i_offset')} + "
                              f"{terms}){scale})")
         lines.append("    sim.run_until(stop - AHEAD if stop < DURATION else DURATION)")
     else:

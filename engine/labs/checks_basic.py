@@ -50,7 +50,16 @@ def _lif_params(project, population: str) -> dict[str, float]:
     node = _node(project, population)
     if node.model != "lif":
         raise ValueError(f"population {population!r} is a {node.model!r}, not a LIF neuron")
+    from engine.hetero.values import is_per_neuron
     from engine.neurons import NEURON_MODELS
+
+    # The analytic curves are those of one neuron: a per-neuron value has no one answer
+    # (left out, it would silently read as the default).
+    varying = [k for k, v in node.params.items() if is_per_neuron(v)
+               and k not in ("v_init", "v_init_spread")]
+    if varying:
+        raise ValueError(f"population {population!r}: parameter {varying[0]!r} has a value "
+                         f"per neuron; this check needs one value for the whole population")
     defaults = {p.name: p.default for p in NEURON_MODELS["lif"].params}
     return {**defaults, **{k: v for k, v in node.params.items() if isinstance(v, int | float)}}
 
