@@ -31,11 +31,11 @@ with these names:
     advance
     neurons ``lo:hi`` of one node by one step, taking the synaptic arrivals of ring slot
     ``prev`` (and zeroing them), append the indices of neurons that spiked to ``spk_now``
-    from position ``ns``. Returns ``(ns, active, bad)``:
-    the new ``ns``, the number of neurons with input this step, and -1 or the index of a
-    neuron whose state became NaN or infinite. Loops index views from 0 (``vv = v[lo:hi]``)
-    so LLVM can vectorise them. ``iext`` is empty when no neuron of the run has external
-    input in this chunk (read it as 0: the kernel spares every model that array).
+    from position ``ns``. Returns ``(ns, active, bad)``: the new ``ns``, the number of
+    neurons with input this step, and -1 or the index of a neuron whose state became NaN or
+    infinite. Loops index views from 0 (``vv = v[lo:hi]``) so LLVM can vectorise them.
+    ``iext`` is empty when no neuron of the run has external input in this chunk (read it
+    as 0: the kernel spares every model that array).
 """
 
 from __future__ import annotations
