@@ -119,7 +119,8 @@ def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool,
     events = int(result.projection_counts["syn_events"].sum())
     return {"sim": "ours" + (" STDP" if stdp else "") + (" hetero" if hetero else ""),
             "n": n, "build_s": build_s,
-            "run_s": result.wall_time_s, "spikes": spikes,
+            "run_s": result.wall_time_s, "run_s_all": [r.wall_time_s for r in runs],
+            "spikes": spikes,
             "rate_hz": spikes / n / (duration_ms / 1000), "syn_events": events,
             "n_synapses": compiled.n_synapses,
             "bytes_per_syn": compiled.synapse_bytes() / compiled.n_synapses}
@@ -219,7 +220,8 @@ def brian_worker(cfg: dict) -> dict:
     spikes = int(spike_i.size)
     label = {"cython": "Brian2 cython", "cpp_standalone": "Brian2 cpp_standalone",
              "numpy": "Brian2 numpy"}[target] + (" STDP" if cfg["stdp"] else "")
-    return {"sim": label, "n": n, "build_s": build_s, "run_s": run_s, "spikes": spikes,
+    return {"sim": label, "n": n, "build_s": build_s, "run_s": run_s, "run_s_all": loops,
+            "spikes": spikes,
             "rate_hz": spikes / n / (duration_ms / 1000), "syn_events": events,
             "n_synapses": n_syn, "bytes_per_syn": syn_bytes / max(n_syn, 1)}
 
@@ -313,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--no-brian", action="store_true")
     parser.add_argument("--no-cython", action="store_true")
+    parser.add_argument("--no-fresh", action="store_true",
+                        help="skip the fresh-process measurement")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--brian-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -357,9 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table(hetero_rows, reference)
         out["hetero"] = hetero_rows
 
-    fresh = fresh_process()
+    fresh = [] if args.no_fresh else fresh_process()
     out["fresh_process_s"] = fresh
-    print("\nfresh process to first result (sample CUBA N=4000, 1 s, JIT cache warm):")
+    if fresh:
+        print("\nfresh process to first result (sample CUBA N=4000, 1 s, JIT cache warm):")
     for total, imports, sim in fresh:
         print(f"  total {total:.2f} s (interpreter start + imports {imports:.2f} s, "
               f"build + run {sim:.2f} s)")

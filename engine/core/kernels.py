@@ -63,16 +63,34 @@ def _per_neuron_overload(x, j):
     return lambda x, j: x
 
 
+def _no_refractoriness(ref_steps):  # pragma: no cover - resolved by the overload below
+    raise NotImplementedError
+
+
+@overload(_no_refractoriness, inline="always")
+def _no_refractoriness_overload(ref_steps):
+    """engine.neurons.base.no_refractoriness by type: a node's shared constant is tested,
+    per-neuron constants (an array) keep the refractory counters."""
+    if isinstance(ref_steps, nb_types.Array):
+        return lambda ref_steps: False
+    return lambda ref_steps: ref_steps == 0
+
+
+#: The kernel's versions of the helpers of engine.neurons.base marked ``kernel_overload``.
+_OVERLOADS = {"per_neuron": _per_neuron, "no_refractoriness": _no_refractoriness}
+
+
 def _compiled(fn):
     """``fn`` compiled for inlining, with the helpers it calls that are marked
     ``engine.neurons.base.kernel_function`` compiled too (in a copy of its globals: the model
-    files themselves stay plain Python), and ``per_neuron`` resolved by type."""
+    files themselves stay plain Python), and ``per_neuron`` (and the other helpers marked
+    ``kernel_overload``) resolved by type."""
     scope = dict(fn.__globals__)
     for name in fn.__code__.co_names:  # the globals it uses
         if getattr(scope.get(name), "kernel_function", False):
             scope[name] = _compiled(scope[name])
         elif getattr(scope.get(name), "kernel_overload", False):
-            scope[name] = _per_neuron
+            scope[name] = _OVERLOADS[scope[name].__name__]
     plain = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     return numba.njit(nogil=True, inline="always")(plain)
 
@@ -274,6 +292,8 @@ def _make_run_chunk(models_digest: str):
         for p in range(n_proj):
             if proj_rule[p] != 0:
                 any_plastic = True
+        # No external input anywhere: the models get an empty iext and skip reading it.
+        ext = iext if any_iext else np.empty(0, np.float64)
         any_watch = watch.shape[0] > 0
         n_rate = rate_node.shape[0]
         n_wb = wb_proj.shape[0]
@@ -306,11 +326,11 @@ def _make_run_chunk(models_digest: str):
                     if node_hetero[node] < 0:  # one row of constants for the whole node
                         ns, active, bad = _step_node(kind, node_params[node], node_start[node],
                                                      node_start[node + 1], prev, buf_e, buf_i,
-                                                     v, u, ie, ii, iext, ref, spk_now, ns, dt)
+                                                     v, u, ie, ii, ext, ref, spk_now, ns, dt)
                     else:
                         ns, active, bad = _step_neurons(kind, neuron_params, node_hetero[node],
                                                         node_start[node], node_start[node + 1],
-                                                        prev, buf_e, buf_i, v, u, ie, ii, iext,
+                                                        prev, buf_e, buf_i, v, u, ie, ii, ext,
                                                         ref, spk_now, ns, dt)
                     if bad >= 0:
                         return INVALID_STATE, k, ev_ptr, bad

@@ -13,6 +13,7 @@ from engine.neurons.base import (
     SYNAPTIC_STATE,
     V_INVALID,
     leaky_pass,
+    no_refractoriness,
     per_neuron,
     views,
 )
@@ -67,7 +68,8 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[lif.P_MM], par[lif.P_EXT],
                         par[lif.P_ME], par[lif.P_MI], par[lif.P_EE], par[lif.P_II],
-                        par[lif.VREST])
+                        par[lif.VREST],
+                        not no_refractoriness(par[lif.REF_STEPS]))
     th = u[lo:hi]
     p_aa = par[P_AA]
     for j in range(th.shape[0]):  # the threshold's rise decays (vectorised too)

@@ -34,6 +34,8 @@ with these names:
     from position ``ns``. Returns ``(ns, active, bad)``: the new ``ns``, the number of
     neurons with input this step, and -1 or the index of a neuron whose state became NaN or
     infinite. Loops index views from 0 (``vv = v[lo:hi]``) so LLVM can vectorise them.
+    ``iext`` is empty when no neuron of the run has external input in this chunk (read it
+    as 0: the kernel spares every model that array).
 """
 
 from __future__ import annotations
@@ -156,6 +158,16 @@ def per_neuron(x, j):  # pragma: no cover - replaced in the kernel
 per_neuron.kernel_overload = True
 
 
+def no_refractoriness(ref_steps):  # pragma: no cover - replaced in the kernel
+    """True when a node's refractory period (``ref_steps``, a packed constant) is 0 for all
+    its neurons, so their refractory counters stay 0 and a step may skip them. Per-neuron
+    values (an array) answer False: checking them all would cost what skipping saves."""
+    return np.ndim(ref_steps) == 0 and ref_steps == 0
+
+
+no_refractoriness.kernel_overload = True
+
+
 @kernel_function
 def views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref):  # pragma: no cover - compiled
     """The node's slices of the arrivals and state arrays, indexed from 0 (a runtime range
@@ -176,24 +188,72 @@ def arrivals(j, be, bi, ee, hh):  # pragma: no cover - compiled
 
 
 @kernel_function
-def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
-               v_rest):  # pragma: no cover - compiled
+def leaky_v(vj, x, e, h, j, p_mm, p_ext, p_me, p_mi, v_rest):  # pragma: no cover - compiled
+    """Neuron j's membrane potential after one exact step of the leaky membrane."""
+    rest = per_neuron(v_rest, j)
+    return (rest + (vj - rest) * per_neuron(p_mm, j) + x * per_neuron(p_ext, j)
+            + e * per_neuron(p_me, j) + h * per_neuron(p_mi, j))
+
+
+@kernel_function
+def leaky_pass(be, bi, vv, ee, hh, xx, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii, v_rest,
+               use_ref):  # pragma: no cover - compiled
     """Pass 1 of the integrate-and-fire family: take the arrivals (and clear them), integrate
     v exactly (held while refractory), count down refractoriness, decay the synaptic
     currents. Returns the number of neurons with input. No data-dependent control flow, so
-    LLVM vectorises it. p_mm = 1, v_rest = 0 is the non-leaky membrane (exactly)."""
+    LLVM vectorises it. p_mm = 1, v_rest = 0 is the non-leaky membrane (exactly).
+
+    An empty ``xx`` (the kernel passes one when no neuron has external input) and
+    ``use_ref`` False (the node is never refractory: its ``rr`` stays 0) select a loop that
+    does not touch those arrays; it computes the same numbers (an input of 0.0, bit for bit).
+    """
+    if xx.shape[0] == 0:
+        if not use_ref:
+            return _leaky_plain(be, bi, vv, ee, hh, p_mm, p_ext, p_me, p_mi, p_ee, p_ii, v_rest)
+        return _leaky_refractory(be, bi, vv, ee, hh, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
+                                 v_rest)
     active = 0
     for j in range(vv.shape[0]):
         a, c, e, h = arrivals(j, be, bi, ee, hh)
         r = rr[j]
-        rest = per_neuron(v_rest, j)
-        vj = (rest + (vv[j] - rest) * per_neuron(p_mm, j) + xx[j] * per_neuron(p_ext, j)
-              + e * per_neuron(p_me, j) + h * per_neuron(p_mi, j))
+        vj = leaky_v(vv[j], xx[j], e, h, j, p_mm, p_ext, p_me, p_mi, v_rest)
         vv[j] = vj if r <= 0 else vv[j]
         rr[j] = r - 1 if r > 0 else 0
         ee[j] = e * per_neuron(p_ee, j)
         hh[j] = h * per_neuron(p_ii, j)
         active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
+    return active
+
+
+@kernel_function
+def _leaky_refractory(be, bi, vv, ee, hh, rr, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
+                      v_rest):  # pragma: no cover - compiled
+    """:func:`leaky_pass` for a node with refractoriness and no external input."""
+    active = 0
+    for j in range(vv.shape[0]):
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
+        r = rr[j]
+        vj = leaky_v(vv[j], 0.0, e, h, j, p_mm, p_ext, p_me, p_mi, v_rest)
+        vv[j] = vj if r <= 0 else vv[j]
+        rr[j] = r - 1 if r > 0 else 0
+        ee[j] = e * per_neuron(p_ee, j)
+        hh[j] = h * per_neuron(p_ii, j)
+        active += (a != 0.0) | (c != 0.0)
+    return active
+
+
+@kernel_function
+def _leaky_plain(be, bi, vv, ee, hh, p_mm, p_ext, p_me, p_mi, p_ee, p_ii,
+                 v_rest):  # pragma: no cover - compiled
+    """:func:`leaky_pass` for a node with no external input and no refractoriness: two
+    arrays fewer read (and one fewer written) per neuron and step."""
+    active = 0
+    for j in range(vv.shape[0]):
+        a, c, e, h = arrivals(j, be, bi, ee, hh)
+        vv[j] = leaky_v(vv[j], 0.0, e, h, j, p_mm, p_ext, p_me, p_mi, v_rest)
+        ee[j] = e * per_neuron(p_ee, j)
+        hh[j] = h * per_neuron(p_ii, j)
+        active += (a != 0.0) | (c != 0.0)
     return active
 
 

@@ -19,6 +19,7 @@ from engine.neurons.base import (
     V_THRESH,
     decay,
     leaky_pass,
+    no_refractoriness,
     refractory_steps,
     reset_below_threshold,
     reset_pass,
@@ -95,7 +96,8 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     # The LIF's pass with no leak: p_mm = 1, v_rest = 0 leave v + inputs, exactly.
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, 1.0, par[P_EXT], par[P_ME], par[P_MI],
-                        par[P_EE], par[P_II], 0.0)
+                        par[P_EE], par[P_II], 0.0,
+                        not no_refractoriness(par[REF_STEPS]))
     ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], par[SUBTRACT] != 0.0,
                          par[REF_STEPS], spk_now, ns)
     return ns, active, bad

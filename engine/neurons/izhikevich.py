@@ -97,11 +97,13 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
     be, bi, vv, ee, hh, xx, _ = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     uu = u[lo:hi]
     active = 0
+    use_ext = xx.shape[0] > 0  # empty: no neuron has external input (engine.core.kernels)
     for j in range(vv.shape[0]):  # forward Euler
         a, c, e, h = arrivals(j, be, bi, ee, hh)
         vj = vv[j]
         uj = uu[j]
-        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + xx[j] + e + h)
+        x = xx[j] if use_ext else 0.0
+        v_new = vj + dt * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + x + e + h)
         u_new = uj + dt * per_neuron(a_r, j) * (per_neuron(b_r, j) * vj - uj)
         if not (-V_INVALID < v_new < V_INVALID and -V_INVALID < u_new < V_INVALID):
             return ns, active, lo + j
@@ -114,5 +116,5 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
         uu[j] = u_new
         ee[j] = e * per_neuron(p_ee, j)
         hh[j] = h * per_neuron(p_ii, j)
-        active += (a != 0.0) | (c != 0.0) | (xx[j] != 0.0)
+        active += (a != 0.0) | (c != 0.0) | (x != 0.0)
     return ns, active, -1

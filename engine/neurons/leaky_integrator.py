@@ -63,10 +63,11 @@ def check(values: dict) -> list[tuple[str, str]]:
 
 def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
          dt):  # pragma: no cover - compiled by engine.core.kernels
-    # ref stays 0 for a model that never spikes, so the LIF's pass integrates every step.
+    # ref stays 0 for a model that never spikes: the LIF's pass integrates every step and
+    # need not read it.
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
-                        par[P_MI], par[P_EE], par[P_II], par[VREST])
+                        par[P_MI], par[P_EE], par[P_II], par[VREST], False)
     for j in range(vv.shape[0]):
         if not -V_INVALID < vv[j] < V_INVALID:
             return ns, active, lo + j

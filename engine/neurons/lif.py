@@ -22,6 +22,7 @@ from engine.neurons.base import (
     decay,
     leaky_pass,
     leaky_psc,
+    no_refractoriness,
     refractory_steps,
     reset_below_threshold,
     reset_pass,
@@ -84,7 +85,8 @@ def step(par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, ns,
          dt):  # pragma: no cover - compiled by engine.core.kernels
     be, bi, vv, ee, hh, xx, rr = views(lo, hi, prev, buf_e, buf_i, v, ie, ii, iext, ref)
     active = leaky_pass(be, bi, vv, ee, hh, xx, rr, par[P_MM], par[P_EXT], par[P_ME],
-                        par[P_MI], par[P_EE], par[P_II], par[VREST])
+                        par[P_MI], par[P_EE], par[P_II], par[VREST],
+                        not no_refractoriness(par[REF_STEPS]))
     ns, bad = reset_pass(vv, rr, lo, par[VTHRESH], par[VRESET], False, par[REF_STEPS],
                          spk_now, ns)
     return ns, active, bad
