@@ -377,7 +377,10 @@ def _make_run_chunk(models_digest: str):
                     p = out_proj[q]
                     r0 = rowptr[proj_row_off[p] + i]
                     r1 = rowptr[proj_row_off[p] + i + 1]
-                    if n_hw > 0:
+                    # One tracked hardware step and one delay (the usual static case): the
+                    # targets are flagged in the delivery loop below, in the same pass.
+                    fused = n_hw == 1 and proj_rule[p] == 0 and proj_delay[p] >= 0
+                    if n_hw > 0 and not fused:
                         _mark_arrivals(hw_flag, hw_steps, k, proj_delay[p], r0, r1,
                                        node_start[proj_tgt[p]], syn_post, syn_delay,
                                        proj_dsyn_off[p] - proj_syn_off[p])
@@ -397,7 +400,14 @@ def _make_run_chunk(models_digest: str):
                     base = node_start[proj_tgt[p]]
                     d = proj_delay[p]
                     buf = buf_i if proj_inh[p] else buf_e
-                    if d >= 0:
+                    if fused:  # weight delivered at k + d: hardware step (k + d) // h
+                        slot = (k + d) % ring
+                        flag = hw_flag[0, ((k + d) // hw_steps[0]) % hring]
+                        for syn in range(r0, r1):
+                            t = base + syn_post[syn]
+                            buf[slot, t] += syn_weight[syn]
+                            flag[t] = 1
+                    elif d >= 0:
                         slot = (k + d) % ring
                         for syn in range(r0, r1):
                             buf[slot, base + syn_post[syn]] += syn_weight[syn]
