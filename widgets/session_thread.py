@@ -16,6 +16,7 @@ changes under one document hold makes them a single patch, serialised and writte
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -28,6 +29,11 @@ from bokeh.document.events import (
     ModelChangedEvent,
 )
 from panel.io.state import set_curdoc
+
+from widgets import bokeh_curdoc
+
+# Served sessions must not leak their document into other threads when a callback raises.
+bokeh_curdoc.install()
 
 
 @contextmanager
@@ -90,10 +96,25 @@ def run_in_session(doc: Document | None, fn: Callable[[], None]) -> None:
 
     Either way its changes reach the browser as one patch (see :func:`held`).
     """
-    if doc is not None and doc.session_context is not None and pn.state.curdoc is not doc:
+    if doc is not None and doc.session_context is not None and not in_session_callback(doc):
         doc.add_next_tick_callback(lambda: _apply_held(doc, fn))
     else:
         _apply_held(doc, fn)
+
+
+def in_session_callback(doc: Document) -> bool:
+    """Is this code a callback of ``doc``'s session, on the server's event loop?
+
+    Bokeh's current document (``pn.state.curdoc``) is one list for the whole process: while
+    the server thread runs a callback of ``doc``, a worker thread asking it would also get
+    ``doc`` and change the session's models beside the server thread. Only a thread running
+    an event loop (the server's; worker threads run none) can be in the callback.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return pn.state.curdoc is doc
 
 
 def _apply_held(doc: Document | None, fn: Callable[[], None]) -> None:
