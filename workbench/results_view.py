@@ -206,6 +206,10 @@ class ResultsView(pn.viewable.Viewer):
         if view is not None and view.lazy:
             self._give(view)
 
+    def has_result(self, view: ResultView) -> bool:
+        """Whether ``view`` has been given the result on show (a lazy one: its tab opened)."""
+        return self.result is not None and self._shown.get(id(view)) is self.result
+
     def _give(self, view: ResultView) -> None:
         if self.result is not None and self._shown.get(id(view)) is not self.result:
             self._shown[id(view)] = self.result

@@ -110,7 +110,8 @@ def test_every_plot_downloads_as_png_and_svg(served, goto_app, wait_until, brows
     _download_all(page, [f"{stem}-raster", f"{stem}-rates"])
 
     _tab(page, "Traces")
-    wait_until(lambda: app.results._traces_of is app.results.result, message="traces drawn")
+    wait_until(lambda: app.results.has_result(app.results.view("traces")),
+               message="traces drawn")
     n = len(app.results.view("traces").traces.figures)
     page.locator(".ss-export-png button:visible").nth(n - 1).wait_for()
     _download_all(page, [f"{stem}-traces-{k + 1}" for k in range(n)])
