@@ -196,9 +196,13 @@ def connect(address: str) -> DaskExecutor:
 def test_scheduler_address_sweep_equals_serial_runs(tmp_path, expected, cluster):
     with connect(cluster.address) as executor:
         outcome = run_sweep(sweep_plan(), executor, tmp_path)
+        cluster_pids = set(executor.client.run(os.getpid).values())
     assert outcome.complete
     assert metrics_csv(outcome.rows) == expected
-    assert outcome.rows["worker"].nunique() == 2
+    # Every task ran on the hand-started workers (how the scheduler spreads them over the
+    # two is its own business: on a busy machine one worker may take them all).
+    used = {int(worker.rsplit(":", 1)[1]) for worker in outcome.rows["worker"]}
+    assert used and used <= cluster_pids
 
 
 @pytest.mark.slow

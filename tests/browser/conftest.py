@@ -395,7 +395,9 @@ def save_screenshot(browser_page: Any, request: pytest.FixtureRequest) -> Callab
     def save(name: str, full_page: bool = False) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{_safe(request.node.name)}-{_safe(name)}.png"
-        browser_page.screenshot(path=path, full_page=full_page)
+        # A full-page screenshot of the whole app waits for every plot's next paint: on a
+        # busy machine that takes longer than Playwright's default 15 s.
+        browser_page.screenshot(path=path, full_page=full_page, timeout=60_000)
         return path
 
     return save

@@ -30,6 +30,13 @@ def test_sweep_this_parameter_fills_the_plot_as_tasks_finish(served, goto_app, w
     page = _ready(goto_app(served.url))
     app = served.last
     view = app.views["sweep"]
+    # 100 s of model time and 3 seeds: 15 runs long enough (1e6 steps each) that they finish
+    # over several of the page's 200 ms updates, also on an idle machine.
+    field = page.locator(".ss-runbar .param-duration_ms input").first
+    field.fill("100000")
+    field.press("Tab")
+    wait_until(lambda: app.session.document["simulation"]["duration_ms"] == 100_000,
+               message="duration applied")
     _select_node(page, "neuron")
     page.locator(".ss-sweep-this-field select").select_option("neuron.tau_m")
     page.locator(".ss-sweep-this button").click()
@@ -38,8 +45,8 @@ def test_sweep_this_parameter_fills_the_plot_as_tasks_finish(served, goto_app, w
     assert (view.start1.value, view.stop1.value) == (5.0, 15.0)  # around tau_m = 10 ms
     _set(page, ".ss-sweep-num1", "5")
     wait_until(lambda: view.num1.value == 5, message="points applied")
-    _set(page, ".ss-sweep-seeds", "1")
-    wait_until(lambda: view.seeds.value == 1, message="seeds applied")
+    _set(page, ".ss-sweep-seeds", "3")
+    wait_until(lambda: view.seeds.value == 3, message="seeds applied")
     page.locator(".ss-sweep-run button").click()
     wait_until(lambda: view.job.busy or "completed" in view.state.object, message="started")
 
@@ -58,6 +65,6 @@ def test_sweep_this_parameter_fills_the_plot_as_tasks_finish(served, goto_app, w
         page.wait_for_timeout(50)
     assert seen == sorted(seen) and seen[-1] == 5
     assert len(seen) >= 2, f"the plot did not fill progressively: {seen}"
-    page.get_by_test_id("sweep-state").filter(has_text="Done: 5 simulations").wait_for()
+    page.get_by_test_id("sweep-state").filter(has_text="Done: 15 simulations").wait_for()
     assert page.locator(".ss-sweep-csv").is_visible()
     save_screenshot("sweep-filled")

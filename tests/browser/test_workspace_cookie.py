@@ -62,7 +62,7 @@ def test_page_scripts_cannot_read_the_cookie_and_the_workspace_survives_a_reload
     page.locator(".ss-open-select select option", has_text="Mine: Kept lab").wait_for(
         state="attached")  # the server has finished the save
     page.reload(wait_until="commit")  # the page, not every resource it loads
-    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0")
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60_000)
     page.get_by_test_id("project-name").wait_for()
     assert served.last is not first and served.last.workspace == first.workspace
     assert [e.name for e in served.last.workspace.list_projects()] == ["Kept lab"]
