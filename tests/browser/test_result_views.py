@@ -26,7 +26,10 @@ def _open_sample(page, app, wait_until, label: str) -> None:
     if app.dialog.pending is not None:  # unsaved changes: the page asks before discarding them
         page.locator(".ss-confirm-yes button").click()
     wait_until(lambda: app.session.document.get("name") == label, message=f"opened {label}")
-    page.get_by_test_id("project-name").filter(has_text=label.split(":")[0]).wait_for()
+    # The page rebuilds the graph, inspector and lab notes: on a busy machine that takes
+    # longer than Playwright's default 15 s (the server's state is already checked above).
+    page.get_by_test_id("project-name").filter(has_text=label.split(":")[0]).wait_for(
+        timeout=60_000)
 
 
 def _tab(page, title: str) -> None:
