@@ -211,7 +211,7 @@ class ResultsView(pn.viewable.Viewer):
         return self.result is not None and self._shown.get(id(view)) is self.result
 
     def _give(self, view: ResultView) -> None:
-        if self.result is not None and self._shown.get(id(view)) is not self.result:
+        if self.result is not None and not self.has_result(view):
             self._shown[id(view)] = self.result
             view.set_result(self.result)
 
