@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import Problem, ProjectError
+from engine.files import atomic_writer
 from engine.hetero.values import INLINE_LIMIT
 
 #: What the companion file of ``net.json`` is called: ``net`` + this.
@@ -92,18 +92,8 @@ def read_companion(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 
 def write_companion(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` atomically to ``path`` (temp file in the same folder, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(Path(path)) as handle:
+        np.savez(handle, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
 
 
 def _population_params(document: Mapping[str, Any]):
