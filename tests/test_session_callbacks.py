@@ -6,10 +6,10 @@ import asyncio
 import socket
 import threading
 import time
+import urllib.request
 
 import panel as pn
 import pytest
-from bokeh.client import pull_session
 from bokeh.document import Document
 from bokeh.io import doc as bokeh_doc
 
@@ -39,10 +39,12 @@ def test_a_raising_callback_leaves_no_current_document_behind():
     server = pn.serve({"/app": app}, port=port, address="127.0.0.1", threaded=True,
                       show=False, start=True, websocket_origin=[f"127.0.0.1:{port}"])
     try:
+        # A plain GET builds the session (no client event loop: this thread may already run
+        # one, e.g. Playwright's in the single-process suite).
         deadline = time.monotonic() + 30
         while True:  # the server thread may need a moment before it accepts
             try:
-                session = pull_session(url=f"http://127.0.0.1:{port}/app")
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30).read()
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -52,7 +54,6 @@ def test_a_raising_callback_leaves_no_current_document_behind():
         time.sleep(0.5)  # let the failing callback's task finish
         assert bokeh_doc._PATCHED_CURDOCS == []
         assert pn.state.curdoc is None
-        session.close()
     finally:
         server.stop()
 
@@ -99,10 +100,16 @@ def test_the_servers_own_callback_applies_its_change_at_once():
     doc = _Served()
     called: list = []
 
+    seen = {}
+
     async def callback():  # runs on an event loop, as the server's callbacks do
         with bokeh_doc.patch_curdoc(doc):
-            assert in_session_callback(doc)
+            seen["in_callback"] = in_session_callback(doc)
             run_in_session(doc, lambda: called.append("now"))
 
-    asyncio.run(callback())
+    # On a thread of its own, like the server's (this thread may already run a loop).
+    thread = threading.Thread(target=lambda: asyncio.run(callback()))
+    thread.start()
+    thread.join()
+    assert seen["in_callback"] is True
     assert called == ["now"]
