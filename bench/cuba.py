@@ -27,13 +27,19 @@ spawn to result.
 and v_thresh uniform in [-51, -49] mV drawn per neuron (engine.hetero), against the
 homogeneous one (our engine only).
 
+``--threads 1 2`` runs the CUBA table at each thread count: ours with ``simulation.threads``
+(the neuron updates split over threads, engine.core.kernels._update_parts), Brian2
+cpp_standalone with ``prefs.devices.cpp_standalone.openmp_threads``; ours/this compares
+equal thread counts.
+
 ``--stdp`` adds the plasticity benchmark: CUBA with additive pair-based STDP on all excitatory
 synapses, ours static vs ours STDP vs Brian2 cpp_standalone with the same rule.
 
 Usage::
 
     .venv/bin/python bench/cuba.py [--large] [--delays] [--stdp] [--hetero] [--duration-ms 1000]
-                                   [--sizes 4000 40000] [--no-brian] [--json out.json]
+                                   [--sizes 4000 40000] [--threads 1 2] [--no-brian]
+                                   [--json out.json]
 """
 
 from __future__ import annotations
@@ -102,7 +108,7 @@ def cuba_document(n: int, duration_ms: float, delays: bool, stdp: bool, seed: in
 
 
 def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool,
-             hetero: bool = False) -> dict:
+             hetero: bool = False, threads: int = 1) -> dict:
     """Build and run CUBA in our engine (kernels already warm)."""
     from engine.core.build import build
     from engine.project import Project
@@ -112,13 +118,14 @@ def run_ours(n: int, duration_ms: float, delays: bool, stdp: bool,
     t0 = time.perf_counter()
     compiled = build(project)
     build_s = time.perf_counter() - t0
-    runs = [Simulation(project, compiled=compiled).run(build_time_s=build_s)
+    runs = [Simulation(project, compiled=compiled, threads=threads).run(build_time_s=build_s)
             for _ in range(REPEATS)]
     result = min(runs, key=lambda r: r.wall_time_s)
     spikes = len(result.spikes)
     events = int(result.projection_counts["syn_events"].sum())
-    return {"sim": "ours" + (" STDP" if stdp else "") + (" hetero" if hetero else ""),
-            "n": n, "build_s": build_s,
+    return {"sim": "ours" + (" STDP" if stdp else "") + (" hetero" if hetero else "")
+            + (f" {threads} threads" if threads > 1 else ""),
+            "n": n, "threads": threads, "build_s": build_s,
             "run_s": result.wall_time_s, "run_s_all": [r.wall_time_s for r in runs],
             "spikes": spikes,
             "rate_hz": spikes / n / (duration_ms / 1000), "syn_events": events,
@@ -136,9 +143,12 @@ def brian_worker(cfg: dict) -> dict:
     t_start = time.perf_counter()
     n, duration_ms, target = cfg["n"], cfg["duration_ms"], cfg["target"]
     build_dir = None
+    threads = cfg.get("threads", 1)
     if target == "cpp_standalone":
         build_dir = tempfile.mkdtemp(prefix="spikestudio-bench-standalone-")
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
+        # 0: no OpenMP (Brian2's default, one thread); n > 1: OpenMP with n threads.
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
     else:
         b2.prefs.codegen.target = target
         if cfg.get("cache_dir"):
@@ -219,18 +229,19 @@ def brian_worker(cfg: dict) -> dict:
         shutil.rmtree(build_dir, ignore_errors=True)
     spikes = int(spike_i.size)
     label = {"cython": "Brian2 cython", "cpp_standalone": "Brian2 cpp_standalone",
-             "numpy": "Brian2 numpy"}[target] + (" STDP" if cfg["stdp"] else "")
-    return {"sim": label, "n": n, "build_s": build_s, "run_s": run_s, "run_s_all": loops,
-            "spikes": spikes,
+             "numpy": "Brian2 numpy"}[target] + (" STDP" if cfg["stdp"] else "") \
+        + (f" {threads} threads" if threads > 1 else "")
+    return {"sim": label, "n": n, "threads": threads, "build_s": build_s, "run_s": run_s,
+            "run_s_all": loops, "spikes": spikes,
             "rate_hz": spikes / n / (duration_ms / 1000), "syn_events": events,
             "n_synapses": n_syn, "bytes_per_syn": syn_bytes / max(n_syn, 1)}
 
 
 def run_brian(n: int, duration_ms: float, delays: bool, stdp: bool, target: str,
-              cache_dir: str | None, timeout: float = 3600) -> dict | None:
+              cache_dir: str | None, timeout: float = 3600, threads: int = 1) -> dict | None:
     """Run :func:`brian_worker` in a fresh subprocess; None (with a message) on failure."""
     cfg = {"n": n, "duration_ms": duration_ms, "delays": delays, "stdp": stdp,
-           "target": target, "cache_dir": cache_dir}
+           "target": target, "cache_dir": cache_dir, "threads": threads}
     proc = subprocess.run([sys.executable, __file__, "--brian-worker", json.dumps(cfg)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     for line in proc.stdout.splitlines():
@@ -289,13 +300,14 @@ def machine() -> dict:
             "brian2": brian2.__version__, "compiler": shutil.which("g++") is not None}
 
 
-def print_table(rows: list[dict], reference: dict[int, dict]) -> None:
+def print_table(rows: list[dict], reference: dict[tuple[int, int], dict]) -> None:
+    """One line per run; ours/this against ``reference[(N, threads)]`` (ours, same count)."""
     head = (f"{'simulator':<26}{'N':>8}{'synapses':>11}{'build s':>9}{'run s':>9}"
             f"{'spikes':>10}{'rate Hz':>9}{'events/s':>11}{'B/syn':>7}{'ours/this':>10}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        ours = reference.get(r["n"])
+        ours = reference.get((r["n"], r.get("threads", 1)))
         ratio = ours["run_s"] / r["run_s"] if ours and r["run_s"] > 0 else float("nan")
         print(f"{r['sim']:<26}{r['n']:>8}{r['n_synapses']:>11,}{r['build_s']:>9.2f}"
               f"{r['run_s']:>9.2f}{r['spikes']:>10,}{r['rate_hz']:>9.2f}"
@@ -313,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hetero", action="store_true",
                         help="also CUBA with tau_m and v_thresh drawn per neuron")
     parser.add_argument("--duration-ms", type=float, default=1000.0)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1],
+                        help="thread counts of the CUBA table, e.g. 1 2: ours with "
+                             "simulation.threads, Brian2 standalone with OpenMP threads")
     parser.add_argument("--no-brian", action="store_true")
     parser.add_argument("--no-cython", action="store_true")
     parser.add_argument("--no-fresh", action="store_true",
@@ -339,15 +354,20 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {"machine": info, "args": vars(args) | {"json": str(args.json)}}
     rows, reference = [], {}
     for n in sizes:
-        ours = run_ours(n, args.duration_ms, args.delays, False)
-        reference[n] = ours
-        rows.append(ours)
-        print(f"  ours N={n}: run {ours['run_s']:.2f} s", file=sys.stderr)
-        for target in targets:
-            result = run_brian(n, args.duration_ms, args.delays, False, target, cache)
-            if result:
-                rows.append(result)
-                print(f"  {result['sim']} N={n}: run {result['run_s']:.2f} s", file=sys.stderr)
+        for threads in args.threads:
+            ours = run_ours(n, args.duration_ms, args.delays, False, threads=threads)
+            reference[(n, threads)] = ours
+            rows.append(ours)
+            print(f"  {ours['sim']} N={n}: run {ours['run_s']:.2f} s", file=sys.stderr)
+            for target in targets:
+                if threads > 1 and target != "cpp_standalone":
+                    continue  # Brian2's runtime targets run one thread
+                result = run_brian(n, args.duration_ms, args.delays, False, target, cache,
+                                   threads=threads)
+                if result:
+                    rows.append(result)
+                    print(f"  {result['sim']} N={n}: run {result['run_s']:.2f} s",
+                          file=sys.stderr)
     print_table(rows, reference)
     out["cuba"] = rows
 
@@ -356,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         hetero_rows = []
         for n in sizes:
             hetero = run_ours(n, args.duration_ms, args.delays, False, hetero=True)
-            hetero_rows += [reference[n], hetero]
+            hetero_rows += [reference[(n, 1)], hetero]
             print(f"  ours hetero N={n}: run {hetero['run_s']:.2f} s", file=sys.stderr)
         print_table(hetero_rows, reference)
         out["hetero"] = hetero_rows
@@ -375,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.stdp_sizes:
             static = run_ours(n, args.duration_ms, False, False)
             plastic = run_ours(n, args.duration_ms, False, True)
-            stdp_ref[n] = plastic
+            stdp_ref[(n, 1)] = plastic
             stdp_rows += [static, plastic]
             if info["compiler"] and not args.no_brian:
                 result = run_brian(n, args.duration_ms, False, True, "cpp_standalone", cache)

@@ -43,7 +43,9 @@ def limits_from_args(args: argparse.Namespace) -> RunLimits:
     if not (math.isfinite(seconds) and seconds >= 0):
         raise SpikeStudioError(f"--max-seconds: must be a number >= 0 (0: no limit), "
                                f"got {seconds:g}")
-    return RunLimits.for_server(1, max_memory_mb=memory, max_wall_s=seconds or None)
+    # The command line's own run may use every core (--threads).
+    return RunLimits.for_server(1, max_memory_mb=memory, max_wall_s=seconds or None,
+                                max_threads=None)
 
 
 class _Interrupt:
@@ -80,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         project.simulation.duration_ms = args.duration_ms
     if args.seed is not None:
         project.simulation.seed = args.seed
+    project.simulation.threads = _threads(args.threads)
     limits = limits_from_args(args)
 
     last = [time.monotonic()]
@@ -149,6 +152,22 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"warning: `run` would refuse this network: it needs more than "
               f"{est.budget_source}. Largest items: {est.describe()}.", file=sys.stderr)
     return 0
+
+
+def _threads(value: str) -> int:
+    """``--threads``: a whole number >= 1, or "all" (the cores numba may use)."""
+    import numba
+
+    if value == "all":
+        return int(numba.config.NUMBA_NUM_THREADS)
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SpikeStudioError(f"--threads: must be a whole number >= 1 or \"all\", "
+                               f"got {value!r}")
+    return n
 
 
 def add_limit_flags(parser: argparse.ArgumentParser) -> None:
@@ -368,6 +387,9 @@ def build_parser(*extensions: Callable[[Any], None]) -> argparse.ArgumentParser:
     run.add_argument("project", help="project JSON file")
     run.add_argument("--duration-ms", type=float, default=None, help="override the duration")
     run.add_argument("--seed", type=int, default=None, help="override the seed")
+    run.add_argument("--threads", default="all", metavar="N",
+                     help="threads that update the neurons: a number or \"all\" (default: "
+                          "all cores; spikes are the same for any number)")
     run.add_argument("--out", default=None, help="write spikes.csv, counts.csv, summary.json")
     run.add_argument("--parquet", action="store_true", help="write spikes as Parquet")
     run.add_argument("--neo", default=None, metavar="OUT.nix",

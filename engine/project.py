@@ -5,7 +5,7 @@ The document (format version 1)::
     {"format": "spikestudio-project", "version": 1, "name": str, "description": str,
      "network": {"nodes": [Node, ...], "projections": [Projection, ...]},
      "simulation": {"duration_ms", "dt_ms", "seed", "count_bin_ms", "record_spikes",
-                    "memory_budget_mb"},
+                    "memory_budget_mb", "threads"},
      "layout": {"positions": {node_id: [x, y]}},
      "lab": "markdown lab notes" | {lab with steps},  # engine.labs.lab_file, docs/labs.md
      "energy": {"profiles": {profile_id: {...}}},   # optional: user-edited hardware profiles
@@ -103,6 +103,8 @@ MAX_WEIGHT_MV = 1e6         # any weight or weight-distribution parameter
 MAX_DELAY_MS = 1e6          # any delay or delay-distribution parameter
 MAX_VIEWPORT = 1e9          # editor pan/zoom values
 
+MAX_THREADS = 256           # simulation.threads
+
 SIMULATION_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("duration_ms", "ms", 1000.0, "Model time to simulate.", minimum=0.0,
               exclusive_minimum=True, maximum=1e8),
@@ -114,6 +116,9 @@ SIMULATION_SPECS: tuple[ParamSpec, ...] = (
               exclusive_minimum=True, maximum=1e6),
     ParamSpec("memory_budget_mb", "MB", 4096.0, "Refuse to build networks whose synapses and "
               "recordings need more memory than this.", minimum=1.0, maximum=1e6),
+    ParamSpec("threads", "", 1, "Threads that update the neurons of large populations (spikes "
+              "are the same for any number; a server may allow fewer).", kind="int",
+              minimum=1, maximum=MAX_THREADS),
 )
 
 
@@ -200,6 +205,7 @@ class SimulationSettings:
     count_bin_ms: float = 1.0
     record_spikes: str | list[str] = "all"
     memory_budget_mb: float = 4096.0
+    threads: int = 1
 
 
 @dataclass
@@ -259,7 +265,9 @@ class Project:
             "network": {"nodes": nodes, "projections": projections},
             "simulation": {"duration_ms": s.duration_ms, "dt_ms": s.dt_ms, "seed": s.seed,
                            "count_bin_ms": s.count_bin_ms, "record_spikes": s.record_spikes,
-                           "memory_budget_mb": s.memory_budget_mb},
+                           "memory_budget_mb": s.memory_budget_mb,
+                           # Written only when set: documents of one thread stay as they were.
+                           **({"threads": s.threads} if s.threads != 1 else {})},
             "layout": self.layout,
             "lab": self.lab,
             **({"energy": self.energy} if self.energy else {}),
@@ -328,7 +336,8 @@ class Project:
                 duration_ms=float(sim["duration_ms"]), dt_ms=float(sim["dt_ms"]),
                 seed=int(sim["seed"]), count_bin_ms=float(sim["count_bin_ms"]),
                 record_spikes=copy.deepcopy(sim["record_spikes"]),
-                memory_budget_mb=float(sim["memory_budget_mb"])),
+                memory_budget_mb=float(sim["memory_budget_mb"]),
+                threads=int(sim["threads"])),
             layout=copy.deepcopy(document.get("layout", {"positions": {}})),
             lab=copy.deepcopy(document.get("lab", "")),
             energy=copy.deepcopy(document.get("energy", {})),

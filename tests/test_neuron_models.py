@@ -63,10 +63,13 @@ def test_kernel_cache_key_follows_the_model_files():
     the model and plasticity files, which numba hashes into the cache index key."""
     cells = [c.cell_contents for c in kernels.run_chunk.py_func.__closure__]
     assert kernels.inlined_sources_digest() in cells
-    a, b = kernels._make_run_chunk("a"), kernels._make_run_chunk("b")
+    a, b = kernels._make_run_chunk("a", False), kernels._make_run_chunk("b", False)
     codegen = a.targetctx.codegen()
     sig = ("any signature",)  # only the keys' difference matters
     assert a._cache._index_key(sig, codegen) != b._cache._index_key(sig, codegen)
+    # The kernels of one and of several threads are cached apart.
+    threaded = kernels._make_run_chunk("a", True)
+    assert a._cache._index_key(sig, codegen) != threaded._cache._index_key(sig, codegen)
 
 
 def test_delta_synapse_parameters_accept_zero_except_izhikevich():

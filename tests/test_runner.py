@@ -340,9 +340,12 @@ def test_server_limits_come_from_the_environment(monkeypatch):
     monkeypatch.setenv(runner.ENV_WORKERS, "3")
     monkeypatch.setenv(runner.ENV_MAX_MEMORY_MB, "512")
     monkeypatch.setenv(runner.ENV_MAX_SECONDS, "30")
-    assert runner.server_config() == (3, RunLimits(max_memory_mb=512.0, max_wall_s=30.0))
+    monkeypatch.setenv(runner.ENV_MAX_THREADS, "2")
+    assert runner.server_config() == (3, RunLimits(max_memory_mb=512.0, max_wall_s=30.0,
+                                                   max_threads=2))
     monkeypatch.setenv(runner.ENV_MAX_MEMORY_MB, "lots")
     monkeypatch.setenv(runner.ENV_MAX_SECONDS, "-1")
+    monkeypatch.setenv(runner.ENV_MAX_THREADS, "0")
     workers, limits = runner.server_config()
     assert limits == RunLimits.for_server(3)
 
@@ -353,14 +356,22 @@ def test_serve_passes_its_caps_to_the_server(monkeypatch):
     calls = []
     # serve becomes the server with os.execve (patching execv would start a real server).
     monkeypatch.setattr(os, "execve", lambda exe, argv, env: calls.append(argv))
-    for name in (runner.ENV_WORKERS, runner.ENV_MAX_MEMORY_MB, runner.ENV_MAX_SECONDS):
+    for name in (runner.ENV_WORKERS, runner.ENV_MAX_MEMORY_MB, runner.ENV_MAX_SECONDS,
+                 runner.ENV_MAX_THREADS):
         monkeypatch.delenv(name, raising=False)
     assert cli.main(["serve", "--workers", "2", "--max-run-memory-mb", "700",
                      "--max-run-seconds", "45"]) == 0
     assert calls and os.environ[runner.ENV_MAX_MEMORY_MB] == "700"
-    assert runner.server_config() == (2, RunLimits(max_memory_mb=700.0, max_wall_s=45.0))
+    # One thread per run unless the server allows more (the workers share the cores).
+    assert runner.server_config() == (2, RunLimits(max_memory_mb=700.0, max_wall_s=45.0,
+                                                   max_threads=1))
     assert cli.main(["serve", "--max-run-memory-mb", "0"]) == 2
     assert len(calls) == 1
+    assert cli.main(["serve", "--workers", "1", "--max-run-threads", "2"]) == 0
+    assert runner.server_config()[1].max_threads == 2
+    assert cli.main(["serve", "--max-run-threads", "0"]) == 2
+    for name in (runner.ENV_MAX_THREADS, runner.ENV_WORKERS):  # set by serve itself
+        monkeypatch.setenv(name, "1")
 
 
 def test_serve_caps_the_memory_of_a_page(monkeypatch):

@@ -24,7 +24,8 @@ from engine.errors import SpikeStudioError
 
 def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
     """Workers and per-run caps of ``serve``: the options, else defaults for this machine."""
-    for name in ("workers", "max_run_memory_mb", "max_run_seconds", "max_session_memory_mb"):
+    for name in ("workers", "max_run_memory_mb", "max_run_seconds", "max_session_memory_mb",
+                 "max_run_threads"):
         value = getattr(args, name)
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise SpikeStudioError(f"--{name.replace('_', '-')}: must be a positive number, "
@@ -38,7 +39,8 @@ def _serve_limits(args: argparse.Namespace) -> tuple[int, RunLimits]:
     defaults = RunLimits.for_server(workers)
     return workers, RunLimits(
         max_memory_mb=args.max_run_memory_mb or defaults.max_memory_mb,
-        max_wall_s=args.max_run_seconds or defaults.max_wall_s)
+        max_wall_s=args.max_run_seconds or defaults.max_wall_s,
+        max_threads=int(args.max_run_threads or defaults.max_threads))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -51,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SPIKESTUDIO_WORKERS"] = str(workers)
     os.environ["SPIKESTUDIO_MAX_RUN_MEMORY_MB"] = f"{limits.max_memory_mb:g}"
     os.environ["SPIKESTUDIO_MAX_RUN_SECONDS"] = f"{limits.max_wall_s:g}"
+    os.environ["SPIKESTUDIO_MAX_RUN_THREADS"] = str(limits.max_threads)
     session_mb = args.max_session_memory_mb or default_session_memory_mb()
     os.environ[ENV_MAX_SESSION_MEMORY_MB] = f"{session_mb:g}"
     if args.max_sweep_workers is not None:
@@ -60,7 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
         # Read by workbench.sweep_tab: the worker processes one person's sweep may use.
         os.environ["SPIKESTUDIO_MAX_SWEEP_WORKERS"] = str(args.max_sweep_workers)
     print(f"spikestudio: {workers} simulation workers; per run at most "
-          f"{limits.max_memory_mb:,.0f} MB and {limits.max_wall_s:g} s; per page "
+          f"{limits.max_memory_mb:,.0f} MB, {limits.max_wall_s:g} s and "
+          f"{limits.max_threads} thread{'s' if limits.max_threads != 1 else ''}; per page "
           f"{session_mb:,.0f} MB of the server")
     # Serving on all interfaces (a class) accepts any origin; locally only this host's.
     origins = ["*"] if args.address == "0.0.0.0" else [f"{args.address}:{args.port}",
@@ -170,6 +174,9 @@ def add_commands(sub: Any) -> None:
                             "half the machine's memory shared by the workers)")
     serve.add_argument("--max-run-seconds", type=float, default=None,
                        help="wall-time cap of one run (default: 300)")
+    serve.add_argument("--max-run-threads", type=int, default=None,
+                       help="threads one run may use; a project's simulation.threads is "
+                            "lowered to it (default: 1, the workers share the cores)")
     serve.add_argument("--max-session-memory-mb", type=float, default=None,
                        help="memory the server keeps for one page's results; a run's spikes "
                             "beyond a quarter of it stay in files on disk and are read in "

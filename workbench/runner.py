@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 ENV_WORKERS = "SPIKESTUDIO_WORKERS"
 ENV_MAX_MEMORY_MB = "SPIKESTUDIO_MAX_RUN_MEMORY_MB"
 ENV_MAX_SECONDS = "SPIKESTUDIO_MAX_RUN_SECONDS"
+ENV_MAX_THREADS = "SPIKESTUDIO_MAX_RUN_THREADS"
 ENV_MAX_SESSION_MEMORY_MB = "SPIKESTUDIO_MAX_SESSION_MEMORY_MB"
 #: Default share of one page (session) in the server: this fraction of the machine's memory.
 SESSION_MEMORY_FRACTION = 1 / 16
@@ -294,7 +295,8 @@ def server_config() -> tuple[int, RunLimits]:
     defaults = RunLimits.for_server(workers)
     memory = _env_number(ENV_MAX_MEMORY_MB, float) or defaults.max_memory_mb
     seconds = _env_number(ENV_MAX_SECONDS, float) or defaults.max_wall_s
-    return workers, RunLimits(max_memory_mb=memory, max_wall_s=seconds)
+    threads = _env_number(ENV_MAX_THREADS, int) or defaults.max_threads
+    return workers, RunLimits(max_memory_mb=memory, max_wall_s=seconds, max_threads=threads)
 
 
 # ---------------------------------------------------------------------------- deaths
@@ -541,6 +543,7 @@ class _Slot:
         try:
             self.conn.send(("run", document, {"max_memory_mb": limits.max_memory_mb,
                                               "max_wall_s": limits.max_wall_s,
+                                              "max_threads": limits.max_threads,
                                               "checked": checked, "debug": debug,
                                               "probe": handle.probe, **transport}))
         except OSError:

@@ -140,7 +140,8 @@ def _simulate_kwargs(simulate: Any, limits: dict) -> dict:
     from engine.core.limits import RunLimits
 
     return {"limits": RunLimits(max_memory_mb=limits.get("max_memory_mb"),
-                                max_wall_s=limits.get("max_wall_s"))}
+                                max_wall_s=limits.get("max_wall_s"),
+                                max_threads=limits.get("max_threads", 1))}
 
 
 def run_job(channel: _Channel, document: Any, limits: dict) -> tuple[Any, str | None]:
@@ -192,7 +193,8 @@ def run_probe(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str |
     probe = probe_neuron(project, request["population"], int(request["neuron"]),
                          request.get("variables"), duration_ms=request.get("duration_ms"),
                          limits=RunLimits(max_memory_mb=limits.get("max_memory_mb"),
-                                          max_wall_s=limits.get("max_wall_s")),
+                                          max_wall_s=limits.get("max_wall_s"),
+                                          max_threads=limits.get("max_threads", 1)),
                          cancel=channel.cancel_requested, progress=channel.progress)
     if probe.status == "completed":
         return probe, None
@@ -219,7 +221,8 @@ def run_paused(channel: _Channel, project: Any, limits: dict) -> tuple[Any, str 
     debug = limits["debug"]
     resume = debug.get("resume")
     run_limits = RunLimits(max_memory_mb=limits.get("max_memory_mb"),
-                           max_wall_s=limits.get("max_wall_s"))
+                           max_wall_s=limits.get("max_wall_s"),
+                           max_threads=limits.get("max_threads", 1))
     t0 = time.perf_counter()
     stop = StopCheck(channel.cancel_requested, run_limits.max_wall_s, t0)
     try:

@@ -28,6 +28,7 @@ class Network(NamedTuple):
 
     bin_steps: int             # steps per count bin
     dt: float                  # ms
+    threads: int               # threads that update the neurons (engine.core.kernels)
     node_type: np.ndarray      # int32 (n_nodes,) neuron model code, < 0 for an encoder
     node_start: np.ndarray     # int64 (n_nodes + 1,) global neuron range of each node
     node_params: np.ndarray    # float64 (n_nodes, N_NODE_PARAMS) the models' packed constants

@@ -143,6 +143,93 @@ def _step_neurons(kind, rows, first, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, i
                       spk_now, ns, dt)
 
 
+# ---------------------------------------------------------------- threads
+#: Fewest neurons a thread updates in one step: below this, handing a part to a thread costs
+#: more than it saves (bench/cuba.py --threads).
+MIN_NEURONS_PER_THREAD = 8192
+
+
+@numba.njit(nogil=True, inline="always")
+def thread_parts(threads, n):  # pragma: no cover - compiled
+    """Into how many parts a step's update of ``n`` neurons is split (1: one pass)."""
+    parts = min(threads, n // MIN_NEURONS_PER_THREAD)
+    return parts if parts > 1 else 1
+
+
+@numba.njit(nogil=True)
+def _step_piece(kind, net, node, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now,
+                ns, dt):  # pragma: no cover - compiled
+    """One step of the neurons ``lo:hi`` of ``node`` (a piece of it, or all of it). Not
+    inlined: the parallel loop of :func:`_update_parts` stays small (numba's parallel passes
+    take minutes over the models' inlined steps)."""
+    f = net.node_hetero[node]
+    if f < 0:
+        return _step_node(kind, net.node_params[node], lo, hi, prev, buf_e, buf_i, v, u, ie,
+                          ii, iext, ref, spk_now, ns, dt)
+    # Constants of each neuron: this piece's columns of the node's block.
+    n0, n1 = net.node_start[node], net.node_start[node + 1]
+    block = net.neuron_params[f:f + N_NODE_PARAMS * (n1 - n0)]
+    par = block.reshape((N_NODE_PARAMS, n1 - n0))[:, lo - n0:hi - n0]
+    return _step_node(kind, par, lo, hi, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now,
+                      ns, dt)
+
+
+@numba.njit(nogil=True, parallel=True)
+def _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_now, dt,
+                  node_ns, node_active):  # pragma: no cover - compiled
+    """One step of every neuron, the neurons split into ``parts`` contiguous ranges of
+    global index, one per thread (one parallel region per step).
+
+    A part steps the pieces of the nodes that fall in its range, as one pass steps whole
+    nodes, and writes its spikes from its own first index on (a neuron spikes at most once
+    per step, so parts never write the same place). The spikes are then moved together in
+    the order of the parts: the order of global indices, i.e. nodes in order and neurons in
+    order within each, as one pass finds them. Each neuron's arithmetic is the same, so the
+    spikes are identical for any number of parts. ``node_ns`` / ``node_active`` get each
+    node's spikes and active neurons. Returns (spikes, first bad neuron or -1).
+    """
+    node_type, node_start = net.node_type, net.node_start
+    n_nodes = node_type.shape[0]
+    n_total = node_start[n_nodes]
+    ends = np.empty(parts, np.int64)
+    bads = np.full(parts, -1, np.int64)
+    spikes = np.zeros((parts, n_nodes), np.int64)
+    active = np.zeros((parts, n_nodes), np.int64)
+    for c in numba.prange(parts):
+        part_lo = n_total * c // parts
+        part_hi = n_total * (c + 1) // parts
+        pos = part_lo
+        for node in range(n_nodes):
+            kind = node_type[node]
+            n0, n1 = node_start[node], node_start[node + 1]
+            lo, hi = max(n0, part_lo), min(n1, part_hi)
+            if kind < 0 or lo >= hi:  # an encoder, or a node outside this part
+                continue
+            start = pos
+            pos, act, bad = _step_piece(kind, net, node, lo, hi, prev, buf_e, buf_i, v, u, ie,
+                                        ii, iext, ref, spk_now, pos, dt)
+            spikes[c, node] = pos - start
+            active[c, node] = act
+            if bad >= 0:
+                bads[c] = bad
+                break
+        ends[c] = pos
+    ns, first_bad = 0, -1
+    for c in range(parts):
+        for s in range(n_total * c // parts, ends[c]):
+            spk_now[ns] = spk_now[s]
+            ns += 1
+        if first_bad < 0 and bads[c] >= 0:
+            first_bad = bads[c]
+    for node in range(n_nodes):
+        node_ns[node] = 0
+        node_active[node] = 0
+        for c in range(parts):
+            node_ns[node] += spikes[c, node]
+            node_active[node] += active[c, node]
+    return ns, first_bad
+
+
 # ---------------------------------------------------------------- plasticity rule dispatch
 #: The kernel has this many rule slots; slot c calls the steps of engine.plasticity's rule
 #: with code c (1-based: 0 is a static projection).
@@ -206,7 +293,7 @@ def _rule_post(rule, pl, p, k, j, syn_weight, dt):  # pragma: no cover - compile
     return _post4(pl, p, k, j, syn_weight, dt)
 
 
-def _make_run_chunk(models_digest: str):
+def _make_run_chunk(models_digest: str, threaded: bool):
     """The kernel, compiled with the neuron models of the registry inlined.
 
     numba's cache of a function is keyed by its own source file only, so a change in a
@@ -214,6 +301,11 @@ def _make_run_chunk(models_digest: str):
     closure variable is part of numba's cache key (it hashes the cell contents), so
     ``models_digest``, a hash of those files (:func:`inlined_sources_digest`), makes each
     version of them its own cache entry.
+
+    ``threaded`` (a closure constant: numba drops the branches it rules out before
+    compiling) gives the kernel that splits the neuron updates over ``net.threads``
+    threads (:func:`_update_parts`). The kernel of one thread never compiles that parallel
+    code, so its cold compile and its speed stay as they were.
     """
 
     @numba.njit(cache=True, nogil=True)
@@ -247,7 +339,7 @@ def _make_run_chunk(models_digest: str):
         plasticity changed weights.
         """
         # Local names for the containers' arrays (the loop below reads them as before).
-        bin_steps, dt = net.bin_steps, net.dt
+        bin_steps, dt, threads = net.bin_steps, net.dt, net.threads
         node_type, node_start, node_params = net.node_type, net.node_start, net.node_params
         node_record, node_of = net.node_record, net.node_of
         node_hetero, neuron_params = net.node_hetero, net.neuron_params
@@ -296,6 +388,11 @@ def _make_run_chunk(models_digest: str):
         ext = iext if any_iext else np.empty(0, np.float64)
         any_watch = watch.shape[0] > 0
         n_rate = rate_node.shape[0]
+        parts = 1
+        if threaded:
+            parts = thread_parts(threads, n_total)
+        node_ns = np.zeros(n_nodes if parts > 1 else 0, np.int64)
+        node_active = np.zeros_like(node_ns)
         n_wb = wb_proj.shape[0]
         for k in range(k0, k1):
             # Room for the worst case of this step: every neuron plus every input event.
@@ -318,12 +415,24 @@ def _make_run_chunk(models_digest: str):
             # ---------------------------------------------------------------- neuron updates
             if k > 0:
                 prev = (k - 1) % ring
+                part_bad = bad_node = -1
+                if threaded:
+                    if parts > 1:  # all neurons in one parallel pass; each node's share below
+                        _, part_bad = _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie,
+                                                    ii, ext, ref, spk_now, dt, node_ns,
+                                                    node_active)
+                        # As one pass: the nodes before the bad neuron's count, then it stops.
+                        if part_bad >= 0:
+                            bad_node = node_of[part_bad]
                 for node in range(n_nodes):
                     kind = node_type[node]
                     if kind < 0:  # an encoder
                         continue
                     first = ns
-                    if node_hetero[node] < 0:  # one row of constants for the whole node
+                    if parts > 1:  # stepped above
+                        ns, active = first + node_ns[node], node_active[node]
+                        bad = part_bad if node == bad_node else -1
+                    elif node_hetero[node] < 0:  # one row of constants for the whole node
                         ns, active, bad = _step_node(kind, node_params[node], node_start[node],
                                                      node_start[node + 1], prev, buf_e, buf_i,
                                                      v, u, ie, ii, ext, ref, spk_now, ns, dt)
@@ -484,7 +593,9 @@ def inlined_sources_digest() -> str:
     return h.hexdigest()
 
 
-run_chunk = _make_run_chunk(inlined_sources_digest())
+run_chunk = _make_run_chunk(inlined_sources_digest(), threaded=False)
+#: :data:`run_chunk` for runs of more than one thread (compiled at its first call).
+run_chunk_threaded = _make_run_chunk(inlined_sources_digest(), threaded=True)
 
 
 @numba.njit(nogil=True, inline="always")

@@ -40,18 +40,25 @@ class RunLimits:
     max_wall_s
         Most wall-clock seconds one run may take (build, simulation and result assembly).
         ``None``: no time limit.
+    max_threads
+        Most threads one run may use (``simulation.threads`` is lowered to it). ``None``: as
+        many as the machine has.
     """
 
     max_memory_mb: float | None = None
     max_wall_s: float | None = None
+    max_threads: int | None = None
 
     @classmethod
     def for_server(cls, workers: int, max_memory_mb: float | None = None,
-                   max_wall_s: float | None = 300.0) -> RunLimits:
-        """Defaults for a shared server: half the machine's memory split among the workers."""
+                   max_wall_s: float | None = 300.0,
+                   max_threads: int | None = 1) -> RunLimits:
+        """Defaults for a shared server: half the machine's memory split among the workers,
+        one thread per run (the workers already share the cores)."""
         if max_memory_mb is None:
             max_memory_mb = 0.5 * machine_memory_mb() / max(1, workers)
-        return cls(max_memory_mb=float(max_memory_mb), max_wall_s=max_wall_s)
+        return cls(max_memory_mb=float(max_memory_mb), max_wall_s=max_wall_s,
+                   max_threads=max_threads)
 
 
 def effective_memory_mb(project_budget_mb: float, limits: RunLimits | None) -> float:

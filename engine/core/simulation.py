@@ -22,6 +22,7 @@ from engine.core.kernel_data import Network, Neurons, Plasticity, Recording, Wat
 from engine.core.limits import RunLimits, StopCheck
 from engine.core.results import SimulationResult, TraceRecord
 from engine.core.stepping import CancelCheck, ProgressCallback, Stepping, max_chunk_steps
+from engine.core.threads import usable_threads
 from engine.encoders import SPIKE_ENCODERS, BlockSpikeSource, make_spike_source
 from engine.energy.profiles import hardware_steps
 from engine.errors import MemoryBudgetError, SimulationError, SpikeStudioError
@@ -66,7 +67,7 @@ class Simulation(Stepping, ResultAssembly):
 
     def __init__(self, project: Project, *, limits: RunLimits | None = None,
                  compiled: CompiledNetwork | None = None, stop: StopCheck | None = None,
-                 writing: bool = False):
+                 writing: bool = False, threads: int | None = None):
         t0 = time.perf_counter()
         if compiled is None:
             compiled = build(project, limits, stop, writing=writing)
@@ -74,6 +75,10 @@ class Simulation(Stepping, ResultAssembly):
         self.net = compiled
         self.project = project
         self.limits = limits
+        #: Threads of the neuron updates: ``threads``, else the project's, within the caps.
+        self.threads = usable_threads(project.simulation.threads if threads is None
+                                      else threads,
+                                      None if limits is None else limits.max_threads)
         c = compiled
         self.k = 0                 # next time index to run
         self.status = "completed"  # of the last run_for
@@ -235,8 +240,8 @@ class Simulation(Stepping, ResultAssembly):
             error.partial_result = self._result(self.k, "error", [self.hit.message],
                                                 self.wall_s, self.build_time_s)
             raise error
-        return self._result(self.k, self.status, self.messages, self.wall_s,
-                            self.build_time_s, stop)
+        return self._result(self.k, self.status, self.messages + self._thread_note(),
+                            self.wall_s, self.build_time_s, stop)
 
     def run_for(self, duration_ms: float, *, progress: ProgressCallback | None = None,
                 cancel: CancelCheck = None, pause: CancelCheck = None,
@@ -300,8 +305,17 @@ class Simulation(Stepping, ResultAssembly):
             status = "error"
         elif status == "completed" and self.hit is not None:
             status = "paused"
-        return self._result(self.k, status, list(self.messages), self.wall_s,
-                            self.build_time_s)
+        return self._result(self.k, status, list(self.messages) + self._thread_note(),
+                            self.wall_s, self.build_time_s)
+
+    def _thread_note(self) -> list[str]:
+        """Say so when the caps ran the project with fewer threads than it asks for."""
+        asked = self.project.simulation.threads
+        cap = None if self.limits is None else self.limits.max_threads
+        if cap is None or asked <= cap or self.threads >= asked:
+            return []
+        return [f"simulation.threads is {asked}; this server runs each run with at most "
+                f"{cap} thread{'s' if cap != 1 else ''} (the spikes are the same)."]
 
     def traces(self) -> dict[str, TraceRecord]:
         """The state monitors' traces recorded so far (what :meth:`result` holds, alone)."""
@@ -315,9 +329,9 @@ class Simulation(Stepping, ResultAssembly):
         """
         c = self.net
         net = Network(
-            c.bin_steps, c.dt_ms, c.node_type, c.node_start, c.node_params, c.node_record,
-            c.node_of, c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off, c.proj_delay,
-            c.proj_dsyn_off, c.rowptr, c.syn_post, self.syn_weight, c.syn_delay,
+            c.bin_steps, c.dt_ms, self.threads, c.node_type, c.node_start, c.node_params,
+            c.node_record, c.node_of, c.proj_tgt, c.proj_inh, c.proj_row_off, c.proj_syn_off,
+            c.proj_delay, c.proj_dsyn_off, c.rowptr, c.syn_post, self.syn_weight, c.syn_delay,
             c.out_proj_ptr, c.out_proj, c.node_hetero, c.neuron_params)
         neurons = Neurons(self.v, self.u, self.ie, self.ii, self.iext, self.ref, self.buf_e,
                           self.buf_i)

@@ -23,6 +23,7 @@ from engine.core.assembly import HIST_BINS
 from engine.core.build import MAX_CHUNK_EVENTS, CompiledNetwork
 from engine.core.limits import RECORD_RATE_HZ, StopCheck
 from engine.core.progress import Progress
+from engine.core.threads import kernel_threads
 from engine.encoders import BLOCK_STEPS, BlockSpikeSource
 
 #: Called between chunks with the run's progress.
@@ -106,6 +107,10 @@ class Stepping:
             self._rss0 = rss_bytes()
         rss0 = self._rss0
         splits = _split_points(c)
+        # The kernel of several threads only where it splits the neurons (its first call
+        # compiles it when `spikestudio warm` did not).
+        split = kernels.thread_parts(self.threads, c.n_neurons) > 1
+        kernel = kernels.run_chunk_threaded if split else kernels.run_chunk
         chunk = 100
         k = self.k
         status = "completed"
@@ -143,8 +148,9 @@ class Stepping:
                 k_next = k
                 ev_ptr = 0
                 while k_next < stop_k:
-                    code, k_next, ev_ptr, bad = kernels.run_chunk(
-                        k_next, stop_k, *self.kernel_data(), ev_k, ev_gid, ev_ptr)
+                    with kernel_threads(self.threads):
+                        code, k_next, ev_ptr, bad = kernel(
+                            k_next, stop_k, *self.kernel_data(), ev_k, ev_gid, ev_ptr)
                     if code == kernels.INVALID_STATE:
                         self.invalid = True
                         self.hit = self.breaks.invalid_hit(int(k_next), int(bad))

@@ -45,9 +45,15 @@ _WARM_DOC = {
 
 
 def warm_up() -> float:
-    """Run the warm-up network; returns the seconds it took (about 0.5 s once cached)."""
-    from engine.simulator import simulate
+    """Run the warm-up network with one thread and, where numba may use more, with two (the
+    kernel of several threads is compiled apart); returns the seconds it took (about 0.5 s
+    once cached)."""
+    import numba
+
+    from engine.simulator import Simulation
 
     start = time.perf_counter()
-    simulate(Project.from_dict(_WARM_DOC))
+    project = Project.from_dict(_WARM_DOC)
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        Simulation(project, threads=threads).run()
     return time.perf_counter() - start

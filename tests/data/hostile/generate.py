@@ -438,8 +438,10 @@ def _document_cases() -> dict[str, Case]:
             record_spikes=["ghost", "mon"])), "error", "simulation.record_spikes[0]"),
         "sim_record_spikes_number.json": (s(lambda d: d["simulation"].update(
             record_spikes=3)), "error", "simulation.record_spikes"),
-        "sim_unknown_key.json": (s(lambda d: d["simulation"].update(threads=64)), "error",
-                                 "simulation.threads"),
+        "sim_unknown_key.json": (s(lambda d: d["simulation"].update(turbo=64)), "error",
+                                 "simulation.turbo"),
+        "sim_threads_huge.json": (s(lambda d: d["simulation"].update(threads=10**6)), "error",
+                                  "simulation.threads"),
         # ------------------------------------------------------------ layout
         "layout_list.json": (s(lambda d: d.update(layout=[])), "error", "layout"),
         "layout_positions_list.json": (s(lambda d: d["layout"].update(positions=[1, 2])),
