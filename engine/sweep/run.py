@@ -77,8 +77,9 @@ class SweepPlan:
     def tasks(self) -> list[dict]:
         """The tasks for :func:`engine.sweep.task.run_point`, by point then seed."""
         out = []
+        # One thread per task: a sweep runs its points side by side on the workers' cores.
         limits = {"max_memory_mb": self.limits.max_memory_mb,
-                  "max_wall_s": self.limits.max_wall_s}
+                  "max_wall_s": self.limits.max_wall_s, "max_threads": 1}
         for index, values in self.points:
             document = copy.deepcopy(self.document)
             for f, value in zip(self.fields, values, strict=True):
