@@ -36,7 +36,7 @@ def test_no_progress_nor_live_raster_in_a_runs_first_moments(app, monkeypatch):
     app.run_bar.run()
     assert app.run_bar.handle is handle
     waiting = app.run_bar.progress_text.object
-    assert "Waiting for a free worker" in waiting  # Run was taken: said at once
+    assert "Starting" in waiting  # Run was taken: said at once
 
     handle.state = "running"
     handle.progress = Progress(t_ms=300.0, duration_ms=1000.0, elapsed_s=0.1, spikes=12)
@@ -67,3 +67,20 @@ def test_continue_is_quiet_at_its_start_too(app, monkeypatch):
     handle.progress = Progress(t_ms=600.0, duration_ms=1000.0, elapsed_s=0.1, spikes=40)
     app.run_bar._poll()
     assert app.run_bar.progress_text.object == continuing
+
+
+def test_a_run_that_finds_no_free_worker_says_so_after_the_quiet_start(app, monkeypatch):
+    from workbench import run_bar
+
+    handle = _running_handle(monkeypatch)  # queued: every worker is busy
+    monkeypatch.setattr(run_bar, "QUIET_START_S", 60.0)
+    app.run_bar.run()
+    app.run_bar._poll()
+    assert "Starting" in app.run_bar.progress_text.object  # not "waiting" while quiet
+    app.run_bar._quiet_until = 0.0
+    app.run_bar._poll()
+    assert "Waiting for a free worker" in app.run_bar.progress_text.object
+    handle.state = "running"
+    handle.progress = Progress(t_ms=100.0, duration_ms=1000.0, elapsed_s=0.1, spikes=3)
+    app.run_bar._poll()
+    assert "t = 100.0 / 1,000 ms" in app.run_bar.progress_text.object

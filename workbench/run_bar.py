@@ -48,7 +48,8 @@ LIVE_EVERY_S = 1.0
 #: Continue: a run that ends sooner goes straight to its result, without a partial view the
 #: result replaces a moment later (two page layouts instead of one: on a quiet machine a
 #: 0.1 s CUBA run took 1.4-1.5 s from click to raster with the partial view, 1.1 s without,
-#: bench/ui.py --runs-only). "Waiting for a free worker..." says at once that Run was taken.
+#: bench/ui.py --runs-only). "Starting..." says at once that Run was taken; a run still waiting
+#: for a worker when the quiet start ends says so then.
 QUIET_START_S = 0.5
 
 
@@ -95,6 +96,7 @@ class RunBar(pn.viewable.Viewer):
         self._hit_shown: dict | None = None
         self._progress_at = 0.0
         self._quiet_until = 0.0  # no progress nor live raster shown before this time
+        self._said_waiting = False  # "Waiting for a free worker..." shown for this run
         self._shown_pauses = 0
         self._live_shown, self._live_at, self._live_every = 0, 0.0, LIVE_EVERY_S
         self._build_widgets()
@@ -199,6 +201,7 @@ class RunBar(pn.viewable.Viewer):
             store_dir=self._runs_dir / f"run-{self._runs}")
         self._live_shown, self._live_at, self._live_every = 0, 0.0, LIVE_EVERY_S
         self._quiet_until = time.monotonic() + QUIET_START_S
+        self._said_waiting = False
         self._shown_pauses = 0
         self._watch(breakpoints)
         self.results.run_started(self.session.document)
@@ -206,7 +209,9 @@ class RunBar(pn.viewable.Viewer):
         self.stop_button.disabled = False
         self._running_buttons(paused=False)
         self.progress.value = 0
-        self.progress_text.object = progress_html("queued", "Waiting for a free worker...")
+        # Most runs find a free worker at once: "waiting" is said only when this one did not
+        # (after the quiet start), not while it already runs.
+        self.progress_text.object = progress_html("queued", "Starting...")
         if self._poller is None:
             self._poller = pn.state.add_periodic_callback(self._poll, period=POLL_MS)
 
@@ -250,6 +255,7 @@ class RunBar(pn.viewable.Viewer):
             return
         self.handle.resume(ms, breakpoints)
         self._quiet_until = time.monotonic() + QUIET_START_S
+        self._said_waiting = False
         self.lifetimes.end("pause")
         if breakpoints != self._watching:
             self._watch(breakpoints)
@@ -324,6 +330,9 @@ class RunBar(pn.viewable.Viewer):
             self.progress_text.object = progress_html(
                 "running", f"t = {p.t_ms:,.1f} / {p.duration_ms:,.0f} ms{eta} \u00b7 "
                            f"{p.spikes:,} spikes")
+        if handle.state == "queued" and not quiet and not self._said_waiting:
+            self._said_waiting = True
+            self.progress_text.object = progress_html("queued", "Waiting for a free worker...")
         if (handle.state == "running" and len(handle.live) > self._live_shown and not quiet
                 and now - self._live_at >= self._live_every and p is not None):
             self._show_live(handle, p.t_ms)
