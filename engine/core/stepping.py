@@ -148,7 +148,7 @@ class Stepping:
                 k_next = k
                 ev_ptr = 0
                 while k_next < stop_k:
-                    with kernel_threads(self.threads):
+                    with kernel_threads(self.threads if split else 1):
                         code, k_next, ev_ptr, bad = kernel(
                             k_next, stop_k, *self.kernel_data(), ev_k, ev_gid, ev_ptr)
                     if code == kernels.INVALID_STATE:

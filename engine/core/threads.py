@@ -1,8 +1,8 @@
 """How many threads a run's kernel uses (``simulation.threads``, lowered by the caps).
 
-The kernel splits the update of each large population into one part per thread
-(:func:`engine.core.kernels.thread_parts`); numba's thread count is per calling thread, so it
-is set around each run's kernel calls and given back after.
+The kernel of several threads cuts each step's neuron updates (all populations together) into
+one range of neurons per thread (:func:`engine.core.kernels.thread_parts`); numba's thread
+count is per calling thread, so it is set around each run's kernel calls and given back after.
 """
 
 from __future__ import annotations
