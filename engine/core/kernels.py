@@ -186,7 +186,7 @@ def _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_n
     the order of the parts: the order of global indices, i.e. nodes in order and neurons in
     order within each, as one pass finds them. Each neuron's arithmetic is the same, so the
     spikes are identical for any number of parts. ``node_ns`` / ``node_active`` get each
-    node's spikes and active neurons. Returns (spikes, first bad neuron or -1).
+    node's spikes and active neurons. Returns the first bad neuron, or -1.
     """
     node_type, node_start = net.node_type, net.node_start
     n_nodes = node_type.shape[0]
@@ -227,7 +227,7 @@ def _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie, ii, iext, ref, spk_n
         for c in range(parts):
             node_ns[node] += spikes[c, node]
             node_active[node] += active[c, node]
-    return ns, first_bad
+    return first_bad
 
 
 # ---------------------------------------------------------------- plasticity rule dispatch
@@ -418,9 +418,8 @@ def _make_run_chunk(models_digest: str, threaded: bool):
                 part_bad = bad_node = -1
                 if threaded:
                     if parts > 1:  # all neurons in one parallel pass; each node's share below
-                        _, part_bad = _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie,
-                                                    ii, ext, ref, spk_now, dt, node_ns,
-                                                    node_active)
+                        part_bad = _update_parts(parts, net, prev, buf_e, buf_i, v, u, ie, ii,
+                                                 ext, ref, spk_now, dt, node_ns, node_active)
                         # As one pass: the nodes before the bad neuron's count, then it stops.
                         if part_bad >= 0:
                             bad_node = node_of[part_bad]

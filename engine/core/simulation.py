@@ -312,7 +312,7 @@ class Simulation(Stepping, ResultAssembly):
         """Say so when the caps ran the project with fewer threads than it asks for."""
         asked = self.project.simulation.threads
         cap = None if self.limits is None else self.limits.max_threads
-        if cap is None or asked <= cap or self.threads >= asked:
+        if cap is None or asked <= cap:
             return []
         return [f"simulation.threads is {asked}; this server runs each run with at most "
                 f"{cap} thread{'s' if cap != 1 else ''} (the spikes are the same)."]
