@@ -76,10 +76,25 @@ def _run(page, run: int) -> None:
 
 
 def _check(page, step: int, state: str):
-    page.locator(f".ss-lab-check-{step} button").click()
-    outcome = page.locator(f"[data-testid='lab-outcome-{step}'][data-state='{state}']")
-    outcome.wait_for(timeout=60_000)
-    return outcome.inner_text()
+    """Press step ``step``'s Check and return the outcome's text once it is ``state``. A
+    click the page lost (the outcome unchanged after 60 s) is repeated once; an outcome in
+    another state fails with its text."""
+    outcome = page.get_by_test_id(f"lab-outcome-{step}")
+    wanted = page.locator(f"[data-testid='lab-outcome-{step}'][data-state='{state}']")
+    before = outcome.get_attribute("data-state")
+    for attempt in range(2):
+        page.locator(f".ss-lab-check-{step} button").click()
+        try:
+            wanted.wait_for(timeout=60_000)
+            return outcome.inner_text()
+        except Exception:  # noqa: BLE001 - say what the page shows instead
+            now = outcome.get_attribute("data-state")
+            if attempt == 0 and now == before:
+                continue  # the click never reached the server: press again
+            if now == "running":
+                pytest.fail(f"timed out after 60 s: step {step}'s Check still running")
+            pytest.fail(f"step {step}'s Check: {now}, not {state}: {outcome.inner_text()}")
+    raise AssertionError("unreachable")
 
 
 def test_lif_lab_check_progress_and_the_lecturers_table(class_server, browser_page, ss_browser,

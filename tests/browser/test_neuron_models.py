@@ -32,11 +32,14 @@ def _rgb(hex_color: str) -> str:
 
 def _set_until(page, wait_until, name: str, text: str, applied) -> None:
     """Type a value into the inspector until the document has it: a form the inspector was
-    still replacing after a selection can swallow the first entry."""
-    for attempt in range(3):
-        _set_number(page, name, text)
+    still replacing after a selection can swallow the first entry. Each attempt types another
+    spelling of the number ("4", "4.0", "4.00"): a field that already shows the typed text
+    sends no change when the same text is typed again."""
+    spellings = [text, f"{float(text):.1f}", f"{float(text):.2f}"]
+    for attempt, spelling in enumerate(spellings):
+        _set_number(page, name, spelling)
         try:
-            wait_until(applied, timeout=4, message=f"{name} applied")
+            wait_until(applied, timeout=8, message=f"{name} applied")
             return
         except pytest.fail.Exception:
             if attempt == 2:
