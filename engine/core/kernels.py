@@ -27,6 +27,7 @@ from numba.core import types as nb_types
 from numba.extending import overload
 
 from engine import neurons, plasticity
+from engine.core import memory_hints
 from engine.neurons.base import I_EXC, I_INH, N_NODE_PARAMS, V
 
 OK, SPIKE_BUFFER_FULL, INVALID_STATE, BREAKPOINT = 0, 1, 2, 3
@@ -77,7 +78,8 @@ def _no_refractoriness_overload(ref_steps):
 
 
 #: The kernel's versions of the helpers of engine.neurons.base marked ``kernel_overload``.
-_OVERLOADS = {"per_neuron": _per_neuron, "no_refractoriness": _no_refractoriness}
+_OVERLOADS = {"per_neuron": _per_neuron, "no_refractoriness": _no_refractoriness,
+              "prefetch": memory_hints.prefetch}
 
 
 def _compiled(fn):
@@ -582,13 +584,15 @@ def _make_run_chunk(models_digest: str, threaded: bool):
 
 
 def inlined_sources_digest() -> str:
-    """sha256 of every file of engine.neurons and engine.plasticity: the kernel inlines the
-    models' steps and reads the rules' parameter layouts, so it is cached under this digest."""
+    """sha256 of every file of engine.neurons and engine.plasticity (and of the memory hints
+    the rules call): the kernel inlines the models' steps and reads the rules' parameter
+    layouts, so it is cached under this digest."""
     h = hashlib.sha256()
     for package in (neurons, plasticity):
         for path in sorted(Path(package.__file__).parent.glob("*.py")):
             h.update(f"{package.__name__}/{path.name}".encode())
             h.update(path.read_bytes())
+    h.update(Path(memory_hints.__file__).read_bytes())
     return h.hexdigest()
 
 

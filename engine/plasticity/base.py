@@ -27,7 +27,9 @@ A plasticity rule is one module in ``engine/plasticity/`` (registered in
 
 Like a neuron model's ``step``, ``arrive`` and ``post_spike`` are plain Python written for
 numba: ``engine.core.kernels`` compiles and inlines them (and the helpers they call that are
-marked :func:`~engine.neurons.base.kernel_function`), dispatching on the rule's code.
+marked :func:`~engine.neurons.base.kernel_function`), dispatching on the rule's code. A
+``post_spike`` that walks the CSC index should ask for its weights ahead
+(:func:`prefetch_column`, :func:`prefetch`, as ``stdp.post_spike`` does).
 """
 
 from __future__ import annotations
@@ -40,6 +42,30 @@ N_PLASTICITY_PARAMS = 10
 
 W_MIN_SPEC = ParamSpec("w_min", "mV", 0.0, "Lower weight bound.", minimum=0.0)
 W_MAX_SPEC = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)
+
+
+#: How many CSC entries ahead a post-spike pass asks for the weight it will update next
+#: (:func:`prefetch`; 8 measured best of 4, 8, 16 and 32 on CUBA's STDP, bench/RESULTS.md).
+PREFETCH_AHEAD = 8
+
+
+def prefetch(array, index):  # pragma: no cover - replaced in the kernel
+    """A hint that ``array[index]`` is read soon: nothing in Python; in the kernel the CPU
+    starts loading it into its caches (:mod:`engine.core.memory_hints`). No value changes."""
+    return None
+
+
+prefetch.kernel_overload = True
+
+
+@kernel_function
+def prefetch_column(syn_weight, col_syn, e0, e1):  # pragma: no cover - compiled
+    """Start loading the weights of the first :data:`PREFETCH_AHEAD` CSC entries of
+    ``e0:e1``; the pass then asks for entry ``e + PREFETCH_AHEAD`` at entry ``e``. A post
+    neuron's incoming weights lie scattered over the weights of every pre neuron: without
+    the hint each read waits on memory in turn."""
+    for e in range(e0, min(e0 + PREFETCH_AHEAD, e1)):
+        prefetch(syn_weight, col_syn[e])
 
 
 @kernel_function

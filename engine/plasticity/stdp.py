@@ -6,7 +6,16 @@ import numpy as np
 
 from engine.neurons.base import kernel_function
 from engine.params import ModelSpec, ParamSpec
-from engine.plasticity.base import N_PLASTICITY_PARAMS, W_MAX_SPEC, W_MIN_SPEC, clip, decayed
+from engine.plasticity.base import (
+    N_PLASTICITY_PARAMS,
+    PREFETCH_AHEAD,
+    W_MAX_SPEC,
+    W_MIN_SPEC,
+    clip,
+    decayed,
+    prefetch,
+    prefetch_column,
+)
 
 SPEC = ModelSpec(
     "stdp", "Pair-based STDP",
@@ -104,8 +113,12 @@ def post_spike(pl, p, k, j, syn_weight, dt):  # pragma: no cover - compiled by e
     post_trace, post_last, decay_tab = pl.post_trace, pl.post_last, pl.decay_tab
     e0 = pl.colptr[pl.col_off[p] + j]
     e1 = pl.colptr[pl.col_off[p] + j + 1]
+    col_syn = pl.col_syn
+    prefetch_column(syn_weight, col_syn, e0, e1)
     for e in range(e0, e1):
-        syn = pl.col_syn[e]
+        if e + PREFETCH_AHEAD < e1:
+            prefetch(syn_weight, col_syn[e + PREFETCH_AHEAD])
+        syn = col_syn[e]
         w = syn_weight[syn]
         t = pre_off + pl.col_pre[e]
         x = decayed(pre_trace[t], k - pre_last[t], decay_tab, plus_off, plus_len)
