@@ -36,7 +36,10 @@ def test_chunk_size_groups_only_many_points():
 
 
 @pytest.mark.slow
-def test_chunked_sweep_rows_equal_one_point_per_task():
+def test_chunked_sweep_rows_equal_one_point_per_task(monkeypatch):
+    # The points run in this process: the heap trim a worker does after each task would walk
+    # every object the whole test session holds (210 s in one full-suite run, 5 s alone).
+    monkeypatch.setattr("engine.sweep.task.trim_heap", lambda: None)
     plan = plan_sweep(small_network(10.0), ["exc.tau_m=10:30:20"])
     executor = InProcess(workers=1)
     seen = []

@@ -323,7 +323,9 @@ def serve(conn: Connection) -> None:
     """Warm the kernels, then run jobs until the server says stop or goes away."""
     from engine.core.warmup import warm_up
 
-    conn.send(("ready", warm_up()))
+    # One thread per run unless the server raises its cap: the kernel of several threads
+    # loads from the cache of `spikestudio warm` at its first use.
+    conn.send(("ready", warm_up(several_threads=False)))
     while True:
         try:
             message = conn.recv()

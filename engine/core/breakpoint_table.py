@@ -83,12 +83,14 @@ class BreakpointTable:
             rate_node=np.array([node for _, node, _ in rates], np.int64),
             rate_window=np.array(windows, np.int64),
             rate_from=np.array([k + w - 1 for w in windows], np.int64),
+            # Typed explicitly: a whole-number rate ("above 50 Hz") would otherwise make an
+            # int64 array, another kernel signature, and a second compile of the kernel.
             rate_scale=np.array([1000.0 / (size * w * dt) for (_, _, size), w
-                                 in zip(rates, windows, strict=True)]),
+                                 in zip(rates, windows, strict=True)], np.float64),
             rate_above=np.array([b.rate_hz if b.kind == "rate_above" else np.inf
-                                 for b, _, _ in rates]),
+                                 for b, _, _ in rates], np.float64),
             rate_below=np.array([b.rate_hz if b.kind == "rate_below" else -np.inf
-                                 for b, _, _ in rates]),
+                                 for b, _, _ in rates], np.float64),
             rate_ring=np.zeros((len(rates), max(windows, default=1)), np.int64),
             rate_sum=np.zeros(len(rates), np.int64),
             node_now=np.zeros(len(c.node_ids), np.int64),

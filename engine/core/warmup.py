@@ -8,6 +8,7 @@ fixed-probability and fixed-in-degree connectivity, trace and weight recording).
 
 from __future__ import annotations
 
+import copy
 import time
 
 from engine.project import Project
@@ -44,16 +45,31 @@ _WARM_DOC = {
 }
 
 
-def warm_up() -> float:
-    """Run the warm-up network with one thread and, where numba may use more, with two (the
-    kernel of several threads is compiled apart); returns the seconds it took (about 0.5 s
-    once cached)."""
+def warm_up(several_threads: bool = True) -> float:
+    """Run the warm-up network with one thread and, with ``several_threads`` where numba may
+    use more than one, a network wide enough to be split over two threads: the kernel of
+    several threads is compiled apart and only runs where a step's update is split
+    (:func:`engine.core.kernels.thread_parts`), so a small network never compiles it.
+    Returns the seconds it took (about 0.5 s once cached).
+
+    Parameters
+    ----------
+    several_threads
+        Also compile (or load) the kernel of several threads. Processes that only ever run
+        one thread (a server's workers under the default cap, a sweep's workers) skip it.
+    """
     import numba
 
+    from engine.core.kernels import MIN_NEURONS_PER_THREAD
     from engine.simulator import Simulation
 
     start = time.perf_counter()
-    project = Project.from_dict(_WARM_DOC)
-    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-        Simulation(project, threads=threads).run()
+    Simulation(Project.from_dict(_WARM_DOC), threads=1).run()
+    if several_threads and numba.config.NUMBA_NUM_THREADS > 1:
+        wide = copy.deepcopy(_WARM_DOC)
+        wide["network"]["nodes"].append(
+            {"id": "wide", "kind": "population", "model": "lif",
+             "size": 2 * MIN_NEURONS_PER_THREAD, "params": {}})
+        wide["simulation"]["duration_ms"] = 1.0
+        Simulation(Project.from_dict(wide), threads=2).run()
     return time.perf_counter() - start

@@ -34,7 +34,7 @@ def _init_worker() -> None:
     from engine.core.warmup import warm_up
     from engine.executor.caps import freeze_baseline
 
-    warm_up()
+    warm_up(several_threads=False)  # a sweep runs each task on one thread
     freeze_baseline()
 
 
