@@ -45,7 +45,7 @@ W_MAX_SPEC = ParamSpec("w_max", "mV", 1.0, "Upper weight bound.", minimum=0.0)
 
 
 #: How many CSC entries ahead a post-spike pass asks for the weight it will update next
-#: (:func:`prefetch`; 8 measured best of 4, 8, 16 and 32 on CUBA's STDP, bench/RESULTS.md).
+#: (:func:`prefetch`; of 4, 8, 16 and 32 on CUBA's STDP, 8 and 16 did best, bench/RESULTS.md).
 PREFETCH_AHEAD = 8
 
 
