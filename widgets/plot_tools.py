@@ -6,8 +6,10 @@ The decisions (which unit, which axis end, which file name) are made by the pure
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
-from bokeh.events import MouseLeave, Tap
+from bokeh.events import ButtonClick, MouseLeave, Tap
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
@@ -167,15 +169,32 @@ def export_buttons(fig=None, css_class: str = "ss-export", document=None) -> pn.
             save = SaveTool(filename="plot")
             fig.add_tools(save)
     source = document.source if document is not None else None
-    buttons = []
-    for kind in ("png", "svg"):
-        button = pn.widgets.Button(label=kind.upper(), width=54, height=28, margin=(0, 4),
-                                   color="light", description=f"Download as {kind.upper()}",
-                                   css_classes=[css_class, f"{css_class}-{kind}"])
-        button.js_on_click(args={"fig": fig, "kind": kind, "save": save, "doc": source},
-                           code=_EXPORT_JS)
-        buttons.append(button)
+    buttons = [DownloadButton(args={"fig": fig, "kind": kind, "save": save, "doc": source},
+                              label=kind.upper(), width=54, height=28, margin=(0, 4),
+                              color="light", description=f"Download as {kind.upper()}",
+                              css_classes=[css_class, f"{css_class}-{kind}"])
+               for kind in ("png", "svg")]
     return pn.Row(*buttons, margin=0, css_classes=["ss-export-bar"])
+
+
+class DownloadButton(pn.widgets.Button):
+    """A button whose click runs :data:`_EXPORT_JS` in the browser with ``args``.
+
+    Not ``Button.js_on_click``: Panel keeps those callbacks in a process-wide registry keyed
+    weakly by the button, and ours reach the button again through the figure's Python event
+    callbacks (figure -> view -> page -> button), so every page's buttons, figures and whole
+    session stayed in the server's memory after the page closed (about 8 MB per page). The
+    callback here lives on the button's Bokeh model and goes with its document.
+    """
+
+    def __init__(self, args: dict[str, Any], **params: Any) -> None:
+        super().__init__(**params)
+        self._download_args = args
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        model = super()._get_model(doc, root, parent, comm)
+        model.js_on_event(ButtonClick, CustomJS(args=self._download_args, code=_EXPORT_JS))
+        return model
 
 
 def exportable(fig, **pane_params) -> pn.Column:
@@ -208,5 +227,5 @@ class SvgDocument:
         return self.source.data["name"][0]
 
 
-__all__ = ["SvgDocument", "apply_time_axis", "export_buttons", "exportable", "legend_outside",
-           "new_legend", "set_export_name", "set_range"]
+__all__ = ["DownloadButton", "SvgDocument", "apply_time_axis", "export_buttons", "exportable",
+           "legend_outside", "new_legend", "set_export_name", "set_range"]

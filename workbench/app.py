@@ -20,7 +20,7 @@ from workbench import identity, runner, storage
 from workbench.dialogs import ConfirmDialog
 from workbench.file_menu import FileMenu
 from workbench.lifetimes import Lifetimes
-from workbench.message_bar import MessageBar
+from workbench.message_bar import MessageBar, release_toast_area
 from workbench.model_panel import ModelPanel
 from workbench.offline import serve_resources_locally
 from workbench.result_stamp import ResultStamp
@@ -142,8 +142,10 @@ class Workbench(pn.viewable.Viewer):
         self.run_bar.close()
         for view in self.views.values():
             view.close()
-        # The page's results leave the server's memory.
+        # The page's results leave the server's memory, and then the page itself.
         self.results.release()
+        if session_context is not None:
+            release_toast_area(session_context._document)
 
 
 def session_id_from_url(workspace: storage.Workspace | None = None) -> str:

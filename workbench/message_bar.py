@@ -18,6 +18,26 @@ log = logging.getLogger(__name__)
 TOAST_POSITION = "bottom-left"
 
 
+def release_toast_area(document: Any) -> None:
+    """Let the toast area of a closed page go, and with it the page.
+
+    Panel (1.9.4) keeps every rendered view in ``pn.state._views`` until its session ends
+    and removes them then, but not the notification area it adds to each page: by the time
+    the session's end is handled, the area is no longer listed under its document, so the
+    destroyed document, its Bokeh models and every Python callback they hold (the whole
+    page) stayed in the server's memory.
+    """
+    from panel.io.notifications import NotificationAreaBase
+
+    for ref, (view, root, doc, _comm) in list(pn.state._views.items()):
+        if doc is document and isinstance(view, NotificationAreaBase):
+            try:
+                view._cleanup(root)
+            except Exception:  # a half-torn-down model: it is dropped all the same
+                log.debug("toast area cleanup failed", exc_info=True)
+            pn.state._views.pop(ref, None)
+
+
 class MessageBar(pn.viewable.Viewer):
     """One banner (with Dismiss) plus a brief toast per message.
 

@@ -542,3 +542,48 @@ def test_fits_a_laptop_screen(served, goto_app):
     assert box is not None and box["x"] + box["width"] <= 1280
     editor = page.locator(".ss-ge-main").first.bounding_box()
     assert editor is not None and editor["width"] >= 500
+
+
+def test_a_closed_page_leaves_the_server(served, ss_browser, browser_page, wait_until):
+    """Once its session ends, nothing of a page that ran and drew results stays in memory.
+
+    Two leaks kept every page a class had ever opened (about 8 MB each, and the heap every
+    later garbage collection walks): the PNG/SVG buttons' browser callbacks, held by Panel in
+    a process-wide registry that reached the page again through the figures, and the toast
+    area Panel leaves registered after its session has ended (``release_toast_area``).
+    """
+    import gc
+    import logging
+    import weakref
+
+    # Panel starts one process-wide timer on the first page that handles an event; its task
+    # keeps that page's document for the server's lifetime (one page, not one per page).
+    browser_page.goto(served.url)
+    first = _ready(browser_page)
+    _run_and_wait(first, served.last, wait_until)
+
+    context = ss_browser.new_context()
+    page = context.new_page()
+    page.goto(served.url)
+    _ready(page)
+    app = served.last
+    _run_and_wait(page, app, wait_until)
+    for title in ("Energy", "Scenarios", "Traces"):
+        _tab(page, title)
+    page.locator("[data-testid='result-status'][data-status='completed']").wait_for()
+    gone = weakref.ref(app)
+    del app
+    served.apps.clear()
+    context.close()
+
+    def released() -> bool:
+        # pytest's log capture keeps logged tracebacks (a write to the closed page's
+        # websocket), whose frames hold its document; a server keeps no log records.
+        for handler in logging.getLogger().handlers:
+            for record in getattr(handler, "records", []):
+                record.exc_info = None
+        gc.collect()
+        return gone() is None
+
+    # The server ends a session a few seconds after its page closed (AppServer).
+    wait_until(released, timeout=60, message="the closed page's Workbench was released")
