@@ -183,7 +183,7 @@ class DownloadButton(pn.widgets.Button):
     Not ``Button.js_on_click``: Panel keeps those callbacks in a process-wide registry keyed
     weakly by the button, and ours reach the button again through the figure's Python event
     callbacks (figure -> view -> page -> button), so every page's buttons, figures and whole
-    session stayed in the server's memory after the page closed (about 8 MB per page). The
+    session stayed in the server's memory after the page closed (about 7.5 MB per page). The
     callback here lives on the button's Bokeh model and goes with its document.
     """
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import panel as pn
+from panel.io.notifications import NotificationAreaBase
 
 from engine.errors import SpikeStudioError
 from workbench import edits
@@ -27,8 +28,6 @@ def release_toast_area(document: Any) -> None:
     destroyed document, its Bokeh models and every Python callback they hold (the whole
     page) stayed in the server's memory.
     """
-    from panel.io.notifications import NotificationAreaBase
-
     for ref, (view, root, doc, _comm) in list(pn.state._views.items()):
         if doc is document and isinstance(view, NotificationAreaBase):
             try:
