@@ -19,7 +19,6 @@ import argparse
 import gc
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -28,16 +27,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.classroom import tree_rss_mb  # noqa: E402
 from bench.results_section import update_section  # noqa: E402
+from bench.ui import CHROMIUM, free_port  # noqa: E402
 
 HEADING = "## Pages that come and go (bench/page_churn.py)"
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """This process's resident memory (MB): the server runs in it."""
+    return tree_rss_mb(os.getpid(), tree=False)
 
 
 def timed_gc_ms() -> float:
@@ -46,12 +45,6 @@ def timed_gc_ms() -> float:
     started = time.perf_counter()
     gc.collect()
     return (time.perf_counter() - started) * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -79,7 +72,7 @@ def main() -> None:
     rows = []
     start_rss = rss_mb()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
         for cycle in range(1, args.cycles + 1):
             contexts = []
             for _ in range(args.pages):

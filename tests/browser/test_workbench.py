@@ -6,8 +6,11 @@ console error or any request to a host other than 127.0.0.1.
 
 from __future__ import annotations
 
+import gc
+import logging
 import re
 import time
+import weakref
 
 import pytest
 
@@ -552,10 +555,6 @@ def test_a_closed_page_leaves_the_server(served, ss_browser, browser_page, wait_
     a process-wide registry that reached the page again through the figures, and the toast
     area Panel leaves registered after its session has ended (``release_toast_area``).
     """
-    import gc
-    import logging
-    import weakref
-
     # Panel starts one process-wide timer on the first page that handles an event; its task
     # keeps that page's document for the server's lifetime (one page, not one per page).
     browser_page.goto(served.url)
